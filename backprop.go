@@ -1,0 +1,278 @@
+package nn
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Gradients holds the partial derivatives of a cost with respect to every
+// parameter of a network, laid out like the network's parameters.
+type Gradients struct {
+	// W[l] is ∂J/∂W(l), shaped like Network.Weights(l): W[0] is the
+	// tutorial's dJdW1 and W[1] its dJdW2.
+	W []*mat.Dense
+	// B[l] is ∂J/∂b(l), or nil for a network without biases.
+	B [][]float64
+	// Flat holds all of the above in the order of Network.Params; W and B
+	// are views of it.
+	Flat []float64
+}
+
+func newGradients(n *Network) *Gradients {
+	flat := make([]float64, len(n.params))
+	w, b := layerViews(flat, n.sizes, n.bias)
+	return &Gradients{W: w, B: b, Flat: flat}
+}
+
+// Cost returns the network's cost J on inputs x and targets y, summed over
+// the examples (rows): for SquaredError the tutorial's J = ½·Σ(y−ŷ)². Divide
+// by the number of rows for the per-example mean that Train reports. Cost
+// returns an error if x or y does not fit the network or holds NaN or
+// infinite values.
+func (n *Network) Cost(x, y mat.Matrix) (float64, error) {
+	bp, err := n.prepare(x, y)
+	if err != nil {
+		return 0, err
+	}
+	bp.forward()
+	return bp.cost(), nil
+}
+
+// Gradients returns the gradient of Cost with respect to every weight and
+// bias, computed by backpropagation (the tutorial's cost_derivative). It
+// returns the same errors as Cost.
+func (n *Network) Gradients(x, y mat.Matrix) (*Gradients, error) {
+	bp, err := n.prepare(x, y)
+	if err != nil {
+		return nil, err
+	}
+	bp.forward()
+	bp.backward(1, 0)
+	g := newGradients(n)
+	copy(g.Flat, bp.grad)
+	return g, nil
+}
+
+// NumericalGradients returns the gradient of Cost estimated by finite
+// differences, to check Gradients against. A nil s uses central differences
+// with gonum's default step; see fd.Settings for the zero values. It
+// returns the same errors as Cost. It evaluates the cost twice per
+// parameter, so it is meant for small networks and batches.
+func (n *Network) NumericalGradients(x, y mat.Matrix, s *fd.Settings) (*Gradients, error) {
+	c := n.Clone()
+	bp, err := c.prepare(x, y)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		s = &fd.Settings{Formula: fd.Central}
+	}
+	f := func(p []float64) float64 {
+		copy(c.params, p)
+		bp.forward()
+		return bp.cost()
+	}
+	g := newGradients(n)
+	fd.Gradient(g.Flat, f, n.params, s)
+	return g, nil
+}
+
+// backprop holds the buffers of a forward and backward pass over a batch,
+// sized once and reused so that a training step allocates nothing. Its
+// fields carry the tutorial's names, indexed by weight layer l = 0, 1, …:
+// for the tutorial's 2-3-1 network a[0] is X, a[1] is a2, a[2] is ŷ,
+// delta[0] is δ2, delta[1] is δ3, gw[0] is ∂J/∂W1 and gw[1] is ∂J/∂W2.
+type backprop struct {
+	net  *Network
+	rows int
+
+	x, y  *mat.Dense   // the batch: inputs a[0] and targets
+	a     []*mat.Dense // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
+	aT    []mat.Matrix // aT[l] = a[l]ᵀ, views made once
+	zOut  []float64    // weighted input of the output layer, for the cross-entropy costs
+	delta []*mat.Dense // delta[l] = ∂J/∂z of layer l's output
+	wT    []mat.Matrix // wT[l] = W(l)ᵀ, views made once
+
+	grad []float64    // all gradients, in the order of Network.params
+	gw   []*mat.Dense // ∂J/∂W(l), views of grad
+	gb   [][]float64  // ∂J/∂b(l), views of grad
+}
+
+// newBackprop returns buffers for batches of the given number of rows.
+func newBackprop(n *Network, rows int) *backprop {
+	L := len(n.w)
+	bp := &backprop{
+		net:   n,
+		rows:  rows,
+		a:     make([]*mat.Dense, L+1),
+		aT:    make([]mat.Matrix, L+1),
+		delta: make([]*mat.Dense, L),
+		wT:    make([]mat.Matrix, L),
+		zOut:  make([]float64, rows*n.sizes[L]),
+		grad:  make([]float64, len(n.params)),
+	}
+	for l := 0; l < L; l++ {
+		bp.a[l+1] = mat.NewDense(rows, n.sizes[l+1], nil)
+		bp.aT[l+1] = bp.a[l+1].T()
+		bp.delta[l] = mat.NewDense(rows, n.sizes[l+1], nil)
+		bp.wT[l] = n.w[l].T()
+	}
+	bp.gw, bp.gb = layerViews(bp.grad, n.sizes, n.bias)
+	return bp
+}
+
+// setBatch makes x and y the batch of the next passes. x must have bp.rows
+// rows; y may be nil for a forward pass only.
+func (bp *backprop) setBatch(x, y *mat.Dense) {
+	if bp.x != x {
+		bp.x = x
+		bp.a[0] = x
+		bp.aT[0] = x.T()
+	}
+	bp.y = y
+}
+
+// prepare checks x and y and returns buffers holding them as the batch.
+func (n *Network) prepare(x, y mat.Matrix) (*backprop, error) {
+	if err := n.checkInput("X", x); err != nil {
+		return nil, err
+	}
+	r, _ := x.Dims()
+	if err := n.checkTarget("Y", y, r); err != nil {
+		return nil, err
+	}
+	bp := newBackprop(n, r)
+	bp.setBatch(asDense(x), asDense(y))
+	return bp, nil
+}
+
+// forward runs the batch through the network, the tutorial's feedforward.
+func (bp *backprop) forward() {
+	n := bp.net
+	L := len(n.w)
+	for l := 0; l < L; l++ {
+		var z []float64
+		if l == L-1 {
+			z = bp.zOut
+		}
+		// a(l+1) = f(a(l)·W(l) + b(l))
+		n.layer(l, bp.a[l+1], bp.a[l], z)
+	}
+}
+
+// cost returns J summed over the batch, after forward.
+func (bp *backprop) cost() float64 {
+	L := len(bp.net.w)
+	yHat := bp.a[L].RawMatrix().Data
+	y := bp.y.RawMatrix()
+	cols := bp.net.sizes[L]
+	var J float64
+	for i := 0; i < bp.rows; i++ {
+		yr := y.Data[i*y.Stride : i*y.Stride+cols]
+		off := i * cols
+		switch bp.net.loss {
+		case SquaredError:
+			// J = ½·Σ(y−ŷ)²
+			for j, v := range yr {
+				d := v - yHat[off+j]
+				J += 0.5 * d * d
+			}
+		case CrossEntropy:
+			// J = −Σ y·log ŷ with log ŷ_j = z_j − log Σ_k exp(z_k)
+			z := bp.zOut[off : off+cols]
+			lse := logSumExp(z)
+			for j, v := range yr {
+				if v != 0 {
+					J -= v * (z[j] - lse)
+				}
+			}
+		case BinaryCrossEntropy:
+			// J = −Σ y·log σ(z) + (1−y)·log(1−σ(z)) = Σ max(z,0) − y·z + log(1+e^−|z|)
+			z := bp.zOut[off : off+cols]
+			for j, v := range yr {
+				J += math.Max(z[j], 0) - v*z[j] + math.Log1p(math.Exp(-math.Abs(z[j])))
+			}
+		}
+	}
+	return J
+}
+
+func logSumExp(z []float64) float64 {
+	max := floats.Max(z)
+	var s float64
+	for _, v := range z {
+		s += math.Exp(v - max)
+	}
+	return max + math.Log(s)
+}
+
+// backward computes the gradient of scale·J + ½·l2·Σ‖W‖² into bp.grad, after
+// forward. Training passes scale = 1/rows for the per-example mean.
+func (bp *backprop) backward(scale, l2 float64) {
+	n := bp.net
+	L := len(n.w)
+	out := n.sizes[L]
+	yHat := bp.a[L].RawMatrix().Data[:bp.rows*out]
+	y := bp.y.RawMatrix()
+	d := bp.delta[L-1].RawMatrix().Data[:bp.rows*out]
+
+	// δ(L) = ∂J/∂z(L). For squared error it is the tutorial's
+	// δ3 = −(y−ŷ)⊙σ′(z3); for cross-entropy after softmax, and binary
+	// cross-entropy after sigmoid, it is ŷ−y.
+	for i := 0; i < bp.rows; i++ {
+		yr := y.Data[i*y.Stride : i*y.Stride+out]
+		dr, hr := d[i*out:(i+1)*out], yHat[i*out:(i+1)*out]
+		for j, v := range yr {
+			dr[j] = scale * (hr[j] - v)
+		}
+	}
+	if n.loss == SquaredError {
+		n.acts[L-1].mulDerivative(d, yHat, out)
+	}
+
+	for l := L - 1; l >= 0; l-- {
+		// ∂J/∂W(l) = a(l)ᵀ·δ(l): the tutorial's dJdW2 = a2ᵀ·δ3 and dJdW1 = Xᵀ·δ2
+		bp.gw[l].Mul(bp.aT[l], bp.delta[l])
+		if l2 != 0 {
+			// + λ·W(l); biases are not decayed
+			floats.AddScaled(bp.gw[l].RawMatrix().Data, l2, n.w[l].RawMatrix().Data)
+		}
+		if gb := bp.gb[l]; gb != nil {
+			// ∂J/∂b(l) = Σ_rows δ(l)
+			colSums(gb, bp.delta[l])
+		}
+		if l > 0 {
+			// δ(l−1) = δ(l)·W(l)ᵀ ⊙ f′(z(l−1)): the tutorial's δ2 = δ3·W2ᵀ ⊙ σ′(z2)
+			bp.delta[l-1].Mul(bp.delta[l], bp.wT[l])
+			n.acts[l-1].mulDerivative(bp.delta[l-1].RawMatrix().Data, bp.a[l].RawMatrix().Data, n.sizes[l])
+		}
+	}
+}
+
+// colSums sets dst to the column sums of m.
+func colSums(dst []float64, m *mat.Dense) {
+	raw := m.RawMatrix()
+	for j := range dst {
+		dst[j] = 0
+	}
+	for i := 0; i < raw.Rows; i++ {
+		floats.Add(dst, raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols])
+	}
+}
+
+// l2Penalty returns ½·λ·Σ‖W‖² over the weights of n (not the biases).
+func (n *Network) l2Penalty(l2 float64) float64 {
+	if l2 == 0 {
+		return 0
+	}
+	var s float64
+	for _, w := range n.w {
+		raw := w.RawMatrix().Data
+		s += blas64.Dot(blas64.Vector{N: len(raw), Data: raw, Inc: 1}, blas64.Vector{N: len(raw), Data: raw, Inc: 1})
+	}
+	return 0.5 * l2 * s
+}

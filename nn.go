@@ -1,0 +1,663 @@
+// Package nn trains and runs perceptrons and multilayer neural networks on
+// top of gonum.
+//
+// It grows out of the tutorial "Basics of Neural Networks" (Ganesh KT, 2020):
+// a Rosenblatt perceptron trained by the perceptron rule, and a sigmoid
+// network trained by backpropagation and gradient descent on a squared-error
+// cost. The tutorial's names survive in the code: the forward pass computes
+// z2 = X·W1, a2 = σ(z2), z3 = a2·W2, ŷ = σ(z3), and backpropagation computes
+// δ3, ∂J/∂W2, δ2 and ∂J/∂W1 with one gonum call each.
+//
+// # Overview
+//
+// A [Perceptron] learns a linear threshold unit with [TrainPerceptron].
+//
+// A [Network] is a stack of fully connected layers built by [New] from a
+// [Config]: layer sizes, one [Activation] per layer, optional biases, a
+// [Loss], a weight [Init] scheme and a seed. [Network.Predict] runs the
+// forward pass, [Network.Cost] and [Network.Gradients] give the cost and its
+// gradient by backpropagation, [Network.NumericalGradients] checks that
+// gradient by central differences, and [Train] fits the weights with
+// gradient descent and the other [Method]s.
+//
+// Weights are [mat.Dense] values laid out as in the tutorial: W(l) has one row
+// per input and one column per output of layer l, so a batch X with one
+// example per row goes forward as X·W1. All parameters of a network live in
+// one contiguous slice ([Network.Params]); the weight matrices and bias
+// vectors are views of it, which lets optimizers update everything in one
+// loop.
+//
+// # Errors and panics
+//
+// As in gonum, a panic signals a programmer error: a wrong layer index, a
+// destination of the wrong size, a nil argument where one is required. Every
+// such panic is documented on the function that raises it. Anything that
+// depends on data — matrices whose shapes do not fit the network, empty
+// input, NaN or infinite values, files that cannot be parsed, training that
+// diverges — is reported as an error that says what is wrong and where.
+//
+// # Concurrency
+//
+// A trained Network may be used for prediction ([Network.Predict],
+// [Network.PredictTo] with one [Workspace] per goroutine, [Network.Cost]) by
+// any number of goroutines at once, as long as none of them changes it.
+// Training changes the network and must not run concurrently with anything
+// else that uses it.
+//
+// # Reproducibility
+//
+// Randomness comes only from seeds given by the caller ([Config.Seed],
+// [Settings.Seed], [PerceptronSettings.Seed]): the same seeds and data give
+// bit-identical weights and training reports.
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Errors wrapped by the errors this package returns for bad data. Test for
+// them with errors.Is.
+var (
+	// ErrShape reports input or target matrices whose shape does not fit
+	// the network.
+	ErrShape = errors.New("shape mismatch")
+	// ErrEmptyData reports input without rows.
+	ErrEmptyData = errors.New("no data")
+	// ErrNotFinite reports a NaN or infinite value in data or weights.
+	ErrNotFinite = errors.New("value is NaN or infinite")
+	// ErrConfig reports an invalid network configuration.
+	ErrConfig = errors.New("invalid network configuration")
+)
+
+// Activation is the function a layer applies to its weighted input z.
+// The zero value is Sigmoid, the tutorial's activation.
+type Activation int
+
+const (
+	// Sigmoid is σ(z) = 1/(1+e^−z), with σ′(z) = σ(z)(1−σ(z)).
+	Sigmoid Activation = iota
+	// Tanh is the hyperbolic tangent, with derivative 1−tanh²(z).
+	Tanh
+	// ReLU is max(0, z), with derivative 1 for z > 0 and 0 otherwise.
+	ReLU
+	// Identity is f(z) = z, for regression outputs.
+	Identity
+	// Softmax maps each row of z to probabilities exp(z_j)/Σ_k exp(z_k).
+	// It is allowed on the output layer only.
+	Softmax
+)
+
+var activationNames = [...]string{Sigmoid: "sigmoid", Tanh: "tanh", ReLU: "relu", Identity: "identity", Softmax: "softmax"}
+
+// String returns the activation's name as ParseActivation accepts it.
+func (a Activation) String() string {
+	if a < 0 || int(a) >= len(activationNames) {
+		return fmt.Sprintf("Activation(%d)", int(a))
+	}
+	return activationNames[a]
+}
+
+// ParseActivation returns the activation named s: "sigmoid", "tanh", "relu",
+// "identity" or "softmax".
+func ParseActivation(s string) (Activation, error) {
+	for a, name := range activationNames {
+		if s == name {
+			return Activation(a), nil
+		}
+	}
+	return 0, fmt.Errorf("nn: unknown activation %q (want sigmoid, tanh, relu, identity or softmax)", s)
+}
+
+func (a Activation) valid() bool { return a >= Sigmoid && a <= Softmax }
+
+// Loss is the cost J that training minimises, summed over the examples of a
+// batch. The zero value is SquaredError, the tutorial's cost.
+type Loss int
+
+const (
+	// SquaredError is J = ½·Σ(y−ŷ)², the tutorial's cost.
+	SquaredError Loss = iota
+	// CrossEntropy is J = −Σ y·log ŷ for a Softmax output layer and one-hot
+	// (or probability) targets. It is computed from the output layer's
+	// weighted input with log-sum-exp, so large logits give no NaN.
+	CrossEntropy
+	// BinaryCrossEntropy is J = −Σ y·log ŷ + (1−y)·log(1−ŷ) for a Sigmoid
+	// output layer and targets in [0, 1], computed stably from the
+	// weighted input.
+	BinaryCrossEntropy
+)
+
+var lossNames = [...]string{SquaredError: "squared-error", CrossEntropy: "cross-entropy", BinaryCrossEntropy: "binary-cross-entropy"}
+
+// String returns the loss's name as ParseLoss accepts it.
+func (l Loss) String() string {
+	if l < 0 || int(l) >= len(lossNames) {
+		return fmt.Sprintf("Loss(%d)", int(l))
+	}
+	return lossNames[l]
+}
+
+// ParseLoss returns the loss named s: "squared-error", "cross-entropy" or
+// "binary-cross-entropy".
+func ParseLoss(s string) (Loss, error) {
+	for l, name := range lossNames {
+		if s == name {
+			return Loss(l), nil
+		}
+	}
+	return 0, fmt.Errorf("nn: unknown loss %q (want squared-error, cross-entropy or binary-cross-entropy)", s)
+}
+
+// Init is a scheme for drawing initial weights. Biases always start at zero.
+// The zero value is Normal, the tutorial's np.random.randn.
+type Init int
+
+const (
+	// Normal draws every weight from the standard normal N(0, 1).
+	Normal Init = iota
+	// Xavier (Glorot) draws from N(0, 2/(in+out)); it suits sigmoid and
+	// tanh layers.
+	Xavier
+	// He draws from N(0, 2/in); it suits ReLU layers.
+	He
+)
+
+var initNames = [...]string{Normal: "normal", Xavier: "xavier", He: "he"}
+
+// String returns the scheme's name: "normal", "xavier" or "he".
+func (i Init) String() string {
+	if i < 0 || int(i) >= len(initNames) {
+		return fmt.Sprintf("Init(%d)", int(i))
+	}
+	return initNames[i]
+}
+
+// Config describes a network for New.
+type Config struct {
+	// Sizes are the layer sizes from input to output; the tutorial's
+	// network is {2, 3, 1}. At least two sizes, all positive.
+	Sizes []int
+	// Activations holds one activation per weight layer, that is
+	// len(Sizes)−1 of them. Nil means Sigmoid everywhere, as in the
+	// tutorial.
+	Activations []Activation
+	// NoBias leaves out the bias vectors. The zero value gives every layer
+	// a bias, which real data needs (without one, a layer's decision
+	// boundary must pass through the origin); the tutorial's network has
+	// none and sets NoBias.
+	NoBias bool
+	// Loss is the cost to minimise; the zero value is SquaredError.
+	// CrossEntropy needs a Softmax output layer and BinaryCrossEntropy a
+	// Sigmoid one.
+	Loss Loss
+	// Init chooses how initial weights are drawn; the zero value is
+	// Normal, the tutorial's.
+	Init Init
+	// Seed seeds the random source of the initial weights.
+	Seed uint64
+}
+
+// Network is a fully connected feed-forward network. Its parameters are
+// changed only by Train and by writing to the views returned by Params,
+// Weights and Bias.
+type Network struct {
+	sizes []int
+	acts  []Activation
+	bias  bool
+	loss  Loss
+
+	params []float64    // all weights and biases, layer by layer: W(l) row-major, then b(l)
+	w      []*mat.Dense // views of params
+	b      [][]float64  // views of params; nil without biases
+}
+
+// New returns a network built and initialised as c describes. It returns an
+// error wrapping ErrConfig if c is invalid.
+func New(c Config) (*Network, error) {
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	n := newNetwork(c.Sizes, c.Activations, !c.NoBias, c.Loss)
+	rnd := rand.New(rand.NewPCG(c.Seed, 0x6e6e2d696e6974)) // "nn-init"
+	for l, w := range n.w {
+		in, out := w.Dims()
+		std := 1.0
+		switch c.Init {
+		case Xavier:
+			std = math.Sqrt(2 / float64(in+out))
+		case He:
+			std = math.Sqrt(2 / float64(in))
+		}
+		raw := w.RawMatrix().Data
+		for i := range raw {
+			raw[i] = std * rnd.NormFloat64()
+		}
+		_ = l
+	}
+	return n, nil
+}
+
+func (c *Config) validate() error {
+	if len(c.Sizes) < 2 {
+		return fmt.Errorf("nn: Config.Sizes has %d sizes, want at least 2 (input and output): %w", len(c.Sizes), ErrConfig)
+	}
+	for i, s := range c.Sizes {
+		if s <= 0 {
+			return fmt.Errorf("nn: Config.Sizes[%d] is %d, want a positive size: %w", i, s, ErrConfig)
+		}
+	}
+	L := len(c.Sizes) - 1
+	if c.Activations != nil && len(c.Activations) != L {
+		return fmt.Errorf("nn: Config.Activations has %d entries, want %d (one per weight layer): %w", len(c.Activations), L, ErrConfig)
+	}
+	for l, a := range c.Activations {
+		if !a.valid() {
+			return fmt.Errorf("nn: Config.Activations[%d] is %v: %w", l, a, ErrConfig)
+		}
+		if a == Softmax && l != L-1 {
+			return fmt.Errorf("nn: Config.Activations[%d] is softmax, allowed on the output layer only: %w", l, ErrConfig)
+		}
+	}
+	out := Sigmoid
+	if c.Activations != nil {
+		out = c.Activations[L-1]
+	}
+	switch c.Loss {
+	case SquaredError:
+	case CrossEntropy:
+		if out != Softmax {
+			return fmt.Errorf("nn: cross-entropy loss needs a softmax output layer, not %v: %w", out, ErrConfig)
+		}
+	case BinaryCrossEntropy:
+		if out != Sigmoid {
+			return fmt.Errorf("nn: binary-cross-entropy loss needs a sigmoid output layer, not %v: %w", out, ErrConfig)
+		}
+	default:
+		return fmt.Errorf("nn: unknown Config.Loss %v: %w", c.Loss, ErrConfig)
+	}
+	if c.Init < Normal || c.Init > He {
+		return fmt.Errorf("nn: unknown Config.Init %v: %w", c.Init, ErrConfig)
+	}
+	return nil
+}
+
+// newNetwork allocates a zeroed network; the arguments must be valid.
+func newNetwork(sizes []int, acts []Activation, bias bool, loss Loss) *Network {
+	L := len(sizes) - 1
+	n := &Network{
+		sizes: append([]int(nil), sizes...),
+		acts:  make([]Activation, L),
+		bias:  bias,
+		loss:  loss,
+		w:     make([]*mat.Dense, L),
+		b:     make([][]float64, L),
+	}
+	copy(n.acts, acts) // nil acts leaves Sigmoid, the zero value
+	total := 0
+	for l := 0; l < L; l++ {
+		total += sizes[l] * sizes[l+1]
+		if bias {
+			total += sizes[l+1]
+		}
+	}
+	n.params = make([]float64, total)
+	n.w, n.b = layerViews(n.params, sizes, bias)
+	return n
+}
+
+// layerViews returns weight matrices and bias vectors that view p, laid out
+// as the parameters of a network with the given sizes.
+func layerViews(p []float64, sizes []int, bias bool) ([]*mat.Dense, [][]float64) {
+	L := len(sizes) - 1
+	w := make([]*mat.Dense, L)
+	b := make([][]float64, L)
+	off := 0
+	for l := 0; l < L; l++ {
+		in, out := sizes[l], sizes[l+1]
+		w[l] = mat.NewDense(in, out, p[off:off+in*out:off+in*out])
+		off += in * out
+		if bias {
+			b[l] = p[off : off+out : off+out]
+			off += out
+		}
+	}
+	return w, b
+}
+
+// Config returns the configuration of n. Its Seed and Init are zero: they
+// describe how weights were first drawn, which n does not record.
+func (n *Network) Config() Config {
+	return Config{
+		Sizes:       append([]int(nil), n.sizes...),
+		Activations: append([]Activation(nil), n.acts...),
+		NoBias:      !n.bias,
+		Loss:        n.loss,
+	}
+}
+
+// Layers returns the number of weight layers, len(Sizes)−1.
+func (n *Network) Layers() int { return len(n.w) }
+
+// Sizes returns the layer sizes, input first.
+func (n *Network) Sizes() []int { return append([]int(nil), n.sizes...) }
+
+// Weights returns the weight matrix of layer l (0-based: Weights(0) is the
+// tutorial's W1), with one row per input and one column per output. The
+// matrix is a view of n's parameters, not a copy: writing to it changes n.
+// Weights panics if l is out of range.
+func (n *Network) Weights(l int) *mat.Dense { return n.w[l] }
+
+// Bias returns the bias vector of layer l, or nil if n has no biases. Like
+// Weights it is a view of n's parameters. Bias panics if l is out of range.
+func (n *Network) Bias(l int) []float64 { return n.b[l] }
+
+// Params returns all weights and biases of n as one slice, layer by layer:
+// the elements of W(l) in row-major order followed by b(l). It is a view:
+// writing to it changes n.
+func (n *Network) Params() []float64 { return n.params }
+
+// Clone returns a deep copy of n.
+func (n *Network) Clone() *Network {
+	c := newNetwork(n.sizes, n.acts, n.bias, n.loss)
+	copy(c.params, n.params)
+	return c
+}
+
+// checkInput returns an error if x cannot go through n.
+func (n *Network) checkInput(name string, x mat.Matrix) error {
+	r, c := x.Dims()
+	if r == 0 {
+		return fmt.Errorf("nn: %s has no rows: %w", name, ErrEmptyData)
+	}
+	if c != n.sizes[0] {
+		return fmt.Errorf("nn: %s is %d×%d, want %d columns (the network's input size): %w", name, r, c, n.sizes[0], ErrShape)
+	}
+	return checkFinite(name, x)
+}
+
+// checkTarget returns an error if y does not fit n's output for r examples.
+func (n *Network) checkTarget(name string, y mat.Matrix, r int) error {
+	yr, yc := y.Dims()
+	out := n.sizes[len(n.sizes)-1]
+	if yr != r || yc != out {
+		return fmt.Errorf("nn: %s is %d×%d, want %d×%d (one row per example, one column per output): %w", name, yr, yc, r, out, ErrShape)
+	}
+	return checkFinite(name, y)
+}
+
+func checkFinite(name string, x mat.Matrix) error {
+	r, c := x.Dims()
+	if d, ok := x.(*mat.Dense); ok {
+		raw := d.RawMatrix()
+		for i := 0; i < r; i++ {
+			row := raw.Data[i*raw.Stride : i*raw.Stride+c]
+			for j, v := range row {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Errorf("nn: %s[%d, %d] is %v: %w", name, i, j, v, ErrNotFinite)
+				}
+			}
+		}
+		return nil
+	}
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			if v := x.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("nn: %s[%d, %d] is %v: %w", name, i, j, v, ErrNotFinite)
+			}
+		}
+	}
+	return nil
+}
+
+// asDense returns x as a *mat.Dense, copying it only if it is not one.
+func asDense(x mat.Matrix) *mat.Dense {
+	if d, ok := x.(*mat.Dense); ok {
+		return d
+	}
+	return mat.DenseCopyOf(x)
+}
+
+// apply replaces each weighted input in z, a matrix with cols columns stored
+// row by row, by its activation.
+func (a Activation) apply(z []float64, cols int) {
+	switch a {
+	case Sigmoid:
+		for i, v := range z {
+			z[i] = 1 / (1 + math.Exp(-v))
+		}
+	case Tanh:
+		for i, v := range z {
+			z[i] = math.Tanh(v)
+		}
+	case ReLU:
+		for i, v := range z {
+			if v < 0 {
+				z[i] = 0
+			}
+		}
+	case Identity:
+	case Softmax:
+		for off := 0; off < len(z); off += cols {
+			softmax(z[off : off+cols])
+		}
+	default:
+		panic("nn: bad activation")
+	}
+}
+
+// softmax replaces row by exp(row)/Σexp(row), shifted by its maximum so no
+// exponential overflows.
+func softmax(row []float64) {
+	max := math.Inf(-1)
+	for _, v := range row {
+		if v > max {
+			max = v
+		}
+	}
+	var sum float64
+	for j, v := range row {
+		e := math.Exp(v - max)
+		row[j] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for j := range row {
+		row[j] *= inv
+	}
+}
+
+// mulDerivative multiplies each element of d by the activation's derivative
+// f′(z), computed from the activation's output out = f(z) so that no
+// exponential is evaluated again: σ′ = a(1−a), tanh′ = 1−a², relu′ = [a>0].
+// For Softmax, whose Jacobian is not diagonal, each row of d (cols wide) is
+// replaced by its product with the Jacobian: d_j ← a_j(d_j − Σ_k d_k a_k).
+func (a Activation) mulDerivative(d, out []float64, cols int) {
+	out = out[:len(d)]
+	switch a {
+	case Sigmoid:
+		for i, v := range out {
+			d[i] *= v * (1 - v)
+		}
+	case Tanh:
+		for i, v := range out {
+			d[i] *= 1 - v*v
+		}
+	case ReLU:
+		for i, v := range out {
+			if v <= 0 {
+				d[i] = 0
+			}
+		}
+	case Identity:
+	case Softmax:
+		for off := 0; off < len(d); off += cols {
+			dr, ar := d[off:off+cols], out[off:off+cols]
+			var dot float64
+			for j, v := range dr {
+				dot += v * ar[j]
+			}
+			for j := range dr {
+				dr[j] = ar[j] * (dr[j] - dot)
+			}
+		}
+	default:
+		panic("nn: bad activation")
+	}
+}
+
+// addBias adds b to every row of z, which has len(b) columns.
+func addBias(z, b []float64) {
+	cols := len(b)
+	for off := 0; off < len(z); off += cols {
+		row := z[off : off+cols]
+		for j, v := range b {
+			row[j] += v
+		}
+	}
+}
+
+// layer computes dst = f(a·W(l) + b(l)) for layer l. dst must be r×out and
+// contiguous, a r×in. If z is not nil it receives the weighted input
+// a·W(l) + b(l) before the activation. A single row goes through a
+// matrix-vector product, which is much faster than a one-row Gemm.
+func (n *Network) layer(l int, dst, a *mat.Dense, z []float64) {
+	w := n.w[l]
+	r, _ := a.Dims()
+	_, out := w.Dims()
+	raw := dst.RawMatrix().Data[:r*out]
+	if r == 1 {
+		// zᵀ = Wᵀ·aᵀ
+		ar := a.RawMatrix()
+		gemvT(w, ar.Data[:ar.Cols], raw)
+	} else {
+		// z = a·W, the tutorial's z2 = X·W1 and z3 = a2·W2
+		dst.Mul(a, w)
+	}
+	if n.b[l] != nil {
+		addBias(raw, n.b[l])
+	}
+	if z != nil {
+		copy(z, raw)
+	}
+	// a = f(z), the tutorial's a2 = σ(z2) and ŷ = σ(z3)
+	n.acts[l].apply(raw, out)
+}
+
+// Workspace holds the buffers of a forward pass so that PredictTo allocates
+// nothing once warm. The zero value is ready to use. A Workspace must not be
+// used by two goroutines at once; give each goroutine its own.
+type Workspace struct {
+	buf [2][]float64
+	m   [2]mat.Dense
+}
+
+// matrix returns a contiguous r×c matrix over buffer k, growing it if needed.
+func (ws *Workspace) matrix(k, r, c int) *mat.Dense {
+	m := &ws.m[k]
+	if mr, mc := m.Dims(); mr == r && mc == c {
+		return m
+	}
+	if cap(ws.buf[k]) < r*c {
+		ws.buf[k] = make([]float64, r*c)
+	}
+	m.SetRawMatrix(blas64.General{Rows: r, Cols: c, Stride: c, Data: ws.buf[k][:r*c]})
+	return m
+}
+
+// Predict returns the network's output for each row of x, the tutorial's
+// feedforward. It returns an error if x is empty, has the wrong number of
+// columns or holds NaN or infinite values. Predict may be called from many
+// goroutines at once.
+func (n *Network) Predict(x mat.Matrix) (*mat.Dense, error) {
+	if err := n.checkInput("X", x); err != nil {
+		return nil, err
+	}
+	r, _ := x.Dims()
+	dst := mat.NewDense(r, n.sizes[len(n.sizes)-1], nil)
+	var ws Workspace
+	if err := n.PredictTo(dst, x, &ws); err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
+
+// PredictTo writes the network's output for each row of x into dst, using
+// ws for intermediate results, and allocates nothing once ws has grown to
+// the batch size. It returns the same errors as Predict. PredictTo panics
+// if dst is not r×out, where r is the number of rows of x and out the
+// network's output size, or if ws is nil.
+func (n *Network) PredictTo(dst *mat.Dense, x mat.Matrix, ws *Workspace) error {
+	r, _ := x.Dims()
+	out := n.sizes[len(n.sizes)-1]
+	if dr, dc := dst.Dims(); dr != r || dc != out {
+		panic(fmt.Sprintf("nn: PredictTo destination is %d×%d, want %d×%d", dr, dc, r, out))
+	}
+	if err := n.checkInput("X", x); err != nil {
+		return err
+	}
+	a := asDense(x)
+	L := len(n.w)
+	for l := 0; l < L; l++ {
+		next := dst
+		if l < L-1 {
+			next = ws.matrix(l%2, r, n.sizes[l+1])
+		}
+		if next == dst && dst.RawMatrix().Stride != out {
+			// dst is a view with padding: compute into a buffer, then copy.
+			next = ws.matrix(l%2, r, out)
+			n.layer(l, next, a, nil)
+			dst.Copy(next)
+			break
+		}
+		n.layer(l, next, a, nil)
+		a = next
+	}
+	return nil
+}
+
+// Classify returns the index of the largest output for each row of x: the
+// predicted class of a network with one output per class. For a network
+// with a single output it returns 1 where the output is at least 0.5 and 0
+// otherwise. It returns the same errors as Predict.
+func (n *Network) Classify(x mat.Matrix) ([]int, error) {
+	p, err := n.Predict(x)
+	if err != nil {
+		return nil, err
+	}
+	return classes(nil, p), nil
+}
+
+// classes returns the predicted class of each row of p (argmax, or a 0.5
+// threshold for a single column).
+func classes(dst []int, p *mat.Dense) []int {
+	r, c := p.Dims()
+	if cap(dst) < r {
+		dst = make([]int, r)
+	}
+	dst = dst[:r]
+	raw := p.RawMatrix()
+	for i := range dst {
+		row := raw.Data[i*raw.Stride : i*raw.Stride+c]
+		if c == 1 {
+			dst[i] = 0
+			if row[0] >= 0.5 {
+				dst[i] = 1
+			}
+			continue
+		}
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		dst[i] = best
+	}
+	return dst
+}

@@ -1,0 +1,603 @@
+package nn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// tutorialData returns the tutorial's test-score data: X = [[3,5],[5,1],[10,2]]
+// divided by its column maxima and y = [75,82,93]/100.
+func tutorialData() (x, y *mat.Dense) {
+	x = mat.NewDense(3, 2, []float64{3.0 / 10, 5.0 / 5, 5.0 / 10, 1.0 / 5, 10.0 / 10, 2.0 / 5})
+	y = mat.NewDense(3, 1, []float64{0.75, 0.82, 0.93})
+	return x, y
+}
+
+// randDense returns an r×c matrix of values drawn uniformly from [lo, hi).
+func randDense(rnd *rand.Rand, r, c int, lo, hi float64) *mat.Dense {
+	m := mat.NewDense(r, c, nil)
+	raw := m.RawMatrix().Data
+	for i := range raw {
+		raw[i] = lo + (hi-lo)*rnd.Float64()
+	}
+	return m
+}
+
+// oneHotRows returns r one-hot rows over c classes drawn at random.
+func oneHotRows(rnd *rand.Rand, r, c int) *mat.Dense {
+	m := mat.NewDense(r, c, nil)
+	for i := 0; i < r; i++ {
+		m.Set(i, rnd.IntN(c), 1)
+	}
+	return m
+}
+
+// gradErr returns the norm-wise relative error ‖a−b‖/(‖a‖+‖b‖) and the
+// largest element-wise error |a−b|/max(|a|+|b|, 1e-3).
+func gradErr(a, b []float64) (norm, elem float64) {
+	d := make([]float64, len(a))
+	floats.SubTo(d, a, b)
+	norm = floats.Norm(d, 2) / math.Max(floats.Norm(a, 2)+floats.Norm(b, 2), 1e-12)
+	for i := range a {
+		elem = math.Max(elem, math.Abs(a[i]-b[i])/math.Max(math.Abs(a[i])+math.Abs(b[i]), 1e-3))
+	}
+	return norm, elem
+}
+
+func TestGradientsMatchFiniteDifferences(t *testing.T) {
+	// Weights from Xavier keep every unit away from saturation, and inputs
+	// in [-1, 1) keep ReLU's kink away from the finite-difference step.
+	type shape struct {
+		sizes []int
+		rows  int
+	}
+	shapes := []shape{{[]int{2, 3, 1}, 3}, {[]int{4, 5, 3}, 7}, {[]int{3, 6, 5, 4, 2}, 5}, {[]int{5, 2}, 4}}
+	hidden := []Activation{Sigmoid, Tanh, ReLU, Identity}
+	outputs := []struct {
+		act  Activation
+		loss Loss
+	}{
+		{Sigmoid, SquaredError}, {Tanh, SquaredError}, {Identity, SquaredError}, {ReLU, SquaredError},
+		{Softmax, SquaredError}, {Softmax, CrossEntropy}, {Sigmoid, BinaryCrossEntropy},
+	}
+	rnd := rand.New(rand.NewPCG(1, 1))
+	for _, sh := range shapes {
+		for _, h := range hidden {
+			for _, o := range outputs {
+				for _, noBias := range []bool{false, true} {
+					name := fmt.Sprintf("%v/%v/%v+%v/nobias=%t", sh.sizes, h, o.act, o.loss, noBias)
+					L := len(sh.sizes) - 1
+					acts := make([]Activation, L)
+					for l := range acts {
+						acts[l] = h
+					}
+					acts[L-1] = o.act
+					net, err := New(Config{Sizes: sh.sizes, Activations: acts, NoBias: noBias, Loss: o.loss, Init: Xavier, Seed: rnd.Uint64()})
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					for _, b := range net.b {
+						for j := range b {
+							b[j] = rnd.Float64() - 0.5
+						}
+					}
+					out := sh.sizes[L]
+					x := randDense(rnd, sh.rows, sh.sizes[0], -1, 1)
+					var y *mat.Dense
+					switch o.loss {
+					case CrossEntropy:
+						y = oneHotRows(rnd, sh.rows, out)
+					default:
+						y = randDense(rnd, sh.rows, out, 0, 1)
+					}
+					g, err := net.Gradients(x, y)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					num, err := net.NumericalGradients(x, y, nil)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					norm, elem := gradErr(g.Flat, num.Flat)
+					if norm > 1e-6 || elem > 1e-6 {
+						t.Errorf("%s: relative error %.2g (element-wise %.2g), want below 1e-6\nanalytic  %.6g\nnumerical %.6g", name, norm, elem, g.Flat, num.Flat)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The training objective, mean cost plus ½·λ·Σ‖W‖², has the gradient that
+// the optimizers follow.
+func TestTrainingObjectiveGradient(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(2, 2))
+	for _, l2 := range []float64{0, 0.3} {
+		net, err := New(Config{Sizes: []int{3, 4, 2}, Activations: []Activation{Tanh, Softmax}, Loss: CrossEntropy, Init: Xavier, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randDense(rnd, 6, 3, -1, 1)
+		y := oneHotRows(rnd, 6, 2)
+		bp := newBackprop(net, 6)
+		bp.setBatch(x, y)
+		bp.forward()
+		bp.backward(1.0/6, l2)
+		analytic := append([]float64(nil), bp.grad...)
+		numeric := make([]float64, len(analytic))
+		c := net.Clone()
+		cbp := newBackprop(c, 6)
+		cbp.setBatch(x, y)
+		for i := range c.params {
+			h := 1e-6
+			orig := c.params[i]
+			c.params[i] = orig + h
+			cbp.forward()
+			fp := cbp.cost()/6 + c.l2Penalty(l2)
+			c.params[i] = orig - h
+			cbp.forward()
+			fm := cbp.cost()/6 + c.l2Penalty(l2)
+			c.params[i] = orig
+			numeric[i] = (fp - fm) / (2 * h)
+		}
+		if norm, elem := gradErr(analytic, numeric); norm > 1e-6 || elem > 1e-6 {
+			t.Errorf("l2=%v: relative error %.2g (element-wise %.2g), want below 1e-6", l2, norm, elem)
+		}
+	}
+}
+
+func TestCrossEntropyLargeLogits(t *testing.T) {
+	for _, c := range []struct {
+		act  Activation
+		loss Loss
+		out  int
+	}{{Softmax, CrossEntropy, 3}, {Sigmoid, BinaryCrossEntropy, 1}} {
+		net, err := New(Config{Sizes: []int{2, c.out}, Activations: []Activation{c.act}, Loss: c.loss})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Weights of ±1000 push the logits to ±1000, where a naive log(ŷ)
+		// is log(0) = −Inf.
+		for i := range net.params {
+			net.params[i] = 1000 * float64(1-2*(i%2))
+		}
+		x := mat.NewDense(2, 2, []float64{1, -1, -1, 1})
+		y := mat.NewDense(2, c.out, nil)
+		y.Set(0, c.out-1, 1)
+		y.Set(1, 0, 1)
+		J, err := net.Cost(x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := net.Gradients(x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.IsNaN(J) || math.IsInf(J, 0) || J <= 0 {
+			t.Errorf("%v: cost %v, want finite and positive", c.loss, J)
+		}
+		for _, v := range g.Flat {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("%v: gradient %v, want finite", c.loss, g.Flat)
+			}
+		}
+	}
+}
+
+func TestTutorialNetwork(t *testing.T) {
+	x, y := tutorialData()
+	// Seed 1, η = 0.5 on the mean cost and 5000 iterations: the settings of
+	// ExampleTrain.
+	net, err := New(Config{Sizes: []int{2, 3, 1}, NoBias: true, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := Train(context.Background(), net, x, y, &Settings{LearningRate: 0.5, Epochs: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := report.Loss()
+	if len(loss) != 5000 || report.Stop != MaxEpochs {
+		t.Fatalf("got %d epochs and stop %v, want 5000 and max epochs", len(loss), report.Stop)
+	}
+	for i := 1; i < len(loss); i++ {
+		if !(loss[i] < loss[i-1]) {
+			t.Fatalf("cost rose at iteration %d: %v then %v; want it to fall monotonically", i+1, loss[i-1], loss[i])
+		}
+	}
+	if last := loss[len(loss)-1]; last >= 1e-3 {
+		t.Errorf("final cost %v, want below 1e-3", last)
+	}
+	J, err := net.Cost(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := loss[len(loss)-1] * 3; math.Abs(J-want) > 1e-15 {
+		t.Errorf("Cost %v, want 3× the reported mean %v", J, want)
+	}
+	yHat, err := net.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if d := math.Abs(yHat.At(i, 0) - y.At(i, 0)); d > 0.05 {
+			t.Errorf("prediction %d is %.3f, want within 0.05 of %.2f", i, yHat.At(i, 0), y.At(i, 0))
+		}
+	}
+	g, err := net.Gradients(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The tutorial's trained gradients lie between 1e-7 and 1e-3.
+	if m := floats.Norm(g.Flat, math.Inf(1)); m > 1e-3 {
+		t.Errorf("largest gradient %v, want at most 1e-3", m)
+	}
+}
+
+func TestPerceptronGates(t *testing.T) {
+	x := mat.NewDense(4, 2, []float64{0, 0, 0, 1, 1, 0, 1, 1})
+	for _, test := range []struct {
+		gate      string
+		y         []float64
+		learnable bool
+	}{
+		{"AND", []float64{0, 0, 0, 1}, true},
+		{"OR", []float64{0, 1, 1, 1}, true},
+		{"NAND", []float64{1, 1, 1, 0}, true},
+		{"XOR", []float64{0, 1, 1, 0}, false},
+	} {
+		for seed := uint64(0); seed < 5; seed++ {
+			p, hist, err := TrainPerceptron(x, test.y, &PerceptronSettings{Seed: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wrong := 0
+			for i := 0; i < 4; i++ {
+				if p.Predict(x.RawRowView(i)) != test.y[i] {
+					wrong++
+				}
+			}
+			if test.learnable {
+				if wrong != 0 || hist[len(hist)-1] != 1 {
+					t.Errorf("%s seed %d: %d of 4 wrong after %d epochs, want 0", test.gate, seed, wrong, len(hist))
+				}
+				continue
+			}
+			// XOR is not linearly separable: no epoch of the 1000 is free
+			// of mistakes, and the final perceptron gets a row wrong.
+			if len(hist) != 1000 || floats.Max(hist) >= 1 || wrong == 0 {
+				t.Errorf("%s seed %d: %d epochs, best accuracy %v, %d wrong; want 1000 epochs, accuracy below 1 and a mistake", test.gate, seed, len(hist), floats.Max(hist), wrong)
+			}
+		}
+	}
+}
+
+func TestPerceptronBadInput(t *testing.T) {
+	for _, test := range []struct {
+		name string
+		x    mat.Matrix
+		y    []float64
+	}{
+		{"label not 0 or 1", mat.NewDense(2, 1, []float64{0, 1}), []float64{0, 2}},
+		{"rows and labels differ", mat.NewDense(2, 1, []float64{0, 1}), []float64{0}},
+		{"NaN input", mat.NewDense(2, 1, []float64{0, math.NaN()}), []float64{0, 1}},
+	} {
+		if _, _, err := TrainPerceptron(test.x, test.y, nil); err == nil {
+			t.Errorf("%s: got no error", test.name)
+		}
+	}
+}
+
+func TestNetworkLearnsXOR(t *testing.T) {
+	x := mat.NewDense(4, 2, []float64{0, 0, 0, 1, 1, 0, 1, 1})
+	y := mat.NewDense(4, 1, []float64{0, 1, 1, 0})
+	for _, m := range []Method{GradientDescent, Adam, LBFGS} {
+		net, err := New(Config{Sizes: []int{2, 4, 1}, Activations: []Activation{Tanh, Sigmoid}, Loss: BinaryCrossEntropy, Init: Xavier, Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Settings{Method: m, LearningRate: 0.5, Epochs: 3000}
+		if m == Adam {
+			s.LearningRate, s.BatchSize = 0.05, 4
+		}
+		if _, err := Train(context.Background(), net, x, y, s); err != nil {
+			t.Fatalf("%v: %v", m, err)
+		}
+		got, err := net.Classify(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []int{0, 1, 1, 0} {
+			if got[i] != want {
+				t.Errorf("%v: XOR row %d: got %d, want %d", m, i, got[i], want)
+			}
+		}
+	}
+}
+
+// Every optimizer finds the least-squares weights of a linear regression,
+// which a single Identity layer with a bias can represent exactly.
+func TestOptimizersFindLeastSquares(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(4, 4))
+	const n = 64
+	x := randDense(rnd, n, 3, -1, 1)
+	y := mat.NewDense(n, 1, nil)
+	for i := 0; i < n; i++ {
+		y.Set(i, 0, 2*x.At(i, 0)-x.At(i, 1)+0.5*x.At(i, 2)+0.3+0.05*rnd.NormFloat64())
+	}
+	// The least-squares solution of [X 1]·β = y.
+	a := mat.NewDense(n, 4, nil)
+	for i := 0; i < n; i++ {
+		a.SetRow(i, append(mat.Row(nil, i, x), 1))
+	}
+	var beta mat.VecDense
+	if err := beta.SolveVec(a, y.ColView(0)); err != nil {
+		t.Fatal(err)
+	}
+	for _, test := range []struct {
+		s   Settings
+		tol float64
+	}{
+		{Settings{Method: GradientDescent, LearningRate: 0.5, Epochs: 2000}, 1e-6},
+		{Settings{Method: LBFGS, Epochs: 100}, 1e-6},
+		// Mini-batch methods end in a noise ball around the optimum; a
+		// decaying step shrinks it.
+		{Settings{Method: SGD, LearningRate: 0.1, Epochs: 400, BatchSize: 8, Schedule: InverseTime, DecayRate: 0.05}, 2e-2},
+		{Settings{Method: Momentum, LearningRate: 0.02, Epochs: 400, BatchSize: 8, Schedule: InverseTime, DecayRate: 0.05}, 2e-2},
+		{Settings{Method: Nesterov, LearningRate: 0.02, Epochs: 400, BatchSize: 8, Schedule: StepDecay, DecayRate: 0.5, DecaySteps: 50}, 2e-2},
+		{Settings{Method: Adam, LearningRate: 0.02, Epochs: 600, BatchSize: 8, Schedule: StepDecay, DecayRate: 0.5, DecaySteps: 100}, 2e-2},
+	} {
+		net, err := New(Config{Sizes: []int{3, 1}, Activations: []Activation{Identity}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Train(context.Background(), net, x, y, &test.s)
+		if err != nil {
+			t.Fatalf("%v: %v", test.s.Method, err)
+		}
+		got := append(mat.Col(nil, 0, net.Weights(0)), net.Bias(0)[0])
+		for i, v := range got {
+			if d := math.Abs(v - beta.AtVec(i)); d > test.tol {
+				t.Errorf("%v: β[%d] = %.6f, want %.6f ± %g (after %d epochs, %v)", test.s.Method, i, v, beta.AtVec(i), test.tol, len(rep.History), rep.Stop)
+			}
+		}
+	}
+}
+
+func TestTrainReproducible(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 5))
+	x := randDense(rnd, 200, 8, -1, 1)
+	y := oneHotRows(rnd, 200, 3)
+	run := func() (*Network, *Report) {
+		net, err := New(Config{Sizes: []int{8, 16, 3}, Activations: []Activation{ReLU, Softmax}, Loss: CrossEntropy, Init: He, Seed: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Train(context.Background(), net, x, y, &Settings{Method: Adam, Epochs: 5, BatchSize: 16, ValidationFraction: 0.2, Seed: 11})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return net, rep
+	}
+	n1, r1 := run()
+	n2, r2 := run()
+	if !floats.Same(n1.params, n2.params) {
+		t.Error("weights differ between two runs with the same seeds")
+	}
+	for i := range r1.History {
+		a, b := r1.History[i], r2.History[i]
+		if a.Loss != b.Loss || a.ValLoss != b.ValLoss || a.ValAccuracy != b.ValAccuracy {
+			t.Errorf("epoch %d differs: %+v and %+v", i+1, a, b)
+		}
+	}
+}
+
+func TestTrainCancel(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(6, 6))
+	x := randDense(rnd, 100, 4, -1, 1)
+	y := randDense(rnd, 100, 1, 0, 1)
+	net, err := New(Config{Sizes: []int{4, 8, 1}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var atEpoch3 []float64
+	s := &Settings{Method: SGD, Epochs: 100, BatchSize: 10, Progress: func(e Epoch) {
+		if e.Epoch == 3 {
+			atEpoch3 = append([]float64(nil), net.params...)
+			cancel()
+		}
+	}}
+	rep, err := Train(ctx, net, x, y, s)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got error %v, want context.Canceled", err)
+	}
+	if rep.Stop != Cancelled || len(rep.History) != 3 {
+		t.Errorf("got stop %v after %d epochs, want cancelled after 3", rep.Stop, len(rep.History))
+	}
+	if !floats.Same(net.params, atEpoch3) {
+		t.Error("weights after cancelling differ from those at the end of epoch 3")
+	}
+}
+
+func TestTrainDiverges(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 7))
+	x := randDense(rnd, 50, 3, -10, 10)
+	y := randDense(rnd, 50, 1, -100, 100)
+	net, err := New(Config{Sizes: []int{3, 8, 1}, Activations: []Activation{ReLU, Identity}, Init: He, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Train(context.Background(), net, x, y, &Settings{Method: SGD, LearningRate: 10, Epochs: 100, BatchSize: 5})
+	if !errors.Is(err, ErrDiverged) {
+		t.Fatalf("got error %v, want ErrDiverged", err)
+	}
+	if rep.Stop != Diverged {
+		t.Errorf("got stop %v, want diverged", rep.Stop)
+	}
+	for _, v := range net.params {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatal("weights are not finite after divergence; want those from before the step")
+		}
+	}
+}
+
+func TestEarlyStoppingRestoresBest(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(8, 8))
+	// Few, noisy examples and a large network overfit quickly.
+	x := randDense(rnd, 40, 5, -1, 1)
+	y := randDense(rnd, 40, 1, 0, 1)
+	vx := randDense(rnd, 40, 5, -1, 1)
+	vy := randDense(rnd, 40, 1, 0, 1)
+	net, err := New(Config{Sizes: []int{5, 64, 1}, Activations: []Activation{Tanh, Identity}, Init: Xavier, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Train(context.Background(), net, x, y, &Settings{Method: Adam, LearningRate: 0.01, Epochs: 2000, BatchSize: 8, ValidationX: vx, ValidationY: vy, Patience: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Stop != Patience {
+		t.Fatalf("got stop %v after %d epochs, want patience", rep.Stop, len(rep.History))
+	}
+	best := math.Inf(1)
+	for _, e := range rep.History {
+		best = math.Min(best, e.ValLoss)
+	}
+	if got := rep.History[rep.BestEpoch-1].ValLoss; got != best {
+		t.Errorf("best epoch %d has validation loss %v, want the lowest, %v", rep.BestEpoch, got, best)
+	}
+	J, err := net.Cost(vx, vy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := J / 40; math.Abs(got-best) > 1e-12 {
+		t.Errorf("validation loss of the final weights %v, want the best epoch's %v", got, best)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	net, err := New(Config{Sizes: []int{2, 3, 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := mat.NewDense(2, 2, []float64{1, 2, 3, 4})
+	goodY := mat.NewDense(2, 1, []float64{0, 1})
+	for _, test := range []struct {
+		name string
+		x, y mat.Matrix
+		want error
+	}{
+		{"X with 3 columns", mat.NewDense(2, 3, nil), goodY, ErrShape},
+		{"Y with 2 rows for 3", mat.NewDense(3, 2, nil), goodY, ErrShape},
+		{"Y with 2 columns", good, mat.NewDense(2, 2, nil), ErrShape},
+		{"empty X", &mat.Dense{}, goodY, ErrEmptyData},
+		{"NaN in X", mat.NewDense(2, 2, []float64{1, math.NaN(), 3, 4}), goodY, ErrNotFinite},
+		{"Inf in Y", good, mat.NewDense(2, 1, []float64{math.Inf(1), 0}), ErrNotFinite},
+	} {
+		if _, err := net.Cost(test.x, test.y); !errors.Is(err, test.want) {
+			t.Errorf("Cost, %s: got %v, want %v", test.name, err, test.want)
+		}
+		if _, err := net.Gradients(test.x, test.y); !errors.Is(err, test.want) {
+			t.Errorf("Gradients, %s: got %v, want %v", test.name, err, test.want)
+		}
+		if _, err := Train(context.Background(), net, test.x, test.y, nil); !errors.Is(err, test.want) {
+			t.Errorf("Train, %s: got %v, want %v", test.name, err, test.want)
+		}
+	}
+	for _, x := range []mat.Matrix{mat.NewDense(1, 3, nil), &mat.Dense{}, mat.NewDense(1, 2, []float64{math.Inf(-1), 0})} {
+		if _, err := net.Predict(x); err == nil {
+			t.Errorf("Predict of %v: got no error", mat.Formatted(x))
+		}
+	}
+	for _, c := range []Config{
+		{Sizes: []int{2}},
+		{Sizes: []int{2, 0, 1}},
+		{Sizes: []int{2, 3, 1}, Activations: []Activation{Sigmoid}},
+		{Sizes: []int{2, 3, 1}, Activations: []Activation{Softmax, Sigmoid}},
+		{Sizes: []int{2, 3, 1}, Loss: CrossEntropy},
+		{Sizes: []int{2, 3}, Activations: []Activation{Softmax}, Loss: BinaryCrossEntropy},
+	} {
+		if _, err := New(c); !errors.Is(err, ErrConfig) {
+			t.Errorf("New(%+v): got %v, want ErrConfig", c, err)
+		}
+	}
+	for _, s := range []Settings{{LearningRate: -1}, {Epochs: -1}, {L2: math.NaN()}, {ValidationFraction: 1}, {Method: Method(99)}} {
+		if _, err := Train(context.Background(), net, good, goodY, &s); err == nil {
+			t.Errorf("Train with %+v: got no error", s)
+		}
+	}
+}
+
+func TestPredictConcurrent(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 9))
+	net, err := New(Config{Sizes: []int{6, 10, 4}, Activations: []Activation{ReLU, Softmax}, Loss: CrossEntropy, Init: He, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randDense(rnd, 50, 6, -1, 1)
+	want, err := net.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ws Workspace
+			dst := mat.NewDense(1, 4, nil)
+			for i := 0; i < 50; i++ {
+				if err := net.PredictTo(dst, x.Slice(i, i+1, 0, 6), &ws); err != nil {
+					t.Error(err)
+					return
+				}
+				for j := 0; j < 4; j++ {
+					if math.Abs(dst.At(0, j)-want.At(i, j)) > 1e-12 {
+						t.Errorf("row %d: got %v, want %v", i, mat.Row(nil, 0, dst), mat.Row(nil, i, want))
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Once warm, a training step and a prediction allocate nothing.
+func TestStepAllocatesNothing(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(10, 10))
+	for _, test := range []struct {
+		sizes []int
+		batch int
+		m     Method
+	}{{[]int{2, 3, 1}, 3, GradientDescent}, {[]int{64, 128, 10}, 32, GradientDescent}, {[]int{64, 128, 10}, 32, Adam}} {
+		net, err := New(Config{Sizes: test.sizes, Init: Xavier})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := NewTrainer(net, &Settings{Method: test.m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randDense(rnd, test.batch, test.sizes[0], 0, 1)
+		y := randDense(rnd, test.batch, test.sizes[len(test.sizes)-1], 0, 1)
+		if got := testing.AllocsPerRun(10, func() { tr.Step(x, y) }); got != 0 {
+			t.Errorf("%v %v: Step allocates %v times, want 0", test.sizes, test.m, got)
+		}
+		var ws Workspace
+		dst := mat.NewDense(test.batch, test.sizes[len(test.sizes)-1], nil)
+		if got := testing.AllocsPerRun(10, func() { net.PredictTo(dst, x, &ws) }); got != 0 {
+			t.Errorf("%v: PredictTo allocates %v times, want 0", test.sizes, got)
+		}
+	}
+}

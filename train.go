@@ -1,0 +1,734 @@
+package nn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
+)
+
+// Method is a training algorithm. The zero value is GradientDescent, the
+// tutorial's.
+type Method int
+
+const (
+	// GradientDescent takes one step per epoch on the gradient of the whole
+	// training set, as the tutorial's gradient_descent does.
+	GradientDescent Method = iota
+	// SGD takes one step per mini-batch, with the rows shuffled afresh
+	// every epoch.
+	SGD
+	// Momentum is SGD with classical momentum: v ← μ·v − η·g, w ← w + v.
+	Momentum
+	// Nesterov is SGD with Nesterov momentum: v ← μ·v − η·g,
+	// w ← w + μ·v − η·g.
+	Nesterov
+	// Adam is SGD with the adaptive moment estimates of Kingma and Ba
+	// (2015).
+	Adam
+	// LBFGS minimises the full-batch cost with gonum's limited-memory BFGS
+	// and a line search; each epoch is one major iteration. It suits small
+	// problems, which it solves in few iterations.
+	LBFGS
+)
+
+var methodNames = [...]string{GradientDescent: "gd", SGD: "sgd", Momentum: "momentum", Nesterov: "nesterov", Adam: "adam", LBFGS: "lbfgs"}
+
+// String returns the method's name as ParseMethod accepts it.
+func (m Method) String() string {
+	if m < 0 || int(m) >= len(methodNames) {
+		return fmt.Sprintf("Method(%d)", int(m))
+	}
+	return methodNames[m]
+}
+
+// ParseMethod returns the method named s: "gd", "sgd", "momentum",
+// "nesterov", "adam" or "lbfgs".
+func ParseMethod(s string) (Method, error) {
+	for m, name := range methodNames {
+		if s == name {
+			return Method(m), nil
+		}
+	}
+	return 0, fmt.Errorf("nn: unknown training method %q (want gd, sgd, momentum, nesterov, adam or lbfgs)", s)
+}
+
+// Schedule changes the learning rate from epoch to epoch. The zero value is
+// Constant.
+type Schedule int
+
+const (
+	// Constant keeps the learning rate η.
+	Constant Schedule = iota
+	// StepDecay multiplies η by DecayRate every DecaySteps epochs:
+	// η·DecayRate^⌊epoch/DecaySteps⌋.
+	StepDecay
+	// InverseTime decays η as η/(1 + DecayRate·epoch).
+	InverseTime
+)
+
+// Settings configures Train. A nil *Settings means the zero value, whose
+// fields all have documented defaults.
+type Settings struct {
+	// Method is the training algorithm; the zero value is GradientDescent.
+	Method Method
+	// LearningRate is the step size η. Zero means 0.001 for Adam and 0.1
+	// for the others (the tutorial's). LBFGS chooses its own steps.
+	LearningRate float64
+	// Schedule, DecayRate and DecaySteps change η from epoch to epoch; the
+	// zero values keep it constant. DecaySteps of zero means 1.
+	Schedule   Schedule
+	DecayRate  float64
+	DecaySteps int
+	// Epochs is the number of passes over the training data; for
+	// GradientDescent it is the tutorial's number of iterations, for LBFGS
+	// the number of major iterations. Zero means 200.
+	Epochs int
+	// BatchSize is the number of rows per step of SGD, Momentum, Nesterov
+	// and Adam; zero means min(32, rows). GradientDescent and LBFGS always
+	// use every row.
+	BatchSize int
+	// Momentum is μ for Momentum and Nesterov; zero means 0.9.
+	Momentum float64
+	// Beta1, Beta2 and Epsilon are Adam's parameters; zero means 0.9,
+	// 0.999 and 1e-8.
+	Beta1, Beta2, Epsilon float64
+	// L2 is the weight decay λ: training minimises the mean cost plus
+	// ½·λ·Σ‖W‖² over the weights, not the biases. Zero means none.
+	L2 float64
+	// Tolerance stops training, as Converged, once an epoch's training
+	// loss falls below it. Zero means never.
+	Tolerance float64
+
+	// ValidationX and ValidationY are a held-out set evaluated after every
+	// epoch. If they are nil and ValidationFraction is positive, that
+	// fraction of the training rows, chosen at random from Seed, is held
+	// out instead.
+	ValidationX, ValidationY mat.Matrix
+	ValidationFraction       float64
+	// Patience stops training after that many epochs in a row without the
+	// monitored loss (validation loss if there is a validation set, else
+	// training loss) improving by more than MinDelta. With a validation set
+	// or a positive Patience, the weights of the best epoch are restored
+	// at the end. Zero means no early stopping.
+	Patience int
+	MinDelta float64
+
+	// Seed seeds the shuffling of mini-batches and the choice of held-out
+	// rows.
+	Seed uint64
+	// Progress, if not nil, is called after every epoch.
+	Progress func(Epoch)
+}
+
+// Epoch describes one finished epoch of training.
+type Epoch struct {
+	// Epoch counts from 1.
+	Epoch int
+	// Loss is the training loss: the mean cost per example plus the L2
+	// penalty. For GradientDescent and LBFGS it is measured after the
+	// epoch's update, as the tutorial's cost_check; for mini-batch methods
+	// it is the mean of the batches' losses during the epoch.
+	Loss float64
+	// ValLoss and ValAccuracy are measured on the validation set after the
+	// epoch; NaN without one. ValAccuracy is NaN for SquaredError loss.
+	ValLoss, ValAccuracy float64
+	// LearningRate is the step size used in the epoch.
+	LearningRate float64
+	// Elapsed is the wall time since training started.
+	Elapsed time.Duration
+}
+
+// StopReason says why training stopped.
+type StopReason int
+
+const (
+	// MaxEpochs: all Settings.Epochs ran.
+	MaxEpochs StopReason = iota
+	// Converged: the loss fell below Settings.Tolerance, or LBFGS found a
+	// minimum.
+	Converged
+	// Patience: the monitored loss stopped improving.
+	Patience
+	// Cancelled: the context was cancelled.
+	Cancelled
+	// Diverged: the loss became NaN or infinite.
+	Diverged
+)
+
+var stopNames = [...]string{MaxEpochs: "max epochs", Converged: "converged", Patience: "patience", Cancelled: "cancelled", Diverged: "diverged"}
+
+// String describes the reason in words.
+func (r StopReason) String() string {
+	if r < 0 || int(r) >= len(stopNames) {
+		return fmt.Sprintf("StopReason(%d)", int(r))
+	}
+	return stopNames[r]
+}
+
+// Report is the outcome of Train.
+type Report struct {
+	// History holds one entry per finished epoch.
+	History []Epoch
+	// Stop says why training ended.
+	Stop StopReason
+	// BestEpoch is the epoch whose weights the network holds at the end
+	// when early stopping restored them, else the last epoch.
+	BestEpoch int
+	// Elapsed is the wall time of the whole run.
+	Elapsed time.Duration
+}
+
+// Loss returns the training loss of every epoch, the tutorial's cost_check.
+func (r *Report) Loss() []float64 {
+	l := make([]float64, len(r.History))
+	for i, e := range r.History {
+		l[i] = e.Loss
+	}
+	return l
+}
+
+// ErrDiverged is wrapped by the error Train returns when the loss becomes NaN
+// or infinite.
+var ErrDiverged = errors.New("training diverged")
+
+// withDefaults returns s with zero fields replaced by their defaults.
+func (s *Settings) withDefaults() Settings {
+	var c Settings
+	if s != nil {
+		c = *s
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = 0.1
+		if c.Method == Adam {
+			c.LearningRate = 0.001
+		}
+	}
+	if c.Epochs == 0 {
+		c.Epochs = 200
+	}
+	if c.DecaySteps == 0 {
+		c.DecaySteps = 1
+	}
+	if c.Momentum == 0 {
+		c.Momentum = 0.9
+	}
+	if c.Beta1 == 0 {
+		c.Beta1 = 0.9
+	}
+	if c.Beta2 == 0 {
+		c.Beta2 = 0.999
+	}
+	if c.Epsilon == 0 {
+		c.Epsilon = 1e-8
+	}
+	return c
+}
+
+func (s *Settings) validate() error {
+	switch {
+	case s.Method < GradientDescent || s.Method > LBFGS:
+		return fmt.Errorf("nn: unknown Settings.Method %v", s.Method)
+	case !(s.LearningRate > 0) || math.IsInf(s.LearningRate, 0):
+		return fmt.Errorf("nn: Settings.LearningRate is %v, want a positive number", s.LearningRate)
+	case s.Epochs < 0:
+		return fmt.Errorf("nn: Settings.Epochs is %d, want a positive number", s.Epochs)
+	case s.BatchSize < 0:
+		return fmt.Errorf("nn: Settings.BatchSize is %d, want a positive number", s.BatchSize)
+	case s.L2 < 0 || math.IsNaN(s.L2):
+		return fmt.Errorf("nn: Settings.L2 is %v, want zero or more", s.L2)
+	case s.ValidationFraction < 0 || s.ValidationFraction >= 1 || math.IsNaN(s.ValidationFraction):
+		return fmt.Errorf("nn: Settings.ValidationFraction is %v, want a fraction in [0, 1)", s.ValidationFraction)
+	case s.Patience < 0:
+		return fmt.Errorf("nn: Settings.Patience is %d, want zero or more", s.Patience)
+	case s.Momentum < 0 || s.Momentum >= 1, s.Beta1 < 0 || s.Beta1 >= 1, s.Beta2 < 0 || s.Beta2 >= 1:
+		return fmt.Errorf("nn: Settings.Momentum, Beta1 and Beta2 must lie in [0, 1)")
+	case s.Schedule < Constant || s.Schedule > InverseTime:
+		return fmt.Errorf("nn: unknown Settings.Schedule %d", s.Schedule)
+	case s.DecaySteps < 0 || s.DecayRate < 0:
+		return fmt.Errorf("nn: Settings.DecayRate and DecaySteps must not be negative")
+	}
+	return nil
+}
+
+// rate returns the learning rate of the given 0-based epoch.
+func (s *Settings) rate(epoch int) float64 {
+	switch s.Schedule {
+	case StepDecay:
+		return s.LearningRate * math.Pow(s.DecayRate, float64(epoch/s.DecaySteps))
+	case InverseTime:
+		return s.LearningRate / (1 + s.DecayRate*float64(epoch))
+	}
+	return s.LearningRate
+}
+
+// Trainer takes training steps on batches the caller supplies, for data
+// that arrives in a stream. It keeps the optimizer's state and the buffers
+// of backpropagation between steps, so a step allocates nothing once warm.
+// Train is built on it.
+type Trainer struct {
+	net *Network
+	s   Settings
+	lr  float64
+	t   int // steps taken, for Adam's bias correction
+
+	bp   map[int]*backprop // by batch rows
+	m, v []float64         // momentum velocity or Adam's first moment; Adam's second moment
+}
+
+// NewTrainer returns a Trainer that updates n by the method of s (nil means
+// defaults; see Settings). It returns an error if s is invalid or its method
+// is LBFGS, which needs the whole data set: use Train for it.
+func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
+	c := s.withDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if c.Method == LBFGS {
+		return nil, errors.New("nn: a Trainer takes one step at a time; use Train for LBFGS")
+	}
+	t := &Trainer{net: n, s: c, lr: c.LearningRate, bp: make(map[int]*backprop)}
+	switch c.Method {
+	case Momentum, Nesterov:
+		t.m = make([]float64, len(n.params))
+	case Adam:
+		t.m = make([]float64, len(n.params))
+		t.v = make([]float64, len(n.params))
+	}
+	return t, nil
+}
+
+// SetLearningRate sets the step size of the following steps.
+func (t *Trainer) SetLearningRate(lr float64) { t.lr = lr }
+
+// Step takes one training step on the batch x, y: forward pass, loss,
+// backpropagation of the gradient of the mean loss plus the L2 penalty, and
+// one update. It returns the batch's loss before the update. It returns an
+// error, and leaves the network unchanged, if x or y does not fit the
+// network or holds NaN or infinite values, or if the loss is not finite.
+func (t *Trainer) Step(x, y *mat.Dense) (float64, error) {
+	if err := t.net.checkInput("X", x); err != nil {
+		return 0, err
+	}
+	r, _ := x.Dims()
+	if err := t.net.checkTarget("Y", y, r); err != nil {
+		return 0, err
+	}
+	loss := t.step(x, y)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, fmt.Errorf("nn: batch loss is %v: %w; try a lower learning rate", loss, ErrDiverged)
+	}
+	return loss, nil
+}
+
+// buffers returns the backpropagation buffers for batches of r rows.
+func (t *Trainer) buffers(r int) *backprop {
+	bp := t.bp[r]
+	if bp == nil {
+		bp = newBackprop(t.net, r)
+		t.bp[r] = bp
+	}
+	return bp
+}
+
+// step is Step without the checks. If the loss is not finite, it returns
+// it without updating the network.
+func (t *Trainer) step(x, y *mat.Dense) float64 {
+	r, _ := x.Dims()
+	bp := t.buffers(r)
+	bp.setBatch(x, y)
+	bp.forward()
+	loss := bp.cost()/float64(r) + t.net.l2Penalty(t.s.L2)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss
+	}
+	bp.backward(1/float64(r), t.s.L2)
+	t.update(bp.grad)
+	return loss
+}
+
+// update applies one step of the optimizer with gradient g.
+func (t *Trainer) update(g []float64) {
+	w, lr := t.net.params, t.lr
+	switch t.s.Method {
+	case GradientDescent, SGD:
+		// W ← W − η·∂J/∂W, the tutorial's self.w1 -= learn_rate*dJdW1
+		floats.AddScaled(w, -lr, g)
+	case Momentum:
+		mu, v := t.s.Momentum, t.m
+		for i, gi := range g {
+			v[i] = mu*v[i] - lr*gi
+			w[i] += v[i]
+		}
+	case Nesterov:
+		mu, v := t.s.Momentum, t.m
+		for i, gi := range g {
+			v[i] = mu*v[i] - lr*gi
+			w[i] += mu*v[i] - lr*gi
+		}
+	case Adam:
+		t.t++
+		b1, b2, eps := t.s.Beta1, t.s.Beta2, t.s.Epsilon
+		// Fold the bias corrections into the step size.
+		a := lr * math.Sqrt(1-math.Pow(b2, float64(t.t))) / (1 - math.Pow(b1, float64(t.t)))
+		epsHat := eps * math.Sqrt(1-math.Pow(b2, float64(t.t)))
+		m, v := t.m, t.v
+		for i, gi := range g {
+			m[i] = b1*m[i] + (1-b1)*gi
+			v[i] = b2*v[i] + (1-b2)*gi*gi
+			w[i] -= a * m[i] / (math.Sqrt(v[i]) + epsHat)
+		}
+	}
+}
+
+// Train fits n to the inputs x and targets y (one example per row) as s
+// describes (nil means defaults) and reports how it went. It returns an
+// error if the data do not fit the network or hold NaN or infinite values,
+// if s is invalid, if the context is cancelled (n then holds the weights of
+// the last finished epoch), or if the loss diverges (the error wraps
+// ErrDiverged and n holds the weights from before the step that diverged).
+// In the last two cases the report describes the epochs that finished.
+func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Report, error) {
+	start := time.Now()
+	c := s.withDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if err := n.checkInput("X", x); err != nil {
+		return nil, err
+	}
+	rows, _ := x.Dims()
+	if err := n.checkTarget("Y", y, rows); err != nil {
+		return nil, err
+	}
+	X, Y := asDense(x), asDense(y)
+	rnd := rand.New(rand.NewPCG(c.Seed, 0x6e6e2d747261696e)) // "nn-train"
+
+	var vx, vy *mat.Dense
+	switch {
+	case c.ValidationX != nil || c.ValidationY != nil:
+		if c.ValidationX == nil || c.ValidationY == nil {
+			return nil, errors.New("nn: Settings.ValidationX and ValidationY must be given together")
+		}
+		if err := n.checkInput("ValidationX", c.ValidationX); err != nil {
+			return nil, err
+		}
+		vr, _ := c.ValidationX.Dims()
+		if err := n.checkTarget("ValidationY", c.ValidationY, vr); err != nil {
+			return nil, err
+		}
+		vx, vy = asDense(c.ValidationX), asDense(c.ValidationY)
+	case c.ValidationFraction > 0:
+		k := int(math.Round(c.ValidationFraction * float64(rows)))
+		if k < 1 || k >= rows {
+			return nil, fmt.Errorf("nn: Settings.ValidationFraction %v of %d rows leaves no validation or no training rows", c.ValidationFraction, rows)
+		}
+		perm := rnd.Perm(rows)
+		vx, vy = gatherRows(X, perm[:k]), gatherRows(Y, perm[:k])
+		X, Y = gatherRows(X, perm[k:]), gatherRows(Y, perm[k:])
+		rows -= k
+	}
+
+	r := &run{net: n, s: &c, ctx: ctx, start: start, report: &Report{}}
+	r.best = math.Inf(1)
+	r.keepBest = vx != nil || c.Patience > 0
+	r.epochStart = make([]float64, len(n.params))
+	copy(r.epochStart, n.params)
+	if r.keepBest {
+		r.bestParams = make([]float64, len(n.params))
+		copy(r.bestParams, n.params)
+	}
+	if vx != nil {
+		vr, _ := vx.Dims()
+		r.val = newBackprop(n, vr)
+		r.val.setBatch(vx, vy)
+		if n.loss != SquaredError {
+			r.valLabels = classes(nil, vy)
+		}
+	}
+
+	var err error
+	if c.Method == LBFGS {
+		err = r.lbfgs(X, Y)
+	} else {
+		err = r.descend(X, Y, rnd)
+	}
+	if r.keepBest && r.report.Stop != Diverged && r.report.Stop != Cancelled && r.bestEpoch > 0 {
+		copy(n.params, r.bestParams)
+		r.report.BestEpoch = r.bestEpoch
+	} else {
+		r.report.BestEpoch = len(r.report.History)
+	}
+	r.report.Elapsed = time.Since(start)
+	return r.report, err
+}
+
+// run is the state of one call to Train.
+type run struct {
+	net    *Network
+	s      *Settings
+	ctx    context.Context
+	start  time.Time
+	report *Report
+
+	epochStart []float64 // weights at the end of the last finished epoch
+	keepBest   bool
+	best       float64 // best monitored loss
+	bestEpoch  int
+	bestParams []float64
+	wait       int // epochs without improvement
+
+	val       *backprop // validation set, or nil
+	valLabels []int
+	valPred   []int
+}
+
+// finishEpoch records epoch e (1-based) and reports whether training stops.
+func (r *run) finishEpoch(e int, loss, lr float64) bool {
+	ep := Epoch{Epoch: e, Loss: loss, LearningRate: lr, ValLoss: math.NaN(), ValAccuracy: math.NaN()}
+	monitored := loss
+	if r.val != nil {
+		r.val.forward()
+		ep.ValLoss = r.val.cost()/float64(r.val.rows) + r.net.l2Penalty(r.s.L2)
+		monitored = ep.ValLoss
+		if r.valLabels != nil {
+			r.valPred = classes(r.valPred, r.val.a[len(r.val.a)-1])
+			hits := 0
+			for i, c := range r.valPred {
+				if c == r.valLabels[i] {
+					hits++
+				}
+			}
+			ep.ValAccuracy = float64(hits) / float64(len(r.valPred))
+		}
+	}
+	ep.Elapsed = time.Since(r.start)
+	r.report.History = append(r.report.History, ep)
+	copy(r.epochStart, r.net.params)
+	if r.s.Progress != nil {
+		r.s.Progress(ep)
+	}
+	if monitored < r.best-r.s.MinDelta {
+		r.best, r.bestEpoch, r.wait = monitored, e, 0
+		if r.keepBest {
+			copy(r.bestParams, r.net.params)
+		}
+	} else {
+		r.wait++
+	}
+	switch {
+	case r.s.Tolerance > 0 && loss < r.s.Tolerance:
+		r.report.Stop = Converged
+		return true
+	case r.s.Patience > 0 && r.wait >= r.s.Patience:
+		r.report.Stop = Patience
+		return true
+	}
+	return false
+}
+
+// cancelled reports whether the context is done, and if so restores the
+// weights of the last finished epoch.
+func (r *run) cancelled() error {
+	if err := r.ctx.Err(); err != nil {
+		copy(r.net.params, r.epochStart)
+		r.report.Stop = Cancelled
+		return fmt.Errorf("nn: training stopped after %d epochs: %w", len(r.report.History), err)
+	}
+	return nil
+}
+
+func (r *run) diverged(e int, loss float64, prev []float64) error {
+	copy(r.net.params, prev)
+	r.report.Stop = Diverged
+	return fmt.Errorf("nn: loss became %v in epoch %d: %w; try a lower learning rate (it was %v)", loss, e, ErrDiverged, r.s.rate(e-1))
+}
+
+// descend runs the gradient methods.
+func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand) error {
+	t, err := NewTrainer(r.net, r.s)
+	if err != nil {
+		return err
+	}
+	rows, cols := X.Dims()
+	_, outs := Y.Dims()
+	prev := make([]float64, len(r.net.params)) // weights before the last step
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+	if r.s.Method == GradientDescent {
+		bp := t.buffers(rows)
+		bp.setBatch(X, Y)
+		bp.forward()
+		for e := 1; e <= r.s.Epochs; e++ {
+			if err := r.cancelled(); err != nil {
+				return err
+			}
+			t.lr = r.s.rate(e - 1)
+			bp.backward(1/float64(rows), r.s.L2)
+			copy(prev, r.net.params)
+			t.update(bp.grad)
+			// The cost after the update, as the tutorial's cost_check.
+			bp.forward()
+			loss := bp.cost()/float64(rows) + r.net.l2Penalty(r.s.L2)
+			if !finite(loss) {
+				return r.diverged(e, loss, prev)
+			}
+			if r.finishEpoch(e, loss, t.lr) {
+				return nil
+			}
+		}
+		return nil
+	}
+
+	batch := r.s.BatchSize
+	if batch == 0 {
+		batch = 32
+	}
+	batch = min(batch, rows)
+	perm := make([]int, rows)
+	for i := range perm {
+		perm[i] = i
+	}
+	xb := mat.NewDense(batch, cols, nil)
+	yb := mat.NewDense(batch, outs, nil)
+	var xr, yr *mat.Dense // the last, shorter batch
+	if rem := rows % batch; rem != 0 {
+		xr = mat.NewDense(rem, cols, xb.RawMatrix().Data[:rem*cols])
+		yr = mat.NewDense(rem, outs, yb.RawMatrix().Data[:rem*outs])
+	}
+	for e := 1; e <= r.s.Epochs; e++ {
+		t.lr = r.s.rate(e - 1)
+		rnd.Shuffle(rows, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		var sum float64
+		for off := 0; off < rows; off += batch {
+			if err := r.cancelled(); err != nil {
+				return err
+			}
+			idx := perm[off:min(off+batch, rows)]
+			bx, by := xb, yb
+			if len(idx) < batch {
+				bx, by = xr, yr
+			}
+			gatherRowsTo(bx, X, idx)
+			gatherRowsTo(by, Y, idx)
+			copy(prev, r.net.params)
+			loss := t.step(bx, by)
+			if !finite(loss) {
+				return r.diverged(e, loss, prev)
+			}
+			sum += (loss - r.net.l2Penalty(r.s.L2)) * float64(len(idx))
+		}
+		loss := sum/float64(rows) + r.net.l2Penalty(r.s.L2)
+		if !finite(loss) {
+			return r.diverged(e, loss, prev)
+		}
+		if r.finishEpoch(e, loss, t.lr) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// lbfgs minimises the full-batch loss with gonum's L-BFGS.
+func (r *run) lbfgs(X, Y *mat.Dense) error {
+	n := r.net
+	rows, _ := X.Dims()
+	bp := newBackprop(n, rows)
+	bp.setBatch(X, Y)
+	l2 := r.s.L2
+	at := make([]float64, len(n.params)) // weights of the last evaluation
+	eval := func(x []float64) float64 {
+		copy(n.params, x)
+		copy(at, x)
+		bp.forward()
+		return bp.cost()/float64(rows) + n.l2Penalty(l2)
+	}
+	p := optimize.Problem{
+		Func: eval,
+		Grad: func(grad, x []float64) {
+			if !floats.Equal(x, at) {
+				eval(x)
+			}
+			bp.backward(1/float64(rows), l2)
+			copy(grad, bp.grad)
+		},
+	}
+	rec := &lbfgsRecorder{r: r}
+	settings := &optimize.Settings{
+		MajorIterations: r.s.Epochs,
+		Recorder:        rec,
+		Converger:       &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 20},
+	}
+	x0 := append([]float64(nil), n.params...)
+	res, err := optimize.Minimize(p, x0, settings, &optimize.LBFGS{})
+	if rec.err != nil {
+		return rec.err
+	}
+	if res != nil {
+		copy(n.params, res.X)
+	}
+	if err != nil && r.report.Stop != Converged && r.report.Stop != Patience {
+		if res != nil && (math.IsNaN(res.F) || math.IsInf(res.F, 0)) {
+			return r.diverged(len(r.report.History)+1, res.F, r.epochStart)
+		}
+		// Line-search failures near a minimum are not errors for training.
+		r.report.Stop = Converged
+		return nil
+	}
+	if res != nil && res.Status != optimize.IterationLimit && r.report.Stop == MaxEpochs {
+		r.report.Stop = Converged
+	}
+	return nil
+}
+
+// lbfgsRecorder turns L-BFGS major iterations into epochs.
+type lbfgsRecorder struct {
+	r   *run
+	err error
+}
+
+func (l *lbfgsRecorder) Init() error { return nil }
+
+var errStop = errors.New("stop")
+
+func (l *lbfgsRecorder) Record(loc *optimize.Location, op optimize.Operation, _ *optimize.Stats) error {
+	if op != optimize.MajorIteration {
+		return nil
+	}
+	r := l.r
+	if err := r.ctx.Err(); err != nil {
+		l.err = r.cancelled()
+		return errStop
+	}
+	if math.IsNaN(loc.F) || math.IsInf(loc.F, 0) {
+		l.err = r.diverged(len(r.report.History)+1, loc.F, r.epochStart)
+		return errStop
+	}
+	copy(r.net.params, loc.X)
+	if r.finishEpoch(len(r.report.History)+1, loc.F, 0) {
+		return errStop
+	}
+	return nil
+}
+
+// gatherRows returns the rows idx of m as a new matrix.
+func gatherRows(m *mat.Dense, idx []int) *mat.Dense {
+	_, c := m.Dims()
+	dst := mat.NewDense(len(idx), c, nil)
+	gatherRowsTo(dst, m, idx)
+	return dst
+}
+
+// gatherRowsTo copies the rows idx of m into the rows of dst.
+func gatherRowsTo(dst, m *mat.Dense, idx []int) {
+	src, d := m.RawMatrix(), dst.RawMatrix()
+	for i, k := range idx {
+		copy(d.Data[i*d.Stride:i*d.Stride+d.Cols], src.Data[k*src.Stride:k*src.Stride+src.Cols])
+	}
+}
