@@ -601,3 +601,66 @@ func TestStepAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A run stopped after a checkpoint and resumed from it ends where an
+// uninterrupted run ends.
+func TestCheckpointResume(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(12, 12))
+	x := randDense(rnd, 90, 5, -1, 1)
+	y := oneHotRows(rnd, 90, 3)
+	newNet := func(seed uint64) *Network {
+		net, err := New(Config{Sizes: []int{5, 7, 3}, Activations: []Activation{Tanh, Softmax}, Loss: CrossEntropy, Init: Xavier, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return net
+	}
+	for _, m := range []Method{GradientDescent, SGD, Momentum, Nesterov, Adam} {
+		settings := func() *Settings {
+			return &Settings{Method: m, LearningRate: 0.05, Epochs: 10, BatchSize: 16, ValidationFraction: 0.2, Patience: 50, Seed: 3}
+		}
+		whole := newNet(1)
+		want, err := Train(context.Background(), whole, x, y, settings())
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		var saved *Checkpoint
+		crash := errors.New("crash")
+		s := settings()
+		s.CheckpointEvery = 3
+		s.Checkpoint = func(c *Checkpoint) error {
+			if c.Epoch == 6 {
+				cp := *c
+				cp.Params = append([]float64(nil), c.Params...)
+				cp.History = append([]Epoch(nil), c.History...)
+				saved = &cp
+				return crash
+			}
+			return nil
+		}
+		if _, err := Train(context.Background(), newNet(1), x, y, s); !errors.Is(err, crash) {
+			t.Fatalf("%v: got %v, want the checkpoint's error", m, err)
+		}
+		resumed := newNet(99) // resuming replaces every weight
+		s = settings()
+		s.Resume = saved
+		got, err := Train(context.Background(), resumed, x, y, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !floats.Same(resumed.params, whole.params) {
+			t.Errorf("%v: weights after resuming differ from an uninterrupted run", m)
+		}
+		if len(got.History) != len(want.History) {
+			t.Fatalf("%v: got %d epochs, want %d", m, len(got.History), len(want.History))
+		}
+		for i := range want.History {
+			if got.History[i].Loss != want.History[i].Loss || !same(got.History[i].ValLoss, want.History[i].ValLoss) {
+				t.Errorf("%v: epoch %d: got %+v, want %+v", m, i+1, got.History[i], want.History[i])
+			}
+		}
+	}
+}
+
+func same(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }

@@ -125,6 +125,46 @@ type Settings struct {
 	Seed uint64
 	// Progress, if not nil, is called after every epoch.
 	Progress func(Epoch)
+
+	// CheckpointEvery and Checkpoint save the state of training: if both
+	// are set, Checkpoint is called after every CheckpointEvery epochs
+	// (and after the last) with everything needed to resume. An error from
+	// Checkpoint stops training and is returned. The Checkpoint value is
+	// reused between calls: save it before returning.
+	CheckpointEvery int
+	Checkpoint      func(*Checkpoint) error
+	// Resume continues training from a checkpoint written by an earlier
+	// run with the same data and settings; that run and this one then end
+	// with the same weights as one uninterrupted run. Nil starts afresh.
+	Resume *Checkpoint
+}
+
+// Checkpoint is the state of a training run after a finished epoch. Its
+// exported fields are plain data so that it can be stored (see
+// SaveCheckpoint) and given back as Settings.Resume.
+type Checkpoint struct {
+	// Epoch is the number of finished epochs.
+	Epoch int
+	// Method is the training method the state belongs to.
+	Method Method
+	// Params are the network's weights and biases, as Network.Params.
+	Params []float64
+	// Steps, Moment1 and Moment2 are the optimizer's state: the number of
+	// steps taken, the momentum velocity or Adam's first moment, and
+	// Adam's second moment (nil where the method has none).
+	Steps            int
+	Moment1, Moment2 []float64
+	// Random is the state of the shuffling source.
+	Random []byte
+	// History is the report so far.
+	History []Epoch
+	// Best, BestEpoch, BestParams and Wait are the early-stopping state:
+	// the best monitored loss, its epoch and weights (nil unless kept),
+	// and the epochs since it improved.
+	Best       float64
+	BestEpoch  int
+	BestParams []float64
+	Wait       int
 }
 
 // Epoch describes one finished epoch of training.
@@ -253,6 +293,10 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("nn: unknown Settings.Schedule %d", s.Schedule)
 	case s.DecaySteps < 0 || s.DecayRate < 0:
 		return fmt.Errorf("nn: Settings.DecayRate and DecaySteps must not be negative")
+	case s.CheckpointEvery < 0:
+		return fmt.Errorf("nn: Settings.CheckpointEvery is %d, want zero or more", s.CheckpointEvery)
+	case s.Method == LBFGS && (s.Resume != nil || s.CheckpointEvery > 0):
+		return errors.New("nn: LBFGS keeps its curvature memory inside gonum's optimizer and cannot be checkpointed; train small problems in one run")
 	}
 	return nil
 }
@@ -408,7 +452,8 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 		return nil, err
 	}
 	X, Y := asDense(x), asDense(y)
-	rnd := rand.New(rand.NewPCG(c.Seed, 0x6e6e2d747261696e)) // "nn-train"
+	pcg := rand.NewPCG(c.Seed, 0x6e6e2d747261696e) // "nn-train"
+	rnd := rand.New(pcg)
 
 	var vx, vy *mat.Dense
 	switch {
@@ -454,10 +499,17 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 	}
 
 	var err error
-	if c.Method == LBFGS {
+	switch {
+	case c.Method == LBFGS:
 		err = r.lbfgs(X, Y)
-	} else {
-		err = r.descend(X, Y, rnd)
+	default:
+		r.trainer, err = NewTrainer(n, &c)
+		if err == nil && c.Resume != nil {
+			err = r.resume(c.Resume, pcg)
+		}
+		if err == nil {
+			err = r.descend(X, Y, rnd, pcg)
+		}
 	}
 	if r.keepBest && r.report.Stop != Diverged && r.report.Stop != Cancelled && r.bestEpoch > 0 {
 		copy(n.params, r.bestParams)
@@ -487,6 +539,84 @@ type run struct {
 	val       *backprop // validation set, or nil
 	valLabels []int
 	valPred   []int
+
+	trainer    *Trainer // for the gradient methods
+	elapsed0   time.Duration
+	checkpoint Checkpoint
+}
+
+// resume restores the state saved in c.
+func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
+	n, t := r.net, r.trainer
+	bad := func(what string) error {
+		return fmt.Errorf("nn: cannot resume from the checkpoint: %s", what)
+	}
+	switch {
+	case c.Method != r.s.Method:
+		return bad(fmt.Sprintf("it was written by method %v, not %v", c.Method, r.s.Method))
+	case len(c.Params) != len(n.params):
+		return bad(fmt.Sprintf("it holds %d parameters, the network has %d", len(c.Params), len(n.params)))
+	case len(c.Moment1) != len(t.m) || len(c.Moment2) != len(t.v):
+		return bad("its optimizer state does not fit the method")
+	case c.Epoch < 0 || c.Epoch != len(c.History):
+		return bad(fmt.Sprintf("epoch %d does not match its history of %d epochs", c.Epoch, len(c.History)))
+	case r.keepBest && c.BestParams != nil && len(c.BestParams) != len(n.params):
+		return bad("its best weights do not fit the network")
+	}
+	if err := pcg.UnmarshalBinary(c.Random); err != nil {
+		return bad(fmt.Sprintf("random state: %v", err))
+	}
+	copy(n.params, c.Params)
+	copy(r.epochStart, c.Params)
+	t.t = c.Steps
+	copy(t.m, c.Moment1)
+	copy(t.v, c.Moment2)
+	r.report.History = append(r.report.History[:0], c.History...)
+	if len(c.History) > 0 {
+		r.elapsed0 = c.History[len(c.History)-1].Elapsed
+	}
+	r.best, r.bestEpoch, r.wait = c.Best, c.BestEpoch, c.Wait
+	if r.keepBest && c.BestParams != nil {
+		copy(r.bestParams, c.BestParams)
+	}
+	return nil
+}
+
+// save passes the state after epoch e to the Checkpoint callback when one
+// is due.
+func (r *run) save(e int, last bool, pcg *rand.PCG) error {
+	if r.s.CheckpointEvery == 0 || r.s.Checkpoint == nil || (e%r.s.CheckpointEvery != 0 && !last) {
+		return nil
+	}
+	t, c := r.trainer, &r.checkpoint
+	rs, err := pcg.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	*c = Checkpoint{
+		Epoch:     e,
+		Method:    r.s.Method,
+		Params:    append(c.Params[:0], r.net.params...),
+		Steps:     t.t,
+		Random:    rs,
+		History:   append(c.History[:0], r.report.History...),
+		Best:      r.best,
+		BestEpoch: r.bestEpoch,
+		Wait:      r.wait,
+	}
+	if t.m != nil {
+		c.Moment1 = append([]float64(nil), t.m...)
+	}
+	if t.v != nil {
+		c.Moment2 = append([]float64(nil), t.v...)
+	}
+	if r.keepBest {
+		c.BestParams = append([]float64(nil), r.bestParams...)
+	}
+	if err := r.s.Checkpoint(c); err != nil {
+		return fmt.Errorf("nn: checkpoint after epoch %d: %w", e, err)
+	}
+	return nil
 }
 
 // finishEpoch records epoch e (1-based) and reports whether training stops.
@@ -508,7 +638,7 @@ func (r *run) finishEpoch(e int, loss, lr float64) bool {
 			ep.ValAccuracy = float64(hits) / float64(len(r.valPred))
 		}
 	}
-	ep.Elapsed = time.Since(r.start)
+	ep.Elapsed = r.elapsed0 + time.Since(r.start)
 	r.report.History = append(r.report.History, ep)
 	copy(r.epochStart, r.net.params)
 	if r.s.Progress != nil {
@@ -551,21 +681,25 @@ func (r *run) diverged(e int, loss float64, prev []float64) error {
 }
 
 // descend runs the gradient methods.
-func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand) error {
-	t, err := NewTrainer(r.net, r.s)
-	if err != nil {
-		return err
-	}
+func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
+	t := r.trainer
 	rows, cols := X.Dims()
 	_, outs := Y.Dims()
 	prev := make([]float64, len(r.net.params)) // weights before the last step
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	// end finishes epoch e and reports whether training stops, and why not
+	// with an error.
+	end := func(e int, loss float64) (bool, error) {
+		stop := r.finishEpoch(e, loss, t.lr)
+		return stop, r.save(e, stop || e == r.s.Epochs, pcg)
+	}
+	first := len(r.report.History) + 1
 
 	if r.s.Method == GradientDescent {
 		bp := t.buffers(rows)
 		bp.setBatch(X, Y)
 		bp.forward()
-		for e := 1; e <= r.s.Epochs; e++ {
+		for e := first; e <= r.s.Epochs; e++ {
 			if err := r.cancelled(); err != nil {
 				return err
 			}
@@ -579,8 +713,8 @@ func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand) error {
 			if !finite(loss) {
 				return r.diverged(e, loss, prev)
 			}
-			if r.finishEpoch(e, loss, t.lr) {
-				return nil
+			if stop, err := end(e, loss); stop || err != nil {
+				return err
 			}
 		}
 		return nil
@@ -602,8 +736,13 @@ func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand) error {
 		xr = mat.NewDense(rem, cols, xb.RawMatrix().Data[:rem*cols])
 		yr = mat.NewDense(rem, outs, yb.RawMatrix().Data[:rem*outs])
 	}
-	for e := 1; e <= r.s.Epochs; e++ {
+	for e := first; e <= r.s.Epochs; e++ {
 		t.lr = r.s.rate(e - 1)
+		// Each epoch shuffles the identity permutation afresh, so that an
+		// epoch depends only on the random state at its start.
+		for i := range perm {
+			perm[i] = i
+		}
 		rnd.Shuffle(rows, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		var sum float64
 		for off := 0; off < rows; off += batch {
@@ -628,8 +767,8 @@ func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand) error {
 		if !finite(loss) {
 			return r.diverged(e, loss, prev)
 		}
-		if r.finishEpoch(e, loss, t.lr) {
-			return nil
+		if stop, err := end(e, loss); stop || err != nil {
+			return err
 		}
 	}
 	return nil
