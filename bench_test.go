@@ -1,0 +1,119 @@
+package nn_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/neuralgo/nn"
+)
+
+// workloads are the training-step shapes of shared/bench/WORKLOADS.md, named
+// as there so that figures compare with NumPy's and PyTorch's.
+var workloads = []struct {
+	name  string
+	batch int
+	sizes []int
+	bias  bool
+}{
+	{"seed", 3, []int{2, 3, 1}, false},
+	{"small", 32, []int{64, 128, 10}, true},
+	{"mnist", 128, []int{784, 256, 128, 10}, true},
+	{"wide", 512, []int{1024, 1024, 1024, 10}, true},
+}
+
+// stepFlops returns the floating-point operations of one training step as
+// WORKLOADS.md counts them: per layer 2·B·in·out for the forward product and
+// as much for the weight gradient, and again for the input gradient of
+// every layer but the first.
+func stepFlops(batch int, sizes []int) float64 {
+	var f float64
+	for l := 0; l+1 < len(sizes); l++ {
+		m := 2 * float64(batch*sizes[l]*sizes[l+1])
+		f += 2 * m
+		if l > 0 {
+			f += m
+		}
+	}
+	return f
+}
+
+// uniform returns an r×c matrix of values drawn from U[0, 1).
+func uniform(rnd *rand.Rand, r, c int) *mat.Dense {
+	m := mat.NewDense(r, c, nil)
+	raw := m.RawMatrix().Data
+	for i := range raw {
+		raw[i] = rnd.Float64()
+	}
+	return m
+}
+
+// BenchmarkTrainStep times one training step: forward pass, the tutorial's
+// squared-error loss, backpropagation of every gradient and one
+// gradient-descent update, on a fixed batch.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, w := range workloads {
+		b.Run(w.name, func(b *testing.B) {
+			rnd := rand.New(rand.NewPCG(1, 0))
+			var x, y *mat.Dense
+			if w.name == "seed" {
+				x = mat.NewDense(3, 2, []float64{3.0 / 10, 5.0 / 5, 5.0 / 10, 1.0 / 5, 10.0 / 10, 2.0 / 5})
+				y = mat.NewDense(3, 1, []float64{0.75, 0.82, 0.93})
+			} else {
+				x = uniform(rnd, w.batch, w.sizes[0])
+				y = uniform(rnd, w.batch, w.sizes[len(w.sizes)-1])
+			}
+			init := nn.Xavier
+			if w.name == "seed" {
+				init = nn.Normal // the tutorial's randn
+			}
+			net, err := nn.New(nn.Config{Sizes: w.sizes, NoBias: !w.bias, Init: init, Seed: 2})
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr, err := nn.NewTrainer(net, &nn.Settings{Method: nn.GradientDescent, LearningRate: 1e-3})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tr.Step(x, y); err != nil { // warm up the buffers
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				tr.Step(x, y)
+			}
+			s := b.Elapsed().Seconds()
+			b.ReportMetric(float64(b.N)/s, "steps/s")
+			b.ReportMetric(stepFlops(w.batch, w.sizes)*float64(b.N)/s/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkInference times the forward pass of the mnist shape
+// (784-256-128-10, sigmoid) at batch 1 (latency) and 1024 (throughput).
+func BenchmarkInference(b *testing.B) {
+	sizes := []int{784, 256, 128, 10}
+	for _, batch := range []int{1, 1024} {
+		b.Run(map[int]string{1: "mnist/batch1", 1024: "mnist/batch1024"}[batch], func(b *testing.B) {
+			rnd := rand.New(rand.NewPCG(1, 0))
+			net, err := nn.New(nn.Config{Sizes: sizes, Init: nn.Xavier, Seed: 2})
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := uniform(rnd, batch, sizes[0])
+			dst := mat.NewDense(batch, sizes[len(sizes)-1], nil)
+			var ws nn.Workspace
+			if err := net.PredictTo(dst, x, &ws); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				net.PredictTo(dst, x, &ws)
+			}
+			s := b.Elapsed().Seconds()
+			b.ReportMetric(float64(b.N*batch)/s, "samples/s")
+			b.ReportMetric(s*1e9/float64(b.N*batch), "ns/sample")
+		})
+	}
+}
