@@ -656,11 +656,11 @@ func TestCheckpointResume(t *testing.T) {
 			t.Fatalf("%v: got %d epochs, want %d", m, len(got.History), len(want.History))
 		}
 		for i := range want.History {
-			if got.History[i].Loss != want.History[i].Loss || !same(got.History[i].ValLoss, want.History[i].ValLoss) {
+			if got.History[i].Loss != want.History[i].Loss || !sameFloat(got.History[i].ValLoss, want.History[i].ValLoss) {
 				t.Errorf("%v: epoch %d: got %+v, want %+v", m, i+1, got.History[i], want.History[i])
 			}
 		}
 	}
 }
 
-func same(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }

@@ -1,0 +1,147 @@
+package nn_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/neuralgo/nn"
+)
+
+// fashionDir holds the Fashion-MNIST IDX files (Debian package
+// dataset-fashion-mnist); FMNIST_DIR overrides it.
+func fashionDir() string {
+	if d := os.Getenv("FMNIST_DIR"); d != "" {
+		return d
+	}
+	return "/usr/share/datasets/fashion-mnist"
+}
+
+type fashion struct {
+	xTrain, yTrain, xTest, yTest *mat.Dense
+	testLabels                   []int
+}
+
+// loadFashion loads Fashion-MNIST with pixels scaled to [0, 1] and one-hot
+// targets, or skips tb, saying why, when the files are absent.
+func loadFashion(tb testing.TB) *fashion {
+	dir := fashionDir()
+	path := func(name string) string { return filepath.Join(dir, name) }
+	if _, err := os.Stat(path("train-images-idx3-ubyte.gz")); err != nil {
+		tb.Skipf("SKIPPED: Fashion-MNIST files not found in %s (apt-get install dataset-fashion-mnist, or set FMNIST_DIR)", dir)
+	}
+	var f fashion
+	var err error
+	images := func(name string) *mat.Dense {
+		m, e := nn.LoadIDXImages(path(name))
+		if e != nil && err == nil {
+			err = e
+		}
+		return m
+	}
+	labels := func(name string) []int {
+		l, e := nn.LoadIDXLabels(path(name))
+		if e != nil && err == nil {
+			err = e
+		}
+		return l
+	}
+	f.xTrain, f.xTest = images("train-images-idx3-ubyte.gz"), images("t10k-images-idx3-ubyte.gz")
+	trainLabels, testLabels := labels("train-labels-idx1-ubyte.gz"), labels("t10k-labels-idx1-ubyte.gz")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.yTrain, f.yTest, f.testLabels = nn.OneHot(trainLabels, 10), nn.OneHot(testLabels, 10), testLabels
+	return f.checked(tb)
+}
+
+func (f *fashion) checked(tb testing.TB) *fashion {
+	if r, c := f.xTrain.Dims(); r != 60000 || c != 784 {
+		tb.Fatalf("training images are %d×%d, want 60000×784", r, c)
+	}
+	if r, c := f.xTest.Dims(); r != 10000 || c != 784 {
+		tb.Fatalf("test images are %d×%d, want 10000×784", r, c)
+	}
+	return f
+}
+
+// fashionNet is the network of the time-to-accuracy workload:
+// 784-256-128-10, ReLU hidden layers, softmax output with cross-entropy.
+func fashionNet(tb testing.TB, seed uint64) *nn.Network {
+	net, err := nn.New(nn.Config{
+		Sizes:       []int{784, 256, 128, 10},
+		Activations: []nn.Activation{nn.ReLU, nn.ReLU, nn.Softmax},
+		Loss:        nn.CrossEntropy,
+		Init:        nn.He,
+		Seed:        seed,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return net
+}
+
+// TestFashionMNIST trains the time-to-accuracy workload of WORKLOADS.md for
+// up to 20 epochs (Adam, η = 0.001, batch 128) and requires a test accuracy
+// of at least 0.88. It runs when the data set is installed and the race
+// detector is off, and logs the accuracy and wall time of every epoch.
+func TestFashionMNIST(t *testing.T) {
+	if raceEnabled {
+		t.Skip("SKIPPED: Fashion-MNIST training is too slow under -race; run go test -run TestFashionMNIST without -race")
+	}
+	if testing.Short() {
+		t.Skip("SKIPPED: Fashion-MNIST training in -short mode")
+	}
+	f := loadFashion(t)
+	net := fashionNet(t, 1)
+	var reached time.Duration
+	last := time.Duration(0)
+	t.Logf("backend: %s", nn.Backend())
+	t.Logf("%5s %10s %9s %9s %9s", "epoch", "loss", "test acc", "epoch s", "total s")
+	_, err := nn.Train(context.Background(), net, f.xTrain, f.yTrain, &nn.Settings{
+		Method:      nn.Adam,
+		Epochs:      20,
+		BatchSize:   128,
+		Seed:        1,
+		ValidationX: f.xTest,
+		ValidationY: f.yTest,
+		Progress: func(e nn.Epoch) {
+			t.Logf("%5d %10.4f %9.4f %9.2f %9.1f", e.Epoch, e.Loss, e.ValAccuracy, (e.Elapsed - last).Seconds(), e.Elapsed.Seconds())
+			last = e.Elapsed
+			if reached == 0 && e.ValAccuracy >= 0.88 {
+				reached = e.Elapsed
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := net.Classify(f.xTest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := nn.Accuracy(f.testLabels, got)
+	t.Logf("best test accuracy %.4f; reached 0.88 after %.1f s", acc, reached.Seconds())
+	if acc < 0.88 {
+		t.Errorf("test accuracy %.4f, want at least 0.88", acc)
+	}
+}
+
+// BenchmarkFashionEpoch times one epoch of the time-to-accuracy workload
+// (469 Adam steps of 128 images) when the data set is installed.
+func BenchmarkFashionEpoch(b *testing.B) {
+	f := loadFashion(b)
+	net := fashionNet(b, 1)
+	s := &nn.Settings{Method: nn.Adam, Epochs: 1, BatchSize: 128, Seed: 1}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := nn.Train(context.Background(), net, f.xTrain, f.yTrain, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/epoch")
+}

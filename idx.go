@@ -1,0 +1,145 @@
+package nn
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// maxIDXSize bounds the number of elements of an IDX file.
+const maxIDXSize = 1 << 31
+
+// ReadIDX reads an IDX file, the format of the MNIST and Fashion-MNIST data
+// sets (http://yann.lecun.com/exdb/mnist/), plain or gzip-compressed (told
+// apart by the gzip magic bytes 1f 8b). It returns the dimensions and the
+// data in row-major order.
+//
+// An IDX file starts with the magic number: two zero bytes, a type byte and
+// the number of dimensions; then each dimension as a big-endian uint32;
+// then the data. Only type 0x08 (unsigned byte) is supported. ReadIDX
+// returns an error for a bad magic number, another type, dimensions whose
+// product exceeds 1<<31, data shorter than the dimensions say (wrapping
+// io.ErrUnexpectedEOF) or longer.
+func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
+	br := bufio.NewReader(r)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("nn: idx: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	} else {
+		r = br
+	}
+
+	var magic [4]byte
+	if _, err := io.ReadFull(r, magic[:]); err != nil {
+		return nil, nil, fmt.Errorf("nn: idx: reading magic number: %w", eofIsUnexpected(err))
+	}
+	if magic[0] != 0 || magic[1] != 0 {
+		return nil, nil, fmt.Errorf("nn: idx: bad magic number % x: not an IDX file", magic)
+	}
+	if magic[2] != 0x08 {
+		return nil, nil, fmt.Errorf("nn: idx: unsupported data type 0x%02x: only 0x08 (unsigned byte)", magic[2])
+	}
+	ndims := int(magic[3])
+	if ndims == 0 {
+		return nil, nil, errors.New("nn: idx: no dimensions")
+	}
+	raw := make([]byte, 4*ndims)
+	if _, err := io.ReadFull(r, raw); err != nil {
+		return nil, nil, fmt.Errorf("nn: idx: reading %d dimensions: %w", ndims, eofIsUnexpected(err))
+	}
+	dims = make([]int, ndims)
+	size := 1
+	for i := range dims {
+		d := binary.BigEndian.Uint32(raw[4*i:])
+		if uint64(d)*uint64(size) > maxIDXSize {
+			return nil, nil, fmt.Errorf("nn: idx: dimensions too large: product exceeds %d at dimension %d (%d)", maxIDXSize, i, d)
+		}
+		dims[i] = int(d)
+		size *= dims[i]
+	}
+
+	// Read at most size+1 bytes, growing the buffer as data arrives so that
+	// a short file claiming huge dimensions does not allocate them.
+	var buf bytes.Buffer
+	buf.Grow(min(size+1, 1<<20))
+	if _, err := buf.ReadFrom(io.LimitReader(r, int64(size)+1)); err != nil {
+		return nil, nil, fmt.Errorf("nn: idx: reading data: %w", eofIsUnexpected(err))
+	}
+	switch got := buf.Len(); {
+	case got < size:
+		return nil, nil, fmt.Errorf("nn: idx: truncated data: got %d of %d bytes for dimensions %v: %w", got, size, dims, io.ErrUnexpectedEOF)
+	case got > size:
+		return nil, nil, fmt.Errorf("nn: idx: trailing data after %d bytes for dimensions %v", size, dims)
+	}
+	return dims, buf.Bytes(), nil
+}
+
+func eofIsUnexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// loadIDX reads the IDX file at path, checking it has ndims dimensions.
+func loadIDX(path string, ndims int) (dims []int, data []byte, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	dims, data, err = ReadIDX(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(dims) != ndims {
+		return nil, nil, fmt.Errorf("%s: nn: idx: %d dimensions %v, want %d", path, len(dims), dims, ndims)
+	}
+	return dims, data, nil
+}
+
+// LoadIDXImages reads the IDX images file at path (n images of rows×cols
+// pixels, such as train-images-idx3-ubyte.gz) into an n×(rows·cols) matrix,
+// one image per row, scaling each pixel x to x/255 in [0, 1]. Its errors
+// include path; a file holding no images is an error.
+func LoadIDXImages(path string) (*mat.Dense, error) {
+	dims, data, err := loadIDX(path, 3)
+	if err != nil {
+		return nil, err
+	}
+	n, p := dims[0], dims[1]*dims[2]
+	if n == 0 || p == 0 {
+		return nil, fmt.Errorf("%s: nn: idx: no images in dimensions %v", path, dims)
+	}
+	x := make([]float64, len(data))
+	for i, b := range data {
+		x[i] = float64(b) / 255
+	}
+	return mat.NewDense(n, p, x), nil
+}
+
+// LoadIDXLabels reads the IDX labels file at path (one dimension, such as
+// train-labels-idx1-ubyte.gz) and returns the labels. Its errors include
+// path.
+func LoadIDXLabels(path string) ([]int, error) {
+	_, data, err := loadIDX(path, 1)
+	if err != nil {
+		return nil, err
+	}
+	labels := make([]int, len(data))
+	for i, b := range data {
+		labels[i] = int(b)
+	}
+	return labels, nil
+}
