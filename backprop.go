@@ -93,6 +93,7 @@ type backprop struct {
 	x, y  *mat.Dense   // the batch: inputs a[0] and targets
 	a     []*mat.Dense // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
 	aT    []mat.Matrix // aT[l] = a[l]ᵀ, views made once
+	aTm   []*mat.Dense // aT[l] materialised, for BLAS whose transposed products are slow; else nil
 	zOut  []float64    // weighted input of the output layer, for the cross-entropy costs
 	delta []*mat.Dense // delta[l] = ∂J/∂z of layer l's output
 	wT    []mat.Matrix // wT[l] = W(l)ᵀ, views made once
@@ -122,6 +123,12 @@ func newBackprop(n *Network, rows int) *backprop {
 		bp.wT[l] = n.w[l].T()
 	}
 	bp.gw, bp.gb = layerViews(bp.grad, n.sizes, n.bias)
+	if materializeTranspose {
+		bp.aTm = make([]*mat.Dense, L)
+		for l := range bp.aTm {
+			bp.aTm[l] = mat.NewDense(n.sizes[l], rows, nil)
+		}
+	}
 	return bp
 }
 
@@ -235,8 +242,13 @@ func (bp *backprop) backward(scale, l2 float64) {
 	}
 
 	for l := L - 1; l >= 0; l-- {
+		aT := bp.aT[l]
+		if bp.aTm != nil {
+			transpose(bp.aTm[l], bp.a[l])
+			aT = bp.aTm[l]
+		}
 		// ∂J/∂W(l) = a(l)ᵀ·δ(l): the tutorial's dJdW2 = a2ᵀ·δ3 and dJdW1 = Xᵀ·δ2
-		bp.gw[l].Mul(bp.aT[l], bp.delta[l])
+		bp.gw[l].Mul(aT, bp.delta[l])
 		if l2 != 0 {
 			// + λ·W(l); biases are not decayed
 			floats.AddScaled(bp.gw[l].RawMatrix().Data, l2, n.w[l].RawMatrix().Data)

@@ -14,4 +14,5 @@ import (
 func init() {
 	blas64.Use(netlib.Implementation{})
 	backend = "OpenBLAS (gonum.org/v1/netlib)"
+	materializeTranspose = false
 }
