@@ -67,8 +67,6 @@ var (
 	// ErrShape reports input or target matrices whose shape does not fit
 	// the network.
 	ErrShape = errors.New("shape mismatch")
-	// ErrEmptyData reports input without rows.
-	ErrEmptyData = errors.New("no data")
 	// ErrNotFinite reports a NaN or infinite value in data or weights.
 	ErrNotFinite = errors.New("value is NaN or infinite")
 	// ErrConfig reports an invalid network configuration.
@@ -373,7 +371,7 @@ func (n *Network) Clone() *Network {
 func (n *Network) checkInput(name string, x mat.Matrix) error {
 	r, c := x.Dims()
 	if r == 0 {
-		return fmt.Errorf("nn: %s has no rows: %w", name, ErrEmptyData)
+		return fmt.Errorf("nn: %s has no rows: %w", name, ErrEmpty)
 	}
 	if c != n.sizes[0] {
 		return fmt.Errorf("nn: %s is %d×%d, want %d columns (the network's input size): %w", name, r, c, n.sizes[0], ErrShape)

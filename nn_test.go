@@ -500,7 +500,7 @@ func TestBadInput(t *testing.T) {
 		{"X with 3 columns", mat.NewDense(2, 3, nil), goodY, ErrShape},
 		{"Y with 2 rows for 3", mat.NewDense(3, 2, nil), goodY, ErrShape},
 		{"Y with 2 columns", good, mat.NewDense(2, 2, nil), ErrShape},
-		{"empty X", &mat.Dense{}, goodY, ErrEmptyData},
+		{"empty X", &mat.Dense{}, goodY, ErrEmpty},
 		{"NaN in X", mat.NewDense(2, 2, []float64{1, math.NaN(), 3, 4}), goodY, ErrNotFinite},
 		{"Inf in Y", good, mat.NewDense(2, 1, []float64{math.Inf(1), 0}), ErrNotFinite},
 	} {

@@ -74,7 +74,7 @@ func TrainPerceptron(x mat.Matrix, y []float64, s *PerceptronSettings) (*Percept
 	}
 	r, cols := x.Dims()
 	if r == 0 || cols == 0 {
-		return nil, nil, fmt.Errorf("nn: perceptron data X is %d×%d: %w", r, cols, ErrEmptyData)
+		return nil, nil, fmt.Errorf("nn: perceptron data X is %d×%d: %w", r, cols, ErrEmpty)
 	}
 	if len(y) != r {
 		return nil, nil, fmt.Errorf("nn: perceptron data has %d rows but %d labels: %w", r, len(y), ErrShape)
