@@ -56,6 +56,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -620,9 +622,7 @@ func (n *Network) Predict(x mat.Matrix) (*mat.Dense, error) {
 	r, _ := x.Dims()
 	dst := mat.NewDense(r, n.sizes[len(n.sizes)-1], nil)
 	var ws Workspace
-	if err := n.PredictTo(dst, x, &ws); err != nil {
-		return nil, err
-	}
+	n.forwardTo(dst, asDense(x), &ws)
 	return dst, nil
 }
 
@@ -640,7 +640,14 @@ func (n *Network) PredictTo(dst *mat.Dense, x mat.Matrix, ws *Workspace) error {
 	if err := n.checkInput("X", x); err != nil {
 		return err
 	}
-	a := asDense(x)
+	n.forwardTo(dst, asDense(x), ws)
+	return nil
+}
+
+// forwardTo runs the checked input a through the network into dst.
+func (n *Network) forwardTo(dst, a *mat.Dense, ws *Workspace) {
+	r, _ := a.Dims()
+	out := n.sizes[len(n.sizes)-1]
 	L := len(n.w)
 	for l := 0; l < L; l++ {
 		next := dst
@@ -652,12 +659,45 @@ func (n *Network) PredictTo(dst *mat.Dense, x mat.Matrix, ws *Workspace) error {
 			next = ws.matrix(l%2, r, out)
 			n.layer(l, next, a, nil)
 			dst.Copy(next)
-			break
+			return
 		}
 		n.layer(l, next, a, nil)
 		a = next
 	}
-	return nil
+}
+
+// PredictParallel is Predict for large batches: it splits the rows of x
+// into blocks and scores them on up to GOMAXPROCS goroutines at once, each
+// with its own Workspace. It returns the same errors as Predict, and may be
+// called from many goroutines at once.
+func (n *Network) PredictParallel(x mat.Matrix) (*mat.Dense, error) {
+	if err := n.checkInput("X", x); err != nil {
+		return nil, err
+	}
+	r, c := x.Dims()
+	out := n.sizes[len(n.sizes)-1]
+	dst := mat.NewDense(r, out, nil)
+	const minBlock = 256 // rows below which another goroutine costs more than it saves
+	workers := min(runtime.GOMAXPROCS(0), (r+minBlock-1)/minBlock)
+	if workers <= 1 {
+		var ws Workspace
+		n.forwardTo(dst, asDense(x), &ws)
+		return dst, nil
+	}
+	xd := asDense(x)
+	block := (r + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < r; lo += block {
+		hi := min(lo+block, r)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ws Workspace
+			n.forwardTo(dst.Slice(lo, hi, 0, out).(*mat.Dense), xd.Slice(lo, hi, 0, c).(*mat.Dense), &ws)
+		}()
+	}
+	wg.Wait()
+	return dst, nil
 }
 
 // Classify returns the index of the largest output for each row of x: the

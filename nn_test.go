@@ -664,3 +664,28 @@ func TestCheckpointResume(t *testing.T) {
 }
 
 func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+
+func TestPredictParallel(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(13, 13))
+	net, err := New(Config{Sizes: []int{20, 32, 5}, Activations: []Activation{ReLU, Softmax}, Loss: CrossEntropy, Init: He, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rows := range []int{1, 255, 256, 1000, 2049} {
+		x := randDense(rnd, rows, 20, -1, 1)
+		want, err := net.Predict(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := net.PredictParallel(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !mat.EqualApprox(got, want, 1e-12) {
+			t.Errorf("%d rows: PredictParallel differs from Predict", rows)
+		}
+	}
+	if _, err := net.PredictParallel(mat.NewDense(3, 19, nil)); !errors.Is(err, ErrShape) {
+		t.Errorf("got %v, want ErrShape", err)
+	}
+}

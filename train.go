@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"time"
 
 	"gonum.org/v1/gonum/floats"
@@ -322,8 +323,9 @@ type Trainer struct {
 	lr  float64
 	t   int // steps taken, for Adam's bias correction
 
-	bp   map[int]*backprop // by batch rows
-	m, v []float64         // momentum velocity or Adam's first moment; Adam's second moment
+	bp     map[int]*backprop // by batch rows
+	m, v   []float64         // momentum velocity or Adam's first moment; Adam's second moment
+	helper *helper           // splits large updates; nil if not worth it
 }
 
 // NewTrainer returns a Trainer that updates n by the method of s (nil means
@@ -338,6 +340,10 @@ func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
 		return nil, errors.New("nn: a Trainer takes one step at a time; use Train for LBFGS")
 	}
 	t := &Trainer{net: n, s: c, lr: c.LearningRate, bp: make(map[int]*backprop)}
+	if len(n.params) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+		t.helper = newHelper()
+		runtime.AddCleanup(t, func(work chan updateJob) { close(work) }, t.helper.work)
+	}
 	switch c.Method {
 	case Momentum, Nesterov:
 		t.m = make([]float64, len(n.params))
@@ -397,38 +403,89 @@ func (t *Trainer) step(x, y *mat.Dense) float64 {
 	return loss
 }
 
-// update applies one step of the optimizer with gradient g.
+// update applies one step of the optimizer with gradient g. Large networks
+// split the parameters with a helper goroutine when more than one processor
+// is available.
 func (t *Trainer) update(g []float64) {
-	w, lr := t.net.params, t.lr
-	switch t.s.Method {
+	j := updateJob{method: t.s.Method, w: t.net.params, g: g, m: t.m, v: t.v, lr: t.lr, mu: t.s.Momentum, b1: t.s.Beta1, b2: t.s.Beta2}
+	if t.s.Method == Adam {
+		t.t++
+		// Fold the bias corrections of m and v into the step size and ε.
+		c2 := math.Sqrt(1 - math.Pow(t.s.Beta2, float64(t.t)))
+		j.lr = t.lr * c2 / (1 - math.Pow(t.s.Beta1, float64(t.t)))
+		j.eps = t.s.Epsilon * c2
+	}
+	n := len(g)
+	if n < parallelMin || t.helper == nil {
+		j.run(0, n)
+		return
+	}
+	j.lo, j.hi = n/2, n
+	t.helper.work <- j
+	j.run(0, n/2)
+	<-t.helper.done
+}
+
+// parallelMin is the number of parameters from which an update is split
+// between two goroutines.
+const parallelMin = 1 << 15
+
+// updateJob is an optimizer step over the parameters [lo, hi).
+type updateJob struct {
+	method     Method
+	w, g, m, v []float64
+	lr, mu     float64
+	b1, b2     float64
+	eps        float64
+	lo, hi     int
+}
+
+func (j *updateJob) run(lo, hi int) {
+	w, g, lr := j.w[lo:hi], j.g[lo:hi], j.lr
+	switch j.method {
 	case GradientDescent, SGD:
 		// W ← W − η·∂J/∂W, the tutorial's self.w1 -= learn_rate*dJdW1
 		floats.AddScaled(w, -lr, g)
 	case Momentum:
-		mu, v := t.s.Momentum, t.m
+		mu, v := j.mu, j.m[lo:hi]
 		for i, gi := range g {
 			v[i] = mu*v[i] - lr*gi
 			w[i] += v[i]
 		}
 	case Nesterov:
-		mu, v := t.s.Momentum, t.m
+		mu, v := j.mu, j.m[lo:hi]
 		for i, gi := range g {
 			v[i] = mu*v[i] - lr*gi
 			w[i] += mu*v[i] - lr*gi
 		}
 	case Adam:
-		t.t++
-		b1, b2, eps := t.s.Beta1, t.s.Beta2, t.s.Epsilon
-		// Fold the bias corrections into the step size.
-		a := lr * math.Sqrt(1-math.Pow(b2, float64(t.t))) / (1 - math.Pow(b1, float64(t.t)))
-		epsHat := eps * math.Sqrt(1-math.Pow(b2, float64(t.t)))
-		m, v := t.m, t.v
+		b1, b2, eps := j.b1, j.b2, j.eps
+		m, v := j.m[lo:hi], j.v[lo:hi]
 		for i, gi := range g {
 			m[i] = b1*m[i] + (1-b1)*gi
 			v[i] = b2*v[i] + (1-b2)*gi*gi
-			w[i] -= a * m[i] / (math.Sqrt(v[i]) + epsHat)
+			w[i] -= lr * m[i] / (math.Sqrt(v[i]) + eps)
 		}
 	}
+}
+
+// helper is a goroutine that runs the second half of large updates. It
+// holds no reference to its Trainer, so a cleanup can stop it once the
+// Trainer is unreachable.
+type helper struct {
+	work chan updateJob
+	done chan struct{}
+}
+
+func newHelper() *helper {
+	h := &helper{work: make(chan updateJob, 1), done: make(chan struct{}, 1)}
+	go func(work <-chan updateJob, done chan<- struct{}) {
+		for j := range work {
+			j.run(j.lo, j.hi)
+			done <- struct{}{}
+		}
+	}(h.work, h.done)
+	return h
 }
 
 // Train fits n to the inputs x and targets y (one example per row) as s
