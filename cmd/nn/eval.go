@@ -1,0 +1,301 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/neuralgo/nn"
+)
+
+const evalSynopsis = `Usage: nn eval -model MODEL -data FILE [-json]
+
+Eval predicts the rows of the labelled CSV file FILE with the model and
+compares the predictions with the file's target column (found by the name
+it had in training, or its position for a file without a header).
+
+For a classification model it prints the accuracy, the log loss, the
+precision, recall and F1 score of each class and the confusion matrix; for
+a regression model the mean squared error, its root, the mean absolute error
+and R². With -json it prints the same as one JSON object (a value that is
+not a number, such as R² of a single row, is null).
+
+Example:
+
+	nn eval -model iris.json -data testdata/iris.csv
+`
+
+func runEval(e *env, args []string) error {
+	var model, data, header string
+	var asJSON bool
+	fs := newFlagSet("eval")
+	fs.StringVar(&model, "model", "", "the model `file` written by nn train (required)")
+	fs.StringVar(&data, "data", "", "the labelled CSV `file` to score the model on (required)")
+	fs.Var(newChoice(&header, "auto", headerChoices...), "header", "header `mode`: auto (a first row that names the columns is a header), yes or no")
+	fs.BoolVar(&asJSON, "json", false, "print a JSON object instead of tables")
+	if err := parseFlags(e, fs, "eval", evalSynopsis, args); err != nil {
+		return err
+	}
+	if err := required("eval", "model", model, "the model file to score"); err != nil {
+		return err
+	}
+	if err := required("eval", "data", data, "the labelled CSV file to score it on"); err != nil {
+		return err
+	}
+	m, err := nn.LoadModel(model)
+	if err != nil {
+		return err
+	}
+	d, x, err := loadLabelled(m, data, parseHeader(header))
+	if err != nil {
+		return err
+	}
+	p, err := m.Predict(x)
+	if err != nil {
+		return fmt.Errorf("%s: %w", data, err)
+	}
+	var res *evalResult
+	if classes := modelClasses(m); classes != nil {
+		res = evalClassifier(d, classes, p)
+	} else {
+		res = evalRegression(d, p)
+	}
+	res.Model, res.Data = model, data
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	res.print(e.stdout)
+	return nil
+}
+
+// loadLabelled reads the labelled file path for the model m and returns it
+// with its feature columns in the order of the model's inputs; columns the
+// model does not use are ignored, as by nn predict.
+func loadLabelled(m *nn.Model, path string, header nn.Header) (*nn.Dataset, *mat.Dense, error) {
+	classes := modelClasses(m)
+	features := modelFeatures(m)
+	opts := &nn.CSVOptions{Target: m.Target, Classify: classes != nil, Header: header, Classes: classes}
+	if generatedNames([]string{m.Target}) && generatedNames(features) && header != nn.HeaderYes {
+		// Trained on a file without a header: the target is found by its
+		// position.
+		opts.Target = strings.TrimPrefix(m.Target, "col")
+	}
+	d, err := nn.LoadCSV(path, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, _ := d.X.Dims()
+	x := mat.NewDense(rows, len(features), nil)
+	for j, f := range features {
+		k := -1
+		for i, g := range d.Features {
+			if g == f {
+				k = i
+				break
+			}
+		}
+		if k < 0 {
+			return nil, nil, fmt.Errorf("%s: no column %q, a feature of the model (the file's columns besides the target: %s)", path, f, strings.Join(d.Features, ", "))
+		}
+		x.SetCol(j, mat.Col(nil, k, d.X))
+	}
+	return d, x, nil
+}
+
+// evalResult is what nn eval reports, in the form of its JSON output.
+type evalResult struct {
+	Model string `json:"model"`
+	Data  string `json:"data"`
+	Task  string `json:"task"`
+	Rows  int    `json:"rows"`
+
+	// Classification.
+	Accuracy *jsonNumber `json:"accuracy,omitempty"`
+	Correct  *int        `json:"correct,omitempty"`
+	LogLoss  *jsonNumber `json:"log_loss,omitempty"`
+	// Macro averages: the unweighted means over the classes.
+	MacroPrecision *jsonNumber   `json:"macro_precision,omitempty"`
+	MacroRecall    *jsonNumber   `json:"macro_recall,omitempty"`
+	MacroF1        *jsonNumber   `json:"macro_f1,omitempty"`
+	Classes        []classResult `json:"classes,omitempty"`
+	Confusion      [][]int       `json:"confusion,omitempty"`
+
+	// Regression.
+	Target string      `json:"target,omitempty"`
+	MSE    *jsonNumber `json:"mse,omitempty"`
+	RMSE   *jsonNumber `json:"rmse,omitempty"`
+	MAE    *jsonNumber `json:"mae,omitempty"`
+	R2     *jsonNumber `json:"r2,omitempty"`
+}
+
+type classResult struct {
+	Class     string     `json:"class"`
+	Precision jsonNumber `json:"precision"`
+	Recall    jsonNumber `json:"recall"`
+	F1        jsonNumber `json:"f1"`
+	Support   int        `json:"support"`
+}
+
+// jsonNumber is a float64 written as null when it is NaN or infinite,
+// which JSON cannot hold.
+type jsonNumber float64
+
+func (v jsonNumber) MarshalJSON() ([]byte, error) {
+	f := float64(v)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+func num(v float64) *jsonNumber { j := jsonNumber(v); return &j }
+
+func evalClassifier(d *nn.Dataset, classes []string, p *mat.Dense) *evalResult {
+	rows, _ := p.Dims()
+	k := len(classes)
+	truth := d.Labels()
+	pred := make([]int, rows)
+	probs := mat.NewDense(rows, k, nil)
+	var pr []float64
+	for i := range rows {
+		pr = probabilities(pr, p.RawRowView(i))
+		probs.SetRow(i, pr)
+		pred[i] = floats.MaxIdx(pr)
+	}
+	conf := nn.NewConfusion(truth, pred, k)
+	correct := 0
+	for i, t := range truth {
+		if t == pred[i] {
+			correct++
+		}
+	}
+	res := &evalResult{
+		Task:     "classify",
+		Rows:     rows,
+		Accuracy: num(nn.Accuracy(truth, pred)),
+		Correct:  &correct,
+		LogLoss:  num(nn.LogLoss(d.Y, probs)),
+	}
+	var mp, mr, mf float64
+	for c, name := range classes {
+		support := int(floats.Sum(conf.Counts.RawRowView(c)))
+		res.Classes = append(res.Classes, classResult{
+			Class:     name,
+			Precision: jsonNumber(conf.Precision(c)),
+			Recall:    jsonNumber(conf.Recall(c)),
+			F1:        jsonNumber(conf.F1(c)),
+			Support:   support,
+		})
+		mp += conf.Precision(c)
+		mr += conf.Recall(c)
+		mf += conf.F1(c)
+		counts := make([]int, k)
+		for j := range counts {
+			counts[j] = int(conf.Counts.At(c, j))
+		}
+		res.Confusion = append(res.Confusion, counts)
+	}
+	res.MacroPrecision = num(mp / float64(k))
+	res.MacroRecall = num(mr / float64(k))
+	res.MacroF1 = num(mf / float64(k))
+	return res
+}
+
+func evalRegression(d *nn.Dataset, p *mat.Dense) *evalResult {
+	rows, _ := p.Dims()
+	mse := nn.MeanSquaredError(d.Y, p)
+	return &evalResult{
+		Task:   "regress",
+		Rows:   rows,
+		Target: d.Target,
+		MSE:    num(mse),
+		RMSE:   num(math.Sqrt(mse)),
+		MAE:    num(nn.MeanAbsoluteError(d.Y, p)),
+		R2:     num(nn.R2(d.Y, p)),
+	}
+}
+
+// print writes r as text tables.
+func (r *evalResult) print(w io.Writer) {
+	if r.Task == "regress" {
+		fmt.Fprintf(w, "%s: %d rows, regression of %q\n\n", r.Data, r.Rows, r.Target)
+		writeTable(w, [][]string{
+			{"MSE", fmt.Sprintf("%.4g", float64(*r.MSE))},
+			{"RMSE", fmt.Sprintf("%.4g", float64(*r.RMSE))},
+			{"MAE", fmt.Sprintf("%.4g", float64(*r.MAE))},
+			{"R²", fmt.Sprintf("%.4f", float64(*r.R2))},
+		})
+		return
+	}
+	fmt.Fprintf(w, "%s: %d rows, %d classes\n\n", r.Data, r.Rows, len(r.Classes))
+	fmt.Fprintf(w, "accuracy  %.4f (%d of %d)\n", float64(*r.Accuracy), *r.Correct, r.Rows)
+	fmt.Fprintf(w, "log loss  %.4f\n\n", float64(*r.LogLoss))
+
+	table := [][]string{{"class", "precision", "recall", "F1", "support"}}
+	for _, c := range r.Classes {
+		table = append(table, []string{c.Class,
+			fmt.Sprintf("%.4f", float64(c.Precision)), fmt.Sprintf("%.4f", float64(c.Recall)), fmt.Sprintf("%.4f", float64(c.F1)),
+			strconv.Itoa(c.Support)})
+	}
+	table = append(table, []string{"macro avg",
+		fmt.Sprintf("%.4f", float64(*r.MacroPrecision)), fmt.Sprintf("%.4f", float64(*r.MacroRecall)), fmt.Sprintf("%.4f", float64(*r.MacroF1)),
+		strconv.Itoa(r.Rows)})
+	writeTable(w, table)
+
+	names := make([]string, len(r.Classes))
+	for i, c := range r.Classes {
+		names[i] = c.Class
+	}
+	fmt.Fprintf(w, "\nconfusion matrix (rows: true class, columns: predicted class)\n")
+	writeConfusion(w, names, func(i, j int) int { return r.Confusion[i][j] })
+}
+
+// writeConfusion writes a confusion matrix with the given class names and
+// counts.
+func writeConfusion(w io.Writer, classes []string, count func(i, j int) int) {
+	table := [][]string{append([]string{""}, classes...)}
+	for i, c := range classes {
+		row := []string{c}
+		for j := range classes {
+			row = append(row, strconv.Itoa(count(i, j)))
+		}
+		table = append(table, row)
+	}
+	writeTable(w, table)
+}
+
+// writeTable writes the rows of table as aligned columns two spaces apart,
+// the first column aligned left and the others right.
+func writeTable(w io.Writer, table [][]string) {
+	var width []int
+	for _, row := range table {
+		for j, cell := range row {
+			if j == len(width) {
+				width = append(width, 0)
+			}
+			width[j] = max(width[j], utf8.RuneCountInString(cell))
+		}
+	}
+	var b strings.Builder
+	for _, row := range table {
+		b.Reset()
+		for j, cell := range row {
+			pad := strings.Repeat(" ", width[j]-utf8.RuneCountInString(cell))
+			if j == 0 {
+				b.WriteString(cell + pad)
+			} else {
+				b.WriteString("  " + pad + cell)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}

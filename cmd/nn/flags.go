@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/neuralgo/nn"
+)
+
+// Flag values that check what they are given, so that a bad value is a
+// usage error reported by the flag package with the flag's name:
+// invalid value "x" for flag -epochs: want a whole number ≥ 1.
+
+// choiceFlag is a string flag restricted to a list of choices.
+type choiceFlag struct {
+	v       *string
+	choices []string
+}
+
+func newChoice(v *string, def string, choices ...string) choiceFlag {
+	*v = def
+	return choiceFlag{v: v, choices: choices}
+}
+
+func (f choiceFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	return *f.v
+}
+
+func (f choiceFlag) Set(s string) error {
+	if !slices.Contains(f.choices, s) {
+		return fmt.Errorf("want %s", orList(f.choices))
+	}
+	*f.v = s
+	return nil
+}
+
+// orList returns "a, b or c".
+func orList(s []string) string {
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// floatFlag is a float flag whose value must satisfy ok, which want
+// describes.
+type floatFlag struct {
+	v    *float64
+	ok   func(float64) bool
+	want string
+}
+
+// String returns "" for 0, so that usage texts show no default for a
+// flag whose zero value means "unset" or "none".
+func (f floatFlag) String() string {
+	if f.v == nil || *f.v == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(*f.v, 'g', -1, 64)
+}
+
+func (f floatFlag) Set(s string) error {
+	x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || !f.ok(x) {
+		return errors.New("want " + f.want)
+	}
+	*f.v = x
+	return nil
+}
+
+func positive(x float64) bool    { return x > 0 }
+func nonNegative(x float64) bool { return x >= 0 }
+func fraction(x float64) bool    { return x >= 0 && x < 1 }
+
+// intFlag is an int flag with a least value.
+type intFlag struct {
+	v   *int
+	min int
+}
+
+func (f intFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	return strconv.Itoa(*f.v)
+}
+
+func (f intFlag) Set(s string) error {
+	x, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || x < f.min {
+		return fmt.Errorf("want a whole number ≥ %d", f.min)
+	}
+	*f.v = x
+	return nil
+}
+
+// sizesFlag is a comma-separated list of positive layer sizes; "" or
+// "none" is the empty list.
+type sizesFlag struct{ v *[]int }
+
+func (f sizesFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	s := make([]string, len(*f.v))
+	for i, n := range *f.v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
+func (f sizesFlag) Set(s string) error {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "none" {
+		*f.v = nil
+		return nil
+	}
+	var sizes []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a layer size: want positive whole numbers separated by commas, such as 64,32 (or none)", part)
+		}
+		sizes = append(sizes, n)
+	}
+	*f.v = sizes
+	return nil
+}
+
+// headerFlag is -header auto|yes|no.
+var headerChoices = []string{"auto", "yes", "no"}
+
+func parseHeader(s string) nn.Header {
+	switch s {
+	case "yes":
+		return nn.HeaderYes
+	case "no":
+		return nn.HeaderNo
+	}
+	return nn.HeaderAuto
+}

@@ -1,0 +1,271 @@
+// Command nn trains neural networks on CSV files, evaluates them and
+// predicts with them, using package github.com/neuralgo/nn.
+//
+// Usage:
+//
+//	nn train   -data train.csv -o model.json [flags]    train a network, write a model file
+//	nn eval    -model model.json -data test.csv [-json] score a model on labelled data
+//	nn predict -model model.json [-data rows.csv]       predict each row (stdin by default)
+//	nn demo                                             the tutorial, reproduced
+//	nn help [command]                                   show help
+//
+// Run "nn help <command>" or "nn <command> -h" for the flags of a command.
+//
+// # Files
+//
+// Data files are CSV with one example per row. A header row is detected
+// (-header auto) when its fields name the columns; the target column is
+// the last one unless -target names it (or gives its 0-based index). A model
+// file is the JSON document of nn.Model: the network, the scaler fitted on
+// the training rows, the feature and target names and the class labels.
+// train writes it atomically, only after training succeeded, so a failed
+// run leaves an existing model file as it was. Ctrl-C stops training after
+// the current epoch and writes no model, unless -save-interrupted asks for
+// the weights of the last finished epoch.
+//
+// # Exit status
+//
+// 0 on success, 2 for a usage error (unknown command or flag, missing
+// required flag, bad flag value), 1 for any other error, an interrupted
+// training included. Errors are one line on standard error, prefixed
+// "nn: " ("nn <command>: " for a usage error), naming the file, line and
+// column where the problem is in a file. Panics are caught and reported
+// on one line too; NN_DEBUG=1 adds the stack trace.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime/debug"
+	"strings"
+)
+
+// command is a subcommand of nn.
+type command struct {
+	name    string
+	summary string
+	// run runs the command with its arguments (after the command name).
+	run func(env *env, args []string) error
+}
+
+// env is what a command runs with: the standard streams, so that tests
+// can run commands in process as well as through the binary.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// stderrTTY says that stderr is a terminal, for the progress bar.
+	stderrTTY bool
+}
+
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{"train", "train a network on a CSV file and write a model file", runTrain},
+		{"eval", "score a model on a labelled CSV file", runEval},
+		{"predict", "predict every row of a CSV file (or standard input)", runPredict},
+		{"demo", "reproduce the tutorial: perceptron, test-score network, iris", runDemo},
+		{"help", "show help for nn or one of its commands", runHelp},
+	}
+}
+
+func main() {
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stderrTTY: isTerminal(os.Stderr)}
+	os.Exit(run(e, os.Args[1:]))
+}
+
+// isTerminal reports whether f is a character device such as a terminal.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct {
+	cmd string // the command whose usage applies, or ""
+	msg string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+// errHelp is returned by a command after printing the help that was asked
+// for: exit status 0.
+var errHelp = errors.New("help requested")
+
+// errExit is returned by a command that has already reported what went
+// wrong on stderr and wants exit status 1.
+var errExit = errors.New("exit 1")
+
+// run runs the command line args (without the program name) and returns
+// the exit status. No panic escapes it: a panic is reported as one line.
+func run(e *env, args []string) (status int) {
+	defer func() {
+		if r := recover(); r != nil {
+			if os.Getenv("NN_DEBUG") != "" {
+				fmt.Fprintf(e.stderr, "%s\n", debug.Stack())
+			}
+			fmt.Fprintf(e.stderr, "nn: internal error: %s (set NN_DEBUG=1 for a stack trace)\n", oneLine(fmt.Sprint(r)))
+			status = 1
+		}
+	}()
+	if len(args) == 0 {
+		printUsage(e.stderr)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help":
+		printUsage(e.stdout)
+		return 0
+	}
+	cmd := lookup(name)
+	if cmd == nil {
+		fmt.Fprintf(e.stderr, "nn: unknown command %q (commands: %s; see 'nn help')\n", name, commandNames())
+		return 2
+	}
+	err := cmd.run(e, args[1:])
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return 0
+	case errors.Is(err, errExit):
+		return 1
+	case errors.As(err, &ue):
+		hint := "'nn help'"
+		if ue.cmd != "" {
+			hint = "'nn " + ue.cmd + " -h'"
+		}
+		fmt.Fprintf(e.stderr, "nn %s: %s (see %s)\n", cmd.name, oneLine(ue.msg), hint)
+		return 2
+	}
+	fmt.Fprintf(e.stderr, "nn: %s\n", describe(err))
+	return 1
+}
+
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func commandNames() string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `nn trains small neural networks on CSV files.
+
+Usage:
+
+	nn <command> [flags]
+
+Commands:
+
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "	%-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run 'nn help <command>' or 'nn <command> -h' for the flags of a command.
+
+A first session, from the root of the repository:
+
+	nn demo
+	nn train -data testdata/iris.csv -target species -o iris.json -plot loss.png
+	nn eval -model iris.json -data testdata/iris.csv
+	nn predict -model iris.json -data testdata/iris.csv
+
+Exit status: 0 on success, 2 for a usage error, 1 for any other error.
+`)
+}
+
+func runHelp(e *env, args []string) error {
+	switch len(args) {
+	case 0:
+		printUsage(e.stdout)
+		return nil
+	case 1:
+		c := lookup(args[0])
+		if c == nil {
+			return &usageError{msg: fmt.Sprintf("unknown command %q (commands: %s)", args[0], commandNames())}
+		}
+		if c.name == "help" {
+			printUsage(e.stdout)
+			return nil
+		}
+		return c.run(e, []string{"-h"})
+	}
+	return &usageError{msg: "help takes at most one command name"}
+}
+
+// describe returns the message of err for the user, on one line, without
+// the "nn: " prefix of the library's errors (run adds its own), and with
+// the "open" of file errors left out: "data.csv: no such file or
+// directory".
+func describe(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && err.Error() == pe.Error() {
+		return oneLine(pe.Path + ": " + pe.Err.Error())
+	}
+	msg := err.Error()
+	for strings.HasPrefix(msg, "nn: ") {
+		msg = strings.TrimPrefix(msg, "nn: ")
+	}
+	return oneLine(msg)
+}
+
+// oneLine returns s with line breaks escaped, so that an error is always
+// one line however odd the data it quotes.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", `\n`, "\n", `\n`, "\r", `\r`).Replace(strings.TrimSpace(s))
+}
+
+// newFlagSet returns a silent FlagSet for the command name: parseFlags
+// reports its errors and prints its usage.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("nn "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseFlags parses args with fs. It prints the usage on e.stdout and
+// returns errHelp for -h, and returns a usageError for a bad flag or for
+// arguments left over.
+func parseFlags(e *env, fs *flag.FlagSet, cmd, synopsis string, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(e.stdout, synopsis)
+		fmt.Fprintln(e.stdout, "\nFlags:")
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+		return errHelp
+	}
+	if err != nil {
+		return &usageError{cmd: cmd, msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return &usageError{cmd: cmd, msg: fmt.Sprintf("unexpected argument %q: every input is given by a flag", fs.Arg(0))}
+	}
+	return nil
+}
+
+// required returns a usageError if the string flag name was left empty.
+func required(cmd, name, value, what string) error {
+	if value == "" {
+		return &usageError{cmd: cmd, msg: fmt.Sprintf("flag -%s is required: %s", name, what)}
+	}
+	return nil
+}

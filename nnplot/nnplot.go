@@ -1,0 +1,171 @@
+// Package nnplot draws pictures of training runs of package nn with
+// gonum.org/v1/plot.
+//
+// It is a separate package so that programs which only train and predict
+// do not link the plotting library and its fonts.
+//
+// # Errors
+//
+// As in package nn, data problems (an empty report, a report without a
+// finite loss, an unknown file format) are returned as errors; nothing
+// here panics on bad data.
+package nnplot
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/neuralgo/nn"
+)
+
+// Size of the figures: 6×4 inches, drawn at 150 dots per inch in PNG
+// (900×600 pixels).
+const (
+	width  = 6 * vg.Inch
+	height = 4 * vg.Inch
+	dpi    = 150
+)
+
+// formats lists the file formats that LossCurve and LossCurveTo write, by
+// the name LossCurveTo takes and the file extension (without the dot) that
+// LossCurve recognises.
+var formats = []string{"png", "svg"}
+
+// ErrFormat is wrapped by the error returned for a file format other than
+// png and svg.
+var ErrFormat = errors.New("unknown plot format")
+
+// ErrNoData is wrapped by the error returned for a report without a single
+// finite training loss.
+var ErrNoData = errors.New("no finite loss to plot")
+
+// LossCurve draws the loss curve of r (see LossCurveTo) into the file at
+// path, as PNG or SVG according to the extension of path (".png" or ".svg",
+// in any case). It returns an error wrapping ErrFormat for any other
+// extension, and ErrNoData for a report without a finite training loss,
+// before it touches the file; errors of the file system are returned as
+// they are. It panics if r is nil.
+func LossCurve(r *nn.Report, path string) error {
+	format := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
+	var b bytes.Buffer
+	if err := LossCurveTo(&b, format, r); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// LossCurveTo draws the loss of every epoch of r and writes it to w in the
+// given format, "png" or "svg". The training loss is a solid line, the
+// validation loss (when r has one) a dashed line, and a dotted vertical
+// line marks the best epoch when early stopping restored the weights of an
+// earlier epoch than the last. NaN and infinite losses are left out. The
+// loss axis is logarithmic when all losses are positive and span more than
+// two orders of magnitude, as the tutorial's falling cost does.
+//
+// LossCurveTo returns an error wrapping ErrFormat for an unknown format and
+// ErrNoData if r has no finite training loss; it then writes nothing. It
+// panics if r is nil.
+func LossCurveTo(w io.Writer, format string, r *nn.Report) error {
+	if !slices.Contains(formats, format) {
+		return fmt.Errorf("nnplot: %w %q (want %s)", ErrFormat, format, strings.Join(formats, " or "))
+	}
+	train, val := make(plotter.XYs, 0, len(r.History)), make(plotter.XYs, 0, len(r.History))
+	for _, e := range r.History {
+		x := float64(e.Epoch)
+		if finite(e.Loss) {
+			train = append(train, plotter.XY{X: x, Y: e.Loss})
+		}
+		if finite(e.ValLoss) {
+			val = append(val, plotter.XY{X: x, Y: e.ValLoss})
+		}
+	}
+	if len(train) == 0 {
+		return fmt.Errorf("nnplot: %w: the report has %d epochs", ErrNoData, len(r.History))
+	}
+
+	p := plot.New()
+	p.Title.Text = "Loss per epoch"
+	p.X.Label.Text = "epoch"
+	p.Y.Label.Text = "loss"
+	p.Add(plotter.NewGrid())
+	p.Title.TextStyle.Font.Size = vg.Points(14)
+	p.Title.Padding = vg.Points(6)
+	p.Legend.Top = true
+	p.Legend.XOffs = -vg.Points(8)
+	p.Legend.YOffs = -vg.Points(4)
+
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, xys := range []plotter.XYs{train, val} {
+		for _, xy := range xys {
+			lo, hi = math.Min(lo, xy.Y), math.Max(hi, xy.Y)
+		}
+	}
+	if lo > 0 && hi/lo > 100 {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Label.Text = "loss (log scale)"
+	}
+
+	l, err := plotter.NewLine(train)
+	if err != nil {
+		return fmt.Errorf("nnplot: %w", err)
+	}
+	l.Color = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff} // blue
+	l.Width = vg.Points(1.5)
+	p.Add(l)
+	p.Legend.Add("training", l)
+
+	if len(val) > 0 {
+		l, err := plotter.NewLine(val)
+		if err != nil {
+			return fmt.Errorf("nnplot: %w", err)
+		}
+		l.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff} // red
+		l.Width = vg.Points(1.5)
+		l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		p.Add(l)
+		p.Legend.Add("validation", l)
+	}
+
+	if n := len(r.History); r.BestEpoch > 0 && n > 0 && r.BestEpoch < r.History[n-1].Epoch && hi > lo {
+		best, err := plotter.NewLine(plotter.XYs{{X: float64(r.BestEpoch), Y: lo}, {X: float64(r.BestEpoch), Y: hi}})
+		if err != nil {
+			return fmt.Errorf("nnplot: %w", err)
+		}
+		best.Color = color.Gray{Y: 0x60}
+		best.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
+		p.Add(best)
+		p.Legend.Add(fmt.Sprintf("best epoch (%d)", r.BestEpoch), best)
+	}
+
+	var wt io.WriterTo
+	switch format {
+	case "png":
+		img := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi))
+		p.Draw(draw.New(img))
+		wt = vgimg.PngCanvas{Canvas: img}
+	case "svg":
+		svg := vgsvg.New(width, height)
+		p.Draw(draw.New(svg))
+		wt = svg
+	}
+	_, err = wt.WriteTo(w)
+	return err
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
