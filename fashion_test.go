@@ -98,36 +98,52 @@ func TestFashionMNIST(t *testing.T) {
 	}
 	f := loadFashion(t)
 	net := fashionNet(t, 1)
-	var reached time.Duration
-	last := time.Duration(0)
+	var (
+		reached, last time.Duration
+		best          float64
+		acc           float64
+		evalErr       error
+		pred          []int
+		ws            nn.Workspace
+		p             = mat.NewDense(10000, 10, nil)
+	)
 	t.Logf("backend: %s", nn.Backend())
 	t.Logf("%5s %10s %9s %9s %9s", "epoch", "loss", "test acc", "epoch s", "total s")
+	start := time.Now()
 	_, err := nn.Train(context.Background(), net, f.xTrain, f.yTrain, &nn.Settings{
-		Method:      nn.Adam,
-		Epochs:      20,
-		BatchSize:   128,
-		Seed:        1,
-		ValidationX: f.xTest,
-		ValidationY: f.yTest,
+		Method:    nn.Adam,
+		Epochs:    20,
+		BatchSize: 128,
+		Seed:      1,
+		// The test set is scored after every epoch, as the workload
+		// measures it, but not used for early stopping or for choosing
+		// weights. Scoring reuses its buffers: with 440 MB of data alive,
+		// garbage would only be collected once it reached as much again.
 		Progress: func(e nn.Epoch) {
-			t.Logf("%5d %10.4f %9.4f %9.2f %9.1f", e.Epoch, e.Loss, e.ValAccuracy, (e.Elapsed - last).Seconds(), e.Elapsed.Seconds())
-			last = e.Elapsed
-			if reached == 0 && e.ValAccuracy >= 0.88 {
-				reached = e.Elapsed
+			if err := net.PredictTo(p, f.xTest, &ws); err != nil {
+				evalErr = err
+				return
+			}
+			pred = nn.ArgMax(pred, p)
+			acc = nn.Accuracy(f.testLabels, pred)
+			now := time.Since(start)
+			t.Logf("%5d %10.4f %9.4f %9.2f %9.1f", e.Epoch, e.Loss, acc, (now - last).Seconds(), now.Seconds())
+			last = now
+			best = max(best, acc)
+			if reached == 0 && acc >= 0.88 {
+				reached = now
 			}
 		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := net.Classify(f.xTest)
-	if err != nil {
-		t.Fatal(err)
+	if evalErr != nil {
+		t.Fatal(evalErr)
 	}
-	acc := nn.Accuracy(f.testLabels, got)
-	t.Logf("best test accuracy %.4f; reached 0.88 after %.1f s", acc, reached.Seconds())
+	t.Logf("test accuracy %.4f after 20 epochs, best %.4f; 0.88 reached after %.1f s (wall time, test scoring included)", acc, best, reached.Seconds())
 	if acc < 0.88 {
-		t.Errorf("test accuracy %.4f, want at least 0.88", acc)
+		t.Errorf("test accuracy %.4f after 20 epochs, want at least 0.88", acc)
 	}
 }
 

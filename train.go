@@ -321,7 +321,7 @@ type Trainer struct {
 	net *Network
 	s   Settings
 	lr  float64
-	t   int // steps taken, for Adam's bias correction
+	t   int // steps taken: for Adam's bias correction and flushing tiny state
 
 	bp     map[int]*backprop // by batch rows
 	m, v   []float64         // momentum velocity or Adam's first moment; Adam's second moment
@@ -408,12 +408,16 @@ func (t *Trainer) step(x, y *mat.Dense) float64 {
 // is available.
 func (t *Trainer) update(g []float64) {
 	j := updateJob{method: t.s.Method, w: t.net.params, g: g, m: t.m, v: t.v, lr: t.lr, mu: t.s.Momentum, b1: t.s.Beta1, b2: t.s.Beta2}
+	t.t++
 	if t.s.Method == Adam {
-		t.t++
 		// Fold the bias corrections of m and v into the step size and ε.
 		c2 := math.Sqrt(1 - math.Pow(t.s.Beta2, float64(t.t)))
 		j.lr = t.lr * c2 / (1 - math.Pow(t.s.Beta1, float64(t.t)))
 		j.eps = t.s.Epsilon * c2
+	}
+	if t.m != nil && t.t%flushEvery == 0 {
+		flushTiny(t.m)
+		flushTiny(t.v)
 	}
 	n := len(g)
 	if n < parallelMin || t.helper == nil {
@@ -424,6 +428,26 @@ func (t *Trainer) update(g []float64) {
 	t.helper.work <- j
 	j.run(0, n/2)
 	<-t.helper.done
+}
+
+// The moments of a weight whose gradient stays zero (a dead ReLU's) decay
+// geometrically, by β₁ or μ a step, into subnormal numbers, on which
+// arithmetic is a hundred times slower. Every flushEvery steps, optimizer
+// state below tiny is set to zero: far above the subnormal range (below
+// 2.2e-308) even after flushEvery steps of decay by 0.01, and far below any
+// value that moves a weight.
+const (
+	flushEvery = 50
+	tiny       = 1e-200
+)
+
+// flushTiny sets the elements of s smaller in magnitude than tiny to zero.
+func flushTiny(s []float64) {
+	for i, v := range s {
+		if v < tiny && v > -tiny {
+			s[i] = 0
+		}
+	}
 }
 
 // parallelMin is the number of parameters from which an update is split
