@@ -606,7 +606,7 @@ func jsonError(data []byte, what string, err error) error {
 	switch {
 	case len(bytes.TrimSpace(data)) == 0:
 		return fmt.Errorf("nn: %s is empty", what)
-	case errors.As(err, &se) && se.Offset >= int64(len(data)):
+	case errors.As(err, &se) && se.Error() == "unexpected end of JSON input":
 		return fmt.Errorf("nn: %s is truncated: %v after %d bytes", what, se, len(data))
 	case errors.As(err, &se):
 		// Offset counts the bytes read up to and including the bad one.

@@ -921,3 +921,18 @@ func FuzzReadModel(f *testing.F) {
 		}
 	})
 }
+
+// A syntax error in the last byte is not a truncation.
+func TestDecodeModelLastByteError(t *testing.T) {
+	for _, test := range []struct {
+		in, want string
+	}{
+		{`{"format": "github.com/neuralgo/nn model", "version": 1`, "truncated"},
+		{`{"format": "github.com/neuralgo/nn model", "version": 1]`, "not valid JSON"},
+	} {
+		_, err := DecodeModel(strings.NewReader(test.in))
+		if err == nil || !strings.Contains(err.Error(), test.want) {
+			t.Errorf("DecodeModel(%q): got %v, want an error saying %q", test.in, err, test.want)
+		}
+	}
+}
