@@ -59,8 +59,9 @@ func (n *Network) Gradients(x, y mat.Matrix) (*Gradients, error) {
 
 // NumericalGradients returns the gradient of Cost estimated by finite
 // differences, to check Gradients against. A nil s uses central differences
-// with gonum's default step; see fd.Settings for the zero values. It
-// returns the same errors as Cost. It evaluates the cost twice per
+// with gonum's default step; a non-nil s is used as it is (its zero Formula
+// means forward differences, see fd.Settings), except that s.Concurrent is
+// ignored. It returns the same errors as Cost. It evaluates the cost twice per
 // parameter, so it is meant for small networks and batches.
 func (n *Network) NumericalGradients(x, y mat.Matrix, s *fd.Settings) (*Gradients, error) {
 	c := n.Clone()
@@ -68,8 +69,12 @@ func (n *Network) NumericalGradients(x, y mat.Matrix, s *fd.Settings) (*Gradient
 	if err != nil {
 		return nil, err
 	}
+	var settings fd.Settings
 	if s == nil {
-		s = &fd.Settings{Formula: fd.Central}
+		settings.Formula = fd.Central
+	} else {
+		settings = *s
+		settings.Concurrent = false // the evaluations share one copy of the network
 	}
 	f := func(p []float64) float64 {
 		copy(c.params, p)
@@ -77,7 +82,7 @@ func (n *Network) NumericalGradients(x, y mat.Matrix, s *fd.Settings) (*Gradient
 		return bp.cost()
 	}
 	g := newGradients(n)
-	fd.Gradient(g.Flat, f, n.params, s)
+	fd.Gradient(g.Flat, f, n.params, &settings)
 	return g, nil
 }
 
@@ -90,13 +95,14 @@ type backprop struct {
 	net  *Network
 	rows int
 
-	x, y  *mat.Dense   // the batch: inputs a[0] and targets
-	a     []*mat.Dense // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
-	aT    []mat.Matrix // aT[l] = a[l]ᵀ, views made once
-	aTm   []*mat.Dense // aT[l] materialised, for BLAS whose transposed products are slow; else nil
-	zOut  []float64    // weighted input of the output layer, for the cross-entropy costs
-	delta []*mat.Dense // delta[l] = ∂J/∂z of layer l's output
-	wT    []mat.Matrix // wT[l] = W(l)ᵀ, views made once
+	x, y  *mat.Dense     // the batch: inputs a[0] and targets
+	a     []*mat.Dense   // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
+	aT    []mat.Matrix   // aT[l] = a[l]ᵀ, views made once
+	xT    *mat.Transpose // aT[0]
+	aTm   []*mat.Dense   // aT[l] materialised, for BLAS whose transposed products are slow; else nil
+	zOut  []float64      // weighted input of the output layer, for the cross-entropy costs
+	delta []*mat.Dense   // delta[l] = ∂J/∂z of layer l's output
+	wT    []mat.Matrix   // wT[l] = W(l)ᵀ, views made once
 
 	grad []float64    // all gradients, in the order of Network.params
 	gw   []*mat.Dense // ∂J/∂W(l), views of grad
@@ -116,6 +122,8 @@ func newBackprop(n *Network, rows int) *backprop {
 		zOut:  make([]float64, rows*n.sizes[L]),
 		grad:  make([]float64, len(n.params)),
 	}
+	bp.xT = &mat.Transpose{}
+	bp.aT[0] = bp.xT
 	for l := 0; l < L; l++ {
 		bp.a[l+1] = mat.NewDense(rows, n.sizes[l+1], nil)
 		bp.aT[l+1] = bp.a[l+1].T()
@@ -138,7 +146,7 @@ func (bp *backprop) setBatch(x, y *mat.Dense) {
 	if bp.x != x {
 		bp.x = x
 		bp.a[0] = x
-		bp.aT[0] = x.T()
+		bp.xT.Matrix = x // a pointer in aT[0]: changing it allocates nothing
 	}
 	bp.y = y
 }
@@ -228,11 +236,22 @@ func (bp *backprop) backward(scale, l2 float64) {
 	d := bp.delta[L-1].RawMatrix().Data[:bp.rows*out]
 
 	// δ(L) = ∂J/∂z(L). For squared error it is the tutorial's
-	// δ3 = −(y−ŷ)⊙σ′(z3); for cross-entropy after softmax, and binary
-	// cross-entropy after sigmoid, it is ŷ−y.
+	// δ3 = −(y−ŷ)⊙σ′(z3); for cross-entropy after softmax with one-hot
+	// targets, and binary cross-entropy after sigmoid, it is ŷ−y.
 	for i := 0; i < bp.rows; i++ {
 		yr := y.Data[i*y.Stride : i*y.Stride+out]
 		dr, hr := d[i*out:(i+1)*out], yHat[i*out:(i+1)*out]
+		if n.loss == CrossEntropy {
+			// For targets that do not sum to one, ∂J/∂z = ŷ·Σy − y.
+			var sum float64
+			for _, v := range yr {
+				sum += v
+			}
+			for j, v := range yr {
+				dr[j] = scale * (hr[j]*sum - v)
+			}
+			continue
+		}
 		for j, v := range yr {
 			dr[j] = scale * (hr[j] - v)
 		}

@@ -62,24 +62,15 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		panic("nn: Subset with no rows")
 	}
 	s := &Dataset{
-		X:        subsetRows(d.X, idx),
+		X:        gatherRows(d.X, idx),
 		Features: slices.Clone(d.Features),
 		Target:   d.Target,
 		Classes:  slices.Clone(d.Classes),
 	}
 	if d.Y != nil {
-		s.Y = subsetRows(d.Y, idx)
+		s.Y = gatherRows(d.Y, idx)
 	}
 	return s
-}
-
-func subsetRows(m *mat.Dense, idx []int) *mat.Dense {
-	_, c := m.Dims()
-	out := mat.NewDense(len(idx), c, nil)
-	for i, k := range idx {
-		out.SetRow(i, m.RawRowView(k))
-	}
-	return out
 }
 
 // Split returns a seeded random split of d into a training and a test set
@@ -187,13 +178,6 @@ func ArgMax(dst []int, P mat.Matrix) []int {
 	if len(dst) != r {
 		panic(mat.ErrShape)
 	}
-	if rm, ok := P.(mat.RawMatrixer); ok {
-		raw := rm.RawMatrix()
-		for i := range dst {
-			dst[i] = floats.MaxIdx(raw.Data[i*raw.Stride : i*raw.Stride+c])
-		}
-		return dst
-	}
 	for i := range dst {
 		best := math.NaN()
 		dst[i] = 0
@@ -223,6 +207,8 @@ var (
 	ErrNoTarget = errors.New("target column not found")
 	// ErrUnknownClass: a label is not in the fixed class list.
 	ErrUnknownClass = errors.New("unknown class")
+	// ErrDuplicateColumn: two header columns have the same name.
+	ErrDuplicateColumn = errors.New("duplicate column name")
 )
 
 // ParseError is a problem in CSV data at a place in the input, modeled on
@@ -359,6 +345,9 @@ func ReadCSV(r io.Reader, opts *CSVOptions) (*Dataset, error) {
 		return nil, csvError(err)
 	}
 	first = slices.Clone(first)
+	// A byte-order mark, as spreadsheets write, is not part of the first
+	// field.
+	first[0] = strings.TrimPrefix(first[0], "\ufeff")
 	firstLine, _ := cr.FieldPos(0)
 	width := len(first)
 	if width < 2 {
@@ -376,6 +365,9 @@ func ReadCSV(r io.Reader, opts *CSVOptions) (*Dataset, error) {
 		}
 		if names[j] == "" {
 			names[j] = "col" + strconv.Itoa(j)
+		}
+		if k := slices.Index(names[:j], names[j]); k >= 0 {
+			return nil, &ParseError{Line: firstLine, Column: j + 1, Err: fmt.Errorf("%w: column %q also names column %d", ErrDuplicateColumn, names[j], k+1)}
 		}
 	}
 
@@ -644,8 +636,16 @@ func NewRowParser(features []string, header []string) (*RowParser, error) {
 		return p, nil
 	}
 	p.width = len(header)
+	for j, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		for k := range j {
+			if strings.TrimSpace(strings.TrimPrefix(header[k], "\ufeff")) == h {
+				return nil, &ParseError{Line: 1, Column: j + 1, Err: fmt.Errorf("%w: column %q also names column %d", ErrDuplicateColumn, h, k+1)}
+			}
+		}
+	}
 	for j, name := range features {
-		p.cols[j] = slices.IndexFunc(header, func(h string) bool { return strings.TrimSpace(h) == name })
+		p.cols[j] = slices.IndexFunc(header, func(h string) bool { return strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")) == name })
 		if p.cols[j] < 0 {
 			return nil, fmt.Errorf("nn: feature %q not in header %q", name, header)
 		}

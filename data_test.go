@@ -875,3 +875,30 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+func TestReadCSVDuplicateColumnsAndBOM(t *testing.T) {
+	_, err := ReadCSV(strings.NewReader("a,a,t\n1,2,x\n3,4,y\n"), &CSVOptions{Classify: true})
+	var pe *ParseError
+	if !errors.Is(err, ErrDuplicateColumn) || !errors.As(err, &pe) || pe.Line != 1 || pe.Column != 2 {
+		t.Errorf("duplicate header: got %v, want ErrDuplicateColumn at line 1, column 2", err)
+	}
+	if _, err := NewRowParser([]string{"a"}, []string{"a", "b", "a"}); !errors.Is(err, ErrDuplicateColumn) {
+		t.Errorf("NewRowParser with a duplicate header: got %v, want ErrDuplicateColumn", err)
+	}
+	// A byte-order mark before the header is not part of the first name.
+	d, err := ReadCSV(strings.NewReader("\ufeffa,b,t\n1,2,x\n3,4,y\n"), &CSVOptions{Target: "t", Classify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := d.X.Dims(); r != 2 || d.Features[0] != "a" {
+		t.Errorf("with a BOM: got %d rows and features %q, want 2 rows and [a b]", r, d.Features)
+	}
+	// Nor before a first data row.
+	d, err = ReadCSV(strings.NewReader("\ufeff1,2,3\n4,5,6\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := d.X.Dims(); r != 2 || d.X.At(0, 0) != 1 {
+		t.Errorf("with a BOM and no header: got %d rows starting %v, want 2 rows starting 1", r, d.X.At(0, 0))
+	}
+}

@@ -73,10 +73,9 @@ import (
 //     input, every scale nonzero. Absent or null without a scaler.
 //   - features: one name per input column; absent or null if unknown.
 //   - target: the name of the target column; absent or "" if unknown.
-//   - classes: the class labels, one per output column, or two (for
-//     outputs below 0.5 and at least 0.5, as Network.Classify reads them)
-//     for a network with a single sigmoid output; absent or null for
-//     regression.
+//   - classes: the class labels, one per output column, or two for a
+//     network with a single output (classes 0 and 1, as
+//     Network.ClassesTo reads the output); absent or null for regression.
 //
 // Numbers are written in the shortest form that reads back as the same
 // float64, so nothing is lost; JSON cannot hold NaN or infinities, and
@@ -505,10 +504,10 @@ func (d *modelJSON) check() (*modelSpec, error) {
 		return nil, bad("target %q is not valid UTF-8", d.Target)
 	}
 	if d.Classes != nil {
-		if len(d.Classes) != out && !(out == 1 && s.acts[L-1] == Sigmoid && len(d.Classes) == 2) {
-			if out == 1 && s.acts[L-1] == Sigmoid {
-				return nil, bad("has %d classes, want 2 (for outputs below and above 0.5) or 1 for its single sigmoid output", len(d.Classes))
-			}
+		switch {
+		case out == 1 && len(d.Classes) != 2:
+			return nil, bad("has %d classes for its single output, want 2 (classes 0 and 1, as Network.ClassesTo reads the output)", len(d.Classes))
+		case out > 1 && len(d.Classes) != out:
 			return nil, bad("has %d classes, want %d (one per output)", len(d.Classes), out)
 		}
 		for i, c := range d.Classes {

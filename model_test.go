@@ -552,9 +552,9 @@ func TestDecodeModelAccepts(t *testing.T) {
 		{"two classes for one sigmoid output", []byte(`{"format": "github.com/neuralgo/nn model", "version": 1,
 			"sizes": [1, 1], "activations": ["sigmoid"], "bias": false, "loss": "binary-cross-entropy",
 			"weights": [[2.5]], "classes": ["no", "yes"]}`)},
-		{"one class for one output", []byte(`{"format": "github.com/neuralgo/nn model", "version": 1,
+		{"two classes for one identity output", []byte(`{"format": "github.com/neuralgo/nn model", "version": 1,
 			"sizes": [1, 1], "activations": ["identity"], "bias": true, "loss": "squared-error",
-			"weights": [[2.5]], "biases": [[1e-320]], "classes": ["only"]}`)},
+			"weights": [[2.5]], "biases": [[1e-320]], "classes": ["low", "high"]}`)},
 	} {
 		m, err := DecodeModel(bytes.NewReader(test.in))
 		if err != nil {
@@ -576,12 +576,13 @@ func TestDecodeModelAccepts(t *testing.T) {
 			t.Errorf("%s: %v", test.name, err)
 		}
 	}
-	// Two classes for one output that is not sigmoid are refused.
+	// One class for one output is refused: ClassesTo reads a single
+	// output as two classes.
 	_, err := DecodeModel(strings.NewReader(`{"format": "github.com/neuralgo/nn model", "version": 1,
 		"sizes": [1, 1], "activations": ["identity"], "bias": false, "loss": "squared-error",
-		"weights": [[2.5]], "classes": ["no", "yes"]}`))
-	if err == nil || !strings.Contains(err.Error(), "2 classes, want 1") {
-		t.Errorf("two classes for an identity output: got error %v, want one about the classes", err)
+		"weights": [[2.5]], "classes": ["only"]}`))
+	if err == nil || !strings.Contains(err.Error(), "1 classes for its single output, want 2") {
+		t.Errorf("one class for one output: got error %v, want one about the classes", err)
 	}
 }
 
@@ -918,6 +919,22 @@ func FuzzReadModel(f *testing.F) {
 		}
 		if err := sameModel(m, again); err != nil {
 			t.Fatalf("model changed in a round trip: %v", err)
+		}
+		// Every accepted model scores a row and names its classes without
+		// panicking.
+		in := m.Network.Sizes()[0]
+		if in > 1<<16 {
+			return
+		}
+		x := mat.NewDense(1, in, nil)
+		p, err := m.Predict(x)
+		if err != nil {
+			return // the scaled input may overflow: an error, not a panic
+		}
+		if m.Classes != nil {
+			if c := m.Network.ClassesTo(nil, p)[0]; c < 0 || c >= len(m.Classes) {
+				t.Fatalf("class %d of %d classes", c, len(m.Classes))
+			}
 		}
 	})
 }

@@ -204,8 +204,8 @@ type Config struct {
 }
 
 // Network is a fully connected feed-forward network. Its parameters are
-// changed only by Train and by writing to the views returned by Params,
-// Weights and Bias.
+// changed only by Train, by Trainer.Step and by writing to the views
+// returned by Params, Weights and Bias.
 type Network struct {
 	sizes []int
 	acts  []Activation
@@ -262,6 +262,9 @@ func (c *Config) validate() error {
 		}
 		if a == Softmax && l != L-1 {
 			return fmt.Errorf("nn: Config.Activations[%d] is softmax, allowed on the output layer only: %w", l, ErrConfig)
+		}
+		if a == Softmax && c.Sizes[L] < 2 {
+			return fmt.Errorf("nn: a softmax output layer needs at least 2 outputs, not %d: %w", c.Sizes[L], ErrConfig)
 		}
 	}
 	out := Sigmoid
@@ -628,17 +631,18 @@ func (n *Network) Predict(x mat.Matrix) (*mat.Dense, error) {
 
 // PredictTo writes the network's output for each row of x into dst, using
 // ws for intermediate results, and allocates nothing once ws has grown to
-// the batch size. It returns the same errors as Predict. PredictTo panics
+// the batch size and x is a *mat.Dense (other matrices are copied into
+// one). It returns the same errors as Predict. PredictTo panics
 // if dst is not r×out, where r is the number of rows of x and out the
 // network's output size, or if ws is nil.
 func (n *Network) PredictTo(dst *mat.Dense, x mat.Matrix, ws *Workspace) error {
+	if err := n.checkInput("X", x); err != nil {
+		return err
+	}
 	r, _ := x.Dims()
 	out := n.sizes[len(n.sizes)-1]
 	if dr, dc := dst.Dims(); dr != r || dc != out {
 		panic(fmt.Sprintf("nn: PredictTo destination is %d×%d, want %d×%d", dr, dc, r, out))
-	}
-	if err := n.checkInput("X", x); err != nil {
-		return err
 	}
 	n.forwardTo(dst, asDense(x), ws)
 	return nil
@@ -700,43 +704,44 @@ func (n *Network) PredictParallel(x mat.Matrix) (*mat.Dense, error) {
 	return dst, nil
 }
 
-// Classify returns the index of the largest output for each row of x: the
-// predicted class of a network with one output per class. For a network
-// with a single output it returns 1 where the output is at least 0.5 and 0
-// otherwise. It returns the same errors as Predict.
+// Classify returns the predicted class of each row of x, as ClassesTo
+// reads Predict's outputs. It returns the same errors as Predict.
 func (n *Network) Classify(x mat.Matrix) ([]int, error) {
 	p, err := n.Predict(x)
 	if err != nil {
 		return nil, err
 	}
-	return classes(nil, p), nil
+	return n.ClassesTo(nil, p), nil
 }
 
-// classes returns the predicted class of each row of p (argmax, or a 0.5
-// threshold for a single column).
-func classes(dst []int, p *mat.Dense) []int {
+// ClassesTo writes into dst the class that each row of p, an output of n
+// such as Predict returns, predicts, and returns dst (a nil or short dst
+// is replaced by a new slice). With one output per class that is the index
+// of the largest output (the first on a tie; NaN never wins). A single
+// output stands for two classes, 0 and 1: class 1 where the output is at
+// least 0.5, the middle of Sigmoid's range, or at least 0 for a Tanh or
+// Identity output. ClassesTo panics if p does not have n's output width.
+func (n *Network) ClassesTo(dst []int, p mat.Matrix) []int {
 	r, c := p.Dims()
+	if out := n.sizes[len(n.sizes)-1]; c != out {
+		panic(fmt.Sprintf("nn: ClassesTo of a %d×%d matrix, want %d columns", r, c, out))
+	}
 	if cap(dst) < r {
 		dst = make([]int, r)
 	}
 	dst = dst[:r]
-	raw := p.RawMatrix()
+	if c > 1 {
+		return ArgMax(dst, p)
+	}
+	threshold := 0.5
+	if a := n.acts[len(n.acts)-1]; a == Tanh || a == Identity {
+		threshold = 0
+	}
 	for i := range dst {
-		row := raw.Data[i*raw.Stride : i*raw.Stride+c]
-		if c == 1 {
-			dst[i] = 0
-			if row[0] >= 0.5 {
-				dst[i] = 1
-			}
-			continue
+		dst[i] = 0
+		if p.At(i, 0) >= threshold {
+			dst[i] = 1
 		}
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		dst[i] = best
 	}
 	return dst
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -59,7 +60,8 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 		sizes []int
 		rows  int
 	}
-	shapes := []shape{{[]int{2, 3, 1}, 3}, {[]int{4, 5, 3}, 7}, {[]int{3, 6, 5, 4, 2}, 5}, {[]int{5, 2}, 4}}
+	// One row goes forward through a matrix-vector product.
+	shapes := []shape{{[]int{2, 3, 1}, 3}, {[]int{4, 5, 3}, 7}, {[]int{3, 6, 5, 4, 2}, 5}, {[]int{5, 2}, 4}, {[]int{3, 4, 2}, 1}}
 	hidden := []Activation{Sigmoid, Tanh, ReLU, Identity}
 	outputs := []struct {
 		act  Activation
@@ -75,6 +77,9 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 				for _, noBias := range []bool{false, true} {
 					name := fmt.Sprintf("%v/%v/%v+%v/nobias=%t", sh.sizes, h, o.act, o.loss, noBias)
 					L := len(sh.sizes) - 1
+					if o.act == Softmax && sh.sizes[L] < 2 {
+						continue // a softmax of one output is refused by New
+					}
 					acts := make([]Activation, L)
 					for l := range acts {
 						acts[l] = h
@@ -92,8 +97,13 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 					out := sh.sizes[L]
 					x := randDense(rnd, sh.rows, sh.sizes[0], -1, 1)
 					var y *mat.Dense
-					switch o.loss {
-					case CrossEntropy:
+					switch {
+					case o.loss == CrossEntropy && noBias:
+						// Targets that do not sum to one (label
+						// smoothing, several labels) have the gradient
+						// ŷ·Σy − y.
+						y = randDense(rnd, sh.rows, out, 0, 1)
+					case o.loss == CrossEntropy:
 						y = oneHotRows(rnd, sh.rows, out)
 					default:
 						y = randDense(rnd, sh.rows, out, 0, 1)
@@ -526,15 +536,38 @@ func TestBadInput(t *testing.T) {
 		{Sizes: []int{2, 3, 1}, Activations: []Activation{Softmax, Sigmoid}},
 		{Sizes: []int{2, 3, 1}, Loss: CrossEntropy},
 		{Sizes: []int{2, 3}, Activations: []Activation{Softmax}, Loss: BinaryCrossEntropy},
+		{Sizes: []int{2, 1}, Activations: []Activation{Softmax}, Loss: CrossEntropy},
 	} {
 		if _, err := New(c); !errors.Is(err, ErrConfig) {
 			t.Errorf("New(%+v): got %v, want ErrConfig", c, err)
 		}
 	}
-	for _, s := range []Settings{{LearningRate: -1}, {Epochs: -1}, {L2: math.NaN()}, {ValidationFraction: 1}, {Method: Method(99)}} {
-		if _, err := Train(context.Background(), net, good, goodY, &s); err == nil {
-			t.Errorf("Train with %+v: got no error", s)
+	for _, test := range []struct {
+		s     Settings
+		field string
+	}{
+		{Settings{LearningRate: -1}, "LearningRate"},
+		{Settings{Epochs: -1}, "Epochs"},
+		{Settings{L2: math.NaN()}, "L2"},
+		{Settings{ValidationFraction: 1}, "ValidationFraction"},
+		{Settings{Method: Method(99)}, "Method"},
+		{Settings{Schedule: StepDecay}, "DecayRate"}, // a zero factor would stop training
+		{Settings{Schedule: InverseTime, DecayRate: math.Inf(1)}, "DecayRate"},
+		{Settings{MinDelta: math.NaN()}, "MinDelta"},
+		{Settings{Tolerance: -1}, "Tolerance"},
+		{Settings{Epsilon: -1e-8}, "Epsilon"},
+		{Settings{Momentum: 1}, "Momentum"},
+		{Settings{Method: LBFGS, CheckpointEvery: 1}, "LBFGS"},
+	} {
+		_, err := Train(context.Background(), net, good, goodY, &test.s)
+		if err == nil || !strings.Contains(err.Error(), test.field) {
+			t.Errorf("Train with %+v: got %v, want an error naming %s", test.s, err, test.field)
 		}
+	}
+	// PredictTo reports empty input as an error before it looks at dst.
+	var ws Workspace
+	if err := net.PredictTo(mat.NewDense(1, 1, nil), &mat.Dense{}, &ws); !errors.Is(err, ErrEmpty) {
+		t.Errorf("PredictTo of empty input: got %v, want ErrEmpty", err)
 	}
 }
 
@@ -687,5 +720,139 @@ func TestPredictParallel(t *testing.T) {
 	}
 	if _, err := net.PredictParallel(mat.NewDense(3, 19, nil)); !errors.Is(err, ErrShape) {
 		t.Errorf("got %v, want ErrShape", err)
+	}
+}
+
+// L-BFGS records one epoch per iteration after the starting point, and the
+// network ends with the weights of the last one recorded.
+func TestLBFGSHistory(t *testing.T) {
+	x := mat.NewDense(4, 2, []float64{0, 0, 0, 1, 1, 0, 1, 1})
+	y := mat.NewDense(4, 1, []float64{0, 1, 1, 0})
+	for _, epochs := range []int{1, 2, 5, 500} {
+		net, err := New(Config{Sizes: []int{2, 4, 1}, Activations: []Activation{Tanh, Sigmoid}, Loss: BinaryCrossEntropy, Init: Xavier, Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		J0, err := net.Cost(x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Train(context.Background(), net, x, y, &Settings{Method: LBFGS, Epochs: epochs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := rep.History
+		switch {
+		case len(h) == 0 || len(h) > epochs:
+			t.Fatalf("Epochs %d: %d epochs recorded", epochs, len(h))
+		case len(h) < epochs && rep.Stop != Converged:
+			t.Errorf("Epochs %d: %d epochs recorded and stop %v, want all or converged", epochs, len(h), rep.Stop)
+		case len(h) == epochs && rep.Stop != MaxEpochs && rep.Stop != Converged:
+			t.Errorf("Epochs %d: stop %v", epochs, rep.Stop)
+		}
+		J, err := net.Cost(x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := h[len(h)-1].Loss; math.Abs(last-J/4) > 1e-15 {
+			t.Errorf("Epochs %d: last recorded loss %v, the network's %v", epochs, last, J/4)
+		}
+		if !(h[0].Loss < J0/4) {
+			t.Errorf("Epochs %d: first epoch's loss %v, want below the untrained %v", epochs, h[0].Loss, J0/4)
+		}
+	}
+}
+
+// An update that overflows the weights while the loss before it was finite
+// is caught, and the weights from before it are restored.
+func TestTrainDivergesInUpdate(t *testing.T) {
+	x := mat.NewDense(2, 1, []float64{1, 1})
+	y := mat.NewDense(2, 1, []float64{3, 3})
+	for _, m := range []Method{SGD, Momentum, Adam} {
+		net, err := New(Config{Sizes: []int{1, 1}, Activations: []Activation{Identity}, NoBias: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		net.Params()[0] = 1
+		// With the mean cost ½(w−3)², the gradient is w−3 = −2 and a step
+		// of 1e308 overflows w; Adam's steps are bounded by η, so its η is
+		// large too.
+		rep, err := Train(context.Background(), net, x, y, &Settings{Method: m, LearningRate: 1e308, Epochs: 5, BatchSize: 1})
+		if !errors.Is(err, ErrDiverged) {
+			t.Fatalf("%v: got error %v, want ErrDiverged", m, err)
+		}
+		if w := net.Params()[0]; math.IsNaN(w) || math.IsInf(w, 0) {
+			t.Errorf("%v: weight %v after divergence, want the finite one from before the step", m, w)
+		}
+		if rep.Stop != Diverged {
+			t.Errorf("%v: stop %v, want diverged", m, rep.Stop)
+		}
+	}
+}
+
+// Steps on alternating batch buffers and a shorter batch, with momentum,
+// L2 and (with OpenBLAS) a network large enough to share its update with a
+// second goroutine, allocate nothing. gonum's pure-Go Dgemm allocates for
+// itself in products of more than 64×64 blocks, so the pure-Go build keeps
+// below that size.
+func TestStepAllocatesNothingVaried(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(16, 16))
+	sizes := []int{60, 60, 10}
+	if !materializeTranspose { // OpenBLAS
+		sizes = []int{200, 200, 10} // 42,210 parameters: above parallelMin
+	}
+	net, err := New(Config{Sizes: sizes, Activations: []Activation{ReLU, Softmax}, Loss: CrossEntropy, Init: He})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []Method{Momentum, Nesterov, Adam, SGD} {
+		tr, err := NewTrainer(net, &Settings{Method: m, L2: 1e-4, LearningRate: 1e-3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := sizes[0]
+		xs := []*mat.Dense{randDense(rnd, 16, in, 0, 1), randDense(rnd, 16, in, 0, 1), randDense(rnd, 5, in, 0, 1)}
+		ys := []*mat.Dense{oneHotRows(rnd, 16, 10), oneHotRows(rnd, 16, 10), oneHotRows(rnd, 5, 10)}
+		for i := range xs {
+			if _, err := tr.Step(xs[i], ys[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		i := 0
+		allocs := testing.AllocsPerRun(30, func() {
+			if _, err := tr.Step(xs[i%3], ys[i%3]); err != nil {
+				t.Fatal(err)
+			}
+			i++
+		})
+		if allocs != 0 {
+			t.Errorf("%v, %v: Step allocates %v times, want 0", sizes, m, allocs)
+		}
+	}
+}
+
+// Resuming with early stopping from a checkpoint that kept no best weights
+// is refused rather than restoring the new network's initial weights.
+func TestResumeNeedsBestWeights(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(17, 17))
+	x := randDense(rnd, 20, 3, -1, 1)
+	y := randDense(rnd, 20, 1, 0, 1)
+	net, err := New(Config{Sizes: []int{3, 4, 1}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved Checkpoint
+	s := &Settings{Method: SGD, Epochs: 2, CheckpointEvery: 1, Checkpoint: func(c *Checkpoint) error {
+		saved = *c
+		saved.Params = append([]float64(nil), c.Params...)
+		saved.History = append([]Epoch(nil), c.History...)
+		return nil
+	}}
+	if _, err := Train(context.Background(), net, x, y, s); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Train(context.Background(), net, x, y, &Settings{Method: SGD, Epochs: 4, Patience: 2, Resume: &saved})
+	if err == nil || !strings.Contains(err.Error(), "best weights") {
+		t.Errorf("got %v, want an error about the best weights", err)
 	}
 }

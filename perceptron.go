@@ -44,7 +44,8 @@ type PerceptronSettings struct {
 	// tutorial's.
 	LearningRate float64
 	// Threshold is the step activation's threshold (see
-	// Perceptron.Threshold); the tutorial's is 2.
+	// Perceptron.Threshold); the zero value fires at w·x + b ≥ 0, and the
+	// tutorial's is 2.
 	Threshold float64
 	// Seed seeds the initial weights, drawn uniformly from [0, 1) as in the
 	// tutorial. The bias starts at zero.

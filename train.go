@@ -83,7 +83,8 @@ type Settings struct {
 	// for the others (the tutorial's). LBFGS chooses its own steps.
 	LearningRate float64
 	// Schedule, DecayRate and DecaySteps change η from epoch to epoch; the
-	// zero values keep it constant. DecaySteps of zero means 1.
+	// zero Schedule keeps it constant. StepDecay needs a DecayRate in
+	// (0, 1]; DecaySteps of zero means 1.
 	Schedule   Schedule
 	DecayRate  float64
 	DecaySteps int
@@ -95,10 +96,10 @@ type Settings struct {
 	// and Adam; zero means min(32, rows). GradientDescent and LBFGS always
 	// use every row.
 	BatchSize int
-	// Momentum is μ for Momentum and Nesterov; zero means 0.9.
+	// Momentum is μ for Momentum and Nesterov, in (0, 1); zero means 0.9.
 	Momentum float64
-	// Beta1, Beta2 and Epsilon are Adam's parameters; zero means 0.9,
-	// 0.999 and 1e-8.
+	// Beta1, Beta2 and Epsilon are Adam's parameters, β₁ and β₂ in (0, 1);
+	// zero means 0.9, 0.999 and 1e-8.
 	Beta1, Beta2, Epsilon float64
 	// L2 is the weight decay λ: training minimises the mean cost plus
 	// ½·λ·Σ‖W‖² over the weights, not the biases. Zero means none.
@@ -115,9 +116,10 @@ type Settings struct {
 	ValidationFraction       float64
 	// Patience stops training after that many epochs in a row without the
 	// monitored loss (validation loss if there is a validation set, else
-	// training loss) improving by more than MinDelta. With a validation set
-	// or a positive Patience, the weights of the best epoch are restored
-	// at the end. Zero means no early stopping.
+	// training loss) improving by more than MinDelta, whose zero value
+	// counts any improvement. With a validation set or a positive Patience,
+	// the weights of the best epoch are restored at the end. Zero means no
+	// early stopping.
 	Patience int
 	MinDelta float64
 
@@ -173,14 +175,19 @@ type Epoch struct {
 	// Epoch counts from 1.
 	Epoch int
 	// Loss is the training loss: the mean cost per example plus the L2
-	// penalty. For GradientDescent and LBFGS it is measured after the
-	// epoch's update, as the tutorial's cost_check; for mini-batch methods
-	// it is the mean of the batches' losses during the epoch.
+	// penalty of the weights at the end of the epoch. For GradientDescent
+	// and LBFGS the cost is measured after the epoch's update, as the
+	// tutorial's cost_check; for mini-batch methods it is the mean of the
+	// batches' costs, each measured before its batch's update.
 	Loss float64
-	// ValLoss and ValAccuracy are measured on the validation set after the
-	// epoch; NaN without one. ValAccuracy is NaN for SquaredError loss.
+	// ValLoss is the mean cost per example of the validation set after
+	// the epoch, without the L2 penalty, so that it compares with
+	// Network.Cost; ValAccuracy is the fraction of validation examples
+	// classified right (see Network.ClassesTo). Both are NaN without a
+	// validation set, and ValAccuracy is NaN for SquaredError loss.
 	ValLoss, ValAccuracy float64
-	// LearningRate is the step size used in the epoch.
+	// LearningRate is the step size used in the epoch; 0 for LBFGS, whose
+	// line search chooses its steps.
 	LearningRate float64
 	// Elapsed is the wall time since training started.
 	Elapsed time.Duration
@@ -220,7 +227,9 @@ type Report struct {
 	// Stop says why training ended.
 	Stop StopReason
 	// BestEpoch is the epoch whose weights the network holds at the end
-	// when early stopping restored them, else the last epoch.
+	// when early stopping restored them, else the last finished epoch.
+	// (After divergence the network holds the weights from before the step
+	// that diverged, which may lie inside the epoch after BestEpoch.)
 	BestEpoch int
 	// Elapsed is the wall time of the whole run.
 	Elapsed time.Duration
@@ -288,12 +297,22 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("nn: Settings.ValidationFraction is %v, want a fraction in [0, 1)", s.ValidationFraction)
 	case s.Patience < 0:
 		return fmt.Errorf("nn: Settings.Patience is %d, want zero or more", s.Patience)
-	case s.Momentum < 0 || s.Momentum >= 1, s.Beta1 < 0 || s.Beta1 >= 1, s.Beta2 < 0 || s.Beta2 >= 1:
-		return fmt.Errorf("nn: Settings.Momentum, Beta1 and Beta2 must lie in [0, 1)")
+	case !(s.Momentum > 0 && s.Momentum < 1), !(s.Beta1 > 0 && s.Beta1 < 1), !(s.Beta2 > 0 && s.Beta2 < 1):
+		return fmt.Errorf("nn: Settings.Momentum, Beta1 and Beta2 are %v, %v and %v; each must lie in (0, 1), or be zero for its default", s.Momentum, s.Beta1, s.Beta2)
 	case s.Schedule < Constant || s.Schedule > InverseTime:
 		return fmt.Errorf("nn: unknown Settings.Schedule %d", s.Schedule)
-	case s.DecaySteps < 0 || s.DecayRate < 0:
-		return fmt.Errorf("nn: Settings.DecayRate and DecaySteps must not be negative")
+	case s.DecaySteps < 0:
+		return fmt.Errorf("nn: Settings.DecaySteps is %d, want zero or more", s.DecaySteps)
+	case s.Schedule == StepDecay && !(s.DecayRate > 0 && s.DecayRate <= 1):
+		return fmt.Errorf("nn: Settings.DecayRate is %v, want a factor in (0, 1] for StepDecay", s.DecayRate)
+	case !(s.DecayRate >= 0) || math.IsInf(s.DecayRate, 0):
+		return fmt.Errorf("nn: Settings.DecayRate is %v, want a finite rate of zero or more", s.DecayRate)
+	case !(s.MinDelta >= 0) || math.IsInf(s.MinDelta, 0):
+		return fmt.Errorf("nn: Settings.MinDelta is %v, want a finite value of zero or more", s.MinDelta)
+	case !(s.Tolerance >= 0) || math.IsInf(s.Tolerance, 0):
+		return fmt.Errorf("nn: Settings.Tolerance is %v, want a finite value of zero or more", s.Tolerance)
+	case !(s.Epsilon > 0) || math.IsInf(s.Epsilon, 0):
+		return fmt.Errorf("nn: Settings.Epsilon is %v, want a small positive number", s.Epsilon)
 	case s.CheckpointEvery < 0:
 		return fmt.Errorf("nn: Settings.CheckpointEvery is %d, want zero or more", s.CheckpointEvery)
 	case s.Method == LBFGS && (s.Resume != nil || s.CheckpointEvery > 0):
@@ -326,6 +345,9 @@ type Trainer struct {
 	bp     map[int]*backprop // by batch rows
 	m, v   []float64         // momentum velocity or Adam's first moment; Adam's second moment
 	helper *helper           // splits large updates; nil if not worth it
+
+	penalty float64   // L2 penalty of the weights before the last step
+	prev    []float64 // if not nil, the weights before the last update
 }
 
 // NewTrainer returns a Trainer that updates n by the method of s (nil means
@@ -370,37 +392,48 @@ func (t *Trainer) Step(x, y *mat.Dense) (float64, error) {
 	if err := t.net.checkTarget("Y", y, r); err != nil {
 		return 0, err
 	}
-	loss := t.step(x, y)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, fmt.Errorf("nn: batch loss is %v: %w; try a lower learning rate", loss, ErrDiverged)
+	cost := t.step(x, y)
+	if math.IsNaN(cost) || math.IsInf(cost, 0) {
+		return cost, fmt.Errorf("nn: batch loss is %v: %w; try a lower learning rate", cost, ErrDiverged)
 	}
-	return loss, nil
+	return cost + t.penalty, nil
 }
 
-// buffers returns the backpropagation buffers for batches of r rows.
+// buffers returns the backpropagation buffers for batches of r rows. It
+// keeps those of a few batch sizes (a full and a last, shorter batch), not
+// of every size a stream of batches may bring.
 func (t *Trainer) buffers(r int) *backprop {
 	bp := t.bp[r]
 	if bp == nil {
+		if len(t.bp) >= 4 {
+			clear(t.bp)
+		}
 		bp = newBackprop(t.net, r)
 		t.bp[r] = bp
 	}
 	return bp
 }
 
-// step is Step without the checks. If the loss is not finite, it returns
-// it without updating the network.
+// step is Step without the checks. It returns the batch's mean cost,
+// without the L2 penalty, which it leaves in t.penalty. If the cost is not
+// finite, it returns it without updating the network. If t.prev is not nil
+// it receives the weights from before the update.
 func (t *Trainer) step(x, y *mat.Dense) float64 {
 	r, _ := x.Dims()
 	bp := t.buffers(r)
 	bp.setBatch(x, y)
 	bp.forward()
-	loss := bp.cost()/float64(r) + t.net.l2Penalty(t.s.L2)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss
+	cost := bp.cost() / float64(r)
+	if math.IsNaN(cost) || math.IsInf(cost, 0) {
+		return cost
 	}
+	t.penalty = t.net.l2Penalty(t.s.L2)
 	bp.backward(1/float64(r), t.s.L2)
+	if t.prev != nil {
+		copy(t.prev, t.net.params)
+	}
 	t.update(bp.grad)
-	return loss
+	return cost
 }
 
 // update applies one step of the optimizer with gradient g. Large networks
@@ -575,7 +608,7 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 		r.val = newBackprop(n, vr)
 		r.val.setBatch(vx, vy)
 		if n.loss != SquaredError {
-			r.valLabels = classes(nil, vy)
+			r.valLabels = n.ClassesTo(nil, vy)
 		}
 	}
 
@@ -641,8 +674,8 @@ func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
 		return bad("its optimizer state does not fit the method")
 	case c.Epoch < 0 || c.Epoch != len(c.History):
 		return bad(fmt.Sprintf("epoch %d does not match its history of %d epochs", c.Epoch, len(c.History)))
-	case r.keepBest && c.BestParams != nil && len(c.BestParams) != len(n.params):
-		return bad("its best weights do not fit the network")
+	case r.keepBest && len(c.BestParams) != len(n.params):
+		return bad("it holds no best weights to restore, or weights that do not fit the network; resume with the settings it was written with")
 	}
 	if err := pcg.UnmarshalBinary(c.Random); err != nil {
 		return bad(fmt.Sprintf("random state: %v", err))
@@ -657,7 +690,7 @@ func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
 		r.elapsed0 = c.History[len(c.History)-1].Elapsed
 	}
 	r.best, r.bestEpoch, r.wait = c.Best, c.BestEpoch, c.Wait
-	if r.keepBest && c.BestParams != nil {
+	if r.keepBest {
 		copy(r.bestParams, c.BestParams)
 	}
 	return nil
@@ -670,6 +703,7 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 		return nil
 	}
 	t, c := r.trainer, &r.checkpoint
+	m1, m2, best := c.Moment1, c.Moment2, c.BestParams // reused
 	rs, err := pcg.MarshalBinary()
 	if err != nil {
 		return err
@@ -686,13 +720,13 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 		Wait:      r.wait,
 	}
 	if t.m != nil {
-		c.Moment1 = append([]float64(nil), t.m...)
+		c.Moment1 = append(m1[:0], t.m...)
 	}
 	if t.v != nil {
-		c.Moment2 = append([]float64(nil), t.v...)
+		c.Moment2 = append(m2[:0], t.v...)
 	}
 	if r.keepBest {
-		c.BestParams = append([]float64(nil), r.bestParams...)
+		c.BestParams = append(best[:0], r.bestParams...)
 	}
 	if err := r.s.Checkpoint(c); err != nil {
 		return fmt.Errorf("nn: checkpoint after epoch %d: %w", e, err)
@@ -706,10 +740,10 @@ func (r *run) finishEpoch(e int, loss, lr float64) bool {
 	monitored := loss
 	if r.val != nil {
 		r.val.forward()
-		ep.ValLoss = r.val.cost()/float64(r.val.rows) + r.net.l2Penalty(r.s.L2)
+		ep.ValLoss = r.val.cost() / float64(r.val.rows)
 		monitored = ep.ValLoss
 		if r.valLabels != nil {
-			r.valPred = classes(r.valPred, r.val.a[len(r.val.a)-1])
+			r.valPred = r.net.ClassesTo(r.valPred, r.val.a[len(r.val.a)-1])
 			hits := 0
 			for i, c := range r.valPred {
 				if c == r.valLabels[i] {
@@ -766,7 +800,10 @@ func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
 	t := r.trainer
 	rows, cols := X.Dims()
 	_, outs := Y.Dims()
-	prev := make([]float64, len(r.net.params)) // weights before the last step
+	// The weights before the last update, restored if the loss diverges.
+	t.prev = make([]float64, len(r.net.params))
+	copy(t.prev, r.net.params)
+	prev := t.prev
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	// end finishes epoch e and reports whether training stops, and why not
 	// with an error.
@@ -837,17 +874,17 @@ func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
 			}
 			gatherRowsTo(bx, X, idx)
 			gatherRowsTo(by, Y, idx)
-			copy(prev, r.net.params)
-			loss := t.step(bx, by)
-			if !finite(loss) {
-				return r.diverged(e, loss, prev)
+			cost := t.step(bx, by)
+			if !finite(cost) {
+				return r.diverged(e, cost, prev)
 			}
-			sum += (loss - r.net.l2Penalty(r.s.L2)) * float64(len(idx))
+			sum += cost * float64(len(idx))
+		}
+		// An update can overflow while the loss before it was finite.
+		if !paramsFinite(r.net.params) {
+			return r.diverged(e, math.NaN(), prev)
 		}
 		loss := sum/float64(rows) + r.net.l2Penalty(r.s.L2)
-		if !finite(loss) {
-			return r.diverged(e, loss, prev)
-		}
 		if stop, err := end(e, loss); stop || err != nil {
 			return err
 		}
@@ -855,7 +892,10 @@ func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
 	return nil
 }
 
-// lbfgs minimises the full-batch loss with gonum's L-BFGS.
+// lbfgs minimises the full-batch loss with gonum's L-BFGS. Each major
+// iteration after the starting point is an epoch. gonum reports the
+// starting point as a major iteration and does not report the iteration at
+// which its own convergence tests stop it; both are handled here.
 func (r *run) lbfgs(X, Y *mat.Dense) error {
 	n := r.net
 	rows, _ := X.Dims()
@@ -879,29 +919,28 @@ func (r *run) lbfgs(X, Y *mat.Dense) error {
 			copy(grad, bp.grad)
 		},
 	}
-	rec := &lbfgsRecorder{r: r}
+	rec := &lbfgsRecorder{r: r, last: make([]float64, len(n.params))}
+	copy(rec.last, n.params)
 	settings := &optimize.Settings{
-		MajorIterations: r.s.Epochs,
-		Recorder:        rec,
-		Converger:       &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 20},
+		Recorder:  rec,
+		Converger: &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 20},
 	}
 	x0 := append([]float64(nil), n.params...)
-	res, err := optimize.Minimize(p, x0, settings, &optimize.LBFGS{})
-	if rec.err != nil {
+	res, _ := optimize.Minimize(p, x0, settings, &optimize.LBFGS{})
+	if rec.stopped {
+		copy(n.params, rec.last)
 		return rec.err
 	}
-	if res != nil {
-		copy(n.params, res.X)
-	}
-	if err != nil && r.report.Stop != Converged && r.report.Stop != Patience {
-		if res != nil && (math.IsNaN(res.F) || math.IsInf(res.F, 0)) {
-			return r.diverged(len(r.report.History)+1, res.F, r.epochStart)
-		}
-		// Line-search failures near a minimum are not errors for training.
-		r.report.Stop = Converged
+	// gonum stopped by itself: it converged, or its line search found no
+	// lower point, which near a minimum is convergence too.
+	copy(n.params, rec.last)
+	r.report.Stop = Converged
+	if res == nil || floats.Equal(res.X, rec.last) || !(res.F < math.Inf(1)) {
 		return nil
 	}
-	if res != nil && res.Status != optimize.IterationLimit && r.report.Stop == MaxEpochs {
+	copy(n.params, res.X)
+	r.finishEpoch(len(r.report.History)+1, res.F, 0)
+	if r.report.Stop == MaxEpochs {
 		r.report.Stop = Converged
 	}
 	return nil
@@ -909,8 +948,11 @@ func (r *run) lbfgs(X, Y *mat.Dense) error {
 
 // lbfgsRecorder turns L-BFGS major iterations into epochs.
 type lbfgsRecorder struct {
-	r   *run
-	err error
+	r       *run
+	started bool      // the starting point has been seen
+	last    []float64 // weights of the last epoch
+	stopped bool      // Record stopped the minimisation
+	err     error     // why, if it is an error
 }
 
 func (l *lbfgsRecorder) Init() error { return nil }
@@ -921,20 +963,39 @@ func (l *lbfgsRecorder) Record(loc *optimize.Location, op optimize.Operation, _ 
 	if op != optimize.MajorIteration {
 		return nil
 	}
+	if !l.started {
+		l.started = true
+		return nil
+	}
 	r := l.r
-	if err := r.ctx.Err(); err != nil {
-		l.err = r.cancelled()
+	stop := func(err error) error {
+		l.stopped, l.err = true, err
 		return errStop
+	}
+	if err := r.ctx.Err(); err != nil {
+		copy(l.last, r.epochStart)
+		return stop(r.cancelled())
 	}
 	if math.IsNaN(loc.F) || math.IsInf(loc.F, 0) {
-		l.err = r.diverged(len(r.report.History)+1, loc.F, r.epochStart)
-		return errStop
+		copy(l.last, r.epochStart)
+		return stop(r.diverged(len(r.report.History)+1, loc.F, r.epochStart))
 	}
 	copy(r.net.params, loc.X)
-	if r.finishEpoch(len(r.report.History)+1, loc.F, 0) {
-		return errStop
+	copy(l.last, loc.X)
+	e := len(r.report.History) + 1
+	if r.finishEpoch(e, loc.F, 0) || e >= r.s.Epochs {
+		return stop(nil)
 	}
 	return nil
+}
+
+// paramsFinite reports whether every element of p is finite.
+func paramsFinite(p []float64) bool {
+	var acc float64
+	for _, v := range p {
+		acc += v - v // 0, or NaN for NaN and ±Inf
+	}
+	return acc == 0
 }
 
 // gatherRows returns the rows idx of m as a new matrix.
