@@ -41,7 +41,11 @@ func transpose(dst, m *mat.Dense) {
 // backend names the BLAS implementation in use; blas_openblas.go changes it.
 var backend = "gonum (pure Go)"
 
+// kernels names the vector kernels of the element-wise loops, if any;
+// sigmoid_amd64.go sets it.
+var kernels = "scalar"
+
 // Backend names the BLAS implementation that the package's matrix products
-// run on: gonum's pure-Go BLAS by default, or OpenBLAS when built with
-// -tags openblas.
-func Backend() string { return backend }
+// run on (gonum's pure-Go BLAS by default, or OpenBLAS when built with
+// -tags openblas) and the kernels of its element-wise loops.
+func Backend() string { return backend + ", " + kernels + " element-wise loops" }

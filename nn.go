@@ -402,9 +402,7 @@ func checkFinite(name string, x mat.Matrix) error {
 		raw := d.RawMatrix()
 		var acc float64
 		for i := 0; i < r; i++ {
-			for _, v := range raw.Data[i*raw.Stride : i*raw.Stride+c] {
-				acc += v - v
-			}
+			acc += nonFinite(raw.Data[i*raw.Stride : i*raw.Stride+c])
 		}
 		if acc == 0 {
 			return nil
@@ -418,6 +416,23 @@ func checkFinite(name string, x mat.Matrix) error {
 		}
 	}
 	return nil
+}
+
+// nonFinite returns 0 if every element of s is finite and NaN otherwise:
+// v−v is 0 for a finite v and NaN for NaN and ±Inf. Four sums break the
+// chain of dependent additions.
+func nonFinite(s []float64) float64 {
+	var a0, a1, a2, a3 float64
+	for ; len(s) >= 4; s = s[4:] {
+		a0 += s[0] - s[0]
+		a1 += s[1] - s[1]
+		a2 += s[2] - s[2]
+		a3 += s[3] - s[3]
+	}
+	for _, v := range s {
+		a0 += v - v
+	}
+	return a0 + a1 + a2 + a3
 }
 
 // asDense returns x as a *mat.Dense, copying it only if it is not one.
@@ -441,8 +456,9 @@ func (a Activation) apply(z, b []float64, cols int) {
 		row := z[off : off+cols]
 		switch a {
 		case Sigmoid:
-			for j, v := range b {
-				row[j] = 1 / (1 + math.Exp(-(row[j] + v)))
+			k, _ := sigmoidVec(row, b)
+			for j, v := range b[k:] {
+				row[k+j] = 1 / (1 + math.Exp(-(row[k+j] + v)))
 			}
 		case Tanh:
 			for j, v := range b {
@@ -471,8 +487,9 @@ func (a Activation) apply(z, b []float64, cols int) {
 func (a Activation) applyFlat(z []float64, cols int) {
 	switch a {
 	case Sigmoid:
-		for i, v := range z {
-			z[i] = 1 / (1 + math.Exp(-v))
+		k, _ := sigmoidVec(z, nil)
+		for i, v := range z[k:] {
+			z[k+i] = 1 / (1 + math.Exp(-v))
 		}
 	case Tanh:
 		for i, v := range z {

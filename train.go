@@ -990,13 +990,7 @@ func (l *lbfgsRecorder) Record(loc *optimize.Location, op optimize.Operation, _ 
 }
 
 // paramsFinite reports whether every element of p is finite.
-func paramsFinite(p []float64) bool {
-	var acc float64
-	for _, v := range p {
-		acc += v - v // 0, or NaN for NaN and ±Inf
-	}
-	return acc == 0
-}
+func paramsFinite(p []float64) bool { return nonFinite(p) == 0 }
 
 // gatherRows returns the rows idx of m as a new matrix.
 func gatherRows(m *mat.Dense, idx []int) *mat.Dense {

@@ -1,0 +1,57 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The vector sigmoid agrees with 1/(1+math.Exp(−z)) to within 1e-15
+// relative error, propagates NaN, and saturates to 0 and 1.
+func TestSigmoidKernel(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(18, 18))
+	z := []float64{0, 1, -1, 708, -708, 709, -709, 800, -800, math.Inf(1), math.Inf(-1), 1e-300, -1e-17, 36.7, -36.7, 745.2, -745.2}
+	for i := 0; i < 100003; i++ {
+		z = append(z, (rnd.Float64()*2-1)*40, (rnd.Float64()*2-1)*750)
+	}
+	for _, bias := range []bool{false, true} {
+		b := make([]float64, len(z))
+		if bias {
+			for i := range b {
+				b[i] = rnd.NormFloat64()
+			}
+		}
+		got := append([]float64(nil), z...)
+		if bias {
+			Sigmoid.apply(got, b, len(got))
+		} else {
+			Sigmoid.apply(got, nil, 7)
+		}
+		for i, v := range z {
+			v += b[i]
+			want := 1 / (1 + math.Exp(-v))
+			if d := math.Abs(got[i] - want); d > 1e-15*want && d > 1e-300 {
+				t.Fatalf("bias=%t: σ(%v) = %v, want %v (%s)", bias, v, got[i], want, kernels)
+			}
+		}
+	}
+	nan := []float64{1, math.NaN(), 2, 3, math.NaN()}
+	Sigmoid.apply(nan, nil, 5)
+	if !math.IsNaN(nan[1]) || !math.IsNaN(nan[4]) || math.IsNaN(nan[0]) {
+		t.Errorf("σ of [1 NaN 2 3 NaN] = %v, want NaN where NaN was (%s)", nan, kernels)
+	}
+}
+
+func BenchmarkSigmoid(b *testing.B) {
+	z := make([]float64, 4096)
+	for i := range z {
+		z[i] = float64(i%200)/20 - 5
+	}
+	x := make([]float64, len(z))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(x, z)
+		Sigmoid.apply(x, nil, 128)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(z)), "ns/element")
+}
