@@ -59,14 +59,53 @@ var ErrNoData = errors.New("no finite loss to plot")
 // in any case). It returns an error wrapping ErrFormat for any other
 // extension, and ErrNoData for a report without a finite training loss,
 // before it touches the file; errors of the file system are returned as
-// they are. It panics if r is nil.
+// they are. The file is replaced atomically, as nn.Model.Save replaces a
+// model file: the picture is written to a temporary file in the same
+// directory, which is then renamed over path, so that a failed write
+// leaves an existing file at path as it was and no temporary file behind.
+// It panics if r is nil.
 func LossCurve(r *nn.Report, path string) error {
 	format := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
 	var b bytes.Buffer
 	if err := LossCurveTo(&b, format, r); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return os.WriteFile(path, b.Bytes(), 0o644)
+	return writeFileAtomic(path, b.Bytes())
+}
+
+// writeFileAtomic replaces the file at path by data, through a temporary
+// file in the same directory that is synced, made mode 0644 and renamed
+// over path. On error the temporary file is removed and path is left as
+// it was.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close() // a second Close returns an error, which is of no interest
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // LossCurveTo draws the loss of every epoch of r and writes it to w in the

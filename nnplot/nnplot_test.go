@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/neuralgo/nn"
@@ -107,4 +109,85 @@ func TestLossCurveTo(t *testing.T) {
 	if err := nnplot.LossCurveTo(&b, "pdf", report()); !errors.Is(err, nnplot.ErrFormat) || b.Len() != 0 {
 		t.Errorf("LossCurveTo(pdf) = %v after writing %d bytes, want ErrFormat and nothing written", err, b.Len())
 	}
+}
+
+// TestLossCurveAtomic checks that LossCurve replaces a file whole, through
+// a temporary file that a failed write removes, so that a failure never
+// leaves a partial picture or a temporary file behind.
+func TestLossCurveAtomic(t *testing.T) {
+	dir := t.TempDir()
+	noTemp := func(dir string) {
+		t.Helper()
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if strings.Contains(e.Name(), ".tmp") {
+				t.Errorf("LossCurve left %s behind", e.Name())
+			}
+		}
+	}
+
+	// An existing file is replaced by the whole picture, mode 0644.
+	path := filepath.Join(dir, "loss.png")
+	if err := os.WriteFile(path, []byte("an old plot"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := nnplot.LossCurve(report(), path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Errorf("the replaced file starts with %q, want a PNG", b[:min(len(b), 16)])
+	}
+	if fi, err := os.Stat(path); err != nil {
+		t.Error(err)
+	} else if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o644 {
+		t.Errorf("the replaced file has mode %v, want 0644", fi.Mode())
+	}
+	noTemp(dir)
+
+	// The rename fails onto a directory: an error, the directory as it was
+	// and no temporary file left.
+	busy := filepath.Join(dir, "busy.svg")
+	if err := os.MkdirAll(filepath.Join(busy, "inside"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := nnplot.LossCurve(report(), busy); err == nil {
+		t.Errorf("LossCurve onto a directory succeeded")
+	}
+	if fi, err := os.Stat(busy); err != nil || !fi.IsDir() {
+		t.Errorf("LossCurve onto a directory replaced it (stat: %v, %v)", fi, err)
+	}
+	noTemp(dir)
+
+	// The temporary file cannot be created in a read-only directory: an
+	// error, and the existing plot as it was.
+	if runtime.GOOS == "windows" || os.Geteuid() == 0 {
+		t.Log("skipping the read-only directory: permissions do not apply")
+		return
+	}
+	ro := filepath.Join(dir, "ro")
+	if err := os.Mkdir(ro, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(ro, "loss.svg")
+	if err := os.WriteFile(old, []byte("an old plot"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(ro, 0o755)
+	if err := nnplot.LossCurve(report(), old); err == nil {
+		t.Errorf("LossCurve into a read-only directory succeeded")
+	}
+	if b, err := os.ReadFile(old); err != nil || string(b) != "an old plot" {
+		t.Errorf("a failed LossCurve changed the existing plot to %q (err %v)", b, err)
+	}
+	noTemp(ro)
 }

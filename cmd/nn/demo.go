@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 
 	"gonum.org/v1/gonum/mat"
@@ -165,19 +166,15 @@ network (relu, softmax output, cross-entropy) trained with Adam.
 	}
 	loss := report.Loss()
 	fmt.Fprintf(w, "training loss %.3f after epoch 1, %.3f after epoch %d\n", loss[0], loss[len(loss)-1], len(loss))
-	pred, err := net.Classify(test.X)
+	p, err := net.Predict(test.X)
 	if err != nil {
 		return err
 	}
+	pred := net.ClassesTo(nil, p) // as Classify, nn predict and nn eval decide
 	truth := test.Labels()
 	conf := nn.NewConfusion(truth, pred, len(d.Classes))
-	right := 0
-	for i, t := range truth {
-		if t == pred[i] {
-			right++
-		}
-	}
-	fmt.Fprintf(w, "test accuracy %.4f (%d of %d)\n\n", conf.Accuracy(), right, len(truth))
+	acc := nn.Accuracy(truth, pred)
+	fmt.Fprintf(w, "test accuracy %.4f (%d of %d)\n\n", acc, int(math.Round(acc*float64(len(truth)))), len(truth))
 	fmt.Fprintln(w, "confusion matrix (rows: true species, columns: predicted)")
 	writeConfusion(w, d.Classes, func(i, j int) int { return int(conf.Counts.At(i, j)) })
 	fmt.Fprint(w, `

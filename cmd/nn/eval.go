@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -21,7 +22,8 @@ Eval predicts the rows of the labelled CSV file FILE with the model and
 compares the predictions with the file's target column (found by the name
 it had in training, or its position for a file without a header).
 
-For a classification model it prints the accuracy, the log loss, the
+For a classification model it prints the accuracy, the log loss (when the
+outputs are probabilities: not for a single tanh or identity output), the
 precision, recall and F1 score of each class and the confusion matrix; for
 a regression model the mean squared error, its root, the mean absolute error
 and R². With -json it prints the same as one JSON object (a value that is
@@ -38,7 +40,7 @@ func runEval(e *env, args []string) error {
 	fs := newFlagSet("eval")
 	fs.StringVar(&model, "model", "", "the model `file` written by nn train (required)")
 	fs.StringVar(&data, "data", "", "the labelled CSV `file` to score the model on (required)")
-	fs.Var(newChoice(&header, "auto", headerChoices...), "header", "header `mode`: auto (a first row that names the columns is a header), yes or no")
+	fs.Var(newChoice(&header, "auto", headerChoices...), "header", headerUsage)
 	fs.BoolVar(&asJSON, "json", false, "print a JSON object instead of tables")
 	if err := parseFlags(e, fs, "eval", evalSynopsis, args); err != nil {
 		return err
@@ -53,7 +55,14 @@ func runEval(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, x, err := loadLabelled(m, data, parseHeader(header))
+	classes, err := modelClasses(m, model)
+	if err != nil {
+		return err
+	}
+	if sizes := m.Network.Sizes(); classes == nil && sizes[len(sizes)-1] != 1 {
+		return fmt.Errorf("%s: the regression model has %d outputs; nn eval scores a single output against the target column", model, sizes[len(sizes)-1])
+	}
+	d, x, err := loadLabelled(m, model, classes, data, parseHeader(header))
 	if err != nil {
 		return err
 	}
@@ -62,8 +71,8 @@ func runEval(e *env, args []string) error {
 		return fmt.Errorf("%s: %w", data, err)
 	}
 	var res *evalResult
-	if classes := modelClasses(m); classes != nil {
-		res = evalClassifier(d, classes, p)
+	if classes != nil {
+		res = evalClassifier(d, m.Network, classes, p)
 	} else {
 		res = evalRegression(d, p)
 	}
@@ -77,12 +86,16 @@ func runEval(e *env, args []string) error {
 	return nil
 }
 
-// loadLabelled reads the labelled file path for the model m and returns it
-// with its feature columns in the order of the model's inputs; columns the
-// model does not use are ignored, as by nn predict.
-func loadLabelled(m *nn.Model, path string, header nn.Header) (*nn.Dataset, *mat.Dense, error) {
-	classes := modelClasses(m)
-	features := modelFeatures(m)
+// loadLabelled reads the labelled file path for the model m, read from the
+// file model, with the class labels classes (nil for regression), and
+// returns it with its feature columns in the order of the model's inputs;
+// columns the model does not use are ignored, as by nn predict. It returns
+// an error naming the file and the column if the file names a column twice.
+func loadLabelled(m *nn.Model, model string, classes []string, path string, header nn.Header) (*nn.Dataset, *mat.Dense, error) {
+	features, err := modelFeatures(m, model)
+	if err != nil {
+		return nil, nil, err
+	}
 	opts := &nn.CSVOptions{Target: m.Target, Classify: classes != nil, Header: header, Classes: classes}
 	if generatedNames([]string{m.Target}) && generatedNames(features) && header != nn.HeaderYes {
 		// Trained on a file without a header: the target is found by its
@@ -93,16 +106,17 @@ func loadLabelled(m *nn.Model, path string, header nn.Header) (*nn.Dataset, *mat
 	if err != nil {
 		return nil, nil, err
 	}
+	// The library rejects a header that names a column twice; make sure,
+	// since a feature would otherwise be read from the wrong column.
+	for i, g := range d.Features {
+		if g == d.Target || slices.Contains(d.Features[:i], g) {
+			return nil, nil, fmt.Errorf("%s: %w: the header names column %q twice", path, nn.ErrDuplicateColumn, g)
+		}
+	}
 	rows, _ := d.X.Dims()
 	x := mat.NewDense(rows, len(features), nil)
 	for j, f := range features {
-		k := -1
-		for i, g := range d.Features {
-			if g == f {
-				k = i
-				break
-			}
-		}
+		k := slices.Index(d.Features, f)
 		if k < 0 {
 			return nil, nil, fmt.Errorf("%s: no column %q, a feature of the model (the file's columns besides the target: %s)", path, f, strings.Join(d.Features, ", "))
 		}
@@ -159,31 +173,32 @@ func (v jsonNumber) MarshalJSON() ([]byte, error) {
 
 func num(v float64) *jsonNumber { j := jsonNumber(v); return &j }
 
-func evalClassifier(d *nn.Dataset, classes []string, p *mat.Dense) *evalResult {
+// evalClassifier scores the outputs p of net, a classifier with the given
+// class labels, on the labelled rows d. The classes are decided by
+// net.ClassesTo, as nn predict and Network.Classify decide them. The log
+// loss is left out for a single output that is not a probability.
+func evalClassifier(d *nn.Dataset, net *nn.Network, classes []string, p *mat.Dense) *evalResult {
 	rows, _ := p.Dims()
 	k := len(classes)
 	truth := d.Labels()
-	pred := make([]int, rows)
-	probs := mat.NewDense(rows, k, nil)
-	var pr []float64
-	for i := range rows {
-		pr = probabilities(pr, p.RawRowView(i))
-		probs.SetRow(i, pr)
-		pred[i] = floats.MaxIdx(pr)
-	}
+	pred := net.ClassesTo(nil, p)
 	conf := nn.NewConfusion(truth, pred, k)
-	correct := 0
-	for i, t := range truth {
-		if t == pred[i] {
-			correct++
-		}
-	}
+	acc := nn.Accuracy(truth, pred)
+	correct := int(math.Round(acc * float64(rows)))
 	res := &evalResult{
 		Task:     "classify",
 		Rows:     rows,
-		Accuracy: num(nn.Accuracy(truth, pred)),
+		Accuracy: num(acc),
 		Correct:  &correct,
-		LogLoss:  num(nn.LogLoss(d.Y, probs)),
+	}
+	if hasProbabilities(net) {
+		probs := mat.NewDense(rows, k, nil)
+		var pr []float64
+		for i := range rows {
+			pr = probabilities(pr, p.RawRowView(i))
+			probs.SetRow(i, pr)
+		}
+		res.LogLoss = num(nn.LogLoss(d.Y, probs))
 	}
 	var mp, mr, mf float64
 	for c, name := range classes {
@@ -238,7 +253,10 @@ func (r *evalResult) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%s: %d rows, %d classes\n\n", r.Data, r.Rows, len(r.Classes))
 	fmt.Fprintf(w, "accuracy  %.4f (%d of %d)\n", float64(*r.Accuracy), *r.Correct, r.Rows)
-	fmt.Fprintf(w, "log loss  %.4f\n\n", float64(*r.LogLoss))
+	if r.LogLoss != nil {
+		fmt.Fprintf(w, "log loss  %.4f\n", float64(*r.LogLoss))
+	}
+	fmt.Fprintln(w)
 
 	table := [][]string{{"class", "precision", "recall", "F1", "support"}}
 	for _, c := range r.Classes {

@@ -137,6 +137,10 @@ func (f sizesFlag) Set(s string) error {
 // headerFlag is -header auto|yes|no.
 var headerChoices = []string{"auto", "yes", "no"}
 
+// headerUsage describes the -header flag of train, eval and predict, which
+// all detect a header as nn.ReadCSV does.
+const headerUsage = "header `mode`: auto (the first row is a header if a field other than the target is not a number), yes or no"
+
 func parseHeader(s string) nn.Header {
 	switch s {
 	case "yes":

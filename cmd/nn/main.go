@@ -13,15 +13,17 @@
 //
 // # Files
 //
-// Data files are CSV with one example per row. A header row is detected
-// (-header auto) when its fields name the columns; the target column is
-// the last one unless -target names it (or gives its 0-based index). A model
-// file is the JSON document of nn.Model: the network, the scaler fitted on
-// the training rows, the feature and target names and the class labels.
-// train writes it atomically, only after training succeeded, so a failed
-// run leaves an existing model file as it was. Ctrl-C stops training after
-// the current epoch and writes no model, unless -save-interrupted asks for
-// the weights of the last finished epoch.
+// Data files are CSV with one example per row. A first row is taken for a
+// header (-header auto) when a field other than the target is not a
+// number, by the same rule in train, eval and predict; a leading UTF-8 byte
+// order mark is ignored. The target column is the last one unless -target
+// names it (or gives its 0-based index). A model file is the JSON document
+// of nn.Model: the network, the scaler fitted on the training rows, the
+// feature and target names and the class labels. train writes it
+// atomically, only after training succeeded, so a failed run leaves an
+// existing model file as it was. Ctrl-C stops training at once, abandoning
+// the epoch in progress, and writes no model, unless -save-interrupted asks
+// for the weights of the last finished epoch.
 //
 // # Exit status
 //

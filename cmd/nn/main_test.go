@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/neuralgo/nn"
 )
 
 // The tests run the nn binary as a user would, built once by TestMain.
@@ -409,6 +411,23 @@ func TestErrors(t *testing.T) {
 	notModel := write("notmodel.json", "[1, 2, 3]\n")
 	reg := write("reg.csv", "a,b,y\n1,2,3\n4,5,6\n7,8,9\n2,2,2\n5,5,5\n")
 	oneClass := write("one.csv", "a,y\n1,2\n1,3\n1,4\n")
+	dup := write("dup.csv", "a,a,t\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n")
+	dupIris := write("dup-iris.csv", "sepal_length,sepal_width,sepal_width,petal_length,petal_width,species\n5.1,3.5,3.5,1.4,0.2,setosa\n")
+	huge := write("huge.csv", "a,b,t\n1e308,1,x\n-1e308,2,y\n1e308,3,x\n-1e308,4,y\n")
+	hugeSum := write("hugesum.csv", "a,b,t\n1e308,1,x\n1e308,2,y\n1e308,3,x\n1e308,4,y\n")
+	hugeTarget := write("hugetarget.csv", "a,y\n1,1e308\n2,-1e308\n3,1e308\n4,-1e308\n")
+	badName := write("badname.csv", "a\xff,b,t\n1,2,x\n3,4,y\n")
+	badLabel := write("badlabel.csv", "a,b,t\n1,2,x\n3,4,\xfe\n")
+	// A regression model with two outputs, which nn eval cannot score
+	// against one target column.
+	reg2 := write("reg2.json", `{"format":"github.com/neuralgo/nn model","version":1,"sizes":[1,2],"activations":["identity"],"bias":true,"loss":"squared-error","weights":[[1,2]],"biases":[[0,0]],"features":["x"],"target":"t"}`)
+	reg2Data := write("reg2.csv", "x,t\n1,2\n2,4\n")
+	// A single sigmoid output with one class label, which would index
+	// the labels out of range.
+	oneLabel := write("onelabel.json", `{"format":"github.com/neuralgo/nn model","version":1,"sizes":[1,1],"activations":["sigmoid"],"bias":true,"loss":"binary-cross-entropy","weights":[[1]],"biases":[[0]],"features":["x"],"target":"t","classes":["yes"]}`)
+	oneLabelData := write("onelabel.csv", "x,t\n1,yes\n-1,yes\n")
+	// A model that reads its two inputs from columns of the same name.
+	dupFeatures := write("dupfeat.json", `{"format":"github.com/neuralgo/nn model","version":1,"sizes":[2,1],"activations":["identity"],"bias":true,"loss":"squared-error","weights":[[1,2]],"biases":[[0]],"features":["a","a"],"target":"t"}`)
 	noDir := filepath.Join(dir, "no", "such", "dir", "m.json")
 
 	for i, test := range []struct {
@@ -455,6 +474,30 @@ func TestErrors(t *testing.T) {
 		{"eval: missing -model", []string{"eval", "-data", irisPath}, "", 2, `^nn eval: flag -model is required`},
 		{"stray argument", []string{"eval", "-model", "MODEL", "-data", irisPath, "extra"}, "", 2, `^nn eval: unexpected argument "extra"`},
 		{"-proba of a regression model", []string{"predict", "-model", "REGMODEL", "-proba"}, "", 2, `^nn predict: -proba needs a classification model`},
+
+		// Two columns of the same name (B1).
+		{"duplicate column", []string{"train", "-data", dup, "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*dup\.csv:.*duplicate column name: column "a"`},
+		{"predict: duplicate column", []string{"predict", "-model", "MODEL"}, "sepal_length,sepal_width,petal_length,petal_width,petal_width\n1,2,3,4,5\n", 1, `^nn: <stdin>:1:5: duplicate column name: column "petal_width" also names column 4$`},
+		{"eval: duplicate column", []string{"eval", "-model", "MODEL", "-data", dupIris}, "", 1, `^nn: .*dup-iris\.csv:.*duplicate column name: .*"sepal_width"`},
+		{"predict: model with a feature twice", []string{"predict", "-model", dupFeatures}, "a,a\n1,2\n", 1, `^nn: .*dupfeat\.json: .*"a"`},
+		{"eval: model with a feature twice", []string{"eval", "-model", dupFeatures, "-data", dup}, "", 1, `^nn: .*dupfeat\.json: .*"a"`},
+
+		// Models that decode but do not fit the command (B3).
+		{"eval: regression model with two outputs", []string{"eval", "-model", reg2, "-data", reg2Data}, "", 1, `^nn: .*reg2\.json: the regression model has 2 outputs; nn eval scores a single output`},
+		{"predict: single output with one class", []string{"predict", "-model", oneLabel}, "x\n1\n", 1, `^nn: .*onelabel\.json: .*1 class.*single output`},
+		{"eval: single output with one class", []string{"eval", "-model", oneLabel, "-data", oneLabelData}, "", 1, `^nn: .*onelabel\.json: .*1 class.*single output`},
+
+		// What would be saved is checked before training (B5).
+		{"standardising ±1e308", []string{"train", "-data", huge, "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*huge\.csv: the values of column "a" are too large for -scale standard \(offset .*, scale (NaN|\+Inf)\)`},
+		{"mean of 1e308s", []string{"train", "-data", hugeSum, "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*hugesum\.csv: the values of column "a" are too large for -scale standard \(offset \+Inf`},
+		{"min-max of ±1e308", []string{"train", "-data", huge, "-o", "MODEL", "-val", "0", "-scale", "minmax"}, "", 1, `^nn: .*huge\.csv: the values of column "a" are too large for -scale minmax \(offset -1e\+308, scale \+Inf\)`},
+		{"standardising a ±1e308 target", []string{"train", "-data", hugeTarget, "-o", "MODEL", "-val", "0", "-task", "regress"}, "", 1, `^nn: .*hugetarget\.csv: the values of column "y" are too large for the standardisation of the target`},
+		{"column name not UTF-8", []string{"train", "-data", badName, "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*badname\.csv: the column name "a\\xff" is not valid UTF-8`},
+		{"class label not UTF-8", []string{"train", "-data", badLabel, "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*badlabel\.csv: the class label "\\xfe" \(column "t"\) is not valid UTF-8`},
+
+		// A first row with a field that is not a number is a header, as
+		// for train and eval (C3).
+		{"predict: first row taken for a header", []string{"predict", "-model", "MODEL"}, "5.1,3.5,1.4,x\n4.9,3.0,1.4,0.2\n", 1, `^nn: <stdin>:1: the header names no column "sepal_length".*; the first row was taken for a header because field 4, "x", is not a number`},
 	} {
 		// Every case gets a fresh copy of a good model, which must
 		// survive byte for byte.
@@ -705,5 +748,227 @@ func TestPanicIsOneLine(t *testing.T) {
 	code := run(&env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr}, []string{"boom"})
 	if code != 1 || !regexp.MustCompile(`^nn: internal error: assignment to entry in nil map \(set NN_DEBUG=1 for a stack trace\)\n$`).MatchString(stderr.String()) {
 		t.Errorf("a panicking command: status %d, stderr %q; want 1 and one line", code, stderr.String())
+	}
+}
+
+// TestSameFile gives nn train two flags that name the same file, spelt
+// alike, differently, or through links: each is a usage error naming the
+// two flags, and no file is touched. Only -resume may equal -checkpoint.
+func TestSameFile(t *testing.T) {
+	dir := t.TempDir()
+	iris, err := os.ReadFile(irisPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data.csv")
+	if err := os.WriteFile(data, iris, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "m.json")
+	ck := filepath.Join(dir, "ck.json")
+	plot := filepath.Join(dir, "ck.png")
+	sep := string(filepath.Separator)
+	other := dir + sep + "sub" + sep + ".." + sep + "." + sep + "data.csv" // another spelling of data
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hard := filepath.Join(dir, "hard.csv")
+	if err := os.Link(data, hard); err != nil {
+		t.Logf("no hard link: %v", err)
+		hard = ""
+	}
+	sym := filepath.Join(dir, "sym.csv")
+	if err := os.Symlink("data.csv", sym); err != nil {
+		t.Logf("no symbolic link: %v", err)
+		sym = ""
+	}
+	base := []string{"train", "-data", data, "-quiet", "-epochs", "2"}
+	for i, test := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"-checkpoint is -data", []string{"-o", model, "-checkpoint", data}, `-data and -checkpoint both name .*data\.csv: the checkpoint would overwrite the training data`},
+		{"-checkpoint is -data spelt otherwise", []string{"-o", model, "-checkpoint", other}, `-data .*data\.csv and -checkpoint .*sub.\.\..\..data\.csv are the same file: the checkpoint would overwrite the training data`},
+		{"-checkpoint is a hard link to -data", []string{"-o", model, "-checkpoint", hard}, `-data .*data\.csv and -checkpoint .*hard\.csv are the same file: the checkpoint would overwrite the training data`},
+		{"-o is a symbolic link to -data", []string{"-o", sym}, `-data .*data\.csv and -o .*sym\.csv are the same file: the model would overwrite the training data`},
+		{"-o is -data", []string{"-o", data}, `-data and -o both name .*: the model would overwrite the training data`},
+		{"-plot is -data", []string{"-o", model, "-data", plot, "-plot", plot}, `-data and -plot both name .*ck\.png: the plot would overwrite the training data`},
+		{"-plot is -checkpoint", []string{"-o", model, "-checkpoint", plot, "-plot", plot}, `-checkpoint and -plot both name .*ck\.png: the checkpoint and the plot would overwrite each other`},
+		{"-o is -checkpoint", []string{"-o", ck, "-checkpoint", ck}, `-o and -checkpoint both name .*ck\.json: the model and the checkpoint would overwrite each other`},
+		{"-o is -checkpoint spelt otherwise, neither existing", []string{"-o", ck, "-checkpoint", dir + sep + "." + sep + "ck.json"}, `-o .*ck\.json and -checkpoint .*\..ck\.json are the same file: the model and the checkpoint would overwrite each other`},
+		{"-o is -plot", []string{"-o", plot, "-plot", plot}, `-o and -plot both name .*: the model and the plot would overwrite each other`},
+		{"-o is -resume", []string{"-o", ck, "-resume", ck}, `-resume and -o both name .*ck\.json: the model would overwrite the checkpoint to resume from`},
+		{"-plot is -resume", []string{"-o", model, "-resume", plot, "-checkpoint", ck, "-plot", plot}, `-resume and -plot both name .*ck\.png: the plot would overwrite the checkpoint to resume from`},
+	} {
+		if slices.Contains(test.args, "") {
+			continue // no link on this system
+		}
+		r := runNN(t, "", append(slices.Clone(base), test.args...)...)
+		if r.code != 2 || !regexp.MustCompile(`^nn train: `+test.want+`; give them different names \(see 'nn train -h'\)\n$`).MatchString(r.stderr) {
+			t.Errorf("%d: %s: status %d, stderr %q; want 2 and a line matching %s", i, test.name, r.code, r.stderr, test.want)
+		}
+		if b, err := os.ReadFile(data); err != nil || !bytes.Equal(b, iris) {
+			t.Fatalf("%d: %s: the training data changed (err %v)", i, test.name, err)
+		}
+		for _, path := range []string{model, ck, plot} {
+			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%d: %s: %s was written", i, test.name, path)
+				os.Remove(path)
+			}
+		}
+	}
+
+	// -resume may be -checkpoint: the run continues and saves to it.
+	mustRun(t, "", append(slices.Clone(base), "-o", model, "-checkpoint", ck, "-checkpoint-every", "1")...)
+	mustRun(t, "", "train", "-data", data, "-quiet", "-epochs", "4", "-o", model, "-checkpoint", ck, "-checkpoint-every", "1", "-resume", ck)
+	b, err := os.ReadFile(ck)
+	if err != nil || !bytes.Contains(b, []byte(`"epoch": 4`)) && !bytes.Contains(b, []byte(`"epoch":4`)) {
+		t.Errorf("resuming from the checkpoint file and saving to it: the checkpoint is not of epoch 4 (err %v)", err)
+	}
+}
+
+// TestSingleOutputClassifier predicts and evaluates with a model whose
+// single sigmoid output p stands for two classes: the class is the second
+// where p ≥ 0.5, as Network.Classify decides, and -proba writes 1−p, p.
+func TestSingleOutputClassifier(t *testing.T) {
+	dir := t.TempDir()
+	// p = sigmoid(x): 0.5 exactly at x = 0.
+	model := filepath.Join(dir, "sig.json")
+	if err := os.WriteFile(model, []byte(`{"format":"github.com/neuralgo/nn model","version":1,"sizes":[1,1],"activations":["sigmoid"],"bias":true,"loss":"binary-cross-entropy","weights":[[1]],"biases":[[0]],"features":["x"],"target":"t","classes":["no","yes"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRun(t, "x\n-1\n0\n2\n", "predict", "-model", model)
+	if got, want := lines(r.stdout), []string{"no", "yes", "yes"}; !slices.Equal(got, want) {
+		t.Errorf("predict = %q, want %q (p = 0.5 is the second class)", got, want)
+	}
+	r = mustRun(t, "x\n-1\n0\n2\n", "predict", "-model", model, "-proba")
+	if got, want := lines(r.stdout), []string{"no,yes", "0.731059,0.268941", "0.5,0.5", "0.119203,0.880797"}; !slices.Equal(got, want) {
+		t.Errorf("predict -proba = %q, want %q", got, want)
+	}
+	data := filepath.Join(dir, "s.csv")
+	if err := os.WriteFile(data, []byte("x,t\n-1,no\n0,yes\n2,yes\n-3,yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = mustRun(t, "", "eval", "-model", model, "-data", data, "-json")
+	var res struct {
+		Accuracy  float64
+		Correct   int
+		LogLoss   *float64 `json:"log_loss"`
+		Confusion [][]int
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("eval -json: %v\n%s", err, r.stdout)
+	}
+	// log loss: −(log(1−σ(−1)) + log σ(0) + log σ(2) + log σ(−3))/4.
+	wantLoss := -(math.Log(1-sigmoid(-1)) + math.Log(sigmoid(0)) + math.Log(sigmoid(2)) + math.Log(sigmoid(-3))) / 4
+	if res.Accuracy != 0.75 || res.Correct != 3 || res.LogLoss == nil || math.Abs(*res.LogLoss-wantLoss) > 1e-9 ||
+		!slices.EqualFunc(res.Confusion, [][]int{{1, 0}, {1, 2}}, slices.Equal) {
+		t.Errorf("eval -json = %s\nwant accuracy 0.75, 3 correct, log loss %v, confusion [[1 0] [1 2]]", r.stdout, wantLoss)
+	}
+	r = mustRun(t, "", "eval", "-model", model, "-data", data)
+	if !strings.Contains(r.stdout, "accuracy  0.7500 (3 of 4)\nlog loss  ") {
+		t.Errorf("eval printed no accuracy of 3 of 4 and log loss:\n%s", r.stdout)
+	}
+
+	// A single tanh output: class 1 from 0 up, and no probabilities.
+	tanh := filepath.Join(dir, "tanh.json")
+	if err := os.WriteFile(tanh, []byte(`{"format":"github.com/neuralgo/nn model","version":1,"sizes":[1,1],"activations":["tanh"],"bias":true,"loss":"squared-error","weights":[[1]],"biases":[[0]],"features":["x"],"target":"t","classes":["no","yes"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = mustRun(t, "x\n-1\n0\n0.3\n", "predict", "-model", tanh)
+	if got, want := lines(r.stdout), []string{"no", "yes", "yes"}; !slices.Equal(got, want) {
+		t.Errorf("predict with a tanh output = %q, want %q (0 is the second class)", got, want)
+	}
+	r = runNN(t, "x\n1\n", "predict", "-model", tanh, "-proba")
+	if r.code != 2 || r.stdout != "" || !regexp.MustCompile(`^nn predict: -proba needs probabilities; the single output of .*tanh\.json is tanh, not sigmoid`).MatchString(r.stderr) {
+		t.Errorf("predict -proba with a tanh output: status %d, stdout %q, stderr %q; want 2, nothing and a usage error", r.code, r.stdout, r.stderr)
+	}
+	r = mustRun(t, "", "eval", "-model", tanh, "-data", data, "-json")
+	if strings.Contains(r.stdout, "log_loss") || !strings.Contains(r.stdout, `"correct": 3`) {
+		t.Errorf("eval -json with a tanh output, want 3 correct and no log loss:\n%s", r.stdout)
+	}
+	r = mustRun(t, "", "eval", "-model", tanh, "-data", data)
+	if strings.Contains(r.stdout, "log loss") || !strings.Contains(r.stdout, "accuracy  0.7500 (3 of 4)\n\n") {
+		t.Errorf("eval with a tanh output, want 3 of 4 and no log loss:\n%s", r.stdout)
+	}
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// TestBOM reads files that start with a UTF-8 byte order mark, as Excel
+// writes them: the mark is not part of the first column's name, and no
+// row is lost.
+func TestBOM(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(irisPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bom = "\ufeff"
+	data := filepath.Join(dir, "bom.csv")
+	if err := os.WriteFile(data, append([]byte(bom), b...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "m.json")
+	mustRun(t, "", "train", "-data", data, "-target", "species", "-o", model, "-quiet", "-epochs", "20")
+	m, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(m, []byte(`"features": ["sepal_length",`)) && !bytes.Contains(m, []byte(`"features":["sepal_length",`)) {
+		t.Errorf("the model's features do not start with \"sepal_length\":\n%s", m)
+	}
+
+	// predict: a header, and rows of features only, each after a mark.
+	plain := lines(mustRun(t, "", "predict", "-model", model, "-data", irisPath).stdout)
+	if got := lines(mustRun(t, "", "predict", "-model", model, "-data", data).stdout); !slices.Equal(got, plain) {
+		t.Errorf("predict on the file with a byte order mark gave %d lines differing from the %d without", len(got), len(plain))
+	}
+	rows := strings.Join(irisFeatureRows(t), "\n") + "\n"
+	if got := lines(mustRun(t, bom+rows, "predict", "-model", model).stdout); !slices.Equal(got, plain) {
+		t.Errorf("predict of rows after a byte order mark gave %d lines differing from the %d without", len(got), len(plain))
+	}
+	// A quoted first field after the mark.
+	if got := lines(mustRun(t, bom+`"sepal_length",sepal_width,petal_length,petal_width`+"\n"+rows, "predict", "-model", model).stdout); !slices.Equal(got, plain) {
+		t.Errorf("predict of a quoted header after a byte order mark gave %d lines differing from the %d without", len(got), len(plain))
+	}
+	r := mustRun(t, "", "eval", "-model", model, "-data", data)
+	if !strings.Contains(r.stdout, "150 rows") {
+		t.Errorf("eval of the file with a byte order mark did not read 150 rows:\n%s", r.stdout)
+	}
+}
+
+// TestModelClasses checks in process that labels which do not fit the
+// outputs are an error rather than an index out of range later, for
+// models built in Go that no model file could hold.
+func TestModelClasses(t *testing.T) {
+	for i, test := range []struct {
+		sizes   []int
+		act     nn.Activation
+		loss    nn.Loss
+		classes []string
+		want    []string // nil: an error, or regression if ok
+		ok      bool
+	}{
+		{[]int{1, 1}, nn.Sigmoid, nn.BinaryCrossEntropy, []string{"yes"}, nil, false},
+		{[]int{1, 1}, nn.Sigmoid, nn.BinaryCrossEntropy, []string{"a", "b", "c"}, nil, false},
+		{[]int{1, 3}, nn.Softmax, nn.CrossEntropy, []string{"a", "b"}, nil, false},
+		{[]int{1, 1}, nn.Sigmoid, nn.BinaryCrossEntropy, []string{"no", "yes"}, []string{"no", "yes"}, true},
+		{[]int{1, 1}, nn.Sigmoid, nn.BinaryCrossEntropy, nil, []string{"0", "1"}, true},
+		{[]int{1, 3}, nn.Softmax, nn.CrossEntropy, nil, []string{"0", "1", "2"}, true},
+		{[]int{1, 2}, nn.Identity, nn.SquaredError, nil, nil, true},
+	} {
+		net, err := nn.New(nn.Config{Sizes: test.sizes, Activations: []nn.Activation{test.act}, Loss: test.loss})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := modelClasses(&nn.Model{Network: net, Classes: test.classes}, "m.json")
+		if (err == nil) != test.ok || !slices.Equal(got, test.want) {
+			t.Errorf("%d: modelClasses(%v outputs, classes %q) = %q, %v; want %q, ok %v", i, test.sizes[1], test.classes, got, err, test.want, test.ok)
+		}
+		if err != nil && (!strings.HasPrefix(err.Error(), "m.json: ") || strings.Contains(err.Error(), "\n")) {
+			t.Errorf("%d: error %q does not name the file on one line", i, err)
+		}
 	}
 }

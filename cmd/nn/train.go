@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -41,10 +43,16 @@ Progress goes to standard error: a progress bar on a terminal, otherwise a
 line every few epochs; -quiet leaves out progress and summary.
 
 The model file is written atomically and only after training succeeded: a
-run that fails or is interrupted (Ctrl-C) leaves an existing file as it was,
-unless -save-interrupted asks to save the weights of the last finished epoch
-on Ctrl-C. -checkpoint saves the training state every -checkpoint-every
-epochs; run the same command with -resume FILE to continue from it.
+run that fails or is interrupted leaves an existing file as it was. Ctrl-C
+stops training at once, abandoning the epoch in progress; -save-interrupted
+then saves the weights of the last finished epoch. -checkpoint saves the
+training state every -checkpoint-every epochs; run the same command with
+-resume FILE to continue from it (-resume and -checkpoint may name the same
+file, but no other two file flags may).
+
+Before training starts, the column names and class labels are checked to
+be valid UTF-8, and the fitted scaling to be finite, so that the model
+can be saved at the end.
 
 Examples:
 
@@ -82,7 +90,7 @@ func runTrain(e *env, args []string) error {
 	fs.StringVar(&f.out, "o", "", "the model `file` to write (required)")
 	fs.StringVar(&f.target, "target", "", "target column: a header `name` or a 0-based index (default the last column)")
 	fs.Var(newChoice(&f.task, "classify", "classify", "regress"), "task", "`kind` of task: classify (the target holds class labels) or regress (numbers)")
-	fs.Var(newChoice(&f.header, "auto", headerChoices...), "header", "header `mode`: auto (a first row that names the columns is a header), yes or no")
+	fs.Var(newChoice(&f.header, "auto", headerChoices...), "header", headerUsage)
 	fs.Var(sizesFlag{&f.hidden}, "hidden", "hidden layer `sizes`, comma-separated, such as 64,32; none for no hidden layer")
 	fs.Var(newChoice(&f.activation, "relu", "sigmoid", "tanh", "relu"), "activation", "`function` of the hidden layers: sigmoid, tanh or relu")
 	fs.Var(newChoice(&f.optimizer, "adam", "gd", "sgd", "momentum", "nesterov", "adam", "lbfgs"), "optimizer", "training `method`: gd, sgd, momentum, nesterov, adam or lbfgs")
@@ -140,16 +148,65 @@ func (f *trainFlags) check(set map[string]bool) error {
 	if set["checkpoint-every"] && f.checkpoint == "" {
 		return bad("-checkpoint-every needs -checkpoint FILE")
 	}
-	same := func(a, b string) bool { return a != "" && b != "" && filepath.Clean(a) == filepath.Clean(b) }
-	switch {
-	case same(f.out, f.data):
-		return bad("-o %s would overwrite the training data", f.out)
-	case same(f.out, f.checkpoint), same(f.out, f.resume):
-		return bad("-o %s is also the checkpoint file; give them different names", f.out)
-	case same(f.out, f.plot), same(f.plot, f.data):
-		return bad("-plot %s would overwrite another file of the run", f.plot)
+	return checkDistinctPaths(f)
+}
+
+// pathRole is a file flag of nn train and what its file holds.
+type pathRole struct {
+	flag, path, what string
+	written          bool // the run writes the file
+}
+
+// checkDistinctPaths returns a usageError naming the two flags if two of
+// the files of the run that must differ are the same file, so that no file
+// of the run overwrites another: -checkpoint the training data, or -plot
+// the checkpoint. Only -resume and -checkpoint may name the same file.
+func checkDistinctPaths(f *trainFlags) error {
+	roles := []pathRole{
+		{"data", f.data, "the training data", false},
+		{"resume", f.resume, "the checkpoint to resume from", false},
+		{"o", f.out, "the model", true},
+		{"checkpoint", f.checkpoint, "the checkpoint", true},
+		{"plot", f.plot, "the plot", true},
+	}
+	for i, a := range roles {
+		for _, b := range roles[i+1:] {
+			if !a.written && !b.written || a.flag == "resume" && b.flag == "checkpoint" || !samePath(a.path, b.path) {
+				continue
+			}
+			which := fmt.Sprintf("-%s and -%s both name %s", a.flag, b.flag, b.path)
+			if a.path != b.path {
+				which = fmt.Sprintf("-%s %s and -%s %s are the same file", a.flag, a.path, b.flag, b.path)
+			}
+			what := fmt.Sprintf("%s would overwrite %s", b.what, a.what) // b is written: roles list the read ones first
+			if a.written {
+				what = fmt.Sprintf("%s and %s would overwrite each other", a.what, b.what)
+			}
+			return &usageError{cmd: "train", msg: fmt.Sprintf("%s: %s; give them different names", which, what)}
+		}
 	}
 	return nil
+}
+
+// samePath reports whether the paths a and b, if neither is empty, name
+// the same file: the same path once cleaned and made absolute, or, when
+// both exist, the same file by os.SameFile (another spelling, a symbolic
+// or a hard link).
+func samePath(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
 // checkWritable returns an error if a file cannot be created at path
@@ -186,6 +243,9 @@ func train(e *env, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := checkNames(f.data, d); err != nil {
+		return err
+	}
 	rows, inputs := d.X.Dims()
 	if classify {
 		if len(d.Classes) < 2 {
@@ -218,6 +278,9 @@ func train(e *env, f *trainFlags) error {
 	var scaler *nn.Scaler
 	if kind != nn.NoScaling {
 		scaler = nn.FitScaler(kind, trainSet.X)
+		if err := checkScaler(f.data, scaler, d.Features, "-scale "+f.scale); err != nil {
+			return err
+		}
 		scaler.Transform(trainSet.X, trainSet.X)
 		if valSet != nil {
 			scaler.Transform(valSet.X, valSet.X)
@@ -228,6 +291,9 @@ func train(e *env, f *trainFlags) error {
 		// Train on a standardised target, whatever its units; the scaling
 		// is folded into the output layer at the end.
 		yScaler = nn.FitScaler(nn.Standardize, trainSet.Y)
+		if err := checkScaler(f.data, yScaler, []string{d.Target}, "the standardisation of the target"); err != nil {
+			return err
+		}
 		yScaler.Transform(trainSet.Y, trainSet.Y)
 		if valSet != nil {
 			yScaler.Transform(valSet.Y, valSet.Y)
@@ -311,8 +377,9 @@ func train(e *env, f *trainFlags) error {
 		s.Progress = prog.epoch
 	}
 
-	// Ctrl-C cancels the context; Train then stops after the epoch it is
-	// in. A second Ctrl-C kills the program as usual.
+	// Ctrl-C cancels the context; Train then stops at once, abandoning the
+	// epoch it is in, and leaves the network with the weights of the last
+	// finished epoch. A second Ctrl-C kills the program as usual.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -369,6 +436,39 @@ func train(e *env, f *trainFlags) error {
 	return nil
 }
 
+// checkNames returns an error, before any training, if the column names or
+// class labels of d, read from the file path, could not be saved in a model
+// file because they are not valid UTF-8. (nn.ReadCSV has rejected two
+// columns of the same name.)
+func checkNames(path string, d *nn.Dataset) error {
+	for _, name := range append(slices.Clip(d.Features), d.Target) {
+		if !utf8.ValidString(name) {
+			return fmt.Errorf("%s: the column name %q is not valid UTF-8; a model file holds UTF-8 text only", path, name)
+		}
+	}
+	for _, c := range d.Classes {
+		if !utf8.ValidString(c) {
+			return fmt.Errorf("%s: the class label %q (column %q) is not valid UTF-8; a model file holds UTF-8 text only", path, c, d.Target)
+		}
+	}
+	return nil
+}
+
+// checkScaler returns an error naming the column if the scaler sc, fitted
+// by how on the columns names of the file path, has an offset or scale that
+// is not finite, as happens when values near ±1e308 overflow. The model
+// file could not be saved with it, so this is found before training.
+func checkScaler(path string, sc *nn.Scaler, names []string, how string) error {
+	for j := range sc.Offset {
+		if o, s := sc.Offset[j], sc.Scale[j]; !finite(o) || !finite(s) {
+			return fmt.Errorf("%s: the values of column %q are too large for %s (offset %v, scale %v); divide the column by a power of ten", path, names[j], how, o, s)
+		}
+	}
+	return nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
 // unscaleOutput folds the target scaling ys into the identity output layer
 // of net, so that net predicts in the target's own units:
 // ŷ = (a·W + b)·s + o = a·(W·s) + (b·s + o), column by column.
@@ -418,7 +518,7 @@ func printSummary(e *env, f *trainFlags, r *nn.Report, net *nn.Network, val *nn.
 		p, err := net.Predict(val.X)
 		if err == nil {
 			if val.Classes != nil {
-				fmt.Fprintf(&b, ", val_acc %.4f", nn.Accuracy(val.Labels(), nn.ArgMax(nil, p)))
+				fmt.Fprintf(&b, ", val_acc %.4f", nn.Accuracy(val.Labels(), net.ClassesTo(nil, p)))
 			} else {
 				y := mat.DenseCopyOf(val.Y)
 				ys.Inverse(y, y)
