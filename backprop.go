@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/floats"
@@ -51,7 +52,7 @@ func (n *Network) Gradients(x, y mat.Matrix) (*Gradients, error) {
 		return nil, err
 	}
 	bp.forward()
-	bp.backward(1, 0)
+	bp.backward(1, 0, 0)
 	g := newGradients(n)
 	copy(g.Flat, bp.grad)
 	return g, nil
@@ -226,8 +227,10 @@ func logSumExp(z []float64) float64 {
 }
 
 // backward computes the gradient of scale·J + ½·l2·Σ‖W‖² into bp.grad, after
-// forward. Training passes scale = 1/rows for the per-example mean.
-func (bp *backprop) backward(scale, l2 float64) {
+// forward. Training passes scale = 1/rows for the per-example mean. A
+// non-zero lr takes a gradient-descent step of that size instead, fused
+// into the products, and leaves bp.grad alone.
+func (bp *backprop) backward(scale, l2, lr float64) {
 	n := bp.net
 	L := len(n.w)
 	out := n.sizes[L]
@@ -266,6 +269,25 @@ func (bp *backprop) backward(scale, l2 float64) {
 			transpose(bp.aTm[l], bp.a[l])
 			aT = bp.aTm[l]
 		}
+		if l > 0 {
+			// δ(l−1) = δ(l)·W(l)ᵀ ⊙ f′(z(l−1)): the tutorial's δ2 = δ3·W2ᵀ ⊙ σ′(z2)
+			bp.delta[l-1].Mul(bp.delta[l], bp.wT[l])
+			n.acts[l-1].mulDerivative(bp.delta[l-1].RawMatrix().Data, bp.a[l].RawMatrix().Data, n.sizes[l])
+		}
+		if lr != 0 {
+			// The gradient-descent step, with ∂J/∂W(l) taken straight into
+			// the weights by Gemm's β rather than stored (δ(l−1) above has
+			// used the old W(l)): W(l) ← (1−ηλ)·W(l) − η·a(l)ᵀ·δ(l).
+			gemm(n.w[l], -lr, aT, bp.delta[l], 1-lr*l2)
+			if b := n.b[l]; b != nil {
+				// b(l) ← b(l) − η·Σ_rows δ(l)
+				raw := bp.delta[l].RawMatrix()
+				for i := 0; i < raw.Rows; i++ {
+					floats.AddScaled(b, -lr, raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols])
+				}
+			}
+			continue
+		}
 		// ∂J/∂W(l) = a(l)ᵀ·δ(l): the tutorial's dJdW2 = a2ᵀ·δ3 and dJdW1 = Xᵀ·δ2
 		bp.gw[l].Mul(aT, bp.delta[l])
 		if l2 != 0 {
@@ -276,12 +298,25 @@ func (bp *backprop) backward(scale, l2 float64) {
 			// ∂J/∂b(l) = Σ_rows δ(l)
 			colSums(gb, bp.delta[l])
 		}
-		if l > 0 {
-			// δ(l−1) = δ(l)·W(l)ᵀ ⊙ f′(z(l−1)): the tutorial's δ2 = δ3·W2ᵀ ⊙ σ′(z2)
-			bp.delta[l-1].Mul(bp.delta[l], bp.wT[l])
-			n.acts[l-1].mulDerivative(bp.delta[l-1].RawMatrix().Data, bp.a[l].RawMatrix().Data, n.sizes[l])
-		}
 	}
+}
+
+// gemm sets c = alpha·a·b + beta·c, where a is a *mat.Dense or a transposed
+// view of one.
+func gemm(c *mat.Dense, alpha float64, a mat.Matrix, b *mat.Dense, beta float64) {
+	ta := blas.NoTrans
+	var ar blas64.General
+	switch m := a.(type) {
+	case *mat.Dense:
+		ar = m.RawMatrix()
+	case *mat.Transpose:
+		ar, ta = m.Matrix.(*mat.Dense).RawMatrix(), blas.Trans
+	case mat.Transpose:
+		ar, ta = m.Matrix.(*mat.Dense).RawMatrix(), blas.Trans
+	default:
+		panic("nn: gemm of an unexpected matrix type")
+	}
+	blas64.Gemm(ta, blas.NoTrans, alpha, ar, b.RawMatrix(), beta, c.RawMatrix())
 }
 
 // colSums sets dst to the column sums of m.

@@ -140,7 +140,7 @@ func TestTrainingObjectiveGradient(t *testing.T) {
 		bp := newBackprop(net, 6)
 		bp.setBatch(x, y)
 		bp.forward()
-		bp.backward(1.0/6, l2)
+		bp.backward(1.0/6, l2, 0)
 		analytic := append([]float64(nil), bp.grad...)
 		numeric := make([]float64, len(analytic))
 		c := net.Clone()
@@ -854,5 +854,48 @@ func TestResumeNeedsBestWeights(t *testing.T) {
 	_, err = Train(context.Background(), net, x, y, &Settings{Method: SGD, Epochs: 4, Patience: 2, Resume: &saved})
 	if err == nil || !strings.Contains(err.Error(), "best weights") {
 		t.Errorf("got %v, want an error about the best weights", err)
+	}
+}
+
+// A gradient-descent step, whose update is fused into the weight-gradient
+// products, moves the weights by −η·(∂J/∂W/n + λ·W) and the biases by
+// −η·∂J/∂b/n, as Gradients computes them.
+func TestFusedDescentStep(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(19, 19))
+	for _, m := range []Method{GradientDescent, SGD} {
+		net, err := New(Config{Sizes: []int{5, 7, 3}, Activations: []Activation{Tanh, Sigmoid}, Init: Xavier, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range net.params {
+			net.params[i] += 0.1 * rnd.NormFloat64() // biases too
+		}
+		x := randDense(rnd, 9, 5, -1, 1)
+		y := randDense(rnd, 9, 3, 0, 1)
+		g, err := net.Gradients(x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const lr, l2 = 0.3, 0.05
+		want := append([]float64(nil), net.params...)
+		ws, _ := layerViews(want, net.sizes, net.bias)
+		for i := range want {
+			want[i] -= lr * g.Flat[i] / 9
+		}
+		for l, w := range ws {
+			floats.AddScaled(w.RawMatrix().Data, -lr*l2, net.w[l].RawMatrix().Data)
+		}
+		tr, err := NewTrainer(net, &Settings{Method: m, LearningRate: lr, L2: l2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Step(x, y); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range net.params {
+			if math.Abs(v-want[i]) > 1e-14*math.Max(1, math.Abs(want[i])) {
+				t.Fatalf("%v: parameter %d is %v after the step, want %v", m, i, v, want[i])
+			}
+		}
 	}
 }

@@ -428,10 +428,16 @@ func (t *Trainer) step(x, y *mat.Dense) float64 {
 		return cost
 	}
 	t.penalty = t.net.l2Penalty(t.s.L2)
-	bp.backward(1/float64(r), t.s.L2)
 	if t.prev != nil {
 		copy(t.prev, t.net.params)
 	}
+	if t.s.Method == GradientDescent || t.s.Method == SGD {
+		// The update goes into the weight-gradient products themselves.
+		t.t++
+		bp.backward(1/float64(r), t.s.L2, t.lr)
+		return cost
+	}
+	bp.backward(1/float64(r), t.s.L2, 0)
 	t.update(bp.grad)
 	return cost
 }
@@ -822,9 +828,9 @@ func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
 				return err
 			}
 			t.lr = r.s.rate(e - 1)
-			bp.backward(1/float64(rows), r.s.L2)
 			copy(prev, r.net.params)
-			t.update(bp.grad)
+			t.t++
+			bp.backward(1/float64(rows), r.s.L2, t.lr)
 			// The cost after the update, as the tutorial's cost_check.
 			bp.forward()
 			loss := bp.cost()/float64(rows) + r.net.l2Penalty(r.s.L2)
@@ -915,7 +921,7 @@ func (r *run) lbfgs(X, Y *mat.Dense) error {
 			if !floats.Equal(x, at) {
 				eval(x)
 			}
-			bp.backward(1/float64(rows), l2)
+			bp.backward(1/float64(rows), l2, 0)
 			copy(grad, bp.grad)
 		},
 	}
