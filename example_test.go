@@ -90,3 +90,67 @@ func ExampleTrain() {
 	//         ⎣ 3.9e-05   5.5e-05  -2.5e-05⎦
 	// dJdW2 = [-5.0e-05   2.2e-04  -8.3e-06]
 }
+
+// A Trainer takes steps on batches that arrive one at a time, as in a data
+// pipeline; once its buffers are warm a step allocates nothing.
+func ExampleTrainer() {
+	// y = x₀ XOR x₁, learned from a stream of 4-row batches.
+	x := mat.NewDense(4, 2, []float64{0, 0, 0, 1, 1, 0, 1, 1})
+	y := mat.NewDense(4, 1, []float64{0, 1, 1, 0})
+	net, err := nn.New(nn.Config{
+		Sizes:       []int{2, 4, 1},
+		Activations: []nn.Activation{nn.Tanh, nn.Sigmoid},
+		Loss:        nn.BinaryCrossEntropy,
+		Init:        nn.Xavier,
+		Seed:        7,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	tr, err := nn.NewTrainer(net, &nn.Settings{Method: nn.Adam, LearningRate: 0.05})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for step := 1; step <= 1000; step++ {
+		loss, err := tr.Step(x, y) // in a pipeline: the next batch
+		if err != nil {
+			log.Fatal(err)
+		}
+		if step == 1 || step == 1000 {
+			fmt.Printf("step %4d: loss %.4f\n", step, loss)
+		}
+	}
+	classes, err := net.Classify(x)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("XOR:", classes)
+	// Output:
+	// step    1: loss 0.7160
+	// step 1000: loss 0.0007
+	// XOR: [0 1 1 0]
+}
+
+// PredictTo scores a stream of batches into buffers the caller keeps, so
+// that scoring allocates nothing once the Workspace has grown.
+func ExampleNetwork_PredictTo() {
+	net, err := nn.New(nn.Config{Sizes: []int{3, 5, 2}, Activations: []nn.Activation{nn.ReLU, nn.Softmax}, Loss: nn.CrossEntropy, Seed: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var ws nn.Workspace // one per goroutine
+	batch := mat.NewDense(2, 3, nil)
+	out := mat.NewDense(2, 2, nil)
+	for _, rows := range [][]float64{{1, 2, 3, 4, 5, 6}, {0, 0, 0, -1, -1, -1}} {
+		batch.Copy(mat.NewDense(2, 3, rows))
+		if err := net.PredictTo(out, batch, &ws); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%.3f\n", mat.Formatted(out, mat.Squeeze()))
+	}
+	// Output:
+	// ⎡0.145  0.855⎤
+	// ⎣0.129  0.871⎦
+	// ⎡0.500  0.500⎤
+	// ⎣0.006  0.994⎦
+}
