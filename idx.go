@@ -131,11 +131,14 @@ func LoadIDXImages(path string) (*mat.Dense, error) {
 
 // LoadIDXLabels reads the IDX labels file at path (one dimension, such as
 // train-labels-idx1-ubyte.gz) and returns the labels. Its errors include
-// path.
+// path; a file holding no labels is an error.
 func LoadIDXLabels(path string) ([]int, error) {
 	_, data, err := loadIDX(path, 1)
 	if err != nil {
 		return nil, err
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s: nn: idx: no labels", path)
 	}
 	labels := make([]int, len(data))
 	for i, b := range data {

@@ -148,6 +148,7 @@ func TestLoadIDX(t *testing.T) {
 		{loadIDXImagesErr, labels, "1 dimensions [2], want 3"},
 		{loadIDXLabelsErr, images, "3 dimensions [2 1 3], want 1"},
 		{loadIDXImagesErr, write("empty", idxBytes([]uint32{0, 28, 28}, nil)), "no images"},
+		{loadIDXLabelsErr, write("nolabels", idxBytes([]uint32{0}, nil)), "no labels"},
 		{loadIDXImagesErr, write("truncated", idxBytes([]uint32{2, 1, 3}, []byte{1})), "truncated"},
 		{loadIDXLabelsErr, write("text.csv", []byte("a,b\n1,2\n")), "bad magic number"},
 	} {
