@@ -16,13 +16,16 @@ func sigmoid4(x []float64)
 //go:noescape
 func sigmoidBias4(x, b []float64)
 
+//go:noescape
+func adam4(w, g, m, v []float64, lr, b1, b2, eps float64)
+
 func hasAVX2FMA() bool
 
 var useAVX2 = hasAVX2FMA()
 
 func init() {
 	if useAVX2 {
-		kernels = "AVX2 sigmoid"
+		kernels = "AVX2 sigmoid and Adam"
 	}
 }
 
@@ -39,4 +42,15 @@ func sigmoidVec(x, b []float64) (int, bool) {
 		sigmoidBias4(x, b[:len(x)])
 	}
 	return len(x) &^ 3, true
+}
+
+// adamVec applies the Adam update to the parameters [0, k) and returns k,
+// leaving the tail of fewer than four to the caller; k is 0 without AVX2.
+func adamVec(w, g, m, v []float64, lr, b1, b2, eps float64) int {
+	if !useAVX2 {
+		return 0
+	}
+	n := len(g)
+	adam4(w[:n], g, m[:n], v[:n], lr, b1, b2, eps)
+	return n &^ 3
 }

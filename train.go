@@ -524,7 +524,8 @@ func (j *updateJob) run(lo, hi int) {
 	case Adam:
 		b1, b2, eps := j.b1, j.b2, j.eps
 		m, v := j.m[lo:hi], j.v[lo:hi]
-		for i, gi := range g {
+		for i := adamVec(w, g, m, v, lr, b1, b2, eps); i < len(g); i++ {
+			gi := g[i]
 			m[i] = b1*m[i] + (1-b1)*gi
 			v[i] = b2*v[i] + (1-b2)*gi*gi
 			w[i] -= lr * m[i] / (math.Sqrt(v[i]) + eps)
