@@ -736,8 +736,8 @@ func (n *Network) Classify(x mat.Matrix) ([]int, error) {
 // is replaced by a new slice). With one output per class that is the index
 // of the largest output (the first on a tie; NaN never wins). A single
 // output stands for two classes, 0 and 1: class 1 where the output is at
-// least 0.5, the middle of Sigmoid's range, or at least 0 for a Tanh or
-// Identity output. ClassesTo panics if p does not have n's output width.
+// least 0.5 (the middle of Sigmoid's range, and of 0/1 targets learned by
+// an Identity output), or at least 0 for a Tanh output. ClassesTo panics if p does not have n's output width.
 func (n *Network) ClassesTo(dst []int, p mat.Matrix) []int {
 	r, c := p.Dims()
 	if out := n.sizes[len(n.sizes)-1]; c != out {
@@ -751,7 +751,7 @@ func (n *Network) ClassesTo(dst []int, p mat.Matrix) []int {
 		return ArgMax(dst, p)
 	}
 	threshold := 0.5
-	if a := n.acts[len(n.acts)-1]; a == Tanh || a == Identity {
+	if n.acts[len(n.acts)-1] == Tanh {
 		threshold = 0
 	}
 	for i := range dst {

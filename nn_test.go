@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -897,5 +898,69 @@ func TestFusedDescentStep(t *testing.T) {
 				t.Fatalf("%v: parameter %d is %v after the step, want %v", m, i, v, want[i])
 			}
 		}
+	}
+}
+
+// Weights that overflow while the loss stays finite (a saturated sigmoid
+// hides them) are caught, and finite weights are restored.
+func TestTrainDivergesSilently(t *testing.T) {
+	x := mat.NewDense(4, 1, []float64{100, 100, 100, 100})
+	y := mat.NewDense(4, 1, []float64{0, 0, 0, 0})
+	for _, m := range []Method{GradientDescent, SGD, Momentum, Adam} {
+		net, err := New(Config{Sizes: []int{1, 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range net.params {
+			net.params[i] = 0
+		}
+		_, err = Train(context.Background(), net, x, y, &Settings{Method: m, LearningRate: 1e308, Epochs: 5, BatchSize: 2})
+		if !errors.Is(err, ErrDiverged) {
+			t.Errorf("%v: got error %v, want ErrDiverged", m, err)
+		}
+		if !paramsFinite(net.params) {
+			t.Errorf("%v: weights %v after divergence, want finite ones", m, net.params)
+		}
+	}
+}
+
+// Training gives the same weights whatever GOMAXPROCS is, although large
+// updates are shared with a second goroutine when it is above one.
+func TestTrainIndependentOfGOMAXPROCS(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(22, 22))
+	x := randDense(rnd, 64, 60, 0, 1)
+	y := oneHotRows(rnd, 64, 10)
+	run := func(procs int) []float64 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		// 60·555 + 555 + 555·10 + 10 = 39,415 parameters: above parallelMin.
+		net, err := New(Config{Sizes: []int{60, 555, 10}, Activations: []Activation{ReLU, Softmax}, Loss: CrossEntropy, Init: He, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Train(context.Background(), net, x, y, &Settings{Method: Adam, Epochs: 3, BatchSize: 16, Seed: 4}); err != nil {
+			t.Fatal(err)
+		}
+		return net.params
+	}
+	if a, b := run(1), run(2); !floats.Same(a, b) {
+		t.Error("weights differ between GOMAXPROCS 1 and 2")
+	}
+}
+
+// L-BFGS reports a loss that is not finite at the start as divergence.
+func TestLBFGSNonFiniteStart(t *testing.T) {
+	net, err := New(Config{Sizes: []int{1, 1}, Activations: []Activation{Identity}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.params[0] = 1e300
+	x := mat.NewDense(2, 1, []float64{1e10, 1e10})
+	y := mat.NewDense(2, 1, []float64{0, 0})
+	rep, err := Train(context.Background(), net, x, y, &Settings{Method: LBFGS, Epochs: 5})
+	if !errors.Is(err, ErrDiverged) || rep.Stop != Diverged {
+		t.Errorf("got error %v and stop %v, want ErrDiverged", err, rep.Stop)
+	}
+	if net.params[0] != 1e300 {
+		t.Errorf("weight %v, want the starting 1e300", net.params[0])
 	}
 }

@@ -4,11 +4,14 @@ package nn
 
 // The sigmoid's exponentials are most of a training step's work outside the
 // matrix products: math.Exp costs about 7 ns an element. On processors with
-// AVX2 and FMA, sigmoid_amd64.s computes four at a time, with the method of
-// math.Exp (Cody and Waite's reduction x = n·ln2 + r, |r| ≤ ln2/2, then
-// e^r by its Taylor series to degree 12 and 2^n by the exponent bits),
-// within a few units in the last place. Build with -tags purego for the
-// scalar loops alone.
+// AVX2 and FMA, sigmoid_amd64.s computes four at a time: Cody and Waite's
+// reduction x = n·ln2 + r, |r| ≤ ln2/2 (as in math.Exp), then e^r by its
+// Taylor series to degree 12 and 2^n from the exponent bits, within a few
+// units in the last place of 1/(1+math.Exp(−z)). The argument is clamped
+// to |z| ≤ 708, so below z = −708 the result is 3.3e-308 rather than the
+// subnormal or zero value; NaN stays NaN. The Adam update runs four
+// parameters at a time too. Build with -tags purego for the scalar loops
+// alone.
 
 //go:noescape
 func sigmoid4(x []float64)
@@ -30,8 +33,7 @@ func init() {
 }
 
 // sigmoidVec sets x[i] = σ(x[i] + b[i]) (b nil: σ(x[i])) and reports
-// whether it could; it leaves the tail of fewer than four to the caller and
-// returns its start.
+// whether it could, returning len(x) if so and 0 if not.
 func sigmoidVec(x, b []float64) (int, bool) {
 	if !useAVX2 {
 		return 0, false
@@ -41,7 +43,21 @@ func sigmoidVec(x, b []float64) (int, bool) {
 	} else {
 		sigmoidBias4(x, b[:len(x)])
 	}
-	return len(x) &^ 3, true
+	// The last elements go through the kernel too, padded to four, so that
+	// an element's value does not depend on where it sits in the batch.
+	k := len(x) &^ 3
+	if k < len(x) {
+		var pad [4]float64
+		copy(pad[:], x[k:])
+		if b != nil {
+			for i := range len(x) - k {
+				pad[i] += b[k+i]
+			}
+		}
+		sigmoid4(pad[:])
+		copy(x[k:], pad[:])
+	}
+	return len(x), true
 }
 
 // adamVec applies the Adam update to the parameters [0, k) and returns k,

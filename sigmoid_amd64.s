@@ -123,6 +123,13 @@ donebias:
 
 // func hasAVX2FMA() bool
 TEXT ·hasAVX2FMA(SB), NOSPLIT, $0-1
+	// CPUID leaf 0: the largest leaf must reach 7.
+	XORL AX, AX
+	XORL CX, CX
+	CPUID
+	CMPL AX, $7
+	JLT  no
+
 	// CPUID leaf 1: ECX bit 12 FMA, 27 OSXSAVE, 28 AVX.
 	MOVL $1, AX
 	XORL CX, CX

@@ -42,6 +42,37 @@ func TestSigmoidKernel(t *testing.T) {
 	}
 }
 
+// An element's sigmoid does not depend on its place in the slice (the
+// vector kernel's tail goes through the kernel too), so a row's output does
+// not depend on the rows beside it.
+func TestSigmoidPositionIndependent(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(23, 23))
+	z := make([]float64, 41)
+	b := make([]float64, 41)
+	for i := range z {
+		z[i], b[i] = rnd.NormFloat64()*8, rnd.NormFloat64()
+	}
+	for _, bias := range [][]float64{nil, b} {
+		all := append([]float64(nil), z...)
+		Sigmoid.apply(all, bias, len(all))
+		for k := 1; k < len(z); k++ {
+			for off := 0; off+k <= len(z); off += 3 {
+				part := append([]float64(nil), z[off:off+k]...)
+				var pb []float64
+				if bias != nil {
+					pb = bias[off : off+k]
+				}
+				Sigmoid.apply(part, pb, k)
+				for i, v := range part {
+					if v != all[off+i] {
+						t.Fatalf("bias=%t: element %d of a slice of %d at %d is %v, in the whole slice %v (%s)", bias != nil, i, k, off, v, all[off+i], kernels)
+					}
+				}
+			}
+		}
+	}
+}
+
 func BenchmarkSigmoid(b *testing.B) {
 	z := make([]float64, 4096)
 	for i := range z {

@@ -153,7 +153,7 @@ type Checkpoint struct {
 	// Params are the network's weights and biases, as Network.Params.
 	Params []float64
 	// Steps, Moment1 and Moment2 are the optimizer's state: the number of
-	// steps taken, the momentum velocity or Adam's first moment, and
+	// steps (updates) taken, the momentum velocity or Adam's first moment, and
 	// Adam's second moment (nil where the method has none).
 	Steps            int
 	Moment1, Moment2 []float64
@@ -362,7 +362,8 @@ func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
 		return nil, errors.New("nn: a Trainer takes one step at a time; use Train for LBFGS")
 	}
 	t := &Trainer{net: n, s: c, lr: c.LearningRate, bp: make(map[int]*backprop)}
-	if len(n.params) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+	// Gradient descent and SGD update inside the products and need no help.
+	if c.Method != GradientDescent && c.Method != SGD && len(n.params) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		t.helper = newHelper()
 		runtime.AddCleanup(t, func(work chan updateJob) { close(work) }, t.helper.work)
 	}
@@ -376,8 +377,14 @@ func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
 	return t, nil
 }
 
-// SetLearningRate sets the step size of the following steps.
-func (t *Trainer) SetLearningRate(lr float64) { t.lr = lr }
+// SetLearningRate sets the step size of the following steps. It panics if
+// lr is not a positive finite number.
+func (t *Trainer) SetLearningRate(lr float64) {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		panic(fmt.Sprintf("nn: learning rate %v, want a positive number", lr))
+	}
+	t.lr = lr
+}
 
 // Step takes one training step on the batch x, y: forward pass, loss,
 // backpropagation of the gradient of the mean loss plus the L2 penalty, and
@@ -463,9 +470,12 @@ func (t *Trainer) update(g []float64) {
 		j.run(0, n)
 		return
 	}
-	j.lo, j.hi = n/2, n
+	// Split at a multiple of four, so that every parameter goes through the
+	// same (vector or scalar) arithmetic whatever GOMAXPROCS is.
+	half := (n / 2) &^ 3
+	j.lo, j.hi = half, n
 	t.helper.work <- j
-	j.run(0, n/2)
+	j.run(0, half)
 	<-t.helper.done
 }
 
@@ -796,10 +806,23 @@ func (r *run) cancelled() error {
 	return nil
 }
 
+// diverged restores the weights prev from before the step that diverged,
+// or, if an earlier step had already overflowed them without the loss
+// showing it, those at the end of the last finished epoch.
 func (r *run) diverged(e int, loss float64, prev []float64) error {
+	if !paramsFinite(prev) {
+		prev = r.epochStart
+	}
 	copy(r.net.params, prev)
 	r.report.Stop = Diverged
-	return fmt.Errorf("nn: loss became %v in epoch %d: %w; try a lower learning rate (it was %v)", loss, e, ErrDiverged, r.s.rate(e-1))
+	what := fmt.Sprintf("loss became %v", loss)
+	if !math.IsNaN(loss) && !math.IsInf(loss, 0) {
+		what = "weights overflowed"
+	}
+	if r.s.Method == LBFGS {
+		return fmt.Errorf("nn: %s in epoch %d: %w; scale the inputs or add L2 weight decay", what, e, ErrDiverged)
+	}
+	return fmt.Errorf("nn: %s in epoch %d: %w; try a lower learning rate (it was %v)", what, e, ErrDiverged, r.s.rate(e-1))
 }
 
 // descend runs the gradient methods.
@@ -835,7 +858,7 @@ func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
 			// The cost after the update, as the tutorial's cost_check.
 			bp.forward()
 			loss := bp.cost()/float64(rows) + r.net.l2Penalty(r.s.L2)
-			if !finite(loss) {
+			if !finite(loss) || !paramsFinite(r.net.params) {
 				return r.diverged(e, loss, prev)
 			}
 			if stop, err := end(e, loss); stop || err != nil {
@@ -889,7 +912,7 @@ func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
 		}
 		// An update can overflow while the loss before it was finite.
 		if !paramsFinite(r.net.params) {
-			return r.diverged(e, math.NaN(), prev)
+			return r.diverged(e, sum/float64(rows), prev)
 		}
 		loss := sum/float64(rows) + r.net.l2Penalty(r.s.L2)
 		if stop, err := end(e, loss); stop || err != nil {
@@ -933,6 +956,10 @@ func (r *run) lbfgs(X, Y *mat.Dense) error {
 		Converger: &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 20},
 	}
 	x0 := append([]float64(nil), n.params...)
+	if f0 := eval(x0); math.IsNaN(f0) || math.IsInf(f0, 0) {
+		copy(n.params, x0)
+		return r.diverged(1, f0, x0)
+	}
 	res, _ := optimize.Minimize(p, x0, settings, &optimize.LBFGS{})
 	if rec.stopped {
 		copy(n.params, rec.last)
