@@ -388,9 +388,12 @@ func (t *Trainer) SetLearningRate(lr float64) {
 
 // Step takes one training step on the batch x, y: forward pass, loss,
 // backpropagation of the gradient of the mean loss plus the L2 penalty, and
-// one update. It returns the batch's loss before the update. It returns an
-// error, and leaves the network unchanged, if x or y does not fit the
-// network or holds NaN or infinite values, or if the loss is not finite.
+// one update. It returns the batch's loss (mean cost plus L2 penalty)
+// before the update. It returns an error, and leaves the network unchanged,
+// if x or y does not fit the network or holds NaN or infinite values, or if
+// the loss is not finite (an error wrapping ErrDiverged: an earlier step
+// has made the weights overflow). Step does not check the weights after its
+// own update; Train does.
 func (t *Trainer) Step(x, y *mat.Dense) (float64, error) {
 	if err := t.net.checkInput("X", x); err != nil {
 		return 0, err
