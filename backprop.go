@@ -3,7 +3,6 @@ package nn
 import (
 	"math"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/floats"
@@ -217,15 +216,6 @@ func (bp *backprop) cost() float64 {
 	return J
 }
 
-func logSumExp(z []float64) float64 {
-	max := floats.Max(z)
-	var s float64
-	for _, v := range z {
-		s += math.Exp(v - max)
-	}
-	return max + math.Log(s)
-}
-
 // backward computes the gradient of scale·J + ½·l2·Σ‖W‖² into bp.grad, after
 // forward. Training passes scale = 1/rows for the per-example mean. A
 // non-zero lr takes a gradient-descent step of that size instead, fused
@@ -298,35 +288,6 @@ func (bp *backprop) backward(scale, l2, lr float64) {
 			// ∂J/∂b(l) = Σ_rows δ(l)
 			colSums(gb, bp.delta[l])
 		}
-	}
-}
-
-// gemm sets c = alpha·a·b + beta·c, where a is a *mat.Dense or a transposed
-// view of one.
-func gemm(c *mat.Dense, alpha float64, a mat.Matrix, b *mat.Dense, beta float64) {
-	ta := blas.NoTrans
-	var ar blas64.General
-	switch m := a.(type) {
-	case *mat.Dense:
-		ar = m.RawMatrix()
-	case *mat.Transpose:
-		ar, ta = m.Matrix.(*mat.Dense).RawMatrix(), blas.Trans
-	case mat.Transpose:
-		ar, ta = m.Matrix.(*mat.Dense).RawMatrix(), blas.Trans
-	default:
-		panic("nn: gemm of an unexpected matrix type")
-	}
-	blas64.Gemm(ta, blas.NoTrans, alpha, ar, b.RawMatrix(), beta, c.RawMatrix())
-}
-
-// colSums sets dst to the column sums of m.
-func colSums(dst []float64, m *mat.Dense) {
-	raw := m.RawMatrix()
-	for j := range dst {
-		dst[j] = 0
-	}
-	for i := 0; i < raw.Rows; i++ {
-		floats.Add(dst, raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols])
 	}
 }
 

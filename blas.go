@@ -3,6 +3,7 @@ package nn
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -11,6 +12,35 @@ import (
 func gemvT(w *mat.Dense, x, y []float64) {
 	raw := w.RawMatrix()
 	blas64.Implementation().Dgemv(blas.Trans, raw.Rows, raw.Cols, 1, raw.Data, raw.Stride, x, 1, 0, y, 1)
+}
+
+// gemm sets c = alpha·a·b + beta·c, where a is a *mat.Dense or a transposed
+// view of one.
+func gemm(c *mat.Dense, alpha float64, a mat.Matrix, b *mat.Dense, beta float64) {
+	ta := blas.NoTrans
+	var ar blas64.General
+	switch m := a.(type) {
+	case *mat.Dense:
+		ar = m.RawMatrix()
+	case *mat.Transpose:
+		ar, ta = m.Matrix.(*mat.Dense).RawMatrix(), blas.Trans
+	case mat.Transpose:
+		ar, ta = m.Matrix.(*mat.Dense).RawMatrix(), blas.Trans
+	default:
+		panic("nn: gemm of an unexpected matrix type")
+	}
+	blas64.Gemm(ta, blas.NoTrans, alpha, ar, b.RawMatrix(), beta, c.RawMatrix())
+}
+
+// colSums sets dst to the column sums of m.
+func colSums(dst []float64, m *mat.Dense) {
+	raw := m.RawMatrix()
+	for j := range dst {
+		dst[j] = 0
+	}
+	for i := 0; i < raw.Rows; i++ {
+		floats.Add(dst, raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols])
+	}
 }
 
 // materializeTranspose says whether a weight gradient aᵀ·δ is faster with

@@ -9,28 +9,14 @@ package nn
 // Taylor series to degree 12 and 2^n from the exponent bits, within a few
 // units in the last place of 1/(1+math.Exp(−z)). The argument is clamped
 // to |z| ≤ 708, so below z = −708 the result is 3.3e-308 rather than the
-// subnormal or zero value; NaN stays NaN. The Adam update runs four
-// parameters at a time too. Build with -tags purego for the scalar loops
-// alone.
+// subnormal or zero value; NaN stays NaN. Build with -tags purego for the
+// scalar loops alone.
 
 //go:noescape
 func sigmoid4(x []float64)
 
 //go:noescape
 func sigmoidBias4(x, b []float64)
-
-//go:noescape
-func adam4(w, g, m, v []float64, lr, b1, b2, eps float64)
-
-func hasAVX2FMA() bool
-
-var useAVX2 = hasAVX2FMA()
-
-func init() {
-	if useAVX2 {
-		kernels = "AVX2 sigmoid and Adam"
-	}
-}
 
 // sigmoidVec sets x[i] = σ(x[i] + b[i]) (b nil: σ(x[i])) and reports
 // whether it could, returning len(x) if so and 0 if not.
@@ -58,15 +44,4 @@ func sigmoidVec(x, b []float64) (int, bool) {
 		copy(x[k:], pad[:])
 	}
 	return len(x), true
-}
-
-// adamVec applies the Adam update to the parameters [0, k) and returns k,
-// leaving the tail of fewer than four to the caller; k is 0 without AVX2.
-func adamVec(w, g, m, v []float64, lr, b1, b2, eps float64) int {
-	if !useAVX2 {
-		return 0
-	}
-	n := len(g)
-	adam4(w[:n], g, m[:n], v[:n], lr, b1, b2, eps)
-	return n &^ 3
 }

@@ -1,0 +1,323 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"time"
+)
+
+// Checkpoint is the state of a training run after a finished epoch. Its
+// exported fields are plain data so that it can be stored (see
+// SaveCheckpoint) and given back as Settings.Resume.
+type Checkpoint struct {
+	// Epoch is the number of finished epochs.
+	Epoch int
+	// Method is the training method the state belongs to.
+	Method Method
+	// Params are the network's weights and biases, as Network.Params.
+	Params []float64
+	// Steps, Moment1 and Moment2 are the optimizer's state: the number of
+	// steps (updates) taken, the momentum velocity or Adam's first moment, and
+	// Adam's second moment (nil where the method has none).
+	Steps            int
+	Moment1, Moment2 []float64
+	// Random is the state of the shuffling source.
+	Random []byte
+	// History is the report so far.
+	History []Epoch
+	// Best, BestEpoch, BestParams and Wait are the early-stopping state:
+	// the best monitored loss, its epoch and weights (nil unless kept),
+	// and the epochs since it improved.
+	Best       float64
+	BestEpoch  int
+	BestParams []float64
+	Wait       int
+}
+
+// resume restores the state saved in c.
+func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
+	n, t := r.net, r.trainer
+	bad := func(what string) error {
+		return fmt.Errorf("nn: cannot resume from the checkpoint: %s", what)
+	}
+	switch {
+	case c.Method != r.s.Method:
+		return bad(fmt.Sprintf("it was written by method %v, not %v", c.Method, r.s.Method))
+	case len(c.Params) != len(n.params):
+		return bad(fmt.Sprintf("it holds %d parameters, the network has %d", len(c.Params), len(n.params)))
+	case len(c.Moment1) != len(t.m) || len(c.Moment2) != len(t.v):
+		return bad("its optimizer state does not fit the method")
+	case c.Epoch < 0 || c.Epoch != len(c.History):
+		return bad(fmt.Sprintf("epoch %d does not match its history of %d epochs", c.Epoch, len(c.History)))
+	case r.keepBest && len(c.BestParams) != len(n.params):
+		return bad("it holds no best weights to restore, or weights that do not fit the network; resume with the settings it was written with")
+	}
+	if err := pcg.UnmarshalBinary(c.Random); err != nil {
+		return bad(fmt.Sprintf("random state: %v", err))
+	}
+	copy(n.params, c.Params)
+	copy(r.epochStart, c.Params)
+	t.t = c.Steps
+	copy(t.m, c.Moment1)
+	copy(t.v, c.Moment2)
+	r.report.History = append(r.report.History[:0], c.History...)
+	if len(c.History) > 0 {
+		r.elapsed0 = c.History[len(c.History)-1].Elapsed
+	}
+	r.best, r.bestEpoch, r.wait = c.Best, c.BestEpoch, c.Wait
+	if r.keepBest {
+		copy(r.bestParams, c.BestParams)
+	}
+	return nil
+}
+
+// save passes the state after epoch e to the Checkpoint callback when one
+// is due.
+func (r *run) save(e int, last bool, pcg *rand.PCG) error {
+	if r.s.CheckpointEvery == 0 || r.s.Checkpoint == nil || (e%r.s.CheckpointEvery != 0 && !last) {
+		return nil
+	}
+	t, c := r.trainer, &r.checkpoint
+	m1, m2, best := c.Moment1, c.Moment2, c.BestParams // reused
+	rs, err := pcg.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	*c = Checkpoint{
+		Epoch:     e,
+		Method:    r.s.Method,
+		Params:    append(c.Params[:0], r.net.params...),
+		Steps:     t.t,
+		Random:    rs,
+		History:   append(c.History[:0], r.report.History...),
+		Best:      r.best,
+		BestEpoch: r.bestEpoch,
+		Wait:      r.wait,
+	}
+	if t.m != nil {
+		c.Moment1 = append(m1[:0], t.m...)
+	}
+	if t.v != nil {
+		c.Moment2 = append(m2[:0], t.v...)
+	}
+	if r.keepBest {
+		c.BestParams = append(best[:0], r.bestParams...)
+	}
+	if err := r.s.Checkpoint(c); err != nil {
+		return fmt.Errorf("nn: checkpoint after epoch %d: %w", e, err)
+	}
+	return nil
+}
+
+// SaveCheckpoint writes c to the file at path as JSON, replacing the file
+// atomically as Model.Save does. The document is one object:
+//
+//	{
+//	  "format": "github.com/neuralgo/nn checkpoint",
+//	  "version": 1,
+//	  "epoch": 2,
+//	  "method": "adam",
+//	  "params": [0.52,-1.3,...],
+//	  "steps": 10,
+//	  "moment1": [0.01,-0.2,...],
+//	  "moment2": [0.003,0.07,...],
+//	  "random": "cGNnOhhF...",
+//	  "history": [
+//	    {"epoch":1,"loss":0.9,"val_loss":"NaN","val_accuracy":"NaN","learning_rate":0.001,"elapsed_ns":41000},
+//	    {"epoch":2,"loss":0.8,"val_loss":"NaN","val_accuracy":"NaN","learning_rate":0.001,"elapsed_ns":79000}
+//	  ],
+//	  "best": 0.8,
+//	  "best_epoch": 2,
+//	  "best_params": null,
+//	  "wait": 0
+//	}
+//
+// with one field per field of Checkpoint; "method" is a name as
+// ParseMethod accepts it, "elapsed_ns" is Epoch.Elapsed in nanoseconds, and
+// a nil slice is written as null and an empty one as [] so that both read
+// back as they were. JSON has no NaN or infinities, so the floats of
+// history and best that are not finite are written as the strings "NaN",
+// "+Inf" and "-Inf" (a NaN with other bits than math.NaN()'s as
+// "NaN(0x7ff8000000000000)", its bits in hexadecimal), and every float
+// reads back with the same bits. Params, Moment1, Moment2 and BestParams
+// must be finite.
+//
+// SaveCheckpoint returns an error naming the path, and writes nothing, if c
+// is not valid as LoadCheckpoint checks it. It panics if c is nil.
+func SaveCheckpoint(path string, c *Checkpoint) error {
+	b, err := marshalCheckpoint(c)
+	if err == nil {
+		err = writeFileAtomic(path, func(w io.Writer) error {
+			_, err := w.Write(b)
+			return err
+		})
+	}
+	if err != nil {
+		return withPath(path, err)
+	}
+	return nil
+}
+
+// LoadCheckpoint reads a checkpoint file written by SaveCheckpoint. It
+// returns an error naming the path if the file is not a complete JSON
+// document of the format described on SaveCheckpoint, version 1, or if the
+// checkpoint is inconsistent: no params; moments or best params neither
+// null nor as long as params; an epoch that differs from the length of the
+// history; negative counts; a best epoch after the epoch; or params,
+// moments or best params that are not finite. Errors of os.Open are
+// returned as they are.
+func LoadCheckpoint(path string) (*Checkpoint, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var d checkpointJSON
+	if err := decodeVersioned(data, "checkpoint", checkpointFormat, &d); err != nil {
+		return nil, withPath(path, err)
+	}
+	if d.Best == nil {
+		return nil, withPath(path, errors.New(`nn: checkpoint has no "best" field`))
+	}
+	method, err := ParseMethod(d.Method)
+	if err != nil {
+		return nil, withPath(path, fmt.Errorf("nn: checkpoint method: %s", trimNN(err)))
+	}
+	c := &Checkpoint{
+		Epoch:      d.Epoch,
+		Method:     method,
+		Params:     d.Params,
+		Steps:      d.Steps,
+		Moment1:    d.Moment1,
+		Moment2:    d.Moment2,
+		Random:     d.Random,
+		Best:       float64(*d.Best),
+		BestEpoch:  d.BestEpoch,
+		BestParams: d.BestParams,
+		Wait:       d.Wait,
+	}
+	if d.History != nil {
+		c.History = make([]Epoch, len(d.History))
+		for i, e := range d.History {
+			c.History[i] = Epoch{
+				Epoch:        e.Epoch,
+				Loss:         float64(e.Loss),
+				ValLoss:      float64(e.ValLoss),
+				ValAccuracy:  float64(e.ValAccuracy),
+				LearningRate: float64(e.LearningRate),
+				Elapsed:      time.Duration(e.Elapsed),
+			}
+		}
+	}
+	if err := checkCheckpoint(c); err != nil {
+		return nil, withPath(path, err)
+	}
+	return c, nil
+}
+
+// checkpointJSON is the JSON document of a Checkpoint.
+type checkpointJSON struct {
+	Format     string      `json:"format"`
+	Version    int         `json:"version"`
+	Epoch      int         `json:"epoch"`
+	Method     string      `json:"method"`
+	Params     []float64   `json:"params"`
+	Steps      int         `json:"steps"`
+	Moment1    []float64   `json:"moment1"`
+	Moment2    []float64   `json:"moment2"`
+	Random     jsonBytes   `json:"random"`
+	History    []epochJSON `json:"history"`
+	Best       *jsonFloat  `json:"best"`
+	BestEpoch  int         `json:"best_epoch"`
+	BestParams []float64   `json:"best_params"`
+	Wait       int         `json:"wait"`
+}
+
+type epochJSON struct {
+	Epoch        int       `json:"epoch"`
+	Loss         jsonFloat `json:"loss"`
+	ValLoss      jsonFloat `json:"val_loss"`
+	ValAccuracy  jsonFloat `json:"val_accuracy"`
+	LearningRate jsonFloat `json:"learning_rate"`
+	Elapsed      int64     `json:"elapsed_ns"`
+}
+
+// marshalCheckpoint returns the JSON document of c, or an error if c is
+// not valid.
+func marshalCheckpoint(c *Checkpoint) ([]byte, error) {
+	if err := checkCheckpoint(c); err != nil {
+		return nil, err
+	}
+	var o jsonObject
+	o.field("format", checkpointFormat)
+	o.field("version", formatVersion)
+	o.field("epoch", c.Epoch)
+	o.field("method", c.Method.String())
+	o.field("params", c.Params)
+	o.field("steps", c.Steps)
+	o.field("moment1", c.Moment1)
+	o.field("moment2", c.Moment2)
+	o.field("random", c.Random)
+	var history []epochJSON
+	if c.History != nil {
+		history = make([]epochJSON, len(c.History))
+		for i, e := range c.History {
+			history[i] = epochJSON{
+				Epoch:        e.Epoch,
+				Loss:         jsonFloat(e.Loss),
+				ValLoss:      jsonFloat(e.ValLoss),
+				ValAccuracy:  jsonFloat(e.ValAccuracy),
+				LearningRate: jsonFloat(e.LearningRate),
+				Elapsed:      int64(e.Elapsed),
+			}
+		}
+	}
+	jsonRows(&o, "history", history)
+	o.field("best", jsonFloat(c.Best))
+	o.field("best_epoch", c.BestEpoch)
+	o.field("best_params", c.BestParams)
+	o.field("wait", c.Wait)
+	return o.bytes()
+}
+
+// checkCheckpoint returns an error saying what is wrong if c is not a
+// consistent checkpoint.
+func checkCheckpoint(c *Checkpoint) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("nn: checkpoint "+format, args...)
+	}
+	n := len(c.Params)
+	switch {
+	case c.Method < GradientDescent || c.Method > LBFGS:
+		return bad("method %v is unknown", c.Method)
+	case n == 0:
+		return bad("has no params")
+	case c.Moment1 != nil && len(c.Moment1) != n:
+		return bad("has %d moment1 values, want %d (one per param) or none", len(c.Moment1), n)
+	case c.Moment2 != nil && len(c.Moment2) != n:
+		return bad("has %d moment2 values, want %d (one per param) or none", len(c.Moment2), n)
+	case c.BestParams != nil && len(c.BestParams) != n:
+		return bad("has %d best params, want %d (one per param) or none", len(c.BestParams), n)
+	case c.Epoch < 0:
+		return bad("epoch is %d, want zero or more", c.Epoch)
+	case c.Epoch != len(c.History):
+		return bad("epoch is %d but its history holds %d epochs", c.Epoch, len(c.History))
+	case c.Steps < 0:
+		return bad("steps is %d, want zero or more", c.Steps)
+	case c.Wait < 0:
+		return bad("wait is %d, want zero or more", c.Wait)
+	case c.BestEpoch < 0 || c.BestEpoch > c.Epoch:
+		return bad("best epoch is %d, want one in [0, %d]", c.BestEpoch, c.Epoch)
+	}
+	for _, s := range []struct {
+		name string
+		x    []float64
+	}{{"checkpoint params", c.Params}, {"checkpoint moment1", c.Moment1}, {"checkpoint moment2", c.Moment2}, {"checkpoint best params", c.BestParams}} {
+		if err := checkFiniteSlice(s.name, s.x); err != nil {
+			return err
+		}
+	}
+	return nil
+}

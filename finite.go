@@ -1,0 +1,63 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func checkFinite(name string, x mat.Matrix) error {
+	r, c := x.Dims()
+	if d, ok := x.(*mat.Dense); ok {
+		// v−v is 0 for every finite v and NaN for NaN and ±Inf, so one
+		// sum per row finds out whether to look closer.
+		raw := d.RawMatrix()
+		var acc float64
+		for i := 0; i < r; i++ {
+			acc += nonFinite(raw.Data[i*raw.Stride : i*raw.Stride+c])
+		}
+		if acc == 0 {
+			return nil
+		}
+	}
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			if v := x.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("nn: %s[%d, %d] is %v: %w", name, i, j, v, ErrNotFinite)
+			}
+		}
+	}
+	return nil
+}
+
+// nonFinite returns 0 if every element of s is finite and NaN otherwise:
+// v−v is 0 for a finite v and NaN for NaN and ±Inf. Four sums break the
+// chain of dependent additions.
+func nonFinite(s []float64) float64 {
+	var a0, a1, a2, a3 float64
+	for ; len(s) >= 4; s = s[4:] {
+		a0 += s[0] - s[0]
+		a1 += s[1] - s[1]
+		a2 += s[2] - s[2]
+		a3 += s[3] - s[3]
+	}
+	for _, v := range s {
+		a0 += v - v
+	}
+	return a0 + a1 + a2 + a3
+}
+
+// checkFiniteSlice returns an error wrapping ErrNotFinite if an element of x
+// is NaN or infinite.
+func checkFiniteSlice(name string, x []float64) error {
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("nn: %s[%d] is %v: %w", name, i, v, ErrNotFinite)
+		}
+	}
+	return nil
+}
+
+// paramsFinite reports whether every element of p is finite.
+func paramsFinite(p []float64) bool { return nonFinite(p) == 0 }

@@ -1,0 +1,369 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+const (
+	modelFormat      = "github.com/neuralgo/nn model"
+	checkpointFormat = "github.com/neuralgo/nn checkpoint"
+	// formatVersion is the version of both formats that this package
+	// writes and reads.
+	formatVersion = 1
+	// maxModelParams bounds the number of parameters a model file may
+	// declare, so that a small corrupt file cannot make the reader
+	// allocate gigabytes: 1<<28 float64s are 2 GiB.
+	maxModelParams = 1 << 28
+)
+
+// Encode writes m to w as a JSON document in the format described on
+// Model. It returns an error, and writes nothing, if m could not be read
+// back: if m.Network is nil, a weight or scaler value is NaN or infinite
+// (the error wraps ErrNotFinite), or the scaler, features or classes do
+// not fit the network. A Scaler with nil Offset and Scale, the identity,
+// is written as no scaler.
+func (m *Model) Encode(w io.Writer) error {
+	b, err := m.marshal()
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// DecodeModel reads a model written by Encode from r. It returns an error
+// saying what is wrong if the input is not a complete JSON document (with
+// the byte offset of a syntax error), is not a model file, has a version
+// other than 1, has unknown fields, or describes an invalid model (see the
+// format on Model); the parameter count is checked before anything is
+// allocated for it.
+func DecodeModel(r io.Reader) (*Model, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("nn: reading model: %w", err)
+	}
+	var d modelJSON
+	if err := decodeVersioned(data, "model", modelFormat, &d); err != nil {
+		return nil, err
+	}
+	s, err := d.check()
+	if err != nil {
+		return nil, err
+	}
+	return d.build(s), nil
+}
+
+// Save writes m to the file at path, replacing it atomically: the model is
+// written to a temporary file in the same directory, synced and renamed
+// over path, so that path holds either its old contents or the whole new
+// model, never a part. The file's mode is 0644. Save returns the errors of
+// Encode, and errors of the file system, with the path in the message; on
+// error, an existing file at path is left untouched and no temporary file
+// is left behind.
+func (m *Model) Save(path string) error {
+	b, err := m.marshal()
+	if err == nil {
+		err = writeFileAtomic(path, func(w io.Writer) error {
+			_, err := w.Write(b)
+			return err
+		})
+	}
+	if err != nil {
+		return withPath(path, err)
+	}
+	return nil
+}
+
+// LoadModel reads the model file at path, written by Save. It returns the
+// errors of DecodeModel with the path in the message, and the errors of
+// os.Open as they are.
+func LoadModel(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := DecodeModel(f)
+	if err != nil {
+		return nil, withPath(path, err)
+	}
+	return m, nil
+}
+
+// modelJSON is the JSON document of a Model.
+type modelJSON struct {
+	Format      string      `json:"format"`
+	Version     int         `json:"version"`
+	Sizes       []int       `json:"sizes"`
+	Activations []string    `json:"activations"`
+	Bias        *bool       `json:"bias"`
+	Loss        *string     `json:"loss"`
+	Weights     [][]float64 `json:"weights"`
+	Biases      [][]float64 `json:"biases"`
+	Scaler      *scalerJSON `json:"scaler"`
+	Features    []string    `json:"features"`
+	Target      string      `json:"target"`
+	Classes     []string    `json:"classes"`
+}
+
+type scalerJSON struct {
+	Kind   string    `json:"kind"`
+	Offset []float64 `json:"offset"`
+	Scale  []float64 `json:"scale"`
+}
+
+// modelSpec is what check parses out of a modelJSON.
+type modelSpec struct {
+	acts []Activation
+	loss Loss
+	kind ScaleKind
+}
+
+// document returns the JSON document of m, sharing m's slices.
+func (m *Model) document() (*modelJSON, error) {
+	n := m.Network
+	if n == nil {
+		return nil, errors.New("nn: model has no network")
+	}
+	bias, loss := n.bias, n.loss.String()
+	d := &modelJSON{
+		Format:      modelFormat,
+		Version:     formatVersion,
+		Sizes:       n.sizes,
+		Activations: make([]string, len(n.acts)),
+		Bias:        &bias,
+		Loss:        &loss,
+		Weights:     make([][]float64, len(n.w)),
+		Features:    m.Features,
+		Target:      m.Target,
+		Classes:     m.Classes,
+	}
+	for l, a := range n.acts {
+		d.Activations[l] = a.String()
+		d.Weights[l] = n.w[l].RawMatrix().Data
+	}
+	if bias {
+		d.Biases = n.b
+	}
+	if s := m.Scaler; s != nil && (s.Offset != nil || s.Scale != nil) {
+		d.Scaler = &scalerJSON{Kind: s.Kind.String(), Offset: s.Offset, Scale: s.Scale}
+	}
+	return d, nil
+}
+
+// marshal returns the JSON document of m, laid out with one field per line
+// and one line per weight layer.
+func (m *Model) marshal() ([]byte, error) {
+	d, err := m.document()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.check(); err != nil {
+		return nil, err
+	}
+	var o jsonObject
+	o.field("format", d.Format)
+	o.field("version", d.Version)
+	o.field("sizes", d.Sizes)
+	o.field("activations", d.Activations)
+	o.field("bias", *d.Bias)
+	o.field("loss", *d.Loss)
+	jsonRows(&o, "weights", d.Weights)
+	if d.Biases != nil {
+		jsonRows(&o, "biases", d.Biases)
+	}
+	if d.Scaler != nil {
+		o.field("scaler", d.Scaler)
+	}
+	if d.Features != nil {
+		o.field("features", d.Features)
+	}
+	if d.Target != "" {
+		o.field("target", d.Target)
+	}
+	if d.Classes != nil {
+		o.field("classes", d.Classes)
+	}
+	return o.bytes()
+}
+
+// check returns an error saying what is wrong if d does not describe a
+// valid model. It allocates nothing in proportion to the sizes d declares.
+func (d *modelJSON) check() (*modelSpec, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("nn: model "+format, args...)
+	}
+	if len(d.Sizes) < 2 {
+		return nil, bad("has %d sizes, want at least 2 (input and output)", len(d.Sizes))
+	}
+	total := 0
+	for i, s := range d.Sizes {
+		if s <= 0 {
+			return nil, bad("sizes[%d] is %d, want a positive size", i, s)
+		}
+		if s > maxModelParams {
+			return nil, bad("sizes[%d] is %d, more than the limit of %d parameters", i, s, maxModelParams)
+		}
+		if i > 0 {
+			// Both sizes are at most 1<<28, so no product overflows.
+			total += d.Sizes[i-1]*s + s
+			if total > maxModelParams {
+				return nil, bad("sizes %v have more than the limit of %d parameters", d.Sizes, maxModelParams)
+			}
+		}
+	}
+	L := len(d.Sizes) - 1
+	in, out := d.Sizes[0], d.Sizes[L]
+
+	if len(d.Activations) != L {
+		return nil, bad("has %d activations, want %d (one per weight layer)", len(d.Activations), L)
+	}
+	s := &modelSpec{acts: make([]Activation, L)}
+	for l, name := range d.Activations {
+		a, err := ParseActivation(name)
+		if err != nil {
+			return nil, bad("activations[%d]: %s", l, trimNN(err))
+		}
+		if a == Softmax && l != L-1 {
+			return nil, bad("activations[%d] is softmax, allowed on the output layer only", l)
+		}
+		s.acts[l] = a
+	}
+	if d.Loss == nil {
+		return nil, bad(`has no "loss" field`)
+	}
+	loss, err := ParseLoss(*d.Loss)
+	if err != nil {
+		return nil, bad("loss: %s", trimNN(err))
+	}
+	s.loss = loss
+	if d.Bias == nil {
+		return nil, bad(`has no "bias" field`)
+	}
+	bias := *d.Bias
+	c := Config{Sizes: d.Sizes, Activations: s.acts, NoBias: !bias, Loss: loss}
+	if err := c.validate(); err != nil {
+		return nil, &prefixError{prefix: "nn: model: ", err: err}
+	}
+
+	if len(d.Weights) != L {
+		return nil, bad("has %d weights arrays, want %d (one per weight layer)", len(d.Weights), L)
+	}
+	for l, w := range d.Weights {
+		if r, c := d.Sizes[l], d.Sizes[l+1]; len(w) != r*c {
+			return nil, bad("weights[%d] has %d values, want %d (%d×%d)", l, len(w), r*c, r, c)
+		}
+	}
+	switch {
+	case bias && len(d.Biases) != L:
+		return nil, bad("has %d biases arrays, want %d (one per weight layer)", len(d.Biases), L)
+	case !bias && d.Biases != nil:
+		return nil, bad(`has biases, but "bias" is false`)
+	}
+	for l, b := range d.Biases {
+		if len(b) != d.Sizes[l+1] {
+			return nil, bad("biases[%d] has %d values, want %d", l, len(b), d.Sizes[l+1])
+		}
+	}
+	for l := range L {
+		if err := checkFiniteSlice("model weights["+strconv.Itoa(l)+"]", d.Weights[l]); err != nil {
+			return nil, err
+		}
+		if bias {
+			if err := checkFiniteSlice("model biases["+strconv.Itoa(l)+"]", d.Biases[l]); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	if sc := d.Scaler; sc != nil {
+		kind, err := ParseScaleKind(sc.Kind)
+		if err != nil {
+			return nil, bad("scaler kind: %s", trimNN(err))
+		}
+		s.kind = kind
+		if len(sc.Offset) != in || len(sc.Scale) != in {
+			return nil, bad("scaler has %d offsets and %d scales, want %d of each (the input size)", len(sc.Offset), len(sc.Scale), in)
+		}
+		if err := checkFiniteSlice("model scaler offset", sc.Offset); err != nil {
+			return nil, err
+		}
+		if err := checkFiniteSlice("model scaler scale", sc.Scale); err != nil {
+			return nil, err
+		}
+		if j := slices.Index(sc.Scale, 0); j >= 0 {
+			return nil, bad("scaler scale[%d] is 0, want a nonzero number", j)
+		}
+	}
+	if d.Features != nil && len(d.Features) != in {
+		return nil, bad("has %d features, want %d (the input size)", len(d.Features), in)
+	}
+	// encoding/json would write invalid UTF-8 as U+FFFD, changing the name.
+	for i, f := range d.Features {
+		if !utf8.ValidString(f) {
+			return nil, bad("features[%d] %q is not valid UTF-8", i, f)
+		}
+	}
+	if !utf8.ValidString(d.Target) {
+		return nil, bad("target %q is not valid UTF-8", d.Target)
+	}
+	if d.Classes != nil {
+		switch {
+		case out == 1 && len(d.Classes) != 2:
+			return nil, bad("has %d classes for its single output, want 2 (classes 0 and 1, as Network.ClassesTo reads the output)", len(d.Classes))
+		case out > 1 && len(d.Classes) != out:
+			return nil, bad("has %d classes, want %d (one per output)", len(d.Classes), out)
+		}
+		for i, c := range d.Classes {
+			if !utf8.ValidString(c) {
+				return nil, bad("classes[%d] %q is not valid UTF-8", i, c)
+			}
+			if slices.Index(d.Classes[:i], c) >= 0 {
+				return nil, bad("lists class %q twice", c)
+			}
+		}
+	}
+	return s, nil
+}
+
+// build returns the model that d, checked into s, describes.
+func (d *modelJSON) build(s *modelSpec) *Model {
+	n := newNetwork(d.Sizes, s.acts, *d.Bias, s.loss)
+	for l, w := range d.Weights {
+		copy(n.w[l].RawMatrix().Data, w)
+		if n.bias {
+			copy(n.b[l], d.Biases[l])
+		}
+	}
+	m := &Model{Network: n, Features: d.Features, Target: d.Target, Classes: d.Classes}
+	if d.Scaler != nil {
+		m.Scaler = &Scaler{Kind: s.kind, Offset: d.Scaler.Offset, Scale: d.Scaler.Scale}
+	}
+	return m
+}
+
+// trimNN returns the message of err without the package's "nn: " prefix,
+// for wrapping it in a message that has one.
+func trimNN(err error) string { return strings.TrimPrefix(err.Error(), "nn: ") }
+
+// prefixError is err with its "nn: " prefix replaced by prefix.
+type prefixError struct {
+	prefix string
+	err    error
+}
+
+func (e *prefixError) Error() string { return e.prefix + trimNN(e.err) }
+
+func (e *prefixError) Unwrap() error { return e.err }
+
+// withPath returns err with the path in its message: "nn: path: ...".
+func withPath(path string, err error) error {
+	return &prefixError{prefix: "nn: " + path + ": ", err: err}
+}

@@ -1,0 +1,90 @@
+package nn
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+)
+
+// The moments of a weight whose gradient stays zero (a dead ReLU's) decay
+// geometrically, by β₁ or μ a step, into subnormal numbers, on which
+// arithmetic is a hundred times slower. Every flushEvery steps, optimizer
+// state below tiny is set to zero: far above the subnormal range (below
+// 2.2e-308) even after flushEvery steps of decay by 0.01, and far below any
+// value that moves a weight.
+const (
+	flushEvery = 50
+	tiny       = 1e-200
+)
+
+// flushTiny sets the elements of s smaller in magnitude than tiny to zero.
+func flushTiny(s []float64) {
+	for i, v := range s {
+		if v < tiny && v > -tiny {
+			s[i] = 0
+		}
+	}
+}
+
+// parallelMin is the number of parameters from which an update is split
+// between two goroutines.
+const parallelMin = 1 << 15
+
+// updateJob is an optimizer step over the parameters [lo, hi).
+type updateJob struct {
+	method     Method
+	w, g, m, v []float64
+	lr, mu     float64
+	b1, b2     float64
+	eps        float64
+	lo, hi     int
+}
+
+func (j *updateJob) run(lo, hi int) {
+	w, g, lr := j.w[lo:hi], j.g[lo:hi], j.lr
+	switch j.method {
+	case GradientDescent, SGD:
+		// W ← W − η·∂J/∂W, the tutorial's self.w1 -= learn_rate*dJdW1
+		floats.AddScaled(w, -lr, g)
+	case Momentum:
+		mu, v := j.mu, j.m[lo:hi]
+		for i, gi := range g {
+			v[i] = mu*v[i] - lr*gi
+			w[i] += v[i]
+		}
+	case Nesterov:
+		mu, v := j.mu, j.m[lo:hi]
+		for i, gi := range g {
+			v[i] = mu*v[i] - lr*gi
+			w[i] += mu*v[i] - lr*gi
+		}
+	case Adam:
+		b1, b2, eps := j.b1, j.b2, j.eps
+		m, v := j.m[lo:hi], j.v[lo:hi]
+		for i := adamVec(w, g, m, v, lr, b1, b2, eps); i < len(g); i++ {
+			gi := g[i]
+			m[i] = b1*m[i] + (1-b1)*gi
+			v[i] = b2*v[i] + (1-b2)*gi*gi
+			w[i] -= lr * m[i] / (math.Sqrt(v[i]) + eps)
+		}
+	}
+}
+
+// helper is a goroutine that runs the second half of large updates. It
+// holds no reference to its Trainer, so a cleanup can stop it once the
+// Trainer is unreachable.
+type helper struct {
+	work chan updateJob
+	done chan struct{}
+}
+
+func newHelper() *helper {
+	h := &helper{work: make(chan updateJob, 1), done: make(chan struct{}, 1)}
+	go func(work <-chan updateJob, done chan<- struct{}) {
+		for j := range work {
+			j.run(j.lo, j.hi)
+			done <- struct{}{}
+		}
+	}(h.work, h.done)
+	return h
+}

@@ -1,0 +1,221 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Method is a training algorithm. The zero value is GradientDescent, the
+// tutorial's.
+type Method int
+
+const (
+	// GradientDescent takes one step per epoch on the gradient of the whole
+	// training set, as the tutorial's gradient_descent does.
+	GradientDescent Method = iota
+	// SGD takes one step per mini-batch, with the rows shuffled afresh
+	// every epoch.
+	SGD
+	// Momentum is SGD with classical momentum: v ← μ·v − η·g, w ← w + v.
+	Momentum
+	// Nesterov is SGD with Nesterov momentum: v ← μ·v − η·g,
+	// w ← w + μ·v − η·g.
+	Nesterov
+	// Adam is SGD with the adaptive moment estimates of Kingma and Ba
+	// (2015).
+	Adam
+	// LBFGS minimises the full-batch cost with gonum's limited-memory BFGS
+	// and a line search; each epoch is one major iteration. It suits small
+	// problems, which it solves in few iterations.
+	LBFGS
+)
+
+var methodNames = [...]string{GradientDescent: "gd", SGD: "sgd", Momentum: "momentum", Nesterov: "nesterov", Adam: "adam", LBFGS: "lbfgs"}
+
+// String returns the method's name as ParseMethod accepts it.
+func (m Method) String() string {
+	if m < 0 || int(m) >= len(methodNames) {
+		return fmt.Sprintf("Method(%d)", int(m))
+	}
+	return methodNames[m]
+}
+
+// ParseMethod returns the method named s: "gd", "sgd", "momentum",
+// "nesterov", "adam" or "lbfgs".
+func ParseMethod(s string) (Method, error) {
+	for m, name := range methodNames {
+		if s == name {
+			return Method(m), nil
+		}
+	}
+	return 0, fmt.Errorf("nn: unknown training method %q (want gd, sgd, momentum, nesterov, adam or lbfgs)", s)
+}
+
+// Schedule changes the learning rate from epoch to epoch. The zero value is
+// Constant.
+type Schedule int
+
+const (
+	// Constant keeps the learning rate η.
+	Constant Schedule = iota
+	// StepDecay multiplies η by DecayRate every DecaySteps epochs:
+	// η·DecayRate^⌊epoch/DecaySteps⌋.
+	StepDecay
+	// InverseTime decays η as η/(1 + DecayRate·epoch).
+	InverseTime
+)
+
+// Settings configures Train. A nil *Settings means the zero value, whose
+// fields all have documented defaults.
+type Settings struct {
+	// Method is the training algorithm; the zero value is GradientDescent.
+	Method Method
+	// LearningRate is the step size η. Zero means 0.001 for Adam and 0.1
+	// for the others (the tutorial's). LBFGS chooses its own steps.
+	LearningRate float64
+	// Schedule, DecayRate and DecaySteps change η from epoch to epoch; the
+	// zero Schedule keeps it constant. StepDecay needs a DecayRate in
+	// (0, 1]; DecaySteps of zero means 1.
+	Schedule   Schedule
+	DecayRate  float64
+	DecaySteps int
+	// Epochs is the number of passes over the training data; for
+	// GradientDescent it is the tutorial's number of iterations, for LBFGS
+	// the number of major iterations. Zero means 200.
+	Epochs int
+	// BatchSize is the number of rows per step of SGD, Momentum, Nesterov
+	// and Adam; zero means min(32, rows). GradientDescent and LBFGS always
+	// use every row.
+	BatchSize int
+	// Momentum is μ for Momentum and Nesterov, in (0, 1); zero means 0.9.
+	Momentum float64
+	// Beta1, Beta2 and Epsilon are Adam's parameters, β₁ and β₂ in (0, 1);
+	// zero means 0.9, 0.999 and 1e-8.
+	Beta1, Beta2, Epsilon float64
+	// L2 is the weight decay λ: training minimises the mean cost plus
+	// ½·λ·Σ‖W‖² over the weights, not the biases. Zero means none.
+	L2 float64
+	// Tolerance stops training, as Converged, once an epoch's training
+	// loss falls below it. Zero means never.
+	Tolerance float64
+
+	// ValidationX and ValidationY are a held-out set evaluated after every
+	// epoch. If they are nil and ValidationFraction is positive, that
+	// fraction of the training rows, chosen at random from Seed, is held
+	// out instead.
+	ValidationX, ValidationY mat.Matrix
+	ValidationFraction       float64
+	// Patience stops training after that many epochs in a row without the
+	// monitored loss (validation loss if there is a validation set, else
+	// training loss) improving by more than MinDelta, whose zero value
+	// counts any improvement. With a validation set or a positive Patience,
+	// the weights of the best epoch are restored at the end. Zero means no
+	// early stopping.
+	Patience int
+	MinDelta float64
+
+	// Seed seeds the shuffling of mini-batches and the choice of held-out
+	// rows.
+	Seed uint64
+	// Progress, if not nil, is called after every epoch.
+	Progress func(Epoch)
+
+	// CheckpointEvery and Checkpoint save the state of training: if both
+	// are set, Checkpoint is called after every CheckpointEvery epochs
+	// (and after the last) with everything needed to resume. An error from
+	// Checkpoint stops training and is returned. The Checkpoint value is
+	// reused between calls: save it before returning.
+	CheckpointEvery int
+	Checkpoint      func(*Checkpoint) error
+	// Resume continues training from a checkpoint written by an earlier
+	// run with the same data and settings; that run and this one then end
+	// with the same weights as one uninterrupted run. Nil starts afresh.
+	Resume *Checkpoint
+}
+
+// withDefaults returns s with zero fields replaced by their defaults.
+func (s *Settings) withDefaults() Settings {
+	var c Settings
+	if s != nil {
+		c = *s
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = 0.1
+		if c.Method == Adam {
+			c.LearningRate = 0.001
+		}
+	}
+	if c.Epochs == 0 {
+		c.Epochs = 200
+	}
+	if c.DecaySteps == 0 {
+		c.DecaySteps = 1
+	}
+	if c.Momentum == 0 {
+		c.Momentum = 0.9
+	}
+	if c.Beta1 == 0 {
+		c.Beta1 = 0.9
+	}
+	if c.Beta2 == 0 {
+		c.Beta2 = 0.999
+	}
+	if c.Epsilon == 0 {
+		c.Epsilon = 1e-8
+	}
+	return c
+}
+
+func (s *Settings) validate() error {
+	switch {
+	case s.Method < GradientDescent || s.Method > LBFGS:
+		return fmt.Errorf("nn: unknown Settings.Method %v", s.Method)
+	case !(s.LearningRate > 0) || math.IsInf(s.LearningRate, 0):
+		return fmt.Errorf("nn: Settings.LearningRate is %v, want a positive number", s.LearningRate)
+	case s.Epochs < 0:
+		return fmt.Errorf("nn: Settings.Epochs is %d, want a positive number", s.Epochs)
+	case s.BatchSize < 0:
+		return fmt.Errorf("nn: Settings.BatchSize is %d, want a positive number", s.BatchSize)
+	case s.L2 < 0 || math.IsNaN(s.L2):
+		return fmt.Errorf("nn: Settings.L2 is %v, want zero or more", s.L2)
+	case s.ValidationFraction < 0 || s.ValidationFraction >= 1 || math.IsNaN(s.ValidationFraction):
+		return fmt.Errorf("nn: Settings.ValidationFraction is %v, want a fraction in [0, 1)", s.ValidationFraction)
+	case s.Patience < 0:
+		return fmt.Errorf("nn: Settings.Patience is %d, want zero or more", s.Patience)
+	case !(s.Momentum > 0 && s.Momentum < 1), !(s.Beta1 > 0 && s.Beta1 < 1), !(s.Beta2 > 0 && s.Beta2 < 1):
+		return fmt.Errorf("nn: Settings.Momentum, Beta1 and Beta2 are %v, %v and %v; each must lie in (0, 1), or be zero for its default", s.Momentum, s.Beta1, s.Beta2)
+	case s.Schedule < Constant || s.Schedule > InverseTime:
+		return fmt.Errorf("nn: unknown Settings.Schedule %d", s.Schedule)
+	case s.DecaySteps < 0:
+		return fmt.Errorf("nn: Settings.DecaySteps is %d, want zero or more", s.DecaySteps)
+	case s.Schedule == StepDecay && !(s.DecayRate > 0 && s.DecayRate <= 1):
+		return fmt.Errorf("nn: Settings.DecayRate is %v, want a factor in (0, 1] for StepDecay", s.DecayRate)
+	case !(s.DecayRate >= 0) || math.IsInf(s.DecayRate, 0):
+		return fmt.Errorf("nn: Settings.DecayRate is %v, want a finite rate of zero or more", s.DecayRate)
+	case !(s.MinDelta >= 0) || math.IsInf(s.MinDelta, 0):
+		return fmt.Errorf("nn: Settings.MinDelta is %v, want a finite value of zero or more", s.MinDelta)
+	case !(s.Tolerance >= 0) || math.IsInf(s.Tolerance, 0):
+		return fmt.Errorf("nn: Settings.Tolerance is %v, want a finite value of zero or more", s.Tolerance)
+	case !(s.Epsilon > 0) || math.IsInf(s.Epsilon, 0):
+		return fmt.Errorf("nn: Settings.Epsilon is %v, want a small positive number", s.Epsilon)
+	case s.CheckpointEvery < 0:
+		return fmt.Errorf("nn: Settings.CheckpointEvery is %d, want zero or more", s.CheckpointEvery)
+	case s.Method == LBFGS && (s.Resume != nil || s.CheckpointEvery > 0):
+		return errors.New("nn: LBFGS keeps its curvature memory inside gonum's optimizer and cannot be checkpointed; train small problems in one run")
+	}
+	return nil
+}
+
+// rate returns the learning rate of the given 0-based epoch.
+func (s *Settings) rate(epoch int) float64 {
+	switch s.Schedule {
+	case StepDecay:
+		return s.LearningRate * math.Pow(s.DecayRate, float64(epoch/s.DecaySteps))
+	case InverseTime:
+		return s.LearningRate / (1 + s.DecayRate*float64(epoch))
+	}
+	return s.LearningRate
+}

@@ -1,0 +1,160 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Trainer takes training steps on batches the caller supplies, for data
+// that arrives in a stream. It keeps the optimizer's state and the buffers
+// of backpropagation between steps, so a step allocates nothing once warm.
+// Train is built on it.
+type Trainer struct {
+	net *Network
+	s   Settings
+	lr  float64
+	t   int // steps taken: for Adam's bias correction and flushing tiny state
+
+	bp     map[int]*backprop // by batch rows
+	m, v   []float64         // momentum velocity or Adam's first moment; Adam's second moment
+	helper *helper           // splits large updates; nil if not worth it
+
+	penalty float64   // L2 penalty of the weights before the last step
+	prev    []float64 // if not nil, the weights before the last update
+}
+
+// NewTrainer returns a Trainer that updates n by the method of s (nil means
+// defaults; see Settings). It returns an error if s is invalid or its method
+// is LBFGS, which needs the whole data set: use Train for it.
+func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
+	c := s.withDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if c.Method == LBFGS {
+		return nil, errors.New("nn: a Trainer takes one step at a time; use Train for LBFGS")
+	}
+	t := &Trainer{net: n, s: c, lr: c.LearningRate, bp: make(map[int]*backprop)}
+	// Gradient descent and SGD update inside the products and need no help.
+	if c.Method != GradientDescent && c.Method != SGD && len(n.params) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+		t.helper = newHelper()
+		runtime.AddCleanup(t, func(work chan updateJob) { close(work) }, t.helper.work)
+	}
+	switch c.Method {
+	case Momentum, Nesterov:
+		t.m = make([]float64, len(n.params))
+	case Adam:
+		t.m = make([]float64, len(n.params))
+		t.v = make([]float64, len(n.params))
+	}
+	return t, nil
+}
+
+// SetLearningRate sets the step size of the following steps. It panics if
+// lr is not a positive finite number.
+func (t *Trainer) SetLearningRate(lr float64) {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		panic(fmt.Sprintf("nn: learning rate %v, want a positive number", lr))
+	}
+	t.lr = lr
+}
+
+// Step takes one training step on the batch x, y: forward pass, loss,
+// backpropagation of the gradient of the mean loss plus the L2 penalty, and
+// one update. It returns the batch's loss (mean cost plus L2 penalty)
+// before the update. It returns an error, and leaves the network unchanged,
+// if x or y does not fit the network or holds NaN or infinite values, or if
+// the loss is not finite (an error wrapping ErrDiverged: an earlier step
+// has made the weights overflow). Step does not check the weights after its
+// own update; Train does.
+func (t *Trainer) Step(x, y *mat.Dense) (float64, error) {
+	if err := t.net.checkInput("X", x); err != nil {
+		return 0, err
+	}
+	r, _ := x.Dims()
+	if err := t.net.checkTarget("Y", y, r); err != nil {
+		return 0, err
+	}
+	cost := t.step(x, y)
+	if math.IsNaN(cost) || math.IsInf(cost, 0) {
+		return cost, fmt.Errorf("nn: batch loss is %v: %w; try a lower learning rate", cost, ErrDiverged)
+	}
+	return cost + t.penalty, nil
+}
+
+// buffers returns the backpropagation buffers for batches of r rows. It
+// keeps those of a few batch sizes (a full and a last, shorter batch), not
+// of every size a stream of batches may bring.
+func (t *Trainer) buffers(r int) *backprop {
+	bp := t.bp[r]
+	if bp == nil {
+		if len(t.bp) >= 4 {
+			clear(t.bp)
+		}
+		bp = newBackprop(t.net, r)
+		t.bp[r] = bp
+	}
+	return bp
+}
+
+// step is Step without the checks. It returns the batch's mean cost,
+// without the L2 penalty, which it leaves in t.penalty. If the cost is not
+// finite, it returns it without updating the network. If t.prev is not nil
+// it receives the weights from before the update.
+func (t *Trainer) step(x, y *mat.Dense) float64 {
+	r, _ := x.Dims()
+	bp := t.buffers(r)
+	bp.setBatch(x, y)
+	bp.forward()
+	cost := bp.cost() / float64(r)
+	if math.IsNaN(cost) || math.IsInf(cost, 0) {
+		return cost
+	}
+	t.penalty = t.net.l2Penalty(t.s.L2)
+	if t.prev != nil {
+		copy(t.prev, t.net.params)
+	}
+	if t.s.Method == GradientDescent || t.s.Method == SGD {
+		// The update goes into the weight-gradient products themselves.
+		t.t++
+		bp.backward(1/float64(r), t.s.L2, t.lr)
+		return cost
+	}
+	bp.backward(1/float64(r), t.s.L2, 0)
+	t.update(bp.grad)
+	return cost
+}
+
+// update applies one step of the optimizer with gradient g. Large networks
+// split the parameters with a helper goroutine when more than one processor
+// is available.
+func (t *Trainer) update(g []float64) {
+	j := updateJob{method: t.s.Method, w: t.net.params, g: g, m: t.m, v: t.v, lr: t.lr, mu: t.s.Momentum, b1: t.s.Beta1, b2: t.s.Beta2}
+	t.t++
+	if t.s.Method == Adam {
+		// Fold the bias corrections of m and v into the step size and ε.
+		c2 := math.Sqrt(1 - math.Pow(t.s.Beta2, float64(t.t)))
+		j.lr = t.lr * c2 / (1 - math.Pow(t.s.Beta1, float64(t.t)))
+		j.eps = t.s.Epsilon * c2
+	}
+	if t.m != nil && t.t%flushEvery == 0 {
+		flushTiny(t.m)
+		flushTiny(t.v)
+	}
+	n := len(g)
+	if n < parallelMin || t.helper == nil {
+		j.run(0, n)
+		return
+	}
+	// Split at a multiple of four, so that every parameter goes through the
+	// same (vector or scalar) arithmetic whatever GOMAXPROCS is.
+	half := (n / 2) &^ 3
+	j.lo, j.hi = half, n
+	t.helper.work <- j
+	j.run(0, half)
+	<-t.helper.done
+}
