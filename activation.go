@@ -23,28 +23,34 @@ const (
 	Softmax
 )
 
-var activationNames = [...]string{Sigmoid: "sigmoid", Tanh: "tanh", ReLU: "relu", Identity: "identity", Softmax: "softmax"}
+var activations = enum[Activation]{"Activation", "activation", []string{
+	Sigmoid:  "sigmoid",
+	Tanh:     "tanh",
+	ReLU:     "relu",
+	Identity: "identity",
+	Softmax:  "softmax",
+}}
 
 // String returns the activation's name as ParseActivation accepts it.
-func (a Activation) String() string {
-	if a < 0 || int(a) >= len(activationNames) {
-		return fmt.Sprintf("Activation(%d)", int(a))
-	}
-	return activationNames[a]
-}
+func (a Activation) String() string { return activations.name(a) }
+
+// MarshalText returns the activation's name, or an error if a is not a
+// valid Activation.
+func (a Activation) MarshalText() ([]byte, error) { return activations.marshal(a) }
+
+// UnmarshalText sets a to the activation named text, as ParseActivation
+// reads it.
+func (a *Activation) UnmarshalText(text []byte) error { return activations.unmarshal(a, text) }
 
 // ParseActivation returns the activation named s: "sigmoid", "tanh", "relu",
 // "identity" or "softmax".
 func ParseActivation(s string) (Activation, error) {
-	for a, name := range activationNames {
-		if s == name {
-			return Activation(a), nil
-		}
+	a, err := activations.parse(s)
+	if err != nil {
+		return 0, fmt.Errorf("nn: %w", err)
 	}
-	return 0, fmt.Errorf("nn: unknown activation %q (want sigmoid, tanh, relu, identity or softmax)", s)
+	return a, nil
 }
-
-func (a Activation) valid() bool { return a >= Sigmoid && a <= Softmax }
 
 // apply replaces each weighted input in z, a matrix with cols columns stored
 // row by row, by its activation after adding b to every row: z ← f(z + b).

@@ -3,10 +3,11 @@ package nn
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"time"
+
+	"github.com/neuralgo/nn/internal/atomicfile"
 )
 
 // Checkpoint is the state of a training run after a finished epoch. Its
@@ -146,17 +147,15 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 // must be finite.
 //
 // SaveCheckpoint returns an error naming the path, and writes nothing, if c
-// is not valid as LoadCheckpoint checks it. It panics if c is nil.
+// is not valid as LoadCheckpoint checks it, and the errors of the file
+// system with the path ("nn: checkpoint.json: ..."). It panics if c is nil.
 func SaveCheckpoint(path string, c *Checkpoint) error {
 	b, err := marshalCheckpoint(c)
 	if err == nil {
-		err = writeFileAtomic(path, func(w io.Writer) error {
-			_, err := w.Write(b)
-			return err
-		})
+		err = atomicfile.WriteFile(path, b)
 	}
 	if err != nil {
-		return withPath(path, err)
+		return fileError(path, err)
 	}
 	return nil
 }
@@ -167,27 +166,37 @@ func SaveCheckpoint(path string, c *Checkpoint) error {
 // checkpoint is inconsistent: no params; moments or best params neither
 // null nor as long as params; an epoch that differs from the length of the
 // history; negative counts; a best epoch after the epoch; or params,
-// moments or best params that are not finite. Errors of os.Open are
-// returned as they are.
+// moments or best params that are not finite; the message has the path
+// after the package's prefix ("nn: checkpoint.json: checkpoint is
+// truncated ..."). Errors of reading the file are returned as they are.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	c, err := decodeCheckpoint(data)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	return c, nil
+}
+
+// decodeCheckpoint returns the checkpoint whose JSON document is data, or
+// an error without the package's prefix.
+func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 	var d checkpointJSON
 	if err := decodeVersioned(data, "checkpoint", checkpointFormat, &d); err != nil {
-		return nil, withPath(path, err)
+		return nil, err
 	}
-	if d.Best == nil {
-		return nil, withPath(path, errors.New(`nn: checkpoint has no "best" field`))
-	}
-	method, err := ParseMethod(d.Method)
-	if err != nil {
-		return nil, withPath(path, fmt.Errorf("nn: checkpoint method: %s", trimNN(err)))
+	switch {
+	case d.Method == nil:
+		return nil, errors.New(`checkpoint has no "method" field`)
+	case d.Best == nil:
+		return nil, errors.New(`checkpoint has no "best" field`)
 	}
 	c := &Checkpoint{
 		Epoch:      d.Epoch,
-		Method:     method,
+		Method:     *d.Method,
 		Params:     d.Params,
 		Steps:      d.Steps,
 		Moment1:    d.Moment1,
@@ -212,7 +221,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		}
 	}
 	if err := checkCheckpoint(c); err != nil {
-		return nil, withPath(path, err)
+		return nil, err
 	}
 	return c, nil
 }
@@ -222,7 +231,7 @@ type checkpointJSON struct {
 	Format     string      `json:"format"`
 	Version    int         `json:"version"`
 	Epoch      int         `json:"epoch"`
-	Method     string      `json:"method"`
+	Method     *Method     `json:"method"`
 	Params     []float64   `json:"params"`
 	Steps      int         `json:"steps"`
 	Moment1    []float64   `json:"moment1"`
@@ -254,7 +263,7 @@ func marshalCheckpoint(c *Checkpoint) ([]byte, error) {
 	o.field("format", checkpointFormat)
 	o.field("version", formatVersion)
 	o.field("epoch", c.Epoch)
-	o.field("method", c.Method.String())
+	o.field("method", c.Method)
 	o.field("params", c.Params)
 	o.field("steps", c.Steps)
 	o.field("moment1", c.Moment1)
@@ -286,11 +295,11 @@ func marshalCheckpoint(c *Checkpoint) ([]byte, error) {
 // consistent checkpoint.
 func checkCheckpoint(c *Checkpoint) error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("nn: checkpoint "+format, args...)
+		return fmt.Errorf("checkpoint "+format, args...)
 	}
 	n := len(c.Params)
 	switch {
-	case c.Method < GradientDescent || c.Method > LBFGS:
+	case !methods.valid(c.Method):
 		return bad("method %v is unknown", c.Method)
 	case n == 0:
 		return bad("has no params")

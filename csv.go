@@ -29,6 +29,22 @@ const (
 	HeaderNo
 )
 
+var headers = enum[Header]{"Header", "header mode", []string{
+	HeaderAuto: "auto",
+	HeaderYes:  "yes",
+	HeaderNo:   "no",
+}}
+
+// String returns the mode's name: "auto", "yes" or "no".
+func (h Header) String() string { return headers.name(h) }
+
+// MarshalText returns the mode's name, or an error if h is not a valid
+// Header.
+func (h Header) MarshalText() ([]byte, error) { return headers.marshal(h) }
+
+// UnmarshalText sets h to the mode named text: "auto", "yes" or "no".
+func (h *Header) UnmarshalText(text []byte) error { return headers.unmarshal(h, text) }
+
 // CSVOptions configures ReadCSV and LoadCSV. A nil *CSVOptions means the
 // zero value: the last column is a numeric target, header detected, comma
 // separated.
@@ -63,14 +79,10 @@ func LoadCSV(path string, opts *CSVOptions) (*Dataset, error) {
 	}
 	defer f.Close()
 	d, err := ReadCSV(f, opts)
-	if err != nil {
-		if pe, ok := err.(*ParseError); ok {
-			pe.File = path
-			return nil, pe
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if pe, ok := err.(*ParseError); ok {
+		pe.File = path
 	}
-	return d, nil
+	return d, err
 }
 
 // ReadCSV reads a Dataset from CSV data, configured by opts (nil means

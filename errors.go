@@ -12,44 +12,53 @@ var (
 	// ErrShape reports input or target matrices whose shape does not fit
 	// the network.
 	ErrShape = errors.New("shape mismatch")
-	// ErrNotFinite reports a NaN or infinite value in data or weights.
-	ErrNotFinite = errors.New("value is NaN or infinite")
+	// ErrNotFinite reports a NaN or infinite value: in a matrix given to a
+	// network, in weights, or in a file, where it also reports a number
+	// too large for a float64.
+	ErrNotFinite = errors.New("non-finite value")
+	// ErrEmpty reports input without data: a matrix with no rows, or a
+	// CSV input that is empty or holds a header only.
+	ErrEmpty = errors.New("no data rows")
 	// ErrConfig reports an invalid network configuration.
 	ErrConfig = errors.New("invalid network configuration")
+	// ErrDiverged is wrapped by the error Train returns when the loss
+	// becomes NaN or infinite.
+	ErrDiverged = errors.New("training diverged")
 )
 
-// Errors wrapped by ParseError.
+// Errors wrapped by a ParseError for problems in CSV data.
 var (
-	// ErrEmpty: the input has no data rows (it is empty or holds a header
-	// only).
-	ErrEmpty = errors.New("no data rows")
 	// ErrFieldCount: a row has a different number of fields from the
 	// first row.
 	ErrFieldCount = errors.New("wrong number of fields")
 	// ErrNotNumber: a feature, or a regression target, is not a number.
 	ErrNotNumber = errors.New("not a number")
-	// ErrNonFinite: a value is NaN or ±Inf, or overflows float64.
-	ErrNonFinite = errors.New("non-finite value")
 	// ErrNoTarget: the target column does not exist.
 	ErrNoTarget = errors.New("target column not found")
+	// ErrNoFeature: a feature column to read does not exist.
+	ErrNoFeature = errors.New("feature column not found")
 	// ErrUnknownClass: a label is not in the fixed class list.
 	ErrUnknownClass = errors.New("unknown class")
 	// ErrDuplicateColumn: two header columns have the same name.
 	ErrDuplicateColumn = errors.New("duplicate column name")
 )
 
-// ErrDiverged is wrapped by the error Train returns when the loss becomes NaN
-// or infinite.
-var ErrDiverged = errors.New("training diverged")
+// ErrNonFinite is ErrNotFinite.
+//
+// Deprecated: Use ErrNotFinite, which CSV errors wrap too.
+var ErrNonFinite = ErrNotFinite
 
-// ParseError is a problem in CSV data at a place in the input, modeled on
-// encoding/csv's ParseError. Err wraps one of the Err* values of this
-// package, or an error of encoding/csv such as csv.ErrQuote.
+// ParseError is a problem at a place in data — CSV rows, an IDX file — read
+// from a file or a reader, modeled on encoding/csv's ParseError. Its
+// message starts with the place, as compilers write it ("iris.csv:4:3: not
+// a number"), without the package's prefix. For CSV data, Err wraps one of
+// the Err* values of this package, or an error of encoding/csv such as
+// csv.ErrQuote; for an IDX file it says what is wrong with the file.
 type ParseError struct {
 	// File is the name of the file, "" when reading an io.Reader.
 	File string
 	// Line is the 1-based line of the problem, or 0 if it concerns the
-	// whole input (ErrEmpty).
+	// whole input (ErrEmpty, or an IDX file).
 	Line int
 	// Column is the 1-based field number (column of the table) of the
 	// problem, or 0 if it concerns the whole row. For syntax errors found
@@ -88,3 +97,9 @@ func (e *ParseError) Error() string {
 
 // Unwrap returns e.Err.
 func (e *ParseError) Unwrap() error { return e.Err }
+
+// fileError returns err, an error about the file at path whose message has
+// no prefix, as an error of this package: "nn: path: " and the message.
+func fileError(path string, err error) error {
+	return fmt.Errorf("nn: %s: %w", path, err)
+}

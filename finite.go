@@ -7,6 +7,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// checkFinite returns an error wrapping ErrNotFinite that names the first
+// NaN or infinite element of the matrix x, called name.
 func checkFinite(name string, x mat.Matrix) error {
 	r, c := x.Dims()
 	if d, ok := x.(*mat.Dense); ok {
@@ -48,12 +50,13 @@ func nonFinite(s []float64) float64 {
 	return a0 + a1 + a2 + a3
 }
 
-// checkFiniteSlice returns an error wrapping ErrNotFinite if an element of x
-// is NaN or infinite.
+// checkFiniteSlice returns an error wrapping ErrNotFinite, without the
+// package's prefix, if an element of x, a part of a file called name, is
+// NaN or infinite.
 func checkFiniteSlice(name string, x []float64) error {
 	for i, v := range x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("nn: %s[%d] is %v: %w", name, i, v, ErrNotFinite)
+			return fmt.Errorf("%s[%d] is %v: %w", name, i, v, ErrNotFinite)
 		}
 	}
 	return nil

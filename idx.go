@@ -28,11 +28,20 @@ const maxIDXSize = 1 << 31
 // product exceeds 1<<31, data shorter than the dimensions say (wrapping
 // io.ErrUnexpectedEOF) or longer.
 func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
+	dims, data, err = readIDX(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("nn: %w", err)
+	}
+	return dims, data, nil
+}
+
+// readIDX is ReadIDX with errors that name no package.
+func readIDX(r io.Reader) (dims []int, data []byte, err error) {
 	br := bufio.NewReader(r)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, nil, fmt.Errorf("nn: idx: %w", err)
+			return nil, nil, fmt.Errorf("idx: %w", err)
 		}
 		defer zr.Close()
 		r = zr
@@ -42,28 +51,28 @@ func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 
 	var magic [4]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil {
-		return nil, nil, fmt.Errorf("nn: idx: reading magic number: %w", eofIsUnexpected(err))
+		return nil, nil, fmt.Errorf("idx: reading magic number: %w", eofIsUnexpected(err))
 	}
 	if magic[0] != 0 || magic[1] != 0 {
-		return nil, nil, fmt.Errorf("nn: idx: bad magic number % x: not an IDX file", magic)
+		return nil, nil, fmt.Errorf("idx: bad magic number % x: not an IDX file", magic)
 	}
 	if magic[2] != 0x08 {
-		return nil, nil, fmt.Errorf("nn: idx: unsupported data type 0x%02x: only 0x08 (unsigned byte)", magic[2])
+		return nil, nil, fmt.Errorf("idx: unsupported data type 0x%02x: only 0x08 (unsigned byte)", magic[2])
 	}
 	ndims := int(magic[3])
 	if ndims == 0 {
-		return nil, nil, errors.New("nn: idx: no dimensions")
+		return nil, nil, errors.New("idx: no dimensions")
 	}
 	raw := make([]byte, 4*ndims)
 	if _, err := io.ReadFull(r, raw); err != nil {
-		return nil, nil, fmt.Errorf("nn: idx: reading %d dimensions: %w", ndims, eofIsUnexpected(err))
+		return nil, nil, fmt.Errorf("idx: reading %d dimensions: %w", ndims, eofIsUnexpected(err))
 	}
 	dims = make([]int, ndims)
 	size := 1
 	for i := range dims {
 		d := binary.BigEndian.Uint32(raw[4*i:])
 		if uint64(d)*uint64(size) > maxIDXSize {
-			return nil, nil, fmt.Errorf("nn: idx: dimensions too large: product exceeds %d at dimension %d (%d)", maxIDXSize, i, d)
+			return nil, nil, fmt.Errorf("idx: dimensions too large: product exceeds %d at dimension %d (%d)", maxIDXSize, i, d)
 		}
 		dims[i] = int(d)
 		size *= dims[i]
@@ -74,13 +83,13 @@ func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 	var buf bytes.Buffer
 	buf.Grow(min(size+1, 1<<20))
 	if _, err := buf.ReadFrom(io.LimitReader(r, int64(size)+1)); err != nil {
-		return nil, nil, fmt.Errorf("nn: idx: reading data: %w", eofIsUnexpected(err))
+		return nil, nil, fmt.Errorf("idx: reading data: %w", eofIsUnexpected(err))
 	}
 	switch got := buf.Len(); {
 	case got < size:
-		return nil, nil, fmt.Errorf("nn: idx: truncated data: got %d of %d bytes for dimensions %v: %w", got, size, dims, io.ErrUnexpectedEOF)
+		return nil, nil, fmt.Errorf("idx: truncated data: got %d of %d bytes for dimensions %v: %w", got, size, dims, io.ErrUnexpectedEOF)
 	case got > size:
-		return nil, nil, fmt.Errorf("nn: idx: trailing data after %d bytes for dimensions %v", size, dims)
+		return nil, nil, fmt.Errorf("idx: trailing data after %d bytes for dimensions %v", size, dims)
 	}
 	return dims, buf.Bytes(), nil
 }
@@ -99,20 +108,21 @@ func loadIDX(path string, ndims int) (dims []int, data []byte, err error) {
 		return nil, nil, err
 	}
 	defer f.Close()
-	dims, data, err = ReadIDX(f)
+	dims, data, err = readIDX(f)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, &ParseError{File: path, Err: err}
 	}
 	if len(dims) != ndims {
-		return nil, nil, fmt.Errorf("%s: nn: idx: %d dimensions %v, want %d", path, len(dims), dims, ndims)
+		return nil, nil, &ParseError{File: path, Err: fmt.Errorf("idx: %d dimensions %v, want %d", len(dims), dims, ndims)}
 	}
 	return dims, data, nil
 }
 
 // LoadIDXImages reads the IDX images file at path (n images of rows×cols
 // pixels, such as train-images-idx3-ubyte.gz) into an n×(rows·cols) matrix,
-// one image per row, scaling each pixel x to x/255 in [0, 1]. Its errors
-// include path; a file holding no images is an error.
+// one image per row, scaling each pixel x to x/255 in [0, 1]. Problems in
+// the file, a file holding no images among them, are returned as a
+// *ParseError naming it; errors of opening it as they are.
 func LoadIDXImages(path string) (*mat.Dense, error) {
 	dims, data, err := loadIDX(path, 3)
 	if err != nil {
@@ -120,7 +130,7 @@ func LoadIDXImages(path string) (*mat.Dense, error) {
 	}
 	n, p := dims[0], dims[1]*dims[2]
 	if n == 0 || p == 0 {
-		return nil, fmt.Errorf("%s: nn: idx: no images in dimensions %v", path, dims)
+		return nil, &ParseError{File: path, Err: fmt.Errorf("idx: no images in dimensions %v", dims)}
 	}
 	x := make([]float64, len(data))
 	for i, b := range data {
@@ -130,15 +140,16 @@ func LoadIDXImages(path string) (*mat.Dense, error) {
 }
 
 // LoadIDXLabels reads the IDX labels file at path (one dimension, such as
-// train-labels-idx1-ubyte.gz) and returns the labels. Its errors include
-// path; a file holding no labels is an error.
+// train-labels-idx1-ubyte.gz) and returns the labels. Problems in the
+// file, a file holding no labels among them, are returned as a *ParseError
+// naming it; errors of opening it as they are.
 func LoadIDXLabels(path string) ([]int, error) {
 	_, data, err := loadIDX(path, 1)
 	if err != nil {
 		return nil, err
 	}
 	if len(data) == 0 {
-		return nil, fmt.Errorf("%s: nn: idx: no labels", path)
+		return nil, &ParseError{File: path, Err: errors.New("idx: no labels")}
 	}
 	labels := make([]int, len(data))
 	for i, b := range data {

@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -73,7 +70,7 @@ func jsonRows[T any](o *jsonObject, name string, rows []T) {
 // bytes returns the finished object, or the first error in encoding a value.
 func (o *jsonObject) bytes() ([]byte, error) {
 	if o.err != nil {
-		return nil, fmt.Errorf("nn: encoding JSON: %w", o.err)
+		return nil, fmt.Errorf("encoding JSON: %w", o.err)
 	}
 	o.b.WriteString("\n}\n")
 	return o.b.Bytes(), nil
@@ -94,13 +91,13 @@ func decodeVersioned(data []byte, what, format string, v any) error {
 	}
 	switch {
 	case head.Format == nil:
-		return fmt.Errorf("nn: not a %s file: it has no \"format\" field (want %q)", what, format)
+		return fmt.Errorf("not a %s file: it has no \"format\" field (want %q)", what, format)
 	case *head.Format != format:
-		return fmt.Errorf("nn: not a %s file: format is %q, want %q", what, *head.Format, format)
+		return fmt.Errorf("not a %s file: format is %q, want %q", what, *head.Format, format)
 	case head.Version == nil:
-		return fmt.Errorf("nn: %s has no \"version\" field", what)
+		return fmt.Errorf("%s has no \"version\" field", what)
 	case *head.Version != formatVersion:
-		return fmt.Errorf("nn: %s version %d is not supported (this package reads version %d only)", what, *head.Version, formatVersion)
+		return fmt.Errorf("%s version %d is not supported (this package reads version %d only)", what, *head.Version, formatVersion)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -110,28 +107,29 @@ func decodeVersioned(data []byte, what, format string, v any) error {
 	return nil
 }
 
-// jsonError describes an error of encoding/json in decoding data.
+// jsonError describes an error in decoding data, the JSON document of a
+// what ("model" or "checkpoint"): a syntax or type error of encoding/json,
+// or an error of an UnmarshalJSON or UnmarshalText method, such as an
+// unknown activation name.
 func jsonError(data []byte, what string, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case len(bytes.TrimSpace(data)) == 0:
-		return fmt.Errorf("nn: %s is empty", what)
+		return fmt.Errorf("%s is empty", what)
+	// encoding/json tells truncation from other syntax errors by its
+	// message alone.
 	case errors.As(err, &se) && se.Error() == "unexpected end of JSON input":
-		return fmt.Errorf("nn: %s is truncated: %v after %d bytes", what, se, len(data))
+		return fmt.Errorf("%s is truncated: %v after %d bytes", what, se, len(data))
 	case errors.As(err, &se):
 		// Offset counts the bytes read up to and including the bad one.
-		return fmt.Errorf("nn: %s is not valid JSON: %v at byte %d", what, se, se.Offset)
+		return fmt.Errorf("%s is not valid JSON: %v at byte %d", what, se, se.Offset)
 	case errors.As(err, &te) && te.Field == "":
-		return fmt.Errorf("nn: %s is a JSON %s, want an object", what, te.Value)
+		return fmt.Errorf("%s is a JSON %s, want an object", what, te.Value)
 	case errors.As(err, &te):
-		return fmt.Errorf("nn: %s field %q holds a JSON %s, want %v (byte offset %d)", what, te.Field, te.Value, te.Type, te.Offset)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return fmt.Errorf("nn: %s has an %s", what, strings.TrimPrefix(err.Error(), "json: "))
-	case strings.HasPrefix(err.Error(), "nn: "):
-		return err // from an UnmarshalJSON method of this file
+		return fmt.Errorf("%s field %q holds a JSON %s, want %v (byte offset %d)", what, te.Field, te.Value, te.Type, te.Offset)
 	}
-	return fmt.Errorf("nn: %s: %w", what, err)
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // jsonBytes is a []byte in base64, as encoding/json writes it, whose
@@ -141,7 +139,7 @@ type jsonBytes []byte
 func (p *jsonBytes) UnmarshalJSON(b []byte) error {
 	var v []byte
 	if err := json.Unmarshal(b, &v); err != nil {
-		return fmt.Errorf("nn: checkpoint random is not a base64 string or null: %v", err)
+		return fmt.Errorf("random is not a base64 string or null: %v", err)
 	}
 	*p = v
 	return nil
@@ -171,7 +169,7 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 
 func (f *jsonFloat) UnmarshalJSON(b []byte) error {
 	bad := func() error {
-		return fmt.Errorf(`nn: checkpoint value %s is not a number, "NaN", "+Inf" or "-Inf"`, b)
+		return fmt.Errorf(`value %s is not a number, "NaN", "+Inf" or "-Inf"`, b)
 	}
 	if len(b) == 0 || b[0] != '"' {
 		v, err := strconv.ParseFloat(string(b), 64)
@@ -203,49 +201,6 @@ func (f *jsonFloat) UnmarshalJSON(b []byte) error {
 			return bad()
 		}
 		*f = jsonFloat(math.Float64frombits(bits))
-	}
-	return nil
-}
-
-// writeFileAtomic replaces the file at path by what write writes, through a
-// temporary file in the same directory that is synced, made mode 0644 and
-// renamed over path. On error the temporary file is removed and path is
-// left as it was.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close() // a second Close returns an error, which is of no interest
-			os.Remove(tmp)
-		}
-	}()
-	if err := write(f); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename itself durable where the system allows it.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

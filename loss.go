@@ -24,25 +24,30 @@ const (
 	BinaryCrossEntropy
 )
 
-var lossNames = [...]string{SquaredError: "squared-error", CrossEntropy: "cross-entropy", BinaryCrossEntropy: "binary-cross-entropy"}
+var losses = enum[Loss]{"Loss", "loss", []string{
+	SquaredError:       "squared-error",
+	CrossEntropy:       "cross-entropy",
+	BinaryCrossEntropy: "binary-cross-entropy",
+}}
 
 // String returns the loss's name as ParseLoss accepts it.
-func (l Loss) String() string {
-	if l < 0 || int(l) >= len(lossNames) {
-		return fmt.Sprintf("Loss(%d)", int(l))
-	}
-	return lossNames[l]
-}
+func (l Loss) String() string { return losses.name(l) }
+
+// MarshalText returns the loss's name, or an error if l is not a valid
+// Loss.
+func (l Loss) MarshalText() ([]byte, error) { return losses.marshal(l) }
+
+// UnmarshalText sets l to the loss named text, as ParseLoss reads it.
+func (l *Loss) UnmarshalText(text []byte) error { return losses.unmarshal(l, text) }
 
 // ParseLoss returns the loss named s: "squared-error", "cross-entropy" or
 // "binary-cross-entropy".
 func ParseLoss(s string) (Loss, error) {
-	for l, name := range lossNames {
-		if s == name {
-			return Loss(l), nil
-		}
+	l, err := losses.parse(s)
+	if err != nil {
+		return 0, fmt.Errorf("nn: %w", err)
 	}
-	return 0, fmt.Errorf("nn: unknown loss %q (want squared-error, cross-entropy or binary-cross-entropy)", s)
+	return l, nil
 }
 
 func logSumExp(z []float64) float64 {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neuralgo/nn/internal/atomicfile"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -350,7 +351,7 @@ func TestModelSaveAtomic(t *testing.T) {
 
 	// A write that fails half-way leaves the old file and no temporary file.
 	errDisk := errors.New("disk full")
-	err = writeFileAtomic(path, func(w io.Writer) error {
+	err = atomicfile.Write(path, func(w io.Writer) error {
 		w.Write([]byte(`{"format": "github.com/neuralgo/nn model", "vers`))
 		return errDisk
 	})
@@ -588,12 +589,12 @@ func TestModelCheckNotFinite(t *testing.T) {
 	// JSON cannot carry NaN or infinities, but the decoded numbers are
 	// checked anyway: check is what both Encode and DecodeModel run.
 	bias := true
-	loss := "squared-error"
+	loss := SquaredError
 	base := func() *modelJSON {
 		return &modelJSON{
 			Sizes: []int{2, 1}, Activations: []string{"identity"}, Bias: &bias, Loss: &loss,
 			Weights: [][]float64{{1, 2}}, Biases: [][]float64{{0}},
-			Scaler: &scalerJSON{Kind: "standard", Offset: []float64{0, 0}, Scale: []float64{1, 1}},
+			Scaler: &scalerJSON{Kind: Standardize, Offset: []float64{0, 0}, Scale: []float64{1, 1}},
 		}
 	}
 	for _, test := range []struct {
@@ -607,12 +608,12 @@ func TestModelCheckNotFinite(t *testing.T) {
 	} {
 		d := base()
 		test.change(d)
-		_, err := d.check()
+		err := d.check()
 		if !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), test.want) {
 			t.Errorf("got error %v, want %q wrapping ErrNotFinite", err, test.want)
 		}
 	}
-	if _, err := base().check(); err != nil {
+	if err := base().check(); err != nil {
 		t.Errorf("valid document: %v", err)
 	}
 	if err := (&Model{}).Encode(io.Discard); err == nil || !strings.Contains(err.Error(), "no network") {

@@ -7,8 +7,9 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/neuralgo/nn/internal/atomicfile"
 )
 
 const (
@@ -32,7 +33,7 @@ const (
 func (m *Model) Encode(w io.Writer) error {
 	b, err := m.marshal()
 	if err != nil {
-		return err
+		return fmt.Errorf("nn: %w", err)
 	}
 	_, err = w.Write(b)
 	return err
@@ -45,56 +46,62 @@ func (m *Model) Encode(w io.Writer) error {
 // format on Model); the parameter count is checked before anything is
 // allocated for it.
 func DecodeModel(r io.Reader) (*Model, error) {
-	data, err := io.ReadAll(r)
+	m, err := decodeModel(r)
 	if err != nil {
-		return nil, fmt.Errorf("nn: reading model: %w", err)
+		return nil, fmt.Errorf("nn: %w", err)
 	}
-	var d modelJSON
-	if err := decodeVersioned(data, "model", modelFormat, &d); err != nil {
-		return nil, err
-	}
-	s, err := d.check()
-	if err != nil {
-		return nil, err
-	}
-	return d.build(s), nil
+	return m, nil
 }
 
 // Save writes m to the file at path, replacing it atomically: the model is
 // written to a temporary file in the same directory, synced and renamed
 // over path, so that path holds either its old contents or the whole new
 // model, never a part. The file's mode is 0644. Save returns the errors of
-// Encode, and errors of the file system, with the path in the message; on
-// error, an existing file at path is left untouched and no temporary file
-// is left behind.
+// Encode, and errors of the file system, with the path after the
+// package's prefix ("nn: model.json: ..."); on error, an existing file at
+// path is left untouched and no temporary file is left behind.
 func (m *Model) Save(path string) error {
 	b, err := m.marshal()
 	if err == nil {
-		err = writeFileAtomic(path, func(w io.Writer) error {
-			_, err := w.Write(b)
-			return err
-		})
+		err = atomicfile.WriteFile(path, b)
 	}
 	if err != nil {
-		return withPath(path, err)
+		return fileError(path, err)
 	}
 	return nil
 }
 
 // LoadModel reads the model file at path, written by Save. It returns the
-// errors of DecodeModel with the path in the message, and the errors of
-// os.Open as they are.
+// errors of DecodeModel with the path after the package's prefix
+// ("nn: model.json: model is truncated ..."), and the errors of os.Open as
+// they are.
 func LoadModel(path string) (*Model, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	m, err := DecodeModel(f)
+	m, err := decodeModel(f)
 	if err != nil {
-		return nil, withPath(path, err)
+		return nil, fileError(path, err)
 	}
 	return m, nil
+}
+
+// decodeModel is DecodeModel with errors that name no package or file.
+func decodeModel(r io.Reader) (*Model, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading model: %w", err)
+	}
+	var d modelJSON
+	if err := decodeVersioned(data, "model", modelFormat, &d); err != nil {
+		return nil, err
+	}
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	return d.build(), nil
 }
 
 // modelJSON is the JSON document of a Model.
@@ -104,35 +111,32 @@ type modelJSON struct {
 	Sizes       []int       `json:"sizes"`
 	Activations []string    `json:"activations"`
 	Bias        *bool       `json:"bias"`
-	Loss        *string     `json:"loss"`
+	Loss        *Loss       `json:"loss"`
 	Weights     [][]float64 `json:"weights"`
 	Biases      [][]float64 `json:"biases"`
 	Scaler      *scalerJSON `json:"scaler"`
 	Features    []string    `json:"features"`
 	Target      string      `json:"target"`
 	Classes     []string    `json:"classes"`
+
+	// acts holds the activations that check reads from their names, so
+	// that an unknown name is reported with its layer.
+	acts []Activation
 }
 
 type scalerJSON struct {
-	Kind   string    `json:"kind"`
+	Kind   ScaleKind `json:"kind"`
 	Offset []float64 `json:"offset"`
 	Scale  []float64 `json:"scale"`
-}
-
-// modelSpec is what check parses out of a modelJSON.
-type modelSpec struct {
-	acts []Activation
-	loss Loss
-	kind ScaleKind
 }
 
 // document returns the JSON document of m, sharing m's slices.
 func (m *Model) document() (*modelJSON, error) {
 	n := m.Network
 	if n == nil {
-		return nil, errors.New("nn: model has no network")
+		return nil, errors.New("model has no network")
 	}
-	bias, loss := n.bias, n.loss.String()
+	bias, loss := n.bias, n.loss
 	d := &modelJSON{
 		Format:      modelFormat,
 		Version:     formatVersion,
@@ -153,7 +157,7 @@ func (m *Model) document() (*modelJSON, error) {
 		d.Biases = n.b
 	}
 	if s := m.Scaler; s != nil && (s.Offset != nil || s.Scale != nil) {
-		d.Scaler = &scalerJSON{Kind: s.Kind.String(), Offset: s.Offset, Scale: s.Scale}
+		d.Scaler = &scalerJSON{Kind: s.Kind, Offset: s.Offset, Scale: s.Scale}
 	}
 	return d, nil
 }
@@ -165,7 +169,7 @@ func (m *Model) marshal() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.check(); err != nil {
+	if err := d.check(); err != nil {
 		return nil, err
 	}
 	var o jsonObject
@@ -196,146 +200,177 @@ func (m *Model) marshal() ([]byte, error) {
 
 // check returns an error saying what is wrong if d does not describe a
 // valid model. It allocates nothing in proportion to the sizes d declares.
-func (d *modelJSON) check() (*modelSpec, error) {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("nn: model "+format, args...)
+func (d *modelJSON) check() error {
+	for _, check := range []func() error{d.checkSizes, d.checkLayers, d.checkParams, d.checkScaler, d.checkNames} {
+		if err := check(); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// badModel returns an error about a model file: "model " and the message.
+func badModel(format string, args ...any) error {
+	return fmt.Errorf("model "+format, args...)
+}
+
+// checkSizes checks the layer sizes and the number of parameters they
+// make, without multiplying sizes that could overflow.
+func (d *modelJSON) checkSizes() error {
 	if len(d.Sizes) < 2 {
-		return nil, bad("has %d sizes, want at least 2 (input and output)", len(d.Sizes))
+		return badModel("has %d sizes, want at least 2 (input and output)", len(d.Sizes))
 	}
 	total := 0
 	for i, s := range d.Sizes {
 		if s <= 0 {
-			return nil, bad("sizes[%d] is %d, want a positive size", i, s)
+			return badModel("sizes[%d] is %d, want a positive size", i, s)
 		}
 		if s > maxModelParams {
-			return nil, bad("sizes[%d] is %d, more than the limit of %d parameters", i, s, maxModelParams)
+			return badModel("sizes[%d] is %d, more than the limit of %d parameters", i, s, maxModelParams)
 		}
 		if i > 0 {
 			// Both sizes are at most 1<<28, so no product overflows.
 			total += d.Sizes[i-1]*s + s
 			if total > maxModelParams {
-				return nil, bad("sizes %v have more than the limit of %d parameters", d.Sizes, maxModelParams)
+				return badModel("sizes %v have more than the limit of %d parameters", d.Sizes, maxModelParams)
 			}
 		}
 	}
-	L := len(d.Sizes) - 1
-	in, out := d.Sizes[0], d.Sizes[L]
+	return nil
+}
 
+// checkLayers checks the activations, the loss and the bias flag, as New
+// checks a Config.
+func (d *modelJSON) checkLayers() error {
+	L := len(d.Sizes) - 1
 	if len(d.Activations) != L {
-		return nil, bad("has %d activations, want %d (one per weight layer)", len(d.Activations), L)
+		return badModel("has %d activations, want %d (one per weight layer)", len(d.Activations), L)
 	}
-	s := &modelSpec{acts: make([]Activation, L)}
+	d.acts = make([]Activation, L)
 	for l, name := range d.Activations {
-		a, err := ParseActivation(name)
-		if err != nil {
-			return nil, bad("activations[%d]: %s", l, trimNN(err))
+		if err := d.acts[l].UnmarshalText([]byte(name)); err != nil {
+			return badModel("activations[%d]: %w", l, err)
 		}
-		if a == Softmax && l != L-1 {
-			return nil, bad("activations[%d] is softmax, allowed on the output layer only", l)
+		if d.acts[l] == Softmax && l != L-1 {
+			return badModel("activations[%d] is softmax, allowed on the output layer only", l)
 		}
-		s.acts[l] = a
 	}
 	if d.Loss == nil {
-		return nil, bad(`has no "loss" field`)
+		return badModel(`has no "loss" field`)
 	}
-	loss, err := ParseLoss(*d.Loss)
-	if err != nil {
-		return nil, bad("loss: %s", trimNN(err))
-	}
-	s.loss = loss
 	if d.Bias == nil {
-		return nil, bad(`has no "bias" field`)
+		return badModel(`has no "bias" field`)
 	}
-	bias := *d.Bias
-	c := Config{Sizes: d.Sizes, Activations: s.acts, NoBias: !bias, Loss: loss}
-	if err := c.validate(); err != nil {
-		return nil, &prefixError{prefix: "nn: model: ", err: err}
+	c := Config{Sizes: d.Sizes, Activations: d.acts, NoBias: !*d.Bias, Loss: *d.Loss}
+	if err := c.check(); err != nil {
+		return fmt.Errorf("model: %w", err)
 	}
+	return nil
+}
 
+// checkParams checks that the weights and biases have the sizes' shapes
+// and are finite.
+func (d *modelJSON) checkParams() error {
+	L := len(d.Sizes) - 1
+	bias := *d.Bias
 	if len(d.Weights) != L {
-		return nil, bad("has %d weights arrays, want %d (one per weight layer)", len(d.Weights), L)
+		return badModel("has %d weights arrays, want %d (one per weight layer)", len(d.Weights), L)
 	}
 	for l, w := range d.Weights {
 		if r, c := d.Sizes[l], d.Sizes[l+1]; len(w) != r*c {
-			return nil, bad("weights[%d] has %d values, want %d (%d×%d)", l, len(w), r*c, r, c)
+			return badModel("weights[%d] has %d values, want %d (%d×%d)", l, len(w), r*c, r, c)
 		}
 	}
 	switch {
 	case bias && len(d.Biases) != L:
-		return nil, bad("has %d biases arrays, want %d (one per weight layer)", len(d.Biases), L)
+		return badModel("has %d biases arrays, want %d (one per weight layer)", len(d.Biases), L)
 	case !bias && d.Biases != nil:
-		return nil, bad(`has biases, but "bias" is false`)
+		return badModel(`has biases, but "bias" is false`)
 	}
 	for l, b := range d.Biases {
 		if len(b) != d.Sizes[l+1] {
-			return nil, bad("biases[%d] has %d values, want %d", l, len(b), d.Sizes[l+1])
+			return badModel("biases[%d] has %d values, want %d", l, len(b), d.Sizes[l+1])
 		}
 	}
 	for l := range L {
 		if err := checkFiniteSlice("model weights["+strconv.Itoa(l)+"]", d.Weights[l]); err != nil {
-			return nil, err
+			return err
 		}
 		if bias {
 			if err := checkFiniteSlice("model biases["+strconv.Itoa(l)+"]", d.Biases[l]); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
+	return nil
+}
 
-	if sc := d.Scaler; sc != nil {
-		kind, err := ParseScaleKind(sc.Kind)
-		if err != nil {
-			return nil, bad("scaler kind: %s", trimNN(err))
-		}
-		s.kind = kind
-		if len(sc.Offset) != in || len(sc.Scale) != in {
-			return nil, bad("scaler has %d offsets and %d scales, want %d of each (the input size)", len(sc.Offset), len(sc.Scale), in)
-		}
-		if err := checkFiniteSlice("model scaler offset", sc.Offset); err != nil {
-			return nil, err
-		}
-		if err := checkFiniteSlice("model scaler scale", sc.Scale); err != nil {
-			return nil, err
-		}
-		if j := slices.Index(sc.Scale, 0); j >= 0 {
-			return nil, bad("scaler scale[%d] is 0, want a nonzero number", j)
-		}
+// checkScaler checks that the scaler, if any, has one finite offset and
+// one finite, nonzero scale per input.
+func (d *modelJSON) checkScaler() error {
+	sc := d.Scaler
+	if sc == nil {
+		return nil
 	}
+	in := d.Sizes[0]
+	if !scaleKinds.valid(sc.Kind) {
+		return badModel("scaler kind %v is unknown", sc.Kind)
+	}
+	if len(sc.Offset) != in || len(sc.Scale) != in {
+		return badModel("scaler has %d offsets and %d scales, want %d of each (the input size)", len(sc.Offset), len(sc.Scale), in)
+	}
+	if err := checkFiniteSlice("model scaler offset", sc.Offset); err != nil {
+		return err
+	}
+	if err := checkFiniteSlice("model scaler scale", sc.Scale); err != nil {
+		return err
+	}
+	if j := slices.Index(sc.Scale, 0); j >= 0 {
+		return badModel("scaler scale[%d] is 0, want a nonzero number", j)
+	}
+	return nil
+}
+
+// checkNames checks the feature and target names and the class labels:
+// valid UTF-8, which encoding/json would otherwise write as U+FFFD,
+// changing them; one feature per input; one class per output, or two for a
+// single output; no class twice.
+func (d *modelJSON) checkNames() error {
+	in, out := d.Sizes[0], d.Sizes[len(d.Sizes)-1]
 	if d.Features != nil && len(d.Features) != in {
-		return nil, bad("has %d features, want %d (the input size)", len(d.Features), in)
+		return badModel("has %d features, want %d (the input size)", len(d.Features), in)
 	}
-	// encoding/json would write invalid UTF-8 as U+FFFD, changing the name.
 	for i, f := range d.Features {
 		if !utf8.ValidString(f) {
-			return nil, bad("features[%d] %q is not valid UTF-8", i, f)
+			return badModel("features[%d] %q is not valid UTF-8", i, f)
 		}
 	}
 	if !utf8.ValidString(d.Target) {
-		return nil, bad("target %q is not valid UTF-8", d.Target)
+		return badModel("target %q is not valid UTF-8", d.Target)
 	}
-	if d.Classes != nil {
-		switch {
-		case out == 1 && len(d.Classes) != 2:
-			return nil, bad("has %d classes for its single output, want 2 (classes 0 and 1, as Network.ClassesTo reads the output)", len(d.Classes))
-		case out > 1 && len(d.Classes) != out:
-			return nil, bad("has %d classes, want %d (one per output)", len(d.Classes), out)
+	if d.Classes == nil {
+		return nil
+	}
+	switch {
+	case out == 1 && len(d.Classes) != 2:
+		return badModel("has %d classes for its single output, want 2 (classes 0 and 1, as Network.ClassesTo reads the output)", len(d.Classes))
+	case out > 1 && len(d.Classes) != out:
+		return badModel("has %d classes, want %d (one per output)", len(d.Classes), out)
+	}
+	for i, c := range d.Classes {
+		if !utf8.ValidString(c) {
+			return badModel("classes[%d] %q is not valid UTF-8", i, c)
 		}
-		for i, c := range d.Classes {
-			if !utf8.ValidString(c) {
-				return nil, bad("classes[%d] %q is not valid UTF-8", i, c)
-			}
-			if slices.Index(d.Classes[:i], c) >= 0 {
-				return nil, bad("lists class %q twice", c)
-			}
+		if slices.Index(d.Classes[:i], c) >= 0 {
+			return badModel("lists class %q twice", c)
 		}
 	}
-	return s, nil
+	return nil
 }
 
-// build returns the model that d, checked into s, describes.
-func (d *modelJSON) build(s *modelSpec) *Model {
-	n := newNetwork(d.Sizes, s.acts, *d.Bias, s.loss)
+// build returns the model that the checked d describes.
+func (d *modelJSON) build() *Model {
+	n := newNetwork(d.Sizes, d.acts, *d.Bias, *d.Loss)
 	for l, w := range d.Weights {
 		copy(n.w[l].RawMatrix().Data, w)
 		if n.bias {
@@ -343,27 +378,8 @@ func (d *modelJSON) build(s *modelSpec) *Model {
 		}
 	}
 	m := &Model{Network: n, Features: d.Features, Target: d.Target, Classes: d.Classes}
-	if d.Scaler != nil {
-		m.Scaler = &Scaler{Kind: s.kind, Offset: d.Scaler.Offset, Scale: d.Scaler.Scale}
+	if sc := d.Scaler; sc != nil {
+		m.Scaler = &Scaler{Kind: sc.Kind, Offset: sc.Offset, Scale: sc.Scale}
 	}
 	return m
-}
-
-// trimNN returns the message of err without the package's "nn: " prefix,
-// for wrapping it in a message that has one.
-func trimNN(err error) string { return strings.TrimPrefix(err.Error(), "nn: ") }
-
-// prefixError is err with its "nn: " prefix replaced by prefix.
-type prefixError struct {
-	prefix string
-	err    error
-}
-
-func (e *prefixError) Error() string { return e.prefix + trimNN(e.err) }
-
-func (e *prefixError) Unwrap() error { return e.err }
-
-// withPath returns err with the path in its message: "nn: path: ...".
-func withPath(path string, err error) error {
-	return &prefixError{prefix: "nn: " + path + ": ", err: err}
 }

@@ -12,12 +12,12 @@ import (
 )
 
 // Init is a scheme for drawing initial weights. Biases always start at zero.
-// The zero value is Normal, the tutorial's np.random.randn.
+// The zero value is StandardNormal, the tutorial's np.random.randn.
 type Init int
 
 const (
-	// Normal draws every weight from the standard normal N(0, 1).
-	Normal Init = iota
+	// StandardNormal draws every weight from the standard normal N(0, 1).
+	StandardNormal Init = iota
 	// Xavier (Glorot) draws from N(0, 2/(in+out)); it suits sigmoid and
 	// tanh layers.
 	Xavier
@@ -25,15 +25,28 @@ const (
 	He
 )
 
-var initNames = [...]string{Normal: "normal", Xavier: "xavier", He: "he"}
+// Normal is StandardNormal.
+//
+// Deprecated: Use StandardNormal; "Normal" alone says little in the
+// package's namespace.
+const Normal = StandardNormal
+
+var inits = enum[Init]{"Init", "weight initialisation", []string{
+	StandardNormal: "normal",
+	Xavier:         "xavier",
+	He:             "he",
+}}
 
 // String returns the scheme's name: "normal", "xavier" or "he".
-func (i Init) String() string {
-	if i < 0 || int(i) >= len(initNames) {
-		return fmt.Sprintf("Init(%d)", int(i))
-	}
-	return initNames[i]
-}
+func (i Init) String() string { return inits.name(i) }
+
+// MarshalText returns the scheme's name, or an error if i is not a valid
+// Init.
+func (i Init) MarshalText() ([]byte, error) { return inits.marshal(i) }
+
+// UnmarshalText sets i to the scheme named text: "normal", "xavier" or
+// "he".
+func (i *Init) UnmarshalText(text []byte) error { return inits.unmarshal(i, text) }
 
 // Config describes a network for New.
 type Config struct {
@@ -54,7 +67,7 @@ type Config struct {
 	// Sigmoid one.
 	Loss Loss
 	// Init chooses how initial weights are drawn; the zero value is
-	// Normal, the tutorial's.
+	// StandardNormal, the tutorial's.
 	Init Init
 	// Seed seeds the random source of the initial weights.
 	Seed uint64
@@ -77,12 +90,12 @@ type Network struct {
 // New returns a network built and initialised as c describes. It returns an
 // error wrapping ErrConfig if c is invalid.
 func New(c Config) (*Network, error) {
-	if err := c.validate(); err != nil {
-		return nil, err
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
 	}
 	n := newNetwork(c.Sizes, c.Activations, !c.NoBias, c.Loss)
 	rnd := rand.New(rand.NewPCG(c.Seed, 0x6e6e2d696e6974)) // "nn-init"
-	for l, w := range n.w {
+	for _, w := range n.w {
 		in, out := w.Dims()
 		std := 1.0
 		switch c.Init {
@@ -95,33 +108,34 @@ func New(c Config) (*Network, error) {
 		for i := range raw {
 			raw[i] = std * rnd.NormFloat64()
 		}
-		_ = l
 	}
 	return n, nil
 }
 
-func (c *Config) validate() error {
+// check returns an error wrapping ErrConfig, without the package's prefix,
+// if c is not a valid configuration.
+func (c *Config) check() error {
 	if len(c.Sizes) < 2 {
-		return fmt.Errorf("nn: Config.Sizes has %d sizes, want at least 2 (input and output): %w", len(c.Sizes), ErrConfig)
+		return fmt.Errorf("Config.Sizes has %d sizes, want at least 2 (input and output): %w", len(c.Sizes), ErrConfig)
 	}
 	for i, s := range c.Sizes {
 		if s <= 0 {
-			return fmt.Errorf("nn: Config.Sizes[%d] is %d, want a positive size: %w", i, s, ErrConfig)
+			return fmt.Errorf("Config.Sizes[%d] is %d, want a positive size: %w", i, s, ErrConfig)
 		}
 	}
 	L := len(c.Sizes) - 1
 	if c.Activations != nil && len(c.Activations) != L {
-		return fmt.Errorf("nn: Config.Activations has %d entries, want %d (one per weight layer): %w", len(c.Activations), L, ErrConfig)
+		return fmt.Errorf("Config.Activations has %d entries, want %d (one per weight layer): %w", len(c.Activations), L, ErrConfig)
 	}
 	for l, a := range c.Activations {
-		if !a.valid() {
-			return fmt.Errorf("nn: Config.Activations[%d] is %v: %w", l, a, ErrConfig)
+		if !activations.valid(a) {
+			return fmt.Errorf("Config.Activations[%d] is %v: %w", l, a, ErrConfig)
 		}
 		if a == Softmax && l != L-1 {
-			return fmt.Errorf("nn: Config.Activations[%d] is softmax, allowed on the output layer only: %w", l, ErrConfig)
+			return fmt.Errorf("Config.Activations[%d] is softmax, allowed on the output layer only: %w", l, ErrConfig)
 		}
 		if a == Softmax && c.Sizes[L] < 2 {
-			return fmt.Errorf("nn: a softmax output layer needs at least 2 outputs, not %d: %w", c.Sizes[L], ErrConfig)
+			return fmt.Errorf("a softmax output layer needs at least 2 outputs, not %d: %w", c.Sizes[L], ErrConfig)
 		}
 	}
 	out := Sigmoid
@@ -132,17 +146,17 @@ func (c *Config) validate() error {
 	case SquaredError:
 	case CrossEntropy:
 		if out != Softmax {
-			return fmt.Errorf("nn: cross-entropy loss needs a softmax output layer, not %v: %w", out, ErrConfig)
+			return fmt.Errorf("cross-entropy loss needs a softmax output layer, not %v: %w", out, ErrConfig)
 		}
 	case BinaryCrossEntropy:
 		if out != Sigmoid {
-			return fmt.Errorf("nn: binary-cross-entropy loss needs a sigmoid output layer, not %v: %w", out, ErrConfig)
+			return fmt.Errorf("binary-cross-entropy loss needs a sigmoid output layer, not %v: %w", out, ErrConfig)
 		}
 	default:
-		return fmt.Errorf("nn: unknown Config.Loss %v: %w", c.Loss, ErrConfig)
+		return fmt.Errorf("unknown Config.Loss %v: %w", c.Loss, ErrConfig)
 	}
-	if c.Init < Normal || c.Init > He {
-		return fmt.Errorf("nn: unknown Config.Init %v: %w", c.Init, ErrConfig)
+	if !inits.valid(c.Init) {
+		return fmt.Errorf("unknown Config.Init %v: %w", c.Init, ErrConfig)
 	}
 	return nil
 }

@@ -3,8 +3,6 @@ package nn
 import (
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -29,30 +27,31 @@ const (
 	MaxAbs
 )
 
-var scaleKindNames = [...]string{
+var scaleKinds = enum[ScaleKind]{"ScaleKind", "scaler kind", []string{
 	NoScaling:   "none",
 	Standardize: "standard",
 	MinMax:      "minmax",
 	MaxAbs:      "maxabs",
-}
+}}
 
 // String returns the name of k as accepted by ParseScaleKind.
-func (k ScaleKind) String() string {
-	if k >= 0 && int(k) < len(scaleKindNames) {
-		return scaleKindNames[k]
-	}
-	return "ScaleKind(" + strconv.Itoa(int(k)) + ")"
-}
+func (k ScaleKind) String() string { return scaleKinds.name(k) }
+
+// MarshalText returns the name of k, or an error if k is not a valid
+// ScaleKind.
+func (k ScaleKind) MarshalText() ([]byte, error) { return scaleKinds.marshal(k) }
+
+// UnmarshalText sets k to the kind named text, as ParseScaleKind reads it.
+func (k *ScaleKind) UnmarshalText(text []byte) error { return scaleKinds.unmarshal(k, text) }
 
 // ParseScaleKind returns the ScaleKind named s: "none", "standard",
 // "minmax" or "maxabs".
 func ParseScaleKind(s string) (ScaleKind, error) {
-	for k, name := range scaleKindNames {
-		if s == name {
-			return ScaleKind(k), nil
-		}
+	k, err := scaleKinds.parse(s)
+	if err != nil {
+		return 0, fmt.Errorf("nn: %w", err)
 	}
-	return 0, fmt.Errorf("nn: unknown scaling %q: want one of %s", s, strings.Join(scaleKindNames[:], ", "))
+	return k, nil
 }
 
 // Scaler maps column j of a matrix as x' = (x - Offset[j]) / Scale[j].
@@ -165,11 +164,11 @@ func (s *Scaler) TransformRow(dst, x []float64) {
 	}
 }
 
-// Inverse undoes Transform, storing X[i,j]·Scale[j] + Offset[j] in dst,
-// for example to bring predicted regression targets back to their units.
-// dst may be X itself; an empty dst is sized to X. It panics as Transform
-// does.
-func (s *Scaler) Inverse(dst *mat.Dense, X mat.Matrix) {
+// InverseTransform undoes Transform, storing X[i,j]·Scale[j] + Offset[j]
+// in dst, for example to bring predicted regression targets back to their
+// units. dst may be X itself; an empty dst is sized to X. It panics as
+// Transform does.
+func (s *Scaler) InverseTransform(dst *mat.Dense, X mat.Matrix) {
 	if s.prepare(dst, X) {
 		return
 	}
@@ -181,3 +180,8 @@ func (s *Scaler) Inverse(dst *mat.Dense, X mat.Matrix) {
 		floats.Add(row, s.Offset)
 	}
 }
+
+// Inverse is InverseTransform.
+//
+// Deprecated: Use InverseTransform; Inverse reads like a matrix inverse.
+func (s *Scaler) Inverse(dst *mat.Dense, X mat.Matrix) { s.InverseTransform(dst, X) }

@@ -33,40 +33,71 @@ const (
 	LBFGS
 )
 
-var methodNames = [...]string{GradientDescent: "gd", SGD: "sgd", Momentum: "momentum", Nesterov: "nesterov", Adam: "adam", LBFGS: "lbfgs"}
+var methods = enum[Method]{"Method", "training method", []string{
+	GradientDescent: "gd",
+	SGD:             "sgd",
+	Momentum:        "momentum",
+	Nesterov:        "nesterov",
+	Adam:            "adam",
+	LBFGS:           "lbfgs",
+}}
 
 // String returns the method's name as ParseMethod accepts it.
-func (m Method) String() string {
-	if m < 0 || int(m) >= len(methodNames) {
-		return fmt.Sprintf("Method(%d)", int(m))
-	}
-	return methodNames[m]
-}
+func (m Method) String() string { return methods.name(m) }
+
+// MarshalText returns the method's name, or an error if m is not a valid
+// Method.
+func (m Method) MarshalText() ([]byte, error) { return methods.marshal(m) }
+
+// UnmarshalText sets m to the method named text, as ParseMethod reads it.
+func (m *Method) UnmarshalText(text []byte) error { return methods.unmarshal(m, text) }
 
 // ParseMethod returns the method named s: "gd", "sgd", "momentum",
 // "nesterov", "adam" or "lbfgs".
 func ParseMethod(s string) (Method, error) {
-	for m, name := range methodNames {
-		if s == name {
-			return Method(m), nil
-		}
+	m, err := methods.parse(s)
+	if err != nil {
+		return 0, fmt.Errorf("nn: %w", err)
 	}
-	return 0, fmt.Errorf("nn: unknown training method %q (want gd, sgd, momentum, nesterov, adam or lbfgs)", s)
+	return m, nil
 }
 
 // Schedule changes the learning rate from epoch to epoch. The zero value is
-// Constant.
+// ConstantRate.
 type Schedule int
 
 const (
-	// Constant keeps the learning rate η.
-	Constant Schedule = iota
+	// ConstantRate keeps the learning rate η.
+	ConstantRate Schedule = iota
 	// StepDecay multiplies η by DecayRate every DecaySteps epochs:
 	// η·DecayRate^⌊epoch/DecaySteps⌋.
 	StepDecay
 	// InverseTime decays η as η/(1 + DecayRate·epoch).
 	InverseTime
 )
+
+// Constant is ConstantRate.
+//
+// Deprecated: Use ConstantRate; "Constant" alone says little in the
+// package's namespace.
+const Constant = ConstantRate
+
+var schedules = enum[Schedule]{"Schedule", "learning-rate schedule", []string{
+	ConstantRate: "constant",
+	StepDecay:    "step",
+	InverseTime:  "inverse-time",
+}}
+
+// String returns the schedule's name: "constant", "step" or
+// "inverse-time".
+func (s Schedule) String() string { return schedules.name(s) }
+
+// MarshalText returns the schedule's name, or an error if s is not a valid
+// Schedule.
+func (s Schedule) MarshalText() ([]byte, error) { return schedules.marshal(s) }
+
+// UnmarshalText sets s to the schedule named text.
+func (s *Schedule) UnmarshalText(text []byte) error { return schedules.unmarshal(s, text) }
 
 // Settings configures Train. A nil *Settings means the zero value, whose
 // fields all have documented defaults.
@@ -98,8 +129,14 @@ type Settings struct {
 	// L2 is the weight decay λ: training minimises the mean cost plus
 	// ½·λ·Σ‖W‖² over the weights, not the biases. Zero means none.
 	L2 float64
-	// Tolerance stops training, as Converged, once an epoch's training
+	// TargetLoss stops training, as Converged, once an epoch's training
 	// loss falls below it. Zero means never.
+	TargetLoss float64
+	// Tolerance is the TargetLoss of earlier versions, used when
+	// TargetLoss is zero.
+	//
+	// Deprecated: Use TargetLoss; a tolerance reads like a convergence
+	// threshold on the change of the loss, not the loss to reach.
 	Tolerance float64
 
 	// ValidationX and ValidationY are a held-out set evaluated after every
@@ -166,12 +203,15 @@ func (s *Settings) withDefaults() Settings {
 	if c.Epsilon == 0 {
 		c.Epsilon = 1e-8
 	}
+	if c.TargetLoss == 0 {
+		c.TargetLoss = c.Tolerance
+	}
 	return c
 }
 
 func (s *Settings) validate() error {
 	switch {
-	case s.Method < GradientDescent || s.Method > LBFGS:
+	case !methods.valid(s.Method):
 		return fmt.Errorf("nn: unknown Settings.Method %v", s.Method)
 	case !(s.LearningRate > 0) || math.IsInf(s.LearningRate, 0):
 		return fmt.Errorf("nn: Settings.LearningRate is %v, want a positive number", s.LearningRate)
@@ -187,7 +227,7 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("nn: Settings.Patience is %d, want zero or more", s.Patience)
 	case !(s.Momentum > 0 && s.Momentum < 1), !(s.Beta1 > 0 && s.Beta1 < 1), !(s.Beta2 > 0 && s.Beta2 < 1):
 		return fmt.Errorf("nn: Settings.Momentum, Beta1 and Beta2 are %v, %v and %v; each must lie in (0, 1), or be zero for its default", s.Momentum, s.Beta1, s.Beta2)
-	case s.Schedule < Constant || s.Schedule > InverseTime:
+	case !schedules.valid(s.Schedule):
 		return fmt.Errorf("nn: unknown Settings.Schedule %d", s.Schedule)
 	case s.DecaySteps < 0:
 		return fmt.Errorf("nn: Settings.DecaySteps is %d, want zero or more", s.DecaySteps)
@@ -199,6 +239,8 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("nn: Settings.MinDelta is %v, want a finite value of zero or more", s.MinDelta)
 	case !(s.Tolerance >= 0) || math.IsInf(s.Tolerance, 0):
 		return fmt.Errorf("nn: Settings.Tolerance is %v, want a finite value of zero or more", s.Tolerance)
+	case !(s.TargetLoss >= 0) || math.IsInf(s.TargetLoss, 0):
+		return fmt.Errorf("nn: Settings.TargetLoss is %v, want a finite value of zero or more", s.TargetLoss)
 	case !(s.Epsilon > 0) || math.IsInf(s.Epsilon, 0):
 		return fmt.Errorf("nn: Settings.Epsilon is %v, want a small positive number", s.Epsilon)
 	case s.CheckpointEvery < 0:

@@ -40,26 +40,40 @@ type StopReason int
 const (
 	// MaxEpochs: all Settings.Epochs ran.
 	MaxEpochs StopReason = iota
-	// Converged: the loss fell below Settings.Tolerance, or LBFGS found a
+	// Converged: the loss fell below Settings.TargetLoss, or LBFGS found a
 	// minimum.
 	Converged
-	// Patience: the monitored loss stopped improving.
-	Patience
+	// NoImprovement: the monitored loss did not improve for
+	// Settings.Patience epochs.
+	NoImprovement
 	// Cancelled: the context was cancelled.
 	Cancelled
 	// Diverged: the loss became NaN or infinite.
 	Diverged
 )
 
-var stopNames = [...]string{MaxEpochs: "max epochs", Converged: "converged", Patience: "patience", Cancelled: "cancelled", Diverged: "diverged"}
+// Patience is NoImprovement.
+//
+// Deprecated: Use NoImprovement; Patience is the setting, not the reason.
+const Patience = NoImprovement
+
+var stopReasons = enum[StopReason]{"StopReason", "stop reason", []string{
+	MaxEpochs:     "max epochs",
+	Converged:     "converged",
+	NoImprovement: "no improvement",
+	Cancelled:     "cancelled",
+	Diverged:      "diverged",
+}}
 
 // String describes the reason in words.
-func (r StopReason) String() string {
-	if r < 0 || int(r) >= len(stopNames) {
-		return fmt.Sprintf("StopReason(%d)", int(r))
-	}
-	return stopNames[r]
-}
+func (r StopReason) String() string { return stopReasons.name(r) }
+
+// MarshalText returns the reason's words, or an error if r is not a valid
+// StopReason.
+func (r StopReason) MarshalText() ([]byte, error) { return stopReasons.marshal(r) }
+
+// UnmarshalText sets r to the reason whose words are text.
+func (r *StopReason) UnmarshalText(text []byte) error { return stopReasons.unmarshal(r, text) }
 
 // Report is the outcome of Train.
 type Report struct {
@@ -233,11 +247,11 @@ func (r *run) finishEpoch(e int, loss, lr float64) bool {
 		r.wait++
 	}
 	switch {
-	case r.s.Tolerance > 0 && loss < r.s.Tolerance:
+	case r.s.TargetLoss > 0 && loss < r.s.TargetLoss:
 		r.report.Stop = Converged
 		return true
 	case r.s.Patience > 0 && r.wait >= r.s.Patience:
-		r.report.Stop = Patience
+		r.report.Stop = NoImprovement
 		return true
 	}
 	return false

@@ -18,7 +18,6 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,6 +30,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/atomicfile"
 )
 
 // Size of the figures: 6×4 inches, drawn at 150 dots per inch in PNG
@@ -58,54 +58,24 @@ var ErrNoData = errors.New("no finite loss to plot")
 // path, as PNG or SVG according to the extension of path (".png" or ".svg",
 // in any case). It returns an error wrapping ErrFormat for any other
 // extension, and ErrNoData for a report without a finite training loss,
-// before it touches the file; errors of the file system are returned as
-// they are. The file is replaced atomically, as nn.Model.Save replaces a
-// model file: the picture is written to a temporary file in the same
-// directory, which is then renamed over path, so that a failed write
-// leaves an existing file at path as it was and no temporary file behind.
-// It panics if r is nil.
+// before it touches the file. The file is replaced atomically, as
+// nn.Model.Save replaces a model file: the picture is written to a
+// temporary file in the same directory, which is then renamed over path,
+// so that a failed write leaves an existing file at path as it was and no
+// temporary file behind. Every error names path after the package's
+// prefix: "nnplot: loss.gif: unknown plot format ...". It panics if r is
+// nil.
 func LossCurve(r *nn.Report, path string) error {
 	format := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
 	var b bytes.Buffer
-	if err := LossCurveTo(&b, format, r); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	err := lossCurve(&b, format, r)
+	if err == nil {
+		err = atomicfile.WriteFile(path, b.Bytes())
 	}
-	return writeFileAtomic(path, b.Bytes())
-}
-
-// writeFileAtomic replaces the file at path by data, through a temporary
-// file in the same directory that is synced, made mode 0644 and renamed
-// over path. On error the temporary file is removed and path is left as
-// it was.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
-		return err
+		return fmt.Errorf("nnplot: %s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close() // a second Close returns an error, which is of no interest
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // LossCurveTo draws the loss of every epoch of r and writes it to w in the
@@ -120,8 +90,16 @@ func writeFileAtomic(path string, data []byte) (err error) {
 // ErrNoData if r has no finite training loss; it then writes nothing. It
 // panics if r is nil.
 func LossCurveTo(w io.Writer, format string, r *nn.Report) error {
+	if err := lossCurve(w, format, r); err != nil {
+		return err
+	}
+	return nil
+}
+
+// lossCurve is LossCurveTo with errors that name no package.
+func lossCurve(w io.Writer, format string, r *nn.Report) error {
 	if !slices.Contains(formats, format) {
-		return fmt.Errorf("nnplot: %w %q (want %s)", ErrFormat, format, strings.Join(formats, " or "))
+		return fmt.Errorf("%w %q (want %s)", ErrFormat, format, strings.Join(formats, " or "))
 	}
 	train, val := make(plotter.XYs, 0, len(r.History)), make(plotter.XYs, 0, len(r.History))
 	for _, e := range r.History {
@@ -134,7 +112,7 @@ func LossCurveTo(w io.Writer, format string, r *nn.Report) error {
 		}
 	}
 	if len(train) == 0 {
-		return fmt.Errorf("nnplot: %w: the report has %d epochs", ErrNoData, len(r.History))
+		return fmt.Errorf("%w: the report has %d epochs", ErrNoData, len(r.History))
 	}
 
 	p := plot.New()
@@ -162,7 +140,7 @@ func LossCurveTo(w io.Writer, format string, r *nn.Report) error {
 
 	l, err := plotter.NewLine(train)
 	if err != nil {
-		return fmt.Errorf("nnplot: %w", err)
+		return err
 	}
 	l.Color = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff} // blue
 	l.Width = vg.Points(1.5)
@@ -172,7 +150,7 @@ func LossCurveTo(w io.Writer, format string, r *nn.Report) error {
 	if len(val) > 0 {
 		l, err := plotter.NewLine(val)
 		if err != nil {
-			return fmt.Errorf("nnplot: %w", err)
+			return err
 		}
 		l.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff} // red
 		l.Width = vg.Points(1.5)
@@ -184,7 +162,7 @@ func LossCurveTo(w io.Writer, format string, r *nn.Report) error {
 	if n := len(r.History); r.BestEpoch > 0 && n > 0 && r.BestEpoch < r.History[n-1].Epoch && hi > lo {
 		best, err := plotter.NewLine(plotter.XYs{{X: float64(r.BestEpoch), Y: lo}, {X: float64(r.BestEpoch), Y: hi}})
 		if err != nil {
-			return fmt.Errorf("nnplot: %w", err)
+			return err
 		}
 		best.Color = color.Gray{Y: 0x60}
 		best.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}

@@ -35,12 +35,13 @@ Example:
 `
 
 func runEval(e *env, args []string) error {
-	var model, data, header string
+	var model, data string
+	var header nn.Header
 	var asJSON bool
 	fs := newFlagSet("eval")
 	fs.StringVar(&model, "model", "", "the model `file` written by nn train (required)")
 	fs.StringVar(&data, "data", "", "the labelled CSV `file` to score the model on (required)")
-	fs.Var(newChoice(&header, "auto", headerChoices...), "header", headerUsage)
+	fs.TextVar(&header, "header", header, headerUsage)
 	fs.BoolVar(&asJSON, "json", false, "print a JSON object instead of tables")
 	if err := parseFlags(e, fs, "eval", evalSynopsis, args); err != nil {
 		return err
@@ -60,9 +61,9 @@ func runEval(e *env, args []string) error {
 		return err
 	}
 	if sizes := m.Network.Sizes(); classes == nil && sizes[len(sizes)-1] != 1 {
-		return fmt.Errorf("%s: the regression model has %d outputs; nn eval scores a single output against the target column", model, sizes[len(sizes)-1])
+		return fileErrorf(model, "the regression model has %d outputs; nn eval scores a single output against the target column", sizes[len(sizes)-1])
 	}
-	d, x, err := loadLabelled(m, model, classes, data, parseHeader(header))
+	d, x, err := loadLabelled(m, model, classes, data, header)
 	if err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func loadLabelled(m *nn.Model, model string, classes []string, path string, head
 	// since a feature would otherwise be read from the wrong column.
 	for i, g := range d.Features {
 		if g == d.Target || slices.Contains(d.Features[:i], g) {
-			return nil, nil, fmt.Errorf("%s: %w: the header names column %q twice", path, nn.ErrDuplicateColumn, g)
+			return nil, nil, fileErrorf(path, "%w: the header names column %q twice", nn.ErrDuplicateColumn, g)
 		}
 	}
 	rows, _ := d.X.Dims()
@@ -118,7 +119,7 @@ func loadLabelled(m *nn.Model, model string, classes []string, path string, head
 	for j, f := range features {
 		k := slices.Index(d.Features, f)
 		if k < 0 {
-			return nil, nil, fmt.Errorf("%s: no column %q, a feature of the model (the file's columns besides the target: %s)", path, f, strings.Join(d.Features, ", "))
+			return nil, nil, fileErrorf(path, "no column %q, a feature of the model (the file's columns besides the target: %s)", f, strings.Join(d.Features, ", "))
 		}
 		x.SetCol(j, mat.Col(nil, k, d.X))
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"math"
@@ -134,19 +135,29 @@ func (f sizesFlag) Set(s string) error {
 	return nil
 }
 
-// headerFlag is -header auto|yes|no.
-var headerChoices = []string{"auto", "yes", "no"}
+// enum is an enumerated type of package nn, such as nn.Method, whose
+// values 0, 1, … have names.
+type enum interface {
+	~int
+	encoding.TextMarshaler
+}
+
+// names returns the names of the values of E, less those of skip: the
+// choices of a flag whose values are of type E. They come from the
+// package's table of names, so that a value added there is a choice here.
+func names[E enum](skip ...E) []string {
+	var s []string
+	for e := E(0); ; e++ {
+		name, err := e.MarshalText()
+		if err != nil {
+			return s
+		}
+		if !slices.Contains(skip, e) {
+			s = append(s, string(name))
+		}
+	}
+}
 
 // headerUsage describes the -header flag of train, eval and predict, which
 // all detect a header as nn.ReadCSV does.
-const headerUsage = "header `mode`: auto (the first row is a header if a field other than the target is not a number), yes or no"
-
-func parseHeader(s string) nn.Header {
-	switch s {
-	case "yes":
-		return nn.HeaderYes
-	case "no":
-		return nn.HeaderNo
-	}
-	return nn.HeaderAuto
-}
+var headerUsage = "header `mode`: " + orList(names[nn.Header]()) + "; auto takes the first row for a header if a field other than the target is not a number"

@@ -44,6 +44,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+
+	"github.com/neuralgo/nn"
 )
 
 // command is a subcommand of nn.
@@ -144,7 +146,7 @@ func run(e *env, args []string) (status int) {
 		fmt.Fprintf(e.stderr, "nn %s: %s (see %s)\n", cmd.name, oneLine(ue.msg), hint)
 		return 2
 	}
-	fmt.Fprintf(e.stderr, "nn: %s\n", describe(err))
+	fmt.Fprintln(e.stderr, describe(err))
 	return 1
 }
 
@@ -211,20 +213,36 @@ func runHelp(e *env, args []string) error {
 	return &usageError{msg: "help takes at most one command name"}
 }
 
-// describe returns the message of err for the user, on one line, without
-// the "nn: " prefix of the library's errors (run adds its own), and with
-// the "open" of file errors left out: "data.csv: no such file or
-// directory".
+// fileError is a problem with a file that this command finds itself,
+// such as a model whose labels do not fit its outputs: "path: message".
+type fileError struct {
+	path string
+	err  error
+}
+
+func (e *fileError) Error() string { return e.path + ": " + e.err.Error() }
+func (e *fileError) Unwrap() error { return e.err }
+
+// fileErrorf returns a *fileError about the file at path with the message
+// of format and args.
+func fileErrorf(path, format string, args ...any) error {
+	return &fileError{path: path, err: fmt.Errorf(format, args...)}
+}
+
+// describe returns the line that reports err: "nn: " and the message. The
+// errors of package nn that name no file start with "nn: " already, and so
+// do those of this command; those that start with their place get the
+// prefix here: a *nn.ParseError ("iris.csv:4:3: ..."), a *fileError, and
+// an error of the file system, whose operation is left out ("data.csv: no
+// such file or directory").
 func describe(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) && err.Error() == pe.Error() {
-		return oneLine(pe.Path + ": " + pe.Err.Error())
+	switch e := err.(type) {
+	case *fs.PathError:
+		return oneLine("nn: " + e.Path + ": " + e.Err.Error())
+	case *nn.ParseError, *fileError:
+		return oneLine("nn: " + e.Error())
 	}
-	msg := err.Error()
-	for strings.HasPrefix(msg, "nn: ") {
-		msg = strings.TrimPrefix(msg, "nn: ")
-	}
-	return oneLine(msg)
+	return oneLine(err.Error())
 }
 
 // oneLine returns s with line breaks escaped, so that an error is always

@@ -54,12 +54,13 @@ Examples:
 const predictBatch = 256
 
 func runPredict(e *env, args []string) error {
-	var model, data, header string
+	var model, data string
+	var header nn.Header
 	var proba bool
 	fs := newFlagSet("predict")
 	fs.StringVar(&model, "model", "", "the model `file` written by nn train (required)")
 	fs.StringVar(&data, "data", "", "the CSV `file` to predict (default standard input)")
-	fs.Var(newChoice(&header, "auto", headerChoices...), "header", headerUsage)
+	fs.TextVar(&header, "header", header, headerUsage)
 	fs.BoolVar(&proba, "proba", false, "write the probability of every class instead of the label")
 	if err := parseFlags(e, fs, "predict", predictSynopsis, args); err != nil {
 		return err
@@ -94,7 +95,7 @@ func runPredict(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return predict(m, features, classes, in, name, parseHeader(header), proba, e.stdout)
+	return predict(m, features, classes, in, name, header, proba, e.stdout)
 }
 
 // modelClasses returns the class labels of m, read from the file path,
@@ -122,9 +123,9 @@ func modelClasses(m *nn.Model, path string) ([]string, error) {
 	}
 	if len(m.Classes) != k {
 		if out == 1 {
-			return nil, fmt.Errorf("%s: the model has %d class labels for its single output, which needs 2 (for class 0 and class 1)", path, len(m.Classes))
+			return nil, fileErrorf(path, "the model has %d class labels for its single output, which needs 2 (for class 0 and class 1)", len(m.Classes))
 		}
-		return nil, fmt.Errorf("%s: the model has %d class labels for its %d outputs; want one per output", path, len(m.Classes), out)
+		return nil, fileErrorf(path, "the model has %d class labels for its %d outputs; want one per output", len(m.Classes), out)
 	}
 	return m.Classes, nil
 }
@@ -155,7 +156,7 @@ func modelFeatures(m *nn.Model, path string) ([]string, error) {
 	if m.Features != nil {
 		for i, f := range m.Features {
 			if slices.Contains(m.Features[:i], f) {
-				return nil, fmt.Errorf("%s: the model names the feature %q twice, so its columns cannot be told apart; train it again on a file whose columns have distinct names", path, f)
+				return nil, fileErrorf(path, "the model names the feature %q twice, so its columns cannot be told apart; train it again on a file whose columns have distinct names", f)
 			}
 		}
 		return m.Features, nil
@@ -297,7 +298,7 @@ func predict(m *nn.Model, features, classes []string, r io.Reader, name string, 
 		m.Scale(x, row)
 		for j, v := range x {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return &nn.ParseError{File: name, Line: line, Err: fmt.Errorf("%w: feature %q is %v after scaling", nn.ErrNonFinite, features[j], row[j])}
+				return &nn.ParseError{File: name, Line: line, Err: fmt.Errorf("%w: feature %q is %v after scaling", nn.ErrNotFinite, features[j], row[j])}
 			}
 		}
 		n++

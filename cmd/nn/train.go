@@ -62,17 +62,19 @@ Examples:
 
 // trainFlags are the flags of nn train.
 type trainFlags struct {
-	data, target, task, header string
-	hidden                     []int
-	activation, optimizer      string
-	lr, l2, val                float64
-	epochs, batch, patience    int
-	seed                       uint64
-	scale                      string
-	checkpoint, resume         string
-	checkpointEvery            int
-	out, plot                  string
-	quiet, saveInterrupted     bool
+	data, target, task      string
+	header                  nn.Header
+	hidden                  []int
+	activation              nn.Activation
+	optimizer               nn.Method
+	lr, l2, val             float64
+	epochs, batch, patience int
+	seed                    uint64
+	scale                   nn.ScaleKind
+	checkpoint, resume      string
+	checkpointEvery         int
+	out, plot               string
+	quiet, saveInterrupted  bool
 }
 
 // Learning rates used when -lr is not given. The library's Adam default,
@@ -84,24 +86,27 @@ const (
 )
 
 func runTrain(e *env, args []string) error {
-	f := trainFlags{hidden: []int{16}, epochs: 200, batch: 32, val: 0.1, patience: 20, checkpointEvery: 10, seed: 1}
+	f := trainFlags{
+		task: "classify", hidden: []int{16}, activation: nn.ReLU, optimizer: nn.Adam, scale: nn.Standardize,
+		epochs: 200, batch: 32, val: 0.1, patience: 20, checkpointEvery: 10, seed: 1,
+	}
 	fs := newFlagSet("train")
 	fs.StringVar(&f.data, "data", "", "training data, a CSV `file` (required)")
 	fs.StringVar(&f.out, "o", "", "the model `file` to write (required)")
 	fs.StringVar(&f.target, "target", "", "target column: a header `name` or a 0-based index (default the last column)")
-	fs.Var(newChoice(&f.task, "classify", "classify", "regress"), "task", "`kind` of task: classify (the target holds class labels) or regress (numbers)")
-	fs.Var(newChoice(&f.header, "auto", headerChoices...), "header", headerUsage)
+	fs.Var(newChoice(&f.task, f.task, "classify", "regress"), "task", "`kind` of task: classify (the target holds class labels) or regress (numbers)")
+	fs.TextVar(&f.header, "header", f.header, headerUsage)
 	fs.Var(sizesFlag{&f.hidden}, "hidden", "hidden layer `sizes`, comma-separated, such as 64,32; none for no hidden layer")
-	fs.Var(newChoice(&f.activation, "relu", "sigmoid", "tanh", "relu"), "activation", "`function` of the hidden layers: sigmoid, tanh or relu")
-	fs.Var(newChoice(&f.optimizer, "adam", "gd", "sgd", "momentum", "nesterov", "adam", "lbfgs"), "optimizer", "training `method`: gd, sgd, momentum, nesterov, adam or lbfgs")
+	fs.TextVar(&f.activation, "activation", f.activation, "`function` of the hidden layers: "+orList(names(nn.Softmax)))
+	fs.TextVar(&f.optimizer, "optimizer", f.optimizer, "training `method`: "+orList(names[nn.Method]()))
 	fs.Var(floatFlag{&f.lr, positive, "a number > 0"}, "lr", fmt.Sprintf("learning `rate` (default %v for adam, %v for the others; lbfgs ignores it)", defaultAdamLR, defaultLR))
 	fs.Var(intFlag{&f.epochs, 1}, "epochs", "largest `number` of passes over the training rows")
 	fs.Var(intFlag{&f.batch, 1}, "batch", "`rows` per step of sgd, momentum, nesterov and adam")
 	fs.Var(floatFlag{&f.l2, nonNegative, "a number ≥ 0"}, "l2", "L2 weight decay `λ` (default none)")
-	fs.Uint64Var(&f.seed, "seed", 1, "`seed` of the initial weights, the validation split and the shuffling")
+	fs.Uint64Var(&f.seed, "seed", f.seed, "`seed` of the initial weights, the validation split and the shuffling")
 	fs.Var(floatFlag{&f.val, fraction, "a fraction in [0, 1)"}, "val", "`fraction` of the rows held out for validation and early stopping; 0 for none")
 	fs.Var(intFlag{&f.patience, 0}, "patience", "stop after this many `epochs` without improvement of the validation loss (the training loss with -val 0); 0 to run all epochs")
-	fs.Var(newChoice(&f.scale, "standard", "standard", "minmax", "maxabs", "none"), "scale", "input `scaling`, fitted on the training rows: standard, minmax, maxabs or none")
+	fs.TextVar(&f.scale, "scale", f.scale, "input `scaling`, fitted on the training rows: "+orList(names[nn.ScaleKind]()))
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "save the training state to this `file` every -checkpoint-every epochs")
 	fs.Var(intFlag{&f.checkpointEvery, 1}, "checkpoint-every", "`epochs` between checkpoints")
 	fs.StringVar(&f.resume, "resume", "", "continue the training saved in this checkpoint `file` (same data and flags)")
@@ -118,7 +123,7 @@ func runTrain(e *env, args []string) error {
 	}
 	if !set["lr"] {
 		f.lr = defaultLR
-		if f.optimizer == "adam" {
+		if f.optimizer == nn.Adam {
 			f.lr = defaultAdamLR
 		}
 	}
@@ -142,7 +147,10 @@ func (f *trainFlags) check(set map[string]bool) error {
 			return bad("-plot %s: want a file name ending in .png or .svg", f.plot)
 		}
 	}
-	if f.optimizer == "lbfgs" && (f.checkpoint != "" || f.resume != "") {
+	if f.activation == nn.Softmax {
+		return bad("-activation softmax: softmax is for the output layer; the hidden layers take %s", orList(names(nn.Softmax)))
+	}
+	if f.optimizer == nn.LBFGS && (f.checkpoint != "" || f.resume != "") {
 		return bad("-optimizer lbfgs cannot be checkpointed or resumed; it suits small problems trained in one run")
 	}
 	if set["checkpoint-every"] && f.checkpoint == "" {
@@ -218,42 +226,30 @@ func checkWritable(path string) error {
 		return nil
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s: is a directory, not a file to write", path)
+		return fileErrorf(path, "is a directory, not a file to write")
 	}
 	dir := filepath.Dir(path)
 	fi, err := os.Stat(dir)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%s: cannot write there: directory %s does not exist", path, dir)
+		return fileErrorf(path, "cannot write there: directory %s does not exist", dir)
 	case !fi.IsDir():
-		return fmt.Errorf("%s: cannot write there: %s is not a directory", path, dir)
+		return fileErrorf(path, "cannot write there: %s is not a directory", dir)
 	}
 	return nil
 }
 
-// train runs nn train with the checked flags f.
+// train runs nn train with the checked flags f: it reads and prepares the
+// data, builds the network, trains it and saves the model.
 func train(e *env, f *trainFlags) error {
 	for _, path := range []string{f.out, f.checkpoint, f.plot} {
 		if err := checkWritable(path); err != nil {
 			return err
 		}
 	}
-	classify := f.task == "classify"
-	d, err := nn.LoadCSV(f.data, &nn.CSVOptions{Target: f.target, Classify: classify, Header: parseHeader(f.header)})
+	all, err := readTrainingData(e, f)
 	if err != nil {
 		return err
-	}
-	if err := checkNames(f.data, d); err != nil {
-		return err
-	}
-	rows, inputs := d.X.Dims()
-	if classify {
-		if len(d.Classes) < 2 {
-			return fmt.Errorf("%s: the target column %q holds the single class %q; classification needs at least two (use -task regress for a numeric target)", f.data, d.Target, d.Classes[0])
-		}
-		if !f.quiet && len(d.Classes) > 20 && 2*len(d.Classes) > rows {
-			fmt.Fprintf(e.stderr, "warning: the target column %q holds %d classes in %d rows; if it is a number to predict, use -task regress\n", d.Target, len(d.Classes), rows)
-		}
 	}
 	var resume *nn.Checkpoint
 	if f.resume != "" {
@@ -261,75 +257,160 @@ func train(e *env, f *trainFlags) error {
 			return err
 		}
 	}
-
-	// Hold out the validation rows first, so that the scalers are fitted
-	// on the training rows only.
-	trainSet, valSet := d, (*nn.Dataset)(nil)
-	if f.val > 0 {
-		trainSet, valSet, err = d.Split(f.val, f.seed)
-		if err != nil {
-			return fmt.Errorf("%s: %d rows are too few to hold out -val %v of them for validation; use -val 0 to train on all of them", f.data, rows, f.val)
-		}
-	}
-	kind, err := nn.ParseScaleKind(f.scale)
-	if err != nil {
-		panic(err) // the flag admits valid names only
-	}
-	var scaler *nn.Scaler
-	if kind != nn.NoScaling {
-		scaler = nn.FitScaler(kind, trainSet.X)
-		if err := checkScaler(f.data, scaler, d.Features, "-scale "+f.scale); err != nil {
-			return err
-		}
-		scaler.Transform(trainSet.X, trainSet.X)
-		if valSet != nil {
-			scaler.Transform(valSet.X, valSet.X)
-		}
-	}
-	var yScaler *nn.Scaler
-	if !classify {
-		// Train on a standardised target, whatever its units; the scaling
-		// is folded into the output layer at the end.
-		yScaler = nn.FitScaler(nn.Standardize, trainSet.Y)
-		if err := checkScaler(f.data, yScaler, []string{d.Target}, "the standardisation of the target"); err != nil {
-			return err
-		}
-		yScaler.Transform(trainSet.Y, trainSet.Y)
-		if valSet != nil {
-			yScaler.Transform(valSet.Y, valSet.Y)
-		}
-	}
-
-	_, outputs := d.Y.Dims()
-	sizes := append(append([]int{inputs}, f.hidden...), outputs)
-	act, err := nn.ParseActivation(f.activation)
-	if err != nil {
-		panic(err)
-	}
-	cfg := nn.Config{Sizes: sizes, Activations: make([]nn.Activation, len(sizes)-1), Init: nn.Xavier, Seed: f.seed}
-	for l := range cfg.Activations {
-		cfg.Activations[l] = act
-	}
-	if act == nn.ReLU {
-		cfg.Init = nn.He
-	}
-	if classify {
-		cfg.Activations[len(cfg.Activations)-1] = nn.Softmax
-		cfg.Loss = nn.CrossEntropy
-	} else {
-		cfg.Activations[len(cfg.Activations)-1] = nn.Identity
-		cfg.Loss = nn.SquaredError
-	}
-	net, err := nn.New(cfg)
+	d, err := prepareData(f, all)
 	if err != nil {
 		return err
 	}
-	method, err := nn.ParseMethod(f.optimizer)
+	net, err := nn.New(f.config(d))
 	if err != nil {
-		panic(err)
+		return err
 	}
+	s := f.settings(d, resume)
+	if !f.quiet {
+		printBanner(e, f, d, resume)
+	}
+	report, trainErr := fit(e, f, d, net, s)
+
+	// The plot helps to see what went wrong too, so draw it whatever the
+	// outcome.
+	var plotErr error
+	if f.plot != "" && report != nil && len(report.History) > 0 {
+		plotErr = nnplot.LossCurve(report, f.plot)
+	}
+	interrupted := errors.Is(trainErr, context.Canceled)
+	if trainErr != nil && !(interrupted && f.saveInterrupted && len(report.History) > 0) {
+		if interrupted {
+			return f.interruptedError(report)
+		}
+		return trainErr
+	}
+	if err := d.save(f, net); err != nil {
+		return err
+	}
+	if interrupted {
+		fmt.Fprintf(e.stderr, "nn: interrupted after %d epochs; wrote the weights of epoch %d to %s as -save-interrupted asks\n", len(report.History), len(report.History), f.out)
+		return errExit
+	}
+	if !f.quiet {
+		printSummary(e, f, report, net, d.val, d.yScaler)
+	}
+	if plotErr != nil {
+		return fmt.Errorf("nn: model written to %s, but the plot failed: %w", f.out, plotErr)
+	}
+	return nil
+}
+
+// trainingData is the data of a run of nn train.
+type trainingData struct {
+	all        *nn.Dataset // as read from the file, unscaled
+	train, val *nn.Dataset // the rows to train on and those held out (nil for -val 0), scaled
+	scaler     *nn.Scaler  // the scaling of the inputs, nil for -scale none
+	yScaler    *nn.Scaler  // the standardisation of a regression target, nil for classification
+}
+
+// readTrainingData reads the file of -data and checks, before any
+// training, that what the model file will hold can be saved and that a
+// classification has classes to learn.
+func readTrainingData(e *env, f *trainFlags) (*nn.Dataset, error) {
+	classify := f.task == "classify"
+	d, err := nn.LoadCSV(f.data, &nn.CSVOptions{Target: f.target, Classify: classify, Header: f.header})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkNames(f.data, d); err != nil {
+		return nil, err
+	}
+	if !classify {
+		return d, nil
+	}
+	rows, _ := d.X.Dims()
+	if len(d.Classes) < 2 {
+		return nil, fileErrorf(f.data, "the target column %q holds the single class %q; classification needs at least two (use -task regress for a numeric target)", d.Target, d.Classes[0])
+	}
+	if !f.quiet && len(d.Classes) > 20 && 2*len(d.Classes) > rows {
+		fmt.Fprintf(e.stderr, "warning: the target column %q holds %d classes in %d rows; if it is a number to predict, use -task regress\n", d.Target, len(d.Classes), rows)
+	}
+	return d, nil
+}
+
+// prepareData holds out the validation rows, then fits the scalers on the
+// training rows only and scales both sets with them.
+func prepareData(f *trainFlags, all *nn.Dataset) (*trainingData, error) {
+	d := &trainingData{all: all, train: all}
+	if f.val > 0 {
+		var err error
+		d.train, d.val, err = all.Split(f.val, f.seed)
+		if err != nil {
+			rows, _ := all.X.Dims()
+			return nil, fileErrorf(f.data, "%d rows are too few to hold out -val %v of them for validation; use -val 0 to train on all of them", rows, f.val)
+		}
+	}
+	if f.scale != nn.NoScaling {
+		d.scaler = nn.FitScaler(f.scale, d.train.X)
+		if err := checkScaler(f.data, d.scaler, all.Features, "-scale "+f.scale.String()); err != nil {
+			return nil, err
+		}
+		d.scaleInputs()
+	}
+	if f.task == "regress" {
+		// Train on a standardised target, whatever its units; the
+		// scaling is folded into the output layer at the end.
+		d.yScaler = nn.FitScaler(nn.Standardize, d.train.Y)
+		if err := checkScaler(f.data, d.yScaler, []string{all.Target}, "the standardisation of the target"); err != nil {
+			return nil, err
+		}
+		d.scaleTargets()
+	}
+	return d, nil
+}
+
+// scaleInputs scales the inputs of the training and validation rows in
+// place.
+func (d *trainingData) scaleInputs() {
+	d.scaler.Transform(d.train.X, d.train.X)
+	if d.val != nil {
+		d.scaler.Transform(d.val.X, d.val.X)
+	}
+}
+
+// scaleTargets standardises the targets of the training and validation
+// rows in place.
+func (d *trainingData) scaleTargets() {
+	d.yScaler.Transform(d.train.Y, d.train.Y)
+	if d.val != nil {
+		d.yScaler.Transform(d.val.Y, d.val.Y)
+	}
+}
+
+// config returns the network for the data d: the hidden layers of -hidden
+// with -activation (He initialisation for ReLU, Xavier for the others), and
+// a softmax output trained on cross-entropy for classification or an
+// identity output trained on squared error for regression.
+func (f *trainFlags) config(d *trainingData) nn.Config {
+	_, inputs := d.all.X.Dims()
+	_, outputs := d.all.Y.Dims()
+	sizes := append(append([]int{inputs}, f.hidden...), outputs)
+	c := nn.Config{Sizes: sizes, Activations: make([]nn.Activation, len(sizes)-1), Init: nn.Xavier, Seed: f.seed}
+	for l := range c.Activations {
+		c.Activations[l] = f.activation
+	}
+	if f.activation == nn.ReLU {
+		c.Init = nn.He
+	}
+	L := len(c.Activations) - 1
+	if f.task == "classify" {
+		c.Activations[L], c.Loss = nn.Softmax, nn.CrossEntropy
+	} else {
+		c.Activations[L], c.Loss = nn.Identity, nn.SquaredError
+	}
+	return c
+}
+
+// settings returns the training settings of the flags, with the
+// validation rows of d, and resume, if not nil, to continue from.
+func (f *trainFlags) settings(d *trainingData, resume *nn.Checkpoint) *nn.Settings {
 	s := &nn.Settings{
-		Method:       method,
+		Method:       f.optimizer,
 		LearningRate: f.lr,
 		Epochs:       f.epochs,
 		BatchSize:    f.batch,
@@ -338,102 +419,91 @@ func train(e *env, f *trainFlags) error {
 		Seed:         f.seed,
 		Resume:       resume,
 	}
-	if valSet != nil {
-		s.ValidationX, s.ValidationY = valSet.X, valSet.Y
+	if d.val != nil {
+		s.ValidationX, s.ValidationY = d.val.X, d.val.Y
 	}
 	if f.checkpoint != "" {
 		s.CheckpointEvery = f.checkpointEvery
 		s.Checkpoint = func(c *nn.Checkpoint) error { return nn.SaveCheckpoint(f.checkpoint, c) }
 	}
+	return s
+}
+
+// printBanner says on stderr what is about to be trained, on what, and how.
+func printBanner(e *env, f *trainFlags, d *trainingData, resume *nn.Checkpoint) {
+	trainRows, _ := d.train.X.Dims()
+	held := ""
+	if d.val != nil {
+		vr, _ := d.val.X.Dims()
+		held = fmt.Sprintf(", %d held out for validation", vr)
+	}
+	what := "regression of " + strconv.Quote(d.all.Target)
+	if f.task == "classify" {
+		what = fmt.Sprintf("%d classes of %q", len(d.all.Classes), d.all.Target)
+	}
+	net := joinInts(f.config(d).Sizes, "-") + " network"
+	if len(f.hidden) > 0 {
+		net += " (" + f.activation.String() + ")"
+	}
+	how := f.optimizer.String()
+	if f.optimizer != nn.LBFGS {
+		how += fmt.Sprintf(", lr %v", f.lr)
+	}
+	if f.optimizer != nn.LBFGS && f.optimizer != nn.GradientDescent {
+		how += fmt.Sprintf(", batch %d", f.batch)
+	}
+	fmt.Fprintf(e.stderr, "training a %s on %d rows of %s%s: %s; %s, up to %d epochs\n",
+		net, trainRows, f.data, held, what, how, f.epochs)
+	if resume != nil {
+		fmt.Fprintf(e.stderr, "resuming after epoch %d from %s\n", resume.Epoch, f.resume)
+	}
+}
+
+// fit trains net on d as s says, reporting progress on stderr unless
+// -quiet. Ctrl-C cancels the context: nn.Train then stops at once,
+// abandoning the epoch it is in, and leaves the network with the weights
+// of the last finished epoch. A second Ctrl-C kills the program as usual.
+func fit(e *env, f *trainFlags, d *trainingData, net *nn.Network, s *nn.Settings) (*nn.Report, error) {
 	var prog *progress
 	if !f.quiet {
-		trainRows, _ := trainSet.X.Dims()
-		held := ""
-		if valSet != nil {
-			vr, _ := valSet.X.Dims()
-			held = fmt.Sprintf(", %d held out for validation", vr)
-		}
-		what := "regression of " + strconv.Quote(d.Target)
-		if classify {
-			what = fmt.Sprintf("%d classes of %q", len(d.Classes), d.Target)
-		}
-		net := joinInts(sizes, "-") + " network"
-		if len(f.hidden) > 0 {
-			net += " (" + act.String() + ")"
-		}
-		how := method.String()
-		if method != nn.LBFGS {
-			how += fmt.Sprintf(", lr %v", f.lr)
-		}
-		if method != nn.LBFGS && method != nn.GradientDescent {
-			how += fmt.Sprintf(", batch %d", f.batch)
-		}
-		fmt.Fprintf(e.stderr, "training a %s on %d rows of %s%s: %s; %s, up to %d epochs\n",
-			net, trainRows, f.data, held, what, how, f.epochs)
-		if resume != nil {
-			fmt.Fprintf(e.stderr, "resuming after epoch %d from %s\n", resume.Epoch, f.resume)
-		}
-		prog = newProgress(e.stderr, e.stderrTTY, f.epochs, valSet != nil, classify)
+		prog = newProgress(e.stderr, e.stderrTTY, f.epochs, d.val != nil, f.task == "classify")
 		s.Progress = prog.epoch
 	}
-
-	// Ctrl-C cancels the context; Train then stops at once, abandoning the
-	// epoch it is in, and leaves the network with the weights of the last
-	// finished epoch. A second Ctrl-C kills the program as usual.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
 		<-ctx.Done()
 		stop()
 	}()
-	report, trainErr := nn.Train(ctx, net, trainSet.X, trainSet.Y, s)
+	report, err := nn.Train(ctx, net, d.train.X, d.train.Y, s)
 	if prog != nil {
 		prog.finish()
 	}
+	return report, err
+}
 
-	// The plot helps to see what went wrong too, so draw it whatever the
-	// outcome.
-	var plotErr error
-	if f.plot != "" && report != nil && len(report.History) > 0 {
-		plotErr = nnplot.LossCurve(report, f.plot)
+// interruptedError says that training was interrupted after the epochs of
+// r and no model was written, and how to go on.
+func (f *trainFlags) interruptedError(r *nn.Report) error {
+	n := 0
+	if r != nil {
+		n = len(r.History)
 	}
+	if f.checkpoint != "" {
+		return fmt.Errorf("nn: interrupted after %d epochs; %s was not written; continue with the same command and -resume %s", n, f.out, f.checkpoint)
+	}
+	return fmt.Errorf("nn: interrupted after %d epochs; %s was not written (-save-interrupted saves the last finished epoch)", n, f.out)
+}
 
-	interrupted := errors.Is(trainErr, context.Canceled)
-	switch {
-	case trainErr == nil:
-	case interrupted && f.saveInterrupted && len(report.History) > 0:
-	case interrupted:
-		n := 0
-		if report != nil {
-			n = len(report.History)
-		}
-		msg := fmt.Sprintf("interrupted after %d epochs; %s was not written (-save-interrupted saves the last finished epoch)", n, f.out)
-		if f.checkpoint != "" {
-			msg = fmt.Sprintf("interrupted after %d epochs; %s was not written; continue with the same command and -resume %s", n, f.out, f.checkpoint)
-		}
-		return errors.New(msg)
-	default:
-		return trainErr
+// save writes the model of net to -o: the network, with the target's
+// scaling folded into its output layer for regression, the input scaler,
+// and the names of the columns and classes.
+func (d *trainingData) save(f *trainFlags, net *nn.Network) error {
+	if d.yScaler != nil {
+		unscaleOutput(net, d.yScaler)
 	}
-
-	if yScaler != nil {
-		unscaleOutput(net, yScaler)
-	}
-	m := &nn.Model{Network: net, Scaler: scaler, Features: d.Features, Target: d.Target, Classes: d.Classes}
-	if err := m.Save(f.out); err != nil {
-		return err
-	}
-	if interrupted {
-		fmt.Fprintf(e.stderr, "nn: interrupted after %d epochs; wrote the weights of epoch %d to %s as -save-interrupted asks\n", len(report.History), len(report.History), f.out)
-		return errExit
-	}
-	if !f.quiet {
-		printSummary(e, f, report, net, valSet, yScaler)
-	}
-	if plotErr != nil {
-		return fmt.Errorf("model written to %s, but the plot failed: %w", f.out, plotErr)
-	}
-	return nil
+	m := &nn.Model{Network: net, Scaler: d.scaler, Features: d.all.Features, Target: d.all.Target, Classes: d.all.Classes}
+	return m.Save(f.out)
 }
 
 // checkNames returns an error, before any training, if the column names or
@@ -443,12 +513,12 @@ func train(e *env, f *trainFlags) error {
 func checkNames(path string, d *nn.Dataset) error {
 	for _, name := range append(slices.Clip(d.Features), d.Target) {
 		if !utf8.ValidString(name) {
-			return fmt.Errorf("%s: the column name %q is not valid UTF-8; a model file holds UTF-8 text only", path, name)
+			return fileErrorf(path, "the column name %q is not valid UTF-8; a model file holds UTF-8 text only", name)
 		}
 	}
 	for _, c := range d.Classes {
 		if !utf8.ValidString(c) {
-			return fmt.Errorf("%s: the class label %q (column %q) is not valid UTF-8; a model file holds UTF-8 text only", path, c, d.Target)
+			return fileErrorf(path, "the class label %q (column %q) is not valid UTF-8; a model file holds UTF-8 text only", c, d.Target)
 		}
 	}
 	return nil
@@ -461,7 +531,7 @@ func checkNames(path string, d *nn.Dataset) error {
 func checkScaler(path string, sc *nn.Scaler, names []string, how string) error {
 	for j := range sc.Offset {
 		if o, s := sc.Offset[j], sc.Scale[j]; !finite(o) || !finite(s) {
-			return fmt.Errorf("%s: the values of column %q are too large for %s (offset %v, scale %v); divide the column by a power of ten", path, names[j], how, o, s)
+			return fileErrorf(path, "the values of column %q are too large for %s (offset %v, scale %v); divide the column by a power of ten", names[j], how, o, s)
 		}
 	}
 	return nil
@@ -499,7 +569,7 @@ func printSummary(e *env, f *trainFlags, r *nn.Report, net *nn.Network, val *nn.
 		kept = fmt.Sprintf("; kept the weights of epoch %d, the best %s", r.BestEpoch, monitored)
 	}
 	switch r.Stop {
-	case nn.Patience:
+	case nn.NoImprovement:
 		fmt.Fprintf(w, "stopped after epoch %d of %d: no better %s for %d epochs%s\n", n, f.epochs, monitored, f.patience, kept)
 	case nn.Converged:
 		fmt.Fprintf(w, "converged after epoch %d of %d%s\n", n, f.epochs, kept)
@@ -521,7 +591,7 @@ func printSummary(e *env, f *trainFlags, r *nn.Report, net *nn.Network, val *nn.
 				fmt.Fprintf(&b, ", val_acc %.4f", nn.Accuracy(val.Labels(), net.ClassesTo(nil, p)))
 			} else {
 				y := mat.DenseCopyOf(val.Y)
-				ys.Inverse(y, y)
+				ys.InverseTransform(y, y)
 				fmt.Fprintf(&b, ", val_R² %.4f, val_RMSE %.4g", nn.R2(y, p), math.Sqrt(nn.MeanSquaredError(y, p)))
 			}
 		}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/neuralgo/nn"
+)
+
+// The flags whose values are enumerations of package nn take the names of
+// the package's tables, and a bad one is a usage error that lists them.
+func TestEnumFlags(t *testing.T) {
+	if got, want := names[nn.Method](), []string{"gd", "sgd", "momentum", "nesterov", "adam", "lbfgs"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("names[nn.Method]() = %q, want %q", got, want)
+	}
+	if got := names(nn.Softmax); len(got) != 4 || got[3] != "identity" {
+		t.Errorf("names(nn.Softmax) = %q, want every activation but softmax", got)
+	}
+	for _, test := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-optimizer", "rmsprop"}, `^nn train: invalid value "rmsprop" for flag -optimizer: unknown training method "rmsprop" \(want gd, sgd, momentum, nesterov, adam or lbfgs\)`},
+		{[]string{"-activation", "softmax"}, `^nn train: -activation softmax: softmax is for the output layer; the hidden layers take sigmoid, tanh, relu or identity`},
+		{[]string{"-activation", "gelu"}, `^nn train: invalid value "gelu" for flag -activation: unknown activation "gelu"`},
+		{[]string{"-scale", "robust"}, `^nn train: invalid value "robust" for flag -scale: unknown scaler kind "robust" \(want none, standard, minmax or maxabs\)`},
+		{[]string{"-header", "maybe"}, `^nn train: invalid value "maybe" for flag -header: unknown header mode "maybe" \(want auto, yes or no\)`},
+	} {
+		args := append([]string{"train", "-data", irisPath, "-o", "never-written.json"}, test.args...)
+		r := runNN(t, "", args...)
+		if r.code != 2 || !regexp.MustCompile(test.want).MatchString(r.stderr) {
+			t.Errorf("nn %s: status %d, stderr %q; want 2 and a match for %s", strings.Join(test.args, " "), r.code, r.stderr, test.want)
+		}
+	}
+}

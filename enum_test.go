@@ -1,0 +1,126 @@
+package nn
+
+import (
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// textEnum is what every enumerated type of the package implements.
+type textEnum interface {
+	fmt.Stringer
+	encoding.TextMarshaler
+}
+
+// TestEnumText checks, for every enumerated type, that each value's name
+// reads back as the value through UnmarshalText and JSON, that a value
+// outside the table has no name, and that an unknown name is an error
+// listing the names.
+func TestEnumText(t *testing.T) {
+	for _, test := range []struct {
+		values  []textEnum
+		invalid textEnum
+		zero    func() encoding.TextUnmarshaler // a new zero value to read into
+		names   []string
+	}{
+		{
+			[]textEnum{Sigmoid, Tanh, ReLU, Identity, Softmax}, Activation(5),
+			func() encoding.TextUnmarshaler { return new(Activation) },
+			[]string{"sigmoid", "tanh", "relu", "identity", "softmax"},
+		},
+		{
+			[]textEnum{SquaredError, CrossEntropy, BinaryCrossEntropy}, Loss(3),
+			func() encoding.TextUnmarshaler { return new(Loss) },
+			[]string{"squared-error", "cross-entropy", "binary-cross-entropy"},
+		},
+		{
+			[]textEnum{StandardNormal, Xavier, He}, Init(3),
+			func() encoding.TextUnmarshaler { return new(Init) },
+			[]string{"normal", "xavier", "he"},
+		},
+		{
+			[]textEnum{GradientDescent, SGD, Momentum, Nesterov, Adam, LBFGS}, Method(6),
+			func() encoding.TextUnmarshaler { return new(Method) },
+			[]string{"gd", "sgd", "momentum", "nesterov", "adam", "lbfgs"},
+		},
+		{
+			[]textEnum{ConstantRate, StepDecay, InverseTime}, Schedule(3),
+			func() encoding.TextUnmarshaler { return new(Schedule) },
+			[]string{"constant", "step", "inverse-time"},
+		},
+		{
+			[]textEnum{MaxEpochs, Converged, NoImprovement, Cancelled, Diverged}, StopReason(5),
+			func() encoding.TextUnmarshaler { return new(StopReason) },
+			[]string{"max epochs", "converged", "no improvement", "cancelled", "diverged"},
+		},
+		{
+			[]textEnum{HeaderAuto, HeaderYes, HeaderNo}, Header(3),
+			func() encoding.TextUnmarshaler { return new(Header) },
+			[]string{"auto", "yes", "no"},
+		},
+		{
+			[]textEnum{NoScaling, Standardize, MinMax, MaxAbs}, ScaleKind(4),
+			func() encoding.TextUnmarshaler { return new(ScaleKind) },
+			[]string{"none", "standard", "minmax", "maxabs"},
+		},
+	} {
+		for i, v := range test.values {
+			b, err := v.MarshalText()
+			if err != nil || string(b) != test.names[i] || v.String() != test.names[i] {
+				t.Errorf("%T %d: MarshalText = %q, %v, String = %q; want %q", v, i, b, err, v.String(), test.names[i])
+			}
+			got := test.zero()
+			if err := got.UnmarshalText(b); err != nil || fmt.Sprint(got) != test.names[i] {
+				t.Errorf("%T: UnmarshalText(%q) = %v, error %v", v, b, got, err)
+			}
+			j, err := json.Marshal(v)
+			if want := `"` + test.names[i] + `"`; err != nil || string(j) != want {
+				t.Errorf("%T %d: JSON %s, %v; want %s", v, i, j, err, want)
+			}
+			got = test.zero()
+			if err := json.Unmarshal(j, got); err != nil || fmt.Sprint(got) != test.names[i] {
+				t.Errorf("%T: json.Unmarshal(%s) = %v, %v", v, j, got, err)
+			}
+		}
+		typ := fmt.Sprintf("%T", test.invalid)
+		typ = typ[strings.LastIndex(typ, ".")+1:]
+		if b, err := test.invalid.MarshalText(); err == nil {
+			t.Errorf("%s: MarshalText of an invalid value = %q, want an error", typ, b)
+		}
+		if s := test.invalid.String(); !strings.HasPrefix(s, typ+"(") {
+			t.Errorf("%s: String of an invalid value = %q, want %s(n)", typ, s, typ)
+		}
+		err := test.zero().UnmarshalText([]byte("bogus"))
+		if err == nil || !strings.Contains(err.Error(), `"bogus"`) || !strings.Contains(err.Error(), test.names[len(test.names)-1]) {
+			t.Errorf("%s: UnmarshalText(bogus) = %v, want an error quoting it and listing the names", typ, err)
+		}
+	}
+}
+
+// TestParseFunctions checks that the Parse functions read what String
+// writes and prefix their errors with the package's name.
+func TestParseFunctions(t *testing.T) {
+	for _, a := range []Activation{Sigmoid, Softmax} {
+		if got, err := ParseActivation(a.String()); got != a || err != nil {
+			t.Errorf("ParseActivation(%q) = %v, %v", a, got, err)
+		}
+	}
+	if got, err := ParseLoss("cross-entropy"); got != CrossEntropy || err != nil {
+		t.Errorf("ParseLoss(cross-entropy) = %v, %v", got, err)
+	}
+	if got, err := ParseMethod("lbfgs"); got != LBFGS || err != nil {
+		t.Errorf("ParseMethod(lbfgs) = %v, %v", got, err)
+	}
+	for _, err := range []error{
+		func() error { _, err := ParseActivation("relu6"); return err }(),
+		func() error { _, err := ParseLoss("hinge"); return err }(),
+		func() error { _, err := ParseMethod("rmsprop"); return err }(),
+		func() error { _, err := ParseScaleKind("robust"); return err }(),
+	} {
+		if err == nil || !strings.HasPrefix(err.Error(), "nn: unknown ") {
+			t.Errorf("got error %v, want one starting %q", err, "nn: unknown ")
+		}
+	}
+}
