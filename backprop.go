@@ -51,7 +51,7 @@ func (n *Network) Gradients(x, y mat.Matrix) (*Gradients, error) {
 		return nil, err
 	}
 	bp.forward()
-	bp.backward(1, 0, 0)
+	bp.backward(1, 0)
 	g := newGradients(n)
 	copy(g.Flat, bp.grad)
 	return g, nil
@@ -217,20 +217,65 @@ func (bp *backprop) cost() float64 {
 }
 
 // backward computes the gradient of scale·J + ½·l2·Σ‖W‖² into bp.grad, after
-// forward. Training passes scale = 1/rows for the per-example mean. A
-// non-zero lr takes a gradient-descent step of that size instead, fused
-// into the products, and leaves bp.grad alone.
-func (bp *backprop) backward(scale, l2, lr float64) {
+// forward: the tutorial's costFunctionPrime. Training passes scale = 1/rows
+// for the per-example mean.
+func (bp *backprop) backward(scale, l2 float64) {
+	n := bp.net
+	bp.outputDelta(scale)
+	for l := len(n.w) - 1; l >= 0; l-- {
+		aT := bp.activationT(l)
+		if l > 0 {
+			bp.hiddenDelta(l)
+		}
+		// ∂J/∂W(l) = a(l)ᵀ·δ(l): the tutorial's dJdW2 = a2ᵀ·δ3 and dJdW1 = Xᵀ·δ2
+		bp.gw[l].Mul(aT, bp.delta[l])
+		if l2 != 0 {
+			// + λ·W(l); biases are not decayed
+			floats.AddScaled(bp.gw[l].RawMatrix().Data, l2, n.w[l].RawMatrix().Data)
+		}
+		if gb := bp.gb[l]; gb != nil {
+			// ∂J/∂b(l) = Σ_rows δ(l)
+			colSums(gb, bp.delta[l])
+		}
+	}
+}
+
+// descend takes a gradient-descent step of size lr on scale·J + ½·l2·Σ‖W‖²,
+// after forward: the tutorial's W1 -= learn_rate·dJdW1 for every layer,
+// with ∂J/∂W(l) taken straight into the weights by Gemm's β rather than
+// stored. bp.grad is left alone.
+func (bp *backprop) descend(scale, l2, lr float64) {
+	n := bp.net
+	bp.outputDelta(scale)
+	for l := len(n.w) - 1; l >= 0; l-- {
+		aT := bp.activationT(l)
+		if l > 0 {
+			// δ(l−1) needs W(l) before its update.
+			bp.hiddenDelta(l)
+		}
+		// W(l) ← (1−ηλ)·W(l) − η·a(l)ᵀ·δ(l)
+		gemm(n.w[l], -lr, aT, bp.delta[l], 1-lr*l2)
+		if b := n.b[l]; b != nil {
+			// b(l) ← b(l) − η·Σ_rows δ(l)
+			raw := bp.delta[l].RawMatrix()
+			for i := 0; i < raw.Rows; i++ {
+				floats.AddScaled(b, -lr, raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols])
+			}
+		}
+	}
+}
+
+// outputDelta sets δ(L) = ∂(scale·J)/∂z(L), the error of the output layer,
+// after forward. For squared error it is the tutorial's
+// δ3 = −(y−ŷ)⊙σ′(z3); for cross-entropy after softmax with one-hot
+// targets, and binary cross-entropy after sigmoid, it is ŷ−y.
+func (bp *backprop) outputDelta(scale float64) {
 	n := bp.net
 	L := len(n.w)
 	out := n.sizes[L]
 	yHat := bp.a[L].RawMatrix().Data[:bp.rows*out]
 	y := bp.y.RawMatrix()
 	d := bp.delta[L-1].RawMatrix().Data[:bp.rows*out]
-
-	// δ(L) = ∂J/∂z(L). For squared error it is the tutorial's
-	// δ3 = −(y−ŷ)⊙σ′(z3); for cross-entropy after softmax with one-hot
-	// targets, and binary cross-entropy after sigmoid, it is ŷ−y.
 	for i := 0; i < bp.rows; i++ {
 		yr := y.Data[i*y.Stride : i*y.Stride+out]
 		dr, hr := d[i*out:(i+1)*out], yHat[i*out:(i+1)*out]
@@ -252,43 +297,25 @@ func (bp *backprop) backward(scale, l2, lr float64) {
 	if n.loss == SquaredError {
 		n.acts[L-1].mulDerivative(d, yHat, out)
 	}
+}
 
-	for l := L - 1; l >= 0; l-- {
-		aT := bp.aT[l]
-		if bp.aTm != nil {
-			transpose(bp.aTm[l], bp.a[l])
-			aT = bp.aTm[l]
-		}
-		if l > 0 {
-			// δ(l−1) = δ(l)·W(l)ᵀ ⊙ f′(z(l−1)): the tutorial's δ2 = δ3·W2ᵀ ⊙ σ′(z2)
-			bp.delta[l-1].Mul(bp.delta[l], bp.wT[l])
-			n.acts[l-1].mulDerivative(bp.delta[l-1].RawMatrix().Data, bp.a[l].RawMatrix().Data, n.sizes[l])
-		}
-		if lr != 0 {
-			// The gradient-descent step, with ∂J/∂W(l) taken straight into
-			// the weights by Gemm's β rather than stored (δ(l−1) above has
-			// used the old W(l)): W(l) ← (1−ηλ)·W(l) − η·a(l)ᵀ·δ(l).
-			gemm(n.w[l], -lr, aT, bp.delta[l], 1-lr*l2)
-			if b := n.b[l]; b != nil {
-				// b(l) ← b(l) − η·Σ_rows δ(l)
-				raw := bp.delta[l].RawMatrix()
-				for i := 0; i < raw.Rows; i++ {
-					floats.AddScaled(b, -lr, raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols])
-				}
-			}
-			continue
-		}
-		// ∂J/∂W(l) = a(l)ᵀ·δ(l): the tutorial's dJdW2 = a2ᵀ·δ3 and dJdW1 = Xᵀ·δ2
-		bp.gw[l].Mul(aT, bp.delta[l])
-		if l2 != 0 {
-			// + λ·W(l); biases are not decayed
-			floats.AddScaled(bp.gw[l].RawMatrix().Data, l2, n.w[l].RawMatrix().Data)
-		}
-		if gb := bp.gb[l]; gb != nil {
-			// ∂J/∂b(l) = Σ_rows δ(l)
-			colSums(gb, bp.delta[l])
-		}
+// hiddenDelta sets δ(l−1) from δ(l), for l > 0.
+func (bp *backprop) hiddenDelta(l int) {
+	n := bp.net
+	// δ(l−1) = δ(l)·W(l)ᵀ ⊙ f′(z(l−1)): the tutorial's δ2 = δ3·W2ᵀ ⊙ σ′(z2)
+	bp.delta[l-1].Mul(bp.delta[l], bp.wT[l])
+	n.acts[l-1].mulDerivative(bp.delta[l-1].RawMatrix().Data, bp.a[l].RawMatrix().Data, n.sizes[l])
+}
+
+// activationT returns a(l)ᵀ, the left factor of the weight gradient of
+// layer l: a view made once, or a copy where the BLAS multiplies a
+// transposed view slowly (see materializeTranspose).
+func (bp *backprop) activationT(l int) mat.Matrix {
+	if bp.aTm == nil {
+		return bp.aT[l]
 	}
+	transpose(bp.aTm[l], bp.a[l])
+	return bp.aTm[l]
 }
 
 // l2Penalty returns ½·λ·Σ‖W‖² over the weights of n (not the biases).

@@ -64,3 +64,6 @@ func checkFiniteSlice(name string, x []float64) error {
 
 // paramsFinite reports whether every element of p is finite.
 func paramsFinite(p []float64) bool { return nonFinite(p) == 0 }
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

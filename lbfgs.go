@@ -2,17 +2,20 @@ package nn
 
 import (
 	"errors"
-	"math"
+	"fmt"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 )
 
-// lbfgs minimises the full-batch loss with gonum's L-BFGS. Each major
-// iteration after the starting point is an epoch. gonum reports the
-// starting point as a major iteration and does not report the iteration at
-// which its own convergence tests stop it; both are handled here.
+// lbfgs minimises the full-batch loss with gonum's L-BFGS, one epoch per
+// major iteration. gonum counts the starting point as a major iteration,
+// so the iteration limit is one more than the epochs left; it passes every
+// major iteration to the Recorder (lbfgsEpochs) except the one at which a
+// limit or a convergence test stops it, which becomes the last epoch here.
+// Cancellation reaches gonum through Problem.Status, which it calls after
+// every evaluation.
 func (r *run) lbfgs(X, Y *mat.Dense) error {
 	n := r.net
 	rows, _ := X.Dims()
@@ -32,55 +35,85 @@ func (r *run) lbfgs(X, Y *mat.Dense) error {
 			if !floats.Equal(x, at) {
 				eval(x)
 			}
-			bp.backward(1/float64(rows), l2, 0)
+			bp.backward(1/float64(rows), l2)
 			copy(grad, bp.grad)
 		},
+		Status: func() (optimize.Status, error) {
+			if err := r.ctx.Err(); err != nil {
+				return optimize.Failure, err
+			}
+			return optimize.NotTerminated, nil
+		},
 	}
-	rec := &lbfgsRecorder{r: r, last: make([]float64, len(n.params))}
-	copy(rec.last, n.params)
+	rec := &lbfgsEpochs{r: r}
 	settings := &optimize.Settings{
-		Recorder:  rec,
-		Converger: &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 20},
+		MajorIterations: r.s.Epochs - len(r.report.History) + 1,
+		Recorder:        rec,
+		Converger:       &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 20},
 	}
 	x0 := append([]float64(nil), n.params...)
-	if f0 := eval(x0); math.IsNaN(f0) || math.IsInf(f0, 0) {
+	if f0 := eval(x0); !finite(f0) {
 		copy(n.params, x0)
 		return r.diverged(1, f0, x0)
 	}
-	res, _ := optimize.Minimize(p, x0, settings, &optimize.LBFGS{})
-	if rec.stopped {
-		copy(n.params, rec.last)
+	res, err := optimize.Minimize(p, x0, settings, &optimize.LBFGS{})
+	// n holds the weights of gonum's last evaluation, which may be a trial
+	// point of a line search: go back to those of the last epoch.
+	copy(n.params, r.epochStart)
+	switch {
+	case errors.Is(err, errStop):
+		// The Recorder stopped at an epoch: early stopping, the target
+		// loss, or divergence.
 		return rec.err
+	case err != nil && r.ctx.Err() != nil:
+		return r.cancelled()
+	case err != nil && !lineSearchEnded(err):
+		return fmt.Errorf("nn: L-BFGS stopped after %d epochs: %w", len(r.report.History), err)
 	}
-	// gonum stopped by itself: it converged, or its line search found no
-	// lower point, which near a minimum is convergence too.
-	copy(n.params, rec.last)
-	r.report.Stop = Converged
-	if res == nil || floats.Equal(res.X, rec.last) || !(res.F < math.Inf(1)) {
-		return nil
-	}
-	copy(n.params, res.X)
-	r.finishEpoch(len(r.report.History)+1, res.F, 0)
-	if r.report.Stop == MaxEpochs {
+	// gonum stopped by itself: at the iteration limit, by a convergence
+	// test, or because its line search found no lower point, which near a
+	// minimum is convergence too.
+	if res.Status != optimize.IterationLimit {
 		r.report.Stop = Converged
 	}
-	return nil
+	if floats.Equal(res.X, r.epochStart) {
+		return nil // no major iteration since the last epoch
+	}
+	_, err = r.lbfgsEpoch(res.X, res.F)
+	return err
 }
 
-// lbfgsRecorder turns L-BFGS major iterations into epochs.
-type lbfgsRecorder struct {
+// lineSearchEnded reports whether err is the failure of a line search to
+// find a lower point, which ends L-BFGS near a minimum.
+func lineSearchEnded(err error) bool {
+	return errors.Is(err, optimize.ErrNoProgress) || errors.Is(err, optimize.ErrLinesearcherFailure) || errors.Is(err, optimize.ErrNonDescentDirection)
+}
+
+// lbfgsEpoch makes the major iteration at x, with loss f, the next epoch.
+// It reports whether training stops, with an error if it diverged.
+func (r *run) lbfgsEpoch(x []float64, f float64) (stop bool, err error) {
+	e := len(r.report.History) + 1
+	if !finite(f) {
+		return true, r.diverged(e, f, r.epochStart)
+	}
+	copy(r.net.params, x)
+	return r.finishEpoch(e, f, 0), nil
+}
+
+// lbfgsEpochs is the optimize.Recorder that turns the major iterations of
+// L-BFGS after the starting point into epochs.
+type lbfgsEpochs struct {
 	r       *run
-	started bool      // the starting point has been seen
-	last    []float64 // weights of the last epoch
-	stopped bool      // Record stopped the minimisation
-	err     error     // why, if it is an error
+	started bool  // the starting point has been seen
+	err     error // why the Recorder stopped, if it is an error
 }
 
-func (l *lbfgsRecorder) Init() error { return nil }
-
+// errStop is what lbfgsEpochs returns to stop the minimisation.
 var errStop = errors.New("stop")
 
-func (l *lbfgsRecorder) Record(loc *optimize.Location, op optimize.Operation, _ *optimize.Stats) error {
+func (l *lbfgsEpochs) Init() error { return nil }
+
+func (l *lbfgsEpochs) Record(loc *optimize.Location, op optimize.Operation, _ *optimize.Stats) error {
 	if op != optimize.MajorIteration {
 		return nil
 	}
@@ -88,24 +121,10 @@ func (l *lbfgsRecorder) Record(loc *optimize.Location, op optimize.Operation, _ 
 		l.started = true
 		return nil
 	}
-	r := l.r
-	stop := func(err error) error {
-		l.stopped, l.err = true, err
+	stop, err := l.r.lbfgsEpoch(loc.X, loc.F)
+	if stop {
+		l.err = err
 		return errStop
-	}
-	if err := r.ctx.Err(); err != nil {
-		copy(l.last, r.epochStart)
-		return stop(r.cancelled())
-	}
-	if math.IsNaN(loc.F) || math.IsInf(loc.F, 0) {
-		copy(l.last, r.epochStart)
-		return stop(r.diverged(len(r.report.History)+1, loc.F, r.epochStart))
-	}
-	copy(r.net.params, loc.X)
-	copy(l.last, loc.X)
-	e := len(r.report.History) + 1
-	if r.finishEpoch(e, loc.F, 0) || e >= r.s.Epochs {
-		return stop(nil)
 	}
 	return nil
 }

@@ -140,7 +140,7 @@ func TestTrainingObjectiveGradient(t *testing.T) {
 		bp := newBackprop(net, 6)
 		bp.setBatch(x, y)
 		bp.forward()
-		bp.backward(1.0/6, l2, 0)
+		bp.backward(1.0/6, l2)
 		analytic := append([]float64(nil), bp.grad...)
 		numeric := make([]float64, len(analytic))
 		c := net.Clone()

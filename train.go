@@ -287,99 +287,139 @@ func (r *run) diverged(e int, loss float64, prev []float64) error {
 	return fmt.Errorf("nn: %s in epoch %d: %w; try a lower learning rate (it was %v)", what, e, ErrDiverged, r.s.rate(e-1))
 }
 
-// descend runs the gradient methods.
+// descend runs the gradient methods: full-batch gradient descent, or
+// mini-batches for the others.
 func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
 	t := r.trainer
-	rows, cols := X.Dims()
-	_, outs := Y.Dims()
 	// The weights before the last update, restored if the loss diverges.
 	t.prev = make([]float64, len(r.net.params))
 	copy(t.prev, r.net.params)
-	prev := t.prev
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	// end finishes epoch e and reports whether training stops, and why not
-	// with an error.
-	end := func(e int, loss float64) (bool, error) {
-		stop := r.finishEpoch(e, loss, t.lr)
-		return stop, r.save(e, stop || e == r.s.Epochs, pcg)
-	}
-	first := len(r.report.History) + 1
-
 	if r.s.Method == GradientDescent {
-		bp := t.buffers(rows)
-		bp.setBatch(X, Y)
-		bp.forward()
-		for e := first; e <= r.s.Epochs; e++ {
-			if err := r.cancelled(); err != nil {
-				return err
-			}
-			t.lr = r.s.rate(e - 1)
-			copy(prev, r.net.params)
-			t.t++
-			bp.backward(1/float64(rows), r.s.L2, t.lr)
-			// The cost after the update, as the tutorial's cost_check.
-			bp.forward()
-			loss := bp.cost()/float64(rows) + r.net.l2Penalty(r.s.L2)
-			if !finite(loss) || !paramsFinite(r.net.params) {
-				return r.diverged(e, loss, prev)
-			}
-			if stop, err := end(e, loss); stop || err != nil {
-				return err
-			}
-		}
-		return nil
+		return r.descendFull(X, Y, pcg)
 	}
+	return r.descendBatches(X, Y, rnd, pcg)
+}
 
-	batch := r.s.BatchSize
-	if batch == 0 {
-		batch = 32
-	}
-	batch = min(batch, rows)
-	perm := make([]int, rows)
-	for i := range perm {
-		perm[i] = i
-	}
-	xb := mat.NewDense(batch, cols, nil)
-	yb := mat.NewDense(batch, outs, nil)
-	var xr, yr *mat.Dense // the last, shorter batch
-	if rem := rows % batch; rem != 0 {
-		xr = mat.NewDense(rem, cols, xb.RawMatrix().Data[:rem*cols])
-		yr = mat.NewDense(rem, outs, yb.RawMatrix().Data[:rem*outs])
-	}
-	for e := first; e <= r.s.Epochs; e++ {
+// descendFull takes one step on the whole training set per epoch, as the
+// tutorial's gradient_descent does, and measures the loss after it, as its
+// cost_check does. The forward pass that measures the loss is the one the
+// next step starts from.
+func (r *run) descendFull(X, Y *mat.Dense, pcg *rand.PCG) error {
+	t := r.trainer
+	rows, _ := X.Dims()
+	bp := t.buffers(rows)
+	bp.setBatch(X, Y)
+	bp.forward()
+	for e := len(r.report.History) + 1; e <= r.s.Epochs; e++ {
+		if err := r.cancelled(); err != nil {
+			return err
+		}
 		t.lr = r.s.rate(e - 1)
-		// Each epoch shuffles the identity permutation afresh, so that an
-		// epoch depends only on the random state at its start.
-		for i := range perm {
-			perm[i] = i
+		t.apply(bp)
+		bp.forward()
+		loss := bp.cost()/float64(rows) + r.net.l2Penalty(r.s.L2)
+		if !finite(loss) || !paramsFinite(r.net.params) {
+			return r.diverged(e, loss, t.prev)
 		}
-		rnd.Shuffle(rows, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		var sum float64
-		for off := 0; off < rows; off += batch {
-			if err := r.cancelled(); err != nil {
-				return err
-			}
-			idx := perm[off:min(off+batch, rows)]
-			bx, by := xb, yb
-			if len(idx) < batch {
-				bx, by = xr, yr
-			}
-			gatherRowsTo(bx, X, idx)
-			gatherRowsTo(by, Y, idx)
-			cost := t.step(bx, by)
-			if !finite(cost) {
-				return r.diverged(e, cost, prev)
-			}
-			sum += cost * float64(len(idx))
-		}
-		// An update can overflow while the loss before it was finite.
-		if !paramsFinite(r.net.params) {
-			return r.diverged(e, sum/float64(rows), prev)
-		}
-		loss := sum/float64(rows) + r.net.l2Penalty(r.s.L2)
-		if stop, err := end(e, loss); stop || err != nil {
+		if stop, err := r.endEpoch(e, loss, pcg); stop || err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// descendBatches takes one step per mini-batch, in an order shuffled
+// afresh every epoch; the loss of an epoch is the mean of its batches'
+// losses, each measured before its batch's step.
+func (r *run) descendBatches(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
+	t := r.trainer
+	rows, _ := X.Dims()
+	size := r.s.BatchSize
+	if size == 0 {
+		size = 32
+	}
+	b := newBatches(X, Y, min(size, rows))
+	for e := len(r.report.History) + 1; e <= r.s.Epochs; e++ {
+		t.lr = r.s.rate(e - 1)
+		b.shuffle(rnd)
+		var sum float64
+		for off := 0; off < rows; off += b.size {
+			if err := r.cancelled(); err != nil {
+				return err
+			}
+			bx, by := b.gather(off)
+			cost := t.step(bx, by)
+			if !finite(cost) {
+				return r.diverged(e, cost, t.prev)
+			}
+			n, _ := bx.Dims()
+			sum += cost * float64(n)
+		}
+		// An update can overflow while the loss before it was finite.
+		if !paramsFinite(r.net.params) {
+			return r.diverged(e, sum/float64(rows), t.prev)
+		}
+		loss := sum/float64(rows) + r.net.l2Penalty(r.s.L2)
+		if stop, err := r.endEpoch(e, loss, pcg); stop || err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// endEpoch finishes epoch e of a gradient method and saves a checkpoint if
+// one is due. It reports whether training stops, and why with an error if
+// saving failed.
+func (r *run) endEpoch(e int, loss float64, pcg *rand.PCG) (bool, error) {
+	stop := r.finishEpoch(e, loss, r.trainer.lr)
+	return stop, r.save(e, stop || e == r.s.Epochs, pcg)
+}
+
+// batches is the order of the training rows in an epoch and the buffers
+// its mini-batches are gathered into, allocated once.
+type batches struct {
+	x, y   *mat.Dense // the training set
+	size   int        // rows of a full batch
+	perm   []int      // the order of the rows in this epoch
+	bx, by *mat.Dense // a full batch
+	rx, ry *mat.Dense // the last, shorter batch, viewing bx and by; nil if every batch is full
+}
+
+func newBatches(x, y *mat.Dense, size int) *batches {
+	rows, cols := x.Dims()
+	_, outs := y.Dims()
+	b := &batches{
+		x: x, y: y, size: size,
+		perm: make([]int, rows),
+		bx:   mat.NewDense(size, cols, nil),
+		by:   mat.NewDense(size, outs, nil),
+	}
+	if rem := rows % size; rem != 0 {
+		b.rx = mat.NewDense(rem, cols, b.bx.RawMatrix().Data[:rem*cols])
+		b.ry = mat.NewDense(rem, outs, b.by.RawMatrix().Data[:rem*outs])
+	}
+	return b
+}
+
+// shuffle draws the order of the rows of an epoch. It shuffles the
+// identity permutation afresh, so that an epoch depends only on the random
+// state at its start.
+func (b *batches) shuffle(rnd *rand.Rand) {
+	for i := range b.perm {
+		b.perm[i] = i
+	}
+	rnd.Shuffle(len(b.perm), func(i, j int) { b.perm[i], b.perm[j] = b.perm[j], b.perm[i] })
+}
+
+// gather copies the rows of the batch that starts at off in the epoch's
+// order into the batch buffers and returns them.
+func (b *batches) gather(off int) (x, y *mat.Dense) {
+	idx := b.perm[off:min(off+b.size, len(b.perm))]
+	x, y = b.bx, b.by
+	if len(idx) < b.size {
+		x, y = b.rx, b.ry
+	}
+	gatherRowsTo(x, b.x, idx)
+	gatherRowsTo(y, b.y, idx)
+	return x, y
 }

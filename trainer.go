@@ -80,7 +80,7 @@ func (t *Trainer) Step(x, y *mat.Dense) (float64, error) {
 		return 0, err
 	}
 	cost := t.step(x, y)
-	if math.IsNaN(cost) || math.IsInf(cost, 0) {
+	if !finite(cost) {
 		return cost, fmt.Errorf("nn: batch loss is %v: %w; try a lower learning rate", cost, ErrDiverged)
 	}
 	return cost + t.penalty, nil
@@ -103,30 +103,37 @@ func (t *Trainer) buffers(r int) *backprop {
 
 // step is Step without the checks. It returns the batch's mean cost,
 // without the L2 penalty, which it leaves in t.penalty. If the cost is not
-// finite, it returns it without updating the network. If t.prev is not nil
-// it receives the weights from before the update.
+// finite, it returns it without updating the network.
 func (t *Trainer) step(x, y *mat.Dense) float64 {
 	r, _ := x.Dims()
 	bp := t.buffers(r)
 	bp.setBatch(x, y)
 	bp.forward()
 	cost := bp.cost() / float64(r)
-	if math.IsNaN(cost) || math.IsInf(cost, 0) {
+	if !finite(cost) {
 		return cost
 	}
 	t.penalty = t.net.l2Penalty(t.s.L2)
+	t.apply(bp)
+	return cost
+}
+
+// apply updates the network by one step of the optimizer on the batch of
+// bp, whose forward pass is done. If t.prev is not nil it receives the
+// weights from before the update.
+func (t *Trainer) apply(bp *backprop) {
 	if t.prev != nil {
 		copy(t.prev, t.net.params)
 	}
+	t.t++
+	scale := 1 / float64(bp.rows) // the gradient of the mean cost
 	if t.s.Method == GradientDescent || t.s.Method == SGD {
 		// The update goes into the weight-gradient products themselves.
-		t.t++
-		bp.backward(1/float64(r), t.s.L2, t.lr)
-		return cost
+		bp.descend(scale, t.s.L2, t.lr)
+		return
 	}
-	bp.backward(1/float64(r), t.s.L2, 0)
+	bp.backward(scale, t.s.L2)
 	t.update(bp.grad)
-	return cost
 }
 
 // update applies one step of the optimizer with gradient g. Large networks
@@ -134,7 +141,6 @@ func (t *Trainer) step(x, y *mat.Dense) float64 {
 // is available.
 func (t *Trainer) update(g []float64) {
 	j := updateJob{method: t.s.Method, w: t.net.params, g: g, m: t.m, v: t.v, lr: t.lr, mu: t.s.Momentum, b1: t.s.Beta1, b2: t.s.Beta2}
-	t.t++
 	if t.s.Method == Adam {
 		// Fold the bias corrections of m and v into the step size and ε.
 		c2 := math.Sqrt(1 - math.Pow(t.s.Beta2, float64(t.t)))
