@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
 
 	"github.com/neuralgo/nn"
 )
@@ -55,4 +56,27 @@ func ExampleParseError() {
 	// Output:
 	// testdata/bad.csv:4:3: not a number: "abc" (column "petal_length")
 	// file testdata/bad.csv, line 4, column 3
+}
+
+// A CSVReader streams rows, finding the features a model was trained on by
+// name, in any order, among other columns.
+func ExampleCSVReader() {
+	f, err := os.Open("testdata/iris.csv")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	r := nn.NewCSVReader(f, &nn.CSVOptions{Features: []string{"petal_width", "sepal_length"}, Target: "species"})
+	x := make([]float64, 2)
+	for range 3 {
+		line, err := r.Read(x)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("line %d: %v %s\n", line, x, r.Target())
+	}
+	// Output:
+	// line 2: [0.2 5.1] setosa
+	// line 3: [0.2 4.9] setosa
+	// line 4: [0.2 4.7] setosa
 }

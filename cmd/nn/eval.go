@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -63,13 +62,13 @@ func runEval(e *env, args []string) error {
 	if sizes := m.Network.Sizes(); classes == nil && sizes[len(sizes)-1] != 1 {
 		return fileErrorf(model, "the regression model has %d outputs; nn eval scores a single output against the target column", sizes[len(sizes)-1])
 	}
-	d, x, err := loadLabelled(m, model, classes, data, header)
+	d, err := loadLabelled(m, model, classes, data, header)
 	if err != nil {
 		return err
 	}
-	p, err := m.Predict(x)
+	p, err := predictLabelled(m, d, data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", data, err)
+		return err
 	}
 	var res *evalResult
 	if classes != nil {
@@ -87,43 +86,38 @@ func runEval(e *env, args []string) error {
 	return nil
 }
 
-// loadLabelled reads the labelled file path for the model m, read from the
-// file model, with the class labels classes (nil for regression), and
-// returns it with its feature columns in the order of the model's inputs;
-// columns the model does not use are ignored, as by nn predict. It returns
-// an error naming the file and the column if the file names a column twice.
-func loadLabelled(m *nn.Model, model string, classes []string, path string, header nn.Header) (*nn.Dataset, *mat.Dense, error) {
+// loadLabelled reads the labelled file path for the model m, read from
+// the file model, with the class labels classes (nil for regression). Its
+// feature columns are found by the model's names, in any order, and those
+// the model does not use are ignored, as by nn predict; the target column
+// is found by the name it had in training.
+func loadLabelled(m *nn.Model, model string, classes []string, path string, header nn.Header) (*nn.Dataset, error) {
 	features, err := modelFeatures(m, model)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	opts := &nn.CSVOptions{Target: m.Target, Classify: classes != nil, Header: header, Classes: classes}
-	if generatedNames([]string{m.Target}) && generatedNames(features) && header != nn.HeaderYes {
-		// Trained on a file without a header: the target is found by its
-		// position.
-		opts.Target = strings.TrimPrefix(m.Target, "col")
+	if m.Target == "" {
+		return nil, fileErrorf(model, "the model does not name its target column, which nn eval compares the predictions with")
 	}
-	d, err := nn.LoadCSV(path, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	// The library rejects a header that names a column twice; make sure,
-	// since a feature would otherwise be read from the wrong column.
-	for i, g := range d.Features {
-		if g == d.Target || slices.Contains(d.Features[:i], g) {
-			return nil, nil, fileErrorf(path, "%w: the header names column %q twice", nn.ErrDuplicateColumn, g)
+	return nn.LoadCSV(path, &nn.CSVOptions{Features: features, Target: m.Target, Classify: classes != nil, Classes: classes, Header: header})
+}
+
+// predictLabelled returns the outputs of m for the rows of d, read from
+// the file path. It returns an error naming the data row and the feature
+// if a scaled value is not finite.
+func predictLabelled(m *nn.Model, d *nn.Dataset, path string) (*mat.Dense, error) {
+	x := mat.DenseCopyOf(d.X)
+	rows, _ := x.Dims()
+	for i := range rows {
+		row := x.RawRowView(i)
+		m.Scale(row, row)
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fileErrorf(path, "%w: feature %q of data row %d is %v after scaling", nn.ErrNotFinite, d.Features[j], i+1, d.X.At(i, j))
+			}
 		}
 	}
-	rows, _ := d.X.Dims()
-	x := mat.NewDense(rows, len(features), nil)
-	for j, f := range features {
-		k := slices.Index(d.Features, f)
-		if k < 0 {
-			return nil, nil, fileErrorf(path, "no column %q, a feature of the model (the file's columns besides the target: %s)", f, strings.Join(d.Features, ", "))
-		}
-		x.SetCol(j, mat.Col(nil, k, d.X))
-	}
-	return d, x, nil
+	return m.Network.Predict(x)
 }
 
 // evalResult is what nn eval reports, in the form of its JSON output.

@@ -1,0 +1,521 @@
+package nn
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// CSVReader reads the rows of CSV data one at a time, storing the features
+// of each in a slice the caller owns, so that data larger than memory
+// streams through in constant space. It finds the columns as ReadCSV does,
+// and, given the features of a model (CSVOptions.Features), finds them by
+// name in any order among other columns. ReadCSV and LoadCSV are built on
+// it.
+//
+// The first row decides the layout, as CSVOptions describes: whether it is
+// a header, which column is the target, and where each feature is. A
+// UTF-8 byte order mark before it, as spreadsheets write, is skipped.
+type CSVReader struct {
+	opts CSVOptions
+	cr   *csv.Reader
+
+	started bool
+	err     error // of the first row, returned by every call once it is read
+
+	columns           // the layout, once the first row is read
+	features []string // the names of the features, in the order Read stores them
+	target   int      // field of the target, or -1
+	header   bool     // the first row is a header
+	why      string   // why an automatically detected header is one, for errors
+	first    int      // the line of the first row
+	pending  []string // the first row, when it is data, until Read returns it
+	rec      []string // the row Read read last, or nil
+
+	// needTarget makes a missing target column an error even when
+	// opts.Features is set, for ReadCSV.
+	needTarget bool
+}
+
+// NewCSVReader returns a reader of the CSV data r, laid out as opts says
+// (nil means the zero CSVOptions). It reads nothing until Columns or Read
+// is called.
+func NewCSVReader(r io.Reader, opts *CSVOptions) *CSVReader {
+	var o CSVOptions
+	if opts != nil {
+		o = *opts
+		o.Features = slices.Clone(o.Features)
+		o.Classes = slices.Clone(o.Classes)
+	}
+	br := bufio.NewReader(r)
+	skipBOM(br)
+	cr := csv.NewReader(br)
+	if o.Comma != 0 {
+		cr.Comma = o.Comma
+	}
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	return &CSVReader{opts: o, cr: cr, target: -1}
+}
+
+// skipBOM skips a UTF-8 byte order mark (U+FEFF) at the start of r.
+func skipBOM(r *bufio.Reader) {
+	const bom = "\ufeff"
+	if b, err := r.Peek(len(bom)); err == nil && string(b) == bom {
+		r.Discard(len(bom))
+	}
+}
+
+// Columns reads the first row, if Read has not, and returns the names of
+// the feature columns, in the order in which Read stores their values, and
+// the name of the target column ("" if the data has none). It returns
+// io.EOF for data with no rows at all, and the errors of Read for a first
+// row that does not fit the options.
+func (r *CSVReader) Columns() (features []string, target string, err error) {
+	if err := r.start(); err != nil {
+		return nil, "", err
+	}
+	if r.target >= 0 {
+		target = r.names[r.target]
+	}
+	return slices.Clone(r.features), target, nil
+}
+
+// Read reads the next data row, skipping the header, stores its features
+// in dst, and returns the line on which the row starts. It returns io.EOF
+// at the end of the data. A row that does not fit — the wrong number of
+// fields, a feature that is not a finite number, a CSV syntax error — is
+// returned as a *ParseError with the line and column; its File is empty,
+// for the caller to set. Once the first row is read, Read allocates
+// nothing but the text of each row, which encoding/csv allocates in one
+// piece, unless it fails. It panics if len(dst) is not the number of
+// features.
+func (r *CSVReader) Read(dst []float64) (line int, err error) {
+	r.rec = nil
+	if err := r.start(); err != nil {
+		return 0, err
+	}
+	if len(dst) != len(r.cols) {
+		panic(fmt.Sprintf("nn: CSVReader.Read into %d values, want %d (one per feature)", len(dst), len(r.cols)))
+	}
+	rec := r.pending
+	if rec != nil {
+		r.pending = nil
+		line = r.first
+	} else {
+		rec, err = r.cr.Read()
+		if err != nil {
+			return 0, csvError(err)
+		}
+		line, _ = r.cr.FieldPos(0)
+	}
+	if err := r.parse(dst, rec, line, r.fieldLine); err != nil {
+		return line, err
+	}
+	r.rec = rec
+	return line, nil
+}
+
+// Target returns the target field of the row that Read read last, with
+// surrounding spaces trimmed: a class label, or a number in text. It
+// returns "" if the data has no target column or the last Read failed.
+func (r *CSVReader) Target() string {
+	if r.target < 0 || r.rec == nil {
+		return ""
+	}
+	return strings.TrimSpace(r.rec[r.target])
+}
+
+// fieldLine returns the line on which field j of the row read last
+// starts: a quoted field before it may span lines.
+func (r *CSVReader) fieldLine(j int) int {
+	line, _ := r.cr.FieldPos(j)
+	return line
+}
+
+// start reads the first row and lays out the columns, once.
+func (r *CSVReader) start() error {
+	if r.started {
+		return r.err
+	}
+	r.started = true
+	for i, f := range r.opts.Features {
+		if slices.Contains(r.opts.Features[:i], f) {
+			r.err = fmt.Errorf("nn: CSVOptions.Features lists %q twice", f)
+			return r.err
+		}
+	}
+	first, err := r.cr.Read()
+	if err != nil {
+		r.err = csvError(err)
+		return r.err
+	}
+	first = slices.Clone(first)
+	r.first, _ = r.cr.FieldPos(0)
+	if err := r.layout(first); err != nil {
+		if _, ok := err.(*ParseError); !ok {
+			err = &ParseError{Line: r.first, Err: err}
+		}
+		r.err = err
+		return err
+	}
+	if !r.header {
+		r.pending = first
+	}
+	return nil
+}
+
+// layout decides from the first row whether it is a header, which column
+// is the target, and where the features are. Errors about a column are a
+// *ParseError; others are for start to place on the first row.
+func (r *CSVReader) layout(first []string) error {
+	o := &r.opts
+	if o.Features == nil && len(first) < 2 {
+		return fmt.Errorf("%w: need at least 2 (features and target), got %d", ErrFieldCount, len(first))
+	}
+	var err error
+	if o.Features == nil {
+		r.target, r.header, err = findTarget(first, o)
+	} else {
+		r.header, r.why = r.detectHeader(first)
+	}
+	if err != nil {
+		return err
+	}
+	r.names = make([]string, len(first))
+	for j := range r.names {
+		if r.header {
+			r.names[j] = strings.TrimSpace(first[j])
+		}
+		if r.names[j] == "" {
+			r.names[j] = "col" + strconv.Itoa(j)
+		}
+		if k := slices.Index(r.names[:j], r.names[j]); k >= 0 {
+			return &ParseError{Line: r.first, Column: j + 1, Err: fmt.Errorf("%w: column %q also names column %d", ErrDuplicateColumn, r.names[j], k+1)}
+		}
+	}
+	r.width = len(first)
+	if o.Features == nil {
+		// Every column but the target is a feature, in order.
+		for j, name := range r.names {
+			if j != r.target {
+				r.features = append(r.features, name)
+				r.cols = append(r.cols, j)
+			}
+		}
+		return nil
+	}
+	r.features = o.Features
+	if r.header {
+		r.target = slices.Index(r.names, o.Target)
+		if k := columnIndex(o.Target); isIndex(o.Target) && k >= 0 && k < r.width {
+			r.target = k
+		}
+	} else {
+		r.placeFeatures()
+	}
+	if r.needTarget && r.target < 0 {
+		return noTarget(o, first, r.header)
+	}
+	if r.header {
+		return r.findFeatures()
+	}
+	return nil
+}
+
+// noTarget returns the error for data whose first row, first, has no
+// column that o.Target names, when the layout needs one.
+func noTarget(o *CSVOptions, first []string, header bool) error {
+	k := columnIndex(o.Target)
+	switch {
+	case o.Target == "":
+		return fmt.Errorf("%w: CSVOptions.Target is empty, which with Features set means none", ErrNoTarget)
+	case header:
+		return fmt.Errorf("%w: %q not among %s", ErrNoTarget, o.Target, quoteFields(first))
+	case k >= 0:
+		return fmt.Errorf("%w: column %d out of range: rows have %d columns (0 to %d)", ErrNoTarget, k, len(first), len(first)-1)
+	}
+	return fmt.Errorf("%w: %q given by name, but the input has no header", ErrNoTarget, o.Target)
+}
+
+// findTarget returns, for ReadCSV's layout, the target column of the rows
+// shaped like first and whether first is a header.
+func findTarget(first []string, o *CSVOptions) (target int, header bool, err error) {
+	width := len(first)
+	switch {
+	case o.Target == "":
+		target = width - 1
+	case isIndex(o.Target):
+		target, err = strconv.Atoi(o.Target)
+		if err != nil || target < 0 || target >= width {
+			return 0, false, fmt.Errorf("%w: index %s out of range: rows have %d columns (0 to %d)", ErrNoTarget, o.Target, width, width-1)
+		}
+	default:
+		if o.Header == HeaderNo {
+			return 0, false, fmt.Errorf("%w: %q given by name, but the input has no header", ErrNoTarget, o.Target)
+		}
+		target = slices.IndexFunc(first, func(s string) bool { return strings.TrimSpace(s) == o.Target })
+		if target < 0 {
+			return 0, false, fmt.Errorf("%w: %q not among %s", ErrNoTarget, o.Target, quoteFields(first))
+		}
+		// A name found in the first row makes it a header.
+		return target, true, nil
+	}
+	switch o.Header {
+	case HeaderYes:
+		header = true
+	case HeaderNo:
+		header = false
+	default:
+		header = notNumber(first, target) >= 0
+	}
+	return target, header, nil
+}
+
+// detectHeader reports, for a layout with given features, whether first
+// is a header, and if it was detected as one, why, for error messages. A
+// first row that names the target is a header, and so is one with a field
+// that is not a number, except in the target's column of headerless data.
+func (r *CSVReader) detectHeader(first []string) (header bool, why string) {
+	o := &r.opts
+	switch o.Header {
+	case HeaderYes:
+		return true, ""
+	case HeaderNo:
+		return false, ""
+	}
+	if o.Target != "" && slices.ContainsFunc(first, func(s string) bool { return strings.TrimSpace(s) == o.Target }) {
+		return true, fmt.Sprintf("; the first row was taken for a header because it names the target %q", o.Target)
+	}
+	skip := -1
+	if r.positional(len(first)) {
+		skip = columnIndex(o.Target)
+	}
+	if j := notNumber(first, skip); j >= 0 {
+		return true, fmt.Sprintf("; the first row was taken for a header because field %d, %q, is not a number", j+1, strings.TrimSpace(first[j]))
+	}
+	return false, ""
+}
+
+// findFeatures finds the features by name in the header.
+func (r *CSVReader) findFeatures() error {
+	r.cols = make([]int, len(r.features))
+	for j, f := range r.features {
+		r.cols[j] = slices.Index(r.names, f)
+		if r.cols[j] < 0 {
+			return fmt.Errorf("the header names no column %q (features: %s)%s: %w", f, strings.Join(r.features, ", "), r.why, ErrNoFeature)
+		}
+	}
+	return nil
+}
+
+// placeFeatures lays out the features of headerless data. Features named
+// col0, col1, … as LoadCSV names the columns of headerless data are found
+// at those positions, among other columns, the target's among them, when
+// rows have more fields than there are features; otherwise a row holds the
+// features alone, in order.
+func (r *CSVReader) placeFeatures() {
+	o := &r.opts
+	n := len(r.features)
+	r.cols = make([]int, n)
+	if r.positional(r.width) {
+		for j, f := range r.features {
+			r.cols[j] = columnIndex(f)
+		}
+		if t := columnIndex(o.Target); t >= 0 && t < r.width {
+			r.target = t
+		}
+		return
+	}
+	for j := range r.cols {
+		r.cols[j] = j
+	}
+	r.names, r.width = r.features, n
+}
+
+// positional reports whether the features of headerless rows of width
+// fields are found by their generated names col0, col1, …: all of them
+// have such names, within the row, and the row holds more than the
+// features.
+func (r *CSVReader) positional(width int) bool {
+	if width == len(r.opts.Features) {
+		return false
+	}
+	for _, f := range r.opts.Features {
+		if k := columnIndex(f); k < 0 || k >= width {
+			return false
+		}
+	}
+	return true
+}
+
+// columnIndex returns k for a name "colk", as LoadCSV names column k of
+// headerless data, and for a 0-based index k given as decimal text;
+// otherwise -1.
+func columnIndex(name string) int {
+	if d, ok := strings.CutPrefix(name, "col"); ok {
+		name = d
+	}
+	if !isIndex(name) || strings.HasPrefix(name, "-") {
+		return -1
+	}
+	k, err := strconv.Atoi(name)
+	if err != nil {
+		return -1
+	}
+	return k
+}
+
+// notNumber returns the index of the first field of row, other than
+// field skip, that is not a number, or -1. A number too large or too small
+// for a float64 counts as one.
+func notNumber(row []string, skip int) int {
+	for j, s := range row {
+		if j == skip {
+			continue
+		}
+		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+			var ne *strconv.NumError
+			if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+				continue
+			}
+			return j
+		}
+	}
+	return -1
+}
+
+// quoteFields returns the fields of row, trimmed and quoted, separated by
+// commas.
+func quoteFields(row []string) string {
+	quoted := make([]string, len(row))
+	for j, s := range row {
+		quoted[j] = strconv.Quote(strings.TrimSpace(s))
+	}
+	return strings.Join(quoted, ", ")
+}
+
+// isIndex reports whether s is a decimal integer, possibly negative.
+func isIndex(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// csvError converts a syntax error of encoding/csv into a *ParseError.
+func csvError(err error) error {
+	var ce *csv.ParseError
+	if errors.As(err, &ce) {
+		return &ParseError{Line: ce.Line, Column: ce.Column, Err: ce.Err}
+	}
+	return err
+}
+
+// columns is where the features of a CSV record are.
+type columns struct {
+	names []string // the name of every field: the header's, or col0, col1, …
+	cols  []int    // the field of each feature
+	width int      // the number of fields of a record
+}
+
+// parse stores the features of rec, which starts on line, in dst. Its
+// errors are *ParseError; fieldLine, if not nil, gives the line of a field
+// where it differs from line (a quoted field before it spans lines). parse
+// allocates nothing unless it fails.
+func (c *columns) parse(dst []float64, rec []string, line int, fieldLine func(j int) int) error {
+	if len(rec) != c.width {
+		return &ParseError{Line: line, Err: fmt.Errorf("%w: expected %d, got %d", ErrFieldCount, c.width, len(rec))}
+	}
+	for j, k := range c.cols {
+		v, err := parseCSVNumber(rec[k])
+		if err != nil {
+			if fieldLine != nil {
+				line = fieldLine(k)
+			}
+			return &ParseError{Line: line, Column: k + 1, Err: fmt.Errorf("%w (column %q)", err, c.names[k])}
+		}
+		dst[j] = v
+	}
+	return nil
+}
+
+// parseCSVNumber parses a finite float64, ignoring surrounding spaces. It does
+// not allocate unless it fails.
+func parseCSVNumber(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && ne.Err == strconv.ErrRange && math.IsInf(v, 0) {
+			return 0, fmt.Errorf("%w: %q overflows float64", ErrNotFinite, t)
+		}
+		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+			return v, nil // Underflow to zero or a subnormal is fine.
+		}
+		return 0, fmt.Errorf("%w: %q", ErrNotNumber, t)
+	}
+	if !finite(v) {
+		return 0, fmt.Errorf("%w: %q", ErrNotFinite, t)
+	}
+	return v, nil
+}
+
+// RowParser converts CSV records into feature vectors in a fixed column
+// layout, one record at a time, for records that arrive one by one (a
+// line of a message queue, of a pipeline); CSVReader reads them from a
+// stream. Create one with NewRowParser; the zero value is not usable.
+type RowParser struct {
+	columns
+}
+
+// NewRowParser returns a parser of records laid out like header. If header
+// is nil, records hold exactly the features, in order. Otherwise the
+// features are found by name in header, and records have len(header)
+// fields, of which the others (such as the target) are ignored. It returns
+// an error naming a feature missing from header, or if features is empty.
+func NewRowParser(features []string, header []string) (*RowParser, error) {
+	if len(features) == 0 {
+		return nil, errors.New("nn: RowParser with no features")
+	}
+	p := &RowParser{columns{names: slices.Clone(features), cols: make([]int, len(features)), width: len(features)}}
+	if header == nil {
+		for j := range p.cols {
+			p.cols[j] = j
+		}
+		return p, nil
+	}
+	p.names = make([]string, len(header))
+	p.width = len(header)
+	for j, h := range header {
+		p.names[j] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if k := slices.Index(p.names[:j], p.names[j]); k >= 0 {
+			return nil, &ParseError{Line: 1, Column: j + 1, Err: fmt.Errorf("%w: column %q also names column %d", ErrDuplicateColumn, p.names[j], k+1)}
+		}
+	}
+	for j, name := range features {
+		p.cols[j] = slices.Index(p.names, name)
+		if p.cols[j] < 0 {
+			return nil, fmt.Errorf("nn: feature %q not in header %q", name, header)
+		}
+	}
+	return p, nil
+}
+
+// Parse fills dst with the features of record, which was read from the
+// given 1-based line. Problems are returned as a *ParseError with Line set
+// to line, Column to the 1-based field number, and File empty for the
+// caller to set. Parse does not allocate unless it fails. It panics if
+// len(dst) is not the number of features.
+func (p *RowParser) Parse(dst []float64, record []string, line int) error {
+	if len(dst) != len(p.cols) {
+		panic(mat.ErrShape)
+	}
+	return p.parse(dst, record, line, nil)
+}
