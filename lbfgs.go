@@ -18,33 +18,7 @@ import (
 // every evaluation.
 func (r *run) lbfgs(X, Y *mat.Dense) error {
 	n := r.net
-	rows, _ := X.Dims()
-	bp := newBackprop(n, rows)
-	bp.setBatch(X, Y)
-	l2 := r.s.L2
-	at := make([]float64, len(n.params)) // weights of the last evaluation
-	eval := func(x []float64) float64 {
-		copy(n.params, x)
-		copy(at, x)
-		bp.forward()
-		return bp.cost()/float64(rows) + n.l2Penalty(l2)
-	}
-	p := optimize.Problem{
-		Func: eval,
-		Grad: func(grad, x []float64) {
-			if !floats.Equal(x, at) {
-				eval(x)
-			}
-			bp.backward(1/float64(rows), l2)
-			copy(grad, bp.grad)
-		},
-		Status: func() (optimize.Status, error) {
-			if err := r.ctx.Err(); err != nil {
-				return optimize.Failure, err
-			}
-			return optimize.NotTerminated, nil
-		},
-	}
+	p, eval := r.lbfgsProblem(X, Y)
 	rec := &lbfgsEpochs{r: r}
 	settings := &optimize.Settings{
 		MajorIterations: r.s.Epochs - len(r.report.History) + 1,
@@ -81,6 +55,41 @@ func (r *run) lbfgs(X, Y *mat.Dense) error {
 	}
 	_, err = r.lbfgsEpoch(res.X, res.F)
 	return err
+}
+
+// lbfgsProblem returns the full-batch training loss on X, Y as gonum's
+// Problem, and its evaluation alone. Its Status ends the minimisation when
+// the run's context is cancelled.
+func (r *run) lbfgsProblem(X, Y *mat.Dense) (p optimize.Problem, eval func([]float64) float64) {
+	n := r.net
+	rows, _ := X.Dims()
+	bp := newBackprop(n, rows)
+	bp.setBatch(X, Y)
+	l2 := r.s.L2
+	at := make([]float64, len(n.params)) // weights of the last evaluation
+	eval = func(x []float64) float64 {
+		copy(n.params, x)
+		copy(at, x)
+		bp.forward()
+		return bp.cost()/float64(rows) + n.l2Penalty(l2)
+	}
+	p = optimize.Problem{
+		Func: eval,
+		Grad: func(grad, x []float64) {
+			if !floats.Equal(x, at) {
+				eval(x)
+			}
+			bp.backward(1/float64(rows), l2)
+			copy(grad, bp.grad)
+		},
+		Status: func() (optimize.Status, error) {
+			if err := r.ctx.Err(); err != nil {
+				return optimize.Failure, err
+			}
+			return optimize.NotTerminated, nil
+		},
+	}
+	return p, eval
 }
 
 // lineSearchEnded reports whether err is the failure of a line search to

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -119,43 +120,61 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 	if err := n.checkTarget("Y", y, rows); err != nil {
 		return nil, err
 	}
-	X, Y := asDense(x), asDense(y)
 	pcg := rand.NewPCG(c.Seed, 0x6e6e2d747261696e) // "nn-train"
 	rnd := rand.New(pcg)
+	X, Y, vx, vy, err := holdOut(n, &c, asDense(x), asDense(y), rnd)
+	if err != nil {
+		return nil, err
+	}
+	r := newRun(ctx, n, &c, start, vx, vy)
+	if c.Method == LBFGS {
+		err = r.lbfgs(X, Y)
+	} else {
+		err = r.gradientMethod(X, Y, rnd, pcg)
+	}
+	r.end()
+	return r.report, err
+}
 
-	var vx, vy *mat.Dense
+// holdOut returns the training rows X, Y and the validation set vx, vy
+// (nil if there is none) that the settings c give: c.ValidationX and
+// ValidationY, checked, or the fraction c.ValidationFraction of the rows,
+// drawn from rnd.
+func holdOut(n *Network, c *Settings, X, Y *mat.Dense, rnd *rand.Rand) (x, y, vx, vy *mat.Dense, err error) {
+	rows, _ := X.Dims()
 	switch {
 	case c.ValidationX != nil || c.ValidationY != nil:
 		if c.ValidationX == nil || c.ValidationY == nil {
-			return nil, errors.New("nn: Settings.ValidationX and ValidationY must be given together")
+			return nil, nil, nil, nil, errors.New("nn: Settings.ValidationX and ValidationY must be given together")
 		}
 		if err := n.checkInput("ValidationX", c.ValidationX); err != nil {
-			return nil, err
+			return nil, nil, nil, nil, err
 		}
 		vr, _ := c.ValidationX.Dims()
 		if err := n.checkTarget("ValidationY", c.ValidationY, vr); err != nil {
-			return nil, err
+			return nil, nil, nil, nil, err
 		}
-		vx, vy = asDense(c.ValidationX), asDense(c.ValidationY)
+		return X, Y, asDense(c.ValidationX), asDense(c.ValidationY), nil
 	case c.ValidationFraction > 0:
 		k := int(math.Round(c.ValidationFraction * float64(rows)))
 		if k < 1 || k >= rows {
-			return nil, fmt.Errorf("nn: Settings.ValidationFraction %v of %d rows leaves no validation or no training rows", c.ValidationFraction, rows)
+			return nil, nil, nil, nil, fmt.Errorf("nn: Settings.ValidationFraction %v of %d rows leaves no validation or no training rows", c.ValidationFraction, rows)
 		}
 		perm := rnd.Perm(rows)
-		vx, vy = gatherRows(X, perm[:k]), gatherRows(Y, perm[:k])
-		X, Y = gatherRows(X, perm[k:]), gatherRows(Y, perm[k:])
-		rows -= k
+		return gatherRows(X, perm[k:]), gatherRows(Y, perm[k:]), gatherRows(X, perm[:k]), gatherRows(Y, perm[:k]), nil
 	}
+	return X, Y, nil, nil, nil
+}
 
-	r := &run{net: n, s: &c, ctx: ctx, start: start, report: &Report{}}
+// newRun returns the state of a call to Train of n with the settings c,
+// started at start, with the validation set vx, vy (nil if none).
+func newRun(ctx context.Context, n *Network, c *Settings, start time.Time, vx, vy *mat.Dense) *run {
+	r := &run{net: n, s: c, ctx: ctx, start: start, report: &Report{}}
 	r.best = math.Inf(1)
 	r.keepBest = vx != nil || c.Patience > 0
-	r.epochStart = make([]float64, len(n.params))
-	copy(r.epochStart, n.params)
+	r.epochStart = slices.Clone(n.params)
 	if r.keepBest {
-		r.bestParams = make([]float64, len(n.params))
-		copy(r.bestParams, n.params)
+		r.bestParams = slices.Clone(n.params)
 	}
 	if vx != nil {
 		vr, _ := vx.Dims()
@@ -165,28 +184,35 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 			r.valLabels = n.ClassesTo(nil, vy)
 		}
 	}
+	return r
+}
 
+// gradientMethod trains with a Trainer, resuming from a checkpoint if the
+// settings give one.
+func (r *run) gradientMethod(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
 	var err error
-	switch {
-	case c.Method == LBFGS:
-		err = r.lbfgs(X, Y)
-	default:
-		r.trainer, err = NewTrainer(n, &c)
-		if err == nil && c.Resume != nil {
-			err = r.resume(c.Resume, pcg)
-		}
-		if err == nil {
-			err = r.descend(X, Y, rnd, pcg)
+	r.trainer, err = NewTrainer(r.net, r.s)
+	if err != nil {
+		return err
+	}
+	if r.s.Resume != nil {
+		if err := r.resume(r.s.Resume, pcg); err != nil {
+			return err
 		}
 	}
+	return r.descend(X, Y, rnd, pcg)
+}
+
+// end restores the weights of the best epoch when early stopping kept
+// them, and completes the report.
+func (r *run) end() {
 	if r.keepBest && r.report.Stop != Diverged && r.report.Stop != Cancelled && r.bestEpoch > 0 {
-		copy(n.params, r.bestParams)
+		copy(r.net.params, r.bestParams)
 		r.report.BestEpoch = r.bestEpoch
 	} else {
 		r.report.BestEpoch = len(r.report.History)
 	}
-	r.report.Elapsed = time.Since(start)
-	return r.report, err
+	r.report.Elapsed = time.Since(r.start)
 }
 
 // run is the state of one call to Train.

@@ -101,7 +101,28 @@ func lossCurve(w io.Writer, format string, r *nn.Report) error {
 	if !slices.Contains(formats, format) {
 		return fmt.Errorf("%w %q (want %s)", ErrFormat, format, strings.Join(formats, " or "))
 	}
-	train, val := make(plotter.XYs, 0, len(r.History)), make(plotter.XYs, 0, len(r.History))
+	train, val := losses(r)
+	if len(train) == 0 {
+		return fmt.Errorf("%w: the report has %d epochs", ErrNoData, len(r.History))
+	}
+	p := newLossPlot(train, val)
+	if err := addLine(p, "training", train, color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, nil); err != nil { // blue
+		return err
+	}
+	if len(val) > 0 {
+		if err := addLine(p, "validation", val, color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, []vg.Length{vg.Points(6), vg.Points(3)}); err != nil { // red, dashed
+			return err
+		}
+	}
+	if err := addBestEpoch(p, r, train, val); err != nil {
+		return err
+	}
+	return encode(w, format, p)
+}
+
+// losses returns the finite training and validation losses of r by epoch.
+func losses(r *nn.Report) (train, val plotter.XYs) {
+	train, val = make(plotter.XYs, 0, len(r.History)), make(plotter.XYs, 0, len(r.History))
 	for _, e := range r.History {
 		x := float64(e.Epoch)
 		if finite(e.Loss) {
@@ -111,10 +132,24 @@ func lossCurve(w io.Writer, format string, r *nn.Report) error {
 			val = append(val, plotter.XY{X: x, Y: e.ValLoss})
 		}
 	}
-	if len(train) == 0 {
-		return fmt.Errorf("%w: the report has %d epochs", ErrNoData, len(r.History))
-	}
+	return train, val
+}
 
+// lossRange returns the smallest and largest loss of the series.
+func lossRange(series ...plotter.XYs) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, xys := range series {
+		for _, xy := range xys {
+			lo, hi = math.Min(lo, xy.Y), math.Max(hi, xy.Y)
+		}
+	}
+	return lo, hi
+}
+
+// newLossPlot returns the empty plot of the losses, with a logarithmic
+// loss axis when all losses are positive and span more than two orders of
+// magnitude.
+func newLossPlot(train, val plotter.XYs) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = "Loss per epoch"
 	p.X.Label.Text = "epoch"
@@ -125,51 +160,50 @@ func lossCurve(w io.Writer, format string, r *nn.Report) error {
 	p.Legend.Top = true
 	p.Legend.XOffs = -vg.Points(8)
 	p.Legend.YOffs = -vg.Points(4)
-
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, xys := range []plotter.XYs{train, val} {
-		for _, xy := range xys {
-			lo, hi = math.Min(lo, xy.Y), math.Max(hi, xy.Y)
-		}
-	}
-	if lo > 0 && hi/lo > 100 {
+	if lo, hi := lossRange(train, val); lo > 0 && hi/lo > 100 {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 		p.Y.Label.Text = "loss (log scale)"
 	}
+	return p
+}
 
-	l, err := plotter.NewLine(train)
+// addLine draws the series xys as a line of colour c, dashed if dashes is
+// not nil, named in the legend.
+func addLine(p *plot.Plot, name string, xys plotter.XYs, c color.Color, dashes []vg.Length) error {
+	l, err := plotter.NewLine(xys)
 	if err != nil {
 		return err
 	}
-	l.Color = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff} // blue
+	l.Color = c
 	l.Width = vg.Points(1.5)
+	l.Dashes = dashes
 	p.Add(l)
-	p.Legend.Add("training", l)
+	p.Legend.Add(name, l)
+	return nil
+}
 
-	if len(val) > 0 {
-		l, err := plotter.NewLine(val)
-		if err != nil {
-			return err
-		}
-		l.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff} // red
-		l.Width = vg.Points(1.5)
-		l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
-		p.Add(l)
-		p.Legend.Add("validation", l)
+// addBestEpoch marks with a dotted vertical line the best epoch when early
+// stopping restored the weights of an earlier epoch than the last.
+func addBestEpoch(p *plot.Plot, r *nn.Report, train, val plotter.XYs) error {
+	n := len(r.History)
+	lo, hi := lossRange(train, val)
+	if r.BestEpoch <= 0 || n == 0 || r.BestEpoch >= r.History[n-1].Epoch || hi <= lo {
+		return nil
 	}
-
-	if n := len(r.History); r.BestEpoch > 0 && n > 0 && r.BestEpoch < r.History[n-1].Epoch && hi > lo {
-		best, err := plotter.NewLine(plotter.XYs{{X: float64(r.BestEpoch), Y: lo}, {X: float64(r.BestEpoch), Y: hi}})
-		if err != nil {
-			return err
-		}
-		best.Color = color.Gray{Y: 0x60}
-		best.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
-		p.Add(best)
-		p.Legend.Add(fmt.Sprintf("best epoch (%d)", r.BestEpoch), best)
+	best, err := plotter.NewLine(plotter.XYs{{X: float64(r.BestEpoch), Y: lo}, {X: float64(r.BestEpoch), Y: hi}})
+	if err != nil {
+		return err
 	}
+	best.Color = color.Gray{Y: 0x60}
+	best.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
+	p.Add(best)
+	p.Legend.Add(fmt.Sprintf("best epoch (%d)", r.BestEpoch), best)
+	return nil
+}
 
+// encode writes p to w in the format, "png" or "svg".
+func encode(w io.Writer, format string, p *plot.Plot) error {
 	var wt io.WriterTo
 	switch format {
 	case "png":
@@ -181,7 +215,7 @@ func lossCurve(w io.Writer, format string, r *nn.Report) error {
 		p.Draw(draw.New(svg))
 		wt = svg
 	}
-	_, err = wt.WriteTo(w)
+	_, err := wt.WriteTo(w)
 	return err
 }
 

@@ -34,23 +34,21 @@ Example:
 `
 
 func runEval(e *env, args []string) error {
-	var model, data string
-	var header nn.Header
+	var f rowFlags
 	var asJSON bool
 	fs := newFlagSet("eval")
-	fs.StringVar(&model, "model", "", "the model `file` written by nn train (required)")
-	fs.StringVar(&data, "data", "", "the labelled CSV `file` to score the model on (required)")
-	fs.TextVar(&header, "header", header, headerUsage)
+	f.register(fs, "the labelled CSV `file` to score the model on (required)")
 	fs.BoolVar(&asJSON, "json", false, "print a JSON object instead of tables")
 	if err := parseFlags(e, fs, "eval", evalSynopsis, args); err != nil {
 		return err
 	}
-	if err := required("eval", "model", model, "the model file to score"); err != nil {
+	if err := required("eval", "model", f.model, "the model file to score"); err != nil {
 		return err
 	}
-	if err := required("eval", "data", data, "the labelled CSV file to score it on"); err != nil {
+	if err := required("eval", "data", f.data, "the labelled CSV file to score it on"); err != nil {
 		return err
 	}
+	model, data, header := f.model, f.data, f.header
 	m, err := nn.LoadModel(model)
 	if err != nil {
 		return err

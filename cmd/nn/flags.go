@@ -3,6 +3,7 @@ package main
 import (
 	"encoding"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"slices"
@@ -161,3 +162,18 @@ func names[E enum](skip ...E) []string {
 // headerUsage describes the -header flag of train, eval and predict, which
 // all detect a header as nn.ReadCSV does.
 var headerUsage = "header `mode`: " + orList(names[nn.Header]()) + "; auto takes the first row for a header if a field other than the target is not a number"
+
+// rowFlags are the flags of eval and predict that say which model scores
+// which rows.
+type rowFlags struct {
+	model, data string
+	header      nn.Header
+}
+
+// register defines the flags -model, -data (described by dataUsage) and
+// -header on fs.
+func (f *rowFlags) register(fs *flag.FlagSet, dataUsage string) {
+	fs.StringVar(&f.model, "model", "", "the model `file` written by nn train (required)")
+	fs.StringVar(&f.data, "data", "", dataUsage)
+	fs.TextVar(&f.header, "header", f.header, headerUsage)
+}

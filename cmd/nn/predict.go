@@ -52,20 +52,18 @@ Examples:
 const predictBatch = 256
 
 func runPredict(e *env, args []string) error {
-	var model, data string
-	var header nn.Header
+	var f rowFlags
 	var proba bool
 	fs := newFlagSet("predict")
-	fs.StringVar(&model, "model", "", "the model `file` written by nn train (required)")
-	fs.StringVar(&data, "data", "", "the CSV `file` to predict (default standard input)")
-	fs.TextVar(&header, "header", header, headerUsage)
+	f.register(fs, "the CSV `file` to predict (default standard input)")
 	fs.BoolVar(&proba, "proba", false, "write the probability of every class instead of the label")
 	if err := parseFlags(e, fs, "predict", predictSynopsis, args); err != nil {
 		return err
 	}
-	if err := required("predict", "model", model, "the model file to predict with"); err != nil {
+	if err := required("predict", "model", f.model, "the model file to predict with"); err != nil {
 		return err
 	}
+	model, data, header := f.model, f.data, f.header
 	p, err := newPredictor(model, proba, e.stdout)
 	if err != nil {
 		return err
