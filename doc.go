@@ -8,24 +8,85 @@
 // z2 = X·W1, a2 = σ(z2), z3 = a2·W2, ŷ = σ(z3), and backpropagation computes
 // δ3, ∂J/∂W2, δ2 and ∂J/∂W1 with one gonum call each.
 //
-// # Overview
+// The sections below follow the path of a model from a file of data to a
+// prediction: load, scale, build, train, evaluate, save, predict.
 //
-// A [Perceptron] learns a linear threshold unit with [TrainPerceptron].
+// # Load
 //
-// A [Network] is a stack of fully connected layers built by [New] from a
-// [Config]: layer sizes, one [Activation] per layer, optional biases, a
-// [Loss], a weight [Init] scheme and a seed. [Network.Predict] runs the
-// forward pass, [Network.Cost] and [Network.Gradients] give the cost and its
-// gradient by backpropagation, [Network.NumericalGradients] checks that
-// gradient by central differences, and [Train] fits the weights with
-// gradient descent and the other [Method]s.
+// [LoadCSV] and [ReadCSV] read a table into a [Dataset]: features X, targets
+// Y (one-hot over the class labels for classification, numbers for
+// regression), and the names of the columns and classes. [CSVOptions] say
+// which column is the target, whether it holds class labels, and whether
+// the first row is a header ([Header]; by default it is detected).
+// [NewCSVReader] streams rows one at a time into a slice the caller owns,
+// finding the features a model was trained on by name in any order, for
+// data larger than memory; [RowParser] parses records that arrive one by
+// one. Problems in the data are a [*ParseError] that names the file, line
+// and column.
 //
-// Weights are [mat.Dense] values laid out as in the tutorial: W(l) has one row
-// per input and one column per output of layer l, so a batch X with one
-// example per row goes forward as X·W1. All parameters of a network live in
-// one contiguous slice ([Network.Params]); the weight matrices and bias
-// vectors are views of it, which lets optimizers update everything in one
-// loop.
+// [Dataset.Split] holds out a seeded, stratified test set, and
+// [Dataset.Subset] takes rows. [LoadIDXImages] and [LoadIDXLabels] read
+// the IDX files of MNIST and Fashion-MNIST; [OneHot] and [ArgMax] turn
+// class indices into target rows and outputs back into classes.
+//
+// # Scale
+//
+// [FitScaler] fits a [Scaler] of a [ScaleKind] (standardisation, min-max,
+// max-abs) to the training rows; [Scaler.Transform] applies it to a matrix,
+// [Scaler.TransformRow] to one row without allocating, and
+// [Scaler.InverseTransform] undoes it, for targets scaled for training.
+//
+// # Build
+//
+// [New] builds a [Network] from a [Config]: layer sizes, one [Activation]
+// per layer, optional biases, a [Loss], a weight [Init] scheme and a seed.
+// Weights are [mat.Dense] values laid out as in the tutorial: W(l) has one
+// row per input and one column per output of layer l, so a batch X with
+// one example per row goes forward as X·W1. All parameters of a network
+// live in one contiguous slice ([Network.Params]); the weight matrices
+// ([Network.Weights]) and bias vectors ([Network.Bias]) are views of it,
+// which lets optimizers update everything in one loop.
+//
+// [Network.Cost] and [Network.Gradients] give the cost and its gradient by
+// backpropagation, and [Network.NumericalGradients] checks that gradient
+// by central differences.
+//
+// # Train
+//
+// [Train] fits a network to a training set as [Settings] say: a [Method]
+// (the tutorial's full-batch gradient descent, mini-batch SGD, momentum,
+// Nesterov, Adam, or L-BFGS through gonum's optimize), the learning rate
+// and its [Schedule], L2 weight decay, a validation set with early
+// stopping, a progress callback, and checkpoints ([Checkpoint],
+// [SaveCheckpoint], [LoadCheckpoint]) to resume from. It returns a
+// [Report] with one [Epoch] per pass and the [StopReason]. A [Trainer]
+// takes steps on batches the caller streams in, allocating nothing once
+// warm. [TrainPerceptron] trains the tutorial's [Perceptron].
+//
+// # Evaluate
+//
+// [Network.Predict] runs the forward pass; [Network.Classify] and
+// [Network.ClassesTo] read its outputs as classes. [Accuracy],
+// [NewConfusion] (with precision, recall and F1 per class), [LogLoss],
+// [MeanSquaredError], [MeanAbsoluteError] and [R2] score the predictions,
+// as scikit-learn's metrics do.
+//
+// # Save
+//
+// A [Model] keeps with the network what it needs to score raw rows: the
+// fitted scaler, the names of the feature and target columns, and the
+// class labels. [Model.Save] writes it atomically as a versioned JSON
+// document ([Model.Encode] to any writer), and [LoadModel] ([DecodeModel])
+// reads it back, rejecting files that are corrupt or do not fit together.
+//
+// # Predict
+//
+// [Model.Predict] scales raw rows and predicts them. For a stream of rows,
+// [Model.Scale] scales each row into a batch and [Network.PredictTo]
+// predicts the batch into a matrix the caller owns, with one [Workspace]
+// per goroutine, allocating nothing once warm; [Network.PredictParallel]
+// splits a large batch over GOMAXPROCS goroutines. [Backend] names the
+// BLAS implementation and kernels in use.
 //
 // # Errors and panics
 //
@@ -35,6 +96,21 @@
 // depends on data — matrices whose shapes do not fit the network, empty
 // input, NaN or infinite values, files that cannot be parsed, training that
 // diverges — is reported as an error that says what is wrong and where.
+// The errors wrap the package's error values ([ErrShape], [ErrNotFinite],
+// [ErrEmpty], [ErrDiverged], …) for errors.Is.
+//
+// Messages start with the package's name, then the file if one is
+// concerned: "nn: model.json: model is truncated ...". A [*ParseError] in
+// CSV or IDX data starts with its place instead, as compilers write it:
+// "iris.csv:4:3: not a number ...".
+//
+// # Text
+//
+// Every enumerated type — [Activation], [Loss], [Init], [Method],
+// [Schedule], [StopReason], [Header], [ScaleKind] — implements
+// [fmt.Stringer], [encoding.TextMarshaler] and [encoding.TextUnmarshaler]
+// from one table of names, so that its values read the same in flags
+// (flag.TextVar), JSON and messages.
 //
 // # Concurrency
 //
@@ -47,6 +123,7 @@
 // # Reproducibility
 //
 // Randomness comes only from seeds given by the caller ([Config.Seed],
-// [Settings.Seed], [PerceptronSettings.Seed]): the same seeds and data give
-// bit-identical weights and training reports.
+// [Settings.Seed], [PerceptronSettings.Seed], the seed of [Dataset.Split]):
+// the same seeds and data give bit-identical weights and training reports,
+// whatever GOMAXPROCS is.
 package nn
