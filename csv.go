@@ -17,9 +17,10 @@ import (
 type Header int
 
 const (
-	// HeaderAuto detects a header: the first row is a header if any of its
-	// fields in a feature column is not a number. A header whose names
-	// are all numbers therefore needs HeaderYes.
+	// HeaderAuto detects a header: the first row is a header if it names
+	// the target column, or if any of its fields outside the target
+	// column is not a number. A header whose names are all numbers, and
+	// none of them the target's, therefore needs HeaderYes.
 	HeaderAuto Header = iota
 	// HeaderYes: the first row is a header.
 	HeaderYes

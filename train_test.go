@@ -294,46 +294,6 @@ func TestCheckpointResume(t *testing.T) {
 
 func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 
-// L-BFGS records one epoch per iteration after the starting point, and the
-// network ends with the weights of the last one recorded.
-func TestLBFGSHistory(t *testing.T) {
-	x := mat.NewDense(4, 2, []float64{0, 0, 0, 1, 1, 0, 1, 1})
-	y := mat.NewDense(4, 1, []float64{0, 1, 1, 0})
-	for _, epochs := range []int{1, 2, 5, 500} {
-		net, err := New(Config{Sizes: []int{2, 4, 1}, Activations: []Activation{Tanh, Sigmoid}, Loss: BinaryCrossEntropy, Init: Xavier, Seed: 7})
-		if err != nil {
-			t.Fatal(err)
-		}
-		J0, err := net.Cost(x, y)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Train(context.Background(), net, x, y, &Settings{Method: LBFGS, Epochs: epochs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := rep.History
-		switch {
-		case len(h) == 0 || len(h) > epochs:
-			t.Fatalf("Epochs %d: %d epochs recorded", epochs, len(h))
-		case len(h) < epochs && rep.Stop != Converged:
-			t.Errorf("Epochs %d: %d epochs recorded and stop %v, want all or converged", epochs, len(h), rep.Stop)
-		case len(h) == epochs && rep.Stop != MaxEpochs && rep.Stop != Converged:
-			t.Errorf("Epochs %d: stop %v", epochs, rep.Stop)
-		}
-		J, err := net.Cost(x, y)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if last := h[len(h)-1].Loss; math.Abs(last-J/4) > 1e-15 {
-			t.Errorf("Epochs %d: last recorded loss %v, the network's %v", epochs, last, J/4)
-		}
-		if !(h[0].Loss < J0/4) {
-			t.Errorf("Epochs %d: first epoch's loss %v, want below the untrained %v", epochs, h[0].Loss, J0/4)
-		}
-	}
-}
-
 // An update that overflows the weights while the loss before it was finite
 // is caught, and the weights from before it are restored.
 func TestTrainDivergesInUpdate(t *testing.T) {
@@ -514,23 +474,5 @@ func TestTrainIndependentOfGOMAXPROCS(t *testing.T) {
 	}
 	if a, b := run(1), run(2); !floats.Same(a, b) {
 		t.Error("weights differ between GOMAXPROCS 1 and 2")
-	}
-}
-
-// L-BFGS reports a loss that is not finite at the start as divergence.
-func TestLBFGSNonFiniteStart(t *testing.T) {
-	net, err := New(Config{Sizes: []int{1, 1}, Activations: []Activation{Identity}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	net.params[0] = 1e300
-	x := mat.NewDense(2, 1, []float64{1e10, 1e10})
-	y := mat.NewDense(2, 1, []float64{0, 0})
-	rep, err := Train(context.Background(), net, x, y, &Settings{Method: LBFGS, Epochs: 5})
-	if !errors.Is(err, ErrDiverged) || rep.Stop != Diverged {
-		t.Errorf("got error %v and stop %v, want ErrDiverged", err, rep.Stop)
-	}
-	if net.params[0] != 1e300 {
-		t.Errorf("weight %v, want the starting 1e300", net.params[0])
 	}
 }
