@@ -189,10 +189,10 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 		return nil, err
 	}
 	switch {
-	case d.Method == nil:
-		return nil, errors.New(`checkpoint has no "method" field`)
 	case d.Best == nil:
 		return nil, errors.New(`checkpoint has no "best" field`)
+	case d.Method == nil:
+		return nil, errors.New(`checkpoint has no "method" field`)
 	}
 	c := &Checkpoint{
 		Epoch:      d.Epoch,

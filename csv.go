@@ -49,9 +49,9 @@ func (h *Header) UnmarshalText(text []byte) error { return headers.unmarshal(h, 
 // every other column a feature, header detected, comma separated.
 type CSVOptions struct {
 	// Target is the target column: a header name, or a 0-based column
-	// index as decimal text. The zero value "" means the last column,
-	// unless Features is set, when it means that the data has no target.
-	// Every other column is a feature, unless Features is set.
+	// index as decimal text. The zero value "" means the last column (if
+	// Features is set, the last column unless it is a feature; else there
+	// is none). Every other column is a feature, unless Features is set.
 	Target string
 	// Classify says the target is a class label (any text, surrounding
 	// spaces trimmed) to be one-hot encoded over Classes. The zero value
@@ -74,17 +74,21 @@ type CSVOptions struct {
 	// order, as a Model's Features name them; other columns but the
 	// target are ignored. They are found by name in a header, in any
 	// order (an ErrNoFeature if one is missing). Data without a header
-	// holds exactly the features, in order, in every row, unless the
-	// features are named col0, col1, … as LoadCSV names the columns of
-	// such data: then rows with more fields hold them at those 0-based
-	// positions, and a Target named in the same way, or given by index,
-	// is found at its position too. Nil means every column but the
-	// target, in the order of the data.
+	// holds exactly the features, in order, in every row, unless every
+	// feature is named "col" and a column index, as LoadCSV names the
+	// columns of such data (col0, col1, …, no leading zeros): then rows
+	// with more fields hold them at those 0-based positions, and a Target
+	// named in the same way, or given by index, is at its position too.
+	// Nil means every column but the target, in the order of the data; an
+	// empty non-nil list, a feature listed twice, or a Target among the
+	// features is an error.
 	Features []string
 }
 
-// LoadCSV reads the CSV file at path with ReadCSV. Its errors carry the
-// file name: a *ParseError has File set to path.
+// LoadCSV reads the CSV file at path with ReadCSV. A problem in the data
+// is a *ParseError with File set to path; errors of opening or reading the
+// file name it as the os package's do, and mistakes in opts are returned
+// as ReadCSV returns them.
 func LoadCSV(path string, opts *CSVOptions) (*Dataset, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -122,6 +126,12 @@ func ReadCSV(r io.Reader, opts *CSVOptions) (*Dataset, error) {
 	b, err := newCSVBuilder(cr)
 	if err != nil {
 		return nil, err
+	}
+	// Fields are checked from left to right: a bad target before a bad
+	// feature is the error of the row.
+	cr.checkTarget = func(label string) error {
+		_, _, err := b.target(label)
+		return err
 	}
 	x := make([]float64, len(features))
 	for {
@@ -181,30 +191,49 @@ func newCSVBuilder(r *CSVReader) (*csvBuilder, error) {
 
 // add appends the row that b.r read last, whose features are x.
 func (b *csvBuilder) add(x []float64) error {
-	r := b.r
-	t := r.target
-	label := r.Target()
-	if b.classify {
-		c, ok := b.classIndex[label]
-		if !ok {
-			if b.fixed {
-				return &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w %q (column %q): classes are %q", ErrUnknownClass, label, r.names[t], b.classes)}
-			}
-			c = len(b.classes)
-			b.classes = append(b.classes, label)
-			b.classIndex[label] = c
-		}
-		b.labels = append(b.labels, c)
-	} else {
-		v, err := parseCSVNumber(label)
-		if err != nil {
-			return &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w (column %q)", err, r.names[t])}
-		}
+	label := b.r.Target()
+	c, v, err := b.target(label)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !b.classify:
 		b.y = append(b.y, v)
+	case c < 0:
+		// A new class, numbered in order of appearance until dataset
+		// sorts them.
+		c = len(b.classes)
+		b.classes = append(b.classes, label)
+		b.classIndex[label] = c
+		fallthrough
+	default:
+		b.labels = append(b.labels, c)
 	}
 	b.x = append(b.x, x...)
 	b.n++
 	return nil
+}
+
+// target reads label, the target field of the row that b.r read last: the
+// index of its class (-1 for a class not seen yet), or its value for
+// regression. Problems are a *ParseError at the field.
+func (b *csvBuilder) target(label string) (class int, value float64, err error) {
+	r := b.r
+	t := r.target
+	if b.classify {
+		if c, ok := b.classIndex[label]; ok {
+			return c, 0, nil
+		}
+		if b.fixed {
+			return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w %q (column %q): classes are %q", ErrUnknownClass, label, r.names[t], b.classes)}
+		}
+		return -1, 0, nil
+	}
+	v, err := parseCSVNumber(label)
+	if err != nil {
+		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w (column %q)", err, r.names[t])}
+	}
+	return 0, v, nil
 }
 
 // dataset returns the Dataset of the rows added.
@@ -215,16 +244,24 @@ func (b *csvBuilder) dataset() *Dataset {
 		Features: features,
 		Target:   target,
 	}
-	if !b.classify {
+	switch {
+	case !b.classify:
 		d.Y = mat.NewDense(b.n, 1, b.y)
-		return d
-	}
-	if b.fixed {
+	case b.fixed:
 		d.Classes = b.classes
 		d.Y = OneHot(b.labels, len(b.classes))
-		return d
+	default:
+		d.Classes = b.sortClasses()
+		d.Y = OneHot(b.labels, len(d.Classes))
 	}
-	// Sort the classes; remap[old] is the sorted index of class old.
+	return d
+}
+
+// sortClasses returns the classes found in the data in order, numerically
+// if all of them are numbers and lexically otherwise, and renumbers the
+// labels to match.
+func (b *csvBuilder) sortClasses() []string {
+	// order[i] is the class found (index in b.classes) that sorts i-th.
 	order := make([]int, len(b.classes))
 	for i := range order {
 		order[i] = i
@@ -247,15 +284,15 @@ func (b *csvBuilder) dataset() *Dataset {
 		}
 		return strings.Compare(b.classes[a], b.classes[c])
 	})
+	// remap[old] is the sorted index of class old.
 	remap := make([]int, len(order))
-	d.Classes = make([]string, len(order))
+	classes := make([]string, len(order))
 	for i, old := range order {
 		remap[old] = i
-		d.Classes[i] = b.classes[old]
+		classes[i] = b.classes[old]
 	}
 	for i, c := range b.labels {
 		b.labels[i] = remap[c]
 	}
-	d.Y = OneHot(b.labels, len(d.Classes))
-	return d
+	return classes
 }

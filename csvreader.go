@@ -41,8 +41,10 @@ type CSVReader struct {
 	rec      []string // the row Read read last, or nil
 
 	// needTarget makes a missing target column an error even when
-	// opts.Features is set, for ReadCSV.
-	needTarget bool
+	// opts.Features is set, and checkTarget, if not nil, checks the
+	// target field of a row whose features fail after it, for ReadCSV.
+	needTarget  bool
+	checkTarget func(label string) error
 }
 
 // NewCSVReader returns a reader of the CSV data r, laid out as opts says
@@ -118,6 +120,11 @@ func (r *CSVReader) Read(dst []float64) (line int, err error) {
 		line, _ = r.cr.FieldPos(0)
 	}
 	if err := r.parse(dst, rec, line, r.fieldLine); err != nil {
+		if pe, ok := err.(*ParseError); ok && r.checkTarget != nil && r.target >= 0 && r.target+1 < pe.Column {
+			if err := r.checkTarget(strings.TrimSpace(rec[r.target])); err != nil {
+				return line, err
+			}
+		}
 		return line, err
 	}
 	r.rec = rec
@@ -147,11 +154,9 @@ func (r *CSVReader) start() error {
 		return r.err
 	}
 	r.started = true
-	for i, f := range r.opts.Features {
-		if slices.Contains(r.opts.Features[:i], f) {
-			r.err = fmt.Errorf("nn: CSVOptions.Features lists %q twice", f)
-			return r.err
-		}
+	if err := r.checkOptions(); err != nil {
+		r.err = err
+		return err
 	}
 	first, err := r.cr.Read()
 	if err != nil {
@@ -160,7 +165,13 @@ func (r *CSVReader) start() error {
 	}
 	first = slices.Clone(first)
 	r.first, _ = r.cr.FieldPos(0)
-	if err := r.layout(first); err != nil {
+	r.width = len(first)
+	if r.opts.Features == nil {
+		err = r.layoutAll(first)
+	} else {
+		err = r.layoutFeatures(first)
+	}
+	if err != nil {
 		if _, ok := err.(*ParseError); !ok {
 			err = &ParseError{Line: r.first, Err: err}
 		}
@@ -173,23 +184,93 @@ func (r *CSVReader) start() error {
 	return nil
 }
 
-// layout decides from the first row whether it is a header, which column
-// is the target, and where the features are. Errors about a column are a
-// *ParseError; others are for start to place on the first row.
-func (r *CSVReader) layout(first []string) error {
+// checkOptions returns an error for options that no data could fit.
+func (r *CSVReader) checkOptions() error {
 	o := &r.opts
-	if o.Features == nil && len(first) < 2 {
+	if o.Features != nil && len(o.Features) == 0 {
+		return errors.New("nn: CSVOptions.Features is empty; nil means every column but the target")
+	}
+	for i, f := range o.Features {
+		if slices.Contains(o.Features[:i], f) {
+			return fmt.Errorf("nn: CSVOptions.Features lists %q twice", f)
+		}
+		if f == o.Target {
+			return fmt.Errorf("nn: CSVOptions.Target %q is also a feature", f)
+		}
+	}
+	return nil
+}
+
+// layoutAll lays out rows shaped like first as ReadCSV reads them without
+// given features: the target column, and every other column a feature, in
+// order.
+func (r *CSVReader) layoutAll(first []string) error {
+	if len(first) < 2 {
 		return fmt.Errorf("%w: need at least 2 (features and target), got %d", ErrFieldCount, len(first))
 	}
 	var err error
-	if o.Features == nil {
-		r.target, r.header, err = findTarget(first, o)
-	} else {
-		r.header, r.why = r.detectHeader(first)
-	}
+	r.target, r.header, err = findTarget(first, &r.opts)
 	if err != nil {
 		return err
 	}
+	r.nameColumns(first)
+	if err := r.checkNames(); err != nil {
+		return err
+	}
+	for j, name := range r.names {
+		if j != r.target {
+			r.features = append(r.features, name)
+			r.cols = append(r.cols, j)
+		}
+	}
+	return nil
+}
+
+// layoutFeatures lays out rows shaped like first for the given features:
+// whether first is a header, where the target and the features are.
+func (r *CSVReader) layoutFeatures(first []string) error {
+	o := &r.opts
+	if r.needTarget && len(first) < 2 {
+		return fmt.Errorf("%w: need at least 2 (features and target), got %d", ErrFieldCount, len(first))
+	}
+	r.features = o.Features
+	positional := r.positional(len(first))
+	r.header, r.why = r.detectHeader(first, positional)
+	r.nameColumns(first)
+	switch {
+	case r.header:
+		r.target = slices.Index(r.names, o.Target)
+		if k := decimal(o.Target); k >= 0 && k < r.width {
+			r.target = k // an index, as ReadCSV takes it
+		}
+		if o.Target == "" && !slices.Contains(r.features, r.names[r.width-1]) {
+			r.target = r.width - 1
+		}
+	case positional:
+		r.placeFeatures()
+	default:
+		// The rows hold the features alone, in order.
+		r.cols = make([]int, len(r.features))
+		for j := range r.cols {
+			r.cols[j] = j
+		}
+		r.names, r.width = r.features, len(r.features)
+	}
+	if r.needTarget && r.target < 0 {
+		return r.noTarget(first)
+	}
+	if err := r.checkNames(); err != nil {
+		return err
+	}
+	if r.header {
+		return r.findFeatures()
+	}
+	return nil
+}
+
+// nameColumns names the columns of rows shaped like first: by the header,
+// spaces trimmed, or col0, col1, … where it has no name.
+func (r *CSVReader) nameColumns(first []string) {
 	r.names = make([]string, len(first))
 	for j := range r.names {
 		if r.header {
@@ -198,52 +279,33 @@ func (r *CSVReader) layout(first []string) error {
 		if r.names[j] == "" {
 			r.names[j] = "col" + strconv.Itoa(j)
 		}
-		if k := slices.Index(r.names[:j], r.names[j]); k >= 0 {
-			return &ParseError{Line: r.first, Column: j + 1, Err: fmt.Errorf("%w: column %q also names column %d", ErrDuplicateColumn, r.names[j], k+1)}
+	}
+}
+
+// checkNames returns a *ParseError if two columns have the same name.
+func (r *CSVReader) checkNames() error {
+	for j, name := range r.names {
+		if k := slices.Index(r.names[:j], name); k >= 0 {
+			return &ParseError{Line: r.first, Column: j + 1, Err: fmt.Errorf("%w: column %q also names column %d", ErrDuplicateColumn, name, k+1)}
 		}
-	}
-	r.width = len(first)
-	if o.Features == nil {
-		// Every column but the target is a feature, in order.
-		for j, name := range r.names {
-			if j != r.target {
-				r.features = append(r.features, name)
-				r.cols = append(r.cols, j)
-			}
-		}
-		return nil
-	}
-	r.features = o.Features
-	if r.header {
-		r.target = slices.Index(r.names, o.Target)
-		if k := columnIndex(o.Target); isIndex(o.Target) && k >= 0 && k < r.width {
-			r.target = k
-		}
-	} else {
-		r.placeFeatures()
-	}
-	if r.needTarget && r.target < 0 {
-		return noTarget(o, first, r.header)
-	}
-	if r.header {
-		return r.findFeatures()
 	}
 	return nil
 }
 
 // noTarget returns the error for data whose first row, first, has no
-// column that o.Target names, when the layout needs one.
-func noTarget(o *CSVOptions, first []string, header bool) error {
-	k := columnIndex(o.Target)
+// column that the target option names, when the layout needs one.
+func (r *CSVReader) noTarget(first []string) error {
+	o := &r.opts
+	k := targetIndex(o.Target)
 	switch {
 	case o.Target == "":
-		return fmt.Errorf("%w: CSVOptions.Target is empty, which with Features set means none", ErrNoTarget)
-	case header:
-		return fmt.Errorf("%w: %q not among %s", ErrNoTarget, o.Target, quoteFields(first))
-	case k >= 0:
-		return fmt.Errorf("%w: column %d out of range: rows have %d columns (0 to %d)", ErrNoTarget, k, len(first), len(first)-1)
+		return fmt.Errorf("%w: the last column is a feature, and CSVOptions.Target names no other", ErrNoTarget)
+	case k >= 0 && !r.header:
+		return fmt.Errorf("%w: index %d out of range: rows have %d columns (0 to %d)", ErrNoTarget, k, len(first), len(first)-1)
+	case o.Header == HeaderNo:
+		return fmt.Errorf("%w: %q given by name, but the input has no header", ErrNoTarget, o.Target)
 	}
-	return fmt.Errorf("%w: %q given by name, but the input has no header", ErrNoTarget, o.Target)
+	return fmt.Errorf("%w: %q not among %s", ErrNoTarget, o.Target, quoteFields(first))
 }
 
 // findTarget returns, for ReadCSV's layout, the target column of the rows
@@ -281,10 +343,13 @@ func findTarget(first []string, o *CSVOptions) (target int, header bool, err err
 }
 
 // detectHeader reports, for a layout with given features, whether first
-// is a header, and if it was detected as one, why, for error messages. A
-// first row that names the target is a header, and so is one with a field
-// that is not a number, except in the target's column of headerless data.
-func (r *CSVReader) detectHeader(first []string) (header bool, why string) {
+// is a header, and if it was detected as one, why, for error messages.
+// In headerless data whose features are found at the positions of their
+// generated names (positional), a field that is not a number makes first
+// a header unless it is in the target's column. Otherwise a first row
+// that names the target is a header, and so is one with any field that is
+// not a number.
+func (r *CSVReader) detectHeader(first []string, positional bool) (header bool, why string) {
 	o := &r.opts
 	switch o.Header {
 	case HeaderYes:
@@ -292,12 +357,12 @@ func (r *CSVReader) detectHeader(first []string) (header bool, why string) {
 	case HeaderNo:
 		return false, ""
 	}
-	if o.Target != "" && slices.ContainsFunc(first, func(s string) bool { return strings.TrimSpace(s) == o.Target }) {
-		return true, fmt.Sprintf("; the first row was taken for a header because it names the target %q", o.Target)
-	}
 	skip := -1
-	if r.positional(len(first)) {
-		skip = columnIndex(o.Target)
+	switch {
+	case positional:
+		skip = r.positionalTarget(len(first))
+	case o.Target != "" && slices.ContainsFunc(first, func(s string) bool { return strings.TrimSpace(s) == o.Target }):
+		return true, fmt.Sprintf("; the first row was taken for a header because it names the target %q", o.Target)
 	}
 	if j := notNumber(first, skip); j >= 0 {
 		return true, fmt.Sprintf("; the first row was taken for a header because field %d, %q, is not a number", j+1, strings.TrimSpace(first[j]))
@@ -317,57 +382,80 @@ func (r *CSVReader) findFeatures() error {
 	return nil
 }
 
-// placeFeatures lays out the features of headerless data. Features named
-// col0, col1, … as LoadCSV names the columns of headerless data are found
-// at those positions, among other columns, the target's among them, when
-// rows have more fields than there are features; otherwise a row holds the
-// features alone, in order.
+// placeFeatures lays out the features of headerless rows at the positions
+// their generated names give, and the target at its own.
 func (r *CSVReader) placeFeatures() {
-	o := &r.opts
-	n := len(r.features)
-	r.cols = make([]int, n)
-	if r.positional(r.width) {
-		for j, f := range r.features {
-			r.cols[j] = columnIndex(f)
-		}
-		if t := columnIndex(o.Target); t >= 0 && t < r.width {
-			r.target = t
-		}
-		return
+	r.cols = make([]int, len(r.features))
+	for j, f := range r.features {
+		r.cols[j] = generatedIndex(f)
 	}
-	for j := range r.cols {
-		r.cols[j] = j
-	}
-	r.names, r.width = r.features, n
+	r.target = r.positionalTarget(r.width)
 }
 
 // positional reports whether the features of headerless rows of width
-// fields are found by their generated names col0, col1, …: all of them
-// have such names, within the row, and the row holds more than the
-// features.
+// fields are found at the positions of their names, as LoadCSV names the
+// columns of headerless data (col0, col1, …): all of them have such names,
+// within the row, and the row holds more than the features.
 func (r *CSVReader) positional(width int) bool {
 	if width == len(r.opts.Features) {
 		return false
 	}
 	for _, f := range r.opts.Features {
-		if k := columnIndex(f); k < 0 || k >= width {
+		if k := generatedIndex(f); k < 0 || k >= width {
 			return false
 		}
 	}
 	return true
 }
 
-// columnIndex returns k for a name "colk", as LoadCSV names column k of
-// headerless data, and for a 0-based index k given as decimal text;
-// otherwise -1.
-func columnIndex(name string) int {
-	if d, ok := strings.CutPrefix(name, "col"); ok {
-		name = d
+// positionalTarget returns the target column of headerless rows of width
+// fields laid out by position: the column that the target option gives by
+// generated name or index, or the last one for "" if it holds no feature;
+// -1 for none.
+func (r *CSVReader) positionalTarget(width int) int {
+	o := &r.opts
+	k := targetIndex(o.Target)
+	if o.Target == "" {
+		k = width - 1
+		for _, f := range o.Features {
+			if generatedIndex(f) == k {
+				return -1
+			}
+		}
 	}
-	if !isIndex(name) || strings.HasPrefix(name, "-") {
+	if k >= width {
 		return -1
 	}
-	k, err := strconv.Atoi(name)
+	return k
+}
+
+// generatedIndex returns k for the name "colk", as LoadCSV names column k
+// of headerless data, with k written without sign or leading zeros, and
+// -1 for any other name.
+func generatedIndex(name string) int {
+	d, ok := strings.CutPrefix(name, "col")
+	if !ok {
+		return -1
+	}
+	return decimal(d)
+}
+
+// targetIndex returns the column k that a target option gives by index
+// ("3") or by generated name ("col3"), or -1.
+func targetIndex(target string) int {
+	if k := generatedIndex(target); k >= 0 {
+		return k
+	}
+	return decimal(target)
+}
+
+// decimal returns the value of s, a non-negative integer written in
+// decimal without leading zeros, or -1 if s is anything else or too large.
+func decimal(s string) int {
+	if s == "" || strings.Trim(s, "0123456789") != "" || (len(s) > 1 && s[0] == '0') {
+		return -1
+	}
+	k, err := strconv.Atoi(s)
 	if err != nil {
 		return -1
 	}

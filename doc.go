@@ -102,7 +102,9 @@
 // Messages start with the package's name, then the file if one is
 // concerned: "nn: model.json: model is truncated ...". A [*ParseError] in
 // CSV or IDX data starts with its place instead, as compilers write it:
-// "iris.csv:4:3: not a number ...".
+// "iris.csv:4:3: not a number ...". The errors of the enumerated types'
+// MarshalText and UnmarshalText methods have no prefix, since the flag
+// or JSON package that calls them names the flag or type itself.
 //
 // # Text
 //

@@ -29,10 +29,13 @@ func (t *enum[E]) name(e E) string {
 	return t.names[e]
 }
 
-// marshal returns the name of e, or an error if it has none.
+// marshal returns the name of e, or an error if it has none. Like parse's,
+// its error has no prefix: MarshalText and UnmarshalText are called by
+// encoders and decoders (encoding/json, flag), which name the type or the
+// flag in their own messages.
 func (t *enum[E]) marshal(e E) ([]byte, error) {
 	if !t.valid(e) {
-		return nil, fmt.Errorf("nn: %s has no name", t.name(e))
+		return nil, fmt.Errorf("%s has no name", t.name(e))
 	}
 	return []byte(t.names[e]), nil
 }

@@ -53,7 +53,7 @@ func TestEnumText(t *testing.T) {
 		{
 			[]textEnum{MaxEpochs, Converged, NoImprovement, Cancelled, Diverged}, StopReason(5),
 			func() encoding.TextUnmarshaler { return new(StopReason) },
-			[]string{"max epochs", "converged", "no improvement", "cancelled", "diverged"},
+			[]string{"max epochs", "converged", "patience", "cancelled", "diverged"},
 		},
 		{
 			[]textEnum{HeaderAuto, HeaderYes, HeaderNo}, Header(3),

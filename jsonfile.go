@@ -2,10 +2,12 @@ package nn
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -127,9 +129,22 @@ func jsonError(data []byte, what string, err error) error {
 	case errors.As(err, &te) && te.Field == "":
 		return fmt.Errorf("%s is a JSON %s, want an object", what, te.Value)
 	case errors.As(err, &te):
-		return fmt.Errorf("%s field %q holds a JSON %s, want %v (byte offset %d)", what, te.Field, te.Value, te.Type, te.Offset)
+		return fmt.Errorf("%s field %q holds a JSON %s, want %s (byte offset %d)", what, te.Field, te.Value, jsonType(te.Type), te.Offset)
+	// encoding/json reports an unknown field in its message only.
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Errorf("%s has an %s", what, strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// jsonType names the JSON value that decodes into a value of type t: a
+// string for the enumerated types, which read themselves from text.
+func jsonType(t reflect.Type) string {
+	text := reflect.TypeFor[encoding.TextUnmarshaler]()
+	if t.Implements(text) || reflect.PointerTo(t).Implements(text) {
+		return "string"
+	}
+	return t.String()
 }
 
 // jsonBytes is a []byte in base64, as encoding/json writes it, whose

@@ -21,7 +21,7 @@ func (r *run) lbfgs(X, Y *mat.Dense) error {
 	p, eval := r.lbfgsProblem(X, Y)
 	rec := &lbfgsEpochs{r: r}
 	settings := &optimize.Settings{
-		MajorIterations: r.s.Epochs - len(r.report.History) + 1,
+		MajorIterations: r.s.Epochs + 1, // L-BFGS starts afresh: it cannot resume
 		Recorder:        rec,
 		Converger:       &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 20},
 	}
@@ -120,8 +120,11 @@ type lbfgsEpochs struct {
 // errStop is what lbfgsEpochs returns to stop the minimisation.
 var errStop = errors.New("stop")
 
+// Init is called before the minimisation; there is nothing to set up.
 func (l *lbfgsEpochs) Init() error { return nil }
 
+// Record makes every major iteration after the starting point an epoch,
+// and stops the minimisation when the epoch stops training.
 func (l *lbfgsEpochs) Record(loc *optimize.Location, op optimize.Operation, _ *optimize.Stats) error {
 	if op != optimize.MajorIteration {
 		return nil

@@ -589,12 +589,12 @@ func TestModelCheckNotFinite(t *testing.T) {
 	// JSON cannot carry NaN or infinities, but the decoded numbers are
 	// checked anyway: check is what both Encode and DecodeModel run.
 	bias := true
-	loss := SquaredError
+	loss, kind := SquaredError, Standardize
 	base := func() *modelJSON {
 		return &modelJSON{
 			Sizes: []int{2, 1}, Activations: []string{"identity"}, Bias: &bias, Loss: &loss,
 			Weights: [][]float64{{1, 2}}, Biases: [][]float64{{0}},
-			Scaler: &scalerJSON{Kind: Standardize, Offset: []float64{0, 0}, Scale: []float64{1, 1}},
+			Scaler: &scalerJSON{Kind: &kind, Offset: []float64{0, 0}, Scale: []float64{1, 1}},
 		}
 	}
 	for _, test := range []struct {

@@ -125,9 +125,9 @@ type modelJSON struct {
 }
 
 type scalerJSON struct {
-	Kind   ScaleKind `json:"kind"`
-	Offset []float64 `json:"offset"`
-	Scale  []float64 `json:"scale"`
+	Kind   *ScaleKind `json:"kind"`
+	Offset []float64  `json:"offset"`
+	Scale  []float64  `json:"scale"`
 }
 
 // document returns the JSON document of m, sharing m's slices.
@@ -157,7 +157,7 @@ func (m *Model) document() (*modelJSON, error) {
 		d.Biases = n.b
 	}
 	if s := m.Scaler; s != nil && (s.Offset != nil || s.Scale != nil) {
-		d.Scaler = &scalerJSON{Kind: s.Kind, Offset: s.Offset, Scale: s.Scale}
+		d.Scaler = &scalerJSON{Kind: &s.Kind, Offset: s.Offset, Scale: s.Scale}
 	}
 	return d, nil
 }
@@ -313,8 +313,11 @@ func (d *modelJSON) checkScaler() error {
 		return nil
 	}
 	in := d.Sizes[0]
-	if !scaleKinds.valid(sc.Kind) {
-		return badModel("scaler kind %v is unknown", sc.Kind)
+	switch {
+	case sc.Kind == nil:
+		return badModel(`scaler has no "kind" field`)
+	case !scaleKinds.valid(*sc.Kind):
+		return badModel("scaler kind %v is unknown", *sc.Kind)
 	}
 	if len(sc.Offset) != in || len(sc.Scale) != in {
 		return badModel("scaler has %d offsets and %d scales, want %d of each (the input size)", len(sc.Offset), len(sc.Scale), in)
@@ -379,7 +382,7 @@ func (d *modelJSON) build() *Model {
 	}
 	m := &Model{Network: n, Features: d.Features, Target: d.Target, Classes: d.Classes}
 	if sc := d.Scaler; sc != nil {
-		m.Scaler = &Scaler{Kind: sc.Kind, Offset: sc.Offset, Scale: sc.Scale}
+		m.Scaler = &Scaler{Kind: *sc.Kind, Offset: sc.Offset, Scale: sc.Scale}
 	}
 	return m
 }

@@ -61,7 +61,7 @@ const Patience = NoImprovement
 var stopReasons = enum[StopReason]{"StopReason", "stop reason", []string{
 	MaxEpochs:     "max epochs",
 	Converged:     "converged",
-	NoImprovement: "no improvement",
+	NoImprovement: "patience",
 	Cancelled:     "cancelled",
 	Diverged:      "diverged",
 }}

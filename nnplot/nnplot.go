@@ -91,7 +91,7 @@ func LossCurve(r *nn.Report, path string) error {
 // panics if r is nil.
 func LossCurveTo(w io.Writer, format string, r *nn.Report) error {
 	if err := lossCurve(w, format, r); err != nil {
-		return err
+		return fmt.Errorf("nnplot: %w", err)
 	}
 	return nil
 }

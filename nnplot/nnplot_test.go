@@ -191,3 +191,15 @@ func TestLossCurveAtomic(t *testing.T) {
 	}
 	noTemp(ro)
 }
+
+// Errors name the package, and LossCurve's the file after it.
+func TestErrorMessages(t *testing.T) {
+	var b bytes.Buffer
+	if err := nnplot.LossCurveTo(&b, "gif", report()); err == nil || !strings.HasPrefix(err.Error(), "nnplot: unknown plot format") {
+		t.Errorf("LossCurveTo(gif): got %v, want an error starting %q", err, "nnplot: unknown plot format")
+	}
+	path := filepath.Join(t.TempDir(), "loss.gif")
+	if err := nnplot.LossCurve(report(), path); err == nil || !strings.HasPrefix(err.Error(), "nnplot: "+path+": unknown plot format") {
+		t.Errorf("LossCurve(%s): got %v, want an error starting with the package and the path", path, err)
+	}
+}

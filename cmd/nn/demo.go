@@ -135,7 +135,7 @@ network (relu, softmax output, cross-entropy) trained with Adam.
 `)
 	d, err := nn.ReadCSV(bytes.NewReader(irisCSV), &nn.CSVOptions{Target: "species", Classify: true})
 	if err != nil {
-		return fmt.Errorf("embedded iris.csv: %w", err)
+		return inFile("embedded iris.csv", nn.HeaderAuto, err)
 	}
 	train, test, err := d.Split(0.2, 1)
 	if err != nil {

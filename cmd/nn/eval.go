@@ -88,14 +88,12 @@ func runEval(e *env, args []string) error {
 // the file model, with the class labels classes (nil for regression). Its
 // feature columns are found by the model's names, in any order, and those
 // the model does not use are ignored, as by nn predict; the target column
-// is found by the name it had in training.
+// is found by the name it had in training, or is the last column if the
+// model does not name it.
 func loadLabelled(m *nn.Model, model string, classes []string, path string, header nn.Header) (*nn.Dataset, error) {
 	features, err := modelFeatures(m, model)
 	if err != nil {
 		return nil, err
-	}
-	if m.Target == "" {
-		return nil, fileErrorf(model, "the model does not name its target column, which nn eval compares the predictions with")
 	}
 	return nn.LoadCSV(path, &nn.CSVOptions{Features: features, Target: m.Target, Classify: classes != nil, Classes: classes, Header: header})
 }

@@ -161,7 +161,7 @@ func names[E enum](skip ...E) []string {
 
 // headerUsage describes the -header flag of train, eval and predict, which
 // all detect a header as nn.ReadCSV does.
-var headerUsage = "header `mode`: " + orList(names[nn.Header]()) + "; auto takes the first row for a header if a field other than the target is not a number"
+var headerUsage = "header `mode`: " + orList(names[nn.Header]()) + "; auto takes the first row for a header if it names the target or a field other than the target is not a number"
 
 // rowFlags are the flags of eval and predict that say which model scores
 // which rows.

@@ -70,12 +70,12 @@ func runPredict(e *env, args []string) error {
 	}
 	in, name := e.stdin, "<stdin>"
 	if data != "" && data != "-" {
-		f, err := os.Open(data)
+		file, err := os.Open(data)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		in, name = f, data
+		defer file.Close()
+		in, name = file, data
 	}
 	rows := nn.NewCSVReader(in, &nn.CSVOptions{Features: p.features, Target: p.m.Target, Header: header})
 	if err := p.predict(rows); err != nil {

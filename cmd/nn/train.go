@@ -77,6 +77,11 @@ type trainFlags struct {
 	quiet, saveInterrupted  bool
 }
 
+// notHidden are the activations that -activation refuses: softmax belongs
+// to the output layer, and identity would make the hidden layers one
+// linear map.
+var notHidden = []nn.Activation{nn.Softmax, nn.Identity}
+
 // Learning rates used when -lr is not given. The library's Adam default,
 // 0.001, is tuned for large data sets; on the small tables this command is
 // mostly used with it needs thousands of epochs.
@@ -97,7 +102,7 @@ func runTrain(e *env, args []string) error {
 	fs.Var(newChoice(&f.task, f.task, "classify", "regress"), "task", "`kind` of task: classify (the target holds class labels) or regress (numbers)")
 	fs.TextVar(&f.header, "header", f.header, headerUsage)
 	fs.Var(sizesFlag{&f.hidden}, "hidden", "hidden layer `sizes`, comma-separated, such as 64,32; none for no hidden layer")
-	fs.TextVar(&f.activation, "activation", f.activation, "`function` of the hidden layers: "+orList(names(nn.Softmax)))
+	fs.TextVar(&f.activation, "activation", f.activation, "`function` of the hidden layers: "+orList(names(notHidden...)))
 	fs.TextVar(&f.optimizer, "optimizer", f.optimizer, "training `method`: "+orList(names[nn.Method]()))
 	fs.Var(floatFlag{&f.lr, positive, "a number > 0"}, "lr", fmt.Sprintf("learning `rate` (default %v for adam, %v for the others; lbfgs ignores it)", defaultAdamLR, defaultLR))
 	fs.Var(intFlag{&f.epochs, 1}, "epochs", "largest `number` of passes over the training rows")
@@ -147,8 +152,8 @@ func (f *trainFlags) check(set map[string]bool) error {
 			return bad("-plot %s: want a file name ending in .png or .svg", f.plot)
 		}
 	}
-	if f.activation == nn.Softmax {
-		return bad("-activation softmax: softmax is for the output layer; the hidden layers take %s", orList(names(nn.Softmax)))
+	if slices.Contains(notHidden, f.activation) {
+		return bad("-activation %v: the hidden layers take %s", f.activation, orList(names(notHidden...)))
 	}
 	if f.optimizer == nn.LBFGS && (f.checkpoint != "" || f.resume != "") {
 		return bad("-optimizer lbfgs cannot be checkpointed or resumed; it suits small problems trained in one run")
