@@ -89,6 +89,28 @@ func TestCSVReader(t *testing.T) {
 			rows:     [][]float64{{5, 1.5}}, targets: []string{""}, lines: []int{1},
 		},
 		{
+			name:     "in headerless rows laid out by position, the target's name is data",
+			in:       "col0,5,1.5\nb,7,6\n",
+			opts:     &CSVOptions{Features: []string{"col2", "col1"}, Target: "col0"},
+			features: []string{"col2", "col1"}, target: "col0",
+			rows:    [][]float64{{1.5, 5}, {6, 7}},
+			targets: []string{"col0", "b"}, lines: []int{1, 2},
+		},
+		{
+			name:     "headerless, no target named: the last column unless a feature",
+			in:       "5,1.5,a\n",
+			opts:     &CSVOptions{Features: []string{"col1", "col0"}},
+			features: []string{"col1", "col0"}, target: "col2",
+			rows:    [][]float64{{1.5, 5}}, targets: []string{"a"}, lines: []int{1},
+		},
+		{
+			name:     "a header, no target named: the last column unless a feature",
+			in:       "b,a,t\n1,2,x\n",
+			opts:     &CSVOptions{Features: []string{"a", "b"}},
+			features: []string{"a", "b"}, target: "t",
+			rows:    [][]float64{{2, 1}}, targets: []string{"x"}, lines: []int{2},
+		},
+		{
 			name:     "a first row that names the target is a header, numbers or not",
 			in:       "1,2,3\n4,5,6\n",
 			opts:     &CSVOptions{Features: []string{"1"}, Target: "3"},
@@ -161,6 +183,20 @@ func TestCSVReaderErrors(t *testing.T) {
 			msg:  `line 3, column 3: non-finite value: "NaN" (column "sepal")`,
 		},
 		{
+			name: "features named by numbers are not positions",
+			in:   "7,1,2,3\n",
+			opts: &CSVOptions{Features: []string{"0", "1", "2"}},
+			err:  ErrFieldCount,
+			msg:  "line 1: wrong number of fields: expected 3, got 4",
+		},
+		{
+			name: "nor are names with leading zeros",
+			in:   "7,1,2\n",
+			opts: &CSVOptions{Features: []string{"col01", "col2"}},
+			err:  ErrFieldCount,
+			msg:  "line 1: wrong number of fields: expected 2, got 3",
+		},
+		{
 			name: "a duplicate column",
 			in:   "sepal,petal,sepal\n1,2,3\n",
 			opts: &CSVOptions{Features: features},
@@ -194,6 +230,15 @@ func TestCSVReaderErrors(t *testing.T) {
 	var pe *ParseError
 	if err == nil || errors.As(err, &pe) || !strings.Contains(err.Error(), `"a" twice`) {
 		t.Errorf("features listed twice: got %v, want an error that is not a *ParseError", err)
+	}
+	// Nor are an empty list of features, or a target among them.
+	for _, opts := range []*CSVOptions{{Features: []string{}}, {Features: []string{"a", "b"}, Target: "b"}} {
+		if _, _, err := NewCSVReader(strings.NewReader("a,b\n1,2\n"), opts).Columns(); err == nil || errors.As(err, &pe) {
+			t.Errorf("options %+v: got %v, want an error that is not a *ParseError", opts, err)
+		}
+		if _, err := ReadCSV(strings.NewReader("a,b\n1,2\n"), opts); err == nil {
+			t.Errorf("ReadCSV with options %+v: got no error", opts)
+		}
 	}
 	// The first error of the first row stays.
 	r := NewCSVReader(strings.NewReader("x,y\n1,2\n"), &CSVOptions{Features: features})
