@@ -101,14 +101,14 @@ func TestCSVReader(t *testing.T) {
 			in:       "5,1.5,a\n",
 			opts:     &CSVOptions{Features: []string{"col1", "col0"}},
 			features: []string{"col1", "col0"}, target: "col2",
-			rows:    [][]float64{{1.5, 5}}, targets: []string{"a"}, lines: []int{1},
+			rows: [][]float64{{1.5, 5}}, targets: []string{"a"}, lines: []int{1},
 		},
 		{
 			name:     "a header, no target named: the last column unless a feature",
 			in:       "b,a,t\n1,2,x\n",
 			opts:     &CSVOptions{Features: []string{"a", "b"}},
 			features: []string{"a", "b"}, target: "t",
-			rows:    [][]float64{{2, 1}}, targets: []string{"x"}, lines: []int{2},
+			rows: [][]float64{{2, 1}}, targets: []string{"x"}, lines: []int{2},
 		},
 		{
 			name:     "a first row that names the target is a header, numbers or not",
