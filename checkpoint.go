@@ -108,7 +108,9 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 		c.BestParams = append(best[:0], r.bestParams...)
 	}
 	if err := r.s.Checkpoint(c); err != nil {
-		return fmt.Errorf("nn: checkpoint after epoch %d: %w", e, err)
+		// The error is the caller's, with its own prefix (SaveCheckpoint's
+		// names the package and the file): add the place only.
+		return fmt.Errorf("%w (checkpoint after epoch %d)", err, e)
 	}
 	return nil
 }

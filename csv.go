@@ -181,7 +181,7 @@ func newCSVBuilder(r *CSVReader) (*csvBuilder, error) {
 		b.classes = o.Classes
 		for i, c := range b.classes {
 			if _, dup := b.classIndex[c]; dup {
-				return nil, fmt.Errorf("nn: class %q listed twice in CSVOptions.Classes", c)
+				return nil, fmt.Errorf("nn: class %s listed twice in CSVOptions.Classes", quote(c))
 			}
 			b.classIndex[c] = i
 		}
@@ -225,13 +225,13 @@ func (b *csvBuilder) target(label string) (class int, value float64, err error) 
 			return c, 0, nil
 		}
 		if b.fixed {
-			return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w %q (column %q): classes are %q", ErrUnknownClass, label, r.names[t], b.classes)}
+			return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w %s (column %s): classes are %q", ErrUnknownClass, quote(label), quote(r.names[t]), b.classes)}
 		}
 		return -1, 0, nil
 	}
 	v, err := parseCSVNumber(label)
 	if err != nil {
-		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w (column %q)", err, r.names[t])}
+		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w (column %s)", err, quote(r.names[t]))}
 	}
 	return 0, v, nil
 }

@@ -192,10 +192,10 @@ func (r *CSVReader) checkOptions() error {
 	}
 	for i, f := range o.Features {
 		if slices.Contains(o.Features[:i], f) {
-			return fmt.Errorf("nn: CSVOptions.Features lists %q twice", f)
+			return fmt.Errorf("nn: CSVOptions.Features lists %s twice", quote(f))
 		}
 		if f == o.Target {
-			return fmt.Errorf("nn: CSVOptions.Target %q is also a feature", f)
+			return fmt.Errorf("nn: CSVOptions.Target %s is also a feature", quote(f))
 		}
 	}
 	return nil
@@ -286,7 +286,7 @@ func (r *CSVReader) nameColumns(first []string) {
 func (r *CSVReader) checkNames() error {
 	for j, name := range r.names {
 		if k := slices.Index(r.names[:j], name); k >= 0 {
-			return &ParseError{Line: r.first, Column: j + 1, Err: fmt.Errorf("%w: column %q also names column %d", ErrDuplicateColumn, name, k+1)}
+			return &ParseError{Line: r.first, Column: j + 1, Err: fmt.Errorf("%w: column %s also names column %d", ErrDuplicateColumn, quote(name), k+1)}
 		}
 	}
 	return nil
@@ -303,9 +303,9 @@ func (r *CSVReader) noTarget(first []string) error {
 	case k >= 0 && !r.header:
 		return fmt.Errorf("%w: index %d out of range: rows have %d columns (0 to %d)", ErrNoTarget, k, len(first), len(first)-1)
 	case o.Header == HeaderNo:
-		return fmt.Errorf("%w: %q given by name, but the input has no header", ErrNoTarget, o.Target)
+		return fmt.Errorf("%w: %s given by name, but the input has no header", ErrNoTarget, quote(o.Target))
 	}
-	return fmt.Errorf("%w: %q not among %s", ErrNoTarget, o.Target, quoteFields(first))
+	return fmt.Errorf("%w: %s not among %s", ErrNoTarget, quote(o.Target), quoteFields(first))
 }
 
 // findTarget returns, for ReadCSV's layout, the target column of the rows
@@ -322,11 +322,11 @@ func findTarget(first []string, o *CSVOptions) (target int, header bool, err err
 		}
 	default:
 		if o.Header == HeaderNo {
-			return 0, false, fmt.Errorf("%w: %q given by name, but the input has no header", ErrNoTarget, o.Target)
+			return 0, false, fmt.Errorf("%w: %s given by name, but the input has no header", ErrNoTarget, quote(o.Target))
 		}
 		target = slices.IndexFunc(first, func(s string) bool { return strings.TrimSpace(s) == o.Target })
 		if target < 0 {
-			return 0, false, fmt.Errorf("%w: %q not among %s", ErrNoTarget, o.Target, quoteFields(first))
+			return 0, false, fmt.Errorf("%w: %s not among %s", ErrNoTarget, quote(o.Target), quoteFields(first))
 		}
 		// A name found in the first row makes it a header.
 		return target, true, nil
@@ -362,10 +362,10 @@ func (r *CSVReader) detectHeader(first []string, positional bool) (header bool, 
 	case positional:
 		skip = r.positionalTarget(len(first))
 	case o.Target != "" && slices.ContainsFunc(first, func(s string) bool { return strings.TrimSpace(s) == o.Target }):
-		return true, fmt.Sprintf("; the first row was taken for a header because it names the target %q", o.Target)
+		return true, fmt.Sprintf("; the first row was taken for a header because it names the target %s", quote(o.Target))
 	}
 	if j := notNumber(first, skip); j >= 0 {
-		return true, fmt.Sprintf("; the first row was taken for a header because field %d, %q, is not a number", j+1, strings.TrimSpace(first[j]))
+		return true, fmt.Sprintf("; the first row was taken for a header because field %d, %s, is not a number", j+1, quote(strings.TrimSpace(first[j])))
 	}
 	return false, ""
 }
@@ -376,7 +376,7 @@ func (r *CSVReader) findFeatures() error {
 	for j, f := range r.features {
 		r.cols[j] = slices.Index(r.names, f)
 		if r.cols[j] < 0 {
-			return fmt.Errorf("the header names no column %q (features: %s)%s: %w", f, strings.Join(r.features, ", "), r.why, ErrNoFeature)
+			return fmt.Errorf("the header names no column %s (features: %s)%s: %w", quote(f), listed(r.features), r.why, ErrNoFeature)
 		}
 	}
 	return nil
@@ -470,7 +470,11 @@ func notNumber(row []string, skip int) int {
 		if j == skip {
 			continue
 		}
-		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+		t := strings.TrimSpace(s)
+		if goSyntax(t) {
+			return j
+		}
+		if _, err := strconv.ParseFloat(t, 64); err != nil {
 			var ne *strconv.NumError
 			if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
 				continue
@@ -482,13 +486,48 @@ func notNumber(row []string, skip int) int {
 }
 
 // quoteFields returns the fields of row, trimmed and quoted, separated by
-// commas.
+// commas, as quoteList does. A field that holds a carriage return gets a
+// hint: CSV readers do not take a lone CR for the end of a line.
 func quoteFields(row []string) string {
-	quoted := make([]string, len(row))
+	trimmed := make([]string, len(row))
+	cr := false
 	for j, s := range row {
-		quoted[j] = strconv.Quote(strings.TrimSpace(s))
+		trimmed[j] = strings.TrimSpace(s)
+		cr = cr || strings.Contains(s, "\r")
 	}
-	return strings.Join(quoted, ", ")
+	if cr {
+		return quoteList(trimmed) + " (the data ends its lines with a carriage return alone, which CSV does not read as the end of a line)"
+	}
+	return quoteList(trimmed)
+}
+
+// maxListed is the number of names an error message lists before it says
+// how many more there are.
+const maxListed = 8
+
+// quoteList returns the first maxListed strings of s quoted and separated
+// by commas, then how many more there are.
+func quoteList(s []string) string {
+	var b strings.Builder
+	for j, v := range s[:min(len(s), maxListed)] {
+		if j > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quote(v))
+	}
+	if len(s) > maxListed {
+		fmt.Fprintf(&b, " and %d more", len(s)-maxListed)
+	}
+	return b.String()
+}
+
+// listed returns the first maxListed names of s separated by commas, then
+// how many more there are.
+func listed(s []string) string {
+	if len(s) <= maxListed {
+		return strings.Join(s, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(s[:maxListed], ", "), len(s)-maxListed)
 }
 
 // isIndex reports whether s is a decimal integer, possibly negative.
@@ -527,30 +566,45 @@ func (c *columns) parse(dst []float64, rec []string, line int, fieldLine func(j 
 			if fieldLine != nil {
 				line = fieldLine(k)
 			}
-			return &ParseError{Line: line, Column: k + 1, Err: fmt.Errorf("%w (column %q)", err, c.names[k])}
+			return &ParseError{Line: line, Column: k + 1, Err: fmt.Errorf("%w (column %s)", err, quote(c.names[k]))}
 		}
 		dst[j] = v
 	}
 	return nil
 }
 
+// goSyntax reports whether s is written in a number syntax that Go reads
+// but data files do not use: digits separated by underscores ("5_1") or a
+// hexadecimal float ("0x1p-2"). Data is read as NumPy and pandas read it,
+// in decimal with an optional exponent.
+func goSyntax(s string) bool {
+	if strings.IndexByte(s, '_') >= 0 {
+		return true
+	}
+	t := strings.TrimLeft(s, "+-")
+	return len(t) > 1 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')
+}
+
 // parseCSVNumber parses a finite float64, ignoring surrounding spaces. It does
 // not allocate unless it fails.
 func parseCSVNumber(s string) (float64, error) {
 	t := strings.TrimSpace(s)
+	if goSyntax(t) {
+		return 0, fmt.Errorf("%w: %s", ErrNotNumber, quote(t))
+	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil {
 		var ne *strconv.NumError
 		if errors.As(err, &ne) && ne.Err == strconv.ErrRange && math.IsInf(v, 0) {
-			return 0, fmt.Errorf("%w: %q overflows float64", ErrNotFinite, t)
+			return 0, fmt.Errorf("%w: %s overflows float64", ErrNotFinite, quote(t))
 		}
 		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
 			return v, nil // Underflow to zero or a subnormal is fine.
 		}
-		return 0, fmt.Errorf("%w: %q", ErrNotNumber, t)
+		return 0, fmt.Errorf("%w: %s", ErrNotNumber, quote(t))
 	}
 	if !finite(v) {
-		return 0, fmt.Errorf("%w: %q", ErrNotFinite, t)
+		return 0, fmt.Errorf("%w: %s", ErrNotFinite, quote(t))
 	}
 	return v, nil
 }
@@ -584,13 +638,13 @@ func NewRowParser(features []string, header []string) (*RowParser, error) {
 	for j, h := range header {
 		p.names[j] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 		if k := slices.Index(p.names[:j], p.names[j]); k >= 0 {
-			return nil, &ParseError{Line: 1, Column: j + 1, Err: fmt.Errorf("%w: column %q also names column %d", ErrDuplicateColumn, p.names[j], k+1)}
+			return nil, &ParseError{Line: 1, Column: j + 1, Err: fmt.Errorf("%w: column %s also names column %d", ErrDuplicateColumn, quote(p.names[j]), k+1)}
 		}
 	}
 	for j, name := range features {
 		p.cols[j] = slices.Index(p.names, name)
 		if p.cols[j] < 0 {
-			return nil, fmt.Errorf("nn: feature %q not in header %q", name, header)
+			return nil, fmt.Errorf("nn: feature %s not in header %s", quote(name), quoteList(header))
 		}
 	}
 	return p, nil

@@ -3,7 +3,9 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Errors wrapped by the errors this package returns for bad data. Test for
@@ -102,4 +104,22 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // no prefix, as an error of this package: "nn: path: " and the message.
 func fileError(path string, err error) error {
 	return fmt.Errorf("nn: %s: %w", path, err)
+}
+
+// maxQuoted is the length in bytes of the longest piece of input that an
+// error message quotes whole.
+const maxQuoted = 64
+
+// quote returns s, a piece of input, quoted for an error message: whole if
+// it is short, else its first maxQuoted bytes, cut at a character, with an
+// ellipsis and its length, so that a 100 MB field gives a one-line error.
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
 }

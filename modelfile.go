@@ -345,11 +345,11 @@ func (d *modelJSON) checkNames() error {
 	}
 	for i, f := range d.Features {
 		if !utf8.ValidString(f) {
-			return badModel("features[%d] %q is not valid UTF-8", i, f)
+			return badModel("features[%d] %s is not valid UTF-8", i, quote(f))
 		}
 	}
 	if !utf8.ValidString(d.Target) {
-		return badModel("target %q is not valid UTF-8", d.Target)
+		return badModel("target %s is not valid UTF-8", quote(d.Target))
 	}
 	if d.Classes == nil {
 		return nil
@@ -362,10 +362,10 @@ func (d *modelJSON) checkNames() error {
 	}
 	for i, c := range d.Classes {
 		if !utf8.ValidString(c) {
-			return badModel("classes[%d] %q is not valid UTF-8", i, c)
+			return badModel("classes[%d] %s is not valid UTF-8", i, quote(c))
 		}
 		if slices.Index(d.Classes[:i], c) >= 0 {
-			return badModel("lists class %q twice", c)
+			return badModel("lists class %s twice", quote(c))
 		}
 	}
 	return nil

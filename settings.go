@@ -163,7 +163,8 @@ type Settings struct {
 	// CheckpointEvery and Checkpoint save the state of training: if both
 	// are set, Checkpoint is called after every CheckpointEvery epochs
 	// (and after the last) with everything needed to resume. An error from
-	// Checkpoint stops training and is returned. The Checkpoint value is
+	// Checkpoint stops training and is returned, wrapped with the epoch:
+	// "<its message> (checkpoint after epoch 10)". The Checkpoint value is
 	// reused between calls: save it before returning.
 	CheckpointEvery int
 	Checkpoint      func(*Checkpoint) error

@@ -109,7 +109,7 @@ func predictLabelled(m *nn.Model, d *nn.Dataset, path string) (*mat.Dense, error
 		m.Scale(row, row)
 		for j, v := range row {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fileErrorf(path, "%w: feature %q of data row %d is %v after scaling", nn.ErrNotFinite, d.Features[j], i+1, d.X.At(i, j))
+				return nil, fileErrorf(path, "%w: feature %q of data row %d is %v after scaling (%v before)", nn.ErrNotFinite, d.Features[j], i+1, v, d.X.At(i, j))
 			}
 		}
 	}

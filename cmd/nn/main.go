@@ -88,6 +88,20 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
+// checkedWriter is a writer that keeps the first error of its writes.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct {
 	cmd string // the command whose usage applies, or ""
@@ -107,6 +121,16 @@ var errExit = errors.New("exit 1")
 // run runs the command line args (without the program name) and returns
 // the exit status. No panic escapes it: a panic is reported as one line.
 func run(e *env, args []string) (status int) {
+	// Every write to stdout is checked: output lost to a full disk or a
+	// closed pipe is an error, whatever the command.
+	out := &checkedWriter{w: e.stdout}
+	e = &env{stdin: e.stdin, stdout: out, stderr: e.stderr, stderrTTY: e.stderrTTY}
+	defer func() {
+		if out.err != nil && status == 0 {
+			fmt.Fprintln(e.stderr, describe(out.err))
+			status = 1
+		}
+	}()
 	defer func() {
 		if r := recover(); r != nil {
 			if os.Getenv("NN_DEBUG") != "" {

@@ -142,16 +142,30 @@ func newPredictor(path string, proba bool, w io.Writer) (*predictor, error) {
 }
 
 // predict writes a prediction for every row of rows, after a header row of
-// the class labels with -proba.
+// the class labels with -proba. A bad row stops it with an error, once the
+// predictions of the rows before it are written.
 func (p *predictor) predict(rows *nn.CSVReader) error {
 	if p.proba {
 		p.out.Write(bytes.Join(p.labels, []byte(",")))
 		p.out.WriteByte('\n')
 	}
+	err := p.predictRows(rows)
+	if ferr := p.flush(); err == nil {
+		err = ferr
+	}
+	if ferr := p.out.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// predictRows predicts the rows a batch at a time, leaving the last batch
+// to flush.
+func (p *predictor) predictRows(rows *nn.CSVReader) error {
 	for {
 		line, err := rows.Read(p.row)
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
 			return err
@@ -165,10 +179,6 @@ func (p *predictor) predict(rows *nn.CSVReader) error {
 			}
 		}
 	}
-	if err := p.flush(); err != nil {
-		return err
-	}
-	return p.out.Flush()
 }
 
 // add scales the row read from line into the batch.
@@ -177,7 +187,7 @@ func (p *predictor) add(line int) error {
 	p.m.Scale(x, p.row)
 	for j, v := range x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return &nn.ParseError{Line: line, Err: fmt.Errorf("%w: feature %q is %v after scaling", nn.ErrNotFinite, p.features[j], p.row[j])}
+			return &nn.ParseError{Line: line, Err: fmt.Errorf("%w: feature %q is %v after scaling (%v before)", nn.ErrNotFinite, p.features[j], v, p.row[j])}
 		}
 	}
 	p.n++
