@@ -129,7 +129,8 @@ func TestLossCurveAtomic(t *testing.T) {
 		}
 	}
 
-	// An existing file is replaced by the whole picture, mode 0644.
+	// An existing file is replaced by the whole picture, and keeps its
+	// mode.
 	path := filepath.Join(dir, "loss.png")
 	if err := os.WriteFile(path, []byte("an old plot"), 0o600); err != nil {
 		t.Fatal(err)
@@ -146,8 +147,8 @@ func TestLossCurveAtomic(t *testing.T) {
 	}
 	if fi, err := os.Stat(path); err != nil {
 		t.Error(err)
-	} else if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o644 {
-		t.Errorf("the replaced file has mode %v, want 0644", fi.Mode())
+	} else if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+		t.Errorf("the replaced file has mode %v, want its own 0600", fi.Mode())
 	}
 	noTemp(dir)
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"os/signal"
@@ -19,6 +20,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/atomicfile"
 	"github.com/neuralgo/nn/nnplot"
 )
 
@@ -222,10 +224,10 @@ func samePath(a, b string) bool {
 	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
-// checkWritable returns an error if a file cannot be created at path
-// because its directory is missing or path is a directory, so that a long
-// training run does not end in a write error that could have been seen at
-// the start.
+// checkWritable returns an error if the file at path could not be
+// written: its directory is missing or cannot be written, path is a
+// directory, or an existing file is read-only. A long training run thus
+// does not end in a write error that could have been seen at the start.
 func checkWritable(path string) error {
 	if path == "" {
 		return nil
@@ -240,6 +242,13 @@ func checkWritable(path string) error {
 		return fileErrorf(path, "cannot write there: directory %s does not exist", dir)
 	case !fi.IsDir():
 		return fileErrorf(path, "cannot write there: %s is not a directory", dir)
+	}
+	if _, err := atomicfile.Check(path); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fileErrorf(path, "cannot write there: %v", err)
 	}
 	return nil
 }
