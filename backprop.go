@@ -109,6 +109,22 @@ type backprop struct {
 	gb   [][]float64  // ∂J/∂b(l), views of grad
 }
 
+// backpropBytes returns the bytes that newBackprop(n, rows) allocates: per
+// row the activations, errors and output of every layer (and the
+// transposed activations where the BLAS wants them), and one gradient.
+func (n *Network) backpropBytes(rows int) float64 {
+	var acts, inputs float64
+	for l := 1; l < len(n.sizes); l++ {
+		acts += float64(n.sizes[l])
+		inputs += float64(n.sizes[l-1])
+	}
+	perRow := 2*acts + float64(n.sizes[len(n.sizes)-1])
+	if materializeTranspose {
+		perRow += inputs
+	}
+	return (float64(rows)*perRow + float64(len(n.params))) * float64Bytes
+}
+
 // newBackprop returns buffers for batches of the given number of rows.
 func newBackprop(n *Network, rows int) *backprop {
 	L := len(n.w)

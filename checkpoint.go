@@ -3,6 +3,7 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"time"
@@ -152,9 +153,9 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 // is not valid as LoadCheckpoint checks it, and the errors of the file
 // system with the path ("nn: checkpoint.json: ..."). It panics if c is nil.
 func SaveCheckpoint(path string, c *Checkpoint) error {
-	b, err := marshalCheckpoint(c)
+	err := checkCheckpoint(c)
 	if err == nil {
-		err = atomicfile.WriteFile(path, b)
+		err = atomicfile.Write(path, func(w io.Writer) error { return writeCheckpoint(w, c) })
 	}
 	if err != nil {
 		return fileError(path, err)
@@ -172,9 +173,14 @@ func SaveCheckpoint(path string, c *Checkpoint) error {
 // after the package's prefix ("nn: checkpoint.json: checkpoint is
 // truncated ..."). Errors of reading the file are returned as they are.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	data, err := readLimited(f, "checkpoint")
+	if err != nil {
+		return nil, fileError(path, err)
 	}
 	c, err := decodeCheckpoint(data)
 	if err != nil {
@@ -255,13 +261,10 @@ type epochJSON struct {
 	Elapsed      int64     `json:"elapsed_ns"`
 }
 
-// marshalCheckpoint returns the JSON document of c, or an error if c is
-// not valid.
-func marshalCheckpoint(c *Checkpoint) ([]byte, error) {
-	if err := checkCheckpoint(c); err != nil {
-		return nil, err
-	}
-	var o jsonObject
+// writeCheckpoint writes the JSON document of c, which checkCheckpoint
+// has found valid, to w.
+func writeCheckpoint(w io.Writer, c *Checkpoint) error {
+	o := newJSONObject(w)
 	o.field("format", checkpointFormat)
 	o.field("version", formatVersion)
 	o.field("epoch", c.Epoch)
@@ -285,12 +288,12 @@ func marshalCheckpoint(c *Checkpoint) ([]byte, error) {
 			}
 		}
 	}
-	jsonRows(&o, "history", history)
+	jsonRows(o, "history", history)
 	o.field("best", jsonFloat(c.Best))
 	o.field("best_epoch", c.BestEpoch)
 	o.field("best_params", c.BestParams)
 	o.field("wait", c.Wait)
-	return o.bytes()
+	return o.close()
 }
 
 // checkCheckpoint returns an error saying what is wrong if c is not a

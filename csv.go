@@ -110,9 +110,11 @@ func LoadCSV(path string, opts *CSVOptions) (*Dataset, error) {
 //
 // Problems in the data are returned as a *ParseError wrapping ErrEmpty,
 // ErrFieldCount, ErrNotNumber, ErrNotFinite, ErrNoTarget, ErrNoFeature,
-// ErrUnknownClass, ErrDuplicateColumn, or a syntax error of encoding/csv;
-// other errors, such as those of r, are returned as they are. ReadCSV
-// never panics on bad data.
+// ErrUnknownClass, ErrDuplicateColumn, ErrMemoryBudget (a row, or the rows
+// and their one-hot targets, too large for the memory budget: see
+// SetMemoryBudget), or a syntax error of encoding/csv; other errors, such
+// as those of r, are returned as they are. ReadCSV never panics on bad
+// data.
 func ReadCSV(r io.Reader, opts *CSVOptions) (*Dataset, error) {
 	cr := NewCSVReader(r, opts)
 	cr.needTarget = true
@@ -135,7 +137,7 @@ func ReadCSV(r io.Reader, opts *CSVOptions) (*Dataset, error) {
 	}
 	x := make([]float64, len(features))
 	for {
-		_, err := cr.Read(x)
+		line, err := cr.Read(x)
 		if err == io.EOF {
 			break
 		}
@@ -145,9 +147,19 @@ func ReadCSV(r io.Reader, opts *CSVOptions) (*Dataset, error) {
 		if err := b.add(x); err != nil {
 			return nil, err
 		}
+		// The rows so far, features and target, in slices that may hold
+		// twice as much while they grow.
+		if err := overBudget(2*float64(b.n)*float64(len(x)+1)*float64Bytes, fmt.Sprintf("the %d rows of %d values up to this one", b.n, len(x)+1)); err != nil {
+			return nil, &ParseError{Line: line, Err: err}
+		}
 	}
 	if b.n == 0 {
 		return nil, &ParseError{Err: ErrEmpty}
+	}
+	if b.classify {
+		if err := overBudget(float64(b.n)*float64(len(x)+len(b.classes))*float64Bytes, fmt.Sprintf("%d rows of %d features and one-hot targets over %d classes", b.n, len(x), len(b.classes))); err != nil {
+			return nil, &ParseError{Err: err}
+		}
 	}
 	return b.dataset(), nil
 }

@@ -25,8 +25,10 @@ import (
 // a header, which column is the target, and where each feature is. A
 // UTF-8 byte order mark before it, as spreadsheets write, is skipped.
 type CSVReader struct {
-	opts CSVOptions
-	cr   *csv.Reader
+	opts  CSVOptions
+	cr    *csv.Reader
+	limit *rowLimit // under cr: bounds the bytes of a row
+	next  int       // the line after the last row read, where the next starts
 
 	started bool
 	err     error // of the first row, returned by every call once it is read
@@ -57,7 +59,8 @@ func NewCSVReader(r io.Reader, opts *CSVOptions) *CSVReader {
 		o.Features = slices.Clone(o.Features)
 		o.Classes = slices.Clone(o.Classes)
 	}
-	br := bufio.NewReader(r)
+	limit := &rowLimit{r: r, max: max(MemoryBudget()/rowShare, 64<<10)}
+	br := bufio.NewReader(limit)
 	skipBOM(br)
 	cr := csv.NewReader(br)
 	if o.Comma != 0 {
@@ -65,7 +68,54 @@ func NewCSVReader(r io.Reader, opts *CSVOptions) *CSVReader {
 	}
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	return &CSVReader{opts: o, cr: cr, target: -1}
+	return &CSVReader{opts: o, cr: cr, limit: limit, next: 1, target: -1}
+}
+
+// rowShare is the share of the memory budget that one row of CSV may take
+// in bytes, 16 MiB of the default budget: encoding/csv takes some 40 times
+// the length of a row of one-character fields to split it.
+const rowShare = 256
+
+// errRowTooLong is the error of a rowLimit.
+var errRowTooLong = errors.New("row too long")
+
+// rowLimit reads r, failing once more than max bytes have been read since
+// the start of the row, so that a line without end cannot exhaust memory.
+// It sits under the buffer of encoding/csv, which reads at most a buffer's
+// length ahead.
+type rowLimit struct {
+	r      io.Reader
+	n, max int64
+}
+
+func (l *rowLimit) Read(p []byte) (int, error) {
+	if l.n >= l.max {
+		return 0, errRowTooLong
+	}
+	if int64(len(p)) > l.max-l.n {
+		p = p[:l.max-l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
+}
+
+// readRecord reads the next record and returns it with the line it starts
+// on.
+func (r *CSVReader) readRecord() (rec []string, line int, err error) {
+	r.limit.n = 0
+	rec, err = r.cr.Read()
+	if errors.Is(err, errRowTooLong) {
+		return nil, 0, &ParseError{Line: r.next, Err: fmt.Errorf("the row is longer than %s, the 1/%d of the memory budget of %s that one row may take: %w",
+			bytesText(float64(r.limit.max)), rowShare, bytesText(float64(MemoryBudget())), ErrMemoryBudget)}
+	}
+	if err != nil {
+		return nil, 0, csvError(err)
+	}
+	line, _ = r.cr.FieldPos(0)
+	last, _ := r.cr.FieldPos(len(rec) - 1)
+	r.next = last + 1
+	return rec, line, nil
 }
 
 // skipBOM skips a UTF-8 byte order mark (U+FEFF) at the start of r.
@@ -113,11 +163,10 @@ func (r *CSVReader) Read(dst []float64) (line int, err error) {
 		r.pending = nil
 		line = r.first
 	} else {
-		rec, err = r.cr.Read()
+		rec, line, err = r.readRecord()
 		if err != nil {
-			return 0, csvError(err)
+			return 0, err
 		}
-		line, _ = r.cr.FieldPos(0)
 	}
 	if err := r.parse(dst, rec, line, r.fieldLine); err != nil {
 		if pe, ok := err.(*ParseError); ok && r.checkTarget != nil && r.target >= 0 && r.target+1 < pe.Column {
@@ -158,13 +207,13 @@ func (r *CSVReader) start() error {
 		r.err = err
 		return err
 	}
-	first, err := r.cr.Read()
+	first, line, err := r.readRecord()
 	if err != nil {
-		r.err = csvError(err)
+		r.err = err
 		return r.err
 	}
 	first = slices.Clone(first)
-	r.first, _ = r.cr.FieldPos(0)
+	r.first = line
 	r.width = len(first)
 	if r.opts.Features == nil {
 		err = r.layoutAll(first)

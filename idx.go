@@ -25,18 +25,21 @@ const maxIDXSize = 1 << 31
 // the number of dimensions; then each dimension as a big-endian uint32;
 // then the data. Only type 0x08 (unsigned byte) is supported. ReadIDX
 // returns an error for a bad magic number, another type, dimensions whose
-// product exceeds 1<<31, data shorter than the dimensions say (wrapping
+// product exceeds 1<<31 or whose data would not fit in the memory budget
+// (see SetMemoryBudget), data shorter than the dimensions say (wrapping
 // io.ErrUnexpectedEOF) or longer.
 func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
-	dims, data, err = readIDX(r)
+	dims, data, err = readIDX(r, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("nn: %w", err)
 	}
 	return dims, data, nil
 }
 
-// readIDX is ReadIDX with errors that name no package.
-func readIDX(r io.Reader) (dims []int, data []byte, err error) {
+// readIDX is ReadIDX with errors that name no package. The caller will
+// allocate perValue more bytes for each value, which the memory budget
+// must hold too.
+func readIDX(r io.Reader, perValue float64) (dims []int, data []byte, err error) {
 	br := bufio.NewReader(r)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -77,6 +80,10 @@ func readIDX(r io.Reader) (dims []int, data []byte, err error) {
 		dims[i] = int(d)
 		size *= dims[i]
 	}
+	// The buffer below may hold twice the data while it grows.
+	if err := overBudget(float64(size)*(2+perValue), fmt.Sprintf("idx: the %d values of dimensions %v", size, dims)); err != nil {
+		return nil, nil, err
+	}
 
 	// Read at most size+1 bytes, growing the buffer as data arrives so that
 	// a short file claiming huge dimensions does not allocate them.
@@ -101,14 +108,15 @@ func eofIsUnexpected(err error) error {
 	return err
 }
 
-// loadIDX reads the IDX file at path, checking it has ndims dimensions.
-func loadIDX(path string, ndims int) (dims []int, data []byte, err error) {
+// loadIDX reads the IDX file at path, checking it has ndims dimensions;
+// perValue is as for readIDX.
+func loadIDX(path string, ndims int, perValue float64) (dims []int, data []byte, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	dims, data, err = readIDX(f)
+	dims, data, err = readIDX(f, perValue)
 	if err != nil {
 		return nil, nil, &ParseError{File: path, Err: err}
 	}
@@ -124,7 +132,7 @@ func loadIDX(path string, ndims int) (dims []int, data []byte, err error) {
 // the file, a file holding no images among them, are returned as a
 // *ParseError naming it; errors of opening it as they are.
 func LoadIDXImages(path string) (*mat.Dense, error) {
-	dims, data, err := loadIDX(path, 3)
+	dims, data, err := loadIDX(path, 3, float64Bytes)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +152,7 @@ func LoadIDXImages(path string) (*mat.Dense, error) {
 // file, a file holding no labels among them, are returned as a *ParseError
 // naming it; errors of opening it as they are.
 func LoadIDXLabels(path string) ([]int, error) {
-	_, data, err := loadIDX(path, 1)
+	_, data, err := loadIDX(path, 1, float64Bytes)
 	if err != nil {
 		return nil, err
 	}

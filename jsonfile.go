@@ -1,82 +1,158 @@
 package nn
 
 import (
+	"bufio"
 	"bytes"
 	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
 )
 
-// jsonObject builds a JSON object with one field per line, compact values,
-// and one line per row for lists of rows (see jsonRows), which keeps files
-// of many numbers short and readable.
+// jsonObject writes a JSON object with one field per line, compact
+// values, and one line per row for lists of rows (see jsonRows), which
+// keeps files of many numbers short and readable. It writes as it goes,
+// through a buffer, so that a model or checkpoint of any size takes no
+// more memory to write than the buffer; lists of float64 are written
+// number by number, exactly as encoding/json writes them.
 type jsonObject struct {
-	b   bytes.Buffer
-	err error
+	w      *bufio.Writer
+	fields int
+	err    error  // the first error in encoding a value
+	num    []byte // reused for each number
+}
+
+func newJSONObject(w io.Writer) *jsonObject {
+	return &jsonObject{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
 // key starts the field name.
 func (o *jsonObject) key(name string) {
-	if o.b.Len() == 0 {
-		o.b.WriteString("{\n")
+	if o.fields == 0 {
+		o.w.WriteString("{\n")
 	} else {
-		o.b.WriteString(",\n")
+		o.w.WriteString(",\n")
 	}
-	o.b.WriteString("  ")
+	o.fields++
+	o.w.WriteString("  ")
 	o.value(name)
-	o.b.WriteString(": ")
+	o.w.WriteString(": ")
 }
 
-// value appends the compact JSON encoding of v.
+// value writes the compact JSON encoding of v.
 func (o *jsonObject) value(v any) {
+	if x, ok := v.([]float64); ok {
+		o.floats(x)
+		return
+	}
 	j, err := json.Marshal(v)
 	if err != nil && o.err == nil {
 		o.err = err
 	}
-	o.b.Write(j)
+	o.w.Write(j)
 }
 
-// field appends the field name with the value v.
+// floats writes x as encoding/json would, without building it in memory:
+// null for nil, [] for an empty slice. Every element must be finite.
+func (o *jsonObject) floats(x []float64) {
+	if x == nil {
+		o.w.WriteString("null")
+		return
+	}
+	o.w.WriteByte('[')
+	for i, v := range x {
+		if i > 0 {
+			o.w.WriteByte(',')
+		}
+		o.num = appendJSONFloat(o.num[:0], v)
+		o.w.Write(o.num)
+	}
+	o.w.WriteByte(']')
+}
+
+// appendJSONFloat appends the finite v as encoding/json writes a float64:
+// the shortest decimal that reads back as v, in exponent form below 1e-6
+// and from 1e21 on, with a one-digit negative exponent written as "e-7".
+func appendJSONFloat(b []byte, v float64) []byte {
+	abs := math.Abs(v)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, v, format, -1, 64)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// field writes the field name with the value v.
 func (o *jsonObject) field(name string, v any) {
 	o.key(name)
 	o.value(v)
 }
 
-// jsonRows appends the field name with the list rows, one row per line
+// jsonRows writes the field name with the list rows, one row per line
 // (null for a nil list).
 func jsonRows[T any](o *jsonObject, name string, rows []T) {
 	o.key(name)
 	if rows == nil {
-		o.b.WriteString("null")
+		o.w.WriteString("null")
 		return
 	}
-	o.b.WriteString("[")
+	o.w.WriteString("[")
 	for i, r := range rows {
 		if i > 0 {
-			o.b.WriteString(",")
+			o.w.WriteString(",")
 		}
-		o.b.WriteString("\n    ")
+		o.w.WriteString("\n    ")
 		o.value(r)
 	}
 	if len(rows) > 0 {
-		o.b.WriteString("\n  ")
+		o.w.WriteString("\n  ")
 	}
-	o.b.WriteString("]")
+	o.w.WriteString("]")
 }
 
-// bytes returns the finished object, or the first error in encoding a value.
-func (o *jsonObject) bytes() ([]byte, error) {
+// close ends the object and flushes it. It returns the first error in
+// encoding a value, or else of the writer.
+func (o *jsonObject) close() error {
 	if o.err != nil {
-		return nil, fmt.Errorf("encoding JSON: %w", o.err)
+		return fmt.Errorf("encoding JSON: %w", o.err)
 	}
-	o.b.WriteString("\n}\n")
-	return o.b.Bytes(), nil
+	o.w.WriteString("\n}\n")
+	return o.w.Flush()
 }
+
+// readLimited reads r, a file of a what ("model" or "checkpoint"), whole,
+// as decoding needs it, or returns an error wrapping ErrMemoryBudget if it
+// is larger than 1/fileShare of the memory budget.
+func readLimited(r io.Reader, what string) ([]byte, error) {
+	limit := MemoryBudget() / fileShare
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %s, the 1/%d of the memory budget of %s that reading it may take: %w",
+			what, bytesText(float64(limit)), fileShare, bytesText(float64(MemoryBudget())), ErrMemoryBudget)
+	}
+	return data, nil
+}
+
+// fileShare is the share of the memory budget that a model or checkpoint
+// file may take in bytes: decoding takes up to about 9 times its length,
+// the text and at most 4 times as much for its numbers as float64 (a
+// number takes at least 2 bytes with its comma) and again for the network.
+const fileShare = 8
 
 // decodeVersioned decodes the JSON document data, a what ("model" or
 // "checkpoint") file, into v, which must have the fields format and version.

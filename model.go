@@ -1,6 +1,10 @@
 package nn
 
-import "gonum.org/v1/gonum/mat"
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+)
 
 // Model is a trained network with what it needs to score raw rows: the
 // scaler fitted on the training inputs, the names of the input columns and
@@ -86,15 +90,21 @@ type Model struct {
 // Predict returns the network's output for each row of x after scaling a
 // copy of x with m.Scaler, if there is one. It returns an error, as
 // Network.Predict does, if x is empty, has the wrong number of columns, or
-// holds NaN or infinite values before or after scaling. Predict may be
-// called from many goroutines at once. It panics if m.Network is nil or
-// m.Scaler does not fit the network's input.
+// holds NaN or infinite values before or after scaling, or if its scaled
+// copy or the output would not fit in the memory budget (see
+// SetMemoryBudget). Predict may be called from many goroutines at once.
+// It panics if m.Network is nil or m.Scaler does not fit the network's
+// input.
 func (m *Model) Predict(x mat.Matrix) (*mat.Dense, error) {
 	if m.Scaler == nil {
 		return m.Network.Predict(x)
 	}
 	if err := m.Network.checkInput("X", x); err != nil {
 		return nil, err
+	}
+	r, c := x.Dims()
+	if err := overBudget(float64(r)*float64(c)*float64Bytes, fmt.Sprintf("a scaled copy of %d rows of %d inputs", r, c)); err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
 	}
 	var scaled mat.Dense
 	m.Scaler.Transform(&scaled, x)

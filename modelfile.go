@@ -31,12 +31,11 @@ const (
 // not fit the network. A Scaler with nil Offset and Scale, the identity,
 // is written as no scaler.
 func (m *Model) Encode(w io.Writer) error {
-	b, err := m.marshal()
+	d, err := m.checked()
 	if err != nil {
 		return fmt.Errorf("nn: %w", err)
 	}
-	_, err = w.Write(b)
-	return err
+	return d.write(w)
 }
 
 // DecodeModel reads a model written by Encode from r. It returns an error
@@ -44,7 +43,8 @@ func (m *Model) Encode(w io.Writer) error {
 // the byte offset of a syntax error), is not a model file, has a version
 // other than 1, has unknown fields, or describes an invalid model (see the
 // format on Model); the parameter count is checked before anything is
-// allocated for it.
+// allocated for it, and an input larger than 1/8 of the memory budget (see
+// SetMemoryBudget) is an error wrapping ErrMemoryBudget.
 func DecodeModel(r io.Reader) (*Model, error) {
 	m, err := decodeModel(r)
 	if err != nil {
@@ -56,14 +56,16 @@ func DecodeModel(r io.Reader) (*Model, error) {
 // Save writes m to the file at path, replacing it atomically: the model is
 // written to a temporary file in the same directory, synced and renamed
 // over path, so that path holds either its old contents or the whole new
-// model, never a part. The file's mode is 0644. Save returns the errors of
-// Encode, and errors of the file system, with the path after the
+// model, never a part. A new file's mode is 0644; a replaced one keeps its
+// mode, and a file the process may not write is not replaced. The model is
+// written as it is encoded, not built in memory first. Save returns the
+// errors of Encode, and errors of the file system, with the path after the
 // package's prefix ("nn: model.json: ..."); on error, an existing file at
 // path is left untouched and no temporary file is left behind.
 func (m *Model) Save(path string) error {
-	b, err := m.marshal()
+	d, err := m.checked()
 	if err == nil {
-		err = atomicfile.WriteFile(path, b)
+		err = atomicfile.Write(path, d.write)
 	}
 	if err != nil {
 		return fileError(path, err)
@@ -90,9 +92,9 @@ func LoadModel(path string) (*Model, error) {
 
 // decodeModel is DecodeModel with errors that name no package or file.
 func decodeModel(r io.Reader) (*Model, error) {
-	data, err := io.ReadAll(r)
+	data, err := readLimited(r, "model")
 	if err != nil {
-		return nil, fmt.Errorf("reading model: %w", err)
+		return nil, err
 	}
 	var d modelJSON
 	if err := decodeVersioned(data, "model", modelFormat, &d); err != nil {
@@ -162,9 +164,9 @@ func (m *Model) document() (*modelJSON, error) {
 	return d, nil
 }
 
-// marshal returns the JSON document of m, laid out with one field per line
-// and one line per weight layer.
-func (m *Model) marshal() ([]byte, error) {
+// checked returns the JSON document of m, or an error if it does not
+// describe a valid model.
+func (m *Model) checked() (*modelJSON, error) {
 	d, err := m.document()
 	if err != nil {
 		return nil, err
@@ -172,16 +174,22 @@ func (m *Model) marshal() ([]byte, error) {
 	if err := d.check(); err != nil {
 		return nil, err
 	}
-	var o jsonObject
+	return d, nil
+}
+
+// write writes the checked document d to w, laid out with one field per
+// line and one line per weight layer.
+func (d *modelJSON) write(w io.Writer) error {
+	o := newJSONObject(w)
 	o.field("format", d.Format)
 	o.field("version", d.Version)
 	o.field("sizes", d.Sizes)
 	o.field("activations", d.Activations)
 	o.field("bias", *d.Bias)
 	o.field("loss", *d.Loss)
-	jsonRows(&o, "weights", d.Weights)
+	jsonRows(o, "weights", d.Weights)
 	if d.Biases != nil {
-		jsonRows(&o, "biases", d.Biases)
+		jsonRows(o, "biases", d.Biases)
 	}
 	if d.Scaler != nil {
 		o.field("scaler", d.Scaler)
@@ -195,7 +203,7 @@ func (m *Model) marshal() ([]byte, error) {
 	if d.Classes != nil {
 		o.field("classes", d.Classes)
 	}
-	return o.bytes()
+	return o.close()
 }
 
 // check returns an error saying what is wrong if d does not describe a

@@ -88,9 +88,15 @@ type Network struct {
 }
 
 // New returns a network built and initialised as c describes. It returns an
-// error wrapping ErrConfig if c is invalid.
+// error wrapping ErrConfig if c is invalid, its sizes included: at most
+// 1<<28 parameters, as a model file holds, and ErrMemoryBudget if they
+// would not fit in the memory budget (see SetMemoryBudget).
 func New(c Config) (*Network, error) {
 	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
+	}
+	p := paramCount(c.Sizes, !c.NoBias)
+	if err := overBudget(p*float64Bytes, fmt.Sprintf("the %.0f parameters of a network of sizes %v", p, c.Sizes)); err != nil {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
 	n := newNetwork(c.Sizes, c.Activations, !c.NoBias, c.Loss)
@@ -122,6 +128,9 @@ func (c *Config) check() error {
 		if s <= 0 {
 			return fmt.Errorf("Config.Sizes[%d] is %d, want a positive size: %w", i, s, ErrConfig)
 		}
+	}
+	if p := paramCount(c.Sizes, !c.NoBias); p > maxModelParams {
+		return fmt.Errorf("Config.Sizes %v make %.0f parameters, more than the %d that a model file holds: %w", c.Sizes, p, maxModelParams, ErrConfig)
 	}
 	L := len(c.Sizes) - 1
 	if c.Activations != nil && len(c.Activations) != L {
@@ -159,6 +168,19 @@ func (c *Config) check() error {
 		return fmt.Errorf("unknown Config.Init %v: %w", c.Init, ErrConfig)
 	}
 	return nil
+}
+
+// paramCount returns the number of weights and biases of a network of the
+// given sizes, as a float64 so that sizes from input cannot overflow it.
+func paramCount(sizes []int, bias bool) float64 {
+	var p float64
+	for l := 1; l < len(sizes); l++ {
+		p += float64(sizes[l-1]) * float64(sizes[l])
+		if bias {
+			p += float64(sizes[l])
+		}
+	}
+	return p
 }
 
 // newNetwork allocates a zeroed network; the arguments must be valid.
@@ -318,13 +340,18 @@ func (ws *Workspace) matrix(k, r, c int) *mat.Dense {
 
 // Predict returns the network's output for each row of x, the tutorial's
 // feedforward. It returns an error if x is empty, has the wrong number of
-// columns or holds NaN or infinite values. Predict may be called from many
-// goroutines at once.
+// columns or holds NaN or infinite values, or if the output would not fit
+// in the memory budget (an error wrapping ErrMemoryBudget, see
+// SetMemoryBudget); large batches go through the network in blocks of
+// rows. Predict may be called from many goroutines at once.
 func (n *Network) Predict(x mat.Matrix) (*mat.Dense, error) {
 	if err := n.checkInput("X", x); err != nil {
 		return nil, err
 	}
 	r, _ := x.Dims()
+	if err := n.checkOutput(r); err != nil {
+		return nil, err
+	}
 	dst := mat.NewDense(r, n.sizes[len(n.sizes)-1], nil)
 	var ws Workspace
 	n.forwardTo(dst, asDense(x), &ws)
@@ -350,8 +377,40 @@ func (n *Network) PredictTo(dst *mat.Dense, x mat.Matrix, ws *Workspace) error {
 	return nil
 }
 
-// forwardTo runs the checked input a through the network into dst.
+// predictShare is the share of the memory budget that the intermediate
+// results of a prediction may take: 256 MiB of the default budget.
+const predictShare = 16
+
+// blockRows returns the most rows whose intermediate results, the outputs
+// of two layers, fit in the share of the memory budget that prediction
+// takes.
+func (n *Network) blockRows() int {
+	widest := 0
+	for _, s := range n.sizes[1:] {
+		widest = max(widest, s)
+	}
+	return max(1, int(MemoryBudget()/predictShare/int64(2*widest*float64Bytes)))
+}
+
+// forwardTo runs the checked input a through the network into dst, in
+// blocks of rows small enough for the memory budget: a batch of many rows
+// through a very wide layer would otherwise need rows×width buffers.
 func (n *Network) forwardTo(dst, a *mat.Dense, ws *Workspace) {
+	r, c := a.Dims()
+	block := n.blockRows()
+	if r <= block {
+		n.forwardBlock(dst, a, ws)
+		return
+	}
+	out := n.sizes[len(n.sizes)-1]
+	for lo := 0; lo < r; lo += block {
+		hi := min(lo+block, r)
+		n.forwardBlock(dst.Slice(lo, hi, 0, out).(*mat.Dense), a.Slice(lo, hi, 0, c).(*mat.Dense), ws)
+	}
+}
+
+// forwardBlock runs the checked input a through the network into dst.
+func (n *Network) forwardBlock(dst, a *mat.Dense, ws *Workspace) {
 	r, _ := a.Dims()
 	out := n.sizes[len(n.sizes)-1]
 	L := len(n.w)
@@ -381,6 +440,9 @@ func (n *Network) PredictParallel(x mat.Matrix) (*mat.Dense, error) {
 		return nil, err
 	}
 	r, c := x.Dims()
+	if err := n.checkOutput(r); err != nil {
+		return nil, err
+	}
 	out := n.sizes[len(n.sizes)-1]
 	dst := mat.NewDense(r, out, nil)
 	const minBlock = 256 // rows below which another goroutine costs more than it saves
@@ -404,6 +466,16 @@ func (n *Network) PredictParallel(x mat.Matrix) (*mat.Dense, error) {
 	}
 	wg.Wait()
 	return dst, nil
+}
+
+// checkOutput returns an error if the outputs of rows rows would not fit
+// in the memory budget.
+func (n *Network) checkOutput(rows int) error {
+	out := n.sizes[len(n.sizes)-1]
+	if err := overBudget(float64(rows)*float64(out)*float64Bytes, fmt.Sprintf("the outputs of %d rows by %d", rows, out)); err != nil {
+		return fmt.Errorf("nn: %w", err)
+	}
+	return nil
 }
 
 // Classify returns the predicted class of each row of x, as ClassesTo

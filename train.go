@@ -103,7 +103,9 @@ func (r *Report) Loss() []float64 {
 // Train fits n to the inputs x and targets y (one example per row) as s
 // describes (nil means defaults) and reports how it went. It returns an
 // error if the data do not fit the network or hold NaN or infinite values,
-// if s is invalid, if the context is cancelled (n then holds the weights of
+// if s is invalid, if training would not fit in the memory budget with the
+// network and the data (an error wrapping ErrMemoryBudget, see
+// SetMemoryBudget), if the context is cancelled (n then holds the weights of
 // the last finished epoch), or if the loss diverges (the error wraps
 // ErrDiverged and n holds the weights from before the step that diverged).
 // In the last two cases the report describes the epochs that finished.
@@ -120,6 +122,9 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 	if err := n.checkTarget("Y", y, rows); err != nil {
 		return nil, err
 	}
+	if err := overBudget(trainBytes(n, &c, x), fmt.Sprintf("training a network of %d parameters by %v on %d rows", len(n.params), c.Method, rows)); err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
+	}
 	pcg := rand.NewPCG(c.Seed, 0x6e6e2d747261696e) // "nn-train"
 	rnd := rand.New(pcg)
 	X, Y, vx, vy, err := holdOut(n, &c, asDense(x), asDense(y), rnd)
@@ -134,6 +139,61 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 	}
 	r.end()
 	return r.report, err
+}
+
+// lbfgsVectors is about the number of vectors as long as the parameters
+// that gonum's L-BFGS keeps: 15 pairs of past steps and gradient changes,
+// and the working vectors of the method and of Minimize.
+const lbfgsVectors = 40
+
+// trainBytes returns about how much memory Train(n, x, ...) with the
+// settings c takes, the network, the data x and its targets, and the
+// validation set included: the vectors as long as the parameters (the
+// weights at the end of the last epoch and of the best one, the optimizer's
+// state, checkpoint copies), and the buffers of backpropagation on
+// batches, on the whole training set, and on the validation set.
+func trainBytes(n *Network, c *Settings, x mat.Matrix) float64 {
+	rows, _ := x.Dims()
+	in, out := n.sizes[0], n.sizes[len(n.sizes)-1]
+	data := float64(rows) * float64(in+out)
+	vrows := 0
+	switch {
+	case c.ValidationX != nil:
+		vrows, _ = c.ValidationX.Dims()
+		data += float64(vrows) * float64(in+out)
+	case c.ValidationFraction > 0:
+		vrows = int(math.Round(c.ValidationFraction * float64(rows)))
+		data *= 2 // holdOut copies the rows
+	}
+	vectors := 2.0 // the weights, and those at the end of the last epoch
+	if c.Patience > 0 || vrows > 0 {
+		vectors++ // the best weights
+	}
+	if c.CheckpointEvery > 0 {
+		vectors += 4 // the weights, moments and best weights of a checkpoint
+	}
+	var buffers float64
+	switch c.Method {
+	case LBFGS:
+		vectors += lbfgsVectors
+		buffers = n.backpropBytes(rows - vrows)
+	case GradientDescent:
+		vectors += optimizerVectors(c.Method)
+		buffers = n.backpropBytes(rows - vrows)
+	default:
+		vectors += optimizerVectors(c.Method)
+		b := c.BatchSize
+		if b == 0 {
+			b = 32
+		}
+		b = min(b, rows)
+		// A full and a last batch, and the buffers they are gathered in.
+		buffers = 2*n.backpropBytes(b) + float64(b)*float64(in+out)*float64Bytes
+	}
+	if vrows > 0 {
+		buffers += n.backpropBytes(vrows)
+	}
+	return (data+vectors*float64(len(n.params)))*float64Bytes + buffers
 }
 
 // holdOut returns the training rows X, Y and the validation set vx, vy

@@ -29,7 +29,9 @@ type Trainer struct {
 
 // NewTrainer returns a Trainer that updates n by the method of s (nil means
 // defaults; see Settings). It returns an error if s is invalid or its method
-// is LBFGS, which needs the whole data set: use Train for it.
+// is LBFGS, which needs the whole data set: use Train for it, and one
+// wrapping ErrMemoryBudget if the optimizer's state would not fit in the
+// memory budget (see SetMemoryBudget).
 func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
 	c := s.withDefaults()
 	if err := c.validate(); err != nil {
@@ -37,6 +39,9 @@ func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
 	}
 	if c.Method == LBFGS {
 		return nil, errors.New("nn: a Trainer takes one step at a time; use Train for LBFGS")
+	}
+	if err := overBudget(optimizerVectors(c.Method)*float64(len(n.params))*float64Bytes, fmt.Sprintf("the %v optimizer's state for %d parameters", c.Method, len(n.params))); err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
 	}
 	t := &Trainer{net: n, s: c, lr: c.LearningRate, bp: make(map[int]*backprop)}
 	// Gradient descent and SGD update inside the products and need no help.
@@ -54,6 +59,19 @@ func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
 	return t, nil
 }
 
+// optimizerVectors returns the number of vectors as long as the parameters
+// that a Trainer of the method keeps: the weights before the last step,
+// and the velocity, or Adam's two moments.
+func optimizerVectors(m Method) float64 {
+	switch m {
+	case Momentum, Nesterov:
+		return 2
+	case Adam:
+		return 3
+	}
+	return 1
+}
+
 // SetLearningRate sets the step size of the following steps. It panics if
 // lr is not a positive finite number.
 func (t *Trainer) SetLearningRate(lr float64) {
@@ -69,7 +87,9 @@ func (t *Trainer) SetLearningRate(lr float64) {
 // before the update. It returns an error, and leaves the network unchanged,
 // if x or y does not fit the network or holds NaN or infinite values, or if
 // the loss is not finite (an error wrapping ErrDiverged: an earlier step
-// has made the weights overflow). Step does not check the weights after its
+// has made the weights overflow), and one wrapping ErrMemoryBudget if the
+// buffers of a batch of a size it has not seen would not fit in the memory
+// budget (see SetMemoryBudget). Step does not check the weights after its
 // own update; Train does.
 func (t *Trainer) Step(x, y *mat.Dense) (float64, error) {
 	if err := t.net.checkInput("X", x); err != nil {
@@ -78,6 +98,11 @@ func (t *Trainer) Step(x, y *mat.Dense) (float64, error) {
 	r, _ := x.Dims()
 	if err := t.net.checkTarget("Y", y, r); err != nil {
 		return 0, err
+	}
+	if t.bp[r] == nil {
+		if err := overBudget(t.net.backpropBytes(r), fmt.Sprintf("the buffers of a batch of %d rows", r)); err != nil {
+			return 0, fmt.Errorf("nn: %w", err)
+		}
 	}
 	cost := t.step(x, y)
 	if !finite(cost) {

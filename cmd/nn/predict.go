@@ -48,8 +48,16 @@ Examples:
 	tail -n 5 testdata/iris.csv | cut -d, -f1-4 | nn predict -model iris.json -proba
 `
 
-// predictBatch is the number of rows predicted at once.
+// predictBatch is the most rows predicted at once.
 const predictBatch = 256
+
+// batchRows returns the rows of a batch for a model of in inputs and out
+// outputs: predictBatch, or fewer if the batch's inputs and outputs would
+// take more than 1/16 of the memory budget (the network itself splits a
+// batch into blocks for its wide layers).
+func batchRows(in, out int) int {
+	return max(1, min(predictBatch, int(nn.MemoryBudget()/16/int64((in+out)*8))))
+}
 
 func runPredict(e *env, args []string) error {
 	var f rowFlags
@@ -131,8 +139,8 @@ func newPredictor(path string, proba bool, w io.Writer) (*predictor, error) {
 		m: m, features: features, classes: classes, proba: proba,
 		out:    bufio.NewWriterSize(w, 64<<10),
 		labels: make([][]byte, len(classes)),
-		x:      mat.NewDense(predictBatch, in, nil),
-		p:      mat.NewDense(predictBatch, out, nil),
+		x:      mat.NewDense(batchRows(in, out), in, nil),
+		p:      mat.NewDense(batchRows(in, out), out, nil),
 		row:    make([]float64, in),
 	}
 	for i, c := range classes {
@@ -173,7 +181,7 @@ func (p *predictor) predictRows(rows *nn.CSVReader) error {
 		if err := p.add(line); err != nil {
 			return err
 		}
-		if p.n == predictBatch {
+		if rows, _ := p.x.Dims(); p.n == rows {
 			if err := p.flush(); err != nil {
 				return err
 			}
@@ -200,7 +208,7 @@ func (p *predictor) flush() error {
 		return nil
 	}
 	x, out := p.x, p.p
-	if p.n < predictBatch {
+	if rows, _ := x.Dims(); p.n < rows {
 		x, out = x.Slice(0, p.n, 0, x.RawMatrix().Cols).(*mat.Dense), out.Slice(0, p.n, 0, out.RawMatrix().Cols).(*mat.Dense)
 	}
 	if err := p.m.Network.PredictTo(out, x, &p.ws); err != nil {
