@@ -51,7 +51,7 @@ func overBudget(need float64, what string) error {
 	if need <= float64(budget) {
 		return nil
 	}
-	return fmt.Errorf("%s need %s, %w of %s", what, bytesText(need), ErrMemoryBudget, bytesText(float64(budget)))
+	return fmt.Errorf("%s: %s needed, %w of %s", what, bytesText(need), ErrMemoryBudget, bytesText(float64(budget)))
 }
 
 // float64Bytes is the size of a float64.

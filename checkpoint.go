@@ -37,6 +37,10 @@ type Checkpoint struct {
 	BestEpoch  int
 	BestParams []float64
 	Wait       int
+	// Fingerprint identifies the network, data and settings of the run,
+	// for Train to compare with those of a run that resumes it; nil in
+	// checkpoints written before version 2 of the file format.
+	Fingerprint *Fingerprint
 }
 
 // resume restores the state saved in c.
@@ -56,6 +60,10 @@ func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
 		return bad(fmt.Sprintf("epoch %d does not match its history of %d epochs", c.Epoch, len(c.History)))
 	case r.keepBest && len(c.BestParams) != len(n.params):
 		return bad("it holds no best weights to restore, or weights that do not fit the network; resume with the settings it was written with")
+	case c.Fingerprint != nil && !r.s.ResumeChanged:
+		if d := c.Fingerprint.diff(r.fingerprint); d != "" {
+			return fmt.Errorf("nn: cannot resume from the checkpoint: it was written with %s: %w", d, ErrResumeChanged)
+		}
 	}
 	if err := pcg.UnmarshalBinary(c.Random); err != nil {
 		return bad(fmt.Sprintf("random state: %v", err))
@@ -89,15 +97,16 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 		return err
 	}
 	*c = Checkpoint{
-		Epoch:     e,
-		Method:    r.s.Method,
-		Params:    append(c.Params[:0], r.net.params...),
-		Steps:     t.t,
-		Random:    rs,
-		History:   append(c.History[:0], r.report.History...),
-		Best:      r.best,
-		BestEpoch: r.bestEpoch,
-		Wait:      r.wait,
+		Epoch:       e,
+		Method:      r.s.Method,
+		Params:      append(c.Params[:0], r.net.params...),
+		Steps:       t.t,
+		Random:      rs,
+		History:     append(c.History[:0], r.report.History...),
+		Best:        r.best,
+		BestEpoch:   r.bestEpoch,
+		Wait:        r.wait,
+		Fingerprint: r.fingerprint,
 	}
 	if t.m != nil {
 		c.Moment1 = append(m1[:0], t.m...)
@@ -193,7 +202,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 // an error without the package's prefix.
 func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 	var d checkpointJSON
-	if err := decodeVersioned(data, "checkpoint", checkpointFormat, &d); err != nil {
+	if err := decodeVersioned(data, "checkpoint", checkpointFormat, checkpointVersion, &d); err != nil {
 		return nil, err
 	}
 	switch {
@@ -203,17 +212,18 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 		return nil, errors.New(`checkpoint has no "method" field`)
 	}
 	c := &Checkpoint{
-		Epoch:      d.Epoch,
-		Method:     *d.Method,
-		Params:     d.Params,
-		Steps:      d.Steps,
-		Moment1:    d.Moment1,
-		Moment2:    d.Moment2,
-		Random:     d.Random,
-		Best:       float64(*d.Best),
-		BestEpoch:  d.BestEpoch,
-		BestParams: d.BestParams,
-		Wait:       d.Wait,
+		Epoch:       d.Epoch,
+		Method:      *d.Method,
+		Params:      d.Params,
+		Steps:       d.Steps,
+		Moment1:     d.Moment1,
+		Moment2:     d.Moment2,
+		Random:      d.Random,
+		Best:        float64(*d.Best),
+		BestEpoch:   d.BestEpoch,
+		BestParams:  d.BestParams,
+		Wait:        d.Wait,
+		Fingerprint: d.Fingerprint,
 	}
 	if d.History != nil {
 		c.History = make([]Epoch, len(d.History))
@@ -236,20 +246,21 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 
 // checkpointJSON is the JSON document of a Checkpoint.
 type checkpointJSON struct {
-	Format     string      `json:"format"`
-	Version    int         `json:"version"`
-	Epoch      int         `json:"epoch"`
-	Method     *Method     `json:"method"`
-	Params     []float64   `json:"params"`
-	Steps      int         `json:"steps"`
-	Moment1    []float64   `json:"moment1"`
-	Moment2    []float64   `json:"moment2"`
-	Random     jsonBytes   `json:"random"`
-	History    []epochJSON `json:"history"`
-	Best       *jsonFloat  `json:"best"`
-	BestEpoch  int         `json:"best_epoch"`
-	BestParams []float64   `json:"best_params"`
-	Wait       int         `json:"wait"`
+	Format      string       `json:"format"`
+	Version     int          `json:"version"`
+	Epoch       int          `json:"epoch"`
+	Method      *Method      `json:"method"`
+	Params      []float64    `json:"params"`
+	Steps       int          `json:"steps"`
+	Moment1     []float64    `json:"moment1"`
+	Moment2     []float64    `json:"moment2"`
+	Random      jsonBytes    `json:"random"`
+	History     []epochJSON  `json:"history"`
+	Best        *jsonFloat   `json:"best"`
+	BestEpoch   int          `json:"best_epoch"`
+	BestParams  []float64    `json:"best_params"`
+	Wait        int          `json:"wait"`
+	Fingerprint *Fingerprint `json:"fingerprint"`
 }
 
 type epochJSON struct {
@@ -266,7 +277,7 @@ type epochJSON struct {
 func writeCheckpoint(w io.Writer, c *Checkpoint) error {
 	o := newJSONObject(w)
 	o.field("format", checkpointFormat)
-	o.field("version", formatVersion)
+	o.field("version", checkpointVersion)
 	o.field("epoch", c.Epoch)
 	o.field("method", c.Method)
 	o.field("params", c.Params)
@@ -293,6 +304,7 @@ func writeCheckpoint(w io.Writer, c *Checkpoint) error {
 	o.field("best_epoch", c.BestEpoch)
 	o.field("best_params", c.BestParams)
 	o.field("wait", c.Wait)
+	o.field("fingerprint", c.Fingerprint)
 	return o.close()
 }
 

@@ -26,6 +26,10 @@ var (
 	// ErrDiverged is wrapped by the error Train returns when the loss
 	// becomes NaN or infinite.
 	ErrDiverged = errors.New("training diverged")
+	// ErrResumeChanged is wrapped by the error Train returns for a
+	// Settings.Resume checkpoint written for other data, another network
+	// or other settings (see Settings.ResumeChanged).
+	ErrResumeChanged = errors.New("the run differs from the checkpoint's")
 )
 
 // Errors wrapped by a ParseError for problems in CSV data.

@@ -159,7 +159,7 @@ const fileShare = 8
 // It first reads the format and version alone, so that a file of another
 // kind or version is reported as such rather than by its unknown fields,
 // then decodes the whole document, rejecting unknown fields.
-func decodeVersioned(data []byte, what, format string, v any) error {
+func decodeVersioned(data []byte, what, format string, version int, v any) error {
 	var head struct {
 		Format  *string `json:"format"`
 		Version *int    `json:"version"`
@@ -174,8 +174,10 @@ func decodeVersioned(data []byte, what, format string, v any) error {
 		return fmt.Errorf("not a %s file: format is %q, want %q", what, *head.Format, format)
 	case head.Version == nil:
 		return fmt.Errorf("%s has no \"version\" field", what)
-	case *head.Version != formatVersion:
-		return fmt.Errorf("%s version %d is not supported (this package reads version %d only)", what, *head.Version, formatVersion)
+	case (*head.Version < 1 || *head.Version > version) && version == 1:
+		return fmt.Errorf("%s version %d is not supported (this package reads version 1 only)", what, *head.Version)
+	case *head.Version < 1 || *head.Version > version:
+		return fmt.Errorf("%s version %d is not supported (this package reads version 1 to %d)", what, *head.Version, version)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

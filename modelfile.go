@@ -15,9 +15,13 @@ import (
 const (
 	modelFormat      = "github.com/neuralgo/nn model"
 	checkpointFormat = "github.com/neuralgo/nn checkpoint"
-	// formatVersion is the version of both formats that this package
+	// modelVersion is the version of the model format that this package
 	// writes and reads.
-	formatVersion = 1
+	modelVersion = 1
+	// checkpointVersion is the version of the checkpoint format that this
+	// package writes; it reads it and every earlier version. Version 2
+	// added the fingerprint.
+	checkpointVersion = 2
 	// maxModelParams bounds the number of parameters a model file may
 	// declare, so that a small corrupt file cannot make the reader
 	// allocate gigabytes: 1<<28 float64s are 2 GiB.
@@ -97,7 +101,7 @@ func decodeModel(r io.Reader) (*Model, error) {
 		return nil, err
 	}
 	var d modelJSON
-	if err := decodeVersioned(data, "model", modelFormat, &d); err != nil {
+	if err := decodeVersioned(data, "model", modelFormat, modelVersion, &d); err != nil {
 		return nil, err
 	}
 	if err := d.check(); err != nil {
@@ -141,7 +145,7 @@ func (m *Model) document() (*modelJSON, error) {
 	bias, loss := n.bias, n.loss
 	d := &modelJSON{
 		Format:      modelFormat,
-		Version:     formatVersion,
+		Version:     modelVersion,
 		Sizes:       n.sizes,
 		Activations: make([]string, len(n.acts)),
 		Bias:        &bias,

@@ -171,7 +171,13 @@ type Settings struct {
 	// Resume continues training from a checkpoint written by an earlier
 	// run with the same data and settings; that run and this one then end
 	// with the same weights as one uninterrupted run. Nil starts afresh.
-	Resume *Checkpoint
+	// Epochs must be at least the epochs the checkpoint has finished.
+	// Train refuses a checkpoint whose Fingerprint differs from the run's
+	// (other data, network or settings), naming what changed, unless
+	// ResumeChanged is set, to go on from the checkpoint's state all the
+	// same (with a lower learning rate, for example).
+	Resume        *Checkpoint
+	ResumeChanged bool
 }
 
 // withDefaults returns s with zero fields replaced by their defaults.
@@ -246,6 +252,8 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("nn: Settings.Epsilon is %v, want a small positive number", s.Epsilon)
 	case s.CheckpointEvery < 0:
 		return fmt.Errorf("nn: Settings.CheckpointEvery is %d, want zero or more", s.CheckpointEvery)
+	case s.Resume != nil && s.Epochs < s.Resume.Epoch:
+		return fmt.Errorf("nn: Settings.Epochs is %d, fewer than the %d epochs the checkpoint to resume has finished", s.Epochs, s.Resume.Epoch)
 	case s.Method == LBFGS && (s.Resume != nil || s.CheckpointEvery > 0):
 		return errors.New("nn: LBFGS keeps its curvature memory inside gonum's optimizer and cannot be checkpointed; train small problems in one run")
 	}

@@ -132,6 +132,9 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 		return nil, err
 	}
 	r := newRun(ctx, n, &c, start, vx, vy)
+	if (c.CheckpointEvery > 0 && c.Checkpoint != nil) || c.Resume != nil {
+		r.fingerprint = fingerprint(n, &c, X, Y, vx, vy)
+	}
 	if c.Method == LBFGS {
 		err = r.lbfgs(X, Y)
 	} else {
@@ -294,9 +297,10 @@ type run struct {
 	valLabels []int
 	valPred   []int
 
-	trainer    *Trainer // for the gradient methods
-	elapsed0   time.Duration
-	checkpoint Checkpoint
+	trainer     *Trainer // for the gradient methods
+	elapsed0    time.Duration
+	checkpoint  Checkpoint
+	fingerprint *Fingerprint // of the run, when it checkpoints or resumes
 }
 
 // finishEpoch records epoch e (1-based) and reports whether training stops.

@@ -39,9 +39,11 @@ func runEval(e *env, args []string) error {
 	fs := newFlagSet("eval")
 	f.register(fs, "the labelled CSV `file` to score the model on (required)")
 	fs.BoolVar(&asJSON, "json", false, "print a JSON object instead of tables")
+	budget := memoryFlag(fs)
 	if err := parseFlags(e, fs, "eval", evalSynopsis, args); err != nil {
 		return err
 	}
+	setMemoryBudget(*budget)
 	if err := required("eval", "model", f.model, "the model file to score"); err != nil {
 		return err
 	}
@@ -99,21 +101,22 @@ func loadLabelled(m *nn.Model, model string, classes []string, path string, head
 }
 
 // predictLabelled returns the outputs of m for the rows of d, read from
-// the file path. It returns an error naming the data row and the feature
-// if a scaled value is not finite.
+// the file path, scaling d.X in place. It returns an error naming the data
+// row and the feature if a scaled value is not finite.
 func predictLabelled(m *nn.Model, d *nn.Dataset, path string) (*mat.Dense, error) {
-	x := mat.DenseCopyOf(d.X)
-	rows, _ := x.Dims()
+	rows, cols := d.X.Dims()
+	raw := make([]float64, cols)
 	for i := range rows {
-		row := x.RawRowView(i)
+		row := d.X.RawRowView(i)
+		copy(raw, row)
 		m.Scale(row, row)
 		for j, v := range row {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fileErrorf(path, "%w: feature %q of data row %d is %v after scaling (%v before)", nn.ErrNotFinite, d.Features[j], i+1, v, d.X.At(i, j))
+				return nil, fileErrorf(path, "%w: feature %q of data row %d is %v after scaling (%v before)", nn.ErrNotFinite, d.Features[j], i+1, v, raw[j])
 			}
 		}
 	}
-	return m.Network.Predict(x)
+	return m.Network.Predict(d.X)
 }
 
 // evalResult is what nn eval reports, in the form of its JSON output.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,4 +177,68 @@ func (f *rowFlags) register(fs *flag.FlagSet, dataUsage string) {
 	fs.StringVar(&f.model, "model", "", "the model `file` written by nn train (required)")
 	fs.StringVar(&f.data, "data", "", dataUsage)
 	fs.TextVar(&f.header, "header", f.header, headerUsage)
+}
+
+// byteSize is a -max-memory flag: a number of bytes with an optional unit,
+// K, M, G or T (also KiB, MiB, GiB, TiB) for powers of 1024, or KB, MB, GB
+// or TB for powers of 1000.
+type byteSize struct{ v *int64 }
+
+var byteUnits = []struct {
+	suffix string
+	size   float64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40},
+	{"B", 1},
+}
+
+func (f byteSize) String() string {
+	if f.v == nil {
+		return ""
+	}
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if *f.v >= u.size && *f.v%u.size == 0 {
+			return strconv.FormatInt(*f.v/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(*f.v, 10)
+}
+
+func (f byteSize) Set(s string) error {
+	t := strings.TrimSpace(s)
+	scale := 1.0
+	for _, u := range byteUnits {
+		if n, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, scale = strings.TrimSpace(n), u.size
+			break
+		}
+	}
+	x, err := strconv.ParseFloat(t, 64)
+	if err != nil || !(x*scale >= 1<<20) || x*scale > math.MaxInt64 {
+		return errors.New("want a size of at least 1MiB, such as 512MiB or 8GiB")
+	}
+	*f.v = int64(x * scale)
+	return nil
+}
+
+// memoryFlag defines -max-memory on fs, whose value is the memory budget
+// of the command, nn.DefaultMemoryBudget unless given.
+func memoryFlag(fs *flag.FlagSet) *int64 {
+	v := new(int64)
+	*v = nn.DefaultMemoryBudget
+	fs.Var(byteSize{v}, "max-memory", "memory `budget`: inputs that would need more (classes, layer widths, rows, model sizes, line lengths) are refused before anything is allocated for them; units K, M, G (powers of 1024) or KB, MB, GB")
+	return v
+}
+
+// setMemoryBudget makes bytes the budget of the package nn and the soft
+// memory limit of the Go runtime, which collects garbage more often near
+// it.
+func setMemoryBudget(bytes int64) {
+	nn.SetMemoryBudget(bytes)
+	debug.SetMemoryLimit(bytes)
 }

@@ -170,7 +170,14 @@ func run(e *env, args []string) (status int) {
 		fmt.Fprintf(e.stderr, "nn %s: %s (see %s)\n", cmd.name, oneLine(ue.msg), hint)
 		return 2
 	}
-	fmt.Fprintln(e.stderr, describe(err))
+	line := describe(err)
+	switch {
+	case errors.Is(err, nn.ErrMemoryBudget):
+		line += " (-max-memory raises the budget)"
+	case errors.Is(err, nn.ErrResumeChanged):
+		line += " (-resume-changed continues all the same)"
+	}
+	fmt.Fprintln(e.stderr, line)
 	return 1
 }
 

@@ -65,9 +65,11 @@ func runPredict(e *env, args []string) error {
 	fs := newFlagSet("predict")
 	f.register(fs, "the CSV `file` to predict (default standard input)")
 	fs.BoolVar(&proba, "proba", false, "write the probability of every class instead of the label")
+	budget := memoryFlag(fs)
 	if err := parseFlags(e, fs, "predict", predictSynopsis, args); err != nil {
 		return err
 	}
+	setMemoryBudget(*budget)
 	if err := required("predict", "model", f.model, "the model file to predict with"); err != nil {
 		return err
 	}

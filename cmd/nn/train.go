@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -77,6 +78,7 @@ type trainFlags struct {
 	checkpointEvery         int
 	out, plot               string
 	quiet, saveInterrupted  bool
+	resumeChanged           bool
 }
 
 // notHidden are the activations that -activation refuses: softmax belongs
@@ -117,12 +119,15 @@ func runTrain(e *env, args []string) error {
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "save the training state to this `file` every -checkpoint-every epochs")
 	fs.Var(intFlag{&f.checkpointEvery, 1}, "checkpoint-every", "`epochs` between checkpoints")
 	fs.StringVar(&f.resume, "resume", "", "continue the training saved in this checkpoint `file` (same data and flags)")
+	fs.BoolVar(&f.resumeChanged, "resume-changed", false, "continue from -resume even with other data or flags than the checkpoint's")
 	fs.StringVar(&f.plot, "plot", "", "draw the loss per epoch into this `file`, .png or .svg")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.saveInterrupted, "save-interrupted", false, "on Ctrl-C, write the model of the last finished epoch instead of nothing")
+	budget := memoryFlag(fs)
 	if err := parseFlags(e, fs, "train", trainSynopsis, args); err != nil {
 		return err
 	}
+	setMemoryBudget(*budget)
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if err := f.check(set); err != nil {
@@ -256,22 +261,17 @@ func checkWritable(path string) error {
 // train runs nn train with the checked flags f: it reads and prepares the
 // data, builds the network, trains it and saves the model.
 func train(e *env, f *trainFlags) error {
-	for _, path := range []string{f.out, f.checkpoint, f.plot} {
-		if err := checkWritable(path); err != nil {
-			return err
-		}
-	}
-	all, err := readTrainingData(e, f)
-	if err != nil {
-		return err
-	}
-	var resume *nn.Checkpoint
-	if f.resume != "" {
-		if resume, err = nn.LoadCheckpoint(f.resume); err != nil {
-			return err
-		}
-	}
-	d, err := prepareData(f, all)
+	// Ctrl-C cancels ctx: reading the data stops with an error, and
+	// nn.Train stops at once, abandoning the epoch it is in, with the
+	// weights of the last finished epoch. A second Ctrl-C kills the
+	// program as usual.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	d, resume, err := f.load(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -283,7 +283,7 @@ func train(e *env, f *trainFlags) error {
 	if !f.quiet {
 		printBanner(e, f, d, resume)
 	}
-	report, trainErr := fit(e, f, d, net, s)
+	report, trainErr := fit(ctx, e, f, d, net, s)
 
 	// The plot helps to see what went wrong too, so draw it whatever the
 	// outcome.
@@ -316,18 +316,44 @@ func train(e *env, f *trainFlags) error {
 
 // trainingData is the data of a run of nn train.
 type trainingData struct {
-	all        *nn.Dataset // as read from the file, unscaled
-	train, val *nn.Dataset // the rows to train on and those held out (nil for -val 0), scaled
-	scaler     *nn.Scaler  // the scaling of the inputs, nil for -scale none
-	yScaler    *nn.Scaler  // the standardisation of a regression target, nil for classification
+	all             *nn.Dataset // the names of the columns and classes of the file, without its rows
+	inputs, outputs int         // the widths of X and Y
+	train, val      *nn.Dataset // the rows to train on and those held out (nil for -val 0), scaled
+	scaler          *nn.Scaler  // the scaling of the inputs, nil for -scale none
+	yScaler         *nn.Scaler  // the standardisation of a regression target, nil for classification
 }
 
-// readTrainingData reads the file of -data and checks, before any
-// training, that what the model file will hold can be saved and that a
-// classification has classes to learn.
-func readTrainingData(e *env, f *trainFlags) (*nn.Dataset, error) {
+// load checks that the files to write can be written, reads the data and
+// the checkpoint to resume from, and prepares the data for training.
+func (f *trainFlags) load(ctx context.Context, e *env) (*trainingData, *nn.Checkpoint, error) {
+	for _, path := range []string{f.out, f.checkpoint, f.plot} {
+		if err := checkWritable(path); err != nil {
+			return nil, nil, err
+		}
+	}
+	all, err := readTrainingData(ctx, e, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	var resume *nn.Checkpoint
+	if f.resume != "" {
+		if resume, err = nn.LoadCheckpoint(f.resume); err != nil {
+			return nil, nil, err
+		}
+		if f.epochs < resume.Epoch {
+			return nil, nil, fileErrorf(f.resume, "the checkpoint has finished %d epochs, more than -epochs %d", resume.Epoch, f.epochs)
+		}
+	}
+	d, err := prepareData(f, all)
+	return d, resume, err
+}
+
+// readTrainingData reads the file of -data, unless ctx is cancelled, and
+// checks, before any training, that what the model file will hold can be
+// saved and that a classification has classes to learn.
+func readTrainingData(ctx context.Context, e *env, f *trainFlags) (*nn.Dataset, error) {
 	classify := f.task == "classify"
-	d, err := nn.LoadCSV(f.data, &nn.CSVOptions{Target: f.target, Classify: classify, Header: f.header})
+	d, err := loadCSV(ctx, f.data, &nn.CSVOptions{Target: f.target, Classify: classify, Header: f.header})
 	if err != nil {
 		return nil, err
 	}
@@ -350,12 +376,21 @@ func readTrainingData(e *env, f *trainFlags) (*nn.Dataset, error) {
 // prepareData holds out the validation rows, then fits the scalers on the
 // training rows only and scales both sets with them.
 func prepareData(f *trainFlags, all *nn.Dataset) (*trainingData, error) {
-	d := &trainingData{all: all, train: all}
+	rows, inputs := all.X.Dims()
+	_, outputs := all.Y.Dims()
+	d := &trainingData{
+		all:    &nn.Dataset{Features: all.Features, Target: all.Target, Classes: all.Classes},
+		inputs: inputs, outputs: outputs,
+		train: all,
+	}
 	if f.val > 0 {
+		// Split copies the rows; the file's rows are let go after.
+		if need := 2 * float64(rows) * float64(inputs+outputs) * 8; need > float64(nn.MemoryBudget()) {
+			return nil, fileErrorf(f.data, "holding out -val %v of the %d rows copies them: %.1f GiB, %w of %.1f GiB", f.val, rows, need/(1<<30), nn.ErrMemoryBudget, float64(nn.MemoryBudget())/(1<<30))
+		}
 		var err error
 		d.train, d.val, err = all.Split(f.val, f.seed)
 		if err != nil {
-			rows, _ := all.X.Dims()
 			return nil, fileErrorf(f.data, "%d rows are too few to hold out -val %v of them for validation; use -val 0 to train on all of them", rows, f.val)
 		}
 	}
@@ -401,9 +436,7 @@ func (d *trainingData) scaleTargets() {
 // a softmax output trained on cross-entropy for classification or an
 // identity output trained on squared error for regression.
 func (f *trainFlags) config(d *trainingData) nn.Config {
-	_, inputs := d.all.X.Dims()
-	_, outputs := d.all.Y.Dims()
-	sizes := append(append([]int{inputs}, f.hidden...), outputs)
+	sizes := append(append([]int{d.inputs}, f.hidden...), d.outputs)
 	c := nn.Config{Sizes: sizes, Activations: make([]nn.Activation, len(sizes)-1), Init: nn.Xavier, Seed: f.seed}
 	for l := range c.Activations {
 		c.Activations[l] = f.activation
@@ -424,14 +457,15 @@ func (f *trainFlags) config(d *trainingData) nn.Config {
 // validation rows of d, and resume, if not nil, to continue from.
 func (f *trainFlags) settings(d *trainingData, resume *nn.Checkpoint) *nn.Settings {
 	s := &nn.Settings{
-		Method:       f.optimizer,
-		LearningRate: f.lr,
-		Epochs:       f.epochs,
-		BatchSize:    f.batch,
-		L2:           f.l2,
-		Patience:     f.patience,
-		Seed:         f.seed,
-		Resume:       resume,
+		Method:        f.optimizer,
+		LearningRate:  f.lr,
+		Epochs:        f.epochs,
+		BatchSize:     f.batch,
+		L2:            f.l2,
+		Patience:      f.patience,
+		Seed:          f.seed,
+		Resume:        resume,
+		ResumeChanged: f.resumeChanged,
 	}
 	if d.val != nil {
 		s.ValidationX, s.ValidationY = d.val.X, d.val.Y
@@ -473,22 +507,14 @@ func printBanner(e *env, f *trainFlags, d *trainingData, resume *nn.Checkpoint) 
 	}
 }
 
-// fit trains net on d as s says, reporting progress on stderr unless
-// -quiet. Ctrl-C cancels the context: nn.Train then stops at once,
-// abandoning the epoch it is in, and leaves the network with the weights
-// of the last finished epoch. A second Ctrl-C kills the program as usual.
-func fit(e *env, f *trainFlags, d *trainingData, net *nn.Network, s *nn.Settings) (*nn.Report, error) {
+// fit trains net on d as s says, until ctx is cancelled, reporting
+// progress on stderr unless -quiet.
+func fit(ctx context.Context, e *env, f *trainFlags, d *trainingData, net *nn.Network, s *nn.Settings) (*nn.Report, error) {
 	var prog *progress
 	if !f.quiet {
 		prog = newProgress(e.stderr, e.stderrTTY, f.epochs, d.val != nil, f.task == "classify")
 		s.Progress = prog.epoch
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
 	report, err := nn.Train(ctx, net, d.train.X, d.train.Y, s)
 	if prog != nil {
 		prog.finish()
@@ -635,4 +661,35 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(100 * time.Millisecond)
 	}
 	return d.Round(time.Second)
+}
+
+// loadCSV reads the CSV file at path as nn.LoadCSV does, stopping with an
+// error if ctx is cancelled.
+func loadCSV(ctx context.Context, path string, opts *nn.CSVOptions) (*nn.Dataset, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	d, err := nn.ReadCSV(ctxReader{ctx, file}, opts)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("nn: interrupted while reading %s", path)
+	}
+	if pe, ok := err.(*nn.ParseError); ok {
+		pe.File = path
+	}
+	return d, err
+}
+
+// ctxReader reads r until ctx is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

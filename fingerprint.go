@@ -1,0 +1,142 @@
+package nn
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Fingerprint identifies what the result of a training run depends on
+// besides the weights it starts from: the shape of the network, the data,
+// and the settings. A checkpoint holds the fingerprint of its run, so that
+// resuming it with other data or settings is found out (see
+// Settings.ResumeChanged).
+type Fingerprint struct {
+	// Sizes, Activations, Bias and Loss are the shape of the network, as
+	// Network.Config describes it.
+	Sizes       []int        `json:"sizes"`
+	Activations []Activation `json:"activations"`
+	Bias        bool         `json:"bias"`
+	Loss        Loss         `json:"loss"`
+	// Data is the SHA-256 digest of the training and validation rows,
+	// inputs and targets, in hexadecimal.
+	Data string `json:"data"`
+	// The other fields are those of Settings, with their defaults filled
+	// in.
+	Method       Method   `json:"method"`
+	LearningRate float64  `json:"learning_rate"`
+	Schedule     Schedule `json:"schedule"`
+	DecayRate    float64  `json:"decay_rate"`
+	DecaySteps   int      `json:"decay_steps"`
+	BatchSize    int      `json:"batch_size"`
+	Momentum     float64  `json:"momentum"`
+	Beta1        float64  `json:"beta1"`
+	Beta2        float64  `json:"beta2"`
+	Epsilon      float64  `json:"epsilon"`
+	L2           float64  `json:"l2"`
+	TargetLoss   float64  `json:"target_loss"`
+	Patience     int      `json:"patience"`
+	MinDelta     float64  `json:"min_delta"`
+	Seed         uint64   `json:"seed"`
+}
+
+// fingerprint returns the fingerprint of training n on the rows x, y with
+// the validation set vx, vy (nil if none) and the completed settings c.
+func fingerprint(n *Network, c *Settings, x, y, vx, vy *mat.Dense) *Fingerprint {
+	return &Fingerprint{
+		Sizes:        slices.Clone(n.sizes),
+		Activations:  slices.Clone(n.acts),
+		Bias:         n.bias,
+		Loss:         n.loss,
+		Data:         digest(x, y, vx, vy),
+		Method:       c.Method,
+		LearningRate: c.LearningRate,
+		Schedule:     c.Schedule,
+		DecayRate:    c.DecayRate,
+		DecaySteps:   c.DecaySteps,
+		BatchSize:    c.BatchSize,
+		Momentum:     c.Momentum,
+		Beta1:        c.Beta1,
+		Beta2:        c.Beta2,
+		Epsilon:      c.Epsilon,
+		L2:           c.L2,
+		TargetLoss:   c.TargetLoss,
+		Patience:     c.Patience,
+		MinDelta:     c.MinDelta,
+		Seed:         c.Seed,
+	}
+}
+
+// digest returns the SHA-256 digest of the shapes and the values of the
+// matrices, in hexadecimal; a nil matrix counts as 0×0.
+func digest(ms ...*mat.Dense) string {
+	h := sha256.New()
+	var buf []byte
+	for _, m := range ms {
+		r, c := 0, 0
+		if m != nil {
+			r, c = m.Dims()
+		}
+		buf = binary.LittleEndian.AppendUint64(buf[:0], uint64(r))
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(c))
+		h.Write(buf)
+		for i := range r {
+			buf = buf[:0]
+			for _, v := range m.RawRowView(i) {
+				buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+			}
+			h.Write(buf)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// items returns the fields of f by name and value, in words, for messages.
+func (f *Fingerprint) items() [][2]string {
+	short := f.Data
+	if len(short) > 12 {
+		short = short[:12]
+	}
+	return [][2]string{
+		{"network sizes", fmt.Sprint(f.Sizes)},
+		{"activations", fmt.Sprint(f.Activations)},
+		{"biases", fmt.Sprint(f.Bias)},
+		{"loss", f.Loss.String()},
+		{"data", "digest " + short},
+		{"method", f.Method.String()},
+		{"learning rate", fmt.Sprint(f.LearningRate)},
+		{"schedule", f.Schedule.String()},
+		{"decay rate", fmt.Sprint(f.DecayRate)},
+		{"decay steps", fmt.Sprint(f.DecaySteps)},
+		{"batch size", fmt.Sprint(f.BatchSize)},
+		{"momentum", fmt.Sprint(f.Momentum)},
+		{"beta1", fmt.Sprint(f.Beta1)},
+		{"beta2", fmt.Sprint(f.Beta2)},
+		{"epsilon", fmt.Sprint(f.Epsilon)},
+		{"L2", fmt.Sprint(f.L2)},
+		{"target loss", fmt.Sprint(f.TargetLoss)},
+		{"patience", fmt.Sprint(f.Patience)},
+		{"min delta", fmt.Sprint(f.MinDelta)},
+		{"seed", fmt.Sprint(f.Seed)},
+	}
+}
+
+// diff returns what differs between the fingerprint of a checkpoint, was,
+// and that of the run resuming it, now, in words: "learning rate 0.01, not
+// 0.5; seed 1, not 2". It returns "" if nothing does.
+func (was *Fingerprint) diff(now *Fingerprint) string {
+	a, b := was.items(), now.items()
+	var d []string
+	for i, it := range a {
+		if it[1] != b[i][1] {
+			d = append(d, fmt.Sprintf("%s %s, not %s", it[0], it[1], b[i][1]))
+		}
+	}
+	return strings.Join(d, "; ")
+}
