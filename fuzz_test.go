@@ -1,0 +1,104 @@
+package nn
+
+import (
+	"bytes"
+	"io"
+	"math"
+	"strings"
+	"testing"
+)
+
+// The loaders of data from outside the program never panic, whatever the
+// bytes, and what they accept holds together.
+
+func FuzzReadIDX(f *testing.F) {
+	f.Add(idxBytes([]uint32{2, 1, 3}, []byte{1, 2, 3, 4, 5, 6}))
+	f.Add(idxBytes([]uint32{3}, []byte{9, 3, 1}))
+	f.Add(idxBytes([]uint32{30000, 200, 200}, nil))
+	f.Add(gzipBytes(f, idxBytes([]uint32{2, 2}, []byte{1, 2, 3, 4})))
+	f.Add([]byte{0, 0, 8, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dims, values, err := ReadIDX(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		size := 1
+		for _, d := range dims {
+			size *= d
+		}
+		if len(dims) == 0 || len(values) != size {
+			t.Errorf("dimensions %v hold %d values, got %d", dims, size, len(values))
+		}
+	})
+}
+
+func FuzzLoadCheckpoint(f *testing.F) {
+	var b bytes.Buffer
+	if err := writeCheckpoint(&b, randomCheckpoint()); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
+	f.Add([]byte(`{"format":"github.com/neuralgo/nn checkpoint","version":1,"epoch":0,"method":"gd","params":[1],"best":"NaN"}`))
+	f.Add([]byte(`{"format":"github.com/neuralgo/nn checkpoint","version":2,"epoch":0,"method":"adam","params":[1,2],"moment1":[0,0],"moment2":[0,0],"best":"+Inf","fingerprint":{"sizes":[1,1],"activations":["sigmoid"],"loss":"squared-error","method":"adam"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := decodeCheckpoint(data)
+		if err != nil {
+			return
+		}
+		// What was read writes back and reads again the same.
+		var b bytes.Buffer
+		if err := writeCheckpoint(&b, c); err != nil {
+			t.Fatalf("writing a checkpoint that was read: %v", err)
+		}
+		c2, err := decodeCheckpoint(b.Bytes())
+		if err != nil {
+			t.Fatalf("reading a checkpoint that was written: %v", err)
+		}
+		if err := sameCheckpoint(c, c2); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func FuzzCSVReader(f *testing.F) {
+	f.Add([]byte("a,b,y\n1,2,x\n3,4,z\n"), "b|a", "y", uint8(0))
+	f.Add([]byte("x,5,1.5\ny,7,6\n"), "col2|col1", "col0", uint8(2))
+	f.Add([]byte("\ufeff\"a\",b\n1,\"2\n3\"\n"), "a", "b", uint8(1))
+	f.Add([]byte("1,2,3\n4,5\n"), "", "", uint8(0))
+	f.Add([]byte("s,p\n5_1,0x1p-2\r7,8\r"), "p", "s", uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, features, target string, header uint8) {
+		opts := &CSVOptions{Target: target, Header: Header(header % 3)}
+		if features != "" {
+			opts.Features = strings.Split(features, "|")
+		}
+		r := NewCSVReader(bytes.NewReader(data), opts)
+		names, _, err := r.Columns()
+		if err != nil {
+			return
+		}
+		if opts.Features != nil && len(names) != len(opts.Features) {
+			t.Fatalf("got %d features, want %d", len(names), len(opts.Features))
+		}
+		x := make([]float64, len(names))
+		for range 100 {
+			line, err := r.Read(x)
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				if pe, ok := err.(*ParseError); ok && pe.Line < 0 {
+					t.Fatalf("error at line %d", pe.Line)
+				}
+				return
+			}
+			if line < 1 {
+				t.Fatalf("row at line %d", line)
+			}
+			for _, v := range x {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Fatalf("read %v", v)
+				}
+			}
+		}
+	})
+}
