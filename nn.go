@@ -394,7 +394,9 @@ func (n *Network) blockRows() int {
 
 // forwardTo runs the checked input a through the network into dst, in
 // blocks of rows small enough for the memory budget: a batch of many rows
-// through a very wide layer would otherwise need rows×width buffers.
+// through a very wide layer would otherwise need rows×width buffers. (The
+// results are those of the whole batch, to the last bit in pure Go; an
+// OpenBLAS product may sum in another order for another number of rows.)
 func (n *Network) forwardTo(dst, a *mat.Dense, ws *Workspace) {
 	r, c := a.Dims()
 	block := n.blockRows()

@@ -43,6 +43,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	defer removePlainBinary()
 	binary = filepath.Join(dir, "nn")
 	if runtime.GOOS == "windows" {
 		binary += ".exe"

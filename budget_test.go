@@ -1,0 +1,175 @@
+package nn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// withBudget runs f with the memory budget set to bytes.
+func withBudget(t *testing.T, bytes int64, f func()) {
+	t.Helper()
+	old := SetMemoryBudget(bytes)
+	defer SetMemoryBudget(old)
+	f()
+}
+
+// allocated returns the bytes that f allocates.
+func allocated(f func()) uint64 {
+	var a, b runtime.MemStats
+	runtime.ReadMemStats(&a)
+	f()
+	runtime.ReadMemStats(&b)
+	return b.TotalAlloc - a.TotalAlloc
+}
+
+func TestMemoryBudget(t *testing.T) {
+	if got := MemoryBudget(); got != DefaultMemoryBudget {
+		t.Fatalf("budget %d at the start, want %d", got, DefaultMemoryBudget)
+	}
+	old := SetMemoryBudget(1 << 20)
+	if old != DefaultMemoryBudget || MemoryBudget() != 1<<20 {
+		t.Errorf("SetMemoryBudget returned %d and set %d", old, MemoryBudget())
+	}
+	SetMemoryBudget(0)
+	if MemoryBudget() != DefaultMemoryBudget {
+		t.Errorf("SetMemoryBudget(0) left %d, want the default", MemoryBudget())
+	}
+}
+
+// An IDX file whose dimensions claim more than the budget is refused
+// before its data is read: 16 bytes, a gzip bomb's header, ask for 11 GiB.
+func TestIDXBudget(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bomb-images-idx3-ubyte.gz")
+	if err := os.WriteFile(path, gzipBytes(t, idxBytes([]uint32{30000, 200, 200}, nil)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if n := allocated(func() { _, err = LoadIDXImages(path) }); n > 1<<20 {
+		t.Errorf("allocated %d bytes, want less than 1 MiB", n)
+	}
+	var pe *ParseError
+	if !errors.Is(err, ErrMemoryBudget) || !errors.As(err, &pe) || !strings.Contains(err.Error(), "11.2 GiB needed") {
+		t.Errorf("got %v, want a *ParseError wrapping ErrMemoryBudget saying 11.2 GiB", err)
+	}
+}
+
+// ReadCSV stops when the rows, or their one-hot targets, would pass the
+// budget, and when a row is longer than its share.
+func TestReadCSVBudget(t *testing.T) {
+	var rows strings.Builder
+	rows.WriteString("a,b,y\n")
+	for i := range 1000 {
+		fmt.Fprintf(&rows, "%d,%d,c%d\n", i, i+1, i)
+	}
+	withBudget(t, 16<<10, func() {
+		_, err := ReadCSV(strings.NewReader(rows.String()), &CSVOptions{Classify: true})
+		var pe *ParseError
+		if !errors.Is(err, ErrMemoryBudget) || !errors.As(err, &pe) || pe.Line == 0 {
+			t.Errorf("rows: got %v, want a *ParseError wrapping ErrMemoryBudget at a line", err)
+		}
+	})
+	withBudget(t, 1<<20, func() {
+		// 1,000 rows fit, their 1,000 classes as one-hot targets (8 MB) do not.
+		_, err := ReadCSV(strings.NewReader(rows.String()), &CSVOptions{Classify: true})
+		if !errors.Is(err, ErrMemoryBudget) || !strings.Contains(err.Error(), "one-hot targets over 1000 classes") {
+			t.Errorf("one-hot targets: got %v, want ErrMemoryBudget", err)
+		}
+		long := "a,b\n" + strings.Repeat("1", 100000) + ",2\n" // a row may take 64 KiB at the least
+		_, err = ReadCSV(strings.NewReader(long), nil)
+		var pe *ParseError
+		if !errors.Is(err, ErrMemoryBudget) || !errors.As(err, &pe) || pe.Line != 2 {
+			t.Errorf("a long row: got %v, want ErrMemoryBudget at line 2", err)
+		}
+	})
+}
+
+// New, Train, NewTrainer, Step and Predict refuse what would pass the
+// budget before allocating it.
+func TestNetworkBudget(t *testing.T) {
+	withBudget(t, 1<<20, func() {
+		if _, err := New(Config{Sizes: []int{300, 1000, 10}}); !errors.Is(err, ErrMemoryBudget) {
+			t.Errorf("New: got %v, want ErrMemoryBudget", err)
+		}
+		net, err := New(Config{Sizes: []int{10, 1000, 10}, Seed: 1}) // 86 KB of parameters
+		if err != nil {
+			t.Fatal(err)
+		}
+		rnd := rand.New(rand.NewPCG(1, 1))
+		x, y := randDense(rnd, 400, 10, -1, 1), randDense(rnd, 400, 10, 0, 1)
+		if _, err := Train(context.Background(), net, x, y, &Settings{Method: GradientDescent, Epochs: 1}); !errors.Is(err, ErrMemoryBudget) {
+			t.Errorf("Train on 400 rows at once: got %v, want ErrMemoryBudget", err)
+		}
+		tr, err := NewTrainer(net, &Settings{Method: SGD})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Step(x, y); !errors.Is(err, ErrMemoryBudget) {
+			t.Errorf("Step on a batch of 400 rows: got %v, want ErrMemoryBudget", err)
+		}
+		big := mat.NewDense(20000, 10, nil) // 1.6 MB of outputs
+		if _, err := net.Predict(big); !errors.Is(err, ErrMemoryBudget) {
+			t.Errorf("Predict of 20,000 rows: got %v, want ErrMemoryBudget", err)
+		}
+	})
+	if _, err := New(Config{Sizes: []int{4, 20000, 14000, 3}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("New of 280 million parameters: got %v, want ErrConfig (a model file holds 1<<28)", err)
+	}
+}
+
+// Prediction goes through a wide network in blocks of rows when a batch's
+// intermediate results would pass the budget's share, with the results it
+// gives on the whole batch.
+func TestPredictBlocks(t *testing.T) {
+	net, err := New(Config{Sizes: []int{5, 3000, 4}, Activations: []Activation{Tanh, Softmax}, Loss: CrossEntropy, Init: Xavier, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnd := rand.New(rand.NewPCG(3, 3))
+	x := randDense(rnd, 300, 5, -1, 1)
+	whole, err := net.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withBudget(t, 4<<20, func() { // blocks of 4 MiB/16/(2·3000·8) = 5 rows
+		if b := net.blockRows(); b != 5 {
+			t.Fatalf("blocks of %d rows, want 5", b)
+		}
+		var ws Workspace
+		p := mat.NewDense(300, 4, nil)
+		if err := net.PredictTo(p, x, &ws); err != nil {
+			t.Fatal(err)
+		}
+		// Equal in pure Go; OpenBLAS may sum in another order for
+		// another number of rows, as it does for any two batch sizes.
+		if !mat.EqualApprox(p, whole, 1e-12) || (materializeTranspose && !mat.Equal(p, whole)) {
+			t.Error("predictions in blocks differ from the whole batch's")
+		}
+		if len(ws.buf[0]) > 5*3000 {
+			t.Errorf("the workspace holds %d values, want at most one block's %d", len(ws.buf[0]), 5*3000)
+		}
+	})
+}
+
+// A checkpoint callback's error keeps its message, with the epoch added.
+func TestCheckpointErrorMessage(t *testing.T) {
+	net, err := New(Config{Sizes: []int{2, 2, 1}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := tutorialData()
+	errDisk := errors.New("nn: ck.json: disk full")
+	_, err = Train(context.Background(), net, x.Slice(0, 3, 0, 2), y, &Settings{Method: SGD, Epochs: 3, CheckpointEvery: 1,
+		Checkpoint: func(*Checkpoint) error { return errDisk }})
+	if !errors.Is(err, errDisk) || err.Error() != "nn: ck.json: disk full (checkpoint after epoch 1)" {
+		t.Errorf("got %q, want the callback's error with the epoch", err)
+	}
+}
