@@ -106,6 +106,16 @@
 // MarshalText and UnmarshalText methods have no prefix, since the flag
 // or JSON package that calls them names the flag or type itself.
 //
+// # Memory
+//
+// Sizes that come from input — the rows and classes of a data set, the
+// length of a CSV row, the dimensions of an IDX file, the layer widths of
+// a network or a model file — are checked against a memory budget before
+// anything is allocated for them, and an operation that would need more
+// returns an error wrapping [ErrMemoryBudget]. [SetMemoryBudget] sets the
+// budget, [DefaultMemoryBudget] (4 GiB) by default. Prediction splits large
+// batches into blocks of rows instead of refusing them.
+//
 // # Text
 //
 // Every enumerated type — [Activation], [Loss], [Init], [Method],
