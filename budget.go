@@ -42,6 +42,14 @@ func SetMemoryBudget(bytes int64) int64 {
 // MemoryBudget returns the memory budget; see SetMemoryBudget.
 func MemoryBudget() int64 { return memoryBudget.Load() }
 
+// CheckMemoryBudget returns an error wrapping ErrMemoryBudget if bytes,
+// what a program would allocate for sizes it takes from its input, exceed
+// the memory budget, so that a program can refuse its input as the package
+// does; what names what would need them, for the message ("confusion
+// matrix of 40000 classes: 11.9 GiB needed, over the memory budget of 4.0
+// GiB"). bytes is a float64 so that products of sizes cannot overflow.
+func CheckMemoryBudget(bytes float64, what string) error { return overBudget(bytes, what) }
+
 // overBudget returns an error wrapping ErrMemoryBudget, without the
 // package's prefix, if need bytes exceed the budget; what says what would
 // need them, for the message. need is a float64 so that products of sizes

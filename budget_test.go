@@ -140,7 +140,7 @@ func TestPredictBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	withBudget(t, 4<<20, func() { // blocks of 4 MiB/16/(2·3000·8) = 5 rows
-		if b := net.blockRows(); b != 5 {
+		if b := net.blockRows(1); b != 5 {
 			t.Fatalf("blocks of %d rows, want 5", b)
 		}
 		var ws Workspace
@@ -155,6 +155,22 @@ func TestPredictBlocks(t *testing.T) {
 		}
 		if len(ws.buf[0]) > 5*3000 {
 			t.Errorf("the workspace holds %d values, want at most one block's %d", len(ws.buf[0]), 5*3000)
+		}
+		// Goroutines predicting at once share the budget.
+		if b := net.blockRows(2); b != 2 {
+			t.Errorf("blocks of %d rows for each of 2 goroutines, want 2", b)
+		}
+		x2 := randDense(rnd, 1200, 5, -1, 1)
+		seq, err := net.Predict(x2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		par, err := net.PredictParallel(x2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !mat.EqualApprox(par, seq, 1e-12) {
+			t.Error("PredictParallel differs from Predict")
 		}
 	})
 }
@@ -172,4 +188,29 @@ func TestCheckpointErrorMessage(t *testing.T) {
 	if !errors.Is(err, errDisk) || err.Error() != "nn: ck.json: disk full (checkpoint after epoch 1)" {
 		t.Errorf("got %q, want the callback's error with the epoch", err)
 	}
+}
+
+// A checkpoint whose history is long for its size ("{}," decodes to 144
+// bytes) is refused by its length before it is decoded.
+func TestCheckpointHistoryBudget(t *testing.T) {
+	const epochs = 200000
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"format":%q,"version":2,"epoch":%d,"method":"sgd","params":[1],"best":1,"history":[`, checkpointFormat, epochs)
+	b.WriteString(strings.Repeat("{},", epochs-1) + "{}]}")
+	path := filepath.Join(t.TempDir(), "ck.json")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCheckpoint(path); err != nil {
+		t.Fatalf("under the default budget: %v", err)
+	}
+	withBudget(t, 16<<20, func() {
+		var err error
+		if n := allocated(func() { _, err = LoadCheckpoint(path) }); n > 8<<20 {
+			t.Errorf("allocated %d bytes, want less than 8 MiB", n)
+		}
+		if !errors.Is(err, ErrMemoryBudget) || !strings.Contains(err.Error(), "checkpoint history of 200000 epochs: 27.5 MiB needed") {
+			t.Errorf("got %v, want the history refused by its length", err)
+		}
+	})
 }

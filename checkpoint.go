@@ -1,11 +1,13 @@
 package nn
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"time"
 
 	"github.com/neuralgo/nn/internal/atomicfile"
@@ -201,8 +203,14 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 // decodeCheckpoint returns the checkpoint whose JSON document is data, or
 // an error without the package's prefix.
 func decodeCheckpoint(data []byte) (*Checkpoint, error) {
+	if err := checkVersion(data, "checkpoint", checkpointFormat, checkpointVersion); err != nil {
+		return nil, err
+	}
+	if err := checkHistoryLen(data); err != nil {
+		return nil, err
+	}
 	var d checkpointJSON
-	if err := decodeVersioned(data, "checkpoint", checkpointFormat, checkpointVersion, &d); err != nil {
+	if err := decodeStrict(data, "checkpoint", &d); err != nil {
 		return nil, err
 	}
 	switch {
@@ -242,6 +250,22 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkHistoryLen returns an error wrapping ErrMemoryBudget if the history
+// of data, a checkpoint's JSON document, has more epochs than the budget
+// allows decoding: an epoch can take as few as 3 bytes of text ("{},") and
+// takes 144 decoded, counting the growth of the slice it is decoded into.
+func checkHistoryLen(data []byte) error {
+	var head struct {
+		History json.RawMessage `json:"history"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return jsonError(data, "checkpoint", err)
+	}
+	n := jsonArrayLen(head.History)
+	perEpoch := 2*reflect.TypeFor[epochJSON]().Size() + reflect.TypeFor[Epoch]().Size()
+	return overBudget(float64(n)*float64(perEpoch), fmt.Sprintf("checkpoint history of %d epochs", n))
 }
 
 // checkpointJSON is the JSON document of a Checkpoint.

@@ -148,8 +148,10 @@ func ReadCSV(r io.Reader, opts *CSVOptions) (*Dataset, error) {
 			return nil, err
 		}
 		// The rows so far, features and target, in slices that may hold
-		// twice as much while they grow.
-		if err := overBudget(2*float64(b.n)*float64(len(x)+1)*float64Bytes, fmt.Sprintf("the %d rows of %d values up to this one", b.n, len(x)+1)); err != nil {
+		// twice as much while they grow and the old arrays while they
+		// are copied, and the labels of the classes.
+		need := 3*float64(b.n)*float64(len(x)+1)*float64Bytes + float64(b.classBytes)
+		if err := overBudget(need, fmt.Sprintf("the %d rows of %d values up to this one", b.n, len(x)+1)); err != nil {
 			return nil, &ParseError{Line: line, Err: err}
 		}
 	}
@@ -177,6 +179,7 @@ type csvBuilder struct {
 	fixed      bool
 	classes    []string // fixed, or in order of first appearance
 	classIndex map[string]int
+	classBytes int // the memory of the classes found, with their map entries
 }
 
 // newCSVBuilder returns a builder of the rows of r, whose columns are laid
@@ -201,6 +204,11 @@ func newCSVBuilder(r *CSVReader) (*csvBuilder, error) {
 	return b, nil
 }
 
+// classOverhead is about the memory a class takes besides its label: its
+// string header in the list of classes, twice while it grows, and its map
+// entry.
+const classOverhead = 3*16 + 48
+
 // add appends the row that b.r read last, whose features are x.
 func (b *csvBuilder) add(x []float64) error {
 	label := b.r.Target()
@@ -214,9 +222,12 @@ func (b *csvBuilder) add(x []float64) error {
 	case c < 0:
 		// A new class, numbered in order of appearance until dataset
 		// sorts them.
+		// The label is a substring of the line: keep a copy, not the line.
 		c = len(b.classes)
+		label = strings.Clone(label)
 		b.classes = append(b.classes, label)
 		b.classIndex[label] = c
+		b.classBytes += len(label) + classOverhead
 		fallthrough
 	default:
 		b.labels = append(b.labels, c)
@@ -237,7 +248,7 @@ func (b *csvBuilder) target(label string) (class int, value float64, err error) 
 			return c, 0, nil
 		}
 		if b.fixed {
-			return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w %s (column %s): classes are %q", ErrUnknownClass, quote(label), quote(r.names[t]), b.classes)}
+			return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w %s (column %s): classes are %s", ErrUnknownClass, quote(label), quote(r.names[t]), quoteList(b.classes))}
 		}
 		return -1, 0, nil
 	}

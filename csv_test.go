@@ -286,7 +286,7 @@ func TestReadCSVErrors(t *testing.T) {
 			in:   "a,y\n1,x\n2,q\n",
 			opts: &CSVOptions{Classify: true, Classes: []string{"x", "y"}},
 			err:  ErrUnknownClass, line: 3, col: 2,
-			msg: `line 3, column 2: unknown class "q" (column "y"): classes are ["x" "y"]`,
+			msg: `line 3, column 2: unknown class "q" (column "y"): classes are "x", "y"`,
 		},
 		{
 			// encoding/csv reports the byte column of the bare quote.

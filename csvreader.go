@@ -239,10 +239,10 @@ func (r *CSVReader) checkOptions() error {
 	if o.Features != nil && len(o.Features) == 0 {
 		return errors.New("nn: CSVOptions.Features is empty; nil means every column but the target")
 	}
-	for i, f := range o.Features {
-		if slices.Contains(o.Features[:i], f) {
-			return fmt.Errorf("nn: CSVOptions.Features lists %s twice", quote(f))
-		}
+	if _, j := duplicate(o.Features); j >= 0 {
+		return fmt.Errorf("nn: CSVOptions.Features lists %s twice", quote(o.Features[j]))
+	}
+	for _, f := range o.Features {
 		if f == o.Target {
 			return fmt.Errorf("nn: CSVOptions.Target %s is also a feature", quote(f))
 		}
@@ -333,12 +333,42 @@ func (r *CSVReader) nameColumns(first []string) {
 
 // checkNames returns a *ParseError if two columns have the same name.
 func (r *CSVReader) checkNames() error {
-	for j, name := range r.names {
-		if k := slices.Index(r.names[:j], name); k >= 0 {
-			return &ParseError{Line: r.first, Column: j + 1, Err: fmt.Errorf("%w: column %s also names column %d", ErrDuplicateColumn, quote(name), k+1)}
-		}
+	if k, j := duplicate(r.names); j >= 0 {
+		return &ParseError{Line: r.first, Column: j + 1, Err: fmt.Errorf("%w: column %s also names column %d", ErrDuplicateColumn, quote(r.names[j]), k+1)}
 	}
 	return nil
+}
+
+// duplicate returns the index of the first string of s that equals an
+// earlier one, and the index of that one, or -1, -1 if the strings are
+// distinct. It takes time linear in len(s), so that a header of a million
+// columns is checked as fast as it is read.
+func duplicate(s []string) (first, dup int) {
+	seen := make(map[string]int, len(s))
+	for j, v := range s {
+		if i, ok := seen[v]; ok {
+			return i, j
+		}
+		seen[v] = j
+	}
+	return -1, -1
+}
+
+// indexes returns the index of each of the distinct strings of s.
+func indexes(s []string) map[string]int {
+	m := make(map[string]int, len(s))
+	for j, v := range s {
+		m[v] = j
+	}
+	return m
+}
+
+// colIndex returns the index of name in m, made by indexes, or -1.
+func colIndex(m map[string]int, name string) int {
+	if j, ok := m[name]; ok {
+		return j
+	}
+	return -1
 }
 
 // noTarget returns the error for data whose first row, first, has no
@@ -422,8 +452,9 @@ func (r *CSVReader) detectHeader(first []string, positional bool) (header bool, 
 // findFeatures finds the features by name in the header.
 func (r *CSVReader) findFeatures() error {
 	r.cols = make([]int, len(r.features))
+	index := indexes(r.names)
 	for j, f := range r.features {
-		r.cols[j] = slices.Index(r.names, f)
+		r.cols[j] = colIndex(index, f)
 		if r.cols[j] < 0 {
 			return fmt.Errorf("the header names no column %s (features: %s)%s: %w", quote(f), listed(r.features), r.why, ErrNoFeature)
 		}
@@ -686,12 +717,13 @@ func NewRowParser(features []string, header []string) (*RowParser, error) {
 	p.width = len(header)
 	for j, h := range header {
 		p.names[j] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		if k := slices.Index(p.names[:j], p.names[j]); k >= 0 {
-			return nil, &ParseError{Line: 1, Column: j + 1, Err: fmt.Errorf("%w: column %s also names column %d", ErrDuplicateColumn, quote(p.names[j]), k+1)}
-		}
 	}
+	if k, j := duplicate(p.names); j >= 0 {
+		return nil, &ParseError{Line: 1, Column: j + 1, Err: fmt.Errorf("%w: column %s also names column %d", ErrDuplicateColumn, quote(p.names[j]), k+1)}
+	}
+	index := indexes(p.names)
 	for j, name := range features {
-		p.cols[j] = slices.Index(p.names, name)
+		p.cols[j] = colIndex(index, name)
 		if p.cols[j] < 0 {
 			return nil, fmt.Errorf("nn: feature %s not in header %s", quote(name), quoteList(header))
 		}

@@ -136,30 +136,34 @@ func (o *jsonObject) close() error {
 // as decoding needs it, or returns an error wrapping ErrMemoryBudget if it
 // is larger than 1/fileShare of the memory budget.
 func readLimited(r io.Reader, what string) ([]byte, error) {
-	limit := MemoryBudget() / fileShare
+	budget := MemoryBudget()
+	limit := budget / fileShare
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("%s is larger than %s, the 1/%d of the memory budget of %s that reading it may take: %w",
-			what, bytesText(float64(limit)), fileShare, bytesText(float64(MemoryBudget())), ErrMemoryBudget)
+			what, bytesText(float64(limit)), fileShare, bytesText(float64(budget)), ErrMemoryBudget)
 	}
 	return data, nil
 }
 
 // fileShare is the share of the memory budget that a model or checkpoint
-// file may take in bytes: decoding takes up to about 9 times its length,
-// the text and at most 4 times as much for its numbers as float64 (a
-// number takes at least 2 bytes with its comma) and again for the network.
-const fileShare = 8
+// file may take in bytes. Decoding takes up to about 15 times the length
+// of the text: the text, read whole and copied by the decoder (up to 3
+// times its length with the decoder's growing buffer), and its numbers as
+// float64, 8 bytes for a number that takes 2 with its comma, up to 3 times
+// over in growing slices, and once more in the network. A checkpoint's
+// history, whose epochs take 144 bytes for as few as 3 of text, is checked
+// against the budget by its length before it is decoded.
+const fileShare = 16
 
-// decodeVersioned decodes the JSON document data, a what ("model" or
-// "checkpoint") file, into v, which must have the fields format and version.
-// It first reads the format and version alone, so that a file of another
-// kind or version is reported as such rather than by its unknown fields,
-// then decodes the whole document, rejecting unknown fields.
-func decodeVersioned(data []byte, what, format string, version int, v any) error {
+// checkVersion checks the format and version of the JSON document data, a
+// what ("model" or "checkpoint") file, reading them alone, so that a file
+// of another kind or version is reported as such rather than by its
+// unknown fields.
+func checkVersion(data []byte, what, format string, version int) error {
 	var head struct {
 		Format  *string `json:"format"`
 		Version *int    `json:"version"`
@@ -171,7 +175,7 @@ func decodeVersioned(data []byte, what, format string, version int, v any) error
 	case head.Format == nil:
 		return fmt.Errorf("not a %s file: it has no \"format\" field (want %q)", what, format)
 	case *head.Format != format:
-		return fmt.Errorf("not a %s file: format is %q, want %q", what, *head.Format, format)
+		return fmt.Errorf("not a %s file: format is %s, want %q", what, quote(*head.Format), format)
 	case head.Version == nil:
 		return fmt.Errorf("%s has no \"version\" field", what)
 	case (*head.Version < 1 || *head.Version > version) && version == 1:
@@ -179,12 +183,50 @@ func decodeVersioned(data []byte, what, format string, version int, v any) error
 	case *head.Version < 1 || *head.Version > version:
 		return fmt.Errorf("%s version %d is not supported (this package reads version 1 to %d)", what, *head.Version, version)
 	}
+	return nil
+}
+
+// decodeStrict decodes the JSON document data, a what file, into v,
+// rejecting unknown fields.
+func decodeStrict(data []byte, what string, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(data, what, err)
 	}
 	return nil
+}
+
+// jsonArrayLen returns the number of elements of raw, a valid JSON value,
+// if it is an array, and 0 otherwise. It counts without decoding them.
+func jsonArrayLen(raw []byte) int {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '[' {
+		return 0
+	}
+	if len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0 {
+		return 0
+	}
+	n, depth := 1, 0
+	inString, escaped := false, false
+	for _, c := range raw {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+		case c == ',' && depth == 1:
+			n++
+		}
+	}
+	return n
 }
 
 // jsonError describes an error in decoding data, the JSON document of a
@@ -262,7 +304,11 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 
 func (f *jsonFloat) UnmarshalJSON(b []byte) error {
 	bad := func() error {
-		return fmt.Errorf(`value %s is not a number, "NaN", "+Inf" or "-Inf"`, b)
+		v := string(b)
+		if len(v) > maxQuoted {
+			v = quote(v)
+		}
+		return fmt.Errorf(`value %s is not a number, "NaN", "+Inf" or "-Inf"`, v)
 	}
 	if len(b) == 0 || b[0] != '"' {
 		v, err := strconv.ParseFloat(string(b), 64)

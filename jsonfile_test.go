@@ -30,3 +30,22 @@ func TestAppendJSONFloat(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONArrayLen(t *testing.T) {
+	for _, c := range []struct {
+		raw  string
+		want int
+	}{
+		{``, 0}, {`null`, 0}, {`[]`, 0}, {` [ ] `, 0}, {`{"a":[1,2]}`, 0}, {`"[1,2]"`, 0},
+		{`[1]`, 1}, {`[1,2,3]`, 3}, {`[{},{}]`, 2}, {`[[1,2],[3]]`, 2},
+		{`[{"a":"x,y"},{"b":"\",["},"]"]`, 3}, {`["\\",","]`, 2}, {` [ {"e": [1, {"f": 2}]} , 2 ] `, 2},
+	} {
+		if got := jsonArrayLen([]byte(c.raw)); got != c.want {
+			t.Errorf("jsonArrayLen(%s) = %d, want %d", c.raw, got, c.want)
+		}
+		var v []json.RawMessage
+		if json.Unmarshal([]byte(c.raw), &v) == nil && len(v) != c.want {
+			t.Errorf("test case %s: encoding/json counts %d", c.raw, len(v))
+		}
+	}
+}

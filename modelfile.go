@@ -101,7 +101,10 @@ func decodeModel(r io.Reader) (*Model, error) {
 		return nil, err
 	}
 	var d modelJSON
-	if err := decodeVersioned(data, "model", modelFormat, modelVersion, &d); err != nil {
+	if err := checkVersion(data, "model", modelFormat, modelVersion); err != nil {
+		return nil, err
+	}
+	if err := decodeStrict(data, "model", &d); err != nil {
 		return nil, err
 	}
 	if err := d.check(); err != nil {
@@ -376,9 +379,9 @@ func (d *modelJSON) checkNames() error {
 		if !utf8.ValidString(c) {
 			return badModel("classes[%d] %s is not valid UTF-8", i, quote(c))
 		}
-		if slices.Index(d.Classes[:i], c) >= 0 {
-			return badModel("lists class %s twice", quote(c))
-		}
+	}
+	if _, j := duplicate(d.Classes); j >= 0 {
+		return badModel("lists class %s twice", quote(d.Classes[j]))
 	}
 	return nil
 }

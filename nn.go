@@ -354,7 +354,7 @@ func (n *Network) Predict(x mat.Matrix) (*mat.Dense, error) {
 	}
 	dst := mat.NewDense(r, n.sizes[len(n.sizes)-1], nil)
 	var ws Workspace
-	n.forwardTo(dst, asDense(x), &ws)
+	n.forwardTo(dst, asDense(x), &ws, n.blockRows(1))
 	return dst, nil
 }
 
@@ -373,7 +373,7 @@ func (n *Network) PredictTo(dst *mat.Dense, x mat.Matrix, ws *Workspace) error {
 	if dr, dc := dst.Dims(); dr != r || dc != out {
 		panic(fmt.Sprintf("nn: PredictTo destination is %d×%d, want %d×%d", dr, dc, r, out))
 	}
-	n.forwardTo(dst, asDense(x), ws)
+	n.forwardTo(dst, asDense(x), ws, n.blockRows(1))
 	return nil
 }
 
@@ -383,23 +383,22 @@ const predictShare = 16
 
 // blockRows returns the most rows whose intermediate results, the outputs
 // of two layers, fit in the share of the memory budget that prediction
-// takes.
-func (n *Network) blockRows() int {
+// takes, for each of workers goroutines predicting at once.
+func (n *Network) blockRows(workers int) int {
 	widest := 0
 	for _, s := range n.sizes[1:] {
 		widest = max(widest, s)
 	}
-	return max(1, int(MemoryBudget()/predictShare/int64(2*widest*float64Bytes)))
+	return max(1, int(MemoryBudget()/predictShare/int64(workers)/int64(2*widest*float64Bytes)))
 }
 
 // forwardTo runs the checked input a through the network into dst, in
-// blocks of rows small enough for the memory budget: a batch of many rows
+// blocks of at most block rows (see blockRows): a batch of many rows
 // through a very wide layer would otherwise need rows×width buffers. (The
 // results are those of the whole batch, to the last bit in pure Go; an
 // OpenBLAS product may sum in another order for another number of rows.)
-func (n *Network) forwardTo(dst, a *mat.Dense, ws *Workspace) {
+func (n *Network) forwardTo(dst, a *mat.Dense, ws *Workspace, block int) {
 	r, c := a.Dims()
-	block := n.blockRows()
 	if r <= block {
 		n.forwardBlock(dst, a, ws)
 		return
@@ -451,11 +450,12 @@ func (n *Network) PredictParallel(x mat.Matrix) (*mat.Dense, error) {
 	workers := min(runtime.GOMAXPROCS(0), (r+minBlock-1)/minBlock)
 	if workers <= 1 {
 		var ws Workspace
-		n.forwardTo(dst, asDense(x), &ws)
+		n.forwardTo(dst, asDense(x), &ws, n.blockRows(1))
 		return dst, nil
 	}
 	xd := asDense(x)
 	block := (r + workers - 1) / workers
+	inner := n.blockRows(workers)
 	var wg sync.WaitGroup
 	for lo := 0; lo < r; lo += block {
 		hi := min(lo+block, r)
@@ -463,7 +463,7 @@ func (n *Network) PredictParallel(x mat.Matrix) (*mat.Dense, error) {
 		go func() {
 			defer wg.Done()
 			var ws Workspace
-			n.forwardTo(dst.Slice(lo, hi, 0, out).(*mat.Dense), xd.Slice(lo, hi, 0, c).(*mat.Dense), &ws)
+			n.forwardTo(dst.Slice(lo, hi, 0, out).(*mat.Dense), xd.Slice(lo, hi, 0, c).(*mat.Dense), &ws, inner)
 		}()
 	}
 	wg.Wait()
@@ -496,7 +496,8 @@ func (n *Network) Classify(x mat.Matrix) ([]int, error) {
 // of the largest output (the first on a tie; NaN never wins). A single
 // output stands for two classes, 0 and 1: class 1 where the output is at
 // least 0.5 (the middle of Sigmoid's range, and of 0/1 targets learned by
-// an Identity output), or at least 0 for a Tanh output. ClassesTo panics if p does not have n's output width.
+// an Identity output), or at least 0 for a Tanh output. ClassesTo panics
+// if p does not have n's output width.
 func (n *Network) ClassesTo(dst []int, p mat.Matrix) []int {
 	r, c := p.Dims()
 	if out := n.sizes[len(n.sizes)-1]; c != out {

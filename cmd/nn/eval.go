@@ -23,10 +23,11 @@ it had in training, or its position for a file without a header).
 
 For a classification model it prints the accuracy, the log loss (when the
 outputs are probabilities: not for a single tanh or identity output), the
-precision, recall and F1 score of each class and the confusion matrix; for
-a regression model the mean squared error, its root, the mean absolute error
-and R². With -json it prints the same as one JSON object (a value that is
-not a number, such as R² of a single row, is null).
+precision, recall and F1 score of each class and the confusion matrix (in
+the tables for up to 100 classes); for a regression model the mean squared
+error, its root, the mean absolute error and R². With -json it prints the
+same as one JSON object (a value that is not a number, such as R² of a
+single row, is null).
 
 Example:
 
@@ -65,6 +66,15 @@ func runEval(e *env, args []string) error {
 	d, err := loadLabelled(m, model, classes, data, header)
 	if err != nil {
 		return err
+	}
+	if k := float64(len(classes)); k > 0 {
+		// The confusion matrix as counts, as ints and in the report; the
+		// probabilities of the rows.
+		rows, _ := d.X.Dims()
+		need := 4*k*k*8 + float64(rows)*k*8
+		if err := nn.CheckMemoryBudget(need, fmt.Sprintf("scoring %d classes", len(classes))); err != nil {
+			return fileErrorf(model, "%w", err)
+		}
 	}
 	p, err := predictLabelled(m, d, data)
 	if err != nil {
@@ -112,7 +122,7 @@ func predictLabelled(m *nn.Model, d *nn.Dataset, path string) (*mat.Dense, error
 		m.Scale(row, row)
 		for j, v := range row {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fileErrorf(path, "%w: feature %q of data row %d is %v after scaling (%v before)", nn.ErrNotFinite, d.Features[j], i+1, v, raw[j])
+				return nil, fileErrorf(path, "%w: feature %s of data row %d is %v after scaling (%v before)", nn.ErrNotFinite, quote(d.Features[j]), i+1, v, raw[j])
 			}
 		}
 	}
@@ -267,9 +277,18 @@ func (r *evalResult) print(w io.Writer) {
 	for i, c := range r.Classes {
 		names[i] = c.Class
 	}
+	if len(names) > maxConfusionTable {
+		fmt.Fprintf(w, "\nconfusion matrix of %d classes left out (nn eval -json writes it)\n", len(names))
+		return
+	}
 	fmt.Fprintf(w, "\nconfusion matrix (rows: true class, columns: predicted class)\n")
 	writeConfusion(w, names, func(i, j int) int { return r.Confusion[i][j] })
 }
+
+// maxConfusionTable is the number of classes above which nn eval leaves
+// the confusion matrix out of its tables: a table of more would be too wide
+// to read.
+const maxConfusionTable = 100
 
 // writeConfusion writes a confusion matrix with the given class names and
 // counts.

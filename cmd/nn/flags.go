@@ -129,7 +129,7 @@ func (f sizesFlag) Set(s string) error {
 	for _, part := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(part))
 		if err != nil || n < 1 {
-			return fmt.Errorf("%q is not a layer size: want positive whole numbers separated by commas, such as 64,32 (or none)", part)
+			return fmt.Errorf("%s is not a layer size: want positive whole numbers separated by commas, such as 64,32 (or none)", quote(part))
 		}
 		sizes = append(sizes, n)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"slices"
 	"strconv"
 
 	"github.com/neuralgo/nn"
@@ -63,10 +62,12 @@ func hasProbabilities(net *nn.Network) bool {
 // of a file could not then be told apart.
 func modelFeatures(m *nn.Model, path string) ([]string, error) {
 	if m.Features != nil {
-		for i, f := range m.Features {
-			if slices.Contains(m.Features[:i], f) {
-				return nil, fileErrorf(path, "the model names the feature %q twice, so its columns cannot be told apart; train it again on a file whose columns have distinct names", f)
+		seen := make(map[string]bool, len(m.Features))
+		for _, f := range m.Features {
+			if seen[f] {
+				return nil, fileErrorf(path, "the model names the feature %s twice, so its columns cannot be told apart; train it again on a file whose columns have distinct names", quote(f))
 			}
+			seen[f] = true
 		}
 		return m.Features, nil
 	}

@@ -365,10 +365,10 @@ func readTrainingData(ctx context.Context, e *env, f *trainFlags) (*nn.Dataset, 
 	}
 	rows, _ := d.X.Dims()
 	if len(d.Classes) < 2 {
-		return nil, fileErrorf(f.data, "the target column %q holds the single class %q; classification needs at least two (use -task regress for a numeric target)", d.Target, d.Classes[0])
+		return nil, fileErrorf(f.data, "the target column %s holds the single class %s; classification needs at least two (use -task regress for a numeric target)", quote(d.Target), quote(d.Classes[0]))
 	}
 	if !f.quiet && len(d.Classes) > 20 && 2*len(d.Classes) > rows {
-		fmt.Fprintf(e.stderr, "warning: the target column %q holds %d classes in %d rows; if it is a number to predict, use -task regress\n", d.Target, len(d.Classes), rows)
+		fmt.Fprintf(e.stderr, "warning: the target column %s holds %d classes in %d rows; if it is a number to predict, use -task regress\n", quote(d.Target), len(d.Classes), rows)
 	}
 	return d, nil
 }
@@ -385,8 +385,9 @@ func prepareData(f *trainFlags, all *nn.Dataset) (*trainingData, error) {
 	}
 	if f.val > 0 {
 		// Split copies the rows; the file's rows are let go after.
-		if need := 2 * float64(rows) * float64(inputs+outputs) * 8; need > float64(nn.MemoryBudget()) {
-			return nil, fileErrorf(f.data, "holding out -val %v of the %d rows copies them: %.1f GiB, %w of %.1f GiB", f.val, rows, need/(1<<30), nn.ErrMemoryBudget, float64(nn.MemoryBudget())/(1<<30))
+		need := 2 * float64(rows) * float64(inputs+outputs) * 8
+		if err := nn.CheckMemoryBudget(need, fmt.Sprintf("holding out -val %v of the %d rows copies them", f.val, rows)); err != nil {
+			return nil, fileErrorf(f.data, "%w", err)
 		}
 		var err error
 		d.train, d.val, err = all.Split(f.val, f.seed)
@@ -553,12 +554,12 @@ func (d *trainingData) save(f *trainFlags, net *nn.Network) error {
 func checkNames(path string, d *nn.Dataset) error {
 	for _, name := range append(slices.Clip(d.Features), d.Target) {
 		if !utf8.ValidString(name) {
-			return fileErrorf(path, "the column name %q is not valid UTF-8; a model file holds UTF-8 text only", name)
+			return fileErrorf(path, "the column name %s is not valid UTF-8; a model file holds UTF-8 text only", quote(name))
 		}
 	}
 	for _, c := range d.Classes {
 		if !utf8.ValidString(c) {
-			return fileErrorf(path, "the class label %q (column %q) is not valid UTF-8; a model file holds UTF-8 text only", c, d.Target)
+			return fileErrorf(path, "the class label %s (column %s) is not valid UTF-8; a model file holds UTF-8 text only", quote(c), quote(d.Target))
 		}
 	}
 	return nil
@@ -571,7 +572,7 @@ func checkNames(path string, d *nn.Dataset) error {
 func checkScaler(path string, sc *nn.Scaler, names []string, how string) error {
 	for j := range sc.Offset {
 		if o, s := sc.Offset[j], sc.Scale[j]; !finite(o) || !finite(s) {
-			return fileErrorf(path, "the values of column %q are too large for %s (offset %v, scale %v); divide the column by a power of ten", names[j], how, o, s)
+			return fileErrorf(path, "the values of column %s are too large for %s (offset %v, scale %v); divide the column by a power of ten", quote(names[j]), how, o, s)
 		}
 	}
 	return nil
