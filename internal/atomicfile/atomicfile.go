@@ -2,20 +2,24 @@
 // program that crashes or is killed halfway, never sees a file in part.
 //
 // The new contents go to a temporary file in the destination's directory,
-// named .NAME.nn-tmp-PID-RANDOM after the destination and the writing
-// process, which is synced and renamed over the destination. A temporary
-// file left by a process that was killed is removed by the next write to
-// the same destination.
+// named .NAME.nn-tmp-HOST-PID-RANDOM after the destination and the writing
+// host and process, which is synced and renamed over the destination. A
+// temporary file left by a process that was killed is removed by the next
+// write to the same destination from the same host, once it is a minute
+// old. A destination that is a symbolic link is written through: the file
+// it points to is replaced, and the link kept.
 package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Write replaces the file at path by what write writes. It writes to a
@@ -23,13 +27,18 @@ import (
 // where the process may, the owner) of the file it replaces, or mode 0644
 // for a new file, and renames it over path, then syncs the directory so
 // that the rename itself survives a crash where the system allows it. It
-// refuses to replace a file that the process may not write, as cp would.
-// On error the temporary file is removed and path is left as it was. The
+// refuses to replace a file that the process may not write, as cp would,
+// and a destination that is not a regular file (a device such as
+// /dev/null, a named pipe), which renaming would remove. If path is a
+// symbolic link, the file it points to is replaced. On error the temporary file is removed and path is left as it was. The
 // errors of the file system are returned as they are (*fs.PathError and
 // *os.LinkError), and those of write unchanged.
 func Write(path string, write func(io.Writer) error) (err error) {
 	old, err := Check(path)
 	if err != nil {
+		return err
+	}
+	if path, err = resolve(path); err != nil {
 		return err
 	}
 	dir, base := split(path)
@@ -83,16 +92,22 @@ func WriteFile(path string, data []byte) error {
 }
 
 // Check returns an error if Write could not replace the file at path: its
-// directory does not exist or cannot be written, path is a directory, or
-// the file exists and the process may not write it. It returns the
-// information of the existing file, or nil if there is none. Check leaves
-// nothing behind; a program calls it before a long computation whose
-// result it will write.
+// directory does not exist or cannot be written, path is a directory or
+// another file that is not a regular one, or the file exists and the
+// process may not write it. It returns the information of the existing
+// file, or nil if there is none. Check leaves nothing behind; a program
+// calls it before a long computation whose result it will write.
 func Check(path string) (fs.FileInfo, error) {
+	path, err := resolve(path)
+	if err != nil {
+		return nil, err
+	}
 	old, err := os.Stat(path)
 	switch {
 	case err == nil && old.IsDir():
 		return nil, &fs.PathError{Op: "write", Path: path, Err: errors.New("is a directory")}
+	case err == nil && !old.Mode().IsRegular():
+		return nil, &fs.PathError{Op: "write", Path: path, Err: errors.New("is not a regular file (a device or a pipe); the file is written whole, then renamed into place")}
 	case err == nil:
 		// Opening for writing, without truncating, asks the system what
 		// it would allow.
@@ -116,6 +131,26 @@ func Check(path string) (fs.FileInfo, error) {
 	return old, nil
 }
 
+// resolve returns the file that path names: path itself, or the target of
+// the symbolic links it is, so that writing replaces the target and keeps
+// the link. A link to nothing is an error, as its target's directory may
+// not exist.
+func resolve(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return path, nil
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", &fs.PathError{Op: "write", Path: path, Err: fmt.Errorf("is a symbolic link that cannot be followed: %w", err)}
+	}
+	return target, nil
+}
+
 // split returns the directory of path ("." for none) and its base name.
 func split(path string) (dir, base string) {
 	dir, base = filepath.Split(path)
@@ -126,19 +161,41 @@ func split(path string) (dir, base string) {
 }
 
 // tempPrefix returns the start of the names of the temporary files of this
-// process for the destination base: .base.nn-tmp-PID-.
+// process for the destination base: .base.nn-tmp-HOST-PID-.
 func tempPrefix(base string) string {
-	return "." + base + ".nn-tmp-" + strconv.Itoa(os.Getpid()) + "-"
+	return "." + base + ".nn-tmp-" + host + "-" + strconv.Itoa(os.Getpid()) + "-"
 }
 
+// host is the name of this host as temporary names hold it: letters,
+// digits, dots and underscores, up to 64 bytes.
+var host = func() string {
+	name, err := os.Hostname()
+	if err != nil || name == "" {
+		name = "unknown"
+	}
+	b := []byte(name[:min(len(name), 64)])
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}()
+
+// staleAge is the age after which the temporary file of a process that no
+// longer runs is removed: a younger one may belong to a process of the same
+// id on another host that shares the directory and its host name.
+const staleAge = time.Minute
+
 // removeStale removes the temporary files for the destination base in dir
-// that processes which no longer run have left.
+// that processes of this host which no longer run have left, once they are
+// staleAge old.
 func removeStale(dir, base string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
-	prefix := "." + base + ".nn-tmp-"
+	prefix := "." + base + ".nn-tmp-" + host + "-"
 	for _, e := range entries {
 		rest, ok := strings.CutPrefix(e.Name(), prefix)
 		if !ok || !e.Type().IsRegular() {
@@ -147,6 +204,9 @@ func removeStale(dir, base string) {
 		pid, _, ok := strings.Cut(rest, "-")
 		n, err := strconv.Atoi(pid)
 		if !ok || err != nil || n <= 0 || n == os.Getpid() || running(n) {
+			continue
+		}
+		if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < staleAge {
 			continue
 		}
 		os.Remove(filepath.Join(dir, e.Name()))
