@@ -89,6 +89,15 @@ func TestReadCSVBudget(t *testing.T) {
 		if !errors.Is(err, ErrMemoryBudget) || !errors.As(err, &pe) || pe.Line != 2 {
 			t.Errorf("a long row: got %v, want ErrMemoryBudget at line 2", err)
 		}
+		if !strings.Contains(err.Error(), "longer than 64.0 KiB, the most that one row may take under the memory budget of 1.0 MiB") {
+			t.Errorf("a long row: got %q, want the limit and the budget", err)
+		}
+		// After a quoted field of three lines, the long row is on line 5.
+		long = "a,b\n1,\"x\ny\nz\"\n" + strings.Repeat("1", 100000) + ",2\n"
+		_, err = ReadCSV(strings.NewReader(long), &CSVOptions{Classify: true})
+		if !errors.As(err, &pe) || pe.Line != 5 {
+			t.Errorf("a long row after a field of three lines: got %v, want line 5", err)
+		}
 	})
 }
 

@@ -59,7 +59,8 @@ func NewCSVReader(r io.Reader, opts *CSVOptions) *CSVReader {
 		o.Features = slices.Clone(o.Features)
 		o.Classes = slices.Clone(o.Classes)
 	}
-	limit := &rowLimit{r: r, max: max(MemoryBudget()/rowShare, 64<<10)}
+	budget := MemoryBudget()
+	limit := &rowLimit{r: r, max: max(budget/rowShare, 64<<10), budget: budget}
 	br := bufio.NewReader(limit)
 	skipBOM(br)
 	cr := csv.NewReader(br)
@@ -86,6 +87,7 @@ var errRowTooLong = errors.New("row too long")
 type rowLimit struct {
 	r      io.Reader
 	n, max int64
+	budget int64 // the memory budget max was set from, for messages
 }
 
 func (l *rowLimit) Read(p []byte) (int, error) {
@@ -106,15 +108,17 @@ func (r *CSVReader) readRecord() (rec []string, line int, err error) {
 	r.limit.n = 0
 	rec, err = r.cr.Read()
 	if errors.Is(err, errRowTooLong) {
-		return nil, 0, &ParseError{Line: r.next, Err: fmt.Errorf("the row is longer than %s, the 1/%d of the memory budget of %s that one row may take: %w",
-			bytesText(float64(r.limit.max)), rowShare, bytesText(float64(MemoryBudget())), ErrMemoryBudget)}
+		return nil, 0, &ParseError{Line: r.next, Err: fmt.Errorf("the row is longer than %s, the most that one row may take under the memory budget of %s: %w",
+			bytesText(float64(r.limit.max)), bytesText(float64(r.limit.budget)), ErrMemoryBudget)}
 	}
 	if err != nil {
 		return nil, 0, csvError(err)
 	}
 	line, _ = r.cr.FieldPos(0)
+	// The next row starts after the last field, which may span lines, or
+	// after blank lines that follow.
 	last, _ := r.cr.FieldPos(len(rec) - 1)
-	r.next = last + 1
+	r.next = last + strings.Count(rec[len(rec)-1], "\n") + 1
 	return rec, line, nil
 }
 

@@ -251,7 +251,7 @@ func hostileCases() []hostileCase {
 			},
 			args: []string{"train", "-data", "wide.csv", "-o", "m.json", "-max-memory", "128MiB"},
 			code: 1, maxMB: 100,
-			msg: `^nn: wide\.csv:1: the row is longer than 512\.0 KiB, the 1/256 of the memory budget of 128\.0 MiB that one row may take: over the memory budget`,
+			msg: `^nn: wide\.csv:1: the row is longer than 512\.0 KiB, the most that one row may take under the memory budget of 128\.0 MiB: over the memory budget`,
 		},
 		{
 			name: "a bad row after 1,000 good ones",
@@ -294,8 +294,14 @@ func hostileCases() []hostileCase {
 			name: "a saved model keeps the mode of the file it replaces",
 			setup: func(t *testing.T, dir string) {
 				writeFileMode(t, filepath.Join(dir, "m.json"), "old", 0o640)
-				// The temporary file of a save that was killed.
-				writeFile(t, filepath.Join(dir, ".m.json.nn-tmp-4194304-1"), "half a model")
+				// The temporary file of a save that was killed, two
+				// minutes ago.
+				stale := filepath.Join(dir, staleTemp(t, "m.json"))
+				writeFile(t, stale, "half a model")
+				old := time.Now().Add(-2 * time.Minute)
+				if err := os.Chtimes(stale, old, old); err != nil {
+					t.Fatal(err)
+				}
 			},
 			args: train("-o", "m.json", "-epochs", "5"),
 			code: 0, maxMB: 60,
@@ -303,7 +309,7 @@ func hostileCases() []hostileCase {
 				if fi, err := os.Stat(filepath.Join(dir, "m.json")); err != nil || fi.Mode().Perm() != 0o640 {
 					t.Errorf("model file mode %v (%v), want 0640", fi.Mode().Perm(), err)
 				}
-				if _, err := os.Stat(filepath.Join(dir, ".m.json.nn-tmp-4194304-1")); !errors.Is(err, os.ErrNotExist) {
+				if _, err := os.Stat(filepath.Join(dir, staleTemp(t, "m.json"))); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("the stale temporary file is still there (%v)", err)
 				}
 			},
@@ -460,6 +466,24 @@ func writeRows(t *testing.T, path string, n int, last string) {
 	}
 	b.WriteString(last)
 	writeFile(t, path, b.String())
+}
+
+// staleTemp returns the name of a temporary file that a save to base on
+// this host by a process that no longer runs (pid 4194304, above the usual
+// pid_max) would have left.
+func staleTemp(t *testing.T, base string) string {
+	t.Helper()
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host = strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' {
+			return r
+		}
+		return '_'
+	}, host[:min(len(host), 64)])
+	return "." + base + ".nn-tmp-" + host + "-4194304-1"
 }
 
 // writeWideModel writes an iris model with one hidden layer of width units.
