@@ -219,7 +219,7 @@ func (f byteSize) Set(s string) error {
 		}
 	}
 	x, err := strconv.ParseFloat(t, 64)
-	if err != nil || !(x*scale >= 1<<20) || x*scale > math.MaxInt64 {
+	if err != nil || !(x*scale >= 1<<20) || x*scale >= math.MaxInt64 { // MaxInt64 rounds up to 2⁶³ as a float64
 		return errors.New("want a size of at least 1MiB, such as 512MiB or 8GiB")
 	}
 	*f.v = int64(x * scale)
@@ -231,14 +231,16 @@ func (f byteSize) Set(s string) error {
 func memoryFlag(fs *flag.FlagSet) *int64 {
 	v := new(int64)
 	*v = nn.DefaultMemoryBudget
-	fs.Var(byteSize{v}, "max-memory", "memory `budget`: inputs that would need more (classes, layer widths, rows, model sizes, line lengths) are refused before anything is allocated for them; units K, M, G (powers of 1024) or KB, MB, GB")
+	fs.Var(byteSize{v}, "max-memory", "memory `budget` of one step: inputs that would need more (classes, layer widths, rows, model sizes, line lengths) are refused with an error before they are allocated; units K, M, G (powers of 1024) or KB, MB, GB")
 	return v
 }
 
-// setMemoryBudget makes bytes the budget of the package nn and the soft
-// memory limit of the Go runtime, which collects garbage more often near
-// it.
+// setMemoryBudget makes bytes the budget of the package nn, and a quarter
+// more the soft memory limit of the Go runtime, which collects garbage more
+// often near it: the program holds the results of steps that each keep
+// within the budget, and a limit that live memory reaches would have the
+// runtime collect without end.
 func setMemoryBudget(bytes int64) {
 	nn.SetMemoryBudget(bytes)
-	debug.SetMemoryLimit(bytes)
+	debug.SetMemoryLimit(bytes + min(bytes/4, math.MaxInt64-bytes))
 }

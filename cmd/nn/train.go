@@ -323,26 +323,28 @@ type trainingData struct {
 	yScaler         *nn.Scaler  // the standardisation of a regression target, nil for classification
 }
 
-// load checks that the files to write can be written, reads the data and
-// the checkpoint to resume from, and prepares the data for training.
+// load checks that the files to write can be written, reads the
+// checkpoint to resume from and the data, the small file first so that its
+// errors come before a long read, and prepares the data for training.
 func (f *trainFlags) load(ctx context.Context, e *env) (*trainingData, *nn.Checkpoint, error) {
 	for _, path := range []string{f.out, f.checkpoint, f.plot} {
 		if err := checkWritable(path); err != nil {
 			return nil, nil, err
 		}
 	}
-	all, err := readTrainingData(ctx, e, f)
-	if err != nil {
-		return nil, nil, err
-	}
 	var resume *nn.Checkpoint
 	if f.resume != "" {
+		var err error
 		if resume, err = nn.LoadCheckpoint(f.resume); err != nil {
 			return nil, nil, err
 		}
 		if f.epochs < resume.Epoch {
 			return nil, nil, fileErrorf(f.resume, "the checkpoint has finished %d epochs, more than -epochs %d", resume.Epoch, f.epochs)
 		}
+	}
+	all, err := readTrainingData(ctx, e, f)
+	if err != nil {
+		return nil, nil, err
 	}
 	d, err := prepareData(f, all)
 	return d, resume, err
