@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/neuralgo/nn/internal/atomicfile"
@@ -360,6 +363,18 @@ func checkCheckpoint(c *Checkpoint) error {
 		return bad("wait is %d, want zero or more", c.Wait)
 	case c.BestEpoch < 0 || c.BestEpoch > c.Epoch:
 		return bad("best epoch is %d, want one in [0, %d]", c.BestEpoch, c.Epoch)
+	}
+	if f := c.Fingerprint; f != nil {
+		switch {
+		case len(f.Sizes) < 2 || len(f.Activations) != len(f.Sizes)-1:
+			return bad("fingerprint has %d sizes and %d activations, want those of a network", len(f.Sizes), len(f.Activations))
+		case slices.ContainsFunc(f.Sizes, func(s int) bool { return s <= 0 }):
+			return bad("fingerprint has sizes %s, want positive sizes", listText(f.Sizes))
+		case paramCount(f.Sizes, f.Bias) != float64(n):
+			return bad("fingerprint has a network of %.0f parameters, want %d (one per param)", paramCount(f.Sizes, f.Bias), n)
+		case len(f.Data) != 2*sha256.Size || strings.Trim(f.Data, "0123456789abcdef") != "":
+			return bad("fingerprint data is %s, want a SHA-256 digest in hexadecimal", quote(f.Data))
+		}
 	}
 	for _, s := range []struct {
 		name string

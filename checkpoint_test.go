@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -66,6 +67,8 @@ func sameCheckpoint(a, b *Checkpoint) error {
 		return fmt.Errorf("Best: got %v, want %v", b.Best, a.Best)
 	case len(a.History) != len(b.History) || (a.History == nil) != (b.History == nil):
 		return fmt.Errorf("History: got %d epochs, want %d", len(b.History), len(a.History))
+	case !reflect.DeepEqual(a.Fingerprint, b.Fingerprint):
+		return fmt.Errorf("Fingerprint: got %+v, want %+v", b.Fingerprint, a.Fingerprint)
 	}
 	for i, e := range a.History {
 		f := b.History[i]
@@ -83,6 +86,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		randomCheckpoint(),
 		{Method: GradientDescent, Params: []float64{1}, Best: math.Inf(1)},
 		{Method: Momentum, Params: []float64{1, 2}, Moment1: []float64{0, 0}, Random: []byte{}, History: []Epoch{}, Best: math.NaN()},
+		func() *Checkpoint { c := randomCheckpoint(); c.Fingerprint = testFingerprint(); return c }(),
 	} {
 		path := filepath.Join(dir, fmt.Sprintf("checkpoint%d.json", i))
 		if err := SaveCheckpoint(path, c); err != nil {
@@ -231,8 +235,13 @@ func TestCheckpointErrors(t *testing.T) {
 		{func(c *Checkpoint) { c.BestParams = c.BestParams[:3] }, "3 best params"},
 		{func(c *Checkpoint) { c.History = c.History[:2] }, "history holds 2"},
 		{func(c *Checkpoint) { c.Method = Method(42) }, "Method(42)"},
+		{func(c *Checkpoint) { c.Fingerprint.Data = "x" }, `fingerprint data is "x"`},
+		{func(c *Checkpoint) { c.Fingerprint.Sizes = []int{2, 3} }, "network of 9 parameters, want 6"},
+		{func(c *Checkpoint) { c.Fingerprint.Sizes = []int{2, 0} }, "sizes [2 0]"},
+		{func(c *Checkpoint) { c.Fingerprint.Activations = nil }, "2 sizes and 0 activations"},
 	} {
 		c := randomCheckpoint()
+		c.Fingerprint = testFingerprint()
 		test.change(c)
 		err := SaveCheckpoint(path, c)
 		if err == nil || !strings.Contains(err.Error(), test.want) || !strings.Contains(err.Error(), path) {
@@ -245,4 +254,10 @@ func TestCheckpointErrors(t *testing.T) {
 	if names := modelDirNames(t, dir); !slices.Equal(names, []string{"bad.json", "checkpoint.json"}) {
 		t.Errorf("directory holds %q, want bad.json and checkpoint.json", names)
 	}
+}
+
+// testFingerprint returns a fingerprint that fits randomCheckpoint's six
+// params.
+func testFingerprint() *Fingerprint {
+	return &Fingerprint{Sizes: []int{2, 2}, Activations: []Activation{Sigmoid}, Bias: true, Data: digest(nil), Method: Adam, BatchSize: 32}
 }

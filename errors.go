@@ -110,6 +110,16 @@ func fileError(path string, err error) error {
 	return fmt.Errorf("nn: %s: %w", path, err)
 }
 
+// listText returns s as fmt prints it, "[4 100 3]", for an error message,
+// its first maxListed elements only, then how many more there are, when
+// it is long.
+func listText[T any](s []T) string {
+	if len(s) <= maxListed {
+		return fmt.Sprint(s)
+	}
+	return strings.TrimSuffix(fmt.Sprint(s[:maxListed]), "]") + fmt.Sprintf(" and %d more]", len(s)-maxListed)
+}
+
 // maxQuoted is the length in bytes of the longest piece of input that an
 // error message quotes whole.
 const maxQuoted = 64

@@ -28,7 +28,9 @@ type Fingerprint struct {
 	// inputs and targets, in hexadecimal.
 	Data string `json:"data"`
 	// The other fields are those of Settings, with their defaults filled
-	// in.
+	// in, and zero where the method, schedule or early stopping does not
+	// use them; BatchSize is the rows per step, 0 for the methods that
+	// take every row.
 	Method       Method   `json:"method"`
 	LearningRate float64  `json:"learning_rate"`
 	Schedule     Schedule `json:"schedule"`
@@ -49,7 +51,7 @@ type Fingerprint struct {
 // fingerprint returns the fingerprint of training n on the rows x, y with
 // the validation set vx, vy (nil if none) and the completed settings c.
 func fingerprint(n *Network, c *Settings, x, y, vx, vy *mat.Dense) *Fingerprint {
-	return &Fingerprint{
+	f := &Fingerprint{
 		Sizes:        slices.Clone(n.sizes),
 		Activations:  slices.Clone(n.acts),
 		Bias:         n.bias,
@@ -71,6 +73,33 @@ func fingerprint(n *Network, c *Settings, x, y, vx, vy *mat.Dense) *Fingerprint 
 		MinDelta:     c.MinDelta,
 		Seed:         c.Seed,
 	}
+	// What the run does not use may change without changing it.
+	switch c.Method {
+	case GradientDescent, LBFGS:
+		f.BatchSize = 0
+	default:
+		rows, _ := x.Dims()
+		if f.BatchSize == 0 {
+			f.BatchSize = 32
+		}
+		f.BatchSize = min(f.BatchSize, rows)
+	}
+	if c.Method != Momentum && c.Method != Nesterov {
+		f.Momentum = 0
+	}
+	if c.Method != Adam {
+		f.Beta1, f.Beta2, f.Epsilon = 0, 0, 0
+	}
+	if c.Schedule == ConstantRate {
+		f.DecayRate = 0
+	}
+	if c.Schedule != StepDecay {
+		f.DecaySteps = 0
+	}
+	if c.Patience == 0 && vx == nil {
+		f.MinDelta = 0
+	}
+	return f
 }
 
 // digest returns the SHA-256 digest of the shapes and the values of the
@@ -104,8 +133,8 @@ func (f *Fingerprint) items() [][2]string {
 		short = short[:12]
 	}
 	return [][2]string{
-		{"network sizes", fmt.Sprint(f.Sizes)},
-		{"activations", fmt.Sprint(f.Activations)},
+		{"network sizes", listText(f.Sizes)},
+		{"activations", listText(f.Activations)},
 		{"biases", fmt.Sprint(f.Bias)},
 		{"loss", f.Loss.String()},
 		{"data", "digest " + short},

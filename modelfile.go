@@ -236,6 +236,7 @@ func (d *modelJSON) checkSizes() error {
 		return badModel("has %d sizes, want at least 2 (input and output)", len(d.Sizes))
 	}
 	total := 0
+	bias := d.Bias == nil || *d.Bias // checkLayers reports a missing flag
 	for i, s := range d.Sizes {
 		if s <= 0 {
 			return badModel("sizes[%d] is %d, want a positive size", i, s)
@@ -245,9 +246,12 @@ func (d *modelJSON) checkSizes() error {
 		}
 		if i > 0 {
 			// Both sizes are at most 1<<28, so no product overflows.
-			total += d.Sizes[i-1]*s + s
+			total += d.Sizes[i-1] * s
+			if bias {
+				total += s
+			}
 			if total > maxModelParams {
-				return badModel("sizes %v have more than the limit of %d parameters", d.Sizes, maxModelParams)
+				return badModel("sizes %s have more than the limit of %d parameters", listText(d.Sizes), maxModelParams)
 			}
 		}
 	}

@@ -96,7 +96,7 @@ func New(c Config) (*Network, error) {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
 	p := paramCount(c.Sizes, !c.NoBias)
-	if err := overBudget(p*float64Bytes, fmt.Sprintf("the %.0f parameters of a network of sizes %v", p, c.Sizes)); err != nil {
+	if err := overBudget(p*float64Bytes, fmt.Sprintf("the %.0f parameters of a network of sizes %s", p, listText(c.Sizes))); err != nil {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
 	n := newNetwork(c.Sizes, c.Activations, !c.NoBias, c.Loss)
@@ -130,7 +130,7 @@ func (c *Config) check() error {
 		}
 	}
 	if p := paramCount(c.Sizes, !c.NoBias); p > maxModelParams {
-		return fmt.Errorf("Config.Sizes %v make %.0f parameters, more than the %d that a model file holds: %w", c.Sizes, p, maxModelParams, ErrConfig)
+		return fmt.Errorf("Config.Sizes %s make %.0f parameters, more than the %d that a model file holds: %w", listText(c.Sizes), p, maxModelParams, ErrConfig)
 	}
 	L := len(c.Sizes) - 1
 	if c.Activations != nil && len(c.Activations) != L {

@@ -147,7 +147,7 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 // lbfgsVectors is about the number of vectors as long as the parameters
 // that gonum's L-BFGS keeps: 15 pairs of past steps and gradient changes,
 // and the working vectors of the method and of Minimize.
-const lbfgsVectors = 40
+const lbfgsVectors = 45
 
 // trainBytes returns about how much memory Train(n, x, ...) with the
 // settings c takes, the network, the data x and its targets, and the
@@ -159,13 +159,14 @@ func trainBytes(n *Network, c *Settings, x mat.Matrix) float64 {
 	rows, _ := x.Dims()
 	in, out := n.sizes[0], n.sizes[len(n.sizes)-1]
 	data := float64(rows) * float64(in+out)
-	vrows := 0
+	vrows, train := 0, rows
 	switch {
 	case c.ValidationX != nil:
 		vrows, _ = c.ValidationX.Dims()
 		data += float64(vrows) * float64(in+out)
 	case c.ValidationFraction > 0:
 		vrows = int(math.Round(c.ValidationFraction * float64(rows)))
+		train -= vrows
 		data *= 2 // holdOut copies the rows
 	}
 	vectors := 2.0 // the weights, and those at the end of the last epoch
@@ -179,19 +180,23 @@ func trainBytes(n *Network, c *Settings, x mat.Matrix) float64 {
 	switch c.Method {
 	case LBFGS:
 		vectors += lbfgsVectors
-		buffers = n.backpropBytes(rows - vrows)
+		buffers = n.backpropBytes(train)
 	case GradientDescent:
 		vectors += optimizerVectors(c.Method)
-		buffers = n.backpropBytes(rows - vrows)
+		buffers = n.backpropBytes(train)
 	default:
 		vectors += optimizerVectors(c.Method)
 		b := c.BatchSize
 		if b == 0 {
 			b = 32
 		}
-		b = min(b, rows)
-		// A full and a last batch, and the buffers they are gathered in.
-		buffers = 2*n.backpropBytes(b) + float64(b)*float64(in+out)*float64Bytes
+		b = min(b, train)
+		// A full batch, a last one if the rows do not divide into full
+		// ones, and the buffers they are gathered in.
+		buffers = n.backpropBytes(b) + float64(b)*float64(in+out)*float64Bytes
+		if last := train % max(b, 1); last > 0 {
+			buffers += n.backpropBytes(last)
+		}
 	}
 	if vrows > 0 {
 		buffers += n.backpropBytes(vrows)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -474,5 +475,65 @@ func TestTrainIndependentOfGOMAXPROCS(t *testing.T) {
 	}
 	if a, b := run(1), run(2); !floats.Same(a, b) {
 		t.Error("weights differ between GOMAXPROCS 1 and 2")
+	}
+}
+
+// Resuming with other settings or data than the checkpoint's is refused,
+// unless Settings.ResumeChanged says to go on; settings that the run does
+// not use, and defaults given as their values, may change.
+func TestResumeFingerprint(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(13, 13))
+	x := randDense(rnd, 90, 5, -1, 1)
+	y := oneHotRows(rnd, 90, 3)
+	net := func() *Network {
+		n, err := New(Config{Sizes: []int{5, 7, 3}, Activations: []Activation{Tanh, Softmax}, Loss: CrossEntropy, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	settings := func() *Settings {
+		return &Settings{Method: Adam, LearningRate: 0.05, Epochs: 6, ValidationFraction: 0.2, Seed: 3}
+	}
+	var saved *Checkpoint
+	s := settings()
+	s.Epochs, s.CheckpointEvery = 3, 3
+	s.Checkpoint = func(c *Checkpoint) error {
+		cp := *c
+		cp.History = slices.Clone(c.History)
+		saved = &cp
+		return nil
+	}
+	if _, err := Train(context.Background(), net(), x, y, s); err != nil || saved == nil || saved.Fingerprint == nil {
+		t.Fatalf("no checkpoint with a fingerprint: %v", err)
+	}
+	x2 := mat.DenseCopyOf(x)
+	x2.Set(0, 0, 0.5)
+	for _, c := range []struct {
+		name   string
+		change func(*Settings)
+		x      *mat.Dense
+		want   string // in the error; "" for none
+	}{
+		{"the same", func(*Settings) {}, x, ""},
+		{"the default batch size given", func(s *Settings) { s.BatchSize = 32 }, x, ""},
+		{"a momentum Adam does not use", func(s *Settings) { s.Momentum = 0.5 }, x, ""},
+		{"a decay rate without a schedule", func(s *Settings) { s.DecayRate = 0.5 }, x, ""},
+		{"another learning rate", func(s *Settings) { s.LearningRate = 0.1 }, x, "learning rate 0.05, not 0.1"},
+		{"another batch size", func(s *Settings) { s.BatchSize = 8 }, x, "batch size 32, not 8"},
+		{"another β₁", func(s *Settings) { s.Beta1 = 0.8 }, x, "beta1 0.9, not 0.8"},
+		{"other data", func(*Settings) {}, x2, "data digest"},
+		{"other data, resumed all the same", func(s *Settings) { s.ResumeChanged = true }, x2, ""},
+	} {
+		s := settings()
+		c.change(s)
+		s.Resume = saved
+		_, err := Train(context.Background(), net(), c.x, y, s)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (!errors.Is(err, ErrResumeChanged) || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: got %v, want ErrResumeChanged saying %q", c.name, err, c.want)
+		}
 	}
 }
