@@ -135,7 +135,7 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 //
 //	{
 //	  "format": "github.com/neuralgo/nn checkpoint",
-//	  "version": 1,
+//	  "version": 2,
 //	  "epoch": 2,
 //	  "method": "adam",
 //	  "params": [0.52,-1.3,...],
@@ -150,11 +150,16 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 //	  "best": 0.8,
 //	  "best_epoch": 2,
 //	  "best_params": null,
-//	  "wait": 0
+//	  "wait": 0,
+//	  "fingerprint": {"sizes":[4,16,3],"activations":["relu","softmax"],"bias":true,
+//	    "loss":"cross-entropy","data":"2c2b3a36...","method":"adam","learning_rate":0.01,...}
 //	}
 //
-// with one field per field of Checkpoint; "method" is a name as
-// ParseMethod accepts it, "elapsed_ns" is Epoch.Elapsed in nanoseconds, and
+// with one field per field of Checkpoint, and of Fingerprint, whose field
+// "data" is the digest in hexadecimal ("fingerprint" is null for none;
+// version 1 files, which had no fingerprint, are read as well); "method",
+// and the enumerated fields of the fingerprint, are names as ParseMethod
+// and the like accept them, "elapsed_ns" is Epoch.Elapsed in nanoseconds, and
 // a nil slice is written as null and an empty one as [] so that both read
 // back as they were. JSON has no NaN or infinities, so the floats of
 // history and best that are not finite are written as the strings "NaN",
@@ -179,13 +184,17 @@ func SaveCheckpoint(path string, c *Checkpoint) error {
 
 // LoadCheckpoint reads a checkpoint file written by SaveCheckpoint. It
 // returns an error naming the path if the file is not a complete JSON
-// document of the format described on SaveCheckpoint, version 1, or if the
-// checkpoint is inconsistent: no params; moments or best params neither
+// document of the format described on SaveCheckpoint, version 1 or 2, or if
+// the checkpoint is inconsistent: no params; moments or best params neither
 // null nor as long as params; an epoch that differs from the length of the
-// history; negative counts; a best epoch after the epoch; or params,
-// moments or best params that are not finite; the message has the path
-// after the package's prefix ("nn: checkpoint.json: checkpoint is
-// truncated ..."). Errors of reading the file are returned as they are.
+// history; negative counts; a best epoch after the epoch; params, moments
+// or best params that are not finite; or a fingerprint whose network does
+// not have as many parameters as params, or whose data is not a SHA-256
+// digest. The message has the path after the package's prefix ("nn:
+// checkpoint.json: checkpoint is truncated ..."). A file larger than 1/16
+// of the memory budget, or whose history is too long for it, is refused
+// with an error wrapping ErrMemoryBudget before it is decoded (see
+// SetMemoryBudget). Errors of reading the file are returned as they are.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -111,10 +111,15 @@
 // Sizes that come from input — the rows and classes of a data set, the
 // length of a CSV row, the dimensions of an IDX file, the layer widths of
 // a network or a model file — are checked against a memory budget before
-// anything is allocated for them, and an operation that would need more
-// returns an error wrapping [ErrMemoryBudget]. [SetMemoryBudget] sets the
-// budget, [DefaultMemoryBudget] (4 GiB) by default. Prediction splits large
-// batches into blocks of rows instead of refusing them.
+// what they size is allocated, and an operation that would need more
+// returns an error wrapping [ErrMemoryBudget]. Model and checkpoint files
+// are read whole, then decoded: their length, and the length of a
+// checkpoint's history, are what is checked, so that decoding stays within
+// the budget. [SetMemoryBudget] sets the budget, [DefaultMemoryBudget] (4
+// GiB) by default; [CheckMemoryBudget] lets a program check its own
+// allocations against it. The budget bounds one operation, not what a
+// program holds in all. Prediction splits large batches into blocks of
+// rows instead of refusing them.
 //
 // # Text
 //

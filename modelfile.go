@@ -46,9 +46,10 @@ func (m *Model) Encode(w io.Writer) error {
 // saying what is wrong if the input is not a complete JSON document (with
 // the byte offset of a syntax error), is not a model file, has a version
 // other than 1, has unknown fields, or describes an invalid model (see the
-// format on Model); the parameter count is checked before anything is
-// allocated for it, and an input larger than 1/8 of the memory budget (see
-// SetMemoryBudget) is an error wrapping ErrMemoryBudget.
+// format on Model); the parameter count is checked before the network is
+// allocated, and an input larger than 1/16 of the memory budget (see
+// SetMemoryBudget) is an error wrapping ErrMemoryBudget, which bounds what
+// decoding it takes.
 func DecodeModel(r io.Reader) (*Model, error) {
 	m, err := decodeModel(r)
 	if err != nil {

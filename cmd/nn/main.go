@@ -123,8 +123,10 @@ var errExit = errors.New("exit 1")
 // run runs the command line args (without the program name) and returns
 // the exit status. No panic escapes it: a panic is reported as one line.
 func run(e *env, args []string) (status int) {
-	// Every write to stdout is checked: output lost to a full disk or a
-	// closed pipe is an error, whatever the command.
+	// Every write to stdout is checked: output lost to a full disk is an
+	// error, whatever the command. (A closed pipe on os.Stdout stops the
+	// program with SIGPIPE first, exit status 141 in a shell, as for other
+	// Unix tools; the check catches it where the signal is ignored.)
 	out := &checkedWriter{w: e.stdout}
 	e = &env{stdin: e.stdin, stdout: out, stderr: e.stderr, stderrTTY: e.stderrTTY}
 	defer func() {
