@@ -55,6 +55,9 @@ func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
 		return fmt.Errorf("nn: cannot resume from the checkpoint: %s", what)
 	}
 	switch {
+	// What the fingerprint tells comes first: it names every difference.
+	case c.Fingerprint != nil && !r.s.ResumeChanged && c.Fingerprint.diff(r.fingerprint) != "":
+		return fmt.Errorf("nn: cannot resume from the checkpoint: it was written with %s: %w", c.Fingerprint.diff(r.fingerprint), ErrResumeChanged)
 	case c.Method != r.s.Method:
 		return bad(fmt.Sprintf("it was written by method %v, not %v", c.Method, r.s.Method))
 	case len(c.Params) != len(n.params):
@@ -65,10 +68,6 @@ func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
 		return bad(fmt.Sprintf("epoch %d does not match its history of %d epochs", c.Epoch, len(c.History)))
 	case r.keepBest && len(c.BestParams) != len(n.params):
 		return bad("it holds no best weights to restore, or weights that do not fit the network; resume with the settings it was written with")
-	case c.Fingerprint != nil && !r.s.ResumeChanged:
-		if d := c.Fingerprint.diff(r.fingerprint); d != "" {
-			return fmt.Errorf("nn: cannot resume from the checkpoint: it was written with %s: %w", d, ErrResumeChanged)
-		}
 	}
 	if err := pcg.UnmarshalBinary(c.Random); err != nil {
 		return bad(fmt.Sprintf("random state: %v", err))

@@ -383,7 +383,9 @@ func TestResumeNeedsBestWeights(t *testing.T) {
 	if _, err := Train(context.Background(), net, x, y, s); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Train(context.Background(), net, x, y, &Settings{Method: SGD, Epochs: 4, Patience: 2, Resume: &saved})
+	// Past the fingerprint, which tells of the new patience, as a
+	// checkpoint of version 1 would be.
+	_, err = Train(context.Background(), net, x, y, &Settings{Method: SGD, Epochs: 4, Patience: 2, Resume: &saved, ResumeChanged: true})
 	if err == nil || !strings.Contains(err.Error(), "best weights") {
 		t.Errorf("got %v, want an error about the best weights", err)
 	}

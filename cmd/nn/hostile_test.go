@@ -117,6 +117,19 @@ func runLimited(t *testing.T, dir string, asUser bool, stdout *os.File, stdin st
 	return limited{out.String(), errb.String(), code, rss}
 }
 
+// runAsUser returns an error if the user nobody cannot run the plain
+// binary and write in dir: a system that denies root the change of user,
+// or a temporary directory that other users may not enter.
+func runAsUser(dir string) error {
+	cmd := exec.Command("sh", "-c", `"$0" help >/dev/null && touch probe && rm probe`, plainBin)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v %s", err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
 // hostileCase is one hostile input.
 type hostileCase struct {
 	name   string
@@ -152,6 +165,11 @@ func TestHostileInputs(t *testing.T) {
 			if err := os.Mkdir(filepath.Join(dir, "ro"), 0o555); err != nil {
 				t.Fatal(err)
 			}
+			if test.asUser && os.Geteuid() == 0 {
+				if err := runAsUser(dir); err != nil {
+					t.Skipf("SKIPPED: the case runs as the user nobody, who cannot run nn in %s here: %v", dir, err)
+				}
+			}
 			if test.setup != nil {
 				test.setup(t, dir)
 			}
@@ -178,6 +196,7 @@ func TestHostileInputs(t *testing.T) {
 			if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
 				t.Errorf("stderr shows a panic:\n%.2000s", r.stderr)
 			}
+			t.Logf("exit status %d, peak resident memory %d MB", r.code, r.maxRSS>>20)
 			if r.maxRSS > test.maxMB<<20 {
 				t.Errorf("peak resident memory %d MB, want at most %d MB", r.maxRSS>>20, test.maxMB)
 			}
@@ -233,7 +252,7 @@ func hostileCases() []hostileCase {
 		{
 			name: "a wide model predicts in blocks",
 			setup: func(t *testing.T, dir string) {
-				writeWideModel(t, filepath.Join(dir, "wide.json"), 100000)
+				writeWideModel(t, filepath.Join(dir, "wide.json"), 100000, "0.1")
 				writeRows(t, filepath.Join(dir, "rows.csv"), 1050, "")
 			},
 			args: []string{"predict", "-model", "wide.json", "-data", "rows.csv", "-max-memory", "64MiB"},
@@ -360,9 +379,9 @@ func hostileCases() []hostileCase {
 		{
 			name:  "-resume with another -seed and -hidden",
 			setup: checkpoint30,
-			args:  train("-o", "m.json", "-epochs", "40", "-patience", "0", "-checkpoint", "ck2.json", "-resume", "ck.json", "-seed", "2", "-hidden", "16"),
+			args:  train("-o", "m.json", "-epochs", "40", "-patience", "0", "-checkpoint", "ck2.json", "-resume", "ck.json", "-seed", "2", "-hidden", "8"),
 			code:  1, maxMB: 60,
-			msg: `^nn: cannot resume from the checkpoint: it was written with data digest \w+, not digest \w+; seed 1, not 2: `,
+			msg: `^nn: cannot resume from the checkpoint: it was written with network sizes \[4 16 3\], not \[4 8 3\]; data digest \w+, not digest \w+; seed 1, not 2: `,
 		},
 		{
 			name:  "-epochs 10 on an epoch-30 checkpoint",
@@ -416,7 +435,97 @@ func hostileCases() []hostileCase {
 			code:  1, maxMB: 60,
 			msg: `^nn: <stdin>:1: non-finite value: feature "x" is \+Inf after scaling \(1e\+10 before\)$`,
 		},
+		{
+			// Checked pair by pair, 200,000 names take 2·10¹⁰ comparisons.
+			name: "a header of 200,000 columns, the last a duplicate",
+			setup: func(t *testing.T, dir string) {
+				var b strings.Builder
+				for j := range 200000 {
+					fmt.Fprintf(&b, "c%d,", j)
+				}
+				b.WriteString("c0\n")
+				b.WriteString(strings.Repeat("1,", 200000) + "x\n")
+				writeFile(t, filepath.Join(dir, "wide.csv"), b.String())
+			},
+			args: []string{"train", "-data", "wide.csv", "-o", "m.json"},
+			code: 1, maxMB: 80,
+			msg: `^nn: wide\.csv:1:200001: duplicate column name: column "c0" also names column 1$`,
+		},
+		{
+			name: "eval of a model of 40,000 classes",
+			setup: func(t *testing.T, dir string) {
+				writeManyClassModel(t, filepath.Join(dir, "many.json"), 40000)
+				writeRows(t, filepath.Join(dir, "rows.csv"), 0, "")
+				b, err := os.ReadFile(filepath.Join(dir, "rows.csv"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				writeFile(t, filepath.Join(dir, "labelled.csv"), strings.TrimSuffix(string(b), "\n")+",species\n1,2,3,4,k7\n")
+			},
+			args: []string{"eval", "-model", "many.json", "-data", "labelled.csv"},
+			code: 1, maxMB: 60,
+			msg: `^nn: many\.json: scoring 40000 classes: 47\.7 GiB needed, over the memory budget of 4\.0 GiB \(-max-memory raises the budget\)$`,
+		},
+		{
+			// 30 MB of "{}," that would decode to 1.3 GiB.
+			name: "a checkpoint of 10,000,000 empty epochs",
+			setup: func(t *testing.T, dir string) {
+				checkpoint30(t, dir)
+				b, err := os.ReadFile(filepath.Join(dir, "ck.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := string(b)
+				i, j := strings.Index(s, `"history": [`), strings.Index(s, `"best":`)
+				if i < 0 || j < i {
+					t.Fatalf("no history in the checkpoint:\n%.500s", s)
+				}
+				const n = 10000000
+				s = strings.Replace(s[:i], `"epoch": 30`, fmt.Sprintf(`"epoch": %d`, n), 1) +
+					`"history": [` + strings.Repeat("{},", n-1) + "{}],\n  " + s[j:]
+				writeFile(t, filepath.Join(dir, "ck.json"), s)
+			},
+			args: train("-o", "m.json", "-resume", "ck.json", "-max-memory", "1GiB"),
+			code: 1, maxMB: 150,
+			msg: `^nn: ck\.json: checkpoint history of 10000000 epochs: 1\.3 GiB needed, over the memory budget of 1\.0 GiB \(-max-memory raises the budget\)$`,
+		},
+		{
+			// 3.8 MB of "0," for 1,920,003 parameters: decoding it stays
+			// within the budget of 64 MiB.
+			name: "a model of short numbers under a small budget",
+			setup: func(t *testing.T, dir string) {
+				writeWideModel(t, filepath.Join(dir, "wide.json"), 240000, "0")
+				writeRows(t, filepath.Join(dir, "rows.csv"), 3, "")
+			},
+			args: []string{"predict", "-model", "wide.json", "-data", "rows.csv", "-max-memory", "64MiB"},
+			code: 0, maxMB: 100,
+			check: func(t *testing.T, dir string, r limited) {
+				if n := strings.Count(r.stdout, "\n"); n != 3 {
+					t.Errorf("%d predictions, want 3", n)
+				}
+			},
+		},
 	}
+}
+
+// writeManyClassModel writes a model of one softmax layer from the four
+// iris features to k classes, "k0", "k1", ….
+func writeManyClassModel(t *testing.T, path string, k int) {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"format":"github.com/neuralgo/nn model","version":1,"sizes":[4,%d],"activations":["softmax"],"bias":true,"loss":"cross-entropy","weights":[[`, k)
+	b.WriteString(strings.TrimSuffix(strings.Repeat("0,", 4*k), ","))
+	b.WriteString(`]],"biases":[[`)
+	b.WriteString(strings.TrimSuffix(strings.Repeat("0,", k), ","))
+	b.WriteString(`]],"features":["sepal_length","sepal_width","petal_length","petal_width"],"target":"species","classes":[`)
+	for i := range k {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d"`, i)
+	}
+	b.WriteString("]}")
+	writeFile(t, path, b.String())
 }
 
 // writeFile writes s to path, failing the test on error.
@@ -486,8 +595,9 @@ func staleTemp(t *testing.T, base string) string {
 	return "." + base + ".nn-tmp-" + host + "-4194304-1"
 }
 
-// writeWideModel writes an iris model with one hidden layer of width units.
-func writeWideModel(t *testing.T, path string, width int) {
+// writeWideModel writes an iris model with one hidden layer of width units,
+// every weight the number weight.
+func writeWideModel(t *testing.T, path string, width int, weight string) {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, `{"format":"github.com/neuralgo/nn model","version":1,"sizes":[4,%d,3],"activations":["relu","softmax"],"bias":true,"loss":"cross-entropy","weights":[`, width)
@@ -496,9 +606,9 @@ func writeWideModel(t *testing.T, path string, width int) {
 		b.WriteString(strings.TrimSuffix(strings.Repeat(v+",", n), ","))
 		b.WriteByte(']')
 	}
-	list(4*width, "0.1")
+	list(4*width, weight)
 	b.WriteByte(',')
-	list(3*width, "0.1")
+	list(3*width, weight)
 	b.WriteString(`],"biases":[`)
 	list(width, "0")
 	b.WriteString(`,[0,0,0]],"features":["sepal_length","sepal_width","petal_length","petal_width"],"target":"species","classes":["setosa","versicolor","virginica"]}`)
