@@ -190,7 +190,7 @@ func SaveCheckpoint(path string, c *Checkpoint) error {
 // or best params that are not finite; or a fingerprint whose network does
 // not have as many parameters as params, or whose data is not a SHA-256
 // digest. The message has the path after the package's prefix ("nn:
-// checkpoint.json: checkpoint is truncated ..."). A file larger than 1/16
+// checkpoint.json: checkpoint is truncated ..."). A file larger than 1/20
 // of the memory budget, or whose history is too long for it, is refused
 // with an error wrapping ErrMemoryBudget before it is decoded (see
 // SetMemoryBudget). Errors of reading the file are returned as they are.

@@ -47,7 +47,7 @@ func (m *Model) Encode(w io.Writer) error {
 // the byte offset of a syntax error), is not a model file, has a version
 // other than 1, has unknown fields, or describes an invalid model (see the
 // format on Model); the parameter count is checked before the network is
-// allocated, and an input larger than 1/16 of the memory budget (see
+// allocated, and an input larger than 1/20 of the memory budget (see
 // SetMemoryBudget) is an error wrapping ErrMemoryBudget, which bounds what
 // decoding it takes.
 func DecodeModel(r io.Reader) (*Model, error) {
