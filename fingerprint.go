@@ -74,32 +74,38 @@ func fingerprint(n *Network, c *Settings, x, y, vx, vy *mat.Dense) *Fingerprint 
 		Seed:         c.Seed,
 	}
 	// What the run does not use may change without changing it.
-	switch c.Method {
-	case GradientDescent, LBFGS:
-		f.BatchSize = 0
-	default:
+	if f.Method != GradientDescent && f.Method != LBFGS {
 		rows, _ := x.Dims()
 		if f.BatchSize == 0 {
 			f.BatchSize = 32
 		}
 		f.BatchSize = min(f.BatchSize, rows)
 	}
-	if c.Method != Momentum && c.Method != Nesterov {
-		f.Momentum = 0
-	}
-	if c.Method != Adam {
-		f.Beta1, f.Beta2, f.Epsilon = 0, 0, 0
-	}
-	if c.Schedule == ConstantRate {
-		f.DecayRate = 0
-	}
-	if c.Schedule != StepDecay {
-		f.DecaySteps = 0
-	}
 	if c.Patience == 0 && vx == nil {
 		f.MinDelta = 0
 	}
+	f.dropUnused()
 	return f
+}
+
+// dropUnused zeroes the settings of f that its method and schedule do not
+// use.
+func (f *Fingerprint) dropUnused() {
+	if f.Method == GradientDescent || f.Method == LBFGS {
+		f.BatchSize = 0
+	}
+	if f.Method != Momentum && f.Method != Nesterov {
+		f.Momentum = 0
+	}
+	if f.Method != Adam {
+		f.Beta1, f.Beta2, f.Epsilon = 0, 0, 0
+	}
+	if f.Schedule == ConstantRate {
+		f.DecayRate = 0
+	}
+	if f.Schedule != StepDecay {
+		f.DecaySteps = 0
+	}
 }
 
 // digest returns the SHA-256 digest of the shapes and the values of the
@@ -160,7 +166,10 @@ func (f *Fingerprint) items() [][2]string {
 // and that of the run resuming it, now, in words: "learning rate 0.01, not
 // 0.5; seed 1, not 2". It returns "" if nothing does.
 func (was *Fingerprint) diff(now *Fingerprint) string {
-	a, b := was.items(), now.items()
+	// A checkpoint's fingerprint may hold settings that its run did not use.
+	w := *was
+	w.dropUnused()
+	a, b := w.items(), now.items()
 	var d []string
 	for i, it := range a {
 		if it[1] != b[i][1] {
