@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/neuralgo/nn/internal/atomicfile"
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // Checkpoint is the state of a training run after a finished epoch. Its
@@ -377,11 +378,11 @@ func checkCheckpoint(c *Checkpoint) error {
 		case len(f.Sizes) < 2 || len(f.Activations) != len(f.Sizes)-1:
 			return bad("fingerprint has %d sizes and %d activations, want those of a network", len(f.Sizes), len(f.Activations))
 		case slices.ContainsFunc(f.Sizes, func(s int) bool { return s <= 0 }):
-			return bad("fingerprint has sizes %s, want positive sizes", listText(f.Sizes))
+			return bad("fingerprint has sizes %s, want positive sizes", excerpt.List(f.Sizes))
 		case paramCount(f.Sizes, f.Bias) != float64(n):
 			return bad("fingerprint has a network of %.0f parameters, want %d (one per param)", paramCount(f.Sizes, f.Bias), n)
 		case len(f.Data) != 2*sha256.Size || strings.Trim(f.Data, "0123456789abcdef") != "":
-			return bad("fingerprint data is %s, want a SHA-256 digest in hexadecimal", quote(f.Data))
+			return bad("fingerprint data is %s, want a SHA-256 digest in hexadecimal", excerpt.Quote(f.Data))
 		}
 	}
 	for _, s := range []struct {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/neuralgo/nn/internal/excerpt"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -196,7 +197,7 @@ func newCSVBuilder(r *CSVReader) (*csvBuilder, error) {
 		b.classes = o.Classes
 		for i, c := range b.classes {
 			if _, dup := b.classIndex[c]; dup {
-				return nil, fmt.Errorf("nn: class %s listed twice in CSVOptions.Classes", quote(c))
+				return nil, fmt.Errorf("nn: class %s listed twice in CSVOptions.Classes", excerpt.Quote(c))
 			}
 			b.classIndex[c] = i
 		}
@@ -248,13 +249,13 @@ func (b *csvBuilder) target(label string) (class int, value float64, err error) 
 			return c, 0, nil
 		}
 		if b.fixed {
-			return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w %s (column %s): classes are %s", ErrUnknownClass, quote(label), quote(r.names[t]), quoteList(b.classes))}
+			return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w %s (column %s): classes are %s", ErrUnknownClass, excerpt.Quote(label), excerpt.Quote(r.names[t]), excerpt.Quotes(b.classes))}
 		}
 		return -1, 0, nil
 	}
 	v, err := parseCSVNumber(label)
 	if err != nil {
-		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w (column %s)", err, quote(r.names[t]))}
+		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w (column %s)", err, excerpt.Quote(r.names[t]))}
 	}
 	return 0, v, nil
 }

@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/gonum/mat"
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // CSVReader reads the rows of CSV data one at a time, storing the features
@@ -244,11 +243,11 @@ func (r *CSVReader) checkOptions() error {
 		return errors.New("nn: CSVOptions.Features is empty; nil means every column but the target")
 	}
 	if _, j := duplicate(o.Features); j >= 0 {
-		return fmt.Errorf("nn: CSVOptions.Features lists %s twice", quote(o.Features[j]))
+		return fmt.Errorf("nn: CSVOptions.Features lists %s twice", excerpt.Quote(o.Features[j]))
 	}
 	for _, f := range o.Features {
 		if f == o.Target {
-			return fmt.Errorf("nn: CSVOptions.Target %s is also a feature", quote(f))
+			return fmt.Errorf("nn: CSVOptions.Target %s is also a feature", excerpt.Quote(f))
 		}
 	}
 	return nil
@@ -338,7 +337,7 @@ func (r *CSVReader) nameColumns(first []string) {
 // checkNames returns a *ParseError if two columns have the same name.
 func (r *CSVReader) checkNames() error {
 	if k, j := duplicate(r.names); j >= 0 {
-		return &ParseError{Line: r.first, Column: j + 1, Err: fmt.Errorf("%w: column %s also names column %d", ErrDuplicateColumn, quote(r.names[j]), k+1)}
+		return &ParseError{Line: r.first, Column: j + 1, Err: fmt.Errorf("%w: column %s also names column %d", ErrDuplicateColumn, excerpt.Quote(r.names[j]), k+1)}
 	}
 	return nil
 }
@@ -386,9 +385,9 @@ func (r *CSVReader) noTarget(first []string) error {
 	case k >= 0 && !r.header:
 		return fmt.Errorf("%w: index %d out of range: rows have %d columns (0 to %d)", ErrNoTarget, k, len(first), len(first)-1)
 	case o.Header == HeaderNo:
-		return fmt.Errorf("%w: %s given by name, but the input has no header", ErrNoTarget, quote(o.Target))
+		return fmt.Errorf("%w: %s given by name, but the input has no header", ErrNoTarget, excerpt.Quote(o.Target))
 	}
-	return fmt.Errorf("%w: %s not among %s", ErrNoTarget, quote(o.Target), quoteFields(first))
+	return fmt.Errorf("%w: %s not among %s", ErrNoTarget, excerpt.Quote(o.Target), quoteFields(first))
 }
 
 // findTarget returns, for ReadCSV's layout, the target column of the rows
@@ -405,11 +404,11 @@ func findTarget(first []string, o *CSVOptions) (target int, header bool, err err
 		}
 	default:
 		if o.Header == HeaderNo {
-			return 0, false, fmt.Errorf("%w: %s given by name, but the input has no header", ErrNoTarget, quote(o.Target))
+			return 0, false, fmt.Errorf("%w: %s given by name, but the input has no header", ErrNoTarget, excerpt.Quote(o.Target))
 		}
 		target = slices.IndexFunc(first, func(s string) bool { return strings.TrimSpace(s) == o.Target })
 		if target < 0 {
-			return 0, false, fmt.Errorf("%w: %s not among %s", ErrNoTarget, quote(o.Target), quoteFields(first))
+			return 0, false, fmt.Errorf("%w: %s not among %s", ErrNoTarget, excerpt.Quote(o.Target), quoteFields(first))
 		}
 		// A name found in the first row makes it a header.
 		return target, true, nil
@@ -445,10 +444,10 @@ func (r *CSVReader) detectHeader(first []string, positional bool) (header bool, 
 	case positional:
 		skip = r.positionalTarget(len(first))
 	case o.Target != "" && slices.ContainsFunc(first, func(s string) bool { return strings.TrimSpace(s) == o.Target }):
-		return true, fmt.Sprintf("; the first row was taken for a header because it names the target %s", quote(o.Target))
+		return true, fmt.Sprintf("; the first row was taken for a header because it names the target %s", excerpt.Quote(o.Target))
 	}
 	if j := notNumber(first, skip); j >= 0 {
-		return true, fmt.Sprintf("; the first row was taken for a header because field %d, %s, is not a number", j+1, quote(strings.TrimSpace(first[j])))
+		return true, fmt.Sprintf("; the first row was taken for a header because field %d, %s, is not a number", j+1, excerpt.Quote(strings.TrimSpace(first[j])))
 	}
 	return false, ""
 }
@@ -460,7 +459,7 @@ func (r *CSVReader) findFeatures() error {
 	for j, f := range r.features {
 		r.cols[j] = colIndex(index, f)
 		if r.cols[j] < 0 {
-			return fmt.Errorf("the header names no column %s (features: %s)%s: %w", quote(f), listed(r.features), r.why, ErrNoFeature)
+			return fmt.Errorf("the header names no column %s (features: %s)%s: %w", excerpt.Quote(f), excerpt.Names(r.features), r.why, ErrNoFeature)
 		}
 	}
 	return nil
@@ -569,180 +568,8 @@ func notNumber(row []string, skip int) int {
 	return -1
 }
 
-// quoteFields returns the fields of row, trimmed and quoted, separated by
-// commas, as quoteList does. A field that holds a carriage return gets a
-// hint: CSV readers do not take a lone CR for the end of a line.
-func quoteFields(row []string) string {
-	trimmed := make([]string, len(row))
-	cr := false
-	for j, s := range row {
-		trimmed[j] = strings.TrimSpace(s)
-		cr = cr || strings.Contains(s, "\r")
-	}
-	if cr {
-		return quoteList(trimmed) + " (the data ends its lines with a carriage return alone, which CSV does not read as the end of a line)"
-	}
-	return quoteList(trimmed)
-}
-
-// maxListed is the number of names an error message lists before it says
-// how many more there are.
-const maxListed = 8
-
-// quoteList returns the first maxListed strings of s quoted and separated
-// by commas, then how many more there are.
-func quoteList(s []string) string {
-	var b strings.Builder
-	for j, v := range s[:min(len(s), maxListed)] {
-		if j > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quote(v))
-	}
-	if len(s) > maxListed {
-		fmt.Fprintf(&b, " and %d more", len(s)-maxListed)
-	}
-	return b.String()
-}
-
-// listed returns the first maxListed names of s separated by commas, then
-// how many more there are.
-func listed(s []string) string {
-	if len(s) <= maxListed {
-		return strings.Join(s, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(s[:maxListed], ", "), len(s)-maxListed)
-}
-
 // isIndex reports whether s is a decimal integer, possibly negative.
 func isIndex(s string) bool {
 	s = strings.TrimPrefix(s, "-")
 	return s != "" && strings.Trim(s, "0123456789") == ""
-}
-
-// csvError converts a syntax error of encoding/csv into a *ParseError.
-func csvError(err error) error {
-	var ce *csv.ParseError
-	if errors.As(err, &ce) {
-		return &ParseError{Line: ce.Line, Column: ce.Column, Err: ce.Err}
-	}
-	return err
-}
-
-// columns is where the features of a CSV record are.
-type columns struct {
-	names []string // the name of every field: the header's, or col0, col1, …
-	cols  []int    // the field of each feature
-	width int      // the number of fields of a record
-}
-
-// parse stores the features of rec, which starts on line, in dst. Its
-// errors are *ParseError; fieldLine, if not nil, gives the line of a field
-// where it differs from line (a quoted field before it spans lines). parse
-// allocates nothing unless it fails.
-func (c *columns) parse(dst []float64, rec []string, line int, fieldLine func(j int) int) error {
-	if len(rec) != c.width {
-		return &ParseError{Line: line, Err: fmt.Errorf("%w: expected %d, got %d", ErrFieldCount, c.width, len(rec))}
-	}
-	for j, k := range c.cols {
-		v, err := parseCSVNumber(rec[k])
-		if err != nil {
-			if fieldLine != nil {
-				line = fieldLine(k)
-			}
-			return &ParseError{Line: line, Column: k + 1, Err: fmt.Errorf("%w (column %s)", err, quote(c.names[k]))}
-		}
-		dst[j] = v
-	}
-	return nil
-}
-
-// goSyntax reports whether s is written in a number syntax that Go reads
-// but data files do not use: digits separated by underscores ("5_1") or a
-// hexadecimal float ("0x1p-2"). Data is read as NumPy and pandas read it,
-// in decimal with an optional exponent.
-func goSyntax(s string) bool {
-	if strings.IndexByte(s, '_') >= 0 {
-		return true
-	}
-	t := strings.TrimLeft(s, "+-")
-	return len(t) > 1 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')
-}
-
-// parseCSVNumber parses a finite float64, ignoring surrounding spaces. It does
-// not allocate unless it fails.
-func parseCSVNumber(s string) (float64, error) {
-	t := strings.TrimSpace(s)
-	if goSyntax(t) {
-		return 0, fmt.Errorf("%w: %s", ErrNotNumber, quote(t))
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && ne.Err == strconv.ErrRange && math.IsInf(v, 0) {
-			return 0, fmt.Errorf("%w: %s overflows float64", ErrNotFinite, quote(t))
-		}
-		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
-			return v, nil // Underflow to zero or a subnormal is fine.
-		}
-		return 0, fmt.Errorf("%w: %s", ErrNotNumber, quote(t))
-	}
-	if !finite(v) {
-		return 0, fmt.Errorf("%w: %s", ErrNotFinite, quote(t))
-	}
-	return v, nil
-}
-
-// RowParser converts CSV records into feature vectors in a fixed column
-// layout, one record at a time, for records that arrive one by one (a
-// line of a message queue, of a pipeline); CSVReader reads them from a
-// stream. Create one with NewRowParser; the zero value is not usable.
-type RowParser struct {
-	columns
-}
-
-// NewRowParser returns a parser of records laid out like header. If header
-// is nil, records hold exactly the features, in order. Otherwise the
-// features are found by name in header, and records have len(header)
-// fields, of which the others (such as the target) are ignored. It returns
-// an error naming a feature missing from header, or if features is empty.
-func NewRowParser(features []string, header []string) (*RowParser, error) {
-	if len(features) == 0 {
-		return nil, errors.New("nn: RowParser with no features")
-	}
-	p := &RowParser{columns{names: slices.Clone(features), cols: make([]int, len(features)), width: len(features)}}
-	if header == nil {
-		for j := range p.cols {
-			p.cols[j] = j
-		}
-		return p, nil
-	}
-	p.names = make([]string, len(header))
-	p.width = len(header)
-	for j, h := range header {
-		p.names[j] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-	}
-	if k, j := duplicate(p.names); j >= 0 {
-		return nil, &ParseError{Line: 1, Column: j + 1, Err: fmt.Errorf("%w: column %s also names column %d", ErrDuplicateColumn, quote(p.names[j]), k+1)}
-	}
-	index := indexes(p.names)
-	for j, name := range features {
-		p.cols[j] = colIndex(index, name)
-		if p.cols[j] < 0 {
-			return nil, fmt.Errorf("nn: feature %s not in header %s", quote(name), quoteList(header))
-		}
-	}
-	return p, nil
-}
-
-// Parse fills dst with the features of record, which was read from the
-// given 1-based line. Problems are returned as a *ParseError with Line set
-// to line, Column to the 1-based field number, and File empty for the
-// caller to set. Parse does not allocate unless it fails. It panics if
-// len(dst) is not the number of features.
-func (p *RowParser) Parse(dst []float64, record []string, line int) error {
-	if len(dst) != len(p.cols) {
-		panic(mat.ErrShape)
-	}
-	return p.parse(dst, record, line, nil)
 }

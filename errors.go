@@ -3,9 +3,7 @@ package nn
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Errors wrapped by the errors this package returns for bad data. Test for
@@ -108,32 +106,4 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // no prefix, as an error of this package: "nn: path: " and the message.
 func fileError(path string, err error) error {
 	return fmt.Errorf("nn: %s: %w", path, err)
-}
-
-// listText returns s as fmt prints it, "[4 100 3]", for an error message,
-// its first maxListed elements only, then how many more there are, when
-// it is long.
-func listText[T any](s []T) string {
-	if len(s) <= maxListed {
-		return fmt.Sprint(s)
-	}
-	return strings.TrimSuffix(fmt.Sprint(s[:maxListed]), "]") + fmt.Sprintf(" and %d more]", len(s)-maxListed)
-}
-
-// maxQuoted is the length in bytes of the longest piece of input that an
-// error message quotes whole.
-const maxQuoted = 64
-
-// quote returns s, a piece of input, quoted for an error message: whole if
-// it is short, else its first maxQuoted bytes, cut at a character, with an
-// ellipsis and its length, so that a 100 MB field gives a one-line error.
-func quote(s string) string {
-	if len(s) <= maxQuoted {
-		return strconv.Quote(s)
-	}
-	cut := maxQuoted
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/neuralgo/nn/internal/excerpt"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -139,8 +140,8 @@ func (f *Fingerprint) items() [][2]string {
 		short = short[:12]
 	}
 	return [][2]string{
-		{"network sizes", listText(f.Sizes)},
-		{"activations", listText(f.Activations)},
+		{"network sizes", excerpt.List(f.Sizes)},
+		{"activations", excerpt.List(f.Activations)},
 		{"biases", fmt.Sprint(f.Bias)},
 		{"loss", f.Loss.String()},
 		{"data", "digest " + short},

@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // jsonObject writes a JSON object with one field per line, compact
@@ -176,7 +178,7 @@ func checkVersion(data []byte, what, format string, version int) error {
 	case head.Format == nil:
 		return fmt.Errorf("not a %s file: it has no \"format\" field (want %q)", what, format)
 	case *head.Format != format:
-		return fmt.Errorf("not a %s file: format is %s, want %q", what, quote(*head.Format), format)
+		return fmt.Errorf("not a %s file: format is %s, want %q", what, excerpt.Quote(*head.Format), format)
 	case head.Version == nil:
 		return fmt.Errorf("%s has no \"version\" field", what)
 	case (*head.Version < 1 || *head.Version > version) && version == 1:
@@ -306,8 +308,8 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 func (f *jsonFloat) UnmarshalJSON(b []byte) error {
 	bad := func() error {
 		v := string(b)
-		if len(v) > maxQuoted {
-			v = quote(v)
+		if len(v) > excerpt.MaxQuoted {
+			v = excerpt.Quote(v)
 		}
 		return fmt.Errorf(`value %s is not a number, "NaN", "+Inf" or "-Inf"`, v)
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/neuralgo/nn/internal/atomicfile"
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 const (
@@ -252,7 +253,7 @@ func (d *modelJSON) checkSizes() error {
 				total += s
 			}
 			if total > maxModelParams {
-				return badModel("sizes %s have more than the limit of %d parameters", listText(d.Sizes), maxModelParams)
+				return badModel("sizes %s have more than the limit of %d parameters", excerpt.List(d.Sizes), maxModelParams)
 			}
 		}
 	}
@@ -365,11 +366,11 @@ func (d *modelJSON) checkNames() error {
 	}
 	for i, f := range d.Features {
 		if !utf8.ValidString(f) {
-			return badModel("features[%d] %s is not valid UTF-8", i, quote(f))
+			return badModel("features[%d] %s is not valid UTF-8", i, excerpt.Quote(f))
 		}
 	}
 	if !utf8.ValidString(d.Target) {
-		return badModel("target %s is not valid UTF-8", quote(d.Target))
+		return badModel("target %s is not valid UTF-8", excerpt.Quote(d.Target))
 	}
 	if d.Classes == nil {
 		return nil
@@ -382,11 +383,11 @@ func (d *modelJSON) checkNames() error {
 	}
 	for i, c := range d.Classes {
 		if !utf8.ValidString(c) {
-			return badModel("classes[%d] %s is not valid UTF-8", i, quote(c))
+			return badModel("classes[%d] %s is not valid UTF-8", i, excerpt.Quote(c))
 		}
 	}
 	if _, j := duplicate(d.Classes); j >= 0 {
-		return badModel("lists class %s twice", quote(d.Classes[j]))
+		return badModel("lists class %s twice", excerpt.Quote(d.Classes[j]))
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/neuralgo/nn/internal/excerpt"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
@@ -96,7 +97,7 @@ func New(c Config) (*Network, error) {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
 	p := paramCount(c.Sizes, !c.NoBias)
-	if err := overBudget(p*float64Bytes, fmt.Sprintf("the %.0f parameters of a network of sizes %s", p, listText(c.Sizes))); err != nil {
+	if err := overBudget(p*float64Bytes, fmt.Sprintf("the %.0f parameters of a network of sizes %s", p, excerpt.List(c.Sizes))); err != nil {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
 	n := newNetwork(c.Sizes, c.Activations, !c.NoBias, c.Loss)
@@ -130,7 +131,7 @@ func (c *Config) check() error {
 		}
 	}
 	if p := paramCount(c.Sizes, !c.NoBias); p > maxModelParams {
-		return fmt.Errorf("Config.Sizes %s make %.0f parameters, more than the %d that a model file holds: %w", listText(c.Sizes), p, maxModelParams, ErrConfig)
+		return fmt.Errorf("Config.Sizes %s make %.0f parameters, more than the %d that a model file holds: %w", excerpt.List(c.Sizes), p, maxModelParams, ErrConfig)
 	}
 	L := len(c.Sizes) - 1
 	if c.Activations != nil && len(c.Activations) != L {

@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 const evalSynopsis = `Usage: nn eval -model MODEL -data FILE [-json]
@@ -122,7 +123,7 @@ func predictLabelled(m *nn.Model, d *nn.Dataset, path string) (*mat.Dense, error
 		m.Scale(row, row)
 		for j, v := range row {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fileErrorf(path, "%w: feature %s of data row %d is %v after scaling (%v before)", nn.ErrNotFinite, quote(d.Features[j]), i+1, v, raw[j])
+				return nil, fileErrorf(path, "%w: feature %s of data row %d is %v after scaling (%v before)", nn.ErrNotFinite, excerpt.Quote(d.Features[j]), i+1, v, raw[j])
 			}
 		}
 	}

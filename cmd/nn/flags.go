@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // Flag values that check what they are given, so that a bad value is a
@@ -129,7 +130,7 @@ func (f sizesFlag) Set(s string) error {
 	for _, part := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(part))
 		if err != nil || n < 1 {
-			return fmt.Errorf("%s is not a layer size: want positive whole numbers separated by commas, such as 64,32 (or none)", quote(part))
+			return fmt.Errorf("%s is not a layer size: want positive whole numbers separated by commas, such as 64,32 (or none)", excerpt.Quote(part))
 		}
 		sizes = append(sizes, n)
 	}

@@ -43,11 +43,10 @@ import (
 	"io/fs"
 	"os"
 	"runtime/debug"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // command is a subcommand of nn.
@@ -156,7 +155,7 @@ func run(e *env, args []string) (status int) {
 	}
 	cmd := lookup(name)
 	if cmd == nil {
-		fmt.Fprintf(e.stderr, "nn: unknown command %s (commands: %s; see 'nn help')\n", quote(name), commandNames())
+		fmt.Fprintf(e.stderr, "nn: unknown command %s (commands: %s; see 'nn help')\n", excerpt.Quote(name), commandNames())
 		return 2
 	}
 	err := cmd.run(e, args[1:])
@@ -237,7 +236,7 @@ func runHelp(e *env, args []string) error {
 	case 1:
 		c := lookup(args[0])
 		if c == nil {
-			return &usageError{msg: fmt.Sprintf("unknown command %s (commands: %s)", quote(args[0]), commandNames())}
+			return &usageError{msg: fmt.Sprintf("unknown command %s (commands: %s)", excerpt.Quote(args[0]), commandNames())}
 		}
 		if c.name == "help" {
 			printUsage(e.stdout)
@@ -282,24 +281,6 @@ func describe(err error) string {
 
 // oneLine returns s with line breaks escaped, so that an error is always
 // one line however odd the data it quotes.
-// maxQuoted is the length in bytes of the longest piece of input that an
-// error message quotes whole.
-const maxQuoted = 64
-
-// quote returns s, a piece of input, quoted for an error message, as the
-// package nn quotes input: whole if it is short, else its first maxQuoted
-// bytes, cut at a character, with an ellipsis and its length.
-func quote(s string) string {
-	if len(s) <= maxQuoted {
-		return strconv.Quote(s)
-	}
-	cut := maxQuoted
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
-}
-
 func oneLine(s string) string {
 	return strings.NewReplacer("\r\n", `\n`, "\n", `\n`, "\r", `\r`).Replace(strings.TrimSpace(s))
 }
@@ -330,7 +311,7 @@ func parseFlags(e *env, fs *flag.FlagSet, cmd, synopsis string, args []string) e
 		return &usageError{cmd: cmd, msg: err.Error()}
 	}
 	if fs.NArg() > 0 {
-		return &usageError{cmd: cmd, msg: fmt.Sprintf("unexpected argument %s: every input is given by a flag", quote(fs.Arg(0)))}
+		return &usageError{cmd: cmd, msg: fmt.Sprintf("unexpected argument %s: every input is given by a flag", excerpt.Quote(fs.Arg(0)))}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // modelClasses returns the class labels of m, read from the file path,
@@ -65,7 +66,7 @@ func modelFeatures(m *nn.Model, path string) ([]string, error) {
 		seen := make(map[string]bool, len(m.Features))
 		for _, f := range m.Features {
 			if seen[f] {
-				return nil, fileErrorf(path, "the model names the feature %s twice, so its columns cannot be told apart; train it again on a file whose columns have distinct names", quote(f))
+				return nil, fileErrorf(path, "the model names the feature %s twice, so its columns cannot be told apart; train it again on a file whose columns have distinct names", excerpt.Quote(f))
 			}
 			seen[f] = true
 		}

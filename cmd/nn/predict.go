@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 const predictSynopsis = `Usage: nn predict -model MODEL [-data FILE] [flags]
@@ -197,7 +198,7 @@ func (p *predictor) add(line int) error {
 	p.m.Scale(x, p.row)
 	for j, v := range x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return &nn.ParseError{Line: line, Err: fmt.Errorf("%w: feature %s is %v after scaling (%v before)", nn.ErrNotFinite, quote(p.features[j]), v, p.row[j])}
+			return &nn.ParseError{Line: line, Err: fmt.Errorf("%w: feature %s is %v after scaling (%v before)", nn.ErrNotFinite, excerpt.Quote(p.features[j]), v, p.row[j])}
 		}
 	}
 	p.n++

@@ -22,6 +22,7 @@ import (
 
 	"github.com/neuralgo/nn"
 	"github.com/neuralgo/nn/internal/atomicfile"
+	"github.com/neuralgo/nn/internal/excerpt"
 	"github.com/neuralgo/nn/nnplot"
 )
 
@@ -367,10 +368,10 @@ func readTrainingData(ctx context.Context, e *env, f *trainFlags) (*nn.Dataset, 
 	}
 	rows, _ := d.X.Dims()
 	if len(d.Classes) < 2 {
-		return nil, fileErrorf(f.data, "the target column %s holds the single class %s; classification needs at least two (use -task regress for a numeric target)", quote(d.Target), quote(d.Classes[0]))
+		return nil, fileErrorf(f.data, "the target column %s holds the single class %s; classification needs at least two (use -task regress for a numeric target)", excerpt.Quote(d.Target), excerpt.Quote(d.Classes[0]))
 	}
 	if !f.quiet && len(d.Classes) > 20 && 2*len(d.Classes) > rows {
-		fmt.Fprintf(e.stderr, "warning: the target column %s holds %d classes in %d rows; if it is a number to predict, use -task regress\n", quote(d.Target), len(d.Classes), rows)
+		fmt.Fprintf(e.stderr, "warning: the target column %s holds %d classes in %d rows; if it is a number to predict, use -task regress\n", excerpt.Quote(d.Target), len(d.Classes), rows)
 	}
 	return d, nil
 }
@@ -556,12 +557,12 @@ func (d *trainingData) save(f *trainFlags, net *nn.Network) error {
 func checkNames(path string, d *nn.Dataset) error {
 	for _, name := range append(slices.Clip(d.Features), d.Target) {
 		if !utf8.ValidString(name) {
-			return fileErrorf(path, "the column name %s is not valid UTF-8; a model file holds UTF-8 text only", quote(name))
+			return fileErrorf(path, "the column name %s is not valid UTF-8; a model file holds UTF-8 text only", excerpt.Quote(name))
 		}
 	}
 	for _, c := range d.Classes {
 		if !utf8.ValidString(c) {
-			return fileErrorf(path, "the class label %s (column %s) is not valid UTF-8; a model file holds UTF-8 text only", quote(c), quote(d.Target))
+			return fileErrorf(path, "the class label %s (column %s) is not valid UTF-8; a model file holds UTF-8 text only", excerpt.Quote(c), excerpt.Quote(d.Target))
 		}
 	}
 	return nil
@@ -574,7 +575,7 @@ func checkNames(path string, d *nn.Dataset) error {
 func checkScaler(path string, sc *nn.Scaler, names []string, how string) error {
 	for j := range sc.Offset {
 		if o, s := sc.Offset[j], sc.Scale[j]; !finite(o) || !finite(s) {
-			return fileErrorf(path, "the values of column %s are too large for %s (offset %v, scale %v); divide the column by a power of ten", quote(names[j]), how, o, s)
+			return fileErrorf(path, "the values of column %s are too large for %s (offset %v, scale %v); divide the column by a power of ten", excerpt.Quote(names[j]), how, o, s)
 		}
 	}
 	return nil

@@ -1,0 +1,161 @@
+package nn
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/neuralgo/nn/internal/excerpt"
+	"gonum.org/v1/gonum/mat"
+)
+
+// The fields of a CSV record: numbers as data files write them, the layout
+// of the features among the fields, and RowParser, which parses records
+// one at a time for callers that split them themselves.
+
+// csvError converts a syntax error of encoding/csv into a *ParseError.
+func csvError(err error) error {
+	var ce *csv.ParseError
+	if errors.As(err, &ce) {
+		return &ParseError{Line: ce.Line, Column: ce.Column, Err: ce.Err}
+	}
+	return err
+}
+
+// columns is where the features of a CSV record are.
+type columns struct {
+	names []string // the name of every field: the header's, or col0, col1, …
+	cols  []int    // the field of each feature
+	width int      // the number of fields of a record
+}
+
+// parse stores the features of rec, which starts on line, in dst. Its
+// errors are *ParseError; fieldLine, if not nil, gives the line of a field
+// where it differs from line (a quoted field before it spans lines). parse
+// allocates nothing unless it fails.
+func (c *columns) parse(dst []float64, rec []string, line int, fieldLine func(j int) int) error {
+	if len(rec) != c.width {
+		return &ParseError{Line: line, Err: fmt.Errorf("%w: expected %d, got %d", ErrFieldCount, c.width, len(rec))}
+	}
+	for j, k := range c.cols {
+		v, err := parseCSVNumber(rec[k])
+		if err != nil {
+			if fieldLine != nil {
+				line = fieldLine(k)
+			}
+			return &ParseError{Line: line, Column: k + 1, Err: fmt.Errorf("%w (column %s)", err, excerpt.Quote(c.names[k]))}
+		}
+		dst[j] = v
+	}
+	return nil
+}
+
+// goSyntax reports whether s is written in a number syntax that Go reads
+// but data files do not use: digits separated by underscores ("5_1") or a
+// hexadecimal float ("0x1p-2"). Data is read as NumPy and pandas read it,
+// in decimal with an optional exponent.
+func goSyntax(s string) bool {
+	if strings.IndexByte(s, '_') >= 0 {
+		return true
+	}
+	t := strings.TrimLeft(s, "+-")
+	return len(t) > 1 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')
+}
+
+// parseCSVNumber parses a finite float64, ignoring surrounding spaces. It does
+// not allocate unless it fails.
+func parseCSVNumber(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	if goSyntax(t) {
+		return 0, fmt.Errorf("%w: %s", ErrNotNumber, excerpt.Quote(t))
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && ne.Err == strconv.ErrRange && math.IsInf(v, 0) {
+			return 0, fmt.Errorf("%w: %s overflows float64", ErrNotFinite, excerpt.Quote(t))
+		}
+		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+			return v, nil // Underflow to zero or a subnormal is fine.
+		}
+		return 0, fmt.Errorf("%w: %s", ErrNotNumber, excerpt.Quote(t))
+	}
+	if !finite(v) {
+		return 0, fmt.Errorf("%w: %s", ErrNotFinite, excerpt.Quote(t))
+	}
+	return v, nil
+}
+
+// RowParser converts CSV records into feature vectors in a fixed column
+// layout, one record at a time, for records that arrive one by one (a
+// line of a message queue, of a pipeline); CSVReader reads them from a
+// stream. Create one with NewRowParser; the zero value is not usable.
+type RowParser struct {
+	columns
+}
+
+// NewRowParser returns a parser of records laid out like header. If header
+// is nil, records hold exactly the features, in order. Otherwise the
+// features are found by name in header, and records have len(header)
+// fields, of which the others (such as the target) are ignored. It returns
+// an error naming a feature missing from header, or if features is empty.
+func NewRowParser(features []string, header []string) (*RowParser, error) {
+	if len(features) == 0 {
+		return nil, errors.New("nn: RowParser with no features")
+	}
+	p := &RowParser{columns{names: slices.Clone(features), cols: make([]int, len(features)), width: len(features)}}
+	if header == nil {
+		for j := range p.cols {
+			p.cols[j] = j
+		}
+		return p, nil
+	}
+	p.names = make([]string, len(header))
+	p.width = len(header)
+	for j, h := range header {
+		p.names[j] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+	}
+	if k, j := duplicate(p.names); j >= 0 {
+		return nil, &ParseError{Line: 1, Column: j + 1, Err: fmt.Errorf("%w: column %s also names column %d", ErrDuplicateColumn, excerpt.Quote(p.names[j]), k+1)}
+	}
+	index := indexes(p.names)
+	for j, name := range features {
+		p.cols[j] = colIndex(index, name)
+		if p.cols[j] < 0 {
+			return nil, fmt.Errorf("nn: feature %s not in header %s", excerpt.Quote(name), excerpt.Quotes(header))
+		}
+	}
+	return p, nil
+}
+
+// Parse fills dst with the features of record, which was read from the
+// given 1-based line. Problems are returned as a *ParseError with Line set
+// to line, Column to the 1-based field number, and File empty for the
+// caller to set. Parse does not allocate unless it fails. It panics if
+// len(dst) is not the number of features.
+func (p *RowParser) Parse(dst []float64, record []string, line int) error {
+	if len(dst) != len(p.cols) {
+		panic(mat.ErrShape)
+	}
+	return p.parse(dst, record, line, nil)
+}
+
+// quoteFields returns the fields of row, trimmed and quoted, separated by
+// commas, as quoteList does. A field that holds a carriage return gets a
+// hint: CSV readers do not take a lone CR for the end of a line.
+func quoteFields(row []string) string {
+	trimmed := make([]string, len(row))
+	cr := false
+	for j, s := range row {
+		trimmed[j] = strings.TrimSpace(s)
+		cr = cr || strings.Contains(s, "\r")
+	}
+	if cr {
+		return excerpt.Quotes(trimmed) + " (the data ends its lines with a carriage return alone, which CSV does not read as the end of a line)"
+	}
+	return excerpt.Quotes(trimmed)
+}
