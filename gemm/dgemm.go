@@ -1,0 +1,141 @@
+package gemm
+
+import "gonum.org/v1/gonum/blas"
+
+// Dgemm computes
+//
+//	C = α·op(A)·op(B) + β·C
+//
+// where op(X) is X or Xᵀ as tA and tB say (blas.ConjTrans is blas.Trans),
+// op(A) is m×k, op(B) is k×n and C is m×n, all row-major with rows lda, ldb
+// and ldc elements apart, as gonum's blas.Float64 Dgemm.
+//
+// When β is zero, C is not read; when α is zero or k is zero, A and B are
+// not read. Dgemm panics if a size is negative, a stride is shorter than
+// its matrix's row, or a slice is too short for its matrix.
+func Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	transA, transB := checkTrans(tA, "tA"), checkTrans(tB, "tB")
+	if m < 0 {
+		panic("gemm: m < 0")
+	}
+	if n < 0 {
+		panic("gemm: n < 0")
+	}
+	if k < 0 {
+		panic("gemm: k < 0")
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if lda < max(1, ac) {
+		panic("gemm: lda shorter than a row of A")
+	}
+	if ldb < max(1, bc) {
+		panic("gemm: ldb shorter than a row of B")
+	}
+	if ldc < max(1, n) {
+		panic("gemm: ldc shorter than a row of C")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if len(c) < (m-1)*ldc+n {
+		panic("gemm: c too short")
+	}
+	if alpha == 0 || k == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	if len(a) < (ar-1)*lda+ac {
+		panic("gemm: a too short")
+	}
+	if len(b) < (br-1)*ldb+bc {
+		panic("gemm: b too short")
+	}
+	if beta == 0 {
+		beta = 0 // +0 for −0: the kernels test the bits
+	}
+	g := args{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	if m*n*k <= tinyOps {
+		tiny(&g)
+		return
+	}
+	run(&g, active.Load())
+}
+
+// tinyOps is the number of multiply-adds up to which Dgemm does not pack.
+const tinyOps = 2048
+
+// checkTrans returns whether t transposes, and panics if t is not a
+// transpose.
+func checkTrans(t blas.Transpose, name string) bool {
+	switch t {
+	case blas.NoTrans:
+		return false
+	case blas.Trans, blas.ConjTrans:
+		return true
+	}
+	panic("gemm: bad " + name)
+}
+
+// args are the arguments of one product.
+type args struct {
+	tA, tB  bool
+	m, n, k int
+	alpha   float64
+	a       []float64
+	lda     int
+	b       []float64
+	ldb     int
+	beta    float64
+	c       []float64
+	ldc     int
+}
+
+// scale sets C = β·C, leaving C unread when β is zero.
+func scale(m, n int, beta float64, c []float64, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// tiny computes a product too small to pack, one dot product per element.
+func tiny(g *args) {
+	ai, ap := g.lda, 1 // A(i, p) = a[i·ai + p·ap]
+	if g.tA {
+		ai, ap = 1, g.lda
+	}
+	bp, bj := g.ldb, 1 // B(p, j) = b[p·bp + j·bj]
+	if g.tB {
+		bp, bj = 1, g.ldb
+	}
+	for i := 0; i < g.m; i++ {
+		row := g.c[i*g.ldc : i*g.ldc+g.n]
+		for j := range row {
+			var s float64
+			for p := 0; p < g.k; p++ {
+				s += g.a[i*ai+p*ap] * g.b[p*bp+j*bj]
+			}
+			if g.beta == 0 {
+				row[j] = g.alpha * s
+			} else {
+				row[j] = float64(g.alpha*s) + float64(g.beta*row[j])
+			}
+		}
+	}
+}

@@ -1,0 +1,236 @@
+package gemm
+
+import (
+	"math"
+	"runtime"
+	"unsafe"
+)
+
+// Blocking: the product is taken KC rows of op(B) at a time. For each
+// block, op(A) is packed MR rows at a time into a panel (at most 16 KiB)
+// that stays in the level-1 cache while the kernel passes it over NC
+// columns of op(B), packed beforehand into panels of NR columns. Those
+// panels stream from the level-2 or level-3 cache, at a rate that the
+// caches sustain easily, and each panel of A is packed only once. NC is a
+// multiple of every kernel's NR.
+const (
+	kc = 256
+	nc = 4080
+)
+
+// directRows is the number of rows of op(A), in one part of the work, up
+// to which a B that is not transposed is read where it lies instead of
+// being packed: packing costs about as much as one pass of the kernel
+// over B, and is repaid only when many panels of A pass over it.
+var directRows = 48
+
+// parallelOps is the number of multiply-adds from which a product is split
+// over goroutines.
+var parallelOps = 1 << 20
+
+// A workspace holds the packing buffers of one goroutine.
+type workspace struct {
+	a, b, edge, tmp []float64
+}
+
+// grow sizes w's buffers for the kernel kn and n columns of op(B).
+func (w *workspace) grow(kn *kernel, n int) {
+	if len(w.a) < kn.mr*kc {
+		w.a = aligned(kn.mr * kc)
+	}
+	if nb := kc * min(nc, (n+kn.nr-1)/kn.nr*kn.nr); len(w.b) < nb {
+		w.b = aligned(nb)
+	}
+	if len(w.edge) < kc*kn.nr {
+		w.edge = aligned(kc * kn.nr)
+	}
+	if len(w.tmp) < kn.mr*kn.nr {
+		w.tmp = aligned(kn.mr * kn.nr)
+	}
+}
+
+// aligned returns a slice of n zeros that starts on a 64-byte boundary, the
+// width of a cache line and of a zmm register.
+func aligned(n int) []float64 {
+	s := make([]float64, n+7)
+	off := int(uintptr(unsafe.Pointer(&s[0]))%64) / 8
+	if off != 0 {
+		off = 8 - off
+	}
+	return s[off : off+n : off+n]
+}
+
+// part computes rows [i0, i1) and columns [j0, j1) of g's C with the
+// kernel kn.
+func (w *workspace) part(g *args, kn *kernel, i0, i1, j0, j1 int) {
+	mr, nr := kn.mr, kn.nr
+	direct := !g.tB && i1-i0 <= directRows
+	if direct {
+		w.grow(kn, 0)
+	} else {
+		w.grow(kn, j1-j0)
+	}
+	for jc := j0; jc < j1; jc += nc {
+		ncur := min(nc, j1-jc)
+		whole := ncur / nr * nr // columns in whole panels
+		for pc := 0; pc < g.k; pc += kc {
+			kcur := min(kc, g.k-pc)
+			beta := g.beta
+			if pc > 0 {
+				beta = 1
+			}
+			switch {
+			case !direct:
+				packB(w.b, g, pc, jc, kcur, ncur, nr)
+			case whole < ncur:
+				packB(w.edge, g, pc, jc+whole, kcur, ncur-whole, nr)
+			}
+			for ir := i0; ir < i1; ir += mr {
+				mcur := min(mr, i1-ir)
+				packA(w.a, g, ir, pc, mcur, kcur, mr)
+				for jr := 0; jr < ncur; jr += nr {
+					ncr := min(nr, ncur-jr)
+					bp, ldb := w.edge, nr
+					switch {
+					case !direct:
+						bp = w.b[jr*kcur:]
+					case ncr == nr:
+						bp, ldb = g.b[pc*g.ldb+jc+jr:], g.ldb
+					}
+					c := g.c[ir*g.ldc+jc+jr:]
+					if mcur == mr && ncr == nr {
+						kn.call(kcur, w.a, bp, ldb, c, g.ldc, g.alpha, beta)
+						continue
+					}
+					// An edge tile goes through w.tmp, rounded as the
+					// kernel rounds.
+					kn.call(kcur, w.a, bp, ldb, w.tmp, nr, 1, 0)
+					merge(c, g.ldc, w.tmp, nr, mcur, ncr, g.alpha, beta, kn.fused)
+				}
+			}
+		}
+	}
+}
+
+// merge stores α·t + β·c for the mr×nr tile t with rows ldt apart into c,
+// as a kernel would: fma(β, c, α·t) if fused.
+func merge(c []float64, ldc int, t []float64, ldt, mr, nr int, alpha, beta float64, fused bool) {
+	for i := 0; i < mr; i++ {
+		cr, tr := c[i*ldc:i*ldc+nr], t[i*ldt:i*ldt+nr]
+		switch {
+		case beta == 0:
+			for j, v := range tr {
+				cr[j] = alpha * v
+			}
+		case fused:
+			for j, v := range tr {
+				cr[j] = math.FMA(beta, cr[j], alpha*v)
+			}
+		default:
+			for j, v := range tr {
+				cr[j] = float64(alpha*v) + float64(beta*cr[j])
+			}
+		}
+	}
+}
+
+// packA copies rows [i0, i0+m) and columns [p0, p0+k) of op(A) into dst,
+// column by column, mr values to a column, padded with zeros.
+func packA(dst []float64, g *args, i0, p0, m, k, mr int) {
+	dst = dst[:k*mr]
+	if !g.tA {
+		// op(A)(i, p) = a[i·lda + p]
+		for i := 0; i < m; i++ {
+			row := g.a[(i0+i)*g.lda+p0 : (i0+i)*g.lda+p0+k]
+			for p, v := range row {
+				dst[p*mr+i] = v
+			}
+		}
+	} else {
+		// op(A)(i, p) = a[p·lda + i]
+		for p := 0; p < k; p++ {
+			copy(dst[p*mr:p*mr+m], g.a[(p0+p)*g.lda+i0:])
+		}
+	}
+	if m < mr {
+		for p := 0; p < k; p++ {
+			clear(dst[p*mr+m : p*mr+mr])
+		}
+	}
+}
+
+// packB copies rows [p0, p0+k) and columns [j0, j0+n) of op(B) into dst in
+// panels of nr columns, row by row within a panel, the last panel padded
+// with zeros.
+func packB(dst []float64, g *args, p0, j0, k, n, nr int) {
+	for jr := 0; jr < n; jr += nr {
+		w := min(nr, n-jr)
+		panel := dst[jr*k : jr*k+k*nr]
+		if !g.tB {
+			// op(B)(p, j) = b[p·ldb + j]
+			for p := 0; p < k; p++ {
+				d := panel[p*nr : p*nr+nr]
+				copy(d[:w], g.b[(p0+p)*g.ldb+j0+jr:])
+				clear(d[w:])
+			}
+			continue
+		}
+		// op(B)(p, j) = b[j·ldb + p]
+		for j := 0; j < w; j++ {
+			src := g.b[(j0+jr+j)*g.ldb+p0 : (j0+jr+j)*g.ldb+p0+k]
+			for p, v := range src {
+				panel[p*nr+j] = v
+			}
+		}
+		if w < nr {
+			for p := 0; p < k; p++ {
+				clear(panel[p*nr+w : p*nr+nr])
+			}
+		}
+	}
+}
+
+// run computes g's product with the kernel kn, split over goroutines if it
+// is large enough.
+func run(g *args, kn *kernel) {
+	procs := runtime.GOMAXPROCS(0)
+	if procs == 1 || g.m*g.n*g.k < parallelOps {
+		w := getWorkspace()
+		w.part(g, kn, 0, g.m, 0, g.n)
+		putWorkspace(w)
+		return
+	}
+	tilesM, tilesN := (g.m+kn.mr-1)/kn.mr, (g.n+kn.nr-1)/kn.nr
+	byCols := tilesN >= tilesM
+	tiles := tilesM
+	if byCols {
+		tiles = tilesN
+	}
+	parts := min(procs, tiles)
+	if parts == 1 {
+		w := getWorkspace()
+		w.part(g, kn, 0, g.m, 0, g.n)
+		putWorkspace(w)
+		return
+	}
+	j := getJob(g, kn)
+	j.wg.Add(parts - 1)
+	for q := parts - 1; q >= 0; q-- {
+		t := task{j: j, i0: 0, i1: g.m, j0: 0, j1: g.n}
+		lo, hi := q*tiles/parts, (q+1)*tiles/parts
+		if byCols {
+			t.j0, t.j1 = lo*kn.nr, min(hi*kn.nr, g.n)
+		} else {
+			t.i0, t.i1 = lo*kn.mr, min(hi*kn.mr, g.m)
+		}
+		if q > 0 {
+			submit(t, parts-1)
+			continue
+		}
+		w := getWorkspace()
+		t.run(w)
+		putWorkspace(w)
+	}
+	j.wg.Wait()
+	putJob(j)
+}

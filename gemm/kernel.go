@@ -1,0 +1,101 @@
+package gemm
+
+import "sync/atomic"
+
+// A kernel multiplies a packed MR×kc panel of op(A) by a kc×NR panel of
+// op(B) and stores α·A·B + β·C into an MR×NR tile of C.
+type kernel struct {
+	name   string
+	mr, nr int
+	// fused says the kernel sums each element by a chain of fused
+	// multiply-adds and stores fma(β, c, α·acc): edge tiles must round
+	// the same way.
+	fused bool
+	// call runs the kernel; the assembly kernels are reached through a
+	// switch on id rather than a func value, so that their arguments do
+	// not escape.
+	id int
+}
+
+// Kernel ids.
+const (
+	goKernel = iota
+	avx2Kernel
+	avx512Kernel
+)
+
+// portable is the kernel in Go, for every processor.
+var portable = &kernel{name: "go", mr: 4, nr: 4, id: goKernel}
+
+// active is the kernel in use, the fastest that the processor runs.
+var active atomic.Pointer[kernel]
+
+func init() { active.Store(best()) }
+
+// Kernel returns the name of the micro-kernel in use: "avx512", "avx2" or
+// "go" (see the package documentation).
+func Kernel() string { return active.Load().name }
+
+// call runs the micro-kernel k on a kc-long panel a of op(A) and a panel b
+// of op(B) with rows ldb apart, storing into the tile of c with rows ldc
+// apart. beta must be +0 (not −0) for C to be left unread.
+func (k *kernel) call(kc int, a, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+	switch k.id {
+	case goKernel:
+		kern4x4(kc, a, b, ldb, c, ldc, alpha, beta)
+	default:
+		asmKernel(k.id, kc, a, b, ldb, c, ldc, alpha, beta)
+	}
+}
+
+// kern4x4 is the portable micro-kernel: a 4×4 tile held in sixteen local
+// variables. On amd64 each product is rounded before it is added; other
+// architectures may fuse them.
+func kern4x4(kc int, a, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+	var c00, c01, c02, c03 float64
+	var c10, c11, c12, c13 float64
+	var c20, c21, c22, c23 float64
+	var c30, c31, c32, c33 float64
+	a = a[:4*kc]
+	for p := 0; p < kc; p++ {
+		ap := a[4*p : 4*p+4 : 4*p+4]
+		bp := b[p*ldb : p*ldb+4 : p*ldb+4]
+		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+		a0 := ap[0]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		a1 := ap[1]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		a2 := ap[2]
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		a3 := ap[3]
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	store4(c[0:4:4], c00, c01, c02, c03, alpha, beta)
+	store4(c[ldc:ldc+4:ldc+4], c10, c11, c12, c13, alpha, beta)
+	store4(c[2*ldc:2*ldc+4:2*ldc+4], c20, c21, c22, c23, alpha, beta)
+	store4(c[3*ldc:3*ldc+4:3*ldc+4], c30, c31, c32, c33, alpha, beta)
+}
+
+// store4 sets c[j] = α·s_j + β·c[j], leaving c unread when β is zero.
+func store4(c []float64, s0, s1, s2, s3, alpha, beta float64) {
+	if beta == 0 {
+		c[0], c[1], c[2], c[3] = alpha*s0, alpha*s1, alpha*s2, alpha*s3
+		return
+	}
+	c[0] = float64(alpha*s0) + float64(beta*c[0])
+	c[1] = float64(alpha*s1) + float64(beta*c[1])
+	c[2] = float64(alpha*s2) + float64(beta*c[2])
+	c[3] = float64(alpha*s3) + float64(beta*c[3])
+}
