@@ -295,7 +295,9 @@ func TestDgemmPanics(t *testing.T) {
 		{func() { Dgemm(blas.NoTrans, blas.NoTrans, 2, 2, 3, 1, s, 2, s, 2, 0, s, 2) }, "gemm: lda shorter than a row of A"},
 		{func() { Dgemm(blas.NoTrans, blas.Trans, 2, 2, 3, 1, s, 3, s, 2, 0, s, 2) }, "gemm: ldb shorter than a row of B"},
 		{func() { Dgemm(blas.NoTrans, blas.NoTrans, 2, 2, 3, 1, s, 3, s, 2, 0, s, 1) }, "gemm: ldc shorter than a row of C"},
-		{func() { Dgemm(blas.NoTrans, blas.NoTrans, 20, 20, 20, 1, s, 20, s[:0], 20, 0, make([]float64, 400), 20) }, "gemm: a too short"},
+		{func() {
+			Dgemm(blas.NoTrans, blas.NoTrans, 20, 20, 20, 1, s, 20, s[:0], 20, 0, make([]float64, 400), 20)
+		}, "gemm: a too short"},
 		{func() { Dgemm(blas.NoTrans, blas.NoTrans, 5, 20, 5, 1, s, 5, s, 20, 0, make([]float64, 99), 20) }, "gemm: c too short"},
 		{func() { Dgemm(blas.NoTrans, blas.NoTrans, 5, 20, 20, 1, s, 20, s, 20, 0, make([]float64, 100), 20) }, "gemm: b too short"},
 	} {
