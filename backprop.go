@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/floats"
@@ -96,13 +97,9 @@ type backprop struct {
 	rows int
 
 	x, y  *mat.Dense     // the batch: inputs a[0] and targets
-	a     []*mat.Dense   // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
-	aT    []mat.Matrix   // aT[l] = a[l]ᵀ, views made once
-	xT    *mat.Transpose // aT[0]
-	aTm   []*mat.Dense   // aT[l] materialised, for BLAS whose transposed products are slow; else nil
-	zOut  []float64      // weighted input of the output layer, for the cross-entropy costs
-	delta []*mat.Dense   // delta[l] = ∂J/∂z of layer l's output
-	wT    []mat.Matrix   // wT[l] = W(l)ᵀ, views made once
+	a     []*mat.Dense // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
+	zOut  []float64    // weighted input of the output layer, for the cross-entropy costs
+	delta []*mat.Dense // delta[l] = ∂J/∂z of layer l's output
 
 	grad []float64    // all gradients, in the order of Network.params
 	gw   []*mat.Dense // ∂J/∂W(l), views of grad
@@ -110,18 +107,14 @@ type backprop struct {
 }
 
 // backpropBytes returns the bytes that newBackprop(n, rows) allocates: per
-// row the activations, errors and output of every layer (and the
-// transposed activations where the BLAS wants them), and one gradient.
+// row the activations, errors and output of every layer, and one
+// gradient.
 func (n *Network) backpropBytes(rows int) float64 {
-	var acts, inputs float64
+	var acts float64
 	for l := 1; l < len(n.sizes); l++ {
 		acts += float64(n.sizes[l])
-		inputs += float64(n.sizes[l-1])
 	}
 	perRow := 2*acts + float64(n.sizes[len(n.sizes)-1])
-	if materializeTranspose {
-		perRow += inputs
-	}
 	return (float64(rows)*perRow + float64(len(n.params))) * float64Bytes
 }
 
@@ -132,38 +125,23 @@ func newBackprop(n *Network, rows int) *backprop {
 		net:   n,
 		rows:  rows,
 		a:     make([]*mat.Dense, L+1),
-		aT:    make([]mat.Matrix, L+1),
 		delta: make([]*mat.Dense, L),
-		wT:    make([]mat.Matrix, L),
 		zOut:  make([]float64, rows*n.sizes[L]),
 		grad:  make([]float64, len(n.params)),
 	}
-	bp.xT = &mat.Transpose{}
-	bp.aT[0] = bp.xT
 	for l := 0; l < L; l++ {
 		bp.a[l+1] = mat.NewDense(rows, n.sizes[l+1], nil)
-		bp.aT[l+1] = bp.a[l+1].T()
 		bp.delta[l] = mat.NewDense(rows, n.sizes[l+1], nil)
-		bp.wT[l] = n.w[l].T()
 	}
 	bp.gw, bp.gb = layerViews(bp.grad, n.sizes, n.bias)
-	if materializeTranspose {
-		bp.aTm = make([]*mat.Dense, L)
-		for l := range bp.aTm {
-			bp.aTm[l] = mat.NewDense(n.sizes[l], rows, nil)
-		}
-	}
 	return bp
 }
 
 // setBatch makes x and y the batch of the next passes. x must have bp.rows
 // rows; y may be nil for a forward pass only.
 func (bp *backprop) setBatch(x, y *mat.Dense) {
-	if bp.x != x {
-		bp.x = x
-		bp.a[0] = x
-		bp.xT.Matrix = x // a pointer in aT[0]: changing it allocates nothing
-	}
+	bp.x = x
+	bp.a[0] = x
 	bp.y = y
 }
 
@@ -239,12 +217,11 @@ func (bp *backprop) backward(scale, l2 float64) {
 	n := bp.net
 	bp.outputDelta(scale)
 	for l := len(n.w) - 1; l >= 0; l-- {
-		aT := bp.activationT(l)
 		if l > 0 {
 			bp.hiddenDelta(l)
 		}
 		// ∂J/∂W(l) = a(l)ᵀ·δ(l): the tutorial's dJdW2 = a2ᵀ·δ3 and dJdW1 = Xᵀ·δ2
-		bp.gw[l].Mul(aT, bp.delta[l])
+		mul(bp.gw[l], 1, blas.Trans, bp.a[l], blas.NoTrans, bp.delta[l], 0)
 		if l2 != 0 {
 			// + λ·W(l); biases are not decayed
 			floats.AddScaled(bp.gw[l].RawMatrix().Data, l2, n.w[l].RawMatrix().Data)
@@ -264,13 +241,12 @@ func (bp *backprop) descend(scale, l2, lr float64) {
 	n := bp.net
 	bp.outputDelta(scale)
 	for l := len(n.w) - 1; l >= 0; l-- {
-		aT := bp.activationT(l)
 		if l > 0 {
 			// δ(l−1) needs W(l) before its update.
 			bp.hiddenDelta(l)
 		}
 		// W(l) ← (1−ηλ)·W(l) − η·a(l)ᵀ·δ(l)
-		gemm(n.w[l], -lr, aT, bp.delta[l], 1-lr*l2)
+		mul(n.w[l], -lr, blas.Trans, bp.a[l], blas.NoTrans, bp.delta[l], 1-lr*l2)
 		if b := n.b[l]; b != nil {
 			// b(l) ← b(l) − η·Σ_rows δ(l)
 			raw := bp.delta[l].RawMatrix()
@@ -319,19 +295,8 @@ func (bp *backprop) outputDelta(scale float64) {
 func (bp *backprop) hiddenDelta(l int) {
 	n := bp.net
 	// δ(l−1) = δ(l)·W(l)ᵀ ⊙ f′(z(l−1)): the tutorial's δ2 = δ3·W2ᵀ ⊙ σ′(z2)
-	bp.delta[l-1].Mul(bp.delta[l], bp.wT[l])
+	mul(bp.delta[l-1], 1, blas.NoTrans, bp.delta[l], blas.Trans, n.w[l], 0)
 	n.acts[l-1].mulDerivative(bp.delta[l-1].RawMatrix().Data, bp.a[l].RawMatrix().Data, n.sizes[l])
-}
-
-// activationT returns a(l)ᵀ, the left factor of the weight gradient of
-// layer l: a view made once, or a copy where the BLAS multiplies a
-// transposed view slowly (see materializeTranspose).
-func (bp *backprop) activationT(l int) mat.Matrix {
-	if bp.aTm == nil {
-		return bp.aT[l]
-	}
-	transpose(bp.aTm[l], bp.a[l])
-	return bp.aTm[l]
 }
 
 // l2Penalty returns ½·λ·Σ‖W‖² over the weights of n (not the biases).

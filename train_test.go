@@ -323,16 +323,11 @@ func TestTrainDivergesInUpdate(t *testing.T) {
 }
 
 // Steps on alternating batch buffers and a shorter batch, with momentum,
-// L2 and (with OpenBLAS) a network large enough to share its update with a
-// second goroutine, allocate nothing. gonum's pure-Go Dgemm allocates for
-// itself in products of more than 64×64 blocks, so the pure-Go build keeps
-// below that size.
+// L2 and a network large enough to share its update with a second
+// goroutine, allocate nothing.
 func TestStepAllocatesNothingVaried(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(16, 16))
-	sizes := []int{60, 60, 10}
-	if !materializeTranspose { // OpenBLAS
-		sizes = []int{200, 200, 10} // 42,210 parameters: above parallelMin
-	}
+	sizes := []int{200, 200, 10} // 42,210 parameters: above parallelMin
 	net, err := New(Config{Sizes: sizes, Activations: []Activation{ReLU, Softmax}, Loss: CrossEntropy, Init: He})
 	if err != nil {
 		t.Fatal(err)

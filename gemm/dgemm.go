@@ -1,6 +1,10 @@
 package gemm
 
-import "gonum.org/v1/gonum/blas"
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+)
 
 // Dgemm computes
 //
@@ -114,8 +118,10 @@ func scale(m, n int, beta float64, c []float64, ldc int) {
 	}
 }
 
-// tiny computes a product too small to pack, one dot product per element.
+// tiny computes a product too small to pack, one dot product per element,
+// in the order and with the rounding of the active kernel.
 func tiny(g *args) {
+	fused := active.Load().fused
 	ai, ap := g.lda, 1 // A(i, p) = a[i·ai + p·ap]
 	if g.tA {
 		ai, ap = 1, g.lda
@@ -127,14 +133,18 @@ func tiny(g *args) {
 	for i := 0; i < g.m; i++ {
 		row := g.c[i*g.ldc : i*g.ldc+g.n]
 		for j := range row {
-			var s float64
-			for p := 0; p < g.k; p++ {
-				s += g.a[i*ai+p*ap] * g.b[p*bp+j*bj]
-			}
-			if g.beta == 0 {
-				row[j] = g.alpha * s
-			} else {
-				row[j] = float64(g.alpha*s) + float64(g.beta*row[j])
+			beta := g.beta
+			for p0 := 0; p0 < g.k; p0 += kc {
+				var s float64
+				for p := p0; p < min(p0+kc, g.k); p++ {
+					if fused {
+						s = math.FMA(g.a[i*ai+p*ap], g.b[p*bp+j*bj], s)
+					} else {
+						s += g.a[i*ai+p*ap] * g.b[p*bp+j*bj]
+					}
+				}
+				row[j] = store(s, row[j], g.alpha, beta, fused)
+				beta = 1
 			}
 		}
 	}

@@ -61,7 +61,7 @@ func Dgemv(tA blas.Transpose, m, n int, alpha float64, a []float64, lda int, x [
 	g := args{m: 0, n: n, k: m, alpha: alpha, a: a, lda: lda, b: x, beta: beta, c: y}
 	j := getJob(&g, nil)
 	j.gemv = true
-	j.wg.Add(parts - 1)
+	j.start(parts - 1)
 	for q := parts - 1; q >= 0; q-- {
 		t := task{j: j, j0: q * strips / parts * 32, j1: min((q+1)*strips/parts*32, n)}
 		if q > 0 {
@@ -70,14 +70,28 @@ func Dgemv(tA blas.Transpose, m, n int, alpha float64, a []float64, lda int, x [
 		}
 		t.run(nil)
 	}
-	j.wg.Wait()
+	j.wait()
 	putJob(j)
 }
 
-// gemvT sets y = α·Aᵀ·x + β·y for the m×n matrix A.
+// gemvT sets y = α·Aᵀ·x + β·y for the m×n matrix A. It sums KC rows at a
+// time and rounds as Dgemm's kernels do, so that y is bit for bit the row
+// that Dgemm would give for the one-row product xᵀ·A.
 func gemvT(m, n int, alpha float64, a []float64, lda int, x, y []float64, beta float64) {
+	for p0 := 0; p0 < m; p0 += kc {
+		k := min(kc, m-p0)
+		if p0 > 0 {
+			beta = 1
+		}
+		gemvBlock(k, n, alpha, a[p0*lda:], lda, x[p0:], y, beta)
+	}
+}
+
+// gemvBlock is gemvT for at most KC rows.
+func gemvBlock(m, n int, alpha float64, a []float64, lda int, x, y []float64, beta float64) {
 	j := 0
-	if hasAVX2 {
+	fused := hasAVX2 && active.Load().fused
+	if fused {
 		for ; j+32 <= n; j += 32 {
 			gemvT32(m, a[j:], lda, x, y[j:], alpha, beta)
 		}
@@ -87,20 +101,25 @@ func gemvT(m, n int, alpha float64, a []float64, lda int, x, y []float64, beta f
 	}
 	for ; j < n; j++ {
 		var s float64
-		for i := 0; i < m; i++ {
-			if hasAVX2 {
-				s = math.FMA(a[i*lda+j], x[i], s)
+		for i, v := range x[:m] {
+			if fused {
+				s = math.FMA(v, a[i*lda+j], s)
 			} else {
-				s += a[i*lda+j] * x[i]
+				s += v * a[i*lda+j]
 			}
 		}
-		switch {
-		case beta == 0:
-			y[j] = alpha * s
-		case hasAVX2:
-			y[j] = math.FMA(beta, y[j], alpha*s)
-		default:
-			y[j] = float64(alpha*s) + float64(beta*y[j])
-		}
+		y[j] = store(s, y[j], alpha, beta, fused)
 	}
+}
+
+// store returns α·s + β·c as the kernels round it, leaving c unused when
+// β is zero.
+func store(s, c, alpha, beta float64, fused bool) float64 {
+	switch {
+	case beta == 0:
+		return alpha * s
+	case fused:
+		return math.FMA(beta, c, alpha*s)
+	}
+	return float64(alpha*s) + float64(beta*c)
 }

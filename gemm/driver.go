@@ -1,7 +1,6 @@
 package gemm
 
 import (
-	"math"
 	"runtime"
 	"unsafe"
 )
@@ -117,19 +116,8 @@ func (w *workspace) part(g *args, kn *kernel, i0, i1, j0, j1 int) {
 func merge(c []float64, ldc int, t []float64, ldt, mr, nr int, alpha, beta float64, fused bool) {
 	for i := 0; i < mr; i++ {
 		cr, tr := c[i*ldc:i*ldc+nr], t[i*ldt:i*ldt+nr]
-		switch {
-		case beta == 0:
-			for j, v := range tr {
-				cr[j] = alpha * v
-			}
-		case fused:
-			for j, v := range tr {
-				cr[j] = math.FMA(beta, cr[j], alpha*v)
-			}
-		default:
-			for j, v := range tr {
-				cr[j] = float64(alpha*v) + float64(beta*cr[j])
-			}
+		for j, v := range tr {
+			cr[j] = store(v, cr[j], alpha, beta, fused)
 		}
 	}
 }
@@ -138,24 +126,71 @@ func merge(c []float64, ldc int, t []float64, ldt, mr, nr int, alpha, beta float
 // column by column, mr values to a column, padded with zeros.
 func packA(dst []float64, g *args, i0, p0, m, k, mr int) {
 	dst = dst[:k*mr]
-	if !g.tA {
-		// op(A)(i, p) = a[i·lda + p]
-		for i := 0; i < m; i++ {
-			row := g.a[(i0+i)*g.lda+p0 : (i0+i)*g.lda+p0+k]
-			for p, v := range row {
-				dst[p*mr+i] = v
-			}
-		}
-	} else {
-		// op(A)(i, p) = a[p·lda + i]
+	if g.tA {
+		// op(A)(i, p) = a[p·lda + i]: each column of the panel is a piece
+		// of a row of a.
 		for p := 0; p < k; p++ {
-			copy(dst[p*mr:p*mr+m], g.a[(p0+p)*g.lda+i0:])
+			src := g.a[(p0+p)*g.lda+i0:][:m]
+			d := dst[p*mr : p*mr+mr]
+			for i, v := range src {
+				d[i] = v
+			}
+			clear(d[m:])
+		}
+		return
+	}
+	// op(A)(i, p) = a[i·lda + p]
+	a := g.a[i0*g.lda+p0:]
+	switch {
+	case m == 8 && mr == 8:
+		gather8(dst, a, g.lda, k)
+		return
+	case m == 6 && mr == 6:
+		gather6(dst, a, g.lda, k)
+		return
+	case m == 4 && mr == 4:
+		gather4(dst, a, g.lda, k)
+		return
+	}
+	for i := 0; i < m; i++ {
+		for p, v := range a[i*g.lda : i*g.lda+k] {
+			dst[p*mr+i] = v
 		}
 	}
 	if m < mr {
 		for p := 0; p < k; p++ {
 			clear(dst[p*mr+m : p*mr+mr])
 		}
+	}
+}
+
+// gather8 packs the first k columns of 8 rows of a, lda apart, into dst.
+func gather8(dst, a []float64, lda, k int) {
+	r0, r1, r2, r3 := a[:k], a[lda:lda+k], a[2*lda:2*lda+k], a[3*lda:3*lda+k]
+	r4, r5, r6, r7 := a[4*lda:4*lda+k], a[5*lda:5*lda+k], a[6*lda:6*lda+k], a[7*lda:7*lda+k]
+	for p := range r0 {
+		d := dst[8*p : 8*p+8 : 8*p+8]
+		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
+	}
+}
+
+// gather6 packs the first k columns of 6 rows of a, lda apart, into dst.
+func gather6(dst, a []float64, lda, k int) {
+	r0, r1, r2 := a[:k], a[lda:lda+k], a[2*lda:2*lda+k]
+	r3, r4, r5 := a[3*lda:3*lda+k], a[4*lda:4*lda+k], a[5*lda:5*lda+k]
+	for p := range r0 {
+		d := dst[6*p : 6*p+6 : 6*p+6]
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+}
+
+// gather4 packs the first k columns of 4 rows of a, lda apart, into dst.
+func gather4(dst, a []float64, lda, k int) {
+	r0, r1, r2, r3 := a[:k], a[lda:lda+k], a[2*lda:2*lda+k], a[3*lda:3*lda+k]
+	for p := range r0 {
+		d := dst[4*p : 4*p+4 : 4*p+4]
+		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
 	}
 }
 
@@ -170,7 +205,9 @@ func packB(dst []float64, g *args, p0, j0, k, n, nr int) {
 			// op(B)(p, j) = b[p·ldb + j]
 			for p := 0; p < k; p++ {
 				d := panel[p*nr : p*nr+nr]
-				copy(d[:w], g.b[(p0+p)*g.ldb+j0+jr:])
+				for j, v := range g.b[(p0+p)*g.ldb+j0+jr:][:w] {
+					d[j] = v
+				}
 				clear(d[w:])
 			}
 			continue
@@ -214,7 +251,7 @@ func run(g *args, kn *kernel) {
 		return
 	}
 	j := getJob(g, kn)
-	j.wg.Add(parts - 1)
+	j.start(parts - 1)
 	for q := parts - 1; q >= 0; q-- {
 		t := task{j: j, i0: 0, i1: g.m, j0: 0, j1: g.n}
 		lo, hi := q*tiles/parts, (q+1)*tiles/parts
@@ -231,6 +268,6 @@ func run(g *args, kn *kernel) {
 		t.run(w)
 		putWorkspace(w)
 	}
-	j.wg.Wait()
+	j.wait()
 	putJob(j)
 }

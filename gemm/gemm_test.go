@@ -384,3 +384,36 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("Dgemv: %v allocations per call, want 0", n)
 	}
 }
+
+// TestGemvIsGemmRow checks that Dgemv gives the bits of the one-row
+// Dgemm, and that the smallest products, which skip packing, give the bits
+// of the packed ones.
+func TestGemvIsGemmRow(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(13, 14))
+	for _, kn := range kernels() {
+		withKernel(kn, func() {
+			for _, sh := range [][2]int{{784, 256}, {300, 37}, {3, 5}, {600, 3}} {
+				m, n := sh[0], sh[1]
+				a, x := matrix(rnd, m, n, n), matrix(rnd, 1, m, m)
+				y, c := make([]float64, n), make([]float64, n)
+				Dgemv(blas.Trans, m, n, 0.5, a, n, x, 1, 0, y, 1)
+				Dgemm(blas.NoTrans, blas.NoTrans, 1, n, m, 0.5, x, m, a, n, 0, c, n)
+				for j := range y {
+					if math.Float64bits(y[j]) != math.Float64bits(c[j]) {
+						t.Fatalf("%s %v: Dgemv y[%d] = %v, Dgemm %v", kn.name, sh, j, y[j], c[j])
+					}
+				}
+			}
+			// 2×3×300 is a tiny product; the same with more rows is packed.
+			a, b := matrix(rnd, 40, 300, 300), matrix(rnd, 300, 3, 3)
+			big, small := make([]float64, 40*3), make([]float64, 2*3)
+			Dgemm(blas.NoTrans, blas.NoTrans, 40, 3, 300, 1, a, 300, b, 3, 0, big, 3)
+			Dgemm(blas.NoTrans, blas.NoTrans, 2, 3, 300, 1, a, 300, b, 3, 0, small, 3)
+			for i, v := range small {
+				if math.Float64bits(v) != math.Float64bits(big[i]) {
+					t.Fatalf("%s: tiny product element %d = %v, packed %v", kn.name, i, v, big[i])
+				}
+			}
+		})
+	}
+}

@@ -1,19 +1,61 @@
 package gemm
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
 // The pool: worker goroutines, started on first use and kept for the life
 // of the program, take the parts of large products from one queue. The
 // goroutine that calls Dgemm or Dgemv computes the first part itself and
 // waits for the others. Jobs and workspaces are kept on free lists, so a
 // warm call allocates nothing.
+//
+// A worker that runs out of tasks polls the queue for spinTime before it
+// blocks, yielding its processor to any other goroutine in between; a
+// caller waiting for its parts polls for as long. A training step makes a
+// dozen products with a little element-wise work between them, and
+// without the polling each would pay for the operating system waking a
+// thread, which on a virtual machine takes tens of microseconds.
 
 // A job is one call's product, shared by its parts.
 type job struct {
 	g    args
 	kn   *kernel
 	gemv bool // g describes y = α·Aᵀ·x + β·y: a is A, b is x, c is y
-	wg   sync.WaitGroup
+	// pending counts the parts that workers have not finished; wg
+	// follows it, for a caller that stops polling.
+	pending atomic.Int32
+	wg      sync.WaitGroup
+}
+
+// spinTime is how long workers and callers poll before they block.
+const spinTime = 100 * time.Microsecond
+
+// start readies j for n parts run by workers.
+func (j *job) start(n int) {
+	j.pending.Store(int32(n))
+	j.wg.Add(n)
+}
+
+// done marks one part of j finished.
+func (j *job) done() {
+	j.pending.Add(-1)
+	j.wg.Done()
+}
+
+// wait returns when every part of j run by workers has finished.
+func (j *job) wait() {
+	start := time.Now()
+	for i := 1; j.pending.Load() > 0; i++ {
+		if i%16 == 0 && time.Since(start) > spinTime {
+			break
+		}
+		runtime.Gosched()
+	}
+	j.wg.Wait()
 }
 
 // A task is a part of a job: rows [i0, i1) and columns [j0, j1) of C.
@@ -58,9 +100,26 @@ func submit(t task, n int) {
 // worker runs tasks from the queue with a workspace of its own.
 func worker(tasks <-chan task) {
 	w := new(workspace)
-	for t := range tasks {
+	for {
+		t := receive(tasks)
 		t.run(w)
-		t.j.wg.Done()
+		t.j.done()
+	}
+}
+
+// receive returns the next task, polling for spinTime before it blocks.
+func receive(tasks <-chan task) task {
+	start := time.Now()
+	for i := 1; ; i++ {
+		select {
+		case t := <-tasks:
+			return t
+		default:
+		}
+		if i%16 == 0 && time.Since(start) > spinTime {
+			return <-tasks
+		}
+		runtime.Gosched()
 	}
 }
 
