@@ -96,7 +96,7 @@ type backprop struct {
 	net  *Network
 	rows int
 
-	x, y  *mat.Dense     // the batch: inputs a[0] and targets
+	x, y  *mat.Dense   // the batch: inputs a[0] and targets
 	a     []*mat.Dense // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
 	zOut  []float64    // weighted input of the output layer, for the cross-entropy costs
 	delta []*mat.Dense // delta[l] = ∂J/∂z of layer l's output
