@@ -23,6 +23,12 @@ const (
 // over B, and is repaid only when many panels of A pass over it.
 var directRows = 48
 
+// directACols is the number of columns of C, in one part of the work, up
+// to which a transposed A is read where it lies instead of being packed:
+// each panel of A then passes over so few panels of B that packing it
+// costs more than reading it in place.
+var directACols = 32
+
 // parallelOps is the number of multiply-adds from which a product is split
 // over goroutines.
 var parallelOps = 1 << 20
@@ -62,7 +68,7 @@ func aligned(n int) []float64 {
 // part computes rows [i0, i1) and columns [j0, j1) of g's C with the
 // kernel kn.
 func (w *workspace) part(g *args, kn *kernel, i0, i1, j0, j1 int) {
-	mr, nr := kn.mr, kn.nr
+	mr := kn.mr
 	direct := !g.tB && i1-i0 <= directRows
 	if direct {
 		w.grow(kn, 0)
@@ -71,40 +77,52 @@ func (w *workspace) part(g *args, kn *kernel, i0, i1, j0, j1 int) {
 	}
 	for jc := j0; jc < j1; jc += nc {
 		ncur := min(nc, j1-jc)
-		whole := ncur / nr * nr // columns in whole panels
 		for pc := 0; pc < g.k; pc += kc {
 			kcur := min(kc, g.k-pc)
 			beta := g.beta
 			if pc > 0 {
 				beta = 1
 			}
-			switch {
-			case !direct:
-				packB(w.b, g, pc, jc, kcur, ncur, nr)
-			case whole < ncur:
-				packB(w.edge, g, pc, jc+whole, kcur, ncur-whole, nr)
+			if !direct {
+				packB(w.b, g, kn, pc, jc, kcur, ncur)
 			}
 			for ir := i0; ir < i1; ir += mr {
 				mcur := min(mr, i1-ir)
-				packA(w.a, g, ir, pc, mcur, kcur, mr)
-				for jr := 0; jr < ncur; jr += nr {
-					ncr := min(nr, ncur-jr)
-					bp, ldb := w.edge, nr
+				// The panel of A: packed, or where it lies when A is
+				// transposed and the panel passes over few panels of B.
+				ap, lda := w.a, mr
+				if g.tA && mcur == mr && ncur <= directACols {
+					ap, lda = g.a[pc*g.lda+ir:], g.lda
+				} else {
+					packA(w.a, g, ir, pc, mcur, kcur, mr)
+				}
+				for jr := 0; jr < ncur; {
+					pw := kn.width(ncur - jr) // the panel's width
+					ncr := min(pw, ncur-jr)   // and the columns of C it covers
+					var bp []float64
+					ldb := pw
 					switch {
 					case !direct:
 						bp = w.b[jr*kcur:]
-					case ncr == nr:
+					case ncr == pw:
 						bp, ldb = g.b[pc*g.ldb+jc+jr:], g.ldb
+					default:
+						// The last columns, padded.
+						if ir == i0 {
+							packPanel(w.edge, g, pc, jc+jr, kcur, ncr, pw)
+						}
+						bp = w.edge
 					}
 					c := g.c[ir*g.ldc+jc+jr:]
-					if mcur == mr && ncr == nr {
-						kn.call(kcur, w.a, bp, ldb, c, g.ldc, g.alpha, beta)
-						continue
+					if mcur == mr && ncr == pw {
+						kn.call(pw, kcur, ap, lda, bp, ldb, c, g.ldc, g.alpha, beta)
+					} else {
+						// An edge tile goes through w.tmp, rounded as the
+						// kernel rounds.
+						kn.call(pw, kcur, ap, lda, bp, ldb, w.tmp, pw, 1, 0)
+						merge(c, g.ldc, w.tmp, pw, mcur, ncr, g.alpha, beta, kn.fused)
 					}
-					// An edge tile goes through w.tmp, rounded as the
-					// kernel rounds.
-					kn.call(kcur, w.a, bp, ldb, w.tmp, nr, 1, 0)
-					merge(c, g.ldc, w.tmp, nr, mcur, ncr, g.alpha, beta, kn.fused)
+					jr += ncr
 				}
 			}
 		}
@@ -129,6 +147,30 @@ func packA(dst []float64, g *args, i0, p0, m, k, mr int) {
 	if g.tA {
 		// op(A)(i, p) = a[p·lda + i]: each column of the panel is a piece
 		// of a row of a.
+		a := g.a[p0*g.lda+i0:]
+		switch {
+		case m == 8 && mr == 8:
+			for p := 0; p < k; p++ {
+				s := a[p*g.lda : p*g.lda+8 : p*g.lda+8]
+				d := dst[8*p : 8*p+8 : 8*p+8]
+				d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+			}
+			return
+		case m == 6 && mr == 6:
+			for p := 0; p < k; p++ {
+				s := a[p*g.lda : p*g.lda+6 : p*g.lda+6]
+				d := dst[6*p : 6*p+6 : 6*p+6]
+				d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+			}
+			return
+		case m == 4 && mr == 4:
+			for p := 0; p < k; p++ {
+				s := a[p*g.lda : p*g.lda+4 : p*g.lda+4]
+				d := dst[4*p : 4*p+4 : 4*p+4]
+				d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
+			}
+			return
+		}
 		for p := 0; p < k; p++ {
 			src := g.a[(p0+p)*g.lda+i0:][:m]
 			d := dst[p*mr : p*mr+mr]
@@ -195,34 +237,42 @@ func gather4(dst, a []float64, lda, k int) {
 }
 
 // packB copies rows [p0, p0+k) and columns [j0, j0+n) of op(B) into dst in
-// panels of nr columns, row by row within a panel, the last panel padded
-// with zeros.
-func packB(dst []float64, g *args, p0, j0, k, n, nr int) {
-	for jr := 0; jr < n; jr += nr {
-		w := min(nr, n-jr)
-		panel := dst[jr*k : jr*k+k*nr]
-		if !g.tB {
-			// op(B)(p, j) = b[p·ldb + j]
-			for p := 0; p < k; p++ {
-				d := panel[p*nr : p*nr+nr]
-				for j, v := range g.b[(p0+p)*g.ldb+j0+jr:][:w] {
-					d[j] = v
-				}
-				clear(d[w:])
+// panels of the widths that kn takes (see kernel.width), one after
+// another, each row by row, the last padded with zeros.
+func packB(dst []float64, g *args, kn *kernel, p0, j0, k, n int) {
+	for jr := 0; jr < n; {
+		pw := kn.width(n - jr)
+		w := min(pw, n-jr)
+		packPanel(dst[jr*k:], g, p0, j0+jr, k, w, pw)
+		jr += w
+	}
+}
+
+// packPanel copies rows [p0, p0+k) and columns [j0, j0+w) of op(B) into
+// dst, row by row, each padded with zeros to pw values.
+func packPanel(dst []float64, g *args, p0, j0, k, w, pw int) {
+	dst = dst[:k*pw]
+	if !g.tB {
+		// op(B)(p, j) = b[p·ldb + j]
+		for p := 0; p < k; p++ {
+			d := dst[p*pw : p*pw+pw]
+			for j, v := range g.b[(p0+p)*g.ldb+j0:][:w] {
+				d[j] = v
 			}
-			continue
+			clear(d[w:])
 		}
-		// op(B)(p, j) = b[j·ldb + p]
-		for j := 0; j < w; j++ {
-			src := g.b[(j0+jr+j)*g.ldb+p0 : (j0+jr+j)*g.ldb+p0+k]
-			for p, v := range src {
-				panel[p*nr+j] = v
-			}
+		return
+	}
+	// op(B)(p, j) = b[j·ldb + p]
+	for j := 0; j < w; j++ {
+		src := g.b[(j0+j)*g.ldb+p0 : (j0+j)*g.ldb+p0+k]
+		for p, v := range src {
+			dst[p*pw+j] = v
 		}
-		if w < nr {
-			for p := 0; p < k; p++ {
-				clear(panel[p*nr+w : p*nr+nr])
-			}
+	}
+	if w < pw {
+		for p := 0; p < k; p++ {
+			clear(dst[p*pw+w : p*pw+pw])
 		}
 	}
 }

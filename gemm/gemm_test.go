@@ -20,7 +20,8 @@ func withKernel(kn *kernel, f func()) {
 }
 
 // paths are the ways through the driver that a test forces in turn: the
-// thresholds at which B is read in place and at which work is split.
+// thresholds at which B and a transposed A are read in place, and at
+// which work is split.
 var paths = []struct {
 	name                string
 	direct, parallel, t int
@@ -33,9 +34,9 @@ var paths = []struct {
 
 // withPath runs f with the driver forced along path p.
 func withPath(p int, f func()) {
-	d, o, procs := directRows, parallelOps, runtime.GOMAXPROCS(paths[p].t)
-	directRows, parallelOps = paths[p].direct, paths[p].parallel
-	defer func() { directRows, parallelOps = d, o; runtime.GOMAXPROCS(procs) }()
+	d, da, o, procs := directRows, directACols, parallelOps, runtime.GOMAXPROCS(paths[p].t)
+	directRows, directACols, parallelOps = paths[p].direct, paths[p].direct, paths[p].parallel
+	defer func() { directRows, directACols, parallelOps = d, da, o; runtime.GOMAXPROCS(procs) }()
 	f()
 }
 

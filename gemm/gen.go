@@ -22,7 +22,11 @@ func main() {
 	p("")
 	p("#include \"textflag.h\"")
 	gemmKernel("kern8x24", "Z", 8, 3, 64, "AVX-512")
+	gemmKernel("kern8x16", "Z", 8, 2, 64, "AVX-512")
+	gemmKernel("kern8x8", "Z", 8, 1, 64, "AVX-512")
+	gemmKernel("kern8x4", "Y", 8, 1, 32, "AVX2 and FMA, for the AVX-512 kernels' narrowest panels")
 	gemmKernel("kern6x8", "Y", 6, 2, 32, "AVX2 and FMA")
+	gemmKernel("kern6x4", "Y", 6, 1, 32, "AVX2 and FMA")
 	gemvKernel("gemvT32", 8)
 	gemvKernel("gemvT4", 1)
 	if err := os.WriteFile("kernels_amd64.s", out.Bytes(), 0o644); err != nil {
@@ -30,8 +34,9 @@ func main() {
 	}
 }
 
-// gemmKernel writes a micro-kernel that multiplies a packed mr×kc panel of
-// A by a kc×(vecs·lanes) panel of B whose rows are ldb apart, and stores
+// gemmKernel writes a micro-kernel that multiplies an mr×kc panel of A,
+// whose columns of mr values are lda apart, by a kc×(vecs·lanes) panel of
+// B whose rows are ldb apart, and stores
 // alpha·A·B + beta·C into the tile of C. The accumulators are registers 0
 // to mr·vecs−1, the rows of B the next vecs registers, and the broadcasts
 // of A the two after them, used in turn so that a broadcast need not wait
@@ -44,17 +49,19 @@ func gemmKernel(name, reg string, mr, vecs, width int, isa string) {
 	bReg := func(v int) string { return fmt.Sprintf("%s%d", reg, mr*vecs+v) }
 	aReg := func(i int) string { return fmt.Sprintf("%s%d", reg, mr*vecs+vecs+i%2) }
 	p("")
-	p("// func %s(kc int, a, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)", name)
+	p("// func %s(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)", name)
 	p("//")
 	p("// %s: a %d×%d tile of C. beta must be +0 to leave C unread.", isa, mr, nr)
-	p("TEXT ·%s(SB), NOSPLIT, $0-112", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-120", name)
 	p("\tMOVQ kc+0(FP), CX")
 	p("\tMOVQ a_base+8(FP), SI")
-	p("\tMOVQ b_base+32(FP), DI")
-	p("\tMOVQ ldb+56(FP), R8")
+	p("\tMOVQ lda+32(FP), R10")
+	p("\tSHLQ $3, R10")
+	p("\tMOVQ b_base+40(FP), DI")
+	p("\tMOVQ ldb+64(FP), R8")
 	p("\tSHLQ $3, R8")
-	p("\tMOVQ c_base+64(FP), DX")
-	p("\tMOVQ ldc+88(FP), R9")
+	p("\tMOVQ c_base+72(FP), DX")
+	p("\tMOVQ ldc+96(FP), R9")
 	p("\tSHLQ $3, R9")
 	for i := 0; i < mr; i++ {
 		for v := 0; v < vecs; v++ {
@@ -89,17 +96,17 @@ func gemmKernel(name, reg string, mr, vecs, width int, isa string) {
 			p("\tVFMADD231PD %s, %s, %s", bReg(v), aReg(i), acc(i, v))
 		}
 	}
-	p("\tADDQ $%d, SI", 8*mr)
+	p("\tADDQ R10, SI")
 	p("\tADDQ R8, DI")
 	p("\tDECQ CX")
 	p("\tJNE %s_loop", name)
 	p("%s_store:", name)
 	al, be := aReg(0), aReg(1)
-	p("\tVBROADCASTSD alpha+96(FP), %s", al)
-	p("\tMOVQ beta+104(FP), AX")
+	p("\tVBROADCASTSD alpha+104(FP), %s", al)
+	p("\tMOVQ beta+112(FP), AX")
 	p("\tTESTQ AX, AX")
 	p("\tJEQ %s_nobeta", name)
-	p("\tVBROADCASTSD beta+104(FP), %s", be)
+	p("\tVBROADCASTSD beta+112(FP), %s", be)
 	for i := 0; i < mr; i++ {
 		for v := 0; v < vecs; v++ {
 			// c = β·c + α·acc, rounded once after α·acc

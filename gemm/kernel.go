@@ -7,6 +7,10 @@ import "sync/atomic"
 type kernel struct {
 	name   string
 	mr, nr int
+	// widths are the widths of the panels of B that the kernel takes,
+	// widest first: widths[0] is nr; the narrower ones cover the last
+	// columns of C with little padding.
+	widths []int
 	// fused says the kernel sums each element by a chain of fused
 	// multiply-adds and stores fma(β, c, α·acc): edge tiles must round
 	// the same way.
@@ -25,7 +29,7 @@ const (
 )
 
 // portable is the kernel in Go, for every processor.
-var portable = &kernel{name: "go", mr: 4, nr: 4, id: goKernel}
+var portable = &kernel{name: "go", mr: 4, nr: 4, widths: []int{4}, id: goKernel}
 
 // active is the kernel in use, the fastest that the processor runs.
 var active atomic.Pointer[kernel]
@@ -36,29 +40,42 @@ func init() { active.Store(best()) }
 // "go" (see the package documentation).
 func Kernel() string { return active.Load().name }
 
-// call runs the micro-kernel k on a kc-long panel a of op(A) and a panel b
-// of op(B) with rows ldb apart, storing into the tile of c with rows ldc
-// apart. beta must be +0 (not −0) for C to be left unread.
-func (k *kernel) call(kc int, a, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+// call runs the micro-kernel k for panels of width w on a kc-long panel a
+// of op(A) with columns lda apart and a panel b of op(B) with rows ldb
+// apart, storing into the
+// tile of c with rows ldc apart. beta must be +0 (not −0) for C to be left
+// unread.
+func (k *kernel) call(w, kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
 	switch k.id {
 	case goKernel:
-		kern4x4(kc, a, b, ldb, c, ldc, alpha, beta)
+		kern4x4(kc, a, lda, b, ldb, c, ldc, alpha, beta)
 	default:
-		asmKernel(k.id, kc, a, b, ldb, c, ldc, alpha, beta)
+		asmKernel(k.id, w, kc, a, lda, b, ldb, c, ldc, alpha, beta)
 	}
+}
+
+// width returns the width of the next panel of B when n columns remain:
+// the widest that fits, or, for the last columns, the narrowest that
+// covers them.
+func (k *kernel) width(n int) int {
+	for _, w := range k.widths {
+		if w <= n {
+			return w
+		}
+	}
+	return k.widths[len(k.widths)-1]
 }
 
 // kern4x4 is the portable micro-kernel: a 4×4 tile held in sixteen local
 // variables. On amd64 each product is rounded before it is added; other
 // architectures may fuse them.
-func kern4x4(kc int, a, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+func kern4x4(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
 	var c00, c01, c02, c03 float64
 	var c10, c11, c12, c13 float64
 	var c20, c21, c22, c23 float64
 	var c30, c31, c32, c33 float64
-	a = a[:4*kc]
 	for p := 0; p < kc; p++ {
-		ap := a[4*p : 4*p+4 : 4*p+4]
+		ap := a[p*lda : p*lda+4 : p*lda+4]
 		bp := b[p*ldb : p*ldb+4 : p*ldb+4]
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		a0 := ap[0]

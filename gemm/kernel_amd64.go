@@ -5,8 +5,8 @@ package gemm
 import "golang.org/x/sys/cpu"
 
 var (
-	avx512 = &kernel{name: "avx512", mr: 8, nr: 24, fused: true, id: avx512Kernel}
-	avx2   = &kernel{name: "avx2", mr: 6, nr: 8, fused: true, id: avx2Kernel}
+	avx512 = &kernel{name: "avx512", mr: 8, nr: 24, widths: []int{24, 16, 8, 4}, fused: true, id: avx512Kernel}
+	avx2   = &kernel{name: "avx2", mr: 6, nr: 8, widths: []int{8, 4}, fused: true, id: avx2Kernel}
 )
 
 // hasAVX2 says whether the processor and the operating system run AVX2
@@ -27,13 +27,21 @@ func kernels() []*kernel {
 
 func best() *kernel { return kernels()[0] }
 
-// asmKernel runs the assembly kernel id.
-func asmKernel(id, kc int, a, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
-	switch id {
-	case avx512Kernel:
-		kern8x24(kc, a, b, ldb, c, ldc, alpha, beta)
-	case avx2Kernel:
-		kern6x8(kc, a, b, ldb, c, ldc, alpha, beta)
+// asmKernel runs the assembly kernel id for panels of width w.
+func asmKernel(id, w, kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+	switch {
+	case id == avx512Kernel && w == 24:
+		kern8x24(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case id == avx512Kernel && w == 16:
+		kern8x16(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case id == avx512Kernel && w == 8:
+		kern8x8(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case id == avx512Kernel && w == 4:
+		kern8x4(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case id == avx2Kernel && w == 8:
+		kern6x8(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case id == avx2Kernel && w == 4:
+		kern6x4(kc, a, lda, b, ldb, c, ldc, alpha, beta)
 	default:
 		panic("gemm: no kernel")
 	}
@@ -44,10 +52,22 @@ func asmKernel(id, kc int, a, b []float64, ldb int, c []float64, ldc int, alpha,
 // The kernels are in kernels_amd64.s, written by gen.go.
 
 //go:noescape
-func kern8x24(kc int, a, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+func kern8x24(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
 
 //go:noescape
-func kern6x8(kc int, a, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+func kern8x16(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kern8x8(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kern8x4(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kern6x4(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kern6x8(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
 
 //go:noescape
 func gemvT32(m int, a []float64, lda int, x, y []float64, alpha, beta float64)
