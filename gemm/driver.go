@@ -21,7 +21,7 @@ const (
 // to which a B that is not transposed is read where it lies instead of
 // being packed: packing costs about as much as one pass of the kernel
 // over B, and is repaid only when many panels of A pass over it.
-var directRows = 48
+var directRows = 256
 
 // directACols is the number of columns of C, in one part of the work, up
 // to which a transposed A is read where it lies instead of being packed:
