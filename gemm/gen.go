@@ -21,12 +21,12 @@ func main() {
 	p("//go:build amd64 && !purego")
 	p("")
 	p("#include \"textflag.h\"")
-	gemmKernel("kern8x24", "Z", 8, 3, 64, "AVX-512")
-	gemmKernel("kern8x16", "Z", 8, 2, 64, "AVX-512")
-	gemmKernel("kern8x8", "Z", 8, 1, 64, "AVX-512")
-	gemmKernel("kern8x4", "Y", 8, 1, 32, "AVX2 and FMA, for the AVX-512 kernels' narrowest panels")
-	gemmKernel("kern6x8", "Y", 6, 2, 32, "AVX2 and FMA")
-	gemmKernel("kern6x4", "Y", 6, 1, 32, "AVX2 and FMA")
+	gemmKernel("kern8x24", "Z", 8, 3, 64, "AVX-512", false)
+	gemmKernel("kern8x16", "Z", 8, 2, 64, "AVX-512", false)
+	gemmKernel("kern8x8", "Z", 8, 1, 64, "AVX-512", true)
+	gemmKernel("kern8x4", "Y", 8, 1, 32, "AVX2 and FMA, the AVX-512 kernels' narrowest panels", false)
+	gemmKernel("kern6x8", "Y", 6, 2, 32, "AVX2 and FMA", false)
+	gemmKernel("kern6x4", "Y", 6, 1, 32, "AVX2 and FMA", false)
 	gemvKernel("gemvT32", 8)
 	gemvKernel("gemvT4", 1)
 	if err := os.WriteFile("kernels_amd64.s", out.Bytes(), 0o644); err != nil {
@@ -43,7 +43,11 @@ func main() {
 // for the multiplications of the one before. Every element of C is summed
 // over k in order by one fused multiply-add after another, so the kernels
 // round alike.
-func gemmKernel(name, reg string, mr, vecs, width int, isa string) {
+//
+// With bcst, the kernel (AVX-512 only) takes A through the multiply-adds'
+// embedded broadcasts instead of broadcast instructions, which cost a
+// shuffle each on some processors and bound the narrow kernels.
+func gemmKernel(name, reg string, mr, vecs, width int, isa string, bcst bool) {
 	nr := vecs * width / 8
 	acc := func(i, v int) string { return fmt.Sprintf("%s%d", reg, i*vecs+v) }
 	bReg := func(v int) string { return fmt.Sprintf("%s%d", reg, mr*vecs+v) }
@@ -91,6 +95,13 @@ func gemmKernel(name, reg string, mr, vecs, width int, isa string) {
 		p("\tPREFETCHT0 %d(DI)(R8*4)", off)
 	}
 	for i := 0; i < mr; i++ {
+		if bcst {
+			// The broadcast rides on the multiply-add's load.
+			for v := 0; v < vecs; v++ {
+				p("\tVFMADD231PD.BCST %d(SI), %s, %s", 8*i, bReg(v), acc(i, v))
+			}
+			continue
+		}
 		p("\tVBROADCASTSD %d(SI), %s", 8*i, aReg(i))
 		for v := 0; v < vecs; v++ {
 			p("\tVFMADD231PD %s, %s, %s", bReg(v), aReg(i), acc(i, v))

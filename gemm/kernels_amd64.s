@@ -534,22 +534,14 @@ TEXT ·kern8x8(SB), NOSPLIT, $0-120
 kern8x8_loop:
 	VMOVUPD 0(DI), Z8
 	PREFETCHT0 0(DI)(R8*4)
-	VBROADCASTSD 0(SI), Z9
-	VFMADD231PD Z8, Z9, Z0
-	VBROADCASTSD 8(SI), Z10
-	VFMADD231PD Z8, Z10, Z1
-	VBROADCASTSD 16(SI), Z9
-	VFMADD231PD Z8, Z9, Z2
-	VBROADCASTSD 24(SI), Z10
-	VFMADD231PD Z8, Z10, Z3
-	VBROADCASTSD 32(SI), Z9
-	VFMADD231PD Z8, Z9, Z4
-	VBROADCASTSD 40(SI), Z10
-	VFMADD231PD Z8, Z10, Z5
-	VBROADCASTSD 48(SI), Z9
-	VFMADD231PD Z8, Z9, Z6
-	VBROADCASTSD 56(SI), Z10
-	VFMADD231PD Z8, Z10, Z7
+	VFMADD231PD.BCST 0(SI), Z8, Z0
+	VFMADD231PD.BCST 8(SI), Z8, Z1
+	VFMADD231PD.BCST 16(SI), Z8, Z2
+	VFMADD231PD.BCST 24(SI), Z8, Z3
+	VFMADD231PD.BCST 32(SI), Z8, Z4
+	VFMADD231PD.BCST 40(SI), Z8, Z5
+	VFMADD231PD.BCST 48(SI), Z8, Z6
+	VFMADD231PD.BCST 56(SI), Z8, Z7
 	ADDQ R10, SI
 	ADDQ R8, DI
 	DECQ CX
@@ -624,7 +616,7 @@ kern8x8_nobeta:
 
 // func kern8x4(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
 //
-// AVX2 and FMA, for the AVX-512 kernels' narrowest panels: a 8×4 tile of C. beta must be +0 to leave C unread.
+// AVX2 and FMA, the AVX-512 kernels' narrowest panels: a 8×4 tile of C. beta must be +0 to leave C unread.
 TEXT ·kern8x4(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
