@@ -24,14 +24,17 @@ const (
 var directRows = 256
 
 // directACols is the number of columns of C, in one part of the work, up
-// to which a transposed A is read where it lies instead of being packed:
-// each panel of A then passes over so few panels of B that packing it
-// costs more than reading it in place.
+// to which A is read where it lies instead of being packed: each panel of
+// A then passes over so few panels of B that packing it costs more than
+// reading it in place.
 var directACols = 32
 
-// parallelOps is the number of multiply-adds from which a product is split
-// over goroutines.
-var parallelOps = 1 << 20
+// parallelOps is the work, in multiply-adds at the kernel's full rate,
+// from which a product is split over goroutines: about 10 µs of one core,
+// several times what handing a part to another goroutine costs. (Products
+// narrower than a panel count double, as the kernel runs them at about
+// half its rate.)
+var parallelOps = 300_000
 
 // A workspace holds the packing buffers of one goroutine.
 type workspace struct {
@@ -88,13 +91,17 @@ func (w *workspace) part(g *args, kn *kernel, i0, i1, j0, j1 int) {
 			}
 			for ir := i0; ir < i1; ir += mr {
 				mcur := min(mr, i1-ir)
-				// The panel of A: packed, or where it lies when A is
-				// transposed and the panel passes over few panels of B.
-				ap, lda := w.a, mr
-				if g.tA && mcur == mr && ncur <= directACols {
-					ap, lda = g.a[pc*g.lda+ir:], g.lda
-				} else {
+				// The panel of A: packed, or where it lies when it passes
+				// over so few panels of B that packing would not pay.
+				ap, lda, rows := w.a, mr, false
+				switch {
+				case mcur < mr || ncur > directACols:
 					packA(w.a, g, ir, pc, mcur, kcur, mr)
+				case g.tA:
+					// Each column of the panel is a piece of a row of a.
+					ap, lda = g.a[pc*g.lda+ir:], g.lda
+				default:
+					ap, lda, rows = g.a[ir*g.lda+pc:], g.lda, true
 				}
 				for jr := 0; jr < ncur; {
 					pw := kn.width(ncur - jr) // the panel's width
@@ -115,11 +122,11 @@ func (w *workspace) part(g *args, kn *kernel, i0, i1, j0, j1 int) {
 					}
 					c := g.c[ir*g.ldc+jc+jr:]
 					if mcur == mr && ncr == pw {
-						kn.call(pw, kcur, ap, lda, bp, ldb, c, g.ldc, g.alpha, beta)
+						kn.call(pw, rows, kcur, ap, lda, bp, ldb, c, g.ldc, g.alpha, beta)
 					} else {
 						// An edge tile goes through w.tmp, rounded as the
 						// kernel rounds.
-						kn.call(pw, kcur, ap, lda, bp, ldb, w.tmp, pw, 1, 0)
+						kn.call(pw, rows, kcur, ap, lda, bp, ldb, w.tmp, pw, 1, 0)
 						merge(c, g.ldc, w.tmp, pw, mcur, ncr, g.alpha, beta, kn.fused)
 					}
 					jr += ncr
@@ -281,7 +288,11 @@ func packPanel(dst []float64, g *args, p0, j0, k, w, pw int) {
 // is large enough.
 func run(g *args, kn *kernel) {
 	procs := runtime.GOMAXPROCS(0)
-	if procs == 1 || g.m*g.n*g.k < parallelOps {
+	work := g.m * g.n * g.k
+	if g.n < kn.nr {
+		work *= 2
+	}
+	if procs == 1 || work < parallelOps {
 		w := getWorkspace()
 		w.part(g, kn, 0, g.m, 0, g.n)
 		putWorkspace(w)

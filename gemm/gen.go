@@ -21,12 +21,14 @@ func main() {
 	p("//go:build amd64 && !purego")
 	p("")
 	p("#include \"textflag.h\"")
-	gemmKernel("kern8x24", "Z", 8, 3, 64, "AVX-512", false)
-	gemmKernel("kern8x16", "Z", 8, 2, 64, "AVX-512", false)
-	gemmKernel("kern8x8", "Z", 8, 1, 64, "AVX-512", true)
-	gemmKernel("kern8x4", "Y", 8, 1, 32, "AVX2 and FMA, the AVX-512 kernels' narrowest panels", false)
-	gemmKernel("kern6x8", "Y", 6, 2, 32, "AVX2 and FMA", false)
-	gemmKernel("kern6x4", "Y", 6, 1, 32, "AVX2 and FMA", false)
+	for _, rows := range []bool{false, true} {
+		gemmKernel("kern8x24", "Z", 8, 3, 64, "AVX-512", false, rows)
+		gemmKernel("kern8x16", "Z", 8, 2, 64, "AVX-512", false, rows)
+		gemmKernel("kern8x8", "Z", 8, 1, 64, "AVX-512", true, rows)
+		gemmKernel("kern8x4", "Y", 8, 1, 32, "AVX2 and FMA, the AVX-512 kernels' narrowest panels", false, rows)
+		gemmKernel("kern6x8", "Y", 6, 2, 32, "AVX2 and FMA", false, rows)
+		gemmKernel("kern6x4", "Y", 6, 1, 32, "AVX2 and FMA", false, rows)
+	}
 	gemvKernel("gemvT32", 8)
 	gemvKernel("gemvT4", 1)
 	if err := os.WriteFile("kernels_amd64.s", out.Bytes(), 0o644); err != nil {
@@ -47,8 +49,25 @@ func main() {
 // With bcst, the kernel (AVX-512 only) takes A through the multiply-adds'
 // embedded broadcasts instead of broadcast instructions, which cost a
 // shuffle each on some processors and bound the narrow kernels.
-func gemmKernel(name, reg string, mr, vecs, width int, isa string, bcst bool) {
+//
+// With rows, the kernel takes A where it lies, row-major with rows lda
+// apart, instead of packed: its element (i, p) is at a[i·lda + p].
+func gemmKernel(name, reg string, mr, vecs, width int, isa string, bcst, rows bool) {
+	if rows {
+		name += "r"
+	}
 	nr := vecs * width / 8
+	// aAt returns the operand of A(i, p) for the current p.
+	aAt := func(i int) string {
+		if !rows {
+			return fmt.Sprintf("%d(SI)", 8*i)
+		}
+		base := "SI"
+		if i >= 4 {
+			base, i = "R13", i-4
+		}
+		return fmt.Sprintf([]string{"(%s)", "(%s)(R10*1)", "(%s)(R10*2)", "(%s)(R11*1)"}[i], base)
+	}
 	acc := func(i, v int) string { return fmt.Sprintf("%s%d", reg, i*vecs+v) }
 	bReg := func(v int) string { return fmt.Sprintf("%s%d", reg, mr*vecs+v) }
 	aReg := func(i int) string { return fmt.Sprintf("%s%d", reg, mr*vecs+vecs+i%2) }
@@ -67,6 +86,10 @@ func gemmKernel(name, reg string, mr, vecs, width int, isa string, bcst bool) {
 	p("\tMOVQ c_base+72(FP), DX")
 	p("\tMOVQ ldc+96(FP), R9")
 	p("\tSHLQ $3, R9")
+	if rows {
+		p("\tLEAQ (R10)(R10*2), R11") // 3·lda
+		p("\tLEAQ (SI)(R10*4), R13")  // row 4
+	}
 	for i := 0; i < mr; i++ {
 		for v := 0; v < vecs; v++ {
 			if reg == "Z" {
@@ -98,16 +121,21 @@ func gemmKernel(name, reg string, mr, vecs, width int, isa string, bcst bool) {
 		if bcst {
 			// The broadcast rides on the multiply-add's load.
 			for v := 0; v < vecs; v++ {
-				p("\tVFMADD231PD.BCST %d(SI), %s, %s", 8*i, bReg(v), acc(i, v))
+				p("\tVFMADD231PD.BCST %s, %s, %s", aAt(i), bReg(v), acc(i, v))
 			}
 			continue
 		}
-		p("\tVBROADCASTSD %d(SI), %s", 8*i, aReg(i))
+		p("\tVBROADCASTSD %s, %s", aAt(i), aReg(i))
 		for v := 0; v < vecs; v++ {
 			p("\tVFMADD231PD %s, %s, %s", bReg(v), aReg(i), acc(i, v))
 		}
 	}
-	p("\tADDQ R10, SI")
+	if rows {
+		p("\tADDQ $8, SI")
+		p("\tADDQ $8, R13")
+	} else {
+		p("\tADDQ R10, SI")
+	}
 	p("\tADDQ R8, DI")
 	p("\tDECQ CX")
 	p("\tJNE %s_loop", name)

@@ -41,16 +41,18 @@ func init() { active.Store(best()) }
 func Kernel() string { return active.Load().name }
 
 // call runs the micro-kernel k for panels of width w on a kc-long panel a
-// of op(A) with columns lda apart and a panel b of op(B) with rows ldb
-// apart, storing into the
-// tile of c with rows ldc apart. beta must be +0 (not −0) for C to be left
-// unread.
-func (k *kernel) call(w, kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
-	switch k.id {
-	case goKernel:
-		kern4x4(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+// of op(A) and a panel b of op(B) with rows ldb apart, storing into the
+// tile of c with rows ldc apart. The panel of A is packed, its columns lda
+// apart, or with rows it lies in A, its rows lda apart. beta must be +0
+// (not −0) for C to be left unread.
+func (k *kernel) call(w int, rows bool, kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+	switch {
+	case k.id != goKernel:
+		asmKernel(k.id, w, rows, kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case rows:
+		kern4x4(kc, a, lda, 1, b, ldb, c, ldc, alpha, beta)
 	default:
-		asmKernel(k.id, w, kc, a, lda, b, ldb, c, ldc, alpha, beta)
+		kern4x4(kc, a, 1, lda, b, ldb, c, ldc, alpha, beta)
 	}
 }
 
@@ -67,33 +69,32 @@ func (k *kernel) width(n int) int {
 }
 
 // kern4x4 is the portable micro-kernel: a 4×4 tile held in sixteen local
-// variables. On amd64 each product is rounded before it is added; other
-// architectures may fuse them.
-func kern4x4(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+// variables, A(i, p) at a[i·ai + p·ap]. On amd64 each product is rounded
+// before it is added; other architectures may fuse them.
+func kern4x4(kc int, a []float64, ai, ap int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
 	var c00, c01, c02, c03 float64
 	var c10, c11, c12, c13 float64
 	var c20, c21, c22, c23 float64
 	var c30, c31, c32, c33 float64
 	for p := 0; p < kc; p++ {
-		ap := a[p*lda : p*lda+4 : p*lda+4]
 		bp := b[p*ldb : p*ldb+4 : p*ldb+4]
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
-		a0 := ap[0]
+		a0 := a[p*ap]
 		c00 += a0 * b0
 		c01 += a0 * b1
 		c02 += a0 * b2
 		c03 += a0 * b3
-		a1 := ap[1]
+		a1 := a[ai+p*ap]
 		c10 += a1 * b0
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
-		a2 := ap[2]
+		a2 := a[2*ai+p*ap]
 		c20 += a2 * b0
 		c21 += a2 * b1
 		c22 += a2 * b2
 		c23 += a2 * b3
-		a3 := ap[3]
+		a3 := a[3*ai+p*ap]
 		c30 += a3 * b0
 		c31 += a3 * b1
 		c32 += a3 * b2

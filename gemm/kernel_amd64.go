@@ -27,21 +27,34 @@ func kernels() []*kernel {
 
 func best() *kernel { return kernels()[0] }
 
-// asmKernel runs the assembly kernel id for panels of width w.
-func asmKernel(id, w, kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+// asmKernel runs the assembly kernel id for panels of width w, on A packed
+// or, with rows, where it lies.
+func asmKernel(id, w int, rows bool, kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
 	switch {
-	case id == avx512Kernel && w == 24:
+	case id == avx512Kernel && w == 24 && !rows:
 		kern8x24(kc, a, lda, b, ldb, c, ldc, alpha, beta)
-	case id == avx512Kernel && w == 16:
+	case id == avx512Kernel && w == 24:
+		kern8x24r(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case id == avx512Kernel && w == 16 && !rows:
 		kern8x16(kc, a, lda, b, ldb, c, ldc, alpha, beta)
-	case id == avx512Kernel && w == 8:
+	case id == avx512Kernel && w == 16:
+		kern8x16r(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case id == avx512Kernel && w == 8 && !rows:
 		kern8x8(kc, a, lda, b, ldb, c, ldc, alpha, beta)
-	case id == avx512Kernel && w == 4:
+	case id == avx512Kernel && w == 8:
+		kern8x8r(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case id == avx512Kernel && w == 4 && !rows:
 		kern8x4(kc, a, lda, b, ldb, c, ldc, alpha, beta)
-	case id == avx2Kernel && w == 8:
+	case id == avx512Kernel && w == 4:
+		kern8x4r(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case id == avx2Kernel && w == 8 && !rows:
 		kern6x8(kc, a, lda, b, ldb, c, ldc, alpha, beta)
-	case id == avx2Kernel && w == 4:
+	case id == avx2Kernel && w == 8:
+		kern6x8r(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case id == avx2Kernel && w == 4 && !rows:
 		kern6x4(kc, a, lda, b, ldb, c, ldc, alpha, beta)
+	case id == avx2Kernel && w == 4:
+		kern6x4r(kc, a, lda, b, ldb, c, ldc, alpha, beta)
 	default:
 		panic("gemm: no kernel")
 	}
@@ -49,7 +62,8 @@ func asmKernel(id, w, kc int, a []float64, lda int, b []float64, ldb int, c []fl
 
 //go:generate go run gen.go
 
-// The kernels are in kernels_amd64.s, written by gen.go.
+// The kernels are in kernels_amd64.s, written by gen.go; the names ending
+// in r take A where it lies.
 
 //go:noescape
 func kern8x24(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
@@ -68,6 +82,24 @@ func kern6x4(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ld
 
 //go:noescape
 func kern6x8(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kern8x24r(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kern8x16r(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kern8x8r(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kern8x4r(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kern6x4r(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kern6x8r(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
 
 //go:noescape
 func gemvT32(m int, a []float64, lda int, x, y []float64, alpha, beta float64)
