@@ -19,8 +19,13 @@ func init() {
 }
 
 // openBLASFaster says whether OpenBLAS multiplies an m×k by a k×n matrix
-// faster than the gemm kernels, as BenchmarkGemm measured them
-// (gemm/bench_test.go).
+// faster than the gemm kernels, as BenchmarkGemm and BenchmarkTrainStep
+// measured them on an AVX-512 processor (README, "Speed"): for products
+// too small to split over goroutines, such as those of the small workload
+// and a 10-class output layer, OpenBLAS is as fast or faster; from there
+// on the gemm kernels are. OpenBLAS runs those small products on one
+// thread, so its threads do not wake up to spin beside the gemm
+// goroutines.
 func openBLASFaster(m, n, k int) bool {
-	return true
+	return m*n*k < 300_000
 }
