@@ -53,7 +53,7 @@ func colSums(dst []float64, m *mat.Dense) {
 
 // backend names the BLAS that the matrix products run on; blas_openblas.go
 // changes it.
-var backend = "gemm " + gemm.Kernel() + " kernel (pure Go)"
+var backend = "gemm " + gemm.Kernel() + " kernel (Go and Go assembly, no cgo)"
 
 // kernels names the vector kernels of the element-wise loops, if any;
 // sigmoid_amd64.go sets it.

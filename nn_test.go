@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/neuralgo/nn/gemm"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -385,5 +386,14 @@ func TestPredictParallel(t *testing.T) {
 	}
 	if _, err := net.PredictParallel(mat.NewDense(3, 19, nil)); !errors.Is(err, ErrShape) {
 		t.Errorf("got %v, want ErrShape", err)
+	}
+}
+
+// TestBackend checks that Backend names the gemm kernel in use.
+func TestBackend(t *testing.T) {
+	b := Backend()
+	t.Log(b)
+	if want := "gemm " + gemm.Kernel() + " kernel"; !strings.Contains(b, want) {
+		t.Errorf("Backend() = %q, want it to name %q", b, want)
 	}
 }
