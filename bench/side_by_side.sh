@@ -56,7 +56,7 @@ for r in $(seq "$rounds"); do
 done
 } | tee "$w/all.txt"
 echo "== medians over $rounds rounds"
-sort -k3,4 "$w/all.txt" | awk '
-	function flush() { if (n) { asort(v); m = (n % 2) ? v[(n+1)/2] : (v[n/2] + v[n/2+1]) / 2; printf "%-8s %-24s %12.4g %s\n", k3, k4, m, u }; n = 0; delete v }
+sort -k3,3 -k4,4 -k5,5g "$w/all.txt" | awk '
+	function flush() { if (n) printf "%-8s %-24s %12.4g %s\n", k3, k4, (n % 2) ? v[(n+1)/2] : (v[n/2] + v[n/2+1]) / 2, u; n = 0 }
 	{ if ($3 != k3 || $4 != k4) { flush(); k3 = $3; k4 = $4; u = $6 } v[++n] = $5 }
 	END { flush() }'
