@@ -106,12 +106,15 @@ func (w *workspace) part(g *args, kn *kernel, i0, i1, j0, j1 int) {
 				for jr := 0; jr < ncur; {
 					pw := kn.width(ncur - jr) // the panel's width
 					ncr := min(pw, ncur-jr)   // and the columns of C it covers
+					mask := kn.mask(pw, ncr)
 					var bp []float64
 					ldb := pw
 					switch {
 					case !direct:
 						bp = w.b[jr*kcur:]
-					case ncr == pw:
+					case ncr == pw || mask != 0:
+						// In place; a masked kernel reads only the columns
+						// there are.
 						bp, ldb = g.b[pc*g.ldb+jc+jr:], g.ldb
 					default:
 						// The last columns, padded.
@@ -121,12 +124,12 @@ func (w *workspace) part(g *args, kn *kernel, i0, i1, j0, j1 int) {
 						bp = w.edge
 					}
 					c := g.c[ir*g.ldc+jc+jr:]
-					if mcur == mr && ncr == pw {
-						kn.call(pw, rows, kcur, ap, lda, bp, ldb, c, g.ldc, g.alpha, beta)
+					if mcur == mr && (ncr == pw || mask != 0) {
+						kn.call(pw, rows, mask, kcur, ap, lda, bp, ldb, c, g.ldc, g.alpha, beta)
 					} else {
 						// An edge tile goes through w.tmp, rounded as the
 						// kernel rounds.
-						kn.call(pw, rows, kcur, ap, lda, bp, ldb, w.tmp, pw, 1, 0)
+						kn.call(pw, rows, mask, kcur, ap, lda, bp, ldb, w.tmp, pw, 1, 0)
 						merge(c, g.ldc, w.tmp, pw, mcur, ncr, g.alpha, beta, kn.fused)
 					}
 					jr += ncr

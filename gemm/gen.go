@@ -22,12 +22,14 @@ func main() {
 	p("")
 	p("#include \"textflag.h\"")
 	for _, rows := range []bool{false, true} {
-		gemmKernel("kern8x24", "Z", 8, 3, 64, "AVX-512", false, rows)
-		gemmKernel("kern8x16", "Z", 8, 2, 64, "AVX-512", false, rows)
-		gemmKernel("kern8x8", "Z", 8, 1, 64, "AVX-512", true, rows)
-		gemmKernel("kern8x4", "Y", 8, 1, 32, "AVX2 and FMA, the AVX-512 kernels' narrowest panels", false, rows)
-		gemmKernel("kern6x8", "Y", 6, 2, 32, "AVX2 and FMA", false, rows)
-		gemmKernel("kern6x4", "Y", 6, 1, 32, "AVX2 and FMA", false, rows)
+		for _, masked := range []bool{false, true} {
+			gemmKernel("kern8x24", "Z", 8, 3, 64, "AVX-512", false, rows, masked)
+			gemmKernel("kern8x16", "Z", 8, 2, 64, "AVX-512", false, rows, masked)
+			gemmKernel("kern8x8", "Z", 8, 1, 64, "AVX-512", true, rows, masked)
+			gemmKernel("kern8x4", "Y", 8, 1, 32, "AVX-512VL, the AVX-512 kernels' narrowest panels", false, rows, masked)
+		}
+		gemmKernel("kern6x8", "Y", 6, 2, 32, "AVX2 and FMA", false, rows, false)
+		gemmKernel("kern6x4", "Y", 6, 1, 32, "AVX2 and FMA", false, rows, false)
 	}
 	gemvKernel("gemvT32", 8)
 	gemvKernel("gemvT4", 1)
@@ -52,9 +54,33 @@ func main() {
 //
 // With rows, the kernel takes A where it lies, row-major with rows lda
 // apart, instead of packed: its element (i, p) is at a[i·lda + p].
-func gemmKernel(name, reg string, mr, vecs, width int, isa string, bcst, rows bool) {
+//
+// With masked (AVX-512 only), the kernel takes one more argument, a mask of
+// the lanes of the last vector of each row that are columns of C: it loads
+// only those of B and C and stores only those of C, so that the last
+// columns of C need no padding, and B no packing, at the edge.
+func gemmKernel(name, reg string, mr, vecs, width int, isa string, bcst, rows, masked bool) {
 	if rows {
 		name += "r"
+	}
+	frame := 120
+	if masked {
+		name += "m"
+		frame = 128
+	}
+	// kOf returns the mask operand of vector v: K1 for the last one of a
+	// masked kernel.
+	kOf := func(v int) string {
+		if masked && v == vecs-1 {
+			return "K1, "
+		}
+		return ""
+	}
+	zOf := func(v int) string {
+		if masked && v == vecs-1 {
+			return ".Z"
+		}
+		return ""
 	}
 	nr := vecs * width / 8
 	// aAt returns the operand of A(i, p) for the current p.
@@ -72,10 +98,18 @@ func gemmKernel(name, reg string, mr, vecs, width int, isa string, bcst, rows bo
 	bReg := func(v int) string { return fmt.Sprintf("%s%d", reg, mr*vecs+v) }
 	aReg := func(i int) string { return fmt.Sprintf("%s%d", reg, mr*vecs+vecs+i%2) }
 	p("")
-	p("// func %s(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)", name)
+	if masked {
+		p("// func %s(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64, mask int)", name)
+	} else {
+		p("// func %s(kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)", name)
+	}
 	p("//")
 	p("// %s: a %d×%d tile of C. beta must be +0 to leave C unread.", isa, mr, nr)
-	p("TEXT ·%s(SB), NOSPLIT, $0-120", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-%d", name, frame)
+	if masked {
+		p("\tMOVQ mask+120(FP), AX")
+		p("\tKMOVW AX, K1")
+	}
 	p("\tMOVQ kc+0(FP), CX")
 	p("\tMOVQ a_base+8(FP), SI")
 	p("\tMOVQ lda+32(FP), R10")
@@ -112,7 +146,7 @@ func gemmKernel(name, reg string, mr, vecs, width int, isa string, bcst, rows bo
 	p("\tJEQ %s_store", name)
 	p("%s_loop:", name)
 	for v := 0; v < vecs; v++ {
-		p("\tVMOVUPD %d(DI), %s", v*width, bReg(v))
+		p("\tVMOVUPD%s %d(DI), %s%s", zOf(v), v*width, kOf(v), bReg(v))
 	}
 	for off := 0; off < nr*8; off += 64 {
 		p("\tPREFETCHT0 %d(DI)(R8*4)", off)
@@ -150,8 +184,8 @@ func gemmKernel(name, reg string, mr, vecs, width int, isa string, bcst, rows bo
 		for v := 0; v < vecs; v++ {
 			// c = β·c + α·acc, rounded once after α·acc
 			p("\tVMULPD %s, %s, %s", al, acc(i, v), acc(i, v))
-			p("\tVFMADD231PD %d(DX), %s, %s", v*width, be, acc(i, v))
-			p("\tVMOVUPD %s, %d(DX)", acc(i, v), v*width)
+			p("\tVFMADD231PD %d(DX), %s, %s%s", v*width, be, kOf(v), acc(i, v))
+			p("\tVMOVUPD %s, %s%d(DX)", acc(i, v), kOf(v), v*width)
 		}
 		p("\tADDQ R9, DX")
 	}
@@ -161,7 +195,7 @@ func gemmKernel(name, reg string, mr, vecs, width int, isa string, bcst, rows bo
 	for i := 0; i < mr; i++ {
 		for v := 0; v < vecs; v++ {
 			p("\tVMULPD %s, %s, %s", al, acc(i, v), acc(i, v))
-			p("\tVMOVUPD %s, %d(DX)", acc(i, v), v*width)
+			p("\tVMOVUPD %s, %s%d(DX)", acc(i, v), kOf(v), v*width)
 		}
 		p("\tADDQ R9, DX")
 	}

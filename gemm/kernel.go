@@ -11,6 +11,9 @@ type kernel struct {
 	// widest first: widths[0] is nr; the narrower ones cover the last
 	// columns of C with little padding.
 	widths []int
+	// masked says the kernel has variants that load and store only the
+	// lanes of the last vector of a row that are columns of C.
+	masked bool
 	// fused says the kernel sums each element by a chain of fused
 	// multiply-adds and stores fma(β, c, α·acc): edge tiles must round
 	// the same way.
@@ -42,13 +45,14 @@ func Kernel() string { return active.Load().name }
 
 // call runs the micro-kernel k for panels of width w on a kc-long panel a
 // of op(A) and a panel b of op(B) with rows ldb apart, storing into the
-// tile of c with rows ldc apart. The panel of A is packed, its columns lda
+// tile of c with rows ldc apart; a mask other than 0 says which lanes of
+// the last vector of each row are columns of C. The panel of A is packed, its columns lda
 // apart, or with rows it lies in A, its rows lda apart. beta must be +0
 // (not −0) for C to be left unread.
-func (k *kernel) call(w int, rows bool, kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+func (k *kernel) call(w int, rows bool, mask, kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
 	switch {
 	case k.id != goKernel:
-		asmKernel(k.id, w, rows, kc, a, lda, b, ldb, c, ldc, alpha, beta)
+		asmKernel(k.id, w, rows, mask, kc, a, lda, b, ldb, c, ldc, alpha, beta)
 	case rows:
 		kern4x4(kc, a, lda, 1, b, ldb, c, ldc, alpha, beta)
 	default:
@@ -56,10 +60,37 @@ func (k *kernel) call(w int, rows bool, kc int, a []float64, lda int, b []float6
 	}
 }
 
+// mask returns the mask of the lanes of the last vector of a panel of
+// width w that cover n columns, or 0 if they all do.
+func (k *kernel) mask(w, n int) int {
+	if n >= w || !k.masked {
+		return 0
+	}
+	lanes := 8
+	if w == 4 {
+		lanes = 4
+	}
+	return 1<<(n-(w-lanes)) - 1
+}
+
 // width returns the width of the next panel of B when n columns remain:
 // the widest that fits, or, for the last columns, the narrowest that
-// covers them.
+// covers them (for a masked kernel, the one that covers them at least
+// cost).
 func (k *kernel) width(n int) int {
+	if k.masked {
+		// A masked panel costs what its vectors cost: cover the last
+		// columns with as few as one pass allows.
+		switch {
+		case n >= 21:
+			return 24
+		case n >= 13:
+			return 16
+		case n >= 5:
+			return 8
+		}
+		return 4
+	}
 	for _, w := range k.widths {
 		if w <= n {
 			return w

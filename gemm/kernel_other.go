@@ -11,7 +11,7 @@ func kernels() []*kernel { return []*kernel{portable} }
 
 func best() *kernel { return portable }
 
-func asmKernel(id, w int, rows bool, kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+func asmKernel(id, w int, rows bool, mask, kc int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
 	panic("gemm: no assembly kernels in this build")
 }
 
