@@ -18,7 +18,8 @@
 // micro-kernel multiplies it, with fused multiply-adds, by every panel of
 // NR columns of op(B), packed beforehand and zero-padded. The last columns
 // of C go through narrower kernels (16, 8 and 4 wide) so that a 10-class
-// output layer does not pay for 24 columns. Packing is skipped where it
+// output layer does not pay for 24 columns; with AVX-512 they load and
+// store only the columns there are. Packing is skipped where it
 // would cost more than it saves: B is read where it lies when it is not
 // transposed and op(A) has up to 256 rows, and A is read where it lies
 // when C has up to 32 columns. The smallest products (a few thousand
@@ -27,7 +28,8 @@
 // The micro-kernel is chosen once, from the processor's features as
 // golang.org/x/sys/cpu reports them:
 //
-//   - "avx512": 8×24 tiles in the 32 zmm registers, on amd64 with AVX-512F;
+//   - "avx512": 8×24 tiles in the 32 zmm registers, on amd64 with AVX-512F
+//     and AVX-512VL, with masked loads and stores for the last columns;
 //   - "avx2": 6×8 tiles in the 16 ymm registers, on amd64 with AVX2 and FMA;
 //   - "go": 4×4 tiles in portable Go, on other processors and architectures,
 //     and in builds with -tags purego.
@@ -39,7 +41,10 @@
 // are split over GOMAXPROCS goroutines, by columns or by rows of C in whole
 // tiles, each goroutine packing what it reads. The goroutines are started
 // on first use and live as long as the program; buffers are kept and
-// reused, so a warm call allocates nothing. A goroutine that waits for
+// reused, so a warm call allocates nothing. A set of buffers holds 256
+// rows of op(B) over at most 4080 columns (8 MiB at most, 2 MiB for 1024
+// columns); each worker has one, and the calling goroutines share the
+// others, as many sets as calls were ever in progress at once. A goroutine that waits for
 // work, or for the parts of its product, polls for up to 100 µs before it
 // blocks, yielding its processor between polls: a training step makes a
 // dozen products with a little other work between them, and waking a
