@@ -48,24 +48,24 @@ func Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda i
 	if m == 0 || n == 0 {
 		return
 	}
-	if len(c) < (m-1)*ldc+n {
+	if !fits(len(c), m, n, ldc) {
 		panic("gemm: c too short")
+	}
+	if !fits(len(a), ar, ac, lda) {
+		panic("gemm: a too short")
+	}
+	if !fits(len(b), br, bc, ldb) {
+		panic("gemm: b too short")
 	}
 	if alpha == 0 || k == 0 {
 		scale(m, n, beta, c, ldc)
 		return
 	}
-	if len(a) < (ar-1)*lda+ac {
-		panic("gemm: a too short")
-	}
-	if len(b) < (br-1)*ldb+bc {
-		panic("gemm: b too short")
-	}
 	if beta == 0 {
 		beta = 0 // +0 for −0: the kernels test the bits
 	}
 	g := args{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	if m*n*k <= tinyOps {
+	if ops(m, n, k) <= tinyOps {
 		tiny(&g)
 		return
 	}
@@ -74,6 +74,32 @@ func Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda i
 
 // tinyOps is the number of multiply-adds up to which Dgemm does not pack.
 const tinyOps = 2048
+
+// fits reports whether a slice of length l holds a rows×cols matrix whose
+// rows are ld apart: (rows−1)·ld + cols ≤ l, computed without overflow, so
+// that no stride, however large, lets a kernel past the end of the slice.
+func fits(l, rows, cols, ld int) bool {
+	switch {
+	case rows == 0 || cols == 0:
+		return true
+	case l < cols:
+		return false
+	case rows == 1:
+		return true
+	}
+	return ld <= (l-cols)/(rows-1)
+}
+
+// ops returns m·n·k, or math.MaxInt if that overflows.
+func ops(m, n, k int) int {
+	if m == 0 || n == 0 || k == 0 {
+		return 0
+	}
+	if m > math.MaxInt/n || m*n > math.MaxInt/k {
+		return math.MaxInt
+	}
+	return m * n * k
+}
 
 // checkTrans returns whether t transposes, and panics if t is not a
 // transpose.
@@ -140,7 +166,9 @@ func tiny(g *args) {
 					if fused {
 						s = math.FMA(g.a[i*ai+p*ap], g.b[p*bp+j*bj], s)
 					} else {
-						s += g.a[i*ai+p*ap] * g.b[p*bp+j*bj]
+						// The conversion rounds the product, so that no
+						// compiler fuses it into the sum (see kern4x4).
+						s += float64(g.a[i*ai+p*ap] * g.b[p*bp+j*bj])
 					}
 				}
 				row[j] = store(s, row[j], g.alpha, beta, fused)

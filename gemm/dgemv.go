@@ -18,8 +18,9 @@ var gemvParallel = 1 << 17
 //
 // for the row-major m×n matrix A with rows lda apart, as gonum's
 // blas.Float64 Dgemv. The transposed product with unit increments, a
-// layer's forward pass for one example, runs on the package's kernels;
-// the others go to gonum's implementation.
+// layer's forward pass for one example, runs on the package's kernels and
+// gives the bits of the one-row Dgemm; the other forms go to gonum's
+// implementation.
 //
 // When β is zero, y is not read. Dgemv panics on bad arguments, as gonum's
 // does.
@@ -38,7 +39,7 @@ func Dgemv(tA blas.Transpose, m, n int, alpha float64, a []float64, lda int, x [
 	if lda < max(1, n) {
 		panic("gemm: lda shorter than a row of A")
 	}
-	if len(a) < (m-1)*lda+n {
+	if !fits(len(a), m, n, lda) {
 		panic("gemm: a too short")
 	}
 	if len(x) < m {
@@ -51,7 +52,7 @@ func Dgemv(tA blas.Transpose, m, n int, alpha float64, a []float64, lda int, x [
 		beta = 0 // +0 for −0
 	}
 	procs := runtime.GOMAXPROCS(0)
-	if procs == 1 || m*n < gemvParallel || !hasAVX2 {
+	if procs == 1 || ops(m, n, 1) < gemvParallel || !hasAVX2 {
 		gemvT(m, n, alpha, a, lda, x, y, beta)
 		return
 	}
@@ -105,7 +106,7 @@ func gemvBlock(m, n int, alpha float64, a []float64, lda int, x, y []float64, be
 			if fused {
 				s = math.FMA(v, a[i*lda+j], s)
 			} else {
-				s += v * a[i*lda+j]
+				s += float64(v * a[i*lda+j])
 			}
 		}
 		y[j] = store(s, y[j], alpha, beta, fused)

@@ -19,11 +19,12 @@
 // NR columns of op(B), packed beforehand and zero-padded. The last columns
 // of C go through narrower kernels (16, 8 and 4 wide) so that a 10-class
 // output layer does not pay for 24 columns; with AVX-512 they load and
-// store only the columns there are. Packing is skipped where it
-// would cost more than it saves: B is read where it lies when it is not
-// transposed and op(A) has up to 256 rows, and A is read where it lies
-// when C has up to 32 columns. The smallest products (a few thousand
-// multiply-adds) skip the kernels altogether.
+// store only the columns there are. Packing is skipped where it would
+// cost more than it saves: B is read where it lies when it is not
+// transposed and a goroutine's part of op(A) has up to 256 rows, and A is
+// read where it lies when the part of C has up to 32 columns. The
+// smallest products (a few thousand multiply-adds) skip the kernels
+// altogether.
 //
 // The micro-kernel is chosen once, from the processor's features as
 // golang.org/x/sys/cpu reports them:
@@ -45,11 +46,16 @@
 // rows of op(B) over at most 4080 columns (8 MiB at most, 2 MiB for 1024
 // columns); each worker has one, and the calling goroutines share the
 // others, as many sets as calls were ever in progress at once. A goroutine that waits for
-// work, or for the parts of its product, polls for up to 100 µs before it
+// work, or for the parts of its product, polls for about 100 µs before it
 // blocks, yielding its processor between polls: a training step makes a
 // dozen products with a little other work between them, and waking a
 // sleeping thread for each would cost tens of microseconds on a virtual
 // machine. Dgemm and Dgemv are safe for concurrent use.
+//
+// The workers are started by the first product large enough to split.
+// Started inside a testing/synctest bubble, they would belong to it and
+// keep it from ending: a test that makes large products in a bubble should
+// make one before it, or run with GOMAXPROCS=1.
 //
 // # Reproducibility
 //
@@ -58,10 +64,11 @@
 // and whether its operands were packed; the smallest products and Dgemv's
 // transposed product sum in that order too. So results are bit-identical
 // from run to run for the same inputs, do not change with GOMAXPROCS, and
-// a row of C does not depend on the other rows: Dgemv gives the bits of
-// the one-row Dgemm. The avx512 and avx2 kernels round alike (a chain of
-// fused multiply-adds per element), so they give identical results too;
-// the portable Go kernel rounds each product separately on amd64 and may
+// a row of C does not depend on the other rows: Dgemv's transposed
+// product with unit increments gives the bits of the one-row Dgemm. The
+// avx512 and avx2 kernels round alike (a chain of fused multiply-adds per
+// element), so they give identical results too; the portable Go kernel
+// rounds each product before adding it, on every architecture, and may
 // differ from them in the last bits.
 //
 // # Errors

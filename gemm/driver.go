@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"math"
 	"runtime"
 	"unsafe"
 )
@@ -293,8 +294,8 @@ func packPanel(dst []float64, g *args, p0, j0, k, w, pw int) {
 // is large enough.
 func run(g *args, kn *kernel) {
 	procs := runtime.GOMAXPROCS(0)
-	work := g.m * g.n * g.k
-	if g.n < kn.nr {
+	work := ops(g.m, g.n, g.k)
+	if g.n < kn.nr && work < math.MaxInt/2 {
 		work *= 2
 	}
 	if procs == 1 || work < parallelOps {

@@ -426,3 +426,45 @@ func TestGemvIsGemmRow(t *testing.T) {
 		})
 	}
 }
+
+// TestHugeStrides checks that strides so large that (rows−1)·stride
+// overflows are refused, rather than letting a kernel past the slice.
+func TestHugeStrides(t *testing.T) {
+	backing := make([]float64, 1000)
+	ones := make([]float64, 384)
+	for i := range ones {
+		ones[i] = 1
+	}
+	huge := 1<<61 + 100
+	for i, test := range []struct {
+		f    func()
+		want string
+	}{
+		{func() {
+			Dgemm(blas.NoTrans, blas.NoTrans, 8, 24, 16, 1, ones, 16, ones, 24, 0, backing[:24:24], huge)
+		}, "gemm: c too short"},
+		{func() {
+			Dgemm(blas.NoTrans, blas.NoTrans, 8, 24, 16, 1, backing[:16:16], huge, ones, 24, 0, make([]float64, 8*24), 24)
+		}, "gemm: a too short"},
+		{func() {
+			Dgemm(blas.NoTrans, blas.NoTrans, 8, 24, 16, 1, ones, 16, backing[:24:24], huge, 0, make([]float64, 8*24), 24)
+		}, "gemm: b too short"},
+		{func() {
+			Dgemv(blas.Trans, 5, 32, 1, backing[:32:32], huge, ones, 1, 0, make([]float64, 32), 1)
+		}, "gemm: a too short"},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != test.want {
+					t.Errorf("case %d: panic %v, want %q", i, r, test.want)
+				}
+			}()
+			test.f()
+		}()
+	}
+	for i, v := range backing {
+		if v != 0 {
+			t.Fatalf("element %d past the matrices written: %v", i, v)
+		}
+	}
+}

@@ -18,9 +18,9 @@ type kernel struct {
 	// multiply-adds and stores fma(β, c, α·acc): edge tiles must round
 	// the same way.
 	fused bool
-	// call runs the kernel; the assembly kernels are reached through a
-	// switch on id rather than a func value, so that their arguments do
-	// not escape.
+	// id selects the kernel in call: the assembly kernels are reached
+	// through a switch rather than a func value, so that their arguments
+	// do not escape.
 	id int
 }
 
@@ -100,8 +100,10 @@ func (k *kernel) width(n int) int {
 }
 
 // kern4x4 is the portable micro-kernel: a 4×4 tile held in sixteen local
-// variables, A(i, p) at a[i·ai + p·ap]. On amd64 each product is rounded
-// before it is added; other architectures may fuse them.
+// variables, A(i, p) at a[i·ai + p·ap]. Each product is rounded before it
+// is added: the conversions to float64 keep the compiler from fusing them
+// into multiply-adds (as it does on arm64, and on amd64 with GOAMD64=v3),
+// so that the kernel, tiny and Dgemv round alike on every architecture.
 func kern4x4(kc int, a []float64, ai, ap int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
 	var c00, c01, c02, c03 float64
 	var c10, c11, c12, c13 float64
@@ -111,25 +113,25 @@ func kern4x4(kc int, a []float64, ai, ap int, b []float64, ldb int, c []float64,
 		bp := b[p*ldb : p*ldb+4 : p*ldb+4]
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		a0 := a[p*ap]
-		c00 += a0 * b0
-		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
+		c00 += float64(a0 * b0)
+		c01 += float64(a0 * b1)
+		c02 += float64(a0 * b2)
+		c03 += float64(a0 * b3)
 		a1 := a[ai+p*ap]
-		c10 += a1 * b0
-		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
+		c10 += float64(a1 * b0)
+		c11 += float64(a1 * b1)
+		c12 += float64(a1 * b2)
+		c13 += float64(a1 * b3)
 		a2 := a[2*ai+p*ap]
-		c20 += a2 * b0
-		c21 += a2 * b1
-		c22 += a2 * b2
-		c23 += a2 * b3
+		c20 += float64(a2 * b0)
+		c21 += float64(a2 * b1)
+		c22 += float64(a2 * b2)
+		c23 += float64(a2 * b3)
 		a3 := a[3*ai+p*ap]
-		c30 += a3 * b0
-		c31 += a3 * b1
-		c32 += a3 * b2
-		c33 += a3 * b3
+		c30 += float64(a3 * b0)
+		c31 += float64(a3 * b1)
+		c32 += float64(a3 * b2)
+		c33 += float64(a3 * b3)
 	}
 	store4(c[0:4:4], c00, c01, c02, c03, alpha, beta)
 	store4(c[ldc:ldc+4:ldc+4], c10, c11, c12, c13, alpha, beta)

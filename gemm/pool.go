@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // The pool: worker goroutines, started on first use and kept for the life
@@ -13,9 +12,9 @@ import (
 // waits for the others. Jobs and workspaces are kept on free lists, so a
 // warm call allocates nothing.
 //
-// A worker that runs out of tasks polls the queue for spinTime before it
-// blocks, yielding its processor to any other goroutine in between; a
-// caller waiting for its parts polls for as long. A training step makes a
+// A worker that runs out of tasks polls the queue spinPolls times before
+// it blocks, yielding its processor to any other goroutine between polls;
+// a caller waiting for its parts polls as often. A training step makes a
 // dozen products with a little element-wise work between them, and
 // without the polling each would pay for the operating system waking a
 // thread, which on a virtual machine takes tens of microseconds.
@@ -25,37 +24,42 @@ type job struct {
 	g    args
 	kn   *kernel
 	gemv bool // g describes y = α·Aᵀ·x + β·y: a is A, b is x, c is y
-	// pending counts the parts that workers have not finished; wg
-	// follows it, for a caller that stops polling.
-	pending atomic.Int32
-	wg      sync.WaitGroup
+	// pending counts the parts that workers have not finished; a caller
+	// that stops polling it waits on finished. (A sync.WaitGroup would
+	// tie the job to the testing/synctest bubble of its first Add.)
+	pending  atomic.Int32
+	mu       sync.Mutex
+	finished sync.Cond
 }
 
-// spinTime is how long workers and callers poll before they block.
-const spinTime = 100 * time.Microsecond
+// spinPolls is how many times workers and callers poll before they
+// block, yielding their processor between polls: 50 to 150 µs.
+const spinPolls = 1000
 
 // start readies j for n parts run by workers.
 func (j *job) start(n int) {
 	j.pending.Store(int32(n))
-	j.wg.Add(n)
 }
 
 // done marks one part of j finished.
 func (j *job) done() {
-	j.pending.Add(-1)
-	j.wg.Done()
+	if j.pending.Add(-1) == 0 {
+		j.mu.Lock()
+		j.finished.Broadcast()
+		j.mu.Unlock()
+	}
 }
 
 // wait returns when every part of j run by workers has finished.
 func (j *job) wait() {
-	start := time.Now()
-	for i := 1; j.pending.Load() > 0; i++ {
-		if i%16 == 0 && time.Since(start) > spinTime {
-			break
-		}
+	for i := 0; i < spinPolls && j.pending.Load() > 0; i++ {
 		runtime.Gosched()
 	}
-	j.wg.Wait()
+	j.mu.Lock()
+	for j.pending.Load() > 0 {
+		j.finished.Wait()
+	}
+	j.mu.Unlock()
 }
 
 // A task is a part of a job: rows [i0, i1) and columns [j0, j1) of C.
@@ -74,21 +78,18 @@ func (t task) run(w *workspace) {
 	w.part(g, t.j.kn, t.i0, t.i1, t.j0, t.j1)
 }
 
-var pool struct {
+var pool = struct {
 	mu      sync.Mutex
 	workers int
-	tasks   chan task
+	tasks   chan task // made here, outside any testing/synctest bubble
 	jobs    []*job
 	spaces  []*workspace
-}
+}{tasks: make(chan task, 256)}
 
 // submit queues t for a worker, first starting workers until there are at
 // least n.
 func submit(t task, n int) {
 	pool.mu.Lock()
-	if pool.tasks == nil {
-		pool.tasks = make(chan task, 256)
-	}
 	for pool.workers < n {
 		pool.workers++
 		go worker(pool.tasks)
@@ -107,20 +108,19 @@ func worker(tasks <-chan task) {
 	}
 }
 
-// receive returns the next task, polling for spinTime before it blocks.
+// receive returns the next task, polling spinPolls times before it
+// blocks. (Counting polls rather than time keeps a worker from spinning
+// for ever where time stands still, in a testing/synctest bubble.)
 func receive(tasks <-chan task) task {
-	start := time.Now()
-	for i := 1; ; i++ {
+	for i := 0; i < spinPolls; i++ {
 		select {
 		case t := <-tasks:
 			return t
 		default:
 		}
-		if i%16 == 0 && time.Since(start) > spinTime {
-			return <-tasks
-		}
 		runtime.Gosched()
 	}
+	return <-tasks
 }
 
 // getJob returns a job for g and kn from the free list.
@@ -134,6 +134,7 @@ func getJob(g *args, kn *kernel) *job {
 	pool.mu.Unlock()
 	if j == nil {
 		j = new(job)
+		j.finished.L = &j.mu
 	}
 	j.g, j.kn, j.gemv = *g, kn, false
 	return j
