@@ -59,6 +59,10 @@ func Dgemv(tA blas.Transpose, m, n int, alpha float64, a []float64, lda int, x [
 	// Split the columns in strips of 32 over the goroutines.
 	strips := (n + 31) / 32
 	parts := min(procs, strips)
+	if parts == 1 {
+		gemvT(m, n, alpha, a, lda, x, y, beta)
+		return
+	}
 	g := args{m: 0, n: n, k: m, alpha: alpha, a: a, lda: lda, b: x, beta: beta, c: y}
 	j := getJob(&g, nil)
 	j.gemv = true

@@ -24,12 +24,14 @@ type job struct {
 	g    args
 	kn   *kernel
 	gemv bool // g describes y = α·Aᵀ·x + β·y: a is A, b is x, c is y
-	// pending counts the parts that workers have not finished; a caller
-	// that stops polling it waits on finished. (A sync.WaitGroup would
-	// tie the job to the testing/synctest bubble of its first Add.)
-	pending  atomic.Int32
-	mu       sync.Mutex
-	finished sync.Cond
+	// pending counts the parts that workers have not finished. The
+	// caller locks gate when it hands the parts out, the worker that
+	// finishes the last one unlocks it, and a caller that stops polling
+	// pending waits by locking it. (A sync.WaitGroup or sync.Cond would
+	// tie the job to a testing/synctest bubble, or count as durably
+	// blocked in one while a worker outside it is still busy.)
+	pending atomic.Int32
+	gate    sync.Mutex
 }
 
 // spinPolls is how many times workers and callers poll before they
@@ -39,14 +41,15 @@ const spinPolls = 1000
 // start readies j for n parts run by workers.
 func (j *job) start(n int) {
 	j.pending.Store(int32(n))
+	if n > 0 {
+		j.gate.Lock()
+	}
 }
 
 // done marks one part of j finished.
 func (j *job) done() {
 	if j.pending.Add(-1) == 0 {
-		j.mu.Lock()
-		j.finished.Broadcast()
-		j.mu.Unlock()
+		j.gate.Unlock()
 	}
 }
 
@@ -55,11 +58,8 @@ func (j *job) wait() {
 	for i := 0; i < spinPolls && j.pending.Load() > 0; i++ {
 		runtime.Gosched()
 	}
-	j.mu.Lock()
-	for j.pending.Load() > 0 {
-		j.finished.Wait()
-	}
-	j.mu.Unlock()
+	j.gate.Lock()
+	j.gate.Unlock()
 }
 
 // A task is a part of a job: rows [i0, i1) and columns [j0, j1) of C.
@@ -134,7 +134,6 @@ func getJob(g *args, kn *kernel) *job {
 	pool.mu.Unlock()
 	if j == nil {
 		j = new(job)
-		j.finished.L = &j.mu
 	}
 	j.g, j.kn, j.gemv = *g, kn, false
 	return j
