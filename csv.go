@@ -2,6 +2,7 @@ package nn
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -84,7 +85,47 @@ type CSVOptions struct {
 	// empty non-nil list, a feature listed twice, or a Target among the
 	// features is an error.
 	Features []string
+
+	// Categorical names feature columns whose values are categories (any
+	// text, such as "red", or codes such as zip codes) rather than
+	// numbers. Their values are stored in the Dataset's X as category
+	// codes, indexes into Dataset.Categories, which a Preprocessor one-hot
+	// encodes. A category is its text with surrounding spaces trimmed, and
+	// a number in it is the number's shortest spelling ("1.0" and "01" are
+	// the category "1").
+	Categorical []string
+	// DetectCategorical makes every feature column with a value that is
+	// neither a number nor missing categorical, as if named in
+	// Categorical. It applies to ReadCSV and LoadCSV, which see every row
+	// before deciding; a CSVReader takes categorical columns from
+	// Categorical and Categories only. The zero value false makes such a
+	// value an ErrNotNumber.
+	DetectCategorical bool
+	// Categories, if not nil, fixes the categories of categorical
+	// features by name, as a Model's Encoding holds them; a feature named
+	// here is categorical. Their values are coded by index into the given
+	// list, and a value not in it is coded −1 (an unknown category, which a
+	// Preprocessor encodes as all zeros) and counted by
+	// CSVReader.Unknown, or is an ErrUnknownCategory if
+	// StrictCategories is set. The categories of the other categorical
+	// features are learned from the data, sorted as the classes are.
+	Categories map[string][]string
+	// StrictCategories makes a value of a categorical feature that is not
+	// among its fixed Categories an ErrUnknownCategory.
+	StrictCategories bool
+	// Missing lists the spellings of a missing feature value, compared
+	// with the field with surrounding spaces trimmed; a missing value is
+	// stored in X as NaN, which a Preprocessor imputes. Nil (the zero
+	// value) means a feature is never missing: an empty field is an
+	// ErrNotNumber. DefaultMissing holds the spellings that pandas reads
+	// as missing. A missing target is always an error.
+	Missing []string
 }
+
+// DefaultMissing holds the usual spellings of a missing value in CSV files,
+// those that pandas reads as missing by default, for CSVOptions.Missing: an
+// empty field, NA, N/A, NaN, null, None and their variants.
+var DefaultMissing = []string{"", "NA", "N/A", "n/a", "#N/A", "NaN", "nan", "-NaN", "-nan", "NULL", "null", "None", "<NA>"}
 
 // LoadCSV reads the CSV file at path with ReadCSV. A problem in the data
 // is a *ParseError with File set to path; errors of opening or reading the
@@ -130,6 +171,9 @@ func ReadCSV(r io.Reader, opts *CSVOptions) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t := cr.table; t != nil {
+		t.toCategorical = b.toCategorical
+	}
 	// Fields are checked from left to right: a bad target before a bad
 	// feature is the error of the row.
 	cr.checkTarget = func(label string) error {
@@ -151,7 +195,7 @@ func ReadCSV(r io.Reader, opts *CSVOptions) (*Dataset, error) {
 		// The rows so far, features and target, in slices that may hold
 		// twice as much while they grow and the old arrays while they
 		// are copied, and the labels of the classes.
-		need := 3*float64(b.n)*float64(len(x)+1)*float64Bytes + float64(b.classBytes)
+		need := 3*float64(b.n)*float64(len(x)+1)*float64Bytes + float64(b.classBytes) + float64(cr.categoryBytes())
 		if err := overBudget(need, fmt.Sprintf("the %d rows of %d values up to this one", b.n, len(x)+1)); err != nil {
 			return nil, &ParseError{Line: line, Err: err}
 		}
@@ -244,6 +288,9 @@ func (b *csvBuilder) add(x []float64) error {
 func (b *csvBuilder) target(label string) (class int, value float64, err error) {
 	r := b.r
 	t := r.target
+	if tab := r.table; tab != nil && tab.missing != nil && tab.missing[label] {
+		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w: the target %s is missing (column %s); drop the row or fill in its target", ErrNotNumber, excerpt.Quote(label), excerpt.Quote(r.names[t]))}
+	}
 	if b.classify {
 		if c, ok := b.classIndex[label]; ok {
 			return c, 0, nil
@@ -255,18 +302,63 @@ func (b *csvBuilder) target(label string) (class int, value float64, err error) 
 	}
 	v, err := parseCSVNumber(label)
 	if err != nil {
-		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w (column %s)", err, excerpt.Quote(r.names[t]))}
+		hint := ""
+		if errors.Is(err, ErrNotNumber) {
+			hint = "; for a target of class labels, set CSVOptions.Classify"
+		}
+		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w (column %s)%s", err, excerpt.Quote(r.names[t]), hint)}
 	}
 	return 0, v, nil
+}
+
+// toCategorical codes the values of feature j of the rows added so far,
+// numbers until now, as categories of c.
+func (b *csvBuilder) toCategorical(j int, c *categories) {
+	p := len(b.r.features)
+	for i := j; i < len(b.x); i += p {
+		if v := b.x[i]; !math.IsNaN(v) {
+			b.x[i] = float64(c.code(strconv.FormatFloat(v, 'g', -1, 64)))
+		}
+	}
+}
+
+// categories returns the categories of each feature, nil for a numeric
+// one, or nil if none is categorical, sorting the categories learned and
+// recoding the rows to match.
+func (b *csvBuilder) categories() [][]string {
+	t := b.r.table
+	if t == nil || !slices.ContainsFunc(t.cats, func(c *categories) bool { return c != nil }) {
+		return nil
+	}
+	p := len(t.cats)
+	out := make([][]string, p)
+	for j, c := range t.cats {
+		switch {
+		case c == nil:
+			continue
+		case c.fixed:
+			out[j] = slices.Clone(c.names)
+			continue
+		}
+		names, remap := c.sorted()
+		out[j] = names
+		for i := j; i < len(b.x); i += p {
+			if v := b.x[i]; !math.IsNaN(v) {
+				b.x[i] = float64(remap[int(v)])
+			}
+		}
+	}
+	return out
 }
 
 // dataset returns the Dataset of the rows added.
 func (b *csvBuilder) dataset() *Dataset {
 	features, target, _ := b.r.Columns()
 	d := &Dataset{
-		X:        mat.NewDense(b.n, len(features), b.x),
-		Features: features,
-		Target:   target,
+		X:          mat.NewDense(b.n, len(features), b.x),
+		Features:   features,
+		Target:     target,
+		Categories: b.categories(),
 	}
 	switch {
 	case !b.classify:
@@ -285,14 +377,31 @@ func (b *csvBuilder) dataset() *Dataset {
 // if all of them are numbers and lexically otherwise, and renumbers the
 // labels to match.
 func (b *csvBuilder) sortClasses() []string {
-	// order[i] is the class found (index in b.classes) that sorts i-th.
-	order := make([]int, len(b.classes))
+	order := sortLabels(b.classes)
+	// remap[old] is the sorted index of class old.
+	remap := make([]int, len(order))
+	classes := make([]string, len(order))
+	for i, old := range order {
+		remap[old] = i
+		classes[i] = b.classes[old]
+	}
+	for i, c := range b.labels {
+		b.labels[i] = remap[c]
+	}
+	return classes
+}
+
+// sortLabels returns the order of labels sorted numerically if all of
+// them are numbers and lexically otherwise: order[i] is the index of the
+// label that sorts i-th.
+func sortLabels(labels []string) []int {
+	order := make([]int, len(labels))
 	for i := range order {
 		order[i] = i
 	}
-	values := make([]float64, len(b.classes))
+	values := make([]float64, len(labels))
 	numeric := true
-	for i, c := range b.classes {
+	for i, c := range labels {
 		v, err := strconv.ParseFloat(c, 64)
 		if err != nil || math.IsNaN(v) {
 			numeric = false
@@ -306,17 +415,7 @@ func (b *csvBuilder) sortClasses() []string {
 				return r
 			}
 		}
-		return strings.Compare(b.classes[a], b.classes[c])
+		return strings.Compare(labels[a], labels[c])
 	})
-	// remap[old] is the sorted index of class old.
-	remap := make([]int, len(order))
-	classes := make([]string, len(order))
-	for i, old := range order {
-		remap[old] = i
-		classes[i] = b.classes[old]
-	}
-	for i, c := range b.labels {
-		b.labels[i] = remap[c]
-	}
-	return classes
+	return order
 }

@@ -54,7 +54,7 @@ func ExampleParseError() {
 		fmt.Printf("file %s, line %d, column %d\n", pe.File, pe.Line, pe.Column)
 	}
 	// Output:
-	// testdata/bad.csv:4:3: not a number: "abc" (column "petal_length")
+	// testdata/bad.csv:4:3: not a number: "abc" (column "petal_length"); to read text as categories, set CSVOptions.DetectCategorical
 	// file testdata/bad.csv, line 4, column 3
 }
 

@@ -211,25 +211,25 @@ func TestReadCSVErrors(t *testing.T) {
 			name: "text in a feature column",
 			in:   "a,b,y\n1,2,3\n4,abc,6\n",
 			err:  ErrNotNumber, line: 3, col: 2,
-			msg: `line 3, column 2: not a number: "abc" (column "b")`,
+			msg: `line 3, column 2: not a number: "abc" (column "b"); to read text as categories, set CSVOptions.DetectCategorical`,
 		},
 		{
 			name: "text in a regression target",
 			in:   "a,b,y\n1,2,zz\n",
 			err:  ErrNotNumber, line: 2, col: 3,
-			msg: `line 2, column 3: not a number: "zz" (column "y")`,
+			msg: `line 2, column 3: not a number: "zz" (column "y"); for a target of class labels, set CSVOptions.Classify`,
 		},
 		{
 			name: "missing value",
 			in:   "a,b,y\n1,,3\n",
 			err:  ErrNotNumber, line: 2, col: 2,
-			msg: `line 2, column 2: not a number: "" (column "b")`,
+			msg: `line 2, column 2: not a number: "" (column "b"); to read it as a missing value, set CSVOptions.Missing`,
 		},
 		{
 			name: "error in a field after a multi-line quoted field is on its own line",
 			in:   "a,b,y\n1,\"2\",3\n\"4\n\",x,6\n",
 			err:  ErrNotNumber, line: 4, col: 2,
-			msg: `line 4, column 2: not a number: "x" (column "b")`,
+			msg: `line 4, column 2: not a number: "x" (column "b"); to read text as categories, set CSVOptions.DetectCategorical`,
 		},
 		{
 			name: "NaN in target",
@@ -388,7 +388,7 @@ func TestLoadCSV(t *testing.T) {
 		err  error
 		want string // message after the path
 	}{
-		{"a,b,y\n1,2,3\n4,abc,6\n", ErrNotNumber, `:3:2: not a number: "abc" (column "b")`},
+		{"a,b,y\n1,2,3\n4,abc,6\n", ErrNotNumber, `:3:2: not a number: "abc" (column "b"); to read text as categories, set CSVOptions.DetectCategorical`},
 		{"", ErrEmpty, ": no data rows"},
 		{"a,b,y\n", ErrEmpty, ": no data rows"},
 	} {

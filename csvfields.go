@@ -31,6 +31,98 @@ type columns struct {
 	names []string // the name of every field: the header's, or col0, col1, …
 	cols  []int    // the field of each feature
 	width int      // the number of fields of a record
+
+	table *table // categorical and missing values; nil: every feature is a number
+	hints bool   // errors name the CSVOptions that would read the value
+}
+
+// table reads the categorical and missing values of the features of a
+// record.
+type table struct {
+	cats    []*categories   // of each feature: nil for a numeric one
+	missing map[string]bool // the spellings of a missing value; nil: none
+	detect  bool            // a feature with a value that is not a number becomes categorical
+	strict  bool            // an unknown category is an error
+	unknown int             // unknown categories met
+
+	// toCategorical, if not nil, is called when feature j becomes
+	// categorical by detection, with its categories, for the values read
+	// before to be coded too.
+	toCategorical func(j int, c *categories)
+}
+
+// categories are the categories of a categorical feature.
+type categories struct {
+	names []string
+	index map[string]int
+	fixed bool // names is given; others are unknown
+	bytes int  // memory of the names learned, with their map entries
+}
+
+func newCategories(fixed []string) (*categories, error) {
+	c := &categories{index: make(map[string]int, len(fixed))}
+	for _, name := range fixed {
+		key := categoryKey(name)
+		if _, dup := c.index[key]; dup {
+			return nil, fmt.Errorf("category %s listed twice", excerpt.Quote(name))
+		}
+		c.index[key] = len(c.names)
+		c.names = append(c.names, key)
+	}
+	c.fixed = fixed != nil
+	return c, nil
+}
+
+// code returns the code of the category s: its index, −1 for a category
+// not among fixed ones, or a new index for one not seen yet.
+func (c *categories) code(s string) int {
+	key := categoryKey(s)
+	if i, ok := c.index[key]; ok {
+		return i
+	}
+	if c.fixed {
+		return -1
+	}
+	key = strings.Clone(key) // a substring of the record: keep a copy, not the record
+	i := len(c.names)
+	c.names = append(c.names, key)
+	c.index[key] = i
+	c.bytes += len(key) + classOverhead
+	return i
+}
+
+// categoryKey returns the category of a field: its text with surrounding
+// spaces trimmed, or the shortest spelling of a number.
+func categoryKey(s string) string {
+	t := strings.TrimSpace(s)
+	if t == "" || goSyntax(t) {
+		return t
+	}
+	if t[0] != '-' && t[0] != '+' && t[0] != '.' && (t[0] < '0' || t[0] > '9') {
+		return t // not a number: no need to try
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || !finite(v) {
+		return t
+	}
+	if f := strconv.FormatFloat(v, 'g', -1, 64); f != t {
+		return f
+	}
+	return t
+}
+
+// sorted returns the categories in order, numerically if all are numbers
+// and lexically otherwise, and remap, where remap[old] is the sorted index
+// of the category coded old.
+func (c *categories) sorted() (names []string, remap []int) {
+	order := sortLabels(c.names)
+	remap = make([]int, len(order))
+	names = make([]string, len(order))
+	for i, old := range order {
+		remap[old] = i
+		names[i] = c.names[old]
+	}
+	return names, remap
 }
 
 // parse stores the features of rec, which starts on line, in dst. Its
@@ -42,16 +134,63 @@ func (c *columns) parse(dst []float64, rec []string, line int, fieldLine func(j 
 		return &ParseError{Line: line, Err: fmt.Errorf("%w: expected %d, got %d", ErrFieldCount, c.width, len(rec))}
 	}
 	for j, k := range c.cols {
-		v, err := parseCSVNumber(rec[k])
+		var err error
+		if c.table != nil {
+			dst[j], err = c.table.parse(j, rec[k])
+		} else {
+			dst[j], err = parseCSVNumber(rec[k])
+		}
 		if err != nil {
 			if fieldLine != nil {
 				line = fieldLine(k)
 			}
-			return &ParseError{Line: line, Column: k + 1, Err: fmt.Errorf("%w (column %s)", err, excerpt.Quote(c.names[k]))}
+			return &ParseError{Line: line, Column: k + 1, Err: fmt.Errorf("%w (column %s)%s", err, excerpt.Quote(c.names[k]), c.hint(err, rec[k]))}
 		}
-		dst[j] = v
 	}
 	return nil
+}
+
+// hint returns advice for the error err of a feature field s, for a value
+// that the options do not let a feature hold.
+func (c *columns) hint(err error, s string) string {
+	if !c.hints || !errors.Is(err, ErrNotNumber) {
+		return ""
+	}
+	if strings.TrimSpace(s) == "" {
+		return "; to read it as a missing value, set CSVOptions.Missing"
+	}
+	if c.table == nil || !c.table.detect {
+		return "; to read text as categories, set CSVOptions.DetectCategorical"
+	}
+	return ""
+}
+
+// parse returns the value of feature j in the field s: a number, a
+// category code, or NaN for a missing value.
+func (t *table) parse(j int, s string) (float64, error) {
+	if t.missing != nil && t.missing[strings.TrimSpace(s)] {
+		return math.NaN(), nil
+	}
+	cat := t.cats[j]
+	if cat == nil {
+		v, err := parseCSVNumber(s)
+		if err == nil || !t.detect || !errors.Is(err, ErrNotNumber) {
+			return v, err
+		}
+		cat, _ = newCategories(nil)
+		t.cats[j] = cat
+		if t.toCategorical != nil {
+			t.toCategorical(j, cat)
+		}
+	}
+	code := cat.code(s)
+	if code < 0 {
+		if t.strict {
+			return 0, fmt.Errorf("%w %s: categories are %s", ErrUnknownCategory, excerpt.Quote(strings.TrimSpace(s)), excerpt.Quotes(cat.names))
+		}
+		t.unknown++
+	}
+	return float64(code), nil
 }
 
 // goSyntax reports whether s is written in a number syntax that Go reads

@@ -68,7 +68,7 @@ func NewCSVReader(r io.Reader, opts *CSVOptions) *CSVReader {
 	}
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	return &CSVReader{opts: o, cr: cr, limit: limit, next: 1, target: -1}
+	return &CSVReader{opts: o, cr: cr, limit: limit, next: 1, target: -1, columns: columns{hints: true}}
 }
 
 // rowShare is the share of the memory budget that one row of CSV may take
@@ -230,10 +230,103 @@ func (r *CSVReader) start() error {
 		r.err = err
 		return err
 	}
+	if err := r.layoutTable(); err != nil {
+		r.err = err
+		return err
+	}
 	if !r.header {
 		r.pending = first
 	}
 	return nil
+}
+
+// layoutTable sets up the reading of categorical and missing values, if
+// the options ask for them.
+func (r *CSVReader) layoutTable() error {
+	o := &r.opts
+	if o.Categorical == nil && !o.DetectCategorical && o.Categories == nil && o.Missing == nil {
+		return nil
+	}
+	t := &table{cats: make([]*categories, len(r.features)), detect: o.DetectCategorical, strict: o.StrictCategories}
+	if o.Missing != nil {
+		t.missing = make(map[string]bool, len(o.Missing))
+		for _, m := range o.Missing {
+			t.missing[strings.TrimSpace(m)] = true
+		}
+	}
+	index := indexes(r.features)
+	for _, name := range o.Categorical {
+		j := colIndex(index, name)
+		if j < 0 {
+			return fmt.Errorf("nn: CSVOptions.Categorical names %s, which is not a feature column (features: %s)", excerpt.Quote(name), excerpt.Names(r.features))
+		}
+		t.cats[j], _ = newCategories(nil)
+	}
+	names := make([]string, 0, len(o.Categories))
+	for name := range o.Categories {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		j := colIndex(index, name)
+		if j < 0 {
+			return fmt.Errorf("nn: CSVOptions.Categories names %s, which is not a feature column (features: %s)", excerpt.Quote(name), excerpt.Names(r.features))
+		}
+		fixed := o.Categories[name]
+		if fixed == nil {
+			fixed = []string{}
+		}
+		var err error
+		if t.cats[j], err = newCategories(fixed); err != nil {
+			return fmt.Errorf("nn: CSVOptions.Categories of %s: %v", excerpt.Quote(name), err)
+		}
+	}
+	r.table = t
+	return nil
+}
+
+// Unknown returns the number of values of categorical features read so far
+// that were not among their fixed categories (CSVOptions.Categories), and
+// were coded −1.
+func (r *CSVReader) Unknown() int {
+	if r.table == nil {
+		return 0
+	}
+	return r.table.unknown
+}
+
+// categoryBytes returns the memory of the categories learned.
+func (r *CSVReader) categoryBytes() int {
+	if r.table == nil {
+		return 0
+	}
+	n := 0
+	for _, c := range r.table.cats {
+		if c != nil {
+			n += c.bytes
+		}
+	}
+	return n
+}
+
+// Categories returns, for each feature in the order of Columns, its
+// categories: the fixed ones, or those learned so far in order of first
+// appearance (the codes Read stores), or nil for a numeric feature. It
+// returns nil if no feature is categorical.
+func (r *CSVReader) Categories() [][]string {
+	if r.table == nil || !slices.ContainsFunc(r.table.cats, func(c *categories) bool { return c != nil }) {
+		return nil
+	}
+	out := make([][]string, len(r.table.cats))
+	for j, c := range r.table.cats {
+		if c != nil {
+			out[j] = slices.Clone(c.names)
+			if out[j] == nil {
+				out[j] = []string{}
+			}
+		}
+	}
+	return out
 }
 
 // checkOptions returns an error for options that no data could fit.

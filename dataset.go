@@ -33,6 +33,15 @@ type Dataset struct {
 	// Classes lists the class labels in the order of Y's columns;
 	// it is nil for regression.
 	Classes []string
+	// Categories holds, for each column of X, its categories if it is
+	// categorical, or nil if it is numeric; Categories itself is nil when
+	// every column is numeric. The values of a categorical column are
+	// codes: the index of the category, or −1 for a category not among
+	// them (see CSVOptions.Categories). A missing value is NaN in any
+	// column (see CSVOptions.Missing). A Preprocessor turns such columns
+	// into the numbers a Network takes; Classifier and Regressor do so
+	// themselves.
+	Categories [][]string
 }
 
 // Labels returns the class index of each example, the index of the largest
@@ -58,6 +67,12 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		Features: slices.Clone(d.Features),
 		Target:   d.Target,
 		Classes:  slices.Clone(d.Classes),
+	}
+	if d.Categories != nil {
+		s.Categories = make([][]string, len(d.Categories))
+		for j, c := range d.Categories {
+			s.Categories[j] = slices.Clone(c)
+		}
 	}
 	if d.Y != nil {
 		s.Y = gatherRows(d.Y, idx)

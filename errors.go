@@ -45,6 +45,9 @@ var (
 	ErrUnknownClass = errors.New("unknown class")
 	// ErrDuplicateColumn: two header columns have the same name.
 	ErrDuplicateColumn = errors.New("duplicate column name")
+	// ErrUnknownCategory: a value of a categorical feature is not among
+	// its fixed categories, and CSVOptions.StrictCategories is set.
+	ErrUnknownCategory = errors.New("unknown category")
 )
 
 // ErrNonFinite is ErrNotFinite.

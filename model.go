@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -85,6 +86,47 @@ type Model struct {
 	// single sigmoid output (the labels of Network.Classify's 0 and 1).
 	// They are nil for regression.
 	Classes []string
+	// Encoding, if not nil, turns the columns of a table — numbers,
+	// category codes and missing values, as Dataset.X holds them — into
+	// the network's inputs, before Scaler; Features then names the
+	// columns of the table, one per column of the Encoding. Nil means the
+	// columns are the network's inputs.
+	Encoding *Encoding
+}
+
+// Columns returns the number of columns of the rows that m predicts: the
+// columns of its Encoding, or else the network's inputs.
+func (m *Model) Columns() int {
+	if m.Encoding != nil {
+		return len(m.Encoding.Columns)
+	}
+	return m.Network.sizes[0]
+}
+
+// CSVOptions returns options for reading rows for m with ReadCSV or a
+// CSVReader: m's features, found by name, its target and classes, and the
+// categories of its Encoding, with missing values spelt as in
+// DefaultMissing when m has an Encoding to fill them in. Set Header, Comma
+// or StrictCategories on the result as the data needs.
+func (m *Model) CSVOptions() *CSVOptions {
+	o := &CSVOptions{
+		Target:   m.Target,
+		Classify: m.Classes != nil,
+		Classes:  slices.Clone(m.Classes),
+		Features: slices.Clone(m.Features),
+	}
+	if e := m.Encoding; e != nil {
+		o.Missing = slices.Clone(DefaultMissing)
+		for j := range e.Columns {
+			if cats := e.Columns[j].Categories; cats != nil && j < len(m.Features) {
+				if o.Categories == nil {
+					o.Categories = make(map[string][]string)
+				}
+				o.Categories[m.Features[j]] = slices.Clone(cats)
+			}
+		}
+	}
+	return o
 }
 
 // Predict returns the network's output for each row of x after scaling a
@@ -96,6 +138,9 @@ type Model struct {
 // It panics if m.Network is nil or m.Scaler does not fit the network's
 // input.
 func (m *Model) Predict(x mat.Matrix) (*mat.Dense, error) {
+	if m.Encoding != nil {
+		return m.predictTable(x)
+	}
 	if m.Scaler == nil {
 		return m.Network.Predict(x)
 	}
@@ -111,19 +156,53 @@ func (m *Model) Predict(x mat.Matrix) (*mat.Dense, error) {
 	return m.Network.Predict(&scaled)
 }
 
+// predictTable is Predict for a model with an Encoding.
+func (m *Model) predictTable(x mat.Matrix) (*mat.Dense, error) {
+	r, _ := x.Dims()
+	if r == 0 {
+		return nil, fmt.Errorf("nn: X: %w", ErrEmpty)
+	}
+	if err := m.Encoding.CheckRows(x); err != nil {
+		return nil, err
+	}
+	w := m.Network.sizes[0]
+	if err := overBudget(float64(r)*float64(w)*float64Bytes, fmt.Sprintf("the encoding of %d rows into %d inputs", r, w)); err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
+	}
+	enc := mat.NewDense(r, w, nil)
+	m.Encoding.Encode(enc, x)
+	if m.Scaler != nil {
+		m.Scaler.Transform(enc, enc)
+	}
+	return m.Network.Predict(enc)
+}
+
 // Scale stores in dst the row x scaled with m.Scaler, or a copy of x if
 // m.Scaler is nil, without allocating. dst may be x itself. Together with
 // Network.PredictTo it scores a stream of rows: scale each row into a row
 // of a batch matrix, then predict the batch. Scale panics if x or dst does
 // not have one element per network input.
-func (m *Model) Scale(dst, x []float64) {
+//
+// For a model with an Encoding, x holds one value per column of the table
+// (Model.Columns), dst one per network input, and Scale encodes x first;
+// it returns the number of unknown categories met, and panics as
+// Encoding.EncodeRow does. Otherwise it returns 0.
+func (m *Model) Scale(dst, x []float64) (unknown int) {
 	in := m.Network.sizes[0]
+	if m.Encoding != nil {
+		unknown = m.Encoding.EncodeRow(dst, x)
+		if m.Scaler != nil {
+			m.Scaler.TransformRow(dst, dst)
+		}
+		return unknown
+	}
 	if len(x) != in || len(dst) != in {
 		panic(mat.ErrShape)
 	}
 	if m.Scaler == nil {
 		copy(dst, x)
-		return
+		return 0
 	}
 	m.Scaler.TransformRow(dst, x)
+	return 0
 }

@@ -16,9 +16,11 @@ import (
 const (
 	modelFormat      = "github.com/neuralgo/nn model"
 	checkpointFormat = "github.com/neuralgo/nn checkpoint"
-	// modelVersion is the version of the model format that this package
-	// writes and reads.
-	modelVersion = 1
+	// modelVersion is the latest version of the model format, which this
+	// package reads with every earlier one. Version 2 added the encoding;
+	// a model without one is written as version 1, which earlier readers
+	// read.
+	modelVersion = 2
 	// checkpointVersion is the version of the checkpoint format that this
 	// package writes; it reads it and every earlier version. Version 2
 	// added the fingerprint.
@@ -129,10 +131,18 @@ type modelJSON struct {
 	Features    []string    `json:"features"`
 	Target      string      `json:"target"`
 	Classes     []string    `json:"classes"`
+	Encoding    []columnJSON `json:"encoding"`
 
 	// acts holds the activations that check reads from their names, so
 	// that an unknown name is reported with its layer.
 	acts []Activation
+}
+
+// columnJSON is a ColumnEncoding in a model file.
+type columnJSON struct {
+	Categories []string `json:"categories,omitempty"`
+	Fill       *float64 `json:"fill"`
+	Indicator  bool     `json:"indicator,omitempty"`
 }
 
 type scalerJSON struct {
@@ -150,7 +160,7 @@ func (m *Model) document() (*modelJSON, error) {
 	bias, loss := n.bias, n.loss
 	d := &modelJSON{
 		Format:      modelFormat,
-		Version:     modelVersion,
+		Version:     1,
 		Sizes:       n.sizes,
 		Activations: make([]string, len(n.acts)),
 		Bias:        &bias,
@@ -169,6 +179,18 @@ func (m *Model) document() (*modelJSON, error) {
 	}
 	if s := m.Scaler; s != nil && (s.Offset != nil || s.Scale != nil) {
 		d.Scaler = &scalerJSON{Kind: &s.Kind, Offset: s.Offset, Scale: s.Scale}
+	}
+	if e := m.Encoding; e != nil {
+		d.Version = 2
+		d.Encoding = make([]columnJSON, len(e.Columns))
+		for j := range e.Columns {
+			c := &e.Columns[j]
+			cats := c.Categories
+			if cats != nil && len(cats) == 0 {
+				return nil, fmt.Errorf("encoding of column %d has no categories", j)
+			}
+			d.Encoding[j] = columnJSON{Categories: cats, Fill: &c.Fill, Indicator: c.Indicator}
+		}
 	}
 	return d, nil
 }
@@ -212,13 +234,16 @@ func (d *modelJSON) write(w io.Writer) error {
 	if d.Classes != nil {
 		o.field("classes", d.Classes)
 	}
+	if d.Encoding != nil {
+		jsonRows(o, "encoding", d.Encoding)
+	}
 	return o.close()
 }
 
 // check returns an error saying what is wrong if d does not describe a
 // valid model. It allocates nothing in proportion to the sizes d declares.
 func (d *modelJSON) check() error {
-	for _, check := range []func() error{d.checkSizes, d.checkLayers, d.checkParams, d.checkScaler, d.checkNames} {
+	for _, check := range []func() error{d.checkSizes, d.checkLayers, d.checkParams, d.checkScaler, d.checkNames, d.checkEncoding} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -361,6 +386,9 @@ func (d *modelJSON) checkScaler() error {
 // single output; no class twice.
 func (d *modelJSON) checkNames() error {
 	in, out := d.Sizes[0], d.Sizes[len(d.Sizes)-1]
+	if d.Encoding != nil {
+		in = len(d.Encoding) // the features are the columns of the table
+	}
 	if d.Features != nil && len(d.Features) != in {
 		return badModel("has %d features, want %d (the input size)", len(d.Features), in)
 	}
@@ -392,6 +420,55 @@ func (d *modelJSON) checkNames() error {
 	return nil
 }
 
+// checkEncoding checks the encoding, if any: only in version 2, with a
+// finite fill for each column, a category code for a categorical one, its
+// categories distinct and valid UTF-8, and as many inputs as the network
+// takes.
+func (d *modelJSON) checkEncoding() error {
+	if d.Encoding == nil {
+		return nil
+	}
+	if d.Version < 2 {
+		return badModel(`version %d has an "encoding" field, which version 2 added`, d.Version)
+	}
+	width := 0
+	for j, c := range d.Encoding {
+		if c.Fill == nil {
+			return badModel(`encoding[%d] has no "fill" field`, j)
+		}
+		fill := *c.Fill
+		if !finite(fill) {
+			return badModel("encoding[%d] fill is %v: %w", j, fill, ErrNotFinite)
+		}
+		if c.Categories != nil {
+			if k := int(fill); float64(k) != fill || k < 0 || k >= len(c.Categories) {
+				return badModel("encoding[%d] fill %v is not the code of one of its %d categories", j, fill, len(c.Categories))
+			}
+			for i, cat := range c.Categories {
+				if !utf8.ValidString(cat) {
+					return badModel("encoding[%d] category %d %s is not valid UTF-8", j, i, excerpt.Quote(cat))
+				}
+			}
+			if _, i := duplicate(c.Categories); i >= 0 {
+				return badModel("encoding[%d] lists category %s twice", j, excerpt.Quote(c.Categories[i]))
+			}
+			width += len(c.Categories)
+		} else {
+			width++
+		}
+		if c.Indicator {
+			width++
+		}
+		if width > d.Sizes[0] {
+			break
+		}
+	}
+	if width != d.Sizes[0] {
+		return badModel("encoding makes %d inputs of its %d columns, want %d (the input size)", width, len(d.Encoding), d.Sizes[0])
+	}
+	return nil
+}
+
 // build returns the model that the checked d describes.
 func (d *modelJSON) build() *Model {
 	n := newNetwork(d.Sizes, d.acts, *d.Bias, *d.Loss)
@@ -404,6 +481,12 @@ func (d *modelJSON) build() *Model {
 	m := &Model{Network: n, Features: d.Features, Target: d.Target, Classes: d.Classes}
 	if sc := d.Scaler; sc != nil {
 		m.Scaler = &Scaler{Kind: *sc.Kind, Offset: sc.Offset, Scale: sc.Scale}
+	}
+	if d.Encoding != nil {
+		m.Encoding = &Encoding{Columns: make([]ColumnEncoding, len(d.Encoding))}
+		for j, c := range d.Encoding {
+			m.Encoding.Columns[j] = ColumnEncoding{Categories: c.Categories, Fill: *c.Fill, Indicator: c.Indicator}
+		}
 	}
 	return m
 }
