@@ -476,7 +476,8 @@ func TestDecodeModelErrors(t *testing.T) {
 		{name: "wrong format", edit: set("format", "github.com/neuralgo/nn checkpoint"), want: []string{"not a model file", "checkpoint"}},
 		{name: "format not a string", edit: set("format", 1), want: []string{"format", "number"}},
 		{name: "no version", edit: del("version"), want: []string{"version"}},
-		{name: "version 2", edit: set("version", 2), want: []string{"version 2", "not supported", "version 1"}},
+		{name: "version 3", edit: set("version", 3), want: []string{"version 3", "not supported", "version 1 to 2"}},
+		{name: "encoding in version 1", edit: set("encoding", []any{map[string]any{"fill": 0}}), want: []string{"version 1", "encoding", "version 2 added"}},
 		{name: "version 0", edit: set("version", 0), want: []string{"version 0", "version 1"}},
 		{name: "version string", edit: set("version", "1"), want: []string{"version", "string"}},
 		{name: "unknown field", edit: set("weigths", []any{}), want: []string{"unknown field", "weigths"}},
@@ -630,7 +631,7 @@ func TestLoadModelErrorsNamePath(t *testing.T) {
 		want string
 	}{
 		{"truncated.json", valid[:len(valid)-3], "truncated"},
-		{"v2.json", bytes.Replace(valid, []byte(`"version": 1`), []byte(`"version": 2`), 1), "version 2"},
+		{"v3.json", bytes.Replace(valid, []byte(`"version": 1`), []byte(`"version": 3`), 1), "version 3"},
 		{"relu6.json", bytes.Replace(valid, []byte(`"relu"`), []byte(`"relu6"`), 1), "activation"},
 	} {
 		path := filepath.Join(dir, test.name)

@@ -119,18 +119,18 @@ func decodeModel(r io.Reader) (*Model, error) {
 
 // modelJSON is the JSON document of a Model.
 type modelJSON struct {
-	Format      string      `json:"format"`
-	Version     int         `json:"version"`
-	Sizes       []int       `json:"sizes"`
-	Activations []string    `json:"activations"`
-	Bias        *bool       `json:"bias"`
-	Loss        *Loss       `json:"loss"`
-	Weights     [][]float64 `json:"weights"`
-	Biases      [][]float64 `json:"biases"`
-	Scaler      *scalerJSON `json:"scaler"`
-	Features    []string    `json:"features"`
-	Target      string      `json:"target"`
-	Classes     []string    `json:"classes"`
+	Format      string       `json:"format"`
+	Version     int          `json:"version"`
+	Sizes       []int        `json:"sizes"`
+	Activations []string     `json:"activations"`
+	Bias        *bool        `json:"bias"`
+	Loss        *Loss        `json:"loss"`
+	Weights     [][]float64  `json:"weights"`
+	Biases      [][]float64  `json:"biases"`
+	Scaler      *scalerJSON  `json:"scaler"`
+	Features    []string     `json:"features"`
+	Target      string       `json:"target"`
+	Classes     []string     `json:"classes"`
 	Encoding    []columnJSON `json:"encoding"`
 
 	// acts holds the activations that check reads from their names, so
@@ -243,7 +243,7 @@ func (d *modelJSON) write(w io.Writer) error {
 // check returns an error saying what is wrong if d does not describe a
 // valid model. It allocates nothing in proportion to the sizes d declares.
 func (d *modelJSON) check() error {
-	for _, check := range []func() error{d.checkSizes, d.checkLayers, d.checkParams, d.checkScaler, d.checkNames, d.checkEncoding} {
+	for _, check := range []func() error{d.checkSizes, d.checkLayers, d.checkParams, d.checkScaler, d.checkEncoding, d.checkNames} {
 		if err := check(); err != nil {
 			return err
 		}
