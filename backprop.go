@@ -97,6 +97,9 @@ type backprop struct {
 	rows int
 
 	x, y  *mat.Dense   // the batch: inputs a[0] and targets
+	// weighted says that y has a column after the targets holding the
+	// weight of each row's cost (Settings.Weights).
+	weighted bool
 	a     []*mat.Dense // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
 	zOut  []float64    // weighted input of the output layer, for the cross-entropy costs
 	delta []*mat.Dense // delta[l] = ∂J/∂z of layer l's output
@@ -179,16 +182,23 @@ func (bp *backprop) cost() float64 {
 	yHat := bp.a[L].RawMatrix().Data
 	y := bp.y.RawMatrix()
 	cols := bp.net.sizes[L]
-	var J float64
+	var J, Ji float64
+	// acc is where a row's terms are summed: J itself, as without
+	// weights, or Ji, added to J times the row's weight.
+	acc := &J
+	if bp.weighted {
+		acc = &Ji
+	}
 	for i := 0; i < bp.rows; i++ {
 		yr := y.Data[i*y.Stride : i*y.Stride+cols]
 		off := i * cols
+		Ji = 0
 		switch bp.net.loss {
 		case SquaredError:
 			// J = ½·Σ(y−ŷ)²
 			for j, v := range yr {
 				d := v - yHat[off+j]
-				J += 0.5 * d * d
+				*acc += 0.5 * d * d
 			}
 		case CrossEntropy:
 			// J = −Σ y·log ŷ with log ŷ_j = z_j − log Σ_k exp(z_k)
@@ -196,15 +206,19 @@ func (bp *backprop) cost() float64 {
 			lse := logSumExp(z)
 			for j, v := range yr {
 				if v != 0 {
-					J -= v * (z[j] - lse)
+					*acc -= v * (z[j] - lse)
 				}
 			}
 		case BinaryCrossEntropy:
 			// J = −Σ y·log σ(z) + (1−y)·log(1−σ(z)) = Σ max(z,0) − y·z + log(1+e^−|z|)
 			z := bp.zOut[off : off+cols]
 			for j, v := range yr {
-				J += math.Max(z[j], 0) - v*z[j] + math.Log1p(math.Exp(-math.Abs(z[j])))
+				*acc += math.Max(z[j], 0) - v*z[j] + math.Log1p(math.Exp(-math.Abs(z[j])))
 			}
+		}
+		if bp.weighted {
+			// J = Σ_rows w·J_row
+			J += y.Data[i*y.Stride+cols] * Ji
 		}
 	}
 	return J
@@ -271,6 +285,11 @@ func (bp *backprop) outputDelta(scale float64) {
 	for i := 0; i < bp.rows; i++ {
 		yr := y.Data[i*y.Stride : i*y.Stride+out]
 		dr, hr := d[i*out:(i+1)*out], yHat[i*out:(i+1)*out]
+		scale := scale
+		if bp.weighted {
+			// ∂(w·J_row)/∂z = w·∂J_row/∂z
+			scale *= y.Data[i*y.Stride+out]
+		}
 		if n.loss == CrossEntropy {
 			// For targets that do not sum to one, ∂J/∂z = ŷ·Σy − y.
 			var sum float64

@@ -64,6 +64,7 @@ func (r *run) lbfgsProblem(X, Y *mat.Dense) (p optimize.Problem, eval func([]flo
 	n := r.net
 	rows, _ := X.Dims()
 	bp := newBackprop(n, rows)
+	bp.weighted = r.weighted
 	bp.setBatch(X, Y)
 	l2 := r.s.L2
 	at := make([]float64, len(n.params)) // weights of the last evaluation

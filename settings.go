@@ -157,6 +157,15 @@ type Settings struct {
 	// Seed seeds the shuffling of mini-batches and the choice of held-out
 	// rows.
 	Seed uint64
+	// Weights, if not nil, weigh the cost of each training row: one
+	// weight ≥ 0 per row of x, not all zero. Training then minimises the
+	// mean over the rows of weight·cost (plus the L2 penalty), as Keras
+	// weighs samples; a weight of 2 counts a row as two copies of it would
+	// in the mean's numerator. Rows held out by ValidationFraction keep
+	// their weights out of the validation loss, which is unweighted, as
+	// are the losses of ValidationX and ValidationY. Trainer.Step takes no
+	// weights.
+	Weights []float64
 	// Progress, if not nil, is called after every epoch.
 	Progress func(Epoch)
 

@@ -125,13 +125,26 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 	if err := overBudget(trainBytes(n, &c, x), fmt.Sprintf("training a network of %d parameters by %v on %d rows", len(n.params), c.Method, rows)); err != nil {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
+	Yd := asDense(y)
+	if c.Weights != nil {
+		if err := checkWeights(c.Weights, rows); err != nil {
+			return nil, err
+		}
+		Yd = withWeights(Yd, c.Weights)
+	}
 	pcg := rand.NewPCG(c.Seed, 0x6e6e2d747261696e) // "nn-train"
 	rnd := rand.New(pcg)
-	X, Y, vx, vy, err := holdOut(n, &c, asDense(x), asDense(y), rnd)
+	X, Y, vx, vy, err := holdOut(n, &c, asDense(x), Yd, rnd)
 	if err != nil {
 		return nil, err
 	}
+	if c.Weights != nil && vy != nil && c.ValidationY == nil {
+		// Rows held out from the weighted ones: drop their weights.
+		vr, _ := vy.Dims()
+		vy = vy.Slice(0, vr, 0, n.sizes[len(n.sizes)-1]).(*mat.Dense)
+	}
 	r := newRun(ctx, n, &c, start, vx, vy)
+	r.weighted = c.Weights != nil
 	if (c.CheckpointEvery > 0 && c.Checkpoint != nil) || c.Resume != nil {
 		r.fingerprint = fingerprint(n, &c, X, Y, vx, vy)
 	}
@@ -142,6 +155,36 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 	}
 	r.end()
 	return r.report, err
+}
+
+// checkWeights returns an error if w is not one finite weight ≥ 0 per row
+// of rows, not all zero.
+func checkWeights(w []float64, rows int) error {
+	if len(w) != rows {
+		return fmt.Errorf("nn: %w: Settings.Weights has %d weights for %d rows", ErrShape, len(w), rows)
+	}
+	pos := false
+	for i, v := range w {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("nn: Settings.Weights[%d] is %v, want a finite weight ≥ 0", i, v)
+		}
+		pos = pos || v > 0
+	}
+	if !pos {
+		return errors.New("nn: Settings.Weights are all zero")
+	}
+	return nil
+}
+
+// withWeights returns a copy of y with a column after its own holding w,
+// so that the rows and their weights are held out, shuffled and gathered
+// together.
+func withWeights(y *mat.Dense, w []float64) *mat.Dense {
+	r, c := y.Dims()
+	yw := mat.NewDense(r, c+1, nil)
+	yw.Slice(0, r, 0, c).(*mat.Dense).Copy(y)
+	yw.SetCol(c, w)
+	return yw
 }
 
 // lbfgsVectors is about the number of vectors as long as the parameters
@@ -263,6 +306,7 @@ func (r *run) gradientMethod(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) err
 	if err != nil {
 		return err
 	}
+	r.trainer.weighted = r.weighted
 	if r.s.Resume != nil {
 		if err := r.resume(r.s.Resume, pcg); err != nil {
 			return err
@@ -296,7 +340,8 @@ type run struct {
 	best       float64 // best monitored loss
 	bestEpoch  int
 	bestParams []float64
-	wait       int // epochs without improvement
+	wait       int  // epochs without improvement
+	weighted   bool // the training targets hold the rows' weights in a last column
 
 	val       *backprop // validation set, or nil
 	valLabels []int

@@ -25,6 +25,8 @@ type Trainer struct {
 
 	penalty float64   // L2 penalty of the weights before the last step
 	prev    []float64 // if not nil, the weights before the last update
+
+	weighted bool // batches' targets hold the rows' weights in a last column (Train with Settings.Weights)
 }
 
 // NewTrainer returns a Trainer that updates n by the method of s (nil means
@@ -121,6 +123,7 @@ func (t *Trainer) buffers(r int) *backprop {
 			clear(t.bp)
 		}
 		bp = newBackprop(t.net, r)
+		bp.weighted = t.weighted
 		t.bp[r] = bp
 	}
 	return bp

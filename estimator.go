@@ -1,0 +1,699 @@
+package nn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/neuralgo/nn/internal/excerpt"
+)
+
+// Classifier learns to predict a class label from the columns of a table:
+// it encodes categorical columns and fills in missing values (Encoding),
+// scales the inputs (Scaler), and trains a network with a softmax output
+// on cross-entropy, keeping all of that in the fitted Model. Its fields
+// are the hyperparameters; the zero value is a ready classifier whose
+// defaults suit small tables: one hidden layer of 32 ReLU units with He
+// initialisation, Adam with rate 0.01 on batches of 32, 10% of the rows
+// held out for early stopping with a patience of 20 epochs, up to 200
+// epochs, standardised inputs, missing values filled in with the mean.
+//
+// Fit learns from a Dataset (see ReadCSV), Predict returns class labels,
+// PredictProba their probabilities, Score the accuracy; Model holds what
+// to save. A Classifier is not safe for concurrent Fit calls, but its
+// fitted Predict, PredictProba and Score may be called concurrently.
+type Classifier struct {
+	// Hidden are the sizes of the hidden layers; nil means {32}, and an
+	// empty non-nil slice none (a linear model of the inputs).
+	Hidden []int
+	// Activation names the activation of the hidden layers, as
+	// ParseActivation reads it; "" means "relu". Softmax and identity are
+	// refused.
+	Activation string
+	// Optimizer names the training method, as ParseMethod reads it; ""
+	// means "adam".
+	Optimizer string
+	// LearningRate is the step size; zero means 0.01 for Adam and 0.1 for
+	// the other methods.
+	LearningRate float64
+	// Epochs is the most passes over the training rows; zero means 200.
+	Epochs int
+	// BatchSize is the rows per step of the mini-batch methods; zero
+	// means 32.
+	BatchSize int
+	// L2 is the weight decay λ (see Settings.L2); zero means none.
+	L2 float64
+	// Validation is the fraction of the rows held out, stratified by
+	// class, to stop training early and keep the best epoch's weights;
+	// zero means 0.1 and a negative value none (all epochs run, on every
+	// row).
+	Validation float64
+	// Patience is the number of epochs without a better validation loss
+	// after which training stops; zero means 20 and a negative value
+	// that every epoch runs (the best epoch's weights are still kept).
+	Patience int
+	// Refit, after early stopping has chosen the number of epochs on the
+	// held-out rows, trains afresh on all rows for that many epochs.
+	Refit bool
+	// Scale is how the encoded inputs are scaled, fitted on the training
+	// rows; zero means Standardize. Set NoScale to leave them as they are.
+	Scale ScaleKind
+	// NoScale leaves the inputs unscaled.
+	NoScale bool
+	// Impute is how a missing value of a numeric column is filled in;
+	// categorical columns take their most frequent category.
+	Impute Impute
+	// MissingIndicator adds, for each column with missing values in the
+	// training rows, an input that is 1 where the value is missing.
+	MissingIndicator bool
+	// ClassWeights weight the cost of each training row by its class, as
+	// a map from class label to weight (classes not in it weigh 1), to
+	// make rare classes count more. See also Balanced.
+	ClassWeights map[string]float64
+	// Balanced weighs each class inversely to its frequency in the
+	// training rows, n/(k·n_c), as scikit-learn's class_weight="balanced";
+	// it is multiplied with ClassWeights.
+	Balanced bool
+	// Seed seeds the initial weights, the held-out rows and the shuffling;
+	// the same seed and data give the same model, bit for bit.
+	Seed uint64
+	// Progress, if not nil, is called after every epoch.
+	Progress func(Epoch)
+	// Configure, if not nil, is called with the training settings before
+	// training starts, to set what the fields above do not: checkpoints,
+	// a schedule, momentum.
+	Configure func(*Settings)
+
+	// Model is the fitted model, set by Fit; it is what Predict uses and
+	// what to save.
+	Model *Model
+	// Report is the report of the last training run of Fit.
+	Report *Report
+}
+
+// Regressor learns to predict one or more numbers from the columns of a
+// table, as Classifier does for class labels: it encodes, fills in and
+// scales the inputs, standardises the targets, and trains a network with
+// identity outputs on squared error, folding the targets' scaling back
+// into the output layer so that the Model predicts in the targets' units.
+// Its fields and defaults are Classifier's, without the class weights;
+// Score is the coefficient of determination R².
+type Regressor struct {
+	// Hidden are the sizes of the hidden layers; nil means {32}, and an
+	// empty non-nil slice none (a linear model of the inputs).
+	Hidden []int
+	// Activation names the activation of the hidden layers; "" means
+	// "relu".
+	Activation string
+	// Optimizer names the training method; "" means "adam".
+	Optimizer string
+	// LearningRate is the step size; zero means 0.01 for Adam and 0.1 for
+	// the other methods.
+	LearningRate float64
+	// Epochs is the most passes over the training rows; zero means 200.
+	Epochs int
+	// BatchSize is the rows per step of the mini-batch methods; zero
+	// means 32.
+	BatchSize int
+	// L2 is the weight decay λ; zero means none.
+	L2 float64
+	// Validation is the fraction of rows held out for early stopping;
+	// zero means 0.1 and a negative value none.
+	Validation float64
+	// Patience is the number of epochs without a better validation loss
+	// after which training stops; zero means 20, negative every epoch.
+	Patience int
+	// Refit, after early stopping has chosen the number of epochs, trains
+	// afresh on all rows for that many epochs.
+	Refit bool
+	// Scale is how the encoded inputs are scaled; zero means Standardize.
+	Scale ScaleKind
+	// NoScale leaves the inputs unscaled.
+	NoScale bool
+	// Impute is how a missing value of a numeric column is filled in.
+	Impute Impute
+	// MissingIndicator adds an input per column with missing values.
+	MissingIndicator bool
+	// Seed seeds the initial weights, the held-out rows and the shuffling.
+	Seed uint64
+	// Progress, if not nil, is called after every epoch.
+	Progress func(Epoch)
+	// Configure, if not nil, is called with the training settings before
+	// training starts.
+	Configure func(*Settings)
+
+	// Model is the fitted model, set by Fit.
+	Model *Model
+	// Report is the report of the last training run of Fit.
+	Report *Report
+}
+
+// hyper are the hyperparameters of Classifier and Regressor, with their
+// defaults applied.
+type hyper struct {
+	hidden        []int
+	activation    Activation
+	method        Method
+	lr            float64
+	epochs, batch int
+	l2            float64
+	val           float64
+	patience      int
+	refit         bool
+	scale         ScaleKind
+	impute        Impute
+	indicator     bool
+	classWeights  map[string]float64
+	balanced      bool
+	seed          uint64
+	progress      func(Epoch)
+	configure     func(*Settings)
+}
+
+func (c *Classifier) hyper() (*hyper, error) {
+	h, err := newHyper(c.Hidden, c.Activation, c.Optimizer, c.LearningRate, c.Epochs, c.BatchSize, c.L2, c.Validation, c.Patience, c.Scale, c.NoScale, c.Impute, c.Seed)
+	if err != nil {
+		return nil, err
+	}
+	h.refit, h.indicator, h.progress, h.configure = c.Refit, c.MissingIndicator, c.Progress, c.Configure
+	h.classWeights, h.balanced = c.ClassWeights, c.Balanced
+	for label, w := range c.ClassWeights {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return nil, fmt.Errorf("nn: Classifier.ClassWeights[%s] is %v, want a finite weight ≥ 0", excerpt.Quote(label), w)
+		}
+	}
+	return h, nil
+}
+
+func (r *Regressor) hyper() (*hyper, error) {
+	h, err := newHyper(r.Hidden, r.Activation, r.Optimizer, r.LearningRate, r.Epochs, r.BatchSize, r.L2, r.Validation, r.Patience, r.Scale, r.NoScale, r.Impute, r.Seed)
+	if err != nil {
+		return nil, err
+	}
+	h.refit, h.indicator, h.progress, h.configure = r.Refit, r.MissingIndicator, r.Progress, r.Configure
+	return h, nil
+}
+
+// newHyper checks the hyperparameters and applies their defaults.
+func newHyper(hidden []int, activation, optimizer string, lr float64, epochs, batch int, l2, val float64, patience int, scale ScaleKind, noScale bool, impute Impute, seed uint64) (*hyper, error) {
+	h := &hyper{hidden: hidden, activation: ReLU, method: Adam, lr: lr, epochs: epochs, batch: batch, l2: l2, val: val, patience: patience, scale: scale, impute: impute, seed: seed}
+	if hidden == nil {
+		h.hidden = []int{32}
+	}
+	for i, s := range h.hidden {
+		if s <= 0 {
+			return nil, fmt.Errorf("nn: Hidden[%d] is %d, want a positive size", i, s)
+		}
+	}
+	var err error
+	if activation != "" {
+		if h.activation, err = ParseActivation(activation); err != nil {
+			return nil, fmt.Errorf("nn: Activation: %w", err)
+		}
+		if h.activation == Softmax || h.activation == Identity {
+			return nil, fmt.Errorf("nn: Activation %s: the hidden layers take sigmoid, tanh or relu", activation)
+		}
+	}
+	if optimizer != "" {
+		if h.method, err = ParseMethod(optimizer); err != nil {
+			return nil, fmt.Errorf("nn: Optimizer: %w", err)
+		}
+	}
+	switch {
+	case lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0):
+		return nil, fmt.Errorf("nn: LearningRate is %v, want a positive rate (or 0 for the default)", lr)
+	case lr == 0 && h.method == Adam:
+		h.lr = 0.01
+	case lr == 0:
+		h.lr = 0.1
+	}
+	switch {
+	case epochs < 0:
+		return nil, fmt.Errorf("nn: Epochs is %d, want a positive number (or 0 for 200)", epochs)
+	case epochs == 0:
+		h.epochs = 200
+	}
+	switch {
+	case batch < 0:
+		return nil, fmt.Errorf("nn: BatchSize is %d, want a positive number (or 0 for 32)", batch)
+	case batch == 0:
+		h.batch = 32
+	}
+	if !(l2 >= 0) || math.IsInf(l2, 0) {
+		return nil, fmt.Errorf("nn: L2 is %v, want a finite λ ≥ 0", l2)
+	}
+	switch {
+	case math.IsNaN(val) || val >= 1:
+		return nil, fmt.Errorf("nn: Validation is %v, want a fraction below 1 (0 for 0.1, negative for none)", val)
+	case val == 0:
+		h.val = 0.1
+	case val < 0:
+		h.val = 0
+	}
+	switch {
+	case patience == 0:
+		h.patience = 20
+	case patience < 0:
+		h.patience = 0
+	}
+	if noScale {
+		h.scale = NoScaling
+	} else if scale == NoScaling {
+		h.scale = Standardize
+	}
+	if !scaleKinds.valid(h.scale) {
+		return nil, fmt.Errorf("nn: Scale %v is not a scaling", scale)
+	}
+	if !imputes.valid(impute) {
+		return nil, fmt.Errorf("nn: Impute %v is not an imputation", impute)
+	}
+	return h, nil
+}
+
+// Fit trains the classifier on d, whose Classes are the labels to learn,
+// and sets c.Model and c.Report. It returns an error if the
+// hyperparameters are invalid, if d is not a classification Dataset with
+// at least two classes, if a column cannot be encoded (see FitEncoding),
+// or as Train does. If training itself fails (cancelled, diverged),
+// c.Model holds the network as training left it, which may be saved.
+func (c *Classifier) Fit(ctx context.Context, d *Dataset) error {
+	h, err := c.hyper()
+	if err != nil {
+		return err
+	}
+	if d == nil || d.X == nil || d.Y == nil {
+		return errors.New("nn: Classifier.Fit of a Dataset without X or Y")
+	}
+	if d.Classes == nil {
+		return errors.New("nn: Classifier.Fit of a regression Dataset (Classes is nil); read it with CSVOptions.Classify, or use a Regressor")
+	}
+	if len(d.Classes) < 2 {
+		return fmt.Errorf("nn: Classifier.Fit: the target %s holds the single class %s; classification needs at least two", excerpt.Quote(d.Target), excerpt.Quote(d.Classes[0]))
+	}
+	c.Model, c.Report, err = fit(ctx, h, d, true)
+	return err
+}
+
+// FitMatrix trains the classifier on the rows of x, numeric features with
+// no missing value, and their class labels, as Fit does; the classes are
+// the distinct labels, sorted as ReadCSV sorts them.
+func (c *Classifier) FitMatrix(ctx context.Context, x mat.Matrix, labels []string) error {
+	r, _ := x.Dims()
+	if len(labels) != r {
+		return fmt.Errorf("nn: %w: %d labels for %d rows", ErrShape, len(labels), r)
+	}
+	index := make(map[string]int)
+	var classes []string
+	for _, l := range labels {
+		if _, ok := index[l]; !ok {
+			index[l] = len(classes)
+			classes = append(classes, l)
+		}
+	}
+	order := sortLabels(classes)
+	sorted := make([]string, len(order))
+	for i, old := range order {
+		sorted[i] = classes[old]
+		index[classes[old]] = i
+	}
+	y := make([]int, r)
+	for i, l := range labels {
+		y[i] = index[l]
+	}
+	d := &Dataset{X: mat.DenseCopyOf(x), Y: OneHot(y, len(sorted)), Features: columnNames(x), Classes: sorted}
+	return c.Fit(ctx, d)
+}
+
+// columnNames returns col0, col1, … for the columns of x.
+func columnNames(x mat.Matrix) []string {
+	_, c := x.Dims()
+	names := make([]string, c)
+	for j := range names {
+		names[j] = fmt.Sprintf("col%d", j)
+	}
+	return names
+}
+
+// fitted returns c.Model, or an error if Fit has not set it.
+func fitted(m *Model, what string) (*Model, error) {
+	if m == nil {
+		return nil, fmt.Errorf("nn: %s is not fitted: call Fit first", what)
+	}
+	return m, nil
+}
+
+// PredictProba returns the probability of each class (columns, in the
+// order of c.Model.Classes) for each row of x, laid out as Dataset.X: one
+// column per feature, category codes and NaN for missing values. It
+// returns the errors of Model.Predict.
+func (c *Classifier) PredictProba(x mat.Matrix) (*mat.Dense, error) {
+	m, err := fitted(c.Model, "Classifier")
+	if err != nil {
+		return nil, err
+	}
+	return m.Predict(x)
+}
+
+// Predict returns the predicted class label of each row of x, laid out as
+// for PredictProba.
+func (c *Classifier) Predict(x mat.Matrix) ([]string, error) {
+	p, err := c.PredictProba(x)
+	if err != nil {
+		return nil, err
+	}
+	idx := c.Model.Network.ClassesTo(nil, p)
+	labels := make([]string, len(idx))
+	for i, k := range idx {
+		labels[i] = c.Model.Classes[k]
+	}
+	return labels, nil
+}
+
+// Score returns the accuracy of the classifier on the rows of d: the
+// fraction whose class (by label: d's classes need not be the model's) is
+// predicted.
+func (c *Classifier) Score(d *Dataset) (float64, error) {
+	rep, err := c.Evaluate(d)
+	if err != nil {
+		return 0, err
+	}
+	return rep.Accuracy(), nil
+}
+
+// Evaluate returns the classification report of the classifier on the
+// labelled rows d: per-class precision, recall, F1 and support, and the
+// confusion matrix, over the model's classes. A class of d that the model
+// does not know is an error.
+func (c *Classifier) Evaluate(d *Dataset) (*ClassificationReport, error) {
+	m, err := fitted(c.Model, "Classifier")
+	if err != nil {
+		return nil, err
+	}
+	truth, err := labelsIn(d, m.Classes)
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.Predict(d.X)
+	if err != nil {
+		return nil, err
+	}
+	return NewClassificationReport(m.Classes, truth, m.Network.ClassesTo(nil, p)), nil
+}
+
+// labelsIn returns the class of each row of d as an index into classes,
+// matching d's class labels by name.
+func labelsIn(d *Dataset, classes []string) ([]int, error) {
+	if d.Classes == nil {
+		return nil, errors.New("nn: scoring a classifier on a regression Dataset (Classes is nil)")
+	}
+	index := indexes(classes)
+	remap := make([]int, len(d.Classes))
+	for i, c := range d.Classes {
+		remap[i] = colIndex(index, c)
+	}
+	truth := d.Labels()
+	for i, k := range truth {
+		if remap[k] < 0 {
+			return nil, fmt.Errorf("nn: row %d has class %s, which the model does not know (classes: %s)", i, excerpt.Quote(d.Classes[k]), excerpt.Quotes(classes))
+		}
+		truth[i] = remap[k]
+	}
+	return truth, nil
+}
+
+// Fit trains the regressor on d, whose Y holds one column per target, and
+// sets r.Model and r.Report. It returns the errors of Classifier.Fit, and
+// an error for a classification Dataset.
+func (r *Regressor) Fit(ctx context.Context, d *Dataset) error {
+	h, err := r.hyper()
+	if err != nil {
+		return err
+	}
+	if d == nil || d.X == nil || d.Y == nil {
+		return errors.New("nn: Regressor.Fit of a Dataset without X or Y")
+	}
+	if d.Classes != nil {
+		return errors.New("nn: Regressor.Fit of a classification Dataset; use a Classifier, or read the data without CSVOptions.Classify")
+	}
+	r.Model, r.Report, err = fit(ctx, h, d, false)
+	return err
+}
+
+// FitMatrix trains the regressor on the rows of x, numeric features with
+// no missing value, and targets y, one column per target.
+func (r *Regressor) FitMatrix(ctx context.Context, x, y mat.Matrix) error {
+	return r.Fit(ctx, &Dataset{X: mat.DenseCopyOf(x), Y: mat.DenseCopyOf(y), Features: columnNames(x)})
+}
+
+// Predict returns the predicted targets of each row of x, laid out as
+// Dataset.X, in the targets' units.
+func (r *Regressor) Predict(x mat.Matrix) (*mat.Dense, error) {
+	m, err := fitted(r.Model, "Regressor")
+	if err != nil {
+		return nil, err
+	}
+	return m.Predict(x)
+}
+
+// Score returns the coefficient of determination R² of the predictions on
+// the rows of d, averaged over the targets.
+func (r *Regressor) Score(d *Dataset) (float64, error) {
+	p, err := r.Predict(d.X)
+	if err != nil {
+		return 0, err
+	}
+	if d.Y == nil || d.Classes != nil {
+		return 0, errors.New("nn: scoring a regressor on a Dataset without numeric targets")
+	}
+	_, k := d.Y.Dims()
+	if _, pk := p.Dims(); pk != k {
+		return 0, fmt.Errorf("nn: %w: the model predicts %d targets, the Dataset has %d", ErrShape, pk, k)
+	}
+	var s float64
+	for j := range k {
+		s += R2(d.Y.ColView(j), p.ColView(j))
+	}
+	return s / float64(k), nil
+}
+
+// prepared is a Dataset encoded and scaled for a network.
+type prepared struct {
+	enc     *Encoding
+	scaler  *Scaler
+	yScaler *Scaler
+	x, y    *mat.Dense
+	weights []float64
+}
+
+// prepare fits the encoding and scalers on the rows of d and returns them
+// applied to d.
+func prepare(h *hyper, d *Dataset, classify bool) (*prepared, error) {
+	p := &prepared{}
+	needEnc := d.Categories != nil || hasNaN(d.X)
+	if needEnc {
+		enc, err := FitEncoding(d, h.impute, h.indicator)
+		if err != nil {
+			return nil, err
+		}
+		if err := enc.CheckRows(d.X); err != nil {
+			return nil, err
+		}
+		p.enc = enc
+		p.x = mat.NewDense(d.X.RawMatrix().Rows, enc.Width(), nil)
+		enc.Encode(p.x, d.X)
+	} else {
+		p.x = mat.DenseCopyOf(d.X)
+	}
+	if h.scale != NoScaling {
+		p.scaler = FitScaler(h.scale, p.x)
+		for j := range p.scaler.Offset {
+			if o, s := p.scaler.Offset[j], p.scaler.Scale[j]; !finite(o) || !finite(s) {
+				return nil, fmt.Errorf("nn: input %d: values too large to scale (offset %v, scale %v)", j, o, s)
+			}
+		}
+		p.scaler.Transform(p.x, p.x)
+	}
+	p.y = mat.DenseCopyOf(d.Y)
+	if !classify {
+		p.yScaler = FitScaler(Standardize, p.y)
+		for j := range p.yScaler.Offset {
+			if o, s := p.yScaler.Offset[j], p.yScaler.Scale[j]; !finite(o) || !finite(s) {
+				return nil, fmt.Errorf("nn: target %d: values too large to standardise (offset %v, scale %v)", j, o, s)
+			}
+		}
+		p.yScaler.Transform(p.y, p.y)
+	}
+	if classify && (h.balanced || h.classWeights != nil) {
+		p.weights = classWeights(h, d)
+	}
+	return p, nil
+}
+
+// classWeights returns the weight of each row of d by its class.
+func classWeights(h *hyper, d *Dataset) []float64 {
+	labels := d.Labels()
+	k := len(d.Classes)
+	w := make([]float64, k)
+	counts := make([]int, k)
+	for _, c := range labels {
+		counts[c]++
+	}
+	for c := range w {
+		w[c] = 1
+		if h.balanced && counts[c] > 0 {
+			w[c] = float64(len(labels)) / (float64(k) * float64(counts[c]))
+		}
+		if v, ok := h.classWeights[d.Classes[c]]; ok {
+			w[c] *= v
+		}
+	}
+	rows := make([]float64, len(labels))
+	for i, c := range labels {
+		rows[i] = w[c]
+	}
+	return rows
+}
+
+func hasNaN(x mat.Matrix) bool {
+	r, c := x.Dims()
+	for i := range r {
+		for j := range c {
+			if math.IsNaN(x.At(i, j)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// config returns the network for inputs and outputs: the hidden layers,
+// He initialisation for ReLU and Xavier for the others, and a softmax
+// output on cross-entropy or an identity one on squared error.
+func (h *hyper) config(inputs, outputs int, classify bool) Config {
+	sizes := append(append([]int{inputs}, h.hidden...), outputs)
+	c := Config{Sizes: sizes, Activations: make([]Activation, len(sizes)-1), Init: Xavier, Seed: h.seed}
+	for l := range c.Activations {
+		c.Activations[l] = h.activation
+	}
+	if h.activation == ReLU {
+		c.Init = He
+	}
+	L := len(c.Activations) - 1
+	if classify {
+		c.Activations[L], c.Loss = Softmax, CrossEntropy
+	} else {
+		c.Activations[L], c.Loss = Identity, SquaredError
+	}
+	return c
+}
+
+// settings returns the training settings of h.
+func (h *hyper) settings(epochs int) *Settings {
+	s := &Settings{
+		Method:       h.method,
+		LearningRate: h.lr,
+		Epochs:       epochs,
+		BatchSize:    h.batch,
+		L2:           h.l2,
+		Patience:     h.patience,
+		Seed:         h.seed,
+		Progress:     h.progress,
+	}
+	if h.configure != nil {
+		h.configure(s)
+	}
+	return s
+}
+
+// fit trains a network on d as h says and returns the model and report.
+func fit(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Model, *Report, error) {
+	rows, cols := d.X.Dims()
+	if rows == 0 || cols == 0 {
+		return nil, nil, fmt.Errorf("nn: fitting a Dataset of %d×%d: %w", rows, cols, ErrEmpty)
+	}
+	if _, k := d.Y.Dims(); !classify && k == 0 {
+		return nil, nil, errors.New("nn: fitting a Dataset with no targets")
+	}
+	train, val := d, (*Dataset)(nil)
+	if h.val > 0 {
+		var err error
+		if train, val, err = d.Split(h.val, h.seed); err != nil {
+			return nil, nil, fmt.Errorf("%w; too few rows to hold out a fraction of %v for validation (set Validation negative for none)", err, h.val)
+		}
+	}
+	p, err := prepare(h, train, classify)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, outputs := p.y.Dims()
+	net, err := New(h.config(p.x.RawMatrix().Cols, outputs, classify))
+	if err != nil {
+		return nil, nil, err
+	}
+	s := h.settings(h.epochs)
+	if val != nil {
+		vx, vy := p.apply(val)
+		s.ValidationX, s.ValidationY = vx, vy
+	}
+	s.Weights = p.weights
+	report, err := Train(ctx, net, p.x, p.y, s)
+	if err == nil && h.refit && val != nil && report.BestEpoch > 0 {
+		// Train afresh on every row for the epochs early stopping chose.
+		if p, err = prepare(h, d, classify); err != nil {
+			return nil, nil, err
+		}
+		if net, err = New(h.config(p.x.RawMatrix().Cols, outputs, classify)); err != nil {
+			return nil, nil, err
+		}
+		s := h.settings(report.BestEpoch)
+		s.Patience = 0
+		s.Weights = p.weights
+		report, err = Train(ctx, net, p.x, p.y, s)
+	}
+	if report == nil {
+		return nil, nil, err
+	}
+	if p.yScaler != nil {
+		unscaleOutput(net, p.yScaler)
+	}
+	m := &Model{Network: net, Scaler: p.scaler, Encoding: p.enc, Features: slices.Clone(d.Features), Target: d.Target, Classes: slices.Clone(d.Classes)}
+	return m, report, err
+}
+
+// apply encodes and scales the rows of d as p does its own.
+func (p *prepared) apply(d *Dataset) (x, y *mat.Dense) {
+	if p.enc != nil {
+		x = mat.NewDense(d.X.RawMatrix().Rows, p.enc.Width(), nil)
+		p.enc.Encode(x, d.X)
+	} else {
+		x = mat.DenseCopyOf(d.X)
+	}
+	if p.scaler != nil {
+		p.scaler.Transform(x, x)
+	}
+	y = mat.DenseCopyOf(d.Y)
+	if p.yScaler != nil {
+		p.yScaler.Transform(y, y)
+	}
+	return x, y
+}
+
+// unscaleOutput folds the target scaling ys into the identity output layer
+// of net, so that net predicts in the targets' own units:
+// ŷ = (a·W + b)·s + o = a·(W·s) + (b·s + o), column by column.
+func unscaleOutput(net *Network, ys *Scaler) {
+	L := net.Layers() - 1
+	w, b := net.Weights(L), net.Bias(L)
+	r, c := w.Dims()
+	for j := range c {
+		s, o := ys.Scale[j], ys.Offset[j]
+		for i := range r {
+			w.Set(i, j, w.At(i, j)*s)
+		}
+		b[j] = b[j]*s + o
+	}
+}
