@@ -24,8 +24,8 @@ type ClassificationReport struct {
 	Macro, Weighted ClassScore
 }
 
-// ClassScore holds the scores of one class, or their average. Precision,
-// Recall and F1 follow Confusion's methods: NaN where they are 0/0.
+// ClassScore holds the scores of one class, or their average, as
+// Confusion's methods compute them (0 where they are 0/0).
 type ClassScore struct {
 	Precision, Recall, F1 float64
 	// Support is the number of rows of the class.

@@ -1,0 +1,473 @@
+package nn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// TestWeightedGradients checks backpropagation of the row-weighted cost
+// against central differences, for every loss.
+func TestWeightedGradients(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct {
+		out  Activation
+		loss Loss
+		k    int
+	}{
+		{Sigmoid, SquaredError, 2},
+		{Softmax, CrossEntropy, 3},
+		{Sigmoid, BinaryCrossEntropy, 1},
+	} {
+		n, err := New(Config{Sizes: []int{3, 4, tc.k}, Activations: []Activation{Tanh, tc.out}, Loss: tc.loss, Init: Xavier, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := 6
+		x := mat.NewDense(rows, 3, nil)
+		y := mat.NewDense(rows, tc.k, nil)
+		w := make([]float64, rows)
+		for i := range rows {
+			for j := range 3 {
+				x.Set(i, j, rnd.NormFloat64())
+			}
+			if tc.k == 1 {
+				y.Set(i, 0, float64(rnd.IntN(2)))
+			} else {
+				y.Set(i, rnd.IntN(tc.k), 1)
+			}
+			w[i] = rnd.Float64() * 3
+		}
+		bp := newBackprop(n, rows)
+		bp.weighted = true
+		bp.setBatch(x, withWeights(y, w))
+		bp.forward()
+		bp.backward(1, 0)
+		c := n.Clone()
+		cbp := newBackprop(c, rows)
+		cbp.weighted = true
+		cbp.setBatch(x, withWeights(y, w))
+		num := make([]float64, len(n.params))
+		fd.Gradient(num, func(p []float64) float64 {
+			copy(c.params, p)
+			cbp.forward()
+			return cbp.cost()
+		}, n.params, &fd.Settings{Formula: fd.Central})
+		for i := range num {
+			if d := math.Abs(num[i] - bp.grad[i]); d > 1e-6*math.Max(1, math.Abs(num[i])) {
+				t.Errorf("%v: gradient %d: backprop %v, central differences %v", tc.loss, i, bp.grad[i], num[i])
+			}
+		}
+		// Integer weights count a row as that many copies of it.
+		for i := range w {
+			w[i] = float64(rnd.IntN(3))
+		}
+		w[0] = 1
+		bp.setBatch(x, withWeights(y, w))
+		bp.forward()
+		var rx, ry []float64
+		for i := range rows {
+			for range int(w[i]) {
+				rx = append(rx, x.RawRowView(i)...)
+				ry = append(ry, y.RawRowView(i)...)
+			}
+		}
+		nr := len(rx) / 3
+		want, err := n.Cost(mat.NewDense(nr, 3, rx), mat.NewDense(nr, tc.k, ry))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bp.cost(); math.Abs(got-want) > 1e-12*math.Abs(want) {
+			t.Errorf("%v: weighted cost %v, cost of repeated rows %v", tc.loss, got, want)
+		}
+	}
+}
+
+// TestTrainWeights checks that unit weights train exactly as no weights,
+// and that bad weights are refused.
+func TestTrainWeights(t *testing.T) {
+	x, y := xorData()
+	for _, m := range []Method{GradientDescent, Adam, LBFGS} {
+		a, _ := New(Config{Sizes: []int{2, 4, 1}, Seed: 2})
+		b := a.Clone()
+		s := &Settings{Method: m, Epochs: 20, BatchSize: 2, Seed: 1}
+		if _, err := Train(context.Background(), a, x, y, s); err != nil {
+			t.Fatal(err)
+		}
+		s.Weights = []float64{1, 1, 1, 1}
+		if _, err := Train(context.Background(), b, x, y, s); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a.params, b.params) {
+			t.Errorf("%v: unit weights train otherwise than none", m)
+		}
+	}
+	n, _ := New(Config{Sizes: []int{2, 2, 1}})
+	for _, w := range [][]float64{{1, 1, 1}, {1, -1, 1, 1}, {0, 0, 0, 0}, {1, math.NaN(), 1, 1}} {
+		if _, err := Train(context.Background(), n, x, y, &Settings{Weights: w, Epochs: 1}); err == nil {
+			t.Errorf("weights %v: no error", w)
+		}
+	}
+}
+
+func xorData() (x, y *mat.Dense) {
+	return mat.NewDense(4, 2, []float64{0, 0, 0, 1, 1, 0, 1, 1}), mat.NewDense(4, 1, []float64{0, 1, 1, 0})
+}
+
+func TestFitEncoding(t *testing.T) {
+	nan := math.NaN()
+	d := &Dataset{
+		X: mat.NewDense(5, 3, []float64{
+			1, 0, 10,
+			2, 1, nan,
+			nan, 1, 30,
+			4, nan, 30,
+			9, 2, 40,
+		}),
+		Features:   []string{"a", "color", "b"},
+		Categories: [][]string{nil, {"blue", "green", "red"}, nil},
+	}
+	for _, tc := range []struct {
+		how        Impute
+		fillA      float64
+		fillB      float64
+		fillColour float64
+	}{
+		{ImputeMean, 4, 27.5, 1},
+		{ImputeMedian, 3, 30, 1},
+		{ImputeMostFrequent, 1, 30, 1},
+	} {
+		e, err := FitEncoding(d, tc.how, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := []float64{e.Columns[0].Fill, e.Columns[1].Fill, e.Columns[2].Fill}; !slices.Equal(got, []float64{tc.fillA, tc.fillColour, tc.fillB}) {
+			t.Errorf("%v: fills %v, want %v", tc.how, got, []float64{tc.fillA, tc.fillColour, tc.fillB})
+		}
+		if w := e.Width(); w != 2+4+2 {
+			t.Errorf("width %d, want 8", w)
+		}
+		want := []string{"a", "a (missing)", "color=blue", "color=green", "color=red", "color (missing)", "b", "b (missing)"}
+		if got := e.Inputs(d.Features); !slices.Equal(got, want) {
+			t.Errorf("inputs %q, want %q", got, want)
+		}
+		dst := make([]float64, 8)
+		if u := e.EncodeRow(dst, []float64{nan, nan, 5}); u != 0 || !slices.Equal(dst, []float64{tc.fillA, 1, 0, 1, 0, 1, 5, 0}) {
+			t.Errorf("%v: encoded %v (%d unknown)", tc.how, dst, u)
+		}
+		if u := e.EncodeRow(dst, []float64{7, -1, 5}); u != 1 || !slices.Equal(dst, []float64{7, 0, 0, 0, 0, 0, 5, 0}) {
+			t.Errorf("unknown category: encoded %v (%d unknown)", dst, u)
+		}
+	}
+	e, _ := FitEncoding(d, ImputeMean, false)
+	if w := e.Width(); w != 5 {
+		t.Errorf("without indicators: width %d, want 5", w)
+	}
+	if err := e.CheckRows(mat.NewDense(1, 3, []float64{1, 3, 1})); err == nil {
+		t.Error("code 3 of 3 categories: no error")
+	}
+	if err := e.CheckRows(mat.NewDense(1, 3, []float64{math.Inf(1), 0, 1})); !errors.Is(err, ErrNotFinite) {
+		t.Errorf("infinite value: got %v", err)
+	}
+	allMissing := &Dataset{X: mat.NewDense(2, 1, []float64{nan, nan}), Features: []string{"z"}}
+	if _, err := FitEncoding(allMissing, ImputeMean, false); err == nil || !strings.Contains(err.Error(), `"z"`) || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("all missing: got %v", err)
+	}
+	badCode := &Dataset{X: mat.NewDense(2, 1, []float64{0, 1.5}), Features: []string{"c"}, Categories: [][]string{{"x", "y"}}}
+	if _, err := FitEncoding(badCode, ImputeMean, false); err == nil {
+		t.Error("code 1.5: no error")
+	}
+}
+
+const tableCSV = `age,colour,size,label
+31,red,1.5,yes
+NA,blue,2.5,no
+45, red ,,yes
+22,green,0.5,no
+,blue,3,no
+50,red,2,yes
+`
+
+func TestReadCSVTable(t *testing.T) {
+	opts := &CSVOptions{Target: "label", Classify: true, DetectCategorical: true, Missing: DefaultMissing}
+	d, err := ReadCSV(strings.NewReader(tableCSV), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]string{nil, {"blue", "green", "red"}, nil}; !equalCategories(d.Categories, want) {
+		t.Errorf("categories %q, want %q", d.Categories, want)
+	}
+	nan := math.NaN()
+	want := []float64{31, 2, 1.5, nan, 0, 2.5, 45, 2, nan, 22, 1, 0.5, nan, 0, 3, 50, 2, 2}
+	if got := d.X.RawMatrix().Data; !floats.Same(got, want) {
+		t.Errorf("X %v, want %v", got, want)
+	}
+
+	// A numeric column turns categorical at its first text: the numbers
+	// before are categories too.
+	d, err = ReadCSV(strings.NewReader("z,y\n1,a\n02,b\nx,a\n1.0,b\n"), &CSVOptions{Classify: true, DetectCategorical: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]string{{"1", "2", "x"}}; !equalCategories(d.Categories, want) {
+		t.Errorf("categories %q, want %q", d.Categories, want)
+	}
+	if got := d.X.RawMatrix().Data; !slices.Equal(got, []float64{0, 1, 2, 0}) {
+		t.Errorf("codes %v", got)
+	}
+
+	// Fixed categories: unknown ones are coded −1 and counted, or are
+	// errors.
+	fixed := &CSVOptions{Features: []string{"colour", "size"}, Categories: map[string][]string{"colour": {"red", "blue"}}, Missing: DefaultMissing}
+	r := NewCSVReader(strings.NewReader(tableCSV), fixed)
+	x := make([]float64, 2)
+	var codes []float64
+	for {
+		_, err := r.Read(x)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, x[0])
+	}
+	if !slices.Equal(codes, []float64{0, 1, 0, -1, 1, 0}) || r.Unknown() != 1 {
+		t.Errorf("codes %v, %d unknown", codes, r.Unknown())
+	}
+	fixed.StrictCategories = true
+	_, err = ReadCSV(strings.NewReader(tableCSV), &CSVOptions{Target: "label", Classify: true, Features: fixed.Features, Categories: fixed.Categories, Missing: DefaultMissing, StrictCategories: true})
+	var pe *ParseError
+	if !errors.As(err, &pe) || !errors.Is(err, ErrUnknownCategory) || pe.Line != 5 || pe.Column != 2 {
+		t.Errorf("strict: got %v, want an unknown category at line 5, column 2", err)
+	}
+
+	for _, tc := range []struct {
+		opts *CSVOptions
+		want string
+	}{
+		{&CSVOptions{Target: "label", Categorical: []string{"nope"}}, `Categorical names "nope"`},
+		{&CSVOptions{Target: "label", Classify: true, Features: []string{"size"}}, `line 4, column 3: not a number: "" (column "size"); to read it as a missing value, set CSVOptions.Missing`},
+		{&CSVOptions{Target: "label", Classify: true, Missing: DefaultMissing}, `line 2, column 2: not a number: "red" (column "colour"); to read text as categories, set CSVOptions.DetectCategorical`},
+		{&CSVOptions{Target: "label", DetectCategorical: true, Missing: DefaultMissing}, `not a number: "yes" (column "label"); for a target of class labels, set CSVOptions.Classify`},
+	} {
+		_, err := ReadCSV(strings.NewReader(tableCSV), tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want %q", tc.opts, err, tc.want)
+		}
+	}
+	if _, err := ReadCSV(strings.NewReader("a,y\n1,2\n,3\n"), &CSVOptions{Missing: []string{""}}); err != nil {
+		t.Errorf("a missing feature: %v", err)
+	}
+	if _, err := ReadCSV(strings.NewReader("a,y\n1,2\n2,\n"), &CSVOptions{Missing: []string{""}}); err == nil || !strings.Contains(err.Error(), "target") {
+		t.Errorf("a missing target: got %v", err)
+	}
+}
+
+func equalCategories(a, b [][]string) bool {
+	return slices.EqualFunc(a, b, func(x, y []string) bool { return (x == nil) == (y == nil) && slices.Equal(x, y) })
+}
+
+// tableData returns n rows of a table whose class is decided by a
+// categorical column and a numeric one, with missing values.
+func tableData(n int, seed uint64) string {
+	rnd := rand.New(rand.NewPCG(seed, 1))
+	var b strings.Builder
+	b.WriteString("x,shape,noise,class\n")
+	shapes := []string{"circle", "square", "triangle"}
+	for range n {
+		s := rnd.IntN(3)
+		x := rnd.NormFloat64()
+		class := "low"
+		if (s == 0) != (x > 0.3) {
+			class = "high"
+		}
+		xs := fmt.Sprint(x)
+		if rnd.IntN(20) == 0 {
+			xs = "NA"
+		}
+		fmt.Fprintf(&b, "%s,%s,%v,%s\n", xs, shapes[s], rnd.NormFloat64(), class)
+	}
+	return b.String()
+}
+
+func TestClassifierTable(t *testing.T) {
+	opts := &CSVOptions{Target: "class", Classify: true, DetectCategorical: true, Missing: DefaultMissing}
+	d, err := ReadCSV(strings.NewReader(tableData(600, 1)), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := d.Split(0.25, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Classifier{Seed: 3, MissingIndicator: true}
+	if err := c.Fit(context.Background(), train); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := c.Score(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc < 0.9 {
+		t.Errorf("test accuracy %.3f, want at least 0.9", acc)
+	}
+	if c.Model.Encoding == nil || c.Model.Encoding.Width() != 1+1+3+1 {
+		t.Fatalf("encoding %+v, want x, its indicator, 3 shapes and noise", c.Model.Encoding)
+	}
+	// The model file keeps the encoding: the model read back predicts the
+	// same bits.
+	var buf bytes.Buffer
+	if err := c.Model.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"version": 2`) || !strings.Contains(buf.String(), `"categories":["circle","square","triangle"]`) {
+		t.Errorf("model file:\n%s", buf.String())
+	}
+	m, err := DecodeModel(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, _ := c.Model.Predict(test.X)
+	p2, err := m.Predict(test.X)
+	if err != nil || !mat.Equal(p1, p2) {
+		t.Errorf("predictions differ after a round trip (%v)", err)
+	}
+	// Rows read for the model: an unseen category counts, and predicts.
+	r := NewCSVReader(strings.NewReader("noise,shape,x\n0.1,hexagon,1\n0,circle,NA\n"), m.CSVOptions())
+	x := make([]float64, m.Columns())
+	in := make([]float64, m.Network.Sizes()[0])
+	for {
+		if _, err := r.Read(x); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		m.Scale(in, x)
+	}
+	if r.Unknown() != 1 {
+		t.Errorf("%d unknown categories, want 1", r.Unknown())
+	}
+	labels, err := c.Predict(test.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := test.Labels()
+	right := 0
+	for i, l := range labels {
+		if l == test.Classes[truth[i]] {
+			right++
+		}
+	}
+	if got := float64(right) / float64(len(labels)); got != acc {
+		t.Errorf("Predict's labels score %v, Score %v", got, acc)
+	}
+	// The same seed gives the same model.
+	c2 := &Classifier{Seed: 3, MissingIndicator: true}
+	if err := c2.Fit(context.Background(), train); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Model.Network.Params(), c2.Model.Network.Params()) {
+		t.Error("two fits with the same seed differ")
+	}
+	rep, err := c.Evaluate(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.String(); !strings.Contains(s, "high") || !strings.Contains(s, "confusion matrix") || !strings.Contains(s, fmt.Sprintf("%.4f", acc)) {
+		t.Errorf("report:\n%s", s)
+	}
+}
+
+func TestClassifierOptions(t *testing.T) {
+	d, err := ReadCSV(strings.NewReader(tableData(200, 4)), &CSVOptions{Target: "class", Classify: true, DetectCategorical: true, Missing: DefaultMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Classifier{Seed: 1, Refit: true, Epochs: 60, Balanced: true, ClassWeights: map[string]float64{"high": 2}}
+	if err := c.Fit(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.Report.History); n != c.Report.BestEpoch {
+		t.Errorf("refit ran %d epochs, want the %d early stopping chose", n, c.Report.BestEpoch)
+	}
+	for _, tc := range []struct {
+		c    *Classifier
+		want string
+	}{
+		{&Classifier{Activation: "softmax"}, "hidden layers"},
+		{&Classifier{Activation: "swish"}, "unknown activation"},
+		{&Classifier{Optimizer: "rmsprop"}, "Optimizer"},
+		{&Classifier{Hidden: []int{0}}, "Hidden[0]"},
+		{&Classifier{LearningRate: -1}, "LearningRate"},
+		{&Classifier{Validation: 1}, "Validation"},
+		{&Classifier{ClassWeights: map[string]float64{"high": -1}}, `ClassWeights["high"]`},
+	} {
+		if err := tc.c.Fit(context.Background(), d); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want %q", tc.c, err, tc.want)
+		}
+	}
+	if err := (&Regressor{}).Fit(context.Background(), d); err == nil || !strings.Contains(err.Error(), "Classifier") {
+		t.Errorf("Regressor on classes: got %v", err)
+	}
+	if _, err := (&Classifier{}).Predict(d.X); err == nil || !strings.Contains(err.Error(), "not fitted") {
+		t.Errorf("Predict before Fit: got %v", err)
+	}
+}
+
+func TestRegressor(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	rows := 400
+	x := mat.NewDense(rows, 3, nil)
+	y := mat.NewDense(rows, 2, nil)
+	for i := range rows {
+		a, b, c := rnd.NormFloat64(), rnd.NormFloat64()*10, rnd.NormFloat64()
+		x.SetRow(i, []float64{a, b, c})
+		y.SetRow(i, []float64{1000 + 300*a - 20*b, a * a})
+	}
+	r := &Regressor{Seed: 1, Epochs: 300, Patience: 40}
+	if err := r.FitMatrix(context.Background(), x, y); err != nil {
+		t.Fatal(err)
+	}
+	score, err := r.Score(&Dataset{X: x, Y: y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if score < 0.97 {
+		t.Errorf("R² %.4f, want at least 0.97", score)
+	}
+	p, _ := r.Predict(x.Slice(0, 1, 0, 3))
+	if got, want := p.At(0, 0), y.At(0, 0); math.Abs(got-want) > 0.1*math.Abs(want) {
+		t.Errorf("prediction %v for %v: not in the target's units", got, want)
+	}
+}
+
+func TestClassificationReport(t *testing.T) {
+	r := NewClassificationReport([]string{"a", "b", "c"}, []int{0, 0, 1, 1, 2, 2}, []int{0, 1, 1, 1, 0, 0})
+	if r.PerClass[1].Precision != 2.0/3 || r.PerClass[1].Recall != 1 || r.PerClass[2].Support != 2 {
+		t.Errorf("per class %+v", r.PerClass)
+	}
+	if r.PerClass[2].Precision != 0 {
+		t.Errorf("precision of a class never predicted: %v, want 0", r.PerClass[2].Precision)
+	}
+	if want := (1.0/3 + 2.0/3 + 0) / 3; math.Abs(r.Macro.Precision-want) > 1e-15 {
+		t.Errorf("macro precision %v, want %v", r.Macro.Precision, want)
+	}
+	s := r.String()
+	for _, want := range []string{"precision", "accuracy", "0.5000", "3 of 6 right"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("report lacks %q:\n%s", want, s)
+		}
+	}
+}
