@@ -471,3 +471,98 @@ func TestClassificationReport(t *testing.T) {
 		}
 	}
 }
+
+func TestFolds(t *testing.T) {
+	d, err := ReadCSV(strings.NewReader(tableData(103, 5)), &CSVOptions{Target: "class", Classify: true, DetectCategorical: true, Missing: DefaultMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	folds, err := d.Folds(5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := make([]int, 103)
+	labels := d.Labels()
+	for _, f := range folds {
+		if len(f) < 20 || len(f) > 21 {
+			t.Errorf("fold of %d rows, want 20 or 21", len(f))
+		}
+		high := 0
+		for _, i := range f {
+			seen[i]++
+			high += labels[i]
+		}
+		t.Logf("fold: %d rows, %d of class 1", len(f), high)
+	}
+	for i, n := range seen {
+		if n != 1 {
+			t.Errorf("row %d in %d folds", i, n)
+		}
+	}
+	again, _ := d.Folds(5, 1)
+	if !slices.EqualFunc(folds, again, slices.Equal) {
+		t.Error("folds differ for the same seed")
+	}
+	one := d.Subset([]int{0, 1, 2, 3, 4, 5})
+	one.Y = OneHot([]int{0, 0, 0, 0, 0, 1}, 2)
+	if _, err := one.Folds(3, 1); err == nil || !strings.Contains(err.Error(), "has 1 rows, fewer than the 3 folds") {
+		t.Errorf("a class of one row: got %v", err)
+	}
+	if _, err := d.Folds(1, 1); err == nil {
+		t.Error("1 fold: no error")
+	}
+}
+
+func TestSearch(t *testing.T) {
+	d, err := ReadCSV(strings.NewReader(tableData(240, 6)), &CSVOptions{Target: "class", Classify: true, DetectCategorical: true, Missing: DefaultMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := &Classifier{Seed: 1, Epochs: 40, Validation: -1}
+	cv, err := CrossValidate(context.Background(), func() Estimator { c := *base; return &c }, d, 4, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cv.Scores) != 4 || cv.Mean < 0.8 {
+		t.Errorf("cross-validation %+v", cv)
+	}
+	grid := &Grid{Hidden: [][]int{{}, {16}}, LearningRate: []float64{0.01, 1e-5}}
+	cands := grid.Candidates()
+	if len(cands) != 4 || cands[1].String() != "hidden=none lr=1e-05" {
+		t.Fatalf("candidates %v", cands)
+	}
+	r, err := Search(context.Background(), base, cands, d, 4, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.Candidates[r.Best]; c.LearningRate != 0.01 {
+		t.Errorf("best candidate %s, want a rate of 0.01 (1e-5 barely moves in 40 epochs)", c)
+	}
+	for i, res := range r.Results {
+		if res.Mean > r.Results[r.Best].Mean {
+			t.Errorf("candidate %d scores %v, above the best's %v", i, res.Mean, r.Results[r.Best].Mean)
+		}
+	}
+	// The search's result for a candidate is its cross-validation.
+	c3 := *base
+	c3.Hidden, c3.LearningRate = []int{16}, 0.01
+	cv3, err := CrossValidate(context.Background(), func() Estimator { c := c3; return &c }, d, 4, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cv3.Scores, r.Results[2].Scores) {
+		t.Errorf("search scores %v, cross-validation %v", r.Results[2].Scores, cv3.Scores)
+	}
+	if best := r.Estimator.(*Classifier); best.Model == nil || base.Model != nil {
+		t.Error("the best is not fitted, or the base was")
+	}
+	if s := r.String(); !strings.Contains(s, "1 *") {
+		t.Errorf("table:\n%s", s)
+	}
+	if _, err := Search(context.Background(), base, []Candidate{{Activation: "nope"}}, d, 4, 2); err == nil {
+		t.Error("bad candidate: no error")
+	}
+	if s := grid.Sample(2, 9); len(s) != 2 {
+		t.Errorf("sample %v", s)
+	}
+}
