@@ -96,13 +96,13 @@ type backprop struct {
 	net  *Network
 	rows int
 
-	x, y  *mat.Dense   // the batch: inputs a[0] and targets
+	x, y *mat.Dense // the batch: inputs a[0] and targets
 	// weighted says that y has a column after the targets holding the
 	// weight of each row's cost (Settings.Weights).
 	weighted bool
-	a     []*mat.Dense // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
-	zOut  []float64    // weighted input of the output layer, for the cross-entropy costs
-	delta []*mat.Dense // delta[l] = ∂J/∂z of layer l's output
+	a        []*mat.Dense // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
+	zOut     []float64    // weighted input of the output layer, for the cross-entropy costs
+	delta    []*mat.Dense // delta[l] = ∂J/∂z of layer l's output
 
 	grad []float64    // all gradients, in the order of Network.params
 	gw   []*mat.Dense // ∂J/∂W(l), views of grad
