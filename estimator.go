@@ -93,6 +93,9 @@ type Classifier struct {
 	Model *Model
 	// Report is the report of the last training run of Fit.
 	Report *Report
+	// HeldOut holds the rows that Fit held out for validation, as they
+	// were in the Dataset; nil if it held out none.
+	HeldOut *Dataset
 }
 
 // Regressor learns to predict one or more numbers from the columns of a
@@ -150,6 +153,9 @@ type Regressor struct {
 	Model *Model
 	// Report is the report of the last training run of Fit.
 	Report *Report
+	// HeldOut holds the rows that Fit held out for validation; nil if
+	// none.
+	HeldOut *Dataset
 }
 
 // hyper are the hyperparameters of Classifier and Regressor, with their
@@ -294,7 +300,7 @@ func (c *Classifier) Fit(ctx context.Context, d *Dataset) error {
 	if len(d.Classes) < 2 {
 		return fmt.Errorf("nn: Classifier.Fit: the target %s holds the single class %s; classification needs at least two", excerpt.Quote(d.Target), excerpt.Quote(d.Classes[0]))
 	}
-	c.Model, c.Report, err = fit(ctx, h, d, true)
+	c.Model, c.Report, c.HeldOut, err = fit(ctx, h, d, true)
 	return err
 }
 
@@ -439,7 +445,7 @@ func (r *Regressor) Fit(ctx context.Context, d *Dataset) error {
 	if d.Classes != nil {
 		return errors.New("nn: Regressor.Fit of a classification Dataset; use a Classifier, or read the data without CSVOptions.Classify")
 	}
-	r.Model, r.Report, err = fit(ctx, h, d, false)
+	r.Model, r.Report, r.HeldOut, err = fit(ctx, h, d, false)
 	return err
 }
 
@@ -491,9 +497,9 @@ type prepared struct {
 
 // prepare fits the encoding and scalers on the rows of d and returns them
 // applied to d.
-func prepare(h *hyper, d *Dataset, classify bool) (*prepared, error) {
+func prepare(h *hyper, d *Dataset, classify, needEnc bool) (*prepared, error) {
 	p := &prepared{}
-	needEnc := d.Categories != nil || hasNaN(d.X)
+	names := d.Features
 	if needEnc {
 		enc, err := FitEncoding(d, h.impute, h.indicator)
 		if err != nil {
@@ -503,6 +509,9 @@ func prepare(h *hyper, d *Dataset, classify bool) (*prepared, error) {
 			return nil, err
 		}
 		p.enc = enc
+		if len(d.Features) == len(enc.Columns) {
+			names = enc.Inputs(d.Features)
+		}
 		p.x = mat.NewDense(d.X.RawMatrix().Rows, enc.Width(), nil)
 		enc.Encode(p.x, d.X)
 	} else {
@@ -512,7 +521,11 @@ func prepare(h *hyper, d *Dataset, classify bool) (*prepared, error) {
 		p.scaler = FitScaler(h.scale, p.x)
 		for j := range p.scaler.Offset {
 			if o, s := p.scaler.Offset[j], p.scaler.Scale[j]; !finite(o) || !finite(s) {
-				return nil, fmt.Errorf("nn: input %d: values too large to scale (offset %v, scale %v)", j, o, s)
+				name := fmt.Sprintf("input %d", j)
+				if j < len(names) {
+					name = "column " + excerpt.Quote(names[j])
+				}
+				return nil, fmt.Errorf("nn: the values of %s are too large for scaling by %v (offset %v, scale %v); divide the column by a power of ten", name, h.scale, o, s)
 			}
 		}
 		p.scaler.Transform(p.x, p.x)
@@ -522,7 +535,7 @@ func prepare(h *hyper, d *Dataset, classify bool) (*prepared, error) {
 		p.yScaler = FitScaler(Standardize, p.y)
 		for j := range p.yScaler.Offset {
 			if o, s := p.yScaler.Offset[j], p.yScaler.Scale[j]; !finite(o) || !finite(s) {
-				return nil, fmt.Errorf("nn: target %d: values too large to standardise (offset %v, scale %v)", j, o, s)
+				return nil, fmt.Errorf("nn: the values of the target %s are too large to standardise (offset %v, scale %v); divide the column by a power of ten", excerpt.Quote(d.Target), o, s)
 			}
 		}
 		p.yScaler.Transform(p.y, p.y)
@@ -610,29 +623,37 @@ func (h *hyper) settings(epochs int) *Settings {
 }
 
 // fit trains a network on d as h says and returns the model and report.
-func fit(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Model, *Report, error) {
+func fit(ctx context.Context, h *hyper, d *Dataset, classify bool) (m *Model, report *Report, heldOut *Dataset, err error) {
+	m, report, heldOut, err = fitNetwork(ctx, h, d, classify)
+	if report == nil {
+		m, heldOut = nil, nil
+	}
+	return m, report, heldOut, err
+}
+
+func fitNetwork(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Model, *Report, *Dataset, error) {
 	rows, cols := d.X.Dims()
 	if rows == 0 || cols == 0 {
-		return nil, nil, fmt.Errorf("nn: fitting a Dataset of %d×%d: %w", rows, cols, ErrEmpty)
+		return nil, nil, nil, fmt.Errorf("nn: fitting a Dataset of %d×%d: %w", rows, cols, ErrEmpty)
 	}
 	if _, k := d.Y.Dims(); !classify && k == 0 {
-		return nil, nil, errors.New("nn: fitting a Dataset with no targets")
+		return nil, nil, nil, errors.New("nn: fitting a Dataset with no targets")
 	}
 	train, val := d, (*Dataset)(nil)
 	if h.val > 0 {
 		var err error
 		if train, val, err = d.Split(h.val, h.seed); err != nil {
-			return nil, nil, fmt.Errorf("%w; too few rows to hold out a fraction of %v for validation (set Validation negative for none)", err, h.val)
+			return nil, nil, nil, fmt.Errorf("%w; too few rows to hold out a fraction of %v for validation (set Validation negative for none)", err, h.val)
 		}
 	}
-	p, err := prepare(h, train, classify)
+	p, err := prepare(h, train, classify, d.Categories != nil || hasNaN(d.X))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	_, outputs := p.y.Dims()
 	net, err := New(h.config(p.x.RawMatrix().Cols, outputs, classify))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	s := h.settings(h.epochs)
 	if val != nil {
@@ -643,11 +664,11 @@ func fit(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Model, *Rep
 	report, err := Train(ctx, net, p.x, p.y, s)
 	if err == nil && h.refit && val != nil && report.BestEpoch > 0 {
 		// Train afresh on every row for the epochs early stopping chose.
-		if p, err = prepare(h, d, classify); err != nil {
-			return nil, nil, err
+		if p, err = prepare(h, d, classify, p.enc != nil); err != nil {
+			return nil, nil, nil, err
 		}
 		if net, err = New(h.config(p.x.RawMatrix().Cols, outputs, classify)); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		s := h.settings(report.BestEpoch)
 		s.Patience = 0
@@ -655,13 +676,13 @@ func fit(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Model, *Rep
 		report, err = Train(ctx, net, p.x, p.y, s)
 	}
 	if report == nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if p.yScaler != nil {
 		unscaleOutput(net, p.yScaler)
 	}
 	m := &Model{Network: net, Scaler: p.scaler, Encoding: p.enc, Features: slices.Clone(d.Features), Target: d.Target, Classes: slices.Clone(d.Classes)}
-	return m, report, err
+	return m, report, val, err
 }
 
 // apply encodes and scales the rows of d as p does its own.

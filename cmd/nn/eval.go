@@ -88,6 +88,9 @@ func runEval(e *env, args []string) error {
 		res = evalRegression(d, p)
 	}
 	res.Model, res.Data = model, data
+	if u := unknownCategories(m, d); u > 0 {
+		res.Unknown = &u
+	}
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -108,13 +111,43 @@ func loadLabelled(m *nn.Model, model string, classes []string, path string, head
 	if err != nil {
 		return nil, err
 	}
-	return nn.LoadCSV(path, &nn.CSVOptions{Features: features, Target: m.Target, Classify: classes != nil, Classes: classes, Header: header})
+	o := m.CSVOptions()
+	o.Features, o.Classify, o.Classes, o.Header = features, classes != nil, classes, header
+	return nn.LoadCSV(path, o)
+}
+
+// unknownCategories returns the number of values of categorical columns of
+// d that are not among the model's categories (coded −1).
+func unknownCategories(m *nn.Model, d *nn.Dataset) int {
+	if m.Encoding == nil {
+		return 0
+	}
+	n := 0
+	rows, _ := d.X.Dims()
+	for j, c := range m.Encoding.Columns {
+		if c.Categories == nil {
+			continue
+		}
+		for i := range rows {
+			if d.X.At(i, j) == -1 {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // predictLabelled returns the outputs of m for the rows of d, read from
 // the file path, scaling d.X in place. It returns an error naming the data
 // row and the feature if a scaled value is not finite.
 func predictLabelled(m *nn.Model, d *nn.Dataset, path string) (*mat.Dense, error) {
+	if m.Encoding != nil {
+		p, err := m.Predict(d.X)
+		if err != nil {
+			return nil, fileErrorf(path, "%s", strings.TrimPrefix(err.Error(), "nn: "))
+		}
+		return p, nil
+	}
 	rows, cols := d.X.Dims()
 	raw := make([]float64, cols)
 	for i := range rows {
@@ -147,6 +180,12 @@ type evalResult struct {
 	MacroF1        *jsonNumber   `json:"macro_f1,omitempty"`
 	Classes        []classResult `json:"classes,omitempty"`
 	Confusion      [][]int       `json:"confusion,omitempty"`
+
+	report *nn.ClassificationReport // the text tables of a classification
+
+	// Unknown counts the values of categorical columns not among the
+	// model's categories, encoded as all zeros.
+	Unknown *int `json:"unknown_categories,omitempty"`
 
 	// Regression.
 	Target string      `json:"target,omitempty"`
@@ -191,6 +230,7 @@ func evalClassifier(d *nn.Dataset, net *nn.Network, classes []string, p *mat.Den
 	acc := nn.Accuracy(truth, pred)
 	correct := int(math.Round(acc * float64(rows)))
 	res := &evalResult{
+		report:   nn.NewClassificationReport(classes, truth, pred),
 		Task:     "classify",
 		Rows:     rows,
 		Accuracy: num(acc),
@@ -261,7 +301,14 @@ func (r *evalResult) print(w io.Writer) {
 	if r.LogLoss != nil {
 		fmt.Fprintf(w, "log loss  %.4f\n", float64(*r.LogLoss))
 	}
+	if r.Unknown != nil {
+		fmt.Fprintf(w, "unknown categories  %d (encoded as all zeros)\n", *r.Unknown)
+	}
 	fmt.Fprintln(w)
+	if r.report != nil && len(r.Classes) <= maxConfusionTable {
+		fmt.Fprint(w, r.report)
+		return
+	}
 
 	table := [][]string{{"class", "precision", "recall", "F1", "support"}}
 	for _, c := range r.Classes {

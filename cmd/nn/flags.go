@@ -245,3 +245,62 @@ func setMemoryBudget(bytes int64) {
 	nn.SetMemoryBudget(bytes)
 	debug.SetMemoryLimit(bytes + min(bytes/4, math.MaxInt64-bytes))
 }
+
+// listFlag is a comma-separated list of names; "none" is the empty list.
+type listFlag struct{ v *[]string }
+
+func (f listFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	return strings.Join(*f.v, ",")
+}
+
+func (f listFlag) Set(s string) error {
+	if strings.TrimSpace(s) == "none" {
+		*f.v = nil
+		return nil
+	}
+	var list []string
+	for _, part := range strings.Split(s, ",") {
+		list = append(list, strings.TrimSpace(part))
+	}
+	*f.v = list
+	return nil
+}
+
+// classWeightFlag is -class-weight: "balanced", or label=weight pairs
+// separated by commas.
+type classWeightFlag struct {
+	weights  *map[string]float64
+	balanced *bool
+}
+
+func (f classWeightFlag) String() string {
+	if f.balanced != nil && *f.balanced {
+		return "balanced"
+	}
+	return ""
+}
+
+func (f classWeightFlag) Set(s string) error {
+	if strings.TrimSpace(s) == "balanced" {
+		*f.balanced = true
+		return nil
+	}
+	m := make(map[string]float64)
+	for _, part := range strings.Split(s, ",") {
+		label, w, ok := strings.Cut(part, "=")
+		label = strings.TrimSpace(label)
+		if !ok || label == "" {
+			return fmt.Errorf("%s is not label=weight: want balanced, or pairs such as yes=2,no=1", excerpt.Quote(part))
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+		if err != nil || !(v >= 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("the weight of %s is %s: want a finite number ≥ 0", excerpt.Quote(label), excerpt.Quote(strings.TrimSpace(w)))
+		}
+		m[label] = v
+	}
+	*f.weights = m
+	return nil
+}

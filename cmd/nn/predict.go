@@ -66,6 +66,8 @@ func runPredict(e *env, args []string) error {
 	fs := newFlagSet("predict")
 	f.register(fs, "the CSV `file` to predict (default standard input)")
 	fs.BoolVar(&proba, "proba", false, "write the probability of every class instead of the label")
+	var strict bool
+	fs.BoolVar(&strict, "strict", false, "make a category the model has not seen an error, instead of encoding it as all zeros")
 	budget := memoryFlag(fs)
 	if err := parseFlags(e, fs, "predict", predictSynopsis, args); err != nil {
 		return err
@@ -88,9 +90,14 @@ func runPredict(e *env, args []string) error {
 		defer file.Close()
 		in, name = file, data
 	}
-	rows := nn.NewCSVReader(in, &nn.CSVOptions{Features: p.features, Target: p.m.Target, Header: header})
+	o := p.m.CSVOptions()
+	o.Features, o.Classify, o.Classes, o.Header, o.StrictCategories = p.features, false, nil, header, strict
+	rows := nn.NewCSVReader(in, o)
 	if err := p.predict(rows); err != nil {
 		return inFile(name, header, err)
+	}
+	if u := rows.Unknown(); u > 0 {
+		fmt.Fprintf(e.stderr, "nn: %d values of categorical columns were categories the model has not seen, encoded as all zeros (-strict makes them errors)\n", u)
 	}
 	return nil
 }
@@ -100,6 +107,7 @@ func runPredict(e *env, args []string) error {
 type predictor struct {
 	m        *nn.Model
 	features []string
+	inputs   []string // the names of the network's inputs
 	classes  []string // nil for regression
 	proba    bool
 	out      *bufio.Writer
@@ -144,7 +152,11 @@ func newPredictor(path string, proba bool, w io.Writer) (*predictor, error) {
 		labels: make([][]byte, len(classes)),
 		x:      mat.NewDense(batchRows(in, out), in, nil),
 		p:      mat.NewDense(batchRows(in, out), out, nil),
-		row:    make([]float64, in),
+		row:    make([]float64, m.Columns()),
+		inputs: features,
+	}
+	if m.Encoding != nil {
+		p.inputs = m.Encoding.Inputs(features)
 	}
 	for i, c := range classes {
 		p.labels[i] = csvField(c)
@@ -198,7 +210,11 @@ func (p *predictor) add(line int) error {
 	p.m.Scale(x, p.row)
 	for j, v := range x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return &nn.ParseError{Line: line, Err: fmt.Errorf("%w: feature %s is %v after scaling (%v before)", nn.ErrNotFinite, excerpt.Quote(p.features[j]), v, p.row[j])}
+			before := ""
+			if p.m.Encoding == nil {
+				before = fmt.Sprintf(" (%v before)", p.row[j])
+			}
+			return &nn.ParseError{Line: line, Err: fmt.Errorf("%w: feature %s is %v after scaling%s", nn.ErrNotFinite, excerpt.Quote(p.inputs[j]), v, before)}
 		}
 	}
 	p.n++

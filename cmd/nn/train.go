@@ -18,8 +18,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/neuralgo/nn"
 	"github.com/neuralgo/nn/internal/atomicfile"
 	"github.com/neuralgo/nn/internal/excerpt"
@@ -80,6 +78,14 @@ type trainFlags struct {
 	out, plot               string
 	quiet, saveInterrupted  bool
 	resumeChanged           bool
+
+	categorical      []string
+	missing          []string
+	impute           nn.Impute
+	indicator, refit bool
+	balanced         bool
+	classWeights     map[string]float64
+	plotLog          bool
 }
 
 // notHidden are the activations that -activation refuses: softmax belongs
@@ -97,8 +103,9 @@ const (
 
 func runTrain(e *env, args []string) error {
 	f := trainFlags{
-		task: "classify", hidden: []int{16}, activation: nn.ReLU, optimizer: nn.Adam, scale: nn.Standardize,
-		epochs: 200, batch: 32, val: 0.1, patience: 20, checkpointEvery: 10, seed: 1,
+		task: "classify", hidden: []int{32}, activation: nn.ReLU, optimizer: nn.Adam, scale: nn.Standardize,
+		missing: nn.DefaultMissing,
+		epochs:  200, batch: 32, val: 0.1, patience: 20, checkpointEvery: 10, seed: 1,
 	}
 	fs := newFlagSet("train")
 	fs.StringVar(&f.data, "data", "", "training data, a CSV `file` (required)")
@@ -124,6 +131,13 @@ func runTrain(e *env, args []string) error {
 	fs.StringVar(&f.plot, "plot", "", "draw the loss per epoch into this `file`, .png or .svg")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.saveInterrupted, "save-interrupted", false, "on Ctrl-C, write the model of the last finished epoch instead of nothing")
+	fs.Var(listFlag{&f.categorical}, "categorical", "feature `columns` to read as categories even where they hold numbers, comma-separated (columns with text are categorical anyway)")
+	fs.Var(listFlag{&f.missing}, "missing", "the `spellings` of a missing value, comma-separated, or none to make a missing value an error (default \"\",NA,N/A,NaN,null,None and variants)")
+	fs.TextVar(&f.impute, "impute", f.impute, "how a missing number is filled in, from the training rows: "+orList(names[nn.Impute]())+" (a missing category takes the most frequent)")
+	fs.BoolVar(&f.indicator, "indicator", false, "add an input per column with missing values, 1 where the value is missing")
+	fs.BoolVar(&f.refit, "refit", false, "after early stopping has chosen the number of epochs, train afresh on all rows for that many")
+	fs.Var(classWeightFlag{&f.classWeights, &f.balanced}, "class-weight", "weigh the classes' rows: `balanced` (inversely to their frequency) or label=weight pairs, comma-separated")
+	fs.BoolVar(&f.plotLog, "plot-log", false, "draw the loss of -plot on a logarithmic scale")
 	budget := memoryFlag(fs)
 	if err := parseFlags(e, fs, "train", trainSynopsis, args); err != nil {
 		return err
@@ -168,6 +182,18 @@ func (f *trainFlags) check(set map[string]bool) error {
 	}
 	if set["checkpoint-every"] && f.checkpoint == "" {
 		return bad("-checkpoint-every needs -checkpoint FILE")
+	}
+	if f.refit && (f.checkpoint != "" || f.resume != "") {
+		return bad("-refit trains twice and cannot be checkpointed or resumed")
+	}
+	if f.refit && f.val == 0 {
+		return bad("-refit needs held-out rows (-val) for early stopping to choose the epochs")
+	}
+	if (f.balanced || f.classWeights != nil) && f.task != "classify" {
+		return bad("-class-weight needs -task classify")
+	}
+	if set["plot-log"] && f.plot == "" {
+		return bad("-plot-log needs -plot FILE")
 	}
 	return checkDistinctPaths(f)
 }
@@ -259,11 +285,11 @@ func checkWritable(path string) error {
 	return nil
 }
 
-// train runs nn train with the checked flags f: it reads and prepares the
-// data, builds the network, trains it and saves the model.
+// train runs nn train with the checked flags f: it reads the data, fits a
+// nn.Classifier or nn.Regressor to it and saves the model.
 func train(e *env, f *trainFlags) error {
 	// Ctrl-C cancels ctx: reading the data stops with an error, and
-	// nn.Train stops at once, abandoning the epoch it is in, with the
+	// training stops at once, abandoning the epoch it is in, with the
 	// weights of the last finished epoch. A second Ctrl-C kills the
 	// program as usual.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -276,20 +302,29 @@ func train(e *env, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
-	net, err := nn.New(f.config(d))
+	est, err := f.estimator(d, resume)
 	if err != nil {
 		return err
 	}
-	s := f.settings(d, resume)
+	var prog *progress
 	if !f.quiet {
-		printBanner(e, f, d, resume)
+		printBanner(e, f, d, est, resume)
+		prog = newProgress(e.stderr, e.stderrTTY, f.epochs, f.val > 0, f.task == "classify")
+		est.setProgress(prog.epoch)
 	}
-	report, trainErr := fit(ctx, e, f, d, net, s)
+	trainErr := est.fit(ctx, d)
+	if prog != nil {
+		prog.finish()
+	}
+	model, report, heldOut := est.fitted()
+	if trainErr != nil && report == nil {
+		return f.fitError(trainErr)
+	}
 
 	// The plot helps to see what went wrong too, so draw it whatever the
 	// outcome.
 	var plotErr error
-	if f.plot != "" && report != nil && len(report.History) > 0 {
+	if f.plot != "" && len(report.History) > 0 {
 		plotErr = nnplot.LossCurve(report, f.plot)
 	}
 	interrupted := errors.Is(trainErr, context.Canceled)
@@ -299,7 +334,7 @@ func train(e *env, f *trainFlags) error {
 		}
 		return trainErr
 	}
-	if err := d.save(f, net); err != nil {
+	if err := model.Save(f.out); err != nil {
 		return err
 	}
 	if interrupted {
@@ -307,7 +342,7 @@ func train(e *env, f *trainFlags) error {
 		return errExit
 	}
 	if !f.quiet {
-		printSummary(e, f, report, net, d.val, d.yScaler)
+		printSummary(e, f, report, model, heldOut)
 	}
 	if plotErr != nil {
 		return fmt.Errorf("nn: model written to %s, but the plot failed: %w", f.out, plotErr)
@@ -315,19 +350,20 @@ func train(e *env, f *trainFlags) error {
 	return nil
 }
 
-// trainingData is the data of a run of nn train.
-type trainingData struct {
-	all             *nn.Dataset // the names of the columns and classes of the file, without its rows
-	inputs, outputs int         // the widths of X and Y
-	train, val      *nn.Dataset // the rows to train on and those held out (nil for -val 0), scaled
-	scaler          *nn.Scaler  // the scaling of the inputs, nil for -scale none
-	yScaler         *nn.Scaler  // the standardisation of a regression target, nil for classification
+// fitError returns err, an error of fitting before training started,
+// naming the data file where it concerns the data.
+func (f *trainFlags) fitError(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "column") || strings.Contains(msg, "rows") || strings.Contains(msg, "class") {
+		return fileErrorf(f.data, "%s", strings.TrimPrefix(msg, "nn: "))
+	}
+	return err
 }
 
 // load checks that the files to write can be written, reads the
 // checkpoint to resume from and the data, the small file first so that its
-// errors come before a long read, and prepares the data for training.
-func (f *trainFlags) load(ctx context.Context, e *env) (*trainingData, *nn.Checkpoint, error) {
+// errors come before a long read.
+func (f *trainFlags) load(ctx context.Context, e *env) (*nn.Dataset, *nn.Checkpoint, error) {
 	for _, path := range []string{f.out, f.checkpoint, f.plot} {
 		if err := checkWritable(path); err != nil {
 			return nil, nil, err
@@ -343,12 +379,31 @@ func (f *trainFlags) load(ctx context.Context, e *env) (*trainingData, *nn.Check
 			return nil, nil, fileErrorf(f.resume, "the checkpoint has finished %d epochs, more than -epochs %d", resume.Epoch, f.epochs)
 		}
 	}
-	all, err := readTrainingData(ctx, e, f)
+	d, err := readTrainingData(ctx, e, f)
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := prepareData(f, all)
-	return d, resume, err
+	if f.val > 0 {
+		// Holding out validation rows copies them.
+		rows, inputs := d.X.Dims()
+		_, outputs := d.Y.Dims()
+		need := 2 * float64(rows) * float64(inputs+outputs) * 8
+		if err := nn.CheckMemoryBudget(need, fmt.Sprintf("holding out -val %v of the %d rows copies them", f.val, rows)); err != nil {
+			return nil, nil, fileErrorf(f.data, "%w", err)
+		}
+		if _, _, err := d.Split(f.val, f.seed); err != nil {
+			return nil, nil, fileErrorf(f.data, "%d rows are too few to hold out -val %v of them for validation; use -val 0 to train on all of them", rows, f.val)
+		}
+	}
+	return d, resume, nil
+}
+
+// csvOptions returns the options that read the -data file.
+func (f *trainFlags) csvOptions() *nn.CSVOptions {
+	return &nn.CSVOptions{
+		Target: f.target, Classify: f.task == "classify", Header: f.header,
+		Categorical: f.categorical, DetectCategorical: true, Missing: f.missing,
+	}
 }
 
 // readTrainingData reads the file of -data, unless ctx is cancelled, and
@@ -356,7 +411,7 @@ func (f *trainFlags) load(ctx context.Context, e *env) (*trainingData, *nn.Check
 // saved and that a classification has classes to learn.
 func readTrainingData(ctx context.Context, e *env, f *trainFlags) (*nn.Dataset, error) {
 	classify := f.task == "classify"
-	d, err := loadCSV(ctx, f.data, &nn.CSVOptions{Target: f.target, Classify: classify, Header: f.header})
+	d, err := loadCSV(ctx, f.data, f.csvOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -373,127 +428,137 @@ func readTrainingData(ctx context.Context, e *env, f *trainFlags) (*nn.Dataset, 
 	if !f.quiet && len(d.Classes) > 20 && 2*len(d.Classes) > rows {
 		fmt.Fprintf(e.stderr, "warning: the target column %s holds %d classes in %d rows; if it is a number to predict, use -task regress\n", excerpt.Quote(d.Target), len(d.Classes), rows)
 	}
-	return d, nil
-}
-
-// prepareData holds out the validation rows, then fits the scalers on the
-// training rows only and scales both sets with them.
-func prepareData(f *trainFlags, all *nn.Dataset) (*trainingData, error) {
-	rows, inputs := all.X.Dims()
-	_, outputs := all.Y.Dims()
-	d := &trainingData{
-		all:    &nn.Dataset{Features: all.Features, Target: all.Target, Classes: all.Classes},
-		inputs: inputs, outputs: outputs,
-		train: all,
-	}
-	if f.val > 0 {
-		// Split copies the rows; the file's rows are let go after.
-		need := 2 * float64(rows) * float64(inputs+outputs) * 8
-		if err := nn.CheckMemoryBudget(need, fmt.Sprintf("holding out -val %v of the %d rows copies them", f.val, rows)); err != nil {
-			return nil, fileErrorf(f.data, "%w", err)
+	for c := range f.classWeights {
+		if !slices.Contains(d.Classes, c) {
+			return nil, &usageError{cmd: "train", msg: fmt.Sprintf("-class-weight names the class %s, which the target column %s does not hold (classes: %s)", excerpt.Quote(c), excerpt.Quote(d.Target), excerpt.Quotes(d.Classes))}
 		}
-		var err error
-		d.train, d.val, err = all.Split(f.val, f.seed)
-		if err != nil {
-			return nil, fileErrorf(f.data, "%d rows are too few to hold out -val %v of them for validation; use -val 0 to train on all of them", rows, f.val)
-		}
-	}
-	if f.scale != nn.NoScaling {
-		d.scaler = nn.FitScaler(f.scale, d.train.X)
-		if err := checkScaler(f.data, d.scaler, all.Features, "-scale "+f.scale.String()); err != nil {
-			return nil, err
-		}
-		d.scaleInputs()
-	}
-	if f.task == "regress" {
-		// Train on a standardised target, whatever its units; the
-		// scaling is folded into the output layer at the end.
-		d.yScaler = nn.FitScaler(nn.Standardize, d.train.Y)
-		if err := checkScaler(f.data, d.yScaler, []string{all.Target}, "the standardisation of the target"); err != nil {
-			return nil, err
-		}
-		d.scaleTargets()
 	}
 	return d, nil
 }
 
-// scaleInputs scales the inputs of the training and validation rows in
-// place.
-func (d *trainingData) scaleInputs() {
-	d.scaler.Transform(d.train.X, d.train.X)
-	if d.val != nil {
-		d.scaler.Transform(d.val.X, d.val.X)
-	}
+// estimator is the nn.Classifier or nn.Regressor that nn train fits.
+type estimator struct {
+	c *nn.Classifier
+	r *nn.Regressor
 }
 
-// scaleTargets standardises the targets of the training and validation
-// rows in place.
-func (d *trainingData) scaleTargets() {
-	d.yScaler.Transform(d.train.Y, d.train.Y)
-	if d.val != nil {
-		d.yScaler.Transform(d.val.Y, d.val.Y)
+func (e estimator) fit(ctx context.Context, d *nn.Dataset) error {
+	if e.c != nil {
+		return e.c.Fit(ctx, d)
 	}
+	return e.r.Fit(ctx, d)
 }
 
-// config returns the network for the data d: the hidden layers of -hidden
-// with -activation (He initialisation for ReLU, Xavier for the others), and
-// a softmax output trained on cross-entropy for classification or an
-// identity output trained on squared error for regression.
-func (f *trainFlags) config(d *trainingData) nn.Config {
-	sizes := append(append([]int{d.inputs}, f.hidden...), d.outputs)
-	c := nn.Config{Sizes: sizes, Activations: make([]nn.Activation, len(sizes)-1), Init: nn.Xavier, Seed: f.seed}
-	for l := range c.Activations {
-		c.Activations[l] = f.activation
+func (e estimator) fitted() (*nn.Model, *nn.Report, *nn.Dataset) {
+	if e.c != nil {
+		return e.c.Model, e.c.Report, e.c.HeldOut
 	}
-	if f.activation == nn.ReLU {
-		c.Init = nn.He
-	}
-	L := len(c.Activations) - 1
-	if f.task == "classify" {
-		c.Activations[L], c.Loss = nn.Softmax, nn.CrossEntropy
+	return e.r.Model, e.r.Report, e.r.HeldOut
+}
+
+func (e estimator) setProgress(p func(nn.Epoch)) {
+	if e.c != nil {
+		e.c.Progress = p
 	} else {
-		c.Activations[L], c.Loss = nn.Identity, nn.SquaredError
+		e.r.Progress = p
 	}
-	return c
 }
 
-// settings returns the training settings of the flags, with the
-// validation rows of d, and resume, if not nil, to continue from.
-func (f *trainFlags) settings(d *trainingData, resume *nn.Checkpoint) *nn.Settings {
-	s := &nn.Settings{
-		Method:        f.optimizer,
-		LearningRate:  f.lr,
-		Epochs:        f.epochs,
-		BatchSize:     f.batch,
-		L2:            f.l2,
-		Patience:      f.patience,
-		Seed:          f.seed,
-		Resume:        resume,
-		ResumeChanged: f.resumeChanged,
+// estimator returns the estimator of the flags, to continue the
+// checkpoint resume if it is not nil.
+func (f *trainFlags) estimator(d *nn.Dataset, resume *nn.Checkpoint) (estimator, error) {
+	hidden := f.hidden
+	if hidden == nil {
+		hidden = []int{}
 	}
-	if d.val != nil {
-		s.ValidationX, s.ValidationY = d.val.X, d.val.Y
+	val, patience := f.val, f.patience
+	if val == 0 {
+		val = -1
 	}
-	if f.checkpoint != "" {
-		s.CheckpointEvery = f.checkpointEvery
-		s.Checkpoint = func(c *nn.Checkpoint) error { return nn.SaveCheckpoint(f.checkpoint, c) }
+	if patience == 0 {
+		patience = -1
 	}
-	return s
+	configure := func(s *nn.Settings) {
+		s.Resume, s.ResumeChanged = resume, f.resumeChanged
+		if f.checkpoint != "" {
+			s.CheckpointEvery = f.checkpointEvery
+			s.Checkpoint = func(c *nn.Checkpoint) error { return nn.SaveCheckpoint(f.checkpoint, c) }
+		}
+	}
+	if f.task == "classify" {
+		return estimator{c: &nn.Classifier{
+			Hidden: hidden, Activation: f.activation.String(), Optimizer: f.optimizer.String(),
+			LearningRate: f.lr, Epochs: f.epochs, BatchSize: f.batch, L2: f.l2,
+			Validation: val, Patience: patience, Refit: f.refit,
+			Scale: f.scale, NoScale: f.scale == nn.NoScaling, Impute: f.impute, MissingIndicator: f.indicator,
+			ClassWeights: f.classWeights, Balanced: f.balanced,
+			Seed: f.seed, Configure: configure,
+		}}, nil
+	}
+	return estimator{r: &nn.Regressor{
+		Hidden: hidden, Activation: f.activation.String(), Optimizer: f.optimizer.String(),
+		LearningRate: f.lr, Epochs: f.epochs, BatchSize: f.batch, L2: f.l2,
+		Validation: val, Patience: patience, Refit: f.refit,
+		Scale: f.scale, NoScale: f.scale == nn.NoScaling, Impute: f.impute, MissingIndicator: f.indicator,
+		Seed: f.seed, Configure: configure,
+	}}, nil
+}
+
+// inputs returns the number of network inputs that d makes, and a note
+// on the categorical columns and missing values, for the banner.
+func (f *trainFlags) inputs(d *nn.Dataset) (int, string) {
+	_, cols := d.X.Dims()
+	var cats []string
+	for j, c := range d.Categories {
+		if c != nil {
+			cats = append(cats, fmt.Sprintf("%s (%d)", d.Features[j], len(c)))
+		}
+	}
+	train := d
+	if f.val > 0 {
+		train, _, _ = d.Split(f.val, f.seed)
+	}
+	missing := 0
+	raw := d.X.RawMatrix()
+	for _, v := range raw.Data {
+		if math.IsNaN(v) {
+			missing++
+		}
+	}
+	if cats == nil && missing == 0 {
+		return cols, ""
+	}
+	enc, err := nn.FitEncoding(train, f.impute, f.indicator)
+	if err != nil {
+		return cols, ""
+	}
+	var notes []string
+	if cats != nil {
+		notes = append(notes, "categories one-hot encoded: "+strings.Join(cats, ", "))
+	}
+	if missing > 0 {
+		notes = append(notes, fmt.Sprintf("%d missing values filled in with the %v", missing, f.impute))
+	}
+	return enc.Width(), strings.Join(notes, "; ")
 }
 
 // printBanner says on stderr what is about to be trained, on what, and how.
-func printBanner(e *env, f *trainFlags, d *trainingData, resume *nn.Checkpoint) {
-	trainRows, _ := d.train.X.Dims()
+func printBanner(e *env, f *trainFlags, d *nn.Dataset, est estimator, resume *nn.Checkpoint) {
+	rows, _ := d.X.Dims()
+	trainRows := rows
 	held := ""
-	if d.val != nil {
-		vr, _ := d.val.X.Dims()
+	if f.val > 0 {
+		vr := int(math.Round(f.val * float64(rows)))
+		trainRows -= vr
 		held = fmt.Sprintf(", %d held out for validation", vr)
 	}
-	what := "regression of " + strconv.Quote(d.all.Target)
+	what := "regression of " + strconv.Quote(d.Target)
 	if f.task == "classify" {
-		what = fmt.Sprintf("%d classes of %q", len(d.all.Classes), d.all.Target)
+		what = fmt.Sprintf("%d classes of %q", len(d.Classes), d.Target)
 	}
-	net := joinInts(f.config(d).Sizes, "-") + " network"
+	_, outputs := d.Y.Dims()
+	inputs, note := f.inputs(d)
+	net := joinInts(append(append([]int{inputs}, f.hidden...), outputs), "-") + " network"
 	if len(f.hidden) > 0 {
 		net += " (" + f.activation.String() + ")"
 	}
@@ -506,24 +571,12 @@ func printBanner(e *env, f *trainFlags, d *trainingData, resume *nn.Checkpoint) 
 	}
 	fmt.Fprintf(e.stderr, "training a %s on %d rows of %s%s: %s; %s, up to %d epochs\n",
 		net, trainRows, f.data, held, what, how, f.epochs)
+	if note != "" {
+		fmt.Fprintf(e.stderr, "%s\n", note)
+	}
 	if resume != nil {
 		fmt.Fprintf(e.stderr, "resuming after epoch %d from %s\n", resume.Epoch, f.resume)
 	}
-}
-
-// fit trains net on d as s says, until ctx is cancelled, reporting
-// progress on stderr unless -quiet.
-func fit(ctx context.Context, e *env, f *trainFlags, d *trainingData, net *nn.Network, s *nn.Settings) (*nn.Report, error) {
-	var prog *progress
-	if !f.quiet {
-		prog = newProgress(e.stderr, e.stderrTTY, f.epochs, d.val != nil, f.task == "classify")
-		s.Progress = prog.epoch
-	}
-	report, err := nn.Train(ctx, net, d.train.X, d.train.Y, s)
-	if prog != nil {
-		prog.finish()
-	}
-	return report, err
 }
 
 // interruptedError says that training was interrupted after the epochs of
@@ -537,17 +590,6 @@ func (f *trainFlags) interruptedError(r *nn.Report) error {
 		return fmt.Errorf("nn: interrupted after %d epochs; %s was not written; continue with the same command and -resume %s", n, f.out, f.checkpoint)
 	}
 	return fmt.Errorf("nn: interrupted after %d epochs; %s was not written (-save-interrupted saves the last finished epoch)", n, f.out)
-}
-
-// save writes the model of net to -o: the network, with the target's
-// scaling folded into its output layer for regression, the input scaler,
-// and the names of the columns and classes.
-func (d *trainingData) save(f *trainFlags, net *nn.Network) error {
-	if d.yScaler != nil {
-		unscaleOutput(net, d.yScaler)
-	}
-	m := &nn.Model{Network: net, Scaler: d.scaler, Features: d.all.Features, Target: d.all.Target, Classes: d.all.Classes}
-	return m.Save(f.out)
 }
 
 // checkNames returns an error, before any training, if the column names or
@@ -568,44 +610,15 @@ func checkNames(path string, d *nn.Dataset) error {
 	return nil
 }
 
-// checkScaler returns an error naming the column if the scaler sc, fitted
-// by how on the columns names of the file path, has an offset or scale that
-// is not finite, as happens when values near ±1e308 overflow. The model
-// file could not be saved with it, so this is found before training.
-func checkScaler(path string, sc *nn.Scaler, names []string, how string) error {
-	for j := range sc.Offset {
-		if o, s := sc.Offset[j], sc.Scale[j]; !finite(o) || !finite(s) {
-			return fileErrorf(path, "the values of column %s are too large for %s (offset %v, scale %v); divide the column by a power of ten", excerpt.Quote(names[j]), how, o, s)
-		}
-	}
-	return nil
-}
-
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// unscaleOutput folds the target scaling ys into the identity output layer
-// of net, so that net predicts in the target's own units:
-// ŷ = (a·W + b)·s + o = a·(W·s) + (b·s + o), column by column.
-func unscaleOutput(net *nn.Network, ys *nn.Scaler) {
-	L := net.Layers() - 1
-	w, b := net.Weights(L), net.Bias(L)
-	r, c := w.Dims()
-	for j := 0; j < c; j++ {
-		s, o := ys.Scale[j], ys.Offset[j]
-		for i := 0; i < r; i++ {
-			w.Set(i, j, w.At(i, j)*s)
-		}
-		b[j] = b[j]*s + o
-	}
-}
-
 // printSummary tells how training ended and how well the kept weights do
-// on the validation rows.
-func printSummary(e *env, f *trainFlags, r *nn.Report, net *nn.Network, val *nn.Dataset, ys *nn.Scaler) {
+// on the held-out rows.
+func printSummary(e *env, f *trainFlags, r *nn.Report, m *nn.Model, heldOut *nn.Dataset) {
 	w := e.stderr
 	n := len(r.History)
 	monitored := "loss"
-	if val != nil {
+	if f.val > 0 {
 		monitored = "val_loss"
 	}
 	kept := ""
@@ -620,6 +633,9 @@ func printSummary(e *env, f *trainFlags, r *nn.Report, net *nn.Network, val *nn.
 	default:
 		fmt.Fprintf(w, "ran all %d epochs%s\n", n, kept)
 	}
+	if f.refit && heldOut != nil {
+		fmt.Fprintf(w, "refitted on all rows for the %d epochs early stopping chose\n", n)
+	}
 	var b strings.Builder
 	if i := r.BestEpoch - 1; i >= 0 && i < n {
 		ep := r.History[i]
@@ -628,15 +644,13 @@ func printSummary(e *env, f *trainFlags, r *nn.Report, net *nn.Network, val *nn.
 			fmt.Fprintf(&b, ", val_loss %.4g", ep.ValLoss)
 		}
 	}
-	if val != nil {
-		p, err := net.Predict(val.X)
+	if heldOut != nil && !f.refit {
+		p, err := m.Predict(heldOut.X)
 		if err == nil {
-			if val.Classes != nil {
-				fmt.Fprintf(&b, ", val_acc %.4f", nn.Accuracy(val.Labels(), net.ClassesTo(nil, p)))
+			if heldOut.Classes != nil {
+				fmt.Fprintf(&b, ", val_acc %.4f", nn.Accuracy(heldOut.Labels(), m.Network.ClassesTo(nil, p)))
 			} else {
-				y := mat.DenseCopyOf(val.Y)
-				ys.InverseTransform(y, y)
-				fmt.Fprintf(&b, ", val_R² %.4f, val_RMSE %.4g", nn.R2(y, p), math.Sqrt(nn.MeanSquaredError(y, p)))
+				fmt.Fprintf(&b, ", val_R² %.4f, val_RMSE %.4g", nn.R2(heldOut.Y, p), math.Sqrt(nn.MeanSquaredError(heldOut.Y, p)))
 			}
 		}
 	}
