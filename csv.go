@@ -208,7 +208,7 @@ func ReadCSV(r io.Reader, opts *CSVOptions) (*Dataset, error) {
 			return nil, &ParseError{Err: err}
 		}
 	}
-	return b.dataset(), nil
+	return b.dataset()
 }
 
 // csvBuilder accumulates the rows read by ReadCSV.
@@ -324,11 +324,13 @@ func (b *csvBuilder) toCategorical(j int, c *categories) {
 
 // categories returns the categories of each feature, nil for a numeric
 // one, or nil if none is categorical, sorting the categories learned and
-// recoding the rows to match.
-func (b *csvBuilder) categories() [][]string {
+// recoding the rows to match. It returns an error for a column made
+// categorical by detection whose values are numbers in most rows: its text
+// is more likely a mistake or a spelling of a missing value.
+func (b *csvBuilder) categories() ([][]string, error) {
 	t := b.r.table
 	if t == nil || !slices.ContainsFunc(t.cats, func(c *categories) bool { return c != nil }) {
-		return nil
+		return nil, nil
 	}
 	p := len(t.cats)
 	out := make([][]string, p)
@@ -340,6 +342,11 @@ func (b *csvBuilder) categories() [][]string {
 			out[j] = slices.Clone(c.names)
 			continue
 		}
+		if at, ok := t.detected[j]; ok {
+			if err := b.checkDetected(j, c, at); err != nil {
+				return nil, err
+			}
+		}
 		names, remap := c.sorted()
 		out[j] = names
 		for i := j; i < len(b.x); i += p {
@@ -348,17 +355,47 @@ func (b *csvBuilder) categories() [][]string {
 			}
 		}
 	}
-	return out
+	return out, nil
+}
+
+// checkDetected returns an error if most values of feature j, made
+// categorical by detection at the field at, are numbers.
+func (b *csvBuilder) checkDetected(j int, c *categories, at fieldText) error {
+	numeric := make([]bool, len(c.names))
+	for i, name := range c.names {
+		_, err := parseCSVNumber(name)
+		numeric[i] = err == nil
+	}
+	p := len(b.r.features)
+	var numbers, text int
+	for i := j; i < len(b.x); i += p {
+		if v := b.x[i]; !math.IsNaN(v) {
+			if numeric[int(v)] {
+				numbers++
+			} else {
+				text++
+			}
+		}
+	}
+	if numbers < text {
+		return nil
+	}
+	name := b.r.features[j]
+	return &ParseError{Line: at.line, Column: at.column, Err: fmt.Errorf("%w: %s (column %s), in a column of numbers (%d of its %d values are); to read the column as categories, name it in CSVOptions.Categorical, or to read the value as missing, list it in CSVOptions.Missing", ErrNotNumber, excerpt.Quote(at.text), excerpt.Quote(name), numbers, numbers+text)}
 }
 
 // dataset returns the Dataset of the rows added.
-func (b *csvBuilder) dataset() *Dataset {
+func (b *csvBuilder) dataset() (*Dataset, error) {
 	features, target, _ := b.r.Columns()
+	cats, err := b.categories()
+	if err != nil {
+		return nil, err
+	}
 	d := &Dataset{
 		X:          mat.NewDense(b.n, len(features), b.x),
 		Features:   features,
 		Target:     target,
-		Categories: b.categories(),
+		Categories: cats,
 	}
 	switch {
 	case !b.classify:
@@ -370,7 +407,7 @@ func (b *csvBuilder) dataset() *Dataset {
 		d.Classes = b.sortClasses()
 		d.Y = OneHot(b.labels, len(d.Classes))
 	}
-	return d
+	return d, nil
 }
 
 // sortClasses returns the classes found in the data in order, numerically

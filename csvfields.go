@@ -45,10 +45,22 @@ type table struct {
 	strict  bool            // an unknown category is an error
 	unknown int             // unknown categories met
 
+	// detected holds where each feature made categorical by detection
+	// first held text, and pending the feature of the last detection, or
+	// −1, for parse to record it.
+	detected map[int]fieldText
+	pending  int
+
 	// toCategorical, if not nil, is called when feature j becomes
 	// categorical by detection, with its categories, for the values read
 	// before to be coded too.
 	toCategorical func(j int, c *categories)
+}
+
+// fieldText is a field and where it is.
+type fieldText struct {
+	line, column int
+	text         string
 }
 
 // categories are the categories of a categorical feature.
@@ -135,8 +147,19 @@ func (c *columns) parse(dst []float64, rec []string, line int, fieldLine func(j 
 	}
 	for j, k := range c.cols {
 		var err error
-		if c.table != nil {
-			dst[j], err = c.table.parse(j, rec[k])
+		if t := c.table; t != nil {
+			dst[j], err = t.parse(j, rec[k])
+			if t.pending >= 0 {
+				at := line
+				if fieldLine != nil {
+					at = fieldLine(k)
+				}
+				if t.detected == nil {
+					t.detected = make(map[int]fieldText)
+				}
+				t.detected[j] = fieldText{at, k + 1, strings.Clone(strings.TrimSpace(rec[k]))}
+				t.pending = -1
+			}
 		} else {
 			dst[j], err = parseCSVNumber(rec[k])
 		}
@@ -179,6 +202,7 @@ func (t *table) parse(j int, s string) (float64, error) {
 		}
 		cat, _ = newCategories(nil)
 		t.cats[j] = cat
+		t.pending = j
 		if t.toCategorical != nil {
 			t.toCategorical(j, cat)
 		}

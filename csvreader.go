@@ -68,7 +68,9 @@ func NewCSVReader(r io.Reader, opts *CSVOptions) *CSVReader {
 	}
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	return &CSVReader{opts: o, cr: cr, limit: limit, next: 1, target: -1, columns: columns{hints: true}}
+	// Reading for a model (given features), the hints of options that
+	// read other values do not apply: the model takes what it takes.
+	return &CSVReader{opts: o, cr: cr, limit: limit, next: 1, target: -1, columns: columns{hints: o.Features == nil}}
 }
 
 // rowShare is the share of the memory budget that one row of CSV may take
@@ -247,7 +249,7 @@ func (r *CSVReader) layoutTable() error {
 	if o.Categorical == nil && !o.DetectCategorical && o.Categories == nil && o.Missing == nil {
 		return nil
 	}
-	t := &table{cats: make([]*categories, len(r.features)), detect: o.DetectCategorical, strict: o.StrictCategories}
+	t := &table{cats: make([]*categories, len(r.features)), detect: o.DetectCategorical, strict: o.StrictCategories, pending: -1}
 	if o.Missing != nil {
 		t.missing = make(map[string]bool, len(o.Missing))
 		for _, m := range o.Missing {

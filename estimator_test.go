@@ -214,16 +214,22 @@ func TestReadCSVTable(t *testing.T) {
 		t.Errorf("X %v, want %v", got, want)
 	}
 
+	// A column of numbers with a text is an error: more likely a typo
+	// than categories.
+	_, err = ReadCSV(strings.NewReader("z,y\n1,a\n02,b\nx,a\n1.0,b\n"), &CSVOptions{Classify: true, DetectCategorical: true})
+	if err == nil || !strings.Contains(err.Error(), `line 4, column 1: not a number: "x" (column "z"), in a column of numbers (3 of its 4 values are)`) {
+		t.Errorf("a text among numbers: got %v", err)
+	}
 	// A numeric column turns categorical at its first text: the numbers
 	// before are categories too.
-	d, err = ReadCSV(strings.NewReader("z,y\n1,a\n02,b\nx,a\n1.0,b\n"), &CSVOptions{Classify: true, DetectCategorical: true})
+	d, err = ReadCSV(strings.NewReader("z,y\n1,a\n02,b\nx,a\nw,a\n1.0,b\nv,a\nv,b\n"), &CSVOptions{Classify: true, DetectCategorical: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := [][]string{{"1", "2", "x"}}; !equalCategories(d.Categories, want) {
+	if want := [][]string{{"1", "2", "v", "w", "x"}}; !equalCategories(d.Categories, want) {
 		t.Errorf("categories %q, want %q", d.Categories, want)
 	}
-	if got := d.X.RawMatrix().Data; !slices.Equal(got, []float64{0, 1, 2, 0}) {
+	if got := d.X.RawMatrix().Data; !slices.Equal(got, []float64{0, 1, 4, 3, 0, 2, 2}) {
 		t.Errorf("codes %v", got)
 	}
 
@@ -258,7 +264,6 @@ func TestReadCSVTable(t *testing.T) {
 		want string
 	}{
 		{&CSVOptions{Target: "label", Categorical: []string{"nope"}}, `Categorical names "nope"`},
-		{&CSVOptions{Target: "label", Classify: true, Features: []string{"size"}}, `line 4, column 3: not a number: "" (column "size"); to read it as a missing value, set CSVOptions.Missing`},
 		{&CSVOptions{Target: "label", Classify: true, Missing: DefaultMissing}, `line 2, column 2: not a number: "red" (column "colour"); to read text as categories, set CSVOptions.DetectCategorical`},
 		{&CSVOptions{Target: "label", DetectCategorical: true, Missing: DefaultMissing}, `not a number: "yes" (column "label"); for a target of class labels, set CSVOptions.Classify`},
 	} {
@@ -266,6 +271,9 @@ func TestReadCSVTable(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: got %v, want %q", tc.opts, err, tc.want)
 		}
+	}
+	if _, err := ReadCSV(strings.NewReader("a,y\n1,2\n,3\n"), nil); err == nil || !strings.Contains(err.Error(), `line 3, column 1: not a number: "" (column "a"); to read it as a missing value, set CSVOptions.Missing`) {
+		t.Errorf("an empty field: got %v", err)
 	}
 	if _, err := ReadCSV(strings.NewReader("a,y\n1,2\n,3\n"), &CSVOptions{Missing: []string{""}}); err != nil {
 		t.Errorf("a missing feature: %v", err)

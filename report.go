@@ -86,7 +86,7 @@ func (r *ClassificationReport) Accuracy() float64 { return r.Confusion.Accuracy(
 func (r *ClassificationReport) String() string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tprecision\trecall\tf1\tsupport\t")
+	fmt.Fprintln(tw, "\tprecision\trecall\tF1\tsupport\t")
 	for i, c := range r.Classes {
 		s := r.PerClass[i]
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t\n", c, score(s.Precision), score(s.Recall), score(s.F1), s.Support)

@@ -56,19 +56,44 @@ var ErrNoData = errors.New("no finite loss to plot")
 
 // LossCurve draws the loss curve of r (see LossCurveTo) into the file at
 // path, as PNG or SVG according to the extension of path (".png" or ".svg",
-// in any case). It returns an error wrapping ErrFormat for any other
-// extension, and ErrNoData for a report without a finite training loss,
-// before it touches the file. The file is replaced atomically, as
-// nn.Model.Save replaces a model file: the picture is written to a
-// temporary file in the same directory, which is then renamed over path,
-// so that a failed write leaves an existing file at path as it was and no
-// temporary file behind. Every error names path after the package's
-// prefix: "nnplot: loss.gif: unknown plot format ...". It panics if r is
-// nil.
+// in any case). It is LossCurveWith with the default options.
 func LossCurve(r *nn.Report, path string) error {
+	return LossCurveWith(r, path, nil)
+}
+
+// LossCurveOptions are the options of LossCurveWith. The zero value, and a
+// nil *LossCurveOptions, draw the plot that LossCurve and LossCurveTo draw.
+type LossCurveOptions struct {
+	// LogY draws the loss axis on a logarithmic scale, whatever the range
+	// of the losses. A log scale cannot show a loss of 0 or less (a
+	// training loss that reached exactly 0): such losses are drawn at the
+	// bottom of the axis, one decade below the smallest positive loss,
+	// and the axis label says so. When no loss is positive the axis stays
+	// linear.
+	//
+	// When LogY is false, the loss axis is logarithmic only when all
+	// losses are positive and span more than two orders of magnitude.
+	LogY bool
+}
+
+// LossCurveWith draws the loss curve of r (see LossCurveTo) as opts say
+// into the file at path, as PNG or SVG according to the extension of path
+// (".png" or ".svg", in any case). A nil opts means the default options.
+// It returns an error wrapping ErrFormat for any other extension, and
+// ErrNoData for a report without a finite training loss, before it touches
+// the file. The file is replaced atomically, as nn.Model.Save replaces a
+// model file: the picture is written to a temporary file in the same
+// directory, which is then renamed over path, so that a failed write
+// leaves an existing file at path as it was and no temporary file behind.
+// Every error names path after the package's prefix: "nnplot: loss.gif:
+// unknown plot format ...". It panics if r is nil.
+func LossCurveWith(r *nn.Report, path string, opts *LossCurveOptions) error {
+	if opts == nil {
+		opts = &LossCurveOptions{}
+	}
 	format := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
 	var b bytes.Buffer
-	err := lossCurve(&b, format, r)
+	err := lossCurve(&b, format, r, opts)
 	if err == nil {
 		err = atomicfile.WriteFile(path, b.Bytes())
 	}
@@ -82,22 +107,24 @@ func LossCurve(r *nn.Report, path string) error {
 // given format, "png" or "svg". The training loss is a solid line, the
 // validation loss (when r has one) a dashed line, and a dotted vertical
 // line marks the best epoch when early stopping restored the weights of an
-// earlier epoch than the last. NaN and infinite losses are left out. The
-// loss axis is logarithmic when all losses are positive and span more than
-// two orders of magnitude, as the tutorial's falling cost does.
+// earlier epoch than the last; a framed legend in the top right corner
+// names them. NaN and infinite losses are left out. The loss axis is
+// logarithmic when all losses are positive and span more than two orders
+// of magnitude, as the tutorial's falling cost does; LossCurveWith can
+// ask for a logarithmic axis whatever the losses.
 //
 // LossCurveTo returns an error wrapping ErrFormat for an unknown format and
 // ErrNoData if r has no finite training loss; it then writes nothing. It
 // panics if r is nil.
 func LossCurveTo(w io.Writer, format string, r *nn.Report) error {
-	if err := lossCurve(w, format, r); err != nil {
+	if err := lossCurve(w, format, r, &LossCurveOptions{}); err != nil {
 		return fmt.Errorf("nnplot: %w", err)
 	}
 	return nil
 }
 
-// lossCurve is LossCurveTo with errors that name no package.
-func lossCurve(w io.Writer, format string, r *nn.Report) error {
+// lossCurve is LossCurveTo with options and errors that name no package.
+func lossCurve(w io.Writer, format string, r *nn.Report, opts *LossCurveOptions) error {
 	if !slices.Contains(formats, format) {
 		return fmt.Errorf("%w %q (want %s)", ErrFormat, format, strings.Join(formats, " or "))
 	}
@@ -105,17 +132,34 @@ func lossCurve(w io.Writer, format string, r *nn.Report) error {
 	if len(train) == 0 {
 		return fmt.Errorf("%w: the report has %d epochs", ErrNoData, len(r.History))
 	}
-	p := newLossPlot(train, val)
-	if err := addLine(p, "training", train, color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, nil); err != nil { // blue
+	lo, hi := lossRange(train, val)
+	logY := lo > 0 && hi/lo > 100
+	var floor float64 // where losses ≤ 0 are drawn on a log axis, or 0
+	if opts.LogY && !logY {
+		if floor = logFloor(train, val); floor > 0 || lo > 0 {
+			logY = true
+		}
+	}
+	if floor > 0 {
+		clamp(train, floor)
+		clamp(val, floor)
+	}
+	p, key := newLossPlot()
+	if err := addLine(p, key, "training", train, color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, nil); err != nil { // blue
 		return err
 	}
 	if len(val) > 0 {
-		if err := addLine(p, "validation", val, color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, []vg.Length{vg.Points(6), vg.Points(3)}); err != nil { // red, dashed
+		if err := addLine(p, key, "validation", val, color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, []vg.Length{vg.Points(6), vg.Points(3)}); err != nil { // red, dashed
 			return err
 		}
 	}
-	if err := addBestEpoch(p, r, train, val); err != nil {
+	if err := addBestEpoch(p, key, r, train, val); err != nil {
 		return err
+	}
+	// The legend goes last, over the curves.
+	p.Add(key)
+	if logY {
+		setLogY(p, train, val, floor)
 	}
 	return encode(w, format, p)
 }
@@ -146,10 +190,36 @@ func lossRange(series ...plotter.XYs) (lo, hi float64) {
 	return lo, hi
 }
 
-// newLossPlot returns the empty plot of the losses, with a logarithmic
-// loss axis when all losses are positive and span more than two orders of
-// magnitude.
-func newLossPlot(train, val plotter.XYs) *plot.Plot {
+// logFloor returns the value at which a log axis draws the losses ≤ 0 of
+// the series, one decade below their smallest positive loss, or 0 if no
+// loss is ≤ 0 or none is positive.
+func logFloor(series ...plotter.XYs) float64 {
+	least, clamped := math.Inf(1), false
+	for _, xys := range series {
+		for _, xy := range xys {
+			if xy.Y > 0 {
+				least = math.Min(least, xy.Y)
+			} else {
+				clamped = true
+			}
+		}
+	}
+	if !clamped || math.IsInf(least, 1) {
+		return 0
+	}
+	return least / 10
+}
+
+// clamp raises the losses of xys below floor to floor.
+func clamp(xys plotter.XYs, floor float64) {
+	for i := range xys {
+		xys[i].Y = math.Max(xys[i].Y, floor)
+	}
+}
+
+// newLossPlot returns the empty plot of the losses, with a linear loss
+// axis, and its empty legend, which is not added to the plot.
+func newLossPlot() (*plot.Plot, *legend) {
 	p := plot.New()
 	p.Title.Text = "Loss per epoch"
 	p.X.Label.Text = "epoch"
@@ -157,20 +227,37 @@ func newLossPlot(train, val plotter.XYs) *plot.Plot {
 	p.Add(plotter.NewGrid())
 	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.Title.Padding = vg.Points(6)
-	p.Legend.Top = true
-	p.Legend.XOffs = -vg.Points(8)
-	p.Legend.YOffs = -vg.Points(4)
-	if lo, hi := lossRange(train, val); lo > 0 && hi/lo > 100 {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-		p.Y.Label.Text = "loss (log scale)"
+	p.Y.Tick.Marker = linearTicks{n: 8}
+	key := newLegend(p)
+	key.style.Font.Size = vg.Points(10)
+	return p, key
+}
+
+// setLogY makes the loss axis of p logarithmic, over the positive losses
+// of the series. floor, if not 0, is where losses ≤ 0 are drawn.
+func setLogY(p *plot.Plot, train, val plotter.XYs, floor float64) {
+	p.Y.Scale = plot.LogScale{}
+	// The title says so, not the axis label: gonum/plot v0.17.0 places
+	// the label's box at the arithmetic middle of the range, near the top
+	// of a log axis, and shrinks the plot to make room for a long label.
+	p.Title.Text = "Loss per epoch, log scale"
+	if floor > 0 {
+		p.Title.Text = "Loss per epoch, log scale (losses ≤ 0 at the bottom)"
 	}
-	return p
+	// A log axis needs a range of positive numbers: the range of constant
+	// losses, which gonum/plot would widen by 1 each way, is widened
+	// by a factor of √10 instead.
+	lo, hi := lossRange(train, val)
+	if lo == hi {
+	}
+	ticks := newLogTicks(lo, hi)
+	p.Y.Tick.Marker = ticks
+	p.Y.Min, p.Y.Max = ticks.widen(lo, hi)
 }
 
 // addLine draws the series xys as a line of colour c, dashed if dashes is
-// not nil, named in the legend.
-func addLine(p *plot.Plot, name string, xys plotter.XYs, c color.Color, dashes []vg.Length) error {
+// not nil, named in the legend key.
+func addLine(p *plot.Plot, key *legend, name string, xys plotter.XYs, c color.Color, dashes []vg.Length) error {
 	l, err := plotter.NewLine(xys)
 	if err != nil {
 		return err
@@ -179,13 +266,13 @@ func addLine(p *plot.Plot, name string, xys plotter.XYs, c color.Color, dashes [
 	l.Width = vg.Points(1.5)
 	l.Dashes = dashes
 	p.Add(l)
-	p.Legend.Add(name, l)
+	key.add(name, l)
 	return nil
 }
 
 // addBestEpoch marks with a dotted vertical line the best epoch when early
 // stopping restored the weights of an earlier epoch than the last.
-func addBestEpoch(p *plot.Plot, r *nn.Report, train, val plotter.XYs) error {
+func addBestEpoch(p *plot.Plot, key *legend, r *nn.Report, train, val plotter.XYs) error {
 	n := len(r.History)
 	lo, hi := lossRange(train, val)
 	if r.BestEpoch <= 0 || n == 0 || r.BestEpoch >= r.History[n-1].Epoch || hi <= lo {
@@ -198,7 +285,7 @@ func addBestEpoch(p *plot.Plot, r *nn.Report, train, val plotter.XYs) error {
 	best.Color = color.Gray{Y: 0x60}
 	best.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
 	p.Add(best)
-	p.Legend.Add(fmt.Sprintf("best epoch (%d)", r.BestEpoch), best)
+	key.add(fmt.Sprintf("best epoch (%d)", r.BestEpoch), best)
 	return nil
 }
 

@@ -204,3 +204,97 @@ func TestErrorMessages(t *testing.T) {
 		t.Errorf("LossCurve(%s): got %v, want an error starting with the package and the path", path, err)
 	}
 }
+
+// TestLossCurveWithLogY draws log-scale plots in both formats, of reports
+// whose losses a log axis cannot show as they are: zero and negative
+// losses, a constant loss, a single epoch, no positive loss at all.
+func TestLossCurveWithLogY(t *testing.T) {
+	dir := t.TempDir()
+	edit := func(f func(r *nn.Report)) *nn.Report {
+		r := report()
+		f(r)
+		return r
+	}
+	flat := func(loss float64) func(r *nn.Report) {
+		return func(r *nn.Report) {
+			for i := range r.History {
+				r.History[i].Loss, r.History[i].ValLoss = loss, loss
+			}
+		}
+	}
+	for i, test := range []struct {
+		name   string
+		report *nn.Report
+	}{
+		{"falling", report()},
+		// Less than a decade: the automatic axis would be linear.
+		{"narrow", edit(func(r *nn.Report) {
+			for i := range r.History {
+				r.History[i].Loss = 0.3 + 2*math.Exp(-float64(i)/3)
+				r.History[i].ValLoss = r.History[i].Loss + 0.05
+			}
+		})},
+		{"zero loss", edit(func(r *nn.Report) { r.History[59].Loss, r.History[58].Loss = 0, 0 })},
+		{"negative loss", edit(func(r *nn.Report) { r.History[30].ValLoss = -1 })},
+		{"constant", edit(flat(0.5))},
+		{"all zero", edit(flat(0))},
+		{"one epoch", &nn.Report{History: []nn.Epoch{{Epoch: 1, Loss: 0.7, ValLoss: math.NaN()}}}},
+		{"one zero epoch", &nn.Report{History: []nn.Epoch{{Epoch: 1, Loss: 0, ValLoss: 0}}}},
+	} {
+		for _, ext := range []string{".png", ".svg"} {
+			path := filepath.Join(dir, strings.ReplaceAll(test.name, " ", "-")+ext)
+			if err := nnplot.LossCurveWith(test.report, path, &nnplot.LossCurveOptions{LogY: true}); err != nil {
+				t.Errorf("%d: %s: LossCurveWith(%s, LogY): %v", i, test.name, ext, err)
+				continue
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Over the 3.5 kB of an empty figure (see TestLossCurve).
+			if len(b) < 5000 {
+				t.Errorf("%d: %s: %s has %d bytes, want a figure of at least 5000", i, test.name, ext, len(b))
+			}
+		}
+	}
+}
+
+// TestLossCurveWithOptions checks that nil and zero options draw what
+// LossCurve draws, and that LogY changes the picture of losses that the
+// default draws on a linear axis.
+func TestLossCurveWithOptions(t *testing.T) {
+	dir := t.TempDir()
+	narrow := report()
+	for i := range narrow.History {
+		narrow.History[i].Loss = 0.3 + 2*math.Exp(-float64(i)/3)
+	}
+	draw := func(name string, opts *nnplot.LossCurveOptions) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		var err error
+		if name == "plain.svg" {
+			err = nnplot.LossCurve(narrow, path)
+		} else {
+			err = nnplot.LossCurveWith(narrow, path, opts)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	plain := draw("plain.svg", nil)
+	if got := draw("nil.svg", nil); got != plain {
+		t.Errorf("LossCurveWith(nil) draws another picture than LossCurve")
+	}
+	if got := draw("zero.svg", &nnplot.LossCurveOptions{}); got != plain {
+		t.Errorf("LossCurveWith(&LossCurveOptions{}) draws another picture than LossCurve")
+	}
+	logY := draw("log.svg", &nnplot.LossCurveOptions{LogY: true})
+	if logY == plain || !strings.Contains(logY, "log scale") || strings.Contains(plain, "log scale") {
+		t.Errorf("LogY: the log-scale picture is the same or does not say it is one")
+	}
+}

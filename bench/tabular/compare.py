@@ -24,10 +24,17 @@ Usage, from the repository root (Debian's python3 with python3-sklearn and
 python3-pandas):
 
     /usr/bin/python3 bench/tabular/compare.py [--no-grid] [--json FILE]
-        [--nn BINARY] [--seeds 0,1,2,3,4] [--only NAME,...] [--keep DIR]
+        [--nn BINARY | --rev REV] [--seeds 0,1,2,3,4] [--only NAME,...]
+        [--scale-target] [--keep DIR]
 
-Without --nn the script builds the nn command from this repository into a
-temporary folder (go build -o TMP/nn ./cmd/nn).
+Without --nn the script builds the nn command into a temporary folder with
+go build -o TMP/nn ./cmd/nn: from the working tree, or with --rev REV from
+that commit (git archive), so that uncommitted edits don't leak into the
+figures. nn tune is optional: without it (an nn that predates it) its column
+says n/a and the rest runs; --no-grid skips the grid search on both sides.
+--scale-target adds a column that is not part of the comparison proper:
+scikit-learn's default pipeline with the regression target standardised
+(nn train standardises its regression target; MLPRegressor does not).
 """
 
 import argparse
@@ -220,8 +227,13 @@ def sk_grid(cols, task, seed, X, y, Xt, yt, counter):
     return float(search.score(Xt, yt)), search.best_params_
 
 
+NO_TUNE = "n/a: this nn has no tune command"
+
+
 def cell(scores, errors):
     ok = [s for s in scores if s is not None]
+    if errors and errors[0] == NO_TUNE:
+        return NO_TUNE
     if not ok:
         msg = errors[0] if errors else "not run"
         msg = msg if len(msg) <= 90 else msg[:87] + "..."
@@ -240,12 +252,15 @@ def git(*args):
         return None
 
 
-def nn_version(nn, built_here):
-    commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "*.go", "go.mod", "go.sum")
-    s = f"commit {commit}"
-    if dirty:
-        s += " with uncommitted changes to the Go source"
+def nn_version(nn, built_here, rev):
+    if rev:
+        s = f"commit {git('rev-parse', '--short=12', rev + '^{commit}')} (built from git archive)"
+    else:
+        commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "*.go", "go.mod", "go.sum")
+        s = f"commit {commit}"
+        if dirty:
+            s += " with uncommitted changes to the Go source"
     if not built_here:
         s = f"{nn} (given by --nn; the repository is at {s})"
     try:
@@ -270,6 +285,8 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("--nn", help="the nn binary (default: build it from this repository)")
+    ap.add_argument("--rev", help="build nn from this git revision (git archive into a temporary "
+                    "folder) instead of the working tree, which may hold uncommitted changes")
     ap.add_argument("--no-grid", action="store_true", help="skip nn tune and GridSearchCV")
     ap.add_argument("--json", metavar="FILE", help="write every seed's figures to FILE")
     ap.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds (default 0,1,2,3,4)")
@@ -296,8 +313,17 @@ def main():
         nn = a.nn
         if nn is None:
             nn = os.path.join(work, "nn")
-            log(f"building nn: go build -o {nn} ./cmd/nn")
-            b = subprocess.run(["go", "build", "-o", nn, "./cmd/nn"], cwd=ROOT,
+            src = ROOT
+            if a.rev:
+                src = os.path.join(work, "src")
+                os.makedirs(src, exist_ok=True)
+                log(f"git archive {a.rev} into {src}")
+                arch = subprocess.run(["git", "-C", ROOT, "archive", a.rev], capture_output=True)
+                if arch.returncode != 0:
+                    sys.exit(f"git archive {a.rev} failed:\n{arch.stderr.decode()}")
+                subprocess.run(["tar", "-x", "-C", src], input=arch.stdout, check=True)
+            log(f"building nn in {src}: go build -o {nn} ./cmd/nn")
+            b = subprocess.run(["go", "build", "-o", nn, "./cmd/nn"], cwd=src,
                                capture_output=True, text=True)
             if b.returncode != 0:
                 sys.exit(f"go build failed:\n{b.stderr}")
@@ -362,7 +388,7 @@ def main():
                     if tune_ok:
                         s, err = timed("nn_tune", lambda: nn_tune(nn, d, target, task, seed, a.timeout))
                     else:
-                        s, err = None, f"no nn tune command ({tune_msg})"
+                        s, err = None, NO_TUNE
                     res["scores"]["nn_tune"].append(s)
                     if err:
                         res["errors"]["nn_tune"].append(err)
@@ -377,7 +403,7 @@ def main():
             results.append(res)
 
         # Report.
-        nnv = nn_version(nn, a.nn is None)
+        nnv = nn_version(nn, a.nn is None, a.rev)
         print(f"Versions: scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
               f"pandas {pd.__version__}, Python {platform.python_version()}; nn {nnv}.")
         print(f"Machine: {os.cpu_count()} CPUs, {platform.machine()}; seeds {a.seeds}; "

@@ -350,11 +350,11 @@ func hostileCases() []hostileCase {
 		{
 			name: "a 100,000-byte field",
 			setup: func(t *testing.T, dir string) {
-				writeFile(t, filepath.Join(dir, "f.csv"), "a,b,y\n1,"+strings.Repeat("z", 1e5)+",3\n")
+				writeFile(t, filepath.Join(dir, "f.csv"), "a,b,y\n1,"+strings.Repeat("z", 1e5)+",3\n2,5,4\n")
 			},
 			args: []string{"train", "-data", "f.csv", "-task", "regress", "-o", "m.json"},
 			code: 1, maxMB: 60,
-			msg: `^nn: f\.csv:2:2: not a number: "z{64}"… \(100000 bytes\) \(column "b"\)$`,
+			msg: `^nn: f\.csv:2:2: not a number: "z{64}"… \(100000 bytes\) \(column "b"\), in a column of numbers`,
 		},
 		{
 			name: "line endings of CR alone",
@@ -381,7 +381,7 @@ func hostileCases() []hostileCase {
 			setup: checkpoint30,
 			args:  train("-o", "m.json", "-epochs", "40", "-patience", "0", "-checkpoint", "ck2.json", "-resume", "ck.json", "-seed", "2", "-hidden", "8"),
 			code:  1, maxMB: 60,
-			msg: `^nn: cannot resume from the checkpoint: it was written with network sizes \[4 16 3\], not \[4 8 3\]; data digest \w+, not digest \w+; seed 1, not 2: `,
+			msg: `^nn: cannot resume from the checkpoint: it was written with network sizes \[4 32 3\], not \[4 8 3\]; data digest \w+, not digest \w+; seed 1, not 2: `,
 		},
 		{
 			name:  "-epochs 10 on an epoch-30 checkpoint",
@@ -397,7 +397,7 @@ func hostileCases() []hostileCase {
 			},
 			args: []string{"train", "-data", "g.csv", "-task", "regress", "-o", "m.json", "-val", "0"},
 			code: 1, maxMB: 60,
-			msg: `^nn: g\.csv:2:1: not a number: "5_1" \(column "a"\)$`,
+			msg: `^nn: g\.csv:2:1: not a number: "5_1" \(column "a"\), in a column of numbers \(1 of its 2 values are\); to read the column as categories, name it in -categorical, or to read the value as missing, list it in -missing$`,
 		},
 		{
 			name: "eval ignores an extra text column",

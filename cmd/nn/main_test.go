@@ -407,7 +407,7 @@ func TestErrors(t *testing.T) {
 	inf := write("inf.csv", "a,b,y\n1,2,3\n4,5,+Inf\n")
 	tooMany := write("rows.csv", "5.1,3.5,1.4,0.2\n4.9,3.0,1.4,0.2,0.5\n")
 	text := write("text.csv", "5.1,3.5,1.4,0.2\n4.9,3.0,x,0.2\n")
-	truncated := write("truncated.json", string(good[:len(good)/2]))
+	truncated := write("truncated.json", string(good[:bytes.LastIndexByte(good[:len(good)/2], '\n')]))
 	corrupt := write("corrupt.json", string(good[:100])+"@@@"+string(good[103:]))
 	notModel := write("notmodel.json", "[1, 2, 3]\n")
 	reg := write("reg.csv", "a,b,y\n1,2,3\n4,5,6\n7,8,9\n2,2,2\n5,5,5\n")
@@ -442,7 +442,7 @@ func TestErrors(t *testing.T) {
 		{"malformed CSV", []string{"train", "-data", badQuote, "-task", "regress", "-o", "MODEL"}, "", 1, `^nn: .*quote\.csv:\d+:\d+: .*quote`},
 		{"ragged row", []string{"train", "-data", ragged, "-task", "regress", "-o", "MODEL"}, "", 1, `^nn: .*ragged\.csv:3: wrong number of fields: expected 3, got 2$`},
 		{"text in a numeric column", []string{"train", "-data", badPath, "-target", "species", "-o", "MODEL"}, "", 1, `^nn: .*bad\.csv:4:3: not a number: "abc"`},
-		{"NaN", []string{"train", "-data", nan, "-task", "regress", "-o", "MODEL"}, "", 1, `^nn: .*nan\.csv:3:2: non-finite value: "NaN"`},
+		{"NaN", []string{"train", "-data", nan, "-task", "regress", "-o", "MODEL", "-missing", "none"}, "", 1, `^nn: .*nan\.csv:3:2: non-finite value: "NaN"`},
 		{"Inf target", []string{"train", "-data", inf, "-task", "regress", "-o", "MODEL"}, "", 1, `^nn: .*inf\.csv:3:3: non-finite value`},
 		{"unknown target", []string{"train", "-data", irisPath, "-target", "colour", "-o", "MODEL"}, "", 1, `^nn: .*iris\.csv:1: target column not found: "colour"`},
 		{"single class", []string{"train", "-data", oneClass, "-target", "a", "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*one\.csv: the target column "a" holds the single class "1"; classification needs at least two`},
@@ -492,10 +492,10 @@ func TestErrors(t *testing.T) {
 		{"eval: single output with one class", []string{"eval", "-model", oneLabel, "-data", oneLabelData}, "", 1, `^nn: .*onelabel\.json: .*1 class.*single output`},
 
 		// What would be saved is checked before training (B5).
-		{"standardising ±1e308", []string{"train", "-data", huge, "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*huge\.csv: the values of column "a" are too large for -scale standard \(offset .*, scale (NaN|\+Inf)\)`},
-		{"mean of 1e308s", []string{"train", "-data", hugeSum, "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*hugesum\.csv: the values of column "a" are too large for -scale standard \(offset \+Inf`},
-		{"min-max of ±1e308", []string{"train", "-data", huge, "-o", "MODEL", "-val", "0", "-scale", "minmax"}, "", 1, `^nn: .*huge\.csv: the values of column "a" are too large for -scale minmax \(offset -1e\+308, scale \+Inf\)`},
-		{"standardising a ±1e308 target", []string{"train", "-data", hugeTarget, "-o", "MODEL", "-val", "0", "-task", "regress"}, "", 1, `^nn: .*hugetarget\.csv: the values of column "y" are too large for the standardisation of the target`},
+		{"standardising ±1e308", []string{"train", "-data", huge, "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*huge\.csv: the values of column "a" are too large for scaling by standard \(offset .*, scale (NaN|\+Inf)\)`},
+		{"mean of 1e308s", []string{"train", "-data", hugeSum, "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*hugesum\.csv: the values of column "a" are too large for scaling by standard \(offset \+Inf`},
+		{"min-max of ±1e308", []string{"train", "-data", huge, "-o", "MODEL", "-val", "0", "-scale", "minmax"}, "", 1, `^nn: .*huge\.csv: the values of column "a" are too large for scaling by minmax \(offset -1e\+308, scale \+Inf\)`},
+		{"standardising a ±1e308 target", []string{"train", "-data", hugeTarget, "-o", "MODEL", "-val", "0", "-task", "regress"}, "", 1, `^nn: .*hugetarget\.csv: the values of the target "y" are too large to standardise`},
 		{"column name not UTF-8", []string{"train", "-data", badName, "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*badname\.csv: the column name "a\\xff" is not valid UTF-8`},
 		{"class label not UTF-8", []string{"train", "-data", badLabel, "-o", "MODEL", "-val", "0"}, "", 1, `^nn: .*badlabel\.csv: the class label "\\xfe" \(column "t"\) is not valid UTF-8`},
 

@@ -308,9 +308,17 @@ func train(e *env, f *trainFlags) error {
 	}
 	var prog *progress
 	if !f.quiet {
-		printBanner(e, f, d, est, resume)
+		// The banner comes with the first epoch, once the data is
+		// prepared: a column that cannot be scaled is an error alone.
 		prog = newProgress(e.stderr, e.stderrTTY, f.epochs, f.val > 0, f.task == "classify")
-		est.setProgress(prog.epoch)
+		banner := false
+		est.setProgress(func(ep nn.Epoch) {
+			if !banner {
+				printBanner(e, f, d, est, resume)
+				banner = true
+			}
+			prog.epoch(ep)
+		})
 	}
 	trainErr := est.fit(ctx, d)
 	if prog != nil {
@@ -354,6 +362,9 @@ func train(e *env, f *trainFlags) error {
 // naming the data file where it concerns the data.
 func (f *trainFlags) fitError(err error) error {
 	msg := err.Error()
+	if errors.Is(err, nn.ErrMemoryBudget) {
+		return err
+	}
 	if strings.Contains(msg, "column") || strings.Contains(msg, "rows") || strings.Contains(msg, "class") {
 		return fileErrorf(f.data, "%s", strings.TrimPrefix(msg, "nn: "))
 	}
@@ -695,9 +706,24 @@ func loadCSV(ctx context.Context, path string, opts *nn.CSVOptions) (*nn.Dataset
 	}
 	if pe, ok := err.(*nn.ParseError); ok {
 		pe.File = path
+		pe.Err = flagHints{pe.Err}
 	}
 	return d, err
 }
+
+// flagHints is an error of package nn whose advice names the flags of nn
+// train where it names the fields of nn.CSVOptions.
+type flagHints struct{ err error }
+
+var hintReplacer = strings.NewReplacer(
+	"set CSVOptions.Missing", "use -missing",
+	"list it in CSVOptions.Missing", "list it in -missing",
+	"name it in CSVOptions.Categorical", "name it in -categorical",
+	"set CSVOptions.Classify", "use -task classify",
+)
+
+func (h flagHints) Error() string { return hintReplacer.Replace(h.err.Error()) }
+func (h flagHints) Unwrap() error { return h.err }
 
 // ctxReader reads r until ctx is cancelled.
 type ctxReader struct {
