@@ -5,6 +5,7 @@
 //
 //	nn train   -data train.csv -o model.json [flags]    train a network, write a model file
 //	nn eval    -model model.json -data test.csv [-json] score a model on labelled data
+//	nn tune    -data train.csv -o best.json [grid flags] cross-validate a grid, write the best
 //	nn predict -model model.json [-data rows.csv]       predict each row (stdin by default)
 //	nn demo                                             the tutorial, reproduced
 //	nn help [command]                                   show help
@@ -72,6 +73,7 @@ func init() {
 	commands = []*command{
 		{"train", "train a network on a CSV file and write a model file", runTrain},
 		{"eval", "score a model on a labelled CSV file", runEval},
+		{"tune", "search hyperparameters by cross-validation and write the best model", runTune},
 		{"predict", "predict every row of a CSV file (or standard input)", runPredict},
 		{"demo", "reproduce the tutorial: perceptron, test-score network, iris", runDemo},
 		{"help", "show help for nn or one of its commands", runHelp},

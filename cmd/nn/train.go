@@ -102,11 +102,7 @@ const (
 )
 
 func runTrain(e *env, args []string) error {
-	f := trainFlags{
-		task: "classify", hidden: []int{32}, activation: nn.ReLU, optimizer: nn.Adam, scale: nn.Standardize,
-		missing: nn.DefaultMissing,
-		epochs:  200, batch: 32, val: 0.1, patience: 20, checkpointEvery: 10, seed: 1,
-	}
+	f := defaultTrainFlags()
 	fs := newFlagSet("train")
 	fs.StringVar(&f.data, "data", "", "training data, a CSV `file` (required)")
 	fs.StringVar(&f.out, "o", "", "the model `file` to write (required)")
