@@ -1,8 +1,13 @@
 package nn
 
 import (
+	"bufio"
+	"cmp"
 	"fmt"
+	"io"
 	"slices"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -205,4 +210,105 @@ func (m *Model) Scale(dst, x []float64) (unknown int) {
 	}
 	m.Scaler.TransformRow(dst, x)
 	return 0
+}
+
+// PredictCSV reads CSV rows from r, laid out as m.CSVOptions describes
+// (its features found by name in a header, in any order, among other
+// columns), and writes one line per row to w: the predicted class label,
+// quoted as CSV needs, for a classifier, or the predicted values,
+// separated by commas, for a regression. It streams: rows are predicted
+// in batches of up to 256, and memory does not grow with the input. It
+// returns the number of rows predicted and of values of categorical
+// columns that were unknown categories (encoded as all zeros), and the
+// first error: a *ParseError naming the line and column of a bad row,
+// after the predictions of the rows before it are written, or an error
+// of r or w.
+func (m *Model) PredictCSV(w io.Writer, r io.Reader) (rows, unknown int, err error) {
+	o := m.CSVOptions()
+	o.Classify, o.Classes = false, nil
+	cr := NewCSVReader(r, o)
+	bw := bufio.NewWriter(w)
+	in, out := m.Network.sizes[0], m.Network.sizes[len(m.Network.sizes)-1]
+	const batch = 256
+	x := mat.NewDense(batch, in, nil)
+	p := mat.NewDense(batch, out, nil)
+	row := make([]float64, m.Columns())
+	var ws Workspace
+	var classes []int
+	var text []byte
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		xb, pb := x.Slice(0, n, 0, in).(*mat.Dense), p.Slice(0, n, 0, out).(*mat.Dense)
+		if err := m.Network.PredictTo(pb, xb, &ws); err != nil {
+			return err
+		}
+		if m.Classes != nil {
+			classes = m.Network.ClassesTo(classes, pb)
+		}
+		for i := range n {
+			text = text[:0]
+			if m.Classes != nil {
+				text = appendCSVField(text, m.Classes[classes[i]])
+			} else {
+				for j, v := range pb.RawRowView(i) {
+					if j > 0 {
+						text = append(text, ',')
+					}
+					text = strconv.AppendFloat(text, v, 'g', -1, 64)
+				}
+			}
+			text = append(text, '\n')
+			bw.Write(text)
+		}
+		rows += n
+		n = 0
+		_, err := bw.Write(nil)
+		return err
+	}
+	for {
+		line, err := cr.Read(row)
+		if err == io.EOF {
+			break
+		}
+		if err == nil {
+			dst := x.RawRowView(n)
+			m.Scale(dst, row)
+			for j, v := range dst {
+				if !finite(v) {
+					err = &ParseError{Line: line, Err: fmt.Errorf("%w: input %d is %v after scaling", ErrNotFinite, j, v)}
+					break
+				}
+			}
+		}
+		if err != nil {
+			ferr := flush()
+			if ferr == nil {
+				ferr = bw.Flush()
+			}
+			return rows, cr.Unknown(), cmp.Or(err, ferr)
+		}
+		if n++; n == batch {
+			if err := flush(); err != nil {
+				return rows, cr.Unknown(), err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return rows, cr.Unknown(), err
+	}
+	return rows, cr.Unknown(), bw.Flush()
+}
+
+// appendCSVField appends s to b as one CSV field, quoted if it needs to
+// be.
+func appendCSVField(b []byte, s string) []byte {
+	if s == "" || !strings.ContainsAny(s, ",\"\r\n") && s[0] != ' ' && s[len(s)-1] != ' ' {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	b = append(b, strings.ReplaceAll(s, `"`, `""`)...)
+	return append(b, '"')
 }
