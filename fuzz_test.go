@@ -2,10 +2,13 @@ package nn
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // The loaders of data from outside the program never panic, whatever the
@@ -101,4 +104,100 @@ func FuzzCSVReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzReadTable reads CSV tables with categorical and missing values,
+// learning the categories (ReadCSV) and with fixed ones (a CSVReader), and
+// checks that what is read can be encoded: codes in range, missing values
+// NaN and nothing else non-finite.
+func FuzzReadTable(f *testing.F) {
+	f.Add([]byte(tableCSV), "colour", "NA|", true)
+	f.Add([]byte("a,b,y\n1,red,x\n,blue,z\n2,,x\n"), "", "", true)
+	f.Add([]byte("z,y\n1,a\n02,b\nx,a\n1.0,b\n"), "z", "?", false)
+	f.Add([]byte("a,y\nNaN,1\nnan,2\n-nan,3\n"), "", "nan|NaN", true)
+	f.Fuzz(func(t *testing.T, data []byte, categorical, missing string, detect bool) {
+		opts := &CSVOptions{Classify: true, DetectCategorical: detect}
+		if categorical != "" {
+			opts.Categorical = strings.Split(categorical, "|")
+		}
+		if missing != "" {
+			opts.Missing = strings.Split(missing, "|")
+		}
+		d, err := ReadCSV(bytes.NewReader(data), opts)
+		if err != nil {
+			return
+		}
+		_, cols := d.X.Dims()
+		if d.Categories != nil && len(d.Categories) != cols {
+			t.Fatalf("%d categories lists for %d columns", len(d.Categories), cols)
+		}
+		if err := checkTable(d); err != nil {
+			t.Fatal(err)
+		}
+		e, err := FitEncoding(d, ImputeMedian, true)
+		if err != nil {
+			return // a column with every value missing
+		}
+		if err := e.CheckRows(d.X); err != nil {
+			t.Fatalf("rows read do not encode: %v", err)
+		}
+		var enc mat.Dense
+		e.Encode(&enc, d.X)
+		for _, v := range enc.RawMatrix().Data {
+			if !finite(v) {
+				t.Fatalf("encoded value %v", v)
+			}
+		}
+		// The same rows read for a model with fixed categories give the
+		// same codes, or −1 for none.
+		fixed := make(map[string][]string)
+		for j, c := range d.Categories {
+			if c != nil {
+				fixed[d.Features[j]] = c
+			}
+		}
+		r := NewCSVReader(bytes.NewReader(data), &CSVOptions{Features: d.Features, Target: d.Target, Categories: fixed, Missing: opts.Missing, Header: HeaderYes})
+		if _, _, err := r.Columns(); err != nil {
+			return // a headerless file: the names are generated
+		}
+		x := make([]float64, cols)
+		for i := 0; ; i++ {
+			_, err := r.Read(x)
+			if err != nil {
+				break
+			}
+			if i >= d.X.RawMatrix().Rows {
+				break
+			}
+			for j, v := range x {
+				w := d.X.At(i, j)
+				if v != w && !(math.IsNaN(v) && math.IsNaN(w)) {
+					t.Fatalf("row %d column %d: read %v for a model, %v for training", i, j, v, w)
+				}
+			}
+		}
+		if r.Unknown() != 0 {
+			t.Fatalf("%d unknown categories in the rows the categories were learned from", r.Unknown())
+		}
+	})
+}
+
+// checkTable returns an error if a value of d.X is infinite, or a code
+// of a categorical column is not an index of its categories.
+func checkTable(d *Dataset) error {
+	r, c := d.X.Dims()
+	for i := range r {
+		for j := range c {
+			v := d.X.At(i, j)
+			if math.IsInf(v, 0) {
+				return fmt.Errorf("X(%d,%d) is %v", i, j, v)
+			}
+			if d.Categories != nil && d.Categories[j] != nil && !math.IsNaN(v) {
+				if k := int(v); float64(k) != v || k < 0 || k >= len(d.Categories[j]) {
+					return fmt.Errorf("X(%d,%d) is %v, not a code of %d categories", i, j, v, len(d.Categories[j]))
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -658,6 +658,7 @@ func FuzzReadModel(f *testing.F) {
 	f.Add(bytes.Replace(valid, []byte(`"version": 1`), []byte(`"version": 2`), 1))
 	f.Add(bytes.Replace(valid, []byte(`"relu"`), []byte(`"softmax"`), 1))
 	f.Add(bytes.Replace(valid, []byte(`[2,3,2]`), []byte(`[2,300000000,2]`), 1))
+	f.Add([]byte(`{"format":"github.com/neuralgo/nn model","version":2,"sizes":[4,1],"activations":["identity"],"bias":true,"loss":"squared-error","weights":[[1,2,3,4]],"biases":[[0]],"features":["a","c"],"encoding":[{"fill":1.5,"indicator":true},{"categories":["x","y"],"fill":1}]}`))
 	rnd := rand.New(rand.NewPCG(9, 10))
 	for _, sh := range modelShapes[1:4] {
 		var b bytes.Buffer
