@@ -574,3 +574,30 @@ func TestSearch(t *testing.T) {
 		t.Errorf("sample %v", s)
 	}
 }
+
+func TestTrainWarnings(t *testing.T) {
+	d, err := LoadCSV("testdata/iris.csv", &CSVOptions{Target: "species", Classify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		c    Config
+		want string
+	}{
+		{Config{Sizes: []int{4, 5, 3}}, "one-hot class labels (3 classes) trained as a regression"},
+		{Config{Sizes: []int{4, 5, 3}, Activations: []Activation{Tanh, Softmax}}, "softmax output trained on squared error"},
+		{Config{Sizes: []int{4, 5, 3}, Activations: []Activation{Tanh, Softmax}, Loss: CrossEntropy}, ""},
+	} {
+		n, err := New(tc.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Train(context.Background(), n, d.X, d.Y, &Settings{Epochs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(r.Warnings, "; "); !strings.Contains(got, tc.want) || (tc.want == "") != (got == "") {
+			t.Errorf("%+v: warnings %q, want %q", tc.c, got, tc.want)
+		}
+	}
+}

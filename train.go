@@ -89,6 +89,10 @@ type Report struct {
 	BestEpoch int
 	// Elapsed is the wall time of the whole run.
 	Elapsed time.Duration
+	// Warnings are doubts about the run that are not errors: a network and
+	// loss that suit the targets badly, such as one-hot class labels
+	// trained as a regression on squared error.
+	Warnings []string
 }
 
 // Loss returns the training loss of every epoch, the tutorial's cost_check.
@@ -145,6 +149,7 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 	}
 	r := newRun(ctx, n, &c, start, vx, vy)
 	r.weighted = c.Weights != nil
+	r.report.Warnings = warnings(n, y)
 	if (c.CheckpointEvery > 0 && c.Checkpoint != nil) || c.Resume != nil {
 		r.fingerprint = fingerprint(n, &c, X, Y, vx, vy)
 	}
@@ -155,6 +160,37 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 	}
 	r.end()
 	return r.report, err
+}
+
+// warnings returns the doubts about training n on the targets y.
+func warnings(n *Network, y mat.Matrix) []string {
+	if n.loss != SquaredError {
+		return nil
+	}
+	out := n.acts[len(n.acts)-1]
+	if out == Softmax {
+		return []string{"a softmax output trained on squared error learns slowly (its gradient vanishes as outputs saturate); cross-entropy is the loss for softmax (Config.Loss = CrossEntropy, or use a Classifier)"}
+	}
+	r, c := y.Dims()
+	if c < 2 {
+		return nil
+	}
+	for i := range r {
+		ones := 0
+		for j := range c {
+			switch y.At(i, j) {
+			case 1:
+				ones++
+			case 0:
+			default:
+				return nil
+			}
+		}
+		if ones != 1 {
+			return nil
+		}
+	}
+	return []string{fmt.Sprintf("the targets are one-hot class labels (%d classes) trained as a regression on squared error with a %v output; a softmax output with cross-entropy loss classifies better (or use a Classifier)", c, out)}
 }
 
 // checkWeights returns an error if w is not one finite weight ≥ 0 per row
