@@ -249,6 +249,7 @@ func setLogY(p *plot.Plot, train, val plotter.XYs, floor float64) {
 	// by a factor of √10 instead.
 	lo, hi := lossRange(train, val)
 	if lo == hi {
+		lo, hi = lo/math.Sqrt(10), hi*math.Sqrt(10)
 	}
 	ticks := newLogTicks(lo, hi)
 	p.Y.Tick.Marker = ticks

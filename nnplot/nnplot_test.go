@@ -205,10 +205,11 @@ func TestErrorMessages(t *testing.T) {
 	}
 }
 
-// TestLossCurveWithLogY draws log-scale plots in both formats, of reports
-// whose losses a log axis cannot show as they are: zero and negative
-// losses, a constant loss, a single epoch, no positive loss at all.
-func TestLossCurveWithLogY(t *testing.T) {
+// TestLossCurveOddLosses draws plots in both formats, on linear and
+// log axes, of reports whose losses an axis cannot show as they are: zero
+// and negative losses on a log axis, a constant loss, a loss constant but
+// for its last bits, a single epoch, no positive loss at all.
+func TestLossCurveOddLosses(t *testing.T) {
 	dir := t.TempDir()
 	edit := func(f func(r *nn.Report)) *nn.Report {
 		r := report()
@@ -227,7 +228,7 @@ func TestLossCurveWithLogY(t *testing.T) {
 		report *nn.Report
 	}{
 		{"falling", report()},
-		// Less than a decade: the automatic axis would be linear.
+		// Less than a decade: the automatic axis is linear.
 		{"narrow", edit(func(r *nn.Report) {
 			for i := range r.History {
 				r.History[i].Loss = 0.3 + 2*math.Exp(-float64(i)/3)
@@ -237,23 +238,34 @@ func TestLossCurveWithLogY(t *testing.T) {
 		{"zero loss", edit(func(r *nn.Report) { r.History[59].Loss, r.History[58].Loss = 0, 0 })},
 		{"negative loss", edit(func(r *nn.Report) { r.History[30].ValLoss = -1 })},
 		{"constant", edit(flat(0.5))},
+		{"last bits", edit(func(r *nn.Report) {
+			for i := range r.History {
+				r.History[i].Loss = math.Log(2)
+				if i%2 == 1 {
+					r.History[i].Loss = math.Nextafter(math.Log(2), 1)
+				}
+				r.History[i].ValLoss = math.NaN()
+			}
+		})},
 		{"all zero", edit(flat(0))},
 		{"one epoch", &nn.Report{History: []nn.Epoch{{Epoch: 1, Loss: 0.7, ValLoss: math.NaN()}}}},
 		{"one zero epoch", &nn.Report{History: []nn.Epoch{{Epoch: 1, Loss: 0, ValLoss: 0}}}},
 	} {
-		for _, ext := range []string{".png", ".svg"} {
-			path := filepath.Join(dir, strings.ReplaceAll(test.name, " ", "-")+ext)
-			if err := nnplot.LossCurveWith(test.report, path, &nnplot.LossCurveOptions{LogY: true}); err != nil {
-				t.Errorf("%d: %s: LossCurveWith(%s, LogY): %v", i, test.name, ext, err)
-				continue
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Over the 3.5 kB of an empty figure (see TestLossCurve).
-			if len(b) < 5000 {
-				t.Errorf("%d: %s: %s has %d bytes, want a figure of at least 5000", i, test.name, ext, len(b))
+		for _, logY := range []bool{false, true} {
+			for _, ext := range []string{".png", ".svg"} {
+				path := filepath.Join(dir, strings.ReplaceAll(test.name, " ", "-")+ext)
+				if err := nnplot.LossCurveWith(test.report, path, &nnplot.LossCurveOptions{LogY: logY}); err != nil {
+					t.Errorf("%d: %s: LossCurveWith(%s, LogY %t): %v", i, test.name, ext, logY, err)
+					continue
+				}
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Over the 3.5 kB of an empty figure (see TestLossCurve).
+				if len(b) < 5000 {
+					t.Errorf("%d: %s: %s, LogY %t, has %d bytes, want a figure of at least 5000", i, test.name, ext, logY, len(b))
+				}
 			}
 		}
 	}
