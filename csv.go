@@ -120,6 +120,16 @@ type CSVOptions struct {
 	// ErrNotNumber. DefaultMissing holds the spellings that pandas reads
 	// as missing. A missing target is always an error.
 	Missing []string
+
+	// Targets, if not nil, are several numeric target columns for a
+	// regression with one output per target (by header name or 0-based
+	// index, as Target), read into the columns of Y in this order; Target
+	// must then be "" and Classify false. Dataset.Targets names them.
+	Targets []string
+	// Weight, if not "", is a column holding a weight ≥ 0 for each row
+	// (by header name or 0-based index), read into Dataset.Weights and
+	// not a feature; Classifier and Regressor weigh the rows' costs by it.
+	Weight string
 }
 
 // DefaultMissing holds the usual spellings of a missing value in CSV files,
@@ -219,6 +229,8 @@ type csvBuilder struct {
 	n      int
 	x      []float64
 	y      []float64 // regression targets
+	extraY []float64 // the targets of a row after the first
+	w      []float64 // the weights of the rows
 	labels []int     // class of each row: an index into classes
 
 	fixed      bool
@@ -261,9 +273,13 @@ func (b *csvBuilder) add(x []float64) error {
 	if err != nil {
 		return err
 	}
+	if err := b.extras(); err != nil {
+		return err
+	}
 	switch {
 	case !b.classify:
 		b.y = append(b.y, v)
+		b.y = append(b.y, b.extraY...)
 	case c < 0:
 		// A new class, numbered in order of appearance until dataset
 		// sorts them.
@@ -279,6 +295,31 @@ func (b *csvBuilder) add(x []float64) error {
 	}
 	b.x = append(b.x, x...)
 	b.n++
+	return nil
+}
+
+// extras reads the targets after the first and the weight of the row that
+// b.r read last, into b.extraY and b.w.
+func (b *csvBuilder) extras() error {
+	r := b.r
+	b.extraY = b.extraY[:0]
+	for _, k := range r.extra {
+		v, err := parseCSVNumber(r.rec[k])
+		if err != nil {
+			return &ParseError{Line: r.fieldLine(k), Column: k + 1, Err: fmt.Errorf("%w (column %s, a target)", err, excerpt.Quote(r.names[k]))}
+		}
+		b.extraY = append(b.extraY, v)
+	}
+	if k := r.weight; k >= 0 {
+		v, err := parseCSVNumber(r.rec[k])
+		if err == nil && v < 0 {
+			err = fmt.Errorf("%w: weight %s is negative", ErrNotNumber, excerpt.Quote(strings.TrimSpace(r.rec[k])))
+		}
+		if err != nil {
+			return &ParseError{Line: r.fieldLine(k), Column: k + 1, Err: fmt.Errorf("%w (column %s, the row weights; want a number ≥ 0)", err, excerpt.Quote(r.names[k]))}
+		}
+		b.w = append(b.w, v)
+	}
 	return nil
 }
 
@@ -396,10 +437,17 @@ func (b *csvBuilder) dataset() (*Dataset, error) {
 		Features:   features,
 		Target:     target,
 		Categories: cats,
+		Weights:    b.w,
 	}
 	switch {
 	case !b.classify:
-		d.Y = mat.NewDense(b.n, 1, b.y)
+		d.Y = mat.NewDense(b.n, 1+len(b.r.extra), b.y)
+		if len(b.r.opts.Targets) > 0 {
+			d.Targets = []string{target}
+			for _, k := range b.r.extra {
+				d.Targets = append(d.Targets, b.r.names[k])
+			}
+		}
 	case b.fixed:
 		d.Classes = b.classes
 		d.Y = OneHot(b.labels, len(b.classes))

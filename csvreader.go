@@ -35,6 +35,8 @@ type CSVReader struct {
 	columns           // the layout, once the first row is read
 	features []string // the names of the features, in the order Read stores them
 	target   int      // field of the target, or -1
+	extra    []int    // fields of the targets after the first (CSVOptions.Targets)
+	weight   int      // field of the weight, or -1
 	header   bool     // the first row is a header
 	why      string   // why an automatically detected header is one, for errors
 	first    int      // the line of the first row
@@ -57,6 +59,7 @@ func NewCSVReader(r io.Reader, opts *CSVOptions) *CSVReader {
 		o = *opts
 		o.Features = slices.Clone(o.Features)
 		o.Classes = slices.Clone(o.Classes)
+		o.Targets = slices.Clone(o.Targets)
 	}
 	budget := MemoryBudget()
 	limit := &rowLimit{r: r, max: max(budget/rowShare, 64<<10), budget: budget}
@@ -70,7 +73,7 @@ func NewCSVReader(r io.Reader, opts *CSVOptions) *CSVReader {
 	cr.ReuseRecord = true
 	// Reading for a model (given features), the hints of options that
 	// read other values do not apply: the model takes what it takes.
-	return &CSVReader{opts: o, cr: cr, limit: limit, next: 1, target: -1, columns: columns{hints: o.Features == nil}}
+	return &CSVReader{opts: o, cr: cr, limit: limit, next: 1, target: -1, weight: -1, columns: columns{hints: o.Features == nil}}
 }
 
 // rowShare is the share of the memory budget that one row of CSV may take
@@ -334,6 +337,26 @@ func (r *CSVReader) Categories() [][]string {
 // checkOptions returns an error for options that no data could fit.
 func (r *CSVReader) checkOptions() error {
 	o := &r.opts
+	if len(o.Targets) > 0 {
+		switch {
+		case o.Target != "":
+			return errors.New("nn: CSVOptions.Target and Targets are both set; give every target in Targets")
+		case o.Classify:
+			return errors.New("nn: CSVOptions.Targets with Classify: several targets are for regression")
+		}
+		if _, j := duplicate(o.Targets); j >= 0 {
+			return fmt.Errorf("nn: CSVOptions.Targets lists %s twice", excerpt.Quote(o.Targets[j]))
+		}
+		o.Target = o.Targets[0]
+	}
+	if o.Weight != "" && (o.Weight == o.Target || slices.Contains(o.Targets, o.Weight) || slices.Contains(o.Features, o.Weight)) {
+		return fmt.Errorf("nn: CSVOptions.Weight %s is also a target or a feature", excerpt.Quote(o.Weight))
+	}
+	for _, t := range o.Targets {
+		if slices.Contains(o.Features, t) {
+			return fmt.Errorf("nn: CSVOptions.Targets %s is also a feature", excerpt.Quote(t))
+		}
+	}
 	if o.Features != nil && len(o.Features) == 0 {
 		return errors.New("nn: CSVOptions.Features is empty; nil means every column but the target")
 	}
@@ -364,11 +387,56 @@ func (r *CSVReader) layoutAll(first []string) error {
 	if err := r.checkNames(); err != nil {
 		return err
 	}
+	if err := r.findExtras(first); err != nil {
+		return err
+	}
 	for j, name := range r.names {
-		if j != r.target {
+		if j != r.target && j != r.weight && !slices.Contains(r.extra, j) {
 			r.features = append(r.features, name)
 			r.cols = append(r.cols, j)
 		}
+	}
+	return nil
+}
+
+// findExtras finds the columns of the targets after the first and of the
+// weight, as the options give them, by header name or index.
+func (r *CSVReader) findExtras(first []string) error {
+	o := &r.opts
+	find := func(name, what string) (int, error) {
+		if r.header {
+			if j := slices.Index(r.names, name); j >= 0 {
+				return j, nil
+			}
+		}
+		if k := targetIndex(name); k >= 0 && k < r.width {
+			return k, nil
+		}
+		return -1, fmt.Errorf("%w: %s %s not among %s", ErrNoTarget, what, excerpt.Quote(name), quoteFields(first))
+	}
+	r.weight = -1
+	if o.Weight != "" {
+		j, err := find(o.Weight, "the weight column")
+		if err != nil {
+			return err
+		}
+		r.weight = j
+	}
+	for i, t := range o.Targets {
+		if i == 0 {
+			continue
+		}
+		j, err := find(t, "the target")
+		if err != nil {
+			return err
+		}
+		if j == r.target || j == r.weight || slices.Contains(r.extra, j) {
+			return fmt.Errorf("CSVOptions.Targets %s names column %d again", excerpt.Quote(t), j+1)
+		}
+		r.extra = append(r.extra, j)
+	}
+	if r.weight >= 0 && r.weight == r.target {
+		return fmt.Errorf("the weight column %s is the target column", excerpt.Quote(o.Weight))
 	}
 	return nil
 }
@@ -410,7 +478,12 @@ func (r *CSVReader) layoutFeatures(first []string) error {
 		return err
 	}
 	if r.header {
-		return r.findFeatures()
+		if err := r.findFeatures(); err != nil {
+			return err
+		}
+		if r.needTarget {
+			return r.findExtras(first)
+		}
 	}
 	return nil
 }

@@ -30,6 +30,12 @@ type Dataset struct {
 	Features []string
 	// Target names the target column, in the same way as Features.
 	Target string
+	// Targets names the columns of Y of a regression on several targets
+	// (CSVOptions.Targets); Target is then the first. Nil for one target.
+	Targets []string
+	// Weights, if not nil, holds a weight ≥ 0 per row (CSVOptions.Weight),
+	// by which Classifier and Regressor weigh the rows' costs.
+	Weights []float64
 	// Classes lists the class labels in the order of Y's columns;
 	// it is nil for regression.
 	Classes []string
@@ -67,6 +73,13 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		Features: slices.Clone(d.Features),
 		Target:   d.Target,
 		Classes:  slices.Clone(d.Classes),
+		Targets:  slices.Clone(d.Targets),
+	}
+	if d.Weights != nil {
+		s.Weights = make([]float64, len(idx))
+		for i, k := range idx {
+			s.Weights[i] = d.Weights[k]
+		}
 	}
 	if d.Categories != nil {
 		s.Categories = make([][]string, len(d.Categories))

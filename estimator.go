@@ -543,6 +543,19 @@ func prepare(h *hyper, d *Dataset, classify, needEnc bool) (*prepared, error) {
 	if classify && (h.balanced || h.classWeights != nil) {
 		p.weights = classWeights(h, d)
 	}
+	if d.Weights != nil {
+		rows, _ := d.X.Dims()
+		if len(d.Weights) != rows {
+			return nil, fmt.Errorf("nn: %w: Dataset has %d weights for %d rows", ErrShape, len(d.Weights), rows)
+		}
+		if p.weights == nil {
+			p.weights = slices.Clone(d.Weights)
+		} else {
+			for i, w := range d.Weights {
+				p.weights[i] *= w
+			}
+		}
+	}
 	return p, nil
 }
 
@@ -681,7 +694,7 @@ func fitNetwork(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Mode
 	if p.yScaler != nil {
 		unscaleOutput(net, p.yScaler)
 	}
-	m := &Model{Network: net, Scaler: p.scaler, Encoding: p.enc, Features: slices.Clone(d.Features), Target: d.Target, Classes: slices.Clone(d.Classes)}
+	m := &Model{Network: net, Scaler: p.scaler, Encoding: p.enc, Features: slices.Clone(d.Features), Target: d.Target, Targets: slices.Clone(d.Targets), Classes: slices.Clone(d.Classes)}
 	return m, report, val, err
 }
 

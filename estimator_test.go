@@ -601,3 +601,79 @@ func TestTrainWarnings(t *testing.T) {
 		}
 	}
 }
+
+func TestReadCSVTargetsWeight(t *testing.T) {
+	in := "a,y1,w,b,y2\n1,10,1,2,-1\n2,20,0.5,3,-2\n3,30,2,4,-3\n"
+	d, err := ReadCSV(strings.NewReader(in), &CSVOptions{Targets: []string{"y2", "y1"}, Weight: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.Features, []string{"a", "b"}) || !slices.Equal(d.Targets, []string{"y2", "y1"}) || d.Target != "y2" {
+		t.Errorf("features %q, targets %q, target %q", d.Features, d.Targets, d.Target)
+	}
+	if !slices.Equal(d.Y.RawMatrix().Data, []float64{-1, 10, -2, 20, -3, 30}) || !slices.Equal(d.Weights, []float64{1, 0.5, 2}) {
+		t.Errorf("Y %v, weights %v", d.Y.RawMatrix().Data, d.Weights)
+	}
+	if s := d.Subset([]int{2, 0}); !slices.Equal(s.Weights, []float64{2, 1}) {
+		t.Errorf("subset weights %v", s.Weights)
+	}
+	for _, tc := range []struct {
+		opts *CSVOptions
+		in   string
+		want string
+	}{
+		{&CSVOptions{Weight: "w"}, "a,w,y\n1,-2,3\n", `line 2, column 2: not a number: weight "-2" is negative (column "w", the row weights; want a number ≥ 0)`},
+		{&CSVOptions{Weight: "w"}, "a,w,y\n1,,3\n", `line 2, column 2: not a number: "" (column "w", the row weights`},
+		{&CSVOptions{Weight: "v"}, "a,w,y\n1,2,3\n", `the weight column "v" not among`},
+		{&CSVOptions{Targets: []string{"y", "z"}}, "a,y,z\n1,2,x\n", `line 2, column 3: not a number: "x" (column "z", a target)`},
+		{&CSVOptions{Targets: []string{"y"}, Target: "y"}, "a,y\n1,2\n", "Target and Targets are both set"},
+		{&CSVOptions{Targets: []string{"y"}, Classify: true}, "a,y\n1,2\n", "several targets are for regression"},
+	} {
+		_, err := ReadCSV(strings.NewReader(tc.in), tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want %q", tc.opts, err, tc.want)
+		}
+	}
+}
+
+func TestRegressorTargetsAndWeights(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,w,y1,y2\n")
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range 300 {
+		x := rnd.Float64()*4 - 2
+		w := 1.0
+		y1 := 3*x + 1
+		if i%10 == 0 {
+			// Rows of zero weight that contradict the others.
+			w, y1 = 0, -100
+		}
+		fmt.Fprintf(&b, "%v,%v,%v,%v\n", x, w, y1, x*x)
+	}
+	d, err := ReadCSV(strings.NewReader(b.String()), &CSVOptions{Targets: []string{"y1", "y2"}, Weight: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Regressor{Seed: 2, Validation: -1, Epochs: 300}
+	if err := r.Fit(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.Predict(mat.NewDense(1, 1, []float64{1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(p.At(0, 0)-4) > 0.3 || math.Abs(p.At(0, 1)-1) > 0.3 {
+		t.Errorf("prediction at x=1: %v, want about (4, 1): the rows of zero weight count", p.RawRowView(0))
+	}
+	var buf bytes.Buffer
+	if err := r.Model.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	m, err := DecodeModel(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Targets, []string{"y1", "y2"}) {
+		t.Errorf("targets read back %q", m.Targets)
+	}
+}

@@ -87,6 +87,10 @@ type Model struct {
 	Features []string
 	// Target names the target column; it may be "".
 	Target string
+	// Targets names the outputs of a regression on several targets, one
+	// per output, the first being Target; nil for one target or unknown
+	// names.
+	Targets []string
 	// Classes are the class labels, one per output column, or two for a
 	// single sigmoid output (the labels of Network.Classify's 0 and 1).
 	// They are nil for regression.

@@ -132,6 +132,7 @@ type modelJSON struct {
 	Target      string       `json:"target"`
 	Classes     []string     `json:"classes"`
 	Encoding    []columnJSON `json:"encoding"`
+	Targets     []string     `json:"targets"`
 
 	// acts holds the activations that check reads from their names, so
 	// that an unknown name is reported with its layer.
@@ -179,6 +180,10 @@ func (m *Model) document() (*modelJSON, error) {
 	}
 	if s := m.Scaler; s != nil && (s.Offset != nil || s.Scale != nil) {
 		d.Scaler = &scalerJSON{Kind: &s.Kind, Offset: s.Offset, Scale: s.Scale}
+	}
+	if m.Targets != nil {
+		d.Version = 2
+		d.Targets = m.Targets
 	}
 	if e := m.Encoding; e != nil {
 		d.Version = 2
@@ -233,6 +238,9 @@ func (d *modelJSON) write(w io.Writer) error {
 	}
 	if d.Classes != nil {
 		o.field("classes", d.Classes)
+	}
+	if d.Targets != nil {
+		o.field("targets", d.Targets)
 	}
 	if d.Encoding != nil {
 		jsonRows(o, "encoding", d.Encoding)
@@ -400,6 +408,21 @@ func (d *modelJSON) checkNames() error {
 	if !utf8.ValidString(d.Target) {
 		return badModel("target %s is not valid UTF-8", excerpt.Quote(d.Target))
 	}
+	if d.Targets != nil {
+		switch {
+		case d.Version < 2:
+			return badModel(`version %d has a "targets" field, which version 2 added`, d.Version)
+		case d.Classes != nil:
+			return badModel("has classes and several targets; targets are for regression")
+		case len(d.Targets) != out:
+			return badModel("has %d targets, want %d (one per output)", len(d.Targets), out)
+		}
+		for i, t := range d.Targets {
+			if !utf8.ValidString(t) {
+				return badModel("targets[%d] %s is not valid UTF-8", i, excerpt.Quote(t))
+			}
+		}
+	}
 	if d.Classes == nil {
 		return nil
 	}
@@ -478,7 +501,7 @@ func (d *modelJSON) build() *Model {
 			copy(n.b[l], d.Biases[l])
 		}
 	}
-	m := &Model{Network: n, Features: d.Features, Target: d.Target, Classes: d.Classes}
+	m := &Model{Network: n, Features: d.Features, Target: d.Target, Targets: d.Targets, Classes: d.Classes}
 	if sc := d.Scaler; sc != nil {
 		m.Scaler = &Scaler{Kind: *sc.Kind, Offset: sc.Offset, Scale: sc.Scale}
 	}
