@@ -252,15 +252,19 @@ def git(*args):
         return None
 
 
-def nn_version(nn, built_here, rev):
+def source_version(rev):
+    """Say which source nn is built from, resolved now: the branch may move
+    while the benchmark runs."""
     if rev:
-        s = f"commit {git('rev-parse', '--short=12', rev + '^{commit}')} (built from git archive)"
-    else:
-        commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
-        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "*.go", "go.mod", "go.sum")
-        s = f"commit {commit}"
-        if dirty:
-            s += " with uncommitted changes to the Go source"
+        return f"commit {git('rev-parse', '--short=12', rev + '^{commit}')} (built from git archive)"
+    s = f"commit {git('rev-parse', '--short=12', 'HEAD') or 'unknown'}"
+    if git("status", "--porcelain", "--untracked-files=no", "--", "*.go", "go.mod", "go.sum"):
+        s += " with uncommitted changes to the Go source"
+    return s
+
+
+def nn_version(nn, built_here, src):
+    s = src
     if not built_here:
         s = f"{nn} (given by --nn; the repository is at {s})"
     try:
@@ -311,6 +315,9 @@ def main():
     os.makedirs(work, exist_ok=True)
     try:
         nn = a.nn
+        if a.rev:
+            a.rev = git("rev-parse", a.rev + "^{commit}") or sys.exit(f"unknown revision {a.rev}")
+        src_version = source_version(a.rev)
         if nn is None:
             nn = os.path.join(work, "nn")
             src = ROOT
@@ -403,7 +410,7 @@ def main():
             results.append(res)
 
         # Report.
-        nnv = nn_version(nn, a.nn is None, a.rev)
+        nnv = nn_version(nn, a.nn is None, src_version)
         print(f"Versions: scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
               f"pandas {pd.__version__}, Python {platform.python_version()}; nn {nnv}.")
         print(f"Machine: {os.cpu_count()} CPUs, {platform.machine()}; seeds {a.seeds}; "
