@@ -124,6 +124,9 @@ func (m *Model) CSVOptions() *CSVOptions {
 		Classes:  slices.Clone(m.Classes),
 		Features: slices.Clone(m.Features),
 	}
+	if m.Targets != nil && m.Classes == nil {
+		o.Target, o.Targets = "", slices.Clone(m.Targets)
+	}
 	if e := m.Encoding; e != nil {
 		o.Missing = slices.Clone(DefaultMissing)
 		for j := range e.Columns {

@@ -61,7 +61,7 @@ func runEval(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if sizes := m.Network.Sizes(); classes == nil && sizes[len(sizes)-1] != 1 {
+	if sizes := m.Network.Sizes(); classes == nil && sizes[len(sizes)-1] != 1 && len(m.Targets) != sizes[len(sizes)-1] {
 		return fileErrorf(model, "the regression model has %d outputs; nn eval scores a single output against the target column", sizes[len(sizes)-1])
 	}
 	d, err := loadLabelled(m, model, classes, data, header)
@@ -270,13 +270,22 @@ func evalClassifier(d *nn.Dataset, net *nn.Network, classes []string, p *mat.Den
 	return res
 }
 
+// targetNames returns the name of the target of d, or of its targets
+// separated by commas.
+func targetNames(d *nn.Dataset) string {
+	if d.Targets != nil {
+		return strings.Join(d.Targets, ", ")
+	}
+	return d.Target
+}
+
 func evalRegression(d *nn.Dataset, p *mat.Dense) *evalResult {
 	rows, _ := p.Dims()
 	mse := nn.MeanSquaredError(d.Y, p)
 	return &evalResult{
 		Task:   "regress",
 		Rows:   rows,
-		Target: d.Target,
+		Target: targetNames(d),
 		MSE:    num(mse),
 		RMSE:   num(math.Sqrt(mse)),
 		MAE:    num(nn.MeanAbsoluteError(d.Y, p)),

@@ -86,6 +86,7 @@ type trainFlags struct {
 	balanced         bool
 	classWeights     map[string]float64
 	plotLog          bool
+	weight           string
 }
 
 // notHidden are the activations that -activation refuses: softmax belongs
@@ -106,7 +107,8 @@ func runTrain(e *env, args []string) error {
 	fs := newFlagSet("train")
 	fs.StringVar(&f.data, "data", "", "training data, a CSV `file` (required)")
 	fs.StringVar(&f.out, "o", "", "the model `file` to write (required)")
-	fs.StringVar(&f.target, "target", "", "target column: a header `name` or a 0-based index (default the last column)")
+	fs.StringVar(&f.target, "target", "", "target column: a header `name` or a 0-based index (default the last column); for -task regress, several separated by commas")
+	fs.StringVar(&f.weight, "weight", "", "a `column` holding a weight ≥ 0 for each row, by which its cost counts")
 	fs.Var(newChoice(&f.task, f.task, "classify", "regress"), "task", "`kind` of task: classify (the target holds class labels) or regress (numbers)")
 	fs.TextVar(&f.header, "header", f.header, headerUsage)
 	fs.Var(sizesFlag{&f.hidden}, "hidden", "hidden layer `sizes`, comma-separated, such as 64,32; none for no hidden layer")
@@ -184,6 +186,9 @@ func (f *trainFlags) check(set map[string]bool) error {
 	}
 	if f.refit && f.val == 0 {
 		return bad("-refit needs held-out rows (-val) for early stopping to choose the epochs")
+	}
+	if f.task == "classify" && strings.Contains(f.target, ",") {
+		return bad("-target %s: several targets need -task regress", f.target)
 	}
 	if (f.balanced || f.classWeights != nil) && f.task != "classify" {
 		return bad("-class-weight needs -task classify")
@@ -407,10 +412,18 @@ func (f *trainFlags) load(ctx context.Context, e *env) (*nn.Dataset, *nn.Checkpo
 
 // csvOptions returns the options that read the -data file.
 func (f *trainFlags) csvOptions() *nn.CSVOptions {
-	return &nn.CSVOptions{
+	o := &nn.CSVOptions{
 		Target: f.target, Classify: f.task == "classify", Header: f.header,
 		Categorical: f.categorical, DetectCategorical: true, Missing: f.missing,
+		Weight: f.weight,
 	}
+	if f.task == "regress" && strings.Contains(f.target, ",") {
+		o.Target, o.Targets = "", strings.Split(f.target, ",")
+		for i, t := range o.Targets {
+			o.Targets[i] = strings.TrimSpace(t)
+		}
+	}
+	return o
 }
 
 // readTrainingData reads the file of -data, unless ctx is cancelled, and

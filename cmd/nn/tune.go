@@ -49,7 +49,7 @@ func runTune(e *env, args []string) error {
 	fs := newFlagSet("tune")
 	fs.StringVar(&f.data, "data", "", "the CSV `file` to cross-validate on (required)")
 	fs.StringVar(&f.out, "o", "", "the model `file` to write, the best candidate fitted on all rows (required)")
-	fs.StringVar(&f.target, "target", "", "target column: a header `name` or a 0-based index (default the last column)")
+	fs.StringVar(&f.target, "target", "", "target column: a header `name` or a 0-based index (default the last column); for -task regress, several separated by commas")
 	fs.Var(newChoice(&f.task, f.task, "classify", "regress"), "task", "`kind` of task: classify or regress")
 	fs.TextVar(&f.header, "header", f.header, headerUsage)
 	fs.Var(gridSizes{&f.grid.Hidden}, "hidden", "hidden layer `candidates`, comma-separated, layers joined by x: 16,32,64x32 (default 32)")
@@ -70,6 +70,7 @@ func runTune(e *env, args []string) error {
 	fs.TextVar(&f.impute, "impute", f.impute, "how a missing number is filled in: "+orList(names[nn.Impute]()))
 	fs.BoolVar(&f.indicator, "indicator", false, "add an input per column with missing values")
 	fs.Var(classWeightFlag{&f.classWeights, &f.balanced}, "class-weight", "weigh the classes' rows: `balanced` or label=weight pairs")
+	fs.StringVar(&f.weight, "weight", "", "a `column` holding a weight ≥ 0 for each row")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	budget := memoryFlag(fs)
 	if err := parseFlags(e, fs, "tune", tuneSynopsis, args); err != nil {
