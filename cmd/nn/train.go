@@ -334,7 +334,7 @@ func train(e *env, f *trainFlags) error {
 	// outcome.
 	var plotErr error
 	if f.plot != "" && len(report.History) > 0 {
-		plotErr = nnplot.LossCurve(report, f.plot)
+		plotErr = nnplot.LossCurveWith(report, f.plot, &nnplot.LossCurveOptions{LogY: f.plotLog})
 	}
 	interrupted := errors.Is(trainErr, context.Canceled)
 	if trainErr != nil && !(interrupted && f.saveInterrupted && len(report.History) > 0) {
