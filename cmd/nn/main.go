@@ -46,6 +46,8 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"golang.org/x/term"
+
 	"github.com/neuralgo/nn"
 	"github.com/neuralgo/nn/internal/excerpt"
 )
@@ -87,8 +89,7 @@ func main() {
 
 // isTerminal reports whether f is a character device such as a terminal.
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // checkedWriter is a writer that keeps the first error of its writes.
