@@ -329,7 +329,7 @@ func (b *csvBuilder) extras() error {
 func (b *csvBuilder) target(label string) (class int, value float64, err error) {
 	r := b.r
 	t := r.target
-	if tab := r.table; tab != nil && tab.missing != nil && tab.missing[label] {
+	if tab := r.table; tab != nil && tab.missing != nil && tab.missing[label] && !b.classify {
 		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w: the target %s is missing (column %s); drop the row or fill in its target", ErrNotNumber, excerpt.Quote(label), excerpt.Quote(r.names[t]))}
 	}
 	if b.classify {
@@ -438,6 +438,7 @@ func (b *csvBuilder) dataset() (*Dataset, error) {
 		Target:     target,
 		Categories: cats,
 		Weights:    b.w,
+		Missing:    slices.Clone(b.r.opts.Missing),
 	}
 	switch {
 	case !b.classify:

@@ -113,8 +113,8 @@ func categoryKey(s string) string {
 	if t[0] != '-' && t[0] != '+' && t[0] != '.' && (t[0] < '0' || t[0] > '9') {
 		return t // not a number: no need to try
 	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || !finite(v) {
+	v, err := parseCSVNumber(t) // as a numeric column reads it, underflow included
+	if err != nil {
 		return t
 	}
 	if f := strconv.FormatFloat(v, 'g', -1, 64); f != t {

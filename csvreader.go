@@ -252,7 +252,10 @@ func (r *CSVReader) layoutTable() error {
 	if o.Categorical == nil && !o.DetectCategorical && o.Categories == nil && o.Missing == nil {
 		return nil
 	}
-	t := &table{cats: make([]*categories, len(r.features)), detect: o.DetectCategorical, strict: o.StrictCategories, pending: -1}
+	// Only ReadCSV, which sees every row before the Dataset is made,
+	// detects categorical columns: a stream of rows would have handed out
+	// numbers before the column turned categorical.
+	t := &table{cats: make([]*categories, len(r.features)), detect: o.DetectCategorical && r.needTarget, strict: o.StrictCategories, pending: -1}
 	if o.Missing != nil {
 		t.missing = make(map[string]bool, len(o.Missing))
 		for _, m := range o.Missing {
@@ -484,6 +487,10 @@ func (r *CSVReader) layoutFeatures(first []string) error {
 		if r.needTarget {
 			return r.findExtras(first)
 		}
+		return nil
+	}
+	if r.needTarget && (len(o.Targets) > 1 || o.Weight != "") {
+		return errors.New("nn: CSVOptions.Targets and Weight need a header, or no Features, to be found")
 	}
 	return nil
 }

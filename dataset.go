@@ -48,6 +48,10 @@ type Dataset struct {
 	// into the numbers a Network takes; Classifier and Regressor do so
 	// themselves.
 	Categories [][]string
+	// Missing holds the spellings of a missing value that the data was
+	// read with (CSVOptions.Missing), which FitEncoding keeps so that rows
+	// to predict are read the same way.
+	Missing []string
 }
 
 // Labels returns the class index of each example, the index of the largest
@@ -74,6 +78,7 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		Target:   d.Target,
 		Classes:  slices.Clone(d.Classes),
 		Targets:  slices.Clone(d.Targets),
+		Missing:  slices.Clone(d.Missing),
 	}
 	if d.Weights != nil {
 		s.Weights = make([]float64, len(idx))

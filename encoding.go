@@ -59,6 +59,10 @@ func ParseImpute(s string) (Impute, error) {
 type Encoding struct {
 	// Columns holds one encoding per column of the table, in order.
 	Columns []ColumnEncoding
+	// Missing holds the spellings of a missing value in the data the
+	// encoding was fitted on (Dataset.Missing), with which Model.CSVOptions
+	// reads rows to predict; nil if the data had none.
+	Missing []string
 }
 
 // ColumnEncoding is the encoding of one column of a table.
@@ -185,20 +189,30 @@ func (e *Encoding) CheckRows(x mat.Matrix) error {
 	if cols != len(e.Columns) {
 		return fmt.Errorf("nn: %w: X has %d columns, want %d", ErrShape, cols, len(e.Columns))
 	}
+	row := make([]float64, cols)
 	for i := range r {
-		for j := range cols {
-			v := x.At(i, j)
-			if math.IsInf(v, 0) {
-				return fmt.Errorf("nn: %w: X(%d,%d) is %v", ErrNotFinite, i, j, v)
-			}
-			if n := len(e.Columns[j].Categories); e.Columns[j].Categories != nil && !math.IsNaN(v) {
-				if c := int(v); float64(c) != v || c < -1 || c >= n {
-					return fmt.Errorf("nn: X(%d,%d) is %v, not the code of one of the %d categories of column %d", i, j, v, n, j)
-				}
-			}
+		mat.Row(row, i, x)
+		if j, err := e.checkRow(row); err != nil {
+			return fmt.Errorf("nn: X(%d,%d): %w", i, j, err)
 		}
 	}
 	return nil
+}
+
+// checkRow returns the column of the first value of x that e cannot
+// encode, and why.
+func (e *Encoding) checkRow(x []float64) (int, error) {
+	for j, v := range x {
+		if math.IsInf(v, 0) {
+			return j, fmt.Errorf("%w: %v", ErrNotFinite, v)
+		}
+		if n := len(e.Columns[j].Categories); e.Columns[j].Categories != nil && !math.IsNaN(v) {
+			if c := int(v); float64(c) != v || c < -1 || c >= n {
+				return j, fmt.Errorf("%v is not the code of one of the %d categories of column %d", v, n, j)
+			}
+		}
+	}
+	return 0, nil
 }
 
 // Encode stores the encoding of each row of x in dst, resizing an empty
@@ -237,7 +251,7 @@ func FitEncoding(d *Dataset, impute Impute, indicator bool) (*Encoding, error) {
 	if d.Categories != nil && len(d.Categories) != c {
 		return nil, fmt.Errorf("nn: %w: Dataset has %d columns and %d Categories", ErrShape, c, len(d.Categories))
 	}
-	e := &Encoding{Columns: make([]ColumnEncoding, c)}
+	e := &Encoding{Columns: make([]ColumnEncoding, c), Missing: slices.Clone(d.Missing)}
 	col := make([]float64, r)
 	for j := range c {
 		var cats []string

@@ -114,9 +114,9 @@ func (m *Model) Columns() int {
 
 // CSVOptions returns options for reading rows for m with ReadCSV or a
 // CSVReader: m's features, found by name, its target and classes, and the
-// categories of its Encoding, with missing values spelt as in
-// DefaultMissing when m has an Encoding to fill them in. Set Header, Comma
-// or StrictCategories on the result as the data needs.
+// categories of its Encoding, with missing values spelt as in the data it
+// was trained on (Encoding.Missing). Set Header, Comma or StrictCategories
+// on the result as the data needs.
 func (m *Model) CSVOptions() *CSVOptions {
 	o := &CSVOptions{
 		Target:   m.Target,
@@ -128,7 +128,7 @@ func (m *Model) CSVOptions() *CSVOptions {
 		o.Target, o.Targets = "", slices.Clone(m.Targets)
 	}
 	if e := m.Encoding; e != nil {
-		o.Missing = slices.Clone(DefaultMissing)
+		o.Missing = slices.Clone(e.Missing)
 		for j := range e.Columns {
 			if cats := e.Columns[j].Categories; cats != nil && j < len(m.Features) {
 				if o.Categories == nil {
@@ -196,27 +196,30 @@ func (m *Model) predictTable(x mat.Matrix) (*mat.Dense, error) {
 // not have one element per network input.
 //
 // For a model with an Encoding, x holds one value per column of the table
-// (Model.Columns), dst one per network input, and Scale encodes x first;
-// it returns the number of unknown categories met, and panics as
-// Encoding.EncodeRow does. Otherwise it returns 0.
-func (m *Model) Scale(dst, x []float64) (unknown int) {
+// (Model.Columns) as a CSVReader made with m.CSVOptions reads them, dst
+// one per network input, and Scale encodes x first; it panics as
+// Encoding.EncodeRow does for a value that is not a category code, which
+// a CSVReader made with m.CSVOptions never stores.
+func (m *Model) Scale(dst, x []float64) {
 	in := m.Network.sizes[0]
 	if m.Encoding != nil {
-		unknown = m.Encoding.EncodeRow(dst, x)
+		if len(x) != len(m.Encoding.Columns) || len(dst) != in {
+			panic(mat.ErrShape)
+		}
+		m.Encoding.EncodeRow(dst, x)
 		if m.Scaler != nil {
 			m.Scaler.TransformRow(dst, dst)
 		}
-		return unknown
+		return
 	}
 	if len(x) != in || len(dst) != in {
 		panic(mat.ErrShape)
 	}
 	if m.Scaler == nil {
 		copy(dst, x)
-		return 0
+		return
 	}
 	m.Scaler.TransformRow(dst, x)
-	return 0
 }
 
 // PredictCSV reads CSV rows from r, laid out as m.CSVOptions describes
@@ -279,6 +282,11 @@ func (m *Model) PredictCSV(w io.Writer, r io.Reader) (rows, unknown int, err err
 		line, err := cr.Read(row)
 		if err == io.EOF {
 			break
+		}
+		if err == nil && m.Encoding != nil {
+			if j, cerr := m.Encoding.checkRow(row); cerr != nil {
+				err = &ParseError{Line: line, Err: fmt.Errorf("feature %d: %w", j, cerr)}
+			}
 		}
 		if err == nil {
 			dst := x.RawRowView(n)

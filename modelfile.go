@@ -133,6 +133,7 @@ type modelJSON struct {
 	Classes     []string     `json:"classes"`
 	Encoding    []columnJSON `json:"encoding"`
 	Targets     []string     `json:"targets"`
+	Missing     []string     `json:"missing"`
 
 	// acts holds the activations that check reads from their names, so
 	// that an unknown name is reported with its layer.
@@ -196,6 +197,7 @@ func (m *Model) document() (*modelJSON, error) {
 			}
 			d.Encoding[j] = columnJSON{Categories: cats, Fill: &c.Fill, Indicator: c.Indicator}
 		}
+		d.Missing = e.Missing
 	}
 	return d, nil
 }
@@ -244,6 +246,9 @@ func (d *modelJSON) write(w io.Writer) error {
 	}
 	if d.Encoding != nil {
 		jsonRows(o, "encoding", d.Encoding)
+	}
+	if d.Missing != nil {
+		o.field("missing", d.Missing)
 	}
 	return o.close()
 }
@@ -449,10 +454,21 @@ func (d *modelJSON) checkNames() error {
 // takes.
 func (d *modelJSON) checkEncoding() error {
 	if d.Encoding == nil {
+		if d.Missing != nil {
+			return badModel(`has "missing" spellings but no "encoding" to fill missing values in`)
+		}
 		return nil
 	}
 	if d.Version < 2 {
 		return badModel(`version %d has an "encoding" field, which version 2 added`, d.Version)
+	}
+	if d.Features == nil {
+		return badModel(`has an "encoding" but no "features": rows to encode are found by their column names`)
+	}
+	for i, m := range d.Missing {
+		if !utf8.ValidString(m) {
+			return badModel("missing[%d] %s is not valid UTF-8", i, excerpt.Quote(m))
+		}
 	}
 	width := 0
 	for j, c := range d.Encoding {
@@ -510,6 +526,7 @@ func (d *modelJSON) build() *Model {
 		for j, c := range d.Encoding {
 			m.Encoding.Columns[j] = ColumnEncoding{Categories: c.Categories, Fill: *c.Fill, Indicator: c.Indicator}
 		}
+		m.Encoding.Missing = d.Missing
 	}
 	return m
 }

@@ -72,7 +72,7 @@ func modelFeatures(m *nn.Model, path string) ([]string, error) {
 		}
 		return m.Features, nil
 	}
-	f := make([]string, m.Network.Sizes()[0])
+	f := make([]string, m.Columns())
 	for j := range f {
 		f[j] = "col" + strconv.Itoa(j)
 	}

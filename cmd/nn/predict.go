@@ -207,6 +207,15 @@ func (p *predictor) predictRows(rows *nn.CSVReader) error {
 // add scales the row read from line into the batch.
 func (p *predictor) add(line int) error {
 	x := p.x.RawRowView(p.n)
+	if e := p.m.Encoding; e != nil {
+		// Rows read with the model's options hold valid codes; check
+		// all the same rather than trust.
+		for j, v := range p.row {
+			if cats := e.Columns[j].Categories; cats != nil && !math.IsNaN(v) && (v != math.Trunc(v) || v < -1 || v >= float64(len(cats))) {
+				return &nn.ParseError{Line: line, Err: fmt.Errorf("feature %s: %v is not a category code", excerpt.Quote(p.features[j]), v)}
+			}
+		}
+	}
 	p.m.Scale(x, p.row)
 	for j, v := range x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
