@@ -89,7 +89,7 @@ type CSVOptions struct {
 	// Categorical names feature columns whose values are categories (any
 	// text, such as "red", or codes such as zip codes) rather than
 	// numbers. Their values are stored in the Dataset's X as category
-	// codes, indexes into Dataset.Categories, which a Preprocessor one-hot
+	// codes, indexes into Dataset.Categories, which an Encoding one-hot
 	// encodes. A category is its text with surrounding spaces trimmed, and
 	// a number in it is the number's shortest spelling ("1.0" and "01" are
 	// the category "1").
@@ -104,8 +104,8 @@ type CSVOptions struct {
 	// Categories, if not nil, fixes the categories of categorical
 	// features by name, as a Model's Encoding holds them; a feature named
 	// here is categorical. Their values are coded by index into the given
-	// list, and a value not in it is coded −1 (an unknown category, which a
-	// Preprocessor encodes as all zeros) and counted by
+	// list, and a value not in it is coded −1 (an unknown category, which
+	// an Encoding encodes as all zeros) and counted by
 	// CSVReader.Unknown, or is an ErrUnknownCategory if
 	// StrictCategories is set. The categories of the other categorical
 	// features are learned from the data, sorted as the classes are.
@@ -115,7 +115,7 @@ type CSVOptions struct {
 	StrictCategories bool
 	// Missing lists the spellings of a missing feature value, compared
 	// with the field with surrounding spaces trimmed; a missing value is
-	// stored in X as NaN, which a Preprocessor imputes. Nil (the zero
+	// stored in X as NaN, which an Encoding fills in. Nil (the zero
 	// value) means a feature is never missing: an empty field is an
 	// ErrNotNumber. DefaultMissing holds the spellings that pandas reads
 	// as missing. A missing target is always an error.

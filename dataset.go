@@ -44,7 +44,7 @@ type Dataset struct {
 	// every column is numeric. The values of a categorical column are
 	// codes: the index of the category, or −1 for a category not among
 	// them (see CSVOptions.Categories). A missing value is NaN in any
-	// column (see CSVOptions.Missing). A Preprocessor turns such columns
+	// column (see CSVOptions.Missing). An Encoding (FitEncoding) turns such columns
 	// into the numbers a Network takes; Classifier and Regressor do so
 	// themselves.
 	Categories [][]string

@@ -26,6 +26,11 @@ import (
 // PredictProba their probabilities, Score the accuracy; Model holds what
 // to save. A Classifier is not safe for concurrent Fit calls, but its
 // fitted Predict, PredictProba and Score may be called concurrently.
+//
+// Activation and Optimizer are names rather than Activation and Method
+// values because the zero values of those types are the tutorial's
+// (Sigmoid, GradientDescent), where the zero Classifier means ReLU and
+// Adam.
 type Classifier struct {
 	// Hidden are the sizes of the hidden layers; nil means {32}, and an
 	// empty non-nil slice none (a linear model of the inputs).
@@ -49,8 +54,8 @@ type Classifier struct {
 	L2 float64
 	// Validation is the fraction of the rows held out, stratified by
 	// class, to stop training early and keep the best epoch's weights;
-	// zero means 0.1 and a negative value none (all epochs run, on every
-	// row).
+	// zero means 0.1 and a negative value none (training on every row,
+	// stopped by Patience on the training loss).
 	Validation float64
 	// Patience is the number of epochs without a better validation loss
 	// after which training stops; zero means 20 and a negative value
@@ -60,7 +65,8 @@ type Classifier struct {
 	// held-out rows, trains afresh on all rows for that many epochs.
 	Refit bool
 	// Scale is how the encoded inputs are scaled, fitted on the training
-	// rows; zero means Standardize. Set NoScale to leave them as they are.
+	// rows. Its zero value, NoScaling, means the default, Standardize: set
+	// NoScale to leave the inputs as they are.
 	Scale ScaleKind
 	// NoScale leaves the inputs unscaled.
 	NoScale bool
@@ -94,7 +100,8 @@ type Classifier struct {
 	// Report is the report of the last training run of Fit.
 	Report *Report
 	// HeldOut holds the rows that Fit held out for validation, as they
-	// were in the Dataset; nil if it held out none.
+	// were in the Dataset; nil if it held out none. With Refit the final
+	// model was trained on them too.
 	HeldOut *Dataset
 }
 
@@ -535,7 +542,11 @@ func prepare(h *hyper, d *Dataset, classify, needEnc bool) (*prepared, error) {
 		p.yScaler = FitScaler(Standardize, p.y)
 		for j := range p.yScaler.Offset {
 			if o, s := p.yScaler.Offset[j], p.yScaler.Scale[j]; !finite(o) || !finite(s) {
-				return nil, fmt.Errorf("nn: the values of the target %s are too large to standardise (offset %v, scale %v); divide the column by a power of ten", excerpt.Quote(d.Target), o, s)
+				name := d.Target
+				if j < len(d.Targets) {
+					name = d.Targets[j]
+				}
+				return nil, fmt.Errorf("nn: the values of the target %s are too large to standardise (offset %v, scale %v); divide the column by a power of ten", excerpt.Quote(name), o, s)
 			}
 		}
 		p.yScaler.Transform(p.y, p.y)
@@ -652,6 +663,9 @@ func fitNetwork(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Mode
 	if _, k := d.Y.Dims(); !classify && k == 0 {
 		return nil, nil, nil, errors.New("nn: fitting a Dataset with no targets")
 	}
+	if err := checkDataset(d, h, classify); err != nil {
+		return nil, nil, nil, err
+	}
 	train, val := d, (*Dataset)(nil)
 	if h.val > 0 {
 		var err error
@@ -696,6 +710,61 @@ func fitNetwork(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Mode
 	}
 	m := &Model{Network: net, Scaler: p.scaler, Encoding: p.enc, Features: slices.Clone(d.Features), Target: d.Target, Targets: slices.Clone(d.Targets), Classes: slices.Clone(d.Classes)}
 	return m, report, val, err
+}
+
+// checkDataset returns an error if d does not hold together: rows of X
+// and Y, weights, categories and their codes, class weights naming classes
+// of d; and if the encoded inputs would not fit the memory budget.
+func checkDataset(d *Dataset, h *hyper, classify bool) error {
+	rows, cols := d.X.Dims()
+	yr, k := d.Y.Dims()
+	switch {
+	case yr != rows:
+		return fmt.Errorf("nn: %w: Dataset has %d rows of X and %d of Y", ErrShape, rows, yr)
+	case d.Weights != nil && len(d.Weights) != rows:
+		return fmt.Errorf("nn: %w: Dataset has %d weights for %d rows", ErrShape, len(d.Weights), rows)
+	case d.Categories != nil && len(d.Categories) != cols:
+		return fmt.Errorf("nn: %w: Dataset has %d columns and %d Categories", ErrShape, cols, len(d.Categories))
+	case d.Features != nil && len(d.Features) != cols:
+		return fmt.Errorf("nn: %w: Dataset has %d columns and %d Features", ErrShape, cols, len(d.Features))
+	case classify && len(d.Classes) != k:
+		return fmt.Errorf("nn: %w: Dataset has %d classes and %d columns of Y", ErrShape, len(d.Classes), k)
+	}
+	for i, w := range d.Weights {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return fmt.Errorf("nn: Dataset.Weights[%d] is %v, want a finite weight ≥ 0", i, w)
+		}
+	}
+	for label := range h.classWeights {
+		if !slices.Contains(d.Classes, label) {
+			return fmt.Errorf("nn: ClassWeights names the class %s, which the Dataset does not hold (classes: %s)", excerpt.Quote(label), excerpt.Quotes(d.Classes))
+		}
+	}
+	// Every value must be finite or missing, and every code a category's,
+	// before rows are split, encoded or scaled.
+	enc := &Encoding{Columns: make([]ColumnEncoding, cols)}
+	width := 0
+	for j := range cols {
+		if d.Categories != nil && d.Categories[j] != nil {
+			enc.Columns[j].Categories = d.Categories[j]
+			width += len(d.Categories[j])
+		} else {
+			width++
+		}
+	}
+	row := make([]float64, cols)
+	for i := range rows {
+		mat.Row(row, i, d.X)
+		if j, err := enc.checkRow(row); err != nil {
+			return fmt.Errorf("nn: X(%d,%d): %w", i, j, err)
+		}
+	}
+	// The encoded rows, their indicators, and the copies held out and
+	// scaled.
+	if err := overBudget(3*float64(rows)*float64(2*width)*float64Bytes, fmt.Sprintf("the %d rows encoded into about %d inputs, one per category of each categorical column (drop a column of identifiers, which has a category per row)", rows, width)); err != nil {
+		return fmt.Errorf("nn: %w", err)
+	}
+	return nil
 }
 
 // apply encodes and scales the rows of d as p does its own.

@@ -677,3 +677,206 @@ func TestRegressorTargetsAndWeights(t *testing.T) {
 		t.Errorf("targets read back %q", m.Targets)
 	}
 }
+
+// TestClassificationReportAverages checks the averages against
+// scikit-learn's classification_report for truth {A,A}, predictions {A,B}:
+// macro precision 0.5, recall 0.25, F1 1/3; weighted precision 1, recall
+// 0.5, F1 2/3.
+func TestClassificationReportAverages(t *testing.T) {
+	r := NewClassificationReport([]string{"A", "B", "C"}, []int{0, 0}, []int{0, 1})
+	const eps = 1e-15
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"macro precision", r.Macro.Precision, 0.5},
+		{"macro recall", r.Macro.Recall, 0.25},
+		{"macro F1", r.Macro.F1, 1.0 / 3},
+		{"weighted precision", r.Weighted.Precision, 1},
+		{"weighted recall", r.Weighted.Recall, 0.5},
+		{"weighted F1", r.Weighted.F1, 2.0 / 3},
+	} {
+		if math.Abs(c.got-c.want) > eps {
+			t.Errorf("%s %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestSearchFailures(t *testing.T) {
+	d, err := ReadCSV(strings.NewReader(tableData(120, 7)), &CSVOptions{Target: "class", Classify: true, DetectCategorical: true, Missing: DefaultMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := &Classifier{Optimizer: "sgd", Epochs: 20, Seed: 1}
+	r, err := Search(context.Background(), base, (&Grid{LearningRate: []float64{1e300, 0.05}}).Candidates(), d, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Best != 1 || r.Results[0].Err == nil || !errors.Is(r.Results[0].Err, ErrDiverged) || !math.IsNaN(r.Results[0].Mean) {
+		t.Errorf("best %d, results[0] %+v: want the diverging candidate failed and never best", r.Best, r.Results[0])
+	}
+	if s := r.String(); !strings.Contains(s, "failed: fold") {
+		t.Errorf("table:\n%s", s)
+	}
+	if _, err := Search(context.Background(), base, (&Grid{LearningRate: []float64{1e300}}).Candidates(), d, 3, 1); err == nil || !strings.Contains(err.Error(), "no candidate could be scored") {
+		t.Errorf("every candidate failing: got %v", err)
+	}
+	if _, err := Search(context.Background(), base, nil, d, 3, 1); err == nil {
+		t.Error("no candidates: no error")
+	}
+	type other struct{ Estimator }
+	if _, err := Search(context.Background(), other{}, []Candidate{{}}, d, 3, 1); err == nil || !strings.Contains(err.Error(), "*Classifier or a *Regressor") {
+		t.Errorf("another estimator: got %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Search(ctx, base, []Candidate{{}}, d, 3, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: got %v", err)
+	}
+	if _, err := CrossValidate(context.Background(), func() Estimator { return &Classifier{Optimizer: "sgd", LearningRate: 1e300, Epochs: 5} }, d, 3, 1); !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "fold 1 of 3") {
+		t.Errorf("cross-validation of a diverging fit: got %v", err)
+	}
+	// A regression: R² of the folds.
+	x := mat.NewDense(40, 1, nil)
+	y := mat.NewDense(40, 1, nil)
+	for i := range 40 {
+		x.Set(i, 0, float64(i))
+		y.Set(i, 0, 2*float64(i)+1)
+	}
+	reg := &Dataset{X: x, Y: y, Features: []string{"x"}}
+	rr, err := Search(context.Background(), &Regressor{Epochs: 100, Validation: -1, Seed: 1}, (&Grid{Hidden: [][]int{{}, {8}}}).Candidates(), reg, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := rr.Results[rr.Best].Mean; !(m > 0.9) {
+		t.Errorf("regression search: best mean R² %v", m)
+	}
+	if _, err := reg.Folds(25, 1); err == nil || !strings.Contains(err.Error(), "R² needs at least 2 rows") {
+		t.Errorf("folds of one row for R²: got %v", err)
+	}
+}
+
+func TestFoldsStratified(t *testing.T) {
+	labels := make([]int, 100)
+	for i := range labels {
+		labels[i] = i % 10 / 7 // 70 of class 0, 30 of class 1
+	}
+	d := &Dataset{X: mat.NewDense(100, 1, nil), Y: OneHot(labels, 2), Classes: []string{"a", "b"}}
+	folds, err := d.Folds(5, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range folds {
+		ones := 0
+		for _, i := range f {
+			ones += labels[i]
+		}
+		if len(f) != 20 || ones != 6 {
+			t.Errorf("fold of %d rows with %d of class b, want 20 with 6", len(f), ones)
+		}
+	}
+}
+
+func TestFitDatasetErrors(t *testing.T) {
+	d, err := ReadCSV(strings.NewReader(tableData(60, 8)), &CSVOptions{Target: "class", Classify: true, DetectCategorical: true, Missing: DefaultMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := d.Subset(slices.Collect(func(yield func(int) bool) {
+		for i := range 60 {
+			if !yield(i) {
+				return
+			}
+		}
+	}))
+	short.Weights = []float64{1, 2}
+	if err := (&Classifier{}).Fit(context.Background(), short); err == nil || !strings.Contains(err.Error(), "2 weights for 60 rows") {
+		t.Errorf("short weights: got %v", err)
+	}
+	bad := d.Subset([]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
+	bad.X.Set(11, 1, 7) // not a code of the 3 shapes
+	for seed := range uint64(5) {
+		if err := (&Classifier{Seed: seed}).Fit(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "X(11,1): 7 is not the code") {
+			t.Errorf("seed %d, a bad code: got %v", seed, err)
+		}
+	}
+	if err := (&Classifier{ClassWeights: map[string]float64{"hihg": 2}}).Fit(context.Background(), d); err == nil || !strings.Contains(err.Error(), `ClassWeights names the class "hihg"`) {
+		t.Errorf("a misspelt class weight: got %v", err)
+	}
+	unknown := &Dataset{X: mat.NewDense(2, 1, []float64{-1, -1}), Features: []string{"c"}, Categories: [][]string{{"x"}}}
+	if _, err := FitEncoding(unknown, ImputeMean, false); err == nil || !strings.Contains(err.Error(), "no row holds a known category") {
+		t.Errorf("no known category: got %v", err)
+	}
+	for _, tc := range []struct {
+		opts *CSVOptions
+		want string
+	}{
+		{&CSVOptions{Targets: []string{"a", "a"}}, `Targets lists "a" twice`},
+		{&CSVOptions{Targets: []string{"a"}, Weight: "a"}, `Weight "a" is also a target`},
+		{&CSVOptions{Features: []string{"col0"}, Targets: []string{"col1", "col2"}, Header: HeaderNo}, "need a header"},
+	} {
+		if _, err := ReadCSV(strings.NewReader("a,b,c\n1,2,3\n"), tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want %q", tc.opts, err, tc.want)
+		}
+	}
+}
+
+func TestModelFileVersions(t *testing.T) {
+	n, _ := New(Config{Sizes: []int{2, 1}, Activations: []Activation{Identity}, Seed: 1})
+	var b bytes.Buffer
+	if err := (&Model{Network: n, Features: []string{"a", "b"}}).Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"version": 1`) {
+		t.Errorf("a model without encoding or targets is not version 1:\n%s", b.String())
+	}
+	head := `{"format":"github.com/neuralgo/nn model","version":2,"sizes":[4,1],"activations":["identity"],"bias":true,"loss":"squared-error","weights":[[1,2,3,4]],"biases":[[0]]`
+	for _, tc := range []struct{ tail, want string }{
+		{`,"features":["a","c"],"encoding":[{"fill":1.5,"indicator":true},{"categories":["x","y"],"fill":1}]}`, ""},
+		{`,"encoding":[{"fill":1.5,"indicator":true},{"categories":["x","y"],"fill":1}]}`, `no "features"`},
+		{`,"features":["a","c"],"encoding":[{"indicator":true},{"categories":["x","y"],"fill":1}]}`, `encoding[0] has no "fill"`},
+		{`,"features":["a","c"],"encoding":[{"fill":1,"indicator":true},{"categories":["x","y"],"fill":2}]}`, "fill 2 is not the code"},
+		{`,"features":["a","c"],"encoding":[{"fill":1,"indicator":true},{"categories":["x","x"],"fill":0}]}`, `lists category "x" twice`},
+		{`,"features":["a","c"],"encoding":[{"fill":1},{"categories":["x","y"],"fill":0}]}`, "makes 3 inputs of its 2 columns, want 4"},
+		{`,"features":["a","c"],"encoding":[{"fill":1.5,"indicator":true},{"categories":["x","y"],"fill":1}],"missing":["NA"]}`, ""},
+		{`,"features":["a","b","c","d"],"missing":["NA"]}`, `"missing" spellings but no "encoding"`},
+		{`,"features":["a","b","c","d"],"targets":["y","z"]}`, "has 2 targets, want 1"},
+		{`,"features":["a","b","c","d"],"targets":["y"],"classes":["p","q"]}`, "classes and several targets"},
+	} {
+		_, err := DecodeModel(strings.NewReader(head + tc.tail))
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: got %v, want %q", tc.tail, err, tc.want)
+		}
+	}
+	v1 := strings.Replace(head, `"version":2`, `"version":1`, 1) + `,"targets":["y"]}`
+	if _, err := DecodeModel(strings.NewReader(v1)); err == nil || !strings.Contains(err.Error(), `version 1 has a "targets" field`) {
+		t.Errorf("targets in version 1: got %v", err)
+	}
+}
+
+func TestPredictCSV(t *testing.T) {
+	d, err := LoadCSV("testdata/iris.csv", &CSVOptions{Target: "species", Classify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Classifier{Seed: 1}
+	if err := c.Fit(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	in := "petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n2.3,5.2,3.0,6.7\n0.2,1.4,oops,5.1\n0.2,1.4,3.5,5.1\n"
+	rows, _, err := c.Model.PredictCSV(&out, strings.NewReader(in))
+	var pe *ParseError
+	if rows != 2 || out.String() != "setosa\nvirginica\n" || !errors.As(err, &pe) || pe.Line != 4 || pe.Column != 3 {
+		t.Errorf("%d rows, output %q, error %v: want 2 predictions and an error at line 4, column 3", rows, out.String(), err)
+	}
+	var big strings.Builder
+	big.WriteString("sepal_length,sepal_width,petal_length,petal_width\n")
+	for range 600 {
+		big.WriteString("6.7,3.0,5.2,2.3\n")
+	}
+	out.Reset()
+	if rows, _, err := c.Model.PredictCSV(&out, strings.NewReader(big.String())); err != nil || rows != 600 || strings.Count(out.String(), "virginica\n") != 600 {
+		t.Errorf("600 rows in batches: %d rows, %v", rows, err)
+	}
+}

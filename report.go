@@ -8,7 +8,8 @@ import (
 
 // ClassificationReport scores a classifier's predictions class by class:
 // precision, recall, F1 and support of each class, their macro and
-// support-weighted averages, and the confusion matrix, labelled. Its
+// support-weighted averages over the classes that occur in the truth or
+// the predictions (as scikit-learn's), and the confusion matrix, labelled. Its
 // String method prints it as scikit-learn's classification_report does,
 // followed by the confusion matrix.
 type ClassificationReport struct {
@@ -40,15 +41,18 @@ func NewClassificationReport(classes []string, yTrue, yPred []int) *Classificati
 	c := NewConfusion(yTrue, yPred, k)
 	r := &ClassificationReport{Classes: classes, Confusion: c, PerClass: make([]ClassScore, k)}
 	n := len(yTrue)
-	var valid int // classes whose scores are defined, for the macro mean
+	var valid int // classes in the truth or the predictions, for the macro mean
 	for i := range k {
-		support := 0
+		support, predicted := 0, 0
 		for j := range k {
 			support += int(c.Counts.At(i, j))
+			predicted += int(c.Counts.At(j, i))
 		}
 		s := ClassScore{Precision: c.Precision(i), Recall: c.Recall(i), F1: c.F1(i), Support: support}
 		r.PerClass[i] = s
-		if support > 0 {
+		// As scikit-learn, average over the classes that occur in the
+		// truth or the predictions, with 0 for an undefined score.
+		if support > 0 || predicted > 0 {
 			valid++
 			r.Macro.Precision += nanZero(s.Precision)
 			r.Macro.Recall += s.Recall

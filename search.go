@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -38,6 +39,8 @@ func (d *Dataset) Folds(k int, seed uint64) ([][]int, error) {
 		return nil, fmt.Errorf("nn: %d folds, want at least 2", k)
 	case n < k:
 		return nil, fmt.Errorf("nn: %d rows are too few for %d folds", n, k)
+	case d.Classes == nil && n < 2*k:
+		return nil, fmt.Errorf("nn: %d rows are too few for %d folds of a regression: R² needs at least 2 rows in each", n, k)
 	}
 	rnd := rand.New(rand.NewPCG(seed, seed^0x6b666f6c64)) // "kfold"
 	folds := make([][]int, k)
@@ -78,6 +81,10 @@ type CVResult struct {
 	// Mean and Std are the mean of Scores and their standard deviation
 	// (of the population, as scikit-learn reports it).
 	Mean, Std float64
+	// Err is the error of a fold's fit, for a candidate of Search that
+	// failed (diverged, say); its scores are then NaN. CrossValidate
+	// returns such an error instead.
+	Err error
 }
 
 // CrossValidate estimates how well the estimators that newEstimator
@@ -87,6 +94,12 @@ type CVResult struct {
 // time; each fit is deterministic, so the result depends only on d, k,
 // seed and the estimators. It returns the first error of a fit, naming
 // its fold, and stops the other fits when ctx is cancelled.
+//
+// The estimators' Progress and Configure functions are called from the
+// goroutines of the fits at once, and each fit may take what the memory
+// budget allows one (see SetMemoryBudget), so up to GOMAXPROCS times that
+// in all; a Configure that sets Settings.Checkpoint would have the fits
+// write the same file.
 func CrossValidate(ctx context.Context, newEstimator func() Estimator, d *Dataset, k int, seed uint64) (*CVResult, error) {
 	folds, err := d.Folds(k, seed)
 	if err != nil {
@@ -96,7 +109,7 @@ func CrossValidate(ctx context.Context, newEstimator func() Estimator, d *Datase
 	for i := range jobs {
 		jobs[i] = cvJob{est: newEstimator(), fold: i}
 	}
-	if err := runFolds(ctx, d, folds, jobs); err != nil {
+	if err := runFolds(ctx, d, folds, jobs, false); err != nil {
 		return nil, err
 	}
 	return cvResult(jobs, 0, k), nil
@@ -111,8 +124,10 @@ type cvJob struct {
 }
 
 // runFolds runs the jobs, up to GOMAXPROCS at a time, and returns the
-// error of the first that failed, in the order of jobs.
-func runFolds(ctx context.Context, d *Dataset, folds [][]int, jobs []cvJob) error {
+// error of the first that failed, in the order of jobs; with tolerate, a
+// failed job leaves its error in the job and the others run on, and only
+// a cancellation of ctx is returned.
+func runFolds(ctx context.Context, d *Dataset, folds [][]int, jobs []cvJob, tolerate bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n, _ := d.X.Dims()
@@ -136,7 +151,7 @@ func runFolds(ctx context.Context, d *Dataset, folds [][]int, jobs []cvJob) erro
 				if job.err = job.est.Fit(ctx, d.Subset(train)); job.err == nil {
 					job.score, job.err = job.est.Score(d.Subset(test))
 				}
-				if job.err != nil {
+				if job.err != nil && !tolerate {
 					cancel()
 				}
 			}
@@ -150,6 +165,9 @@ func runFolds(ctx context.Context, d *Dataset, folds [][]int, jobs []cvJob) erro
 	}
 	close(work)
 	wg.Wait()
+	if tolerate {
+		return ctx.Err()
+	}
 	var errs []error
 	for _, job := range jobs {
 		if job.err != nil {
@@ -168,11 +186,20 @@ func runFolds(ctx context.Context, d *Dataset, folds [][]int, jobs []cvJob) erro
 	return ctx.Err()
 }
 
-// cvResult returns the scores of jobs[from:to].
+// cvResult returns the scores of jobs[from:to], or NaN scores and the
+// error of the first that failed.
 func cvResult(jobs []cvJob, from, to int) *CVResult {
 	r := &CVResult{}
 	for _, job := range jobs[from:to] {
 		r.Scores = append(r.Scores, job.score)
+		if job.err != nil && r.Err == nil {
+			r.Err = fmt.Errorf("fold %d of %d: %w", job.fold+1, to-from, job.err)
+		}
+	}
+	if r.Err != nil {
+		for i := range r.Scores {
+			r.Scores[i] = math.NaN()
+		}
 	}
 	r.Mean, r.Std = stat.PopMeanStdDev(r.Scores, nil)
 	return r
@@ -182,16 +209,25 @@ func cvResult(jobs []cvJob, from, to int) *CVResult {
 // of Search takes one value of each non-empty field, and the base
 // estimator's value for the empty ones.
 type Grid struct {
-	Hidden       [][]int
-	Activation   []string
+	// Hidden are hidden-layer sizes, as Classifier.Hidden; an empty
+	// slice among them is no hidden layer.
+	Hidden [][]int
+	// Activation are names of hidden activations, as
+	// Classifier.Activation.
+	Activation []string
+	// LearningRate, L2, BatchSize and Epochs are values of the fields of
+	// the same names.
 	LearningRate []float64
 	L2           []float64
 	BatchSize    []int
 	Epochs       []int
 }
 
-// Candidate is one setting of the hyperparameters of a Grid. A nil Hidden,
-// an empty Activation and zero numbers keep the base estimator's values.
+// Candidate is one setting of the hyperparameters of a Grid, with the
+// meaning of the Classifier fields of the same names. In a Candidate made
+// by hand, a nil Hidden, an empty Activation and zero numbers keep the
+// base estimator's values (so it cannot set L2 back to 0, which a Grid's
+// candidates can).
 type Candidate struct {
 	Hidden       []int
 	Activation   string
@@ -217,7 +253,7 @@ const (
 // them: "hidden=32 lr=0.01 l2=0".
 func (c Candidate) String() string {
 	var parts []string
-	if c.set&setHidden != 0 {
+	if c.set&setHidden != 0 || c.Hidden != nil {
 		s := make([]string, len(c.Hidden))
 		for i, h := range c.Hidden {
 			s[i] = strconv.Itoa(h)
@@ -228,19 +264,19 @@ func (c Candidate) String() string {
 		}
 		parts = append(parts, "hidden="+v)
 	}
-	if c.set&setActivation != 0 {
+	if c.set&setActivation != 0 || c.Activation != "" {
 		parts = append(parts, "activation="+c.Activation)
 	}
-	if c.set&setRate != 0 {
+	if c.set&setRate != 0 || c.LearningRate != 0 {
 		parts = append(parts, "lr="+strconv.FormatFloat(c.LearningRate, 'g', -1, 64))
 	}
-	if c.set&setL2 != 0 {
+	if c.set&setL2 != 0 || c.L2 != 0 {
 		parts = append(parts, "l2="+strconv.FormatFloat(c.L2, 'g', -1, 64))
 	}
-	if c.set&setBatch != 0 {
+	if c.set&setBatch != 0 || c.BatchSize != 0 {
 		parts = append(parts, "batch="+strconv.Itoa(c.BatchSize))
 	}
-	if c.set&setEpochs != 0 {
+	if c.set&setEpochs != 0 || c.Epochs != 0 {
 		parts = append(parts, "epochs="+strconv.Itoa(c.Epochs))
 	}
 	if parts == nil {
@@ -320,6 +356,10 @@ func (r *SearchResult) String() string {
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
 		switch ma, mb := r.Results[a].Mean, r.Results[b].Mean; {
+		case math.IsNaN(ma) && !math.IsNaN(mb):
+			return 1
+		case math.IsNaN(mb) && !math.IsNaN(ma):
+			return -1
 		case ma > mb:
 			return -1
 		case ma < mb:
@@ -337,6 +377,10 @@ func (r *SearchResult) String() string {
 		if i == r.Best {
 			mark = " *"
 		}
+		if res.Err != nil {
+			fmt.Fprintf(tw, "-\t-\t-\t%s\tfailed: %s\n", r.Candidates[i], strings.TrimPrefix(res.Err.Error(), "nn: "))
+			continue
+		}
 		fmt.Fprintf(tw, "%d%s\t%.4f\t%.4f\t%s\t%s\n", rank+1, mark, res.Mean, res.Std, r.Candidates[i], strings.Join(folds, " "))
 	}
 	tw.Flush()
@@ -348,7 +392,10 @@ func (r *SearchResult) String() string {
 // hyperparameters, then fits the best candidate on every row of d. base
 // must be a *Classifier or a *Regressor; it is not changed, and the
 // candidates do not call its Progress. The fits run in parallel, up to
-// GOMAXPROCS at a time, and the result depends only on the arguments.
+// GOMAXPROCS at a time, as CrossValidate's do, and the result depends only
+// on the arguments. A candidate whose fit fails (diverges, say) has its
+// error in its CVResult and NaN scores, and is never the best; Search
+// returns an error if every candidate fails, or ctx is cancelled.
 func Search(ctx context.Context, base Estimator, candidates []Candidate, d *Dataset, k int, seed uint64) (*SearchResult, error) {
 	if len(candidates) == 0 {
 		return nil, errors.New("nn: Search with no candidates")
@@ -369,15 +416,23 @@ func Search(ctx context.Context, base Estimator, candidates []Candidate, d *Data
 			jobs = append(jobs, cvJob{est: est, fold: f})
 		}
 	}
-	if err := runFolds(ctx, d, folds, jobs); err != nil {
+	if err := runFolds(ctx, d, folds, jobs, true); err != nil {
 		return nil, err
 	}
-	r := &SearchResult{Candidates: candidates}
+	r := &SearchResult{Candidates: candidates, Best: -1}
 	for i := range candidates {
-		r.Results = append(r.Results, cvResult(jobs, i*k, (i+1)*k))
-		if r.Results[i].Mean > r.Results[r.Best].Mean {
+		res := cvResult(jobs, i*k, (i+1)*k)
+		r.Results = append(r.Results, res)
+		if !math.IsNaN(res.Mean) && (r.Best < 0 || res.Mean > r.Results[r.Best].Mean) {
 			r.Best = i
 		}
+	}
+	if r.Best < 0 {
+		err := r.Results[0].Err
+		if err == nil {
+			err = errors.New("every score is NaN")
+		}
+		return nil, fmt.Errorf("nn: no candidate could be scored; the first (%s): %w", candidates[0], err)
 	}
 	best, _ := withCandidate(base, candidates[r.Best], true)
 	if err := best.Fit(ctx, d); err != nil {
