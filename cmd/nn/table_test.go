@@ -147,6 +147,10 @@ func TestTune(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, `class "y" has 2 rows, fewer than the 3 folds`) {
 		t.Errorf("a class with too few rows: status %d, stderr %q", r.code, r.stderr)
 	}
+	r = runNN(t, "", "tune", "-data", data, "-task", "regress", "-target", "x", "-class-weight", "balanced", "-o", best)
+	if r.code != 2 || !strings.Contains(r.stderr, "-class-weight needs -task classify") {
+		t.Errorf("-class-weight with -task regress: status %d, stderr %q", r.code, r.stderr)
+	}
 	r = runNN(t, "", "tune", "-data", data, "-activation", "softmax", "-o", best)
 	if r.code != 2 || !strings.Contains(r.stderr, "-activation softmax: the hidden layers take") {
 		t.Errorf("-activation softmax: status %d, stderr %q", r.code, r.stderr)

@@ -27,9 +27,11 @@ layers are joined by "x": -hidden 16,32,64x32 tries one layer of 16, one
 of 32, and two layers of 64 and 32; none is no hidden layer.
 
 The data is read as nn train reads it, and each fit trains as nn train
-does (early stopping on -val of the training folds, -patience). The folds
-are fitted in parallel; the result depends only on the data, the flags
-and -seed.
+does, but for all its epochs on all its rows unless -val and -patience ask
+for early stopping: the folds judge the candidates (add -epochs to the grid
+to search the length of training). The best is refitted on all rows in
+the same way. The folds are fitted in parallel; the result depends only on
+the data, the flags and -seed.
 
 Example:
 
@@ -46,6 +48,10 @@ type tuneFlags struct {
 
 func runTune(e *env, args []string) error {
 	f := tuneFlags{trainFlags: defaultTrainFlags(), folds: 5}
+	// Each fit trains for its epochs on all of its rows: the folds judge
+	// the candidates, and holding out rows for early stopping inside
+	// them makes the comparison noisier on small tables.
+	f.val, f.patience = 0, 0
 	fs := newFlagSet("tune")
 	fs.StringVar(&f.data, "data", "", "the CSV `file` to cross-validate on (required)")
 	fs.StringVar(&f.out, "o", "", "the model `file` to write, the best candidate fitted on all rows (required)")
@@ -61,8 +67,8 @@ func runTune(e *env, args []string) error {
 	fs.Var(intFlag{&f.folds, 2}, "folds", "the `number` of folds")
 	fs.Var(intFlag{&f.random, 1}, "random", "try this `number` of candidates drawn at random from the grid, instead of all")
 	fs.TextVar(&f.optimizer, "optimizer", f.optimizer, "training `method`: "+orList(names[nn.Method]()))
-	fs.Var(floatFlag{&f.val, fraction, "a fraction in [0, 1)"}, "val", "`fraction` of each fit's rows held out for early stopping; 0 for none")
-	fs.Var(intFlag{&f.patience, 0}, "patience", "stop a fit after this many `epochs` without improvement; 0 to run all epochs")
+	fs.Var(floatFlag{&f.val, fraction, "a fraction in [0, 1)"}, "val", "`fraction` of each fit's rows held out for early stopping (default none: every epoch on every row)")
+	fs.Var(intFlag{&f.patience, 0}, "patience", "stop a fit after this many `epochs` without improvement (default 0: run all epochs)")
 	fs.TextVar(&f.scale, "scale", f.scale, "input `scaling`: "+orList(names[nn.ScaleKind]()))
 	fs.Uint64Var(&f.seed, "seed", f.seed, "`seed` of the folds, the random search and every fit")
 	fs.Var(listFlag{&f.categorical}, "categorical", "feature `columns` to read as categories even where they hold numbers")
@@ -82,6 +88,12 @@ func runTune(e *env, args []string) error {
 	}
 	if err := required("tune", "o", f.out, "the model file to write"); err != nil {
 		return err
+	}
+	if f.task == "classify" && strings.Contains(f.target, ",") {
+		return &usageError{cmd: "tune", msg: fmt.Sprintf("-target %s: several targets need -task regress", f.target)}
+	}
+	if (f.balanced || f.classWeights != nil) && f.task != "classify" {
+		return &usageError{cmd: "tune", msg: "-class-weight needs -task classify"}
 	}
 	for _, a := range f.grid.Activation {
 		act, err := nn.ParseActivation(a)
