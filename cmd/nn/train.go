@@ -30,16 +30,27 @@ Train fits a network to the CSV file FILE and writes it, with the scaler
 fitted on the training rows and the names of the columns and classes, to
 the model file MODEL.
 
-Every column except the target is a numeric feature. For -task classify the
-target holds class labels (any text) and the network has one softmax output
-per class, trained on cross-entropy; for -task regress it holds numbers and
-the network has one linear output trained on squared error (on the target
+Every column except the target (and -weight) is a feature. A column with
+text is categorical, one-hot encoded over the categories of the training
+rows (-categorical names columns of numbers to treat so); a column of
+numbers with a stray text in it is an error. Missing values (empty cells,
+NA, NaN, null, None; -missing sets the spellings) are filled in with the
+training rows' mean (-impute), and a category is filled in with the most
+frequent. All of this is saved in the model and applied by eval and
+predict. A file without a header whose first row holds text needs
+-header no, or the row is taken for the header.
+
+For -task classify the target holds class labels (any text) and the
+network has one softmax output per class, trained on cross-entropy; for
+-task regress it holds numbers (-target y1,y2 for several) and the network
+has one linear output per target trained on squared error (on the targets
 standardised with the training rows' mean and deviation, undone in the
-saved model, so predictions come out in the target's own units).
+saved model, so predictions come out in the targets' own units).
 
 By default -val 0.1 of the rows (stratified by class) are held out for
 validation, training stops when the validation loss has not improved for
--patience epochs, and the weights of the best epoch are kept.
+-patience epochs, and the weights of the best epoch are kept; -refit then
+trains afresh on all rows for that many epochs.
 
 Progress goes to standard error: a progress bar on a terminal, otherwise a
 line every few epochs; -quiet leaves out progress and summary.
