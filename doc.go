@@ -11,6 +11,19 @@
 // The sections below follow the path of a model from a file of data to a
 // prediction: load, scale, build, train, evaluate, save, predict.
 //
+// # Tables in one step
+//
+// [Classifier] and [Regressor] take that path in one call, as a
+// scikit-learn pipeline does: their fields are hyperparameters whose zero
+// values suit small tables (one hidden layer of 32 ReLU units, Adam, early
+// stopping), and Fit learns from a [Dataset] the one-hot encoding of its
+// text columns, the filling in of its missing values ([Encoding]) and the
+// scaling, all kept in the fitted [Model]. [CrossValidate] and [Search]
+// compare settings by k-fold cross-validation ([Dataset.Folds]),
+// [ClassificationReport] scores a classifier class by class, and
+// [Model.PredictCSV] streams rows to predictions. The raw [Network] and
+// [Train] below keep the tutorial's zero values.
+//
 // # Load
 //
 // [LoadCSV] and [ReadCSV] read a table into a [Dataset]: features X, targets

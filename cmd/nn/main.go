@@ -18,9 +18,11 @@
 // header (-header auto) when a field other than the target is not a
 // number, by the same rule in train, eval and predict; a leading UTF-8 byte
 // order mark is ignored. The target column is the last one unless -target
-// names it (or gives its 0-based index). A model file is the JSON document
-// of nn.Model: the network, the scaler fitted on the training rows, the
-// feature and target names and the class labels. train writes it
+// names it (or gives its 0-based index). Columns with text are categorical
+// and empty cells, NA and NaN missing values (see nn train -h). A model file
+// is the JSON document of nn.Model: the network, the encoding and scaler
+// fitted on the training rows, the feature and target names and the class
+// labels. train writes it
 // atomically, only after training succeeded, so a failed run leaves an
 // existing model file as it was. Ctrl-C stops training at once, abandoning
 // the epoch in progress, and writes no model, unless -save-interrupted asks
