@@ -399,6 +399,9 @@ func (r *CSVReader) layoutAll(first []string) error {
 			r.cols = append(r.cols, j)
 		}
 	}
+	if len(r.cols) == 0 {
+		return fmt.Errorf("%w: the rows have no column left for features besides the target and weight columns", ErrFieldCount)
+	}
 	return nil
 }
 

@@ -733,7 +733,7 @@ func TestSearchFailures(t *testing.T) {
 	if _, err := Search(ctx, base, []Candidate{{}}, d, 3, 1); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: got %v", err)
 	}
-	if _, err := CrossValidate(context.Background(), func() Estimator { return &Classifier{Optimizer: "sgd", LearningRate: 1e300, Epochs: 5} }, d, 3, 1); !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "fold 1 of 3") {
+	if _, err := CrossValidate(context.Background(), func() Estimator { return &Classifier{Optimizer: "sgd", LearningRate: 1e300, Epochs: 5} }, d, 3, 1); !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), " of 3: ") {
 		t.Errorf("cross-validation of a diverging fit: got %v", err)
 	}
 	// A regression: R² of the folds.

@@ -111,12 +111,13 @@ func FuzzCSVReader(f *testing.F) {
 // checks that what is read can be encoded: codes in range, missing values
 // NaN and nothing else non-finite.
 func FuzzReadTable(f *testing.F) {
-	f.Add([]byte(tableCSV), "colour", "NA|", true)
-	f.Add([]byte("a,b,y\n1,red,x\n,blue,z\n2,,x\n"), "", "", true)
-	f.Add([]byte("z,y\n1,a\n02,b\nx,a\n1.0,b\n"), "z", "?", false)
-	f.Add([]byte("a,y\nNaN,1\nnan,2\n-nan,3\n"), "", "nan|NaN", true)
-	f.Fuzz(func(t *testing.T, data []byte, categorical, missing string, detect bool) {
-		opts := &CSVOptions{Classify: true, DetectCategorical: detect}
+	f.Add([]byte(tableCSV), "colour", "NA|", "", true)
+	f.Add([]byte("a,b,y\n1,red,x\n,blue,z\n2,,x\n"), "", "", "", true)
+	f.Add([]byte("z,y\n1,a\n02,b\nx,a\n1.0,b\n"), "z", "?", "", false)
+	f.Add([]byte("a,y\nNaN,1\nnan,2\n-nan,3\n"), "", "nan|NaN", "", true)
+	f.Add([]byte("a,w,y\n1,2,x\n,0.5,z\n"), "", "", "w", true)
+	f.Fuzz(func(t *testing.T, data []byte, categorical, missing, weight string, detect bool) {
+		opts := &CSVOptions{Classify: true, DetectCategorical: detect, Weight: weight}
 		if categorical != "" {
 			opts.Categorical = strings.Split(categorical, "|")
 		}
@@ -127,7 +128,15 @@ func FuzzReadTable(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, cols := d.X.Dims()
+		rows, cols := d.X.Dims()
+		if weight != "" && len(d.Weights) != rows || weight == "" && d.Weights != nil {
+			t.Fatalf("%d weights for %d rows", len(d.Weights), rows)
+		}
+		for _, w := range d.Weights {
+			if !(w >= 0) || math.IsInf(w, 0) {
+				t.Fatalf("weight %v", w)
+			}
+		}
 		if d.Categories != nil && len(d.Categories) != cols {
 			t.Fatalf("%d categories lists for %d columns", len(d.Categories), cols)
 		}
