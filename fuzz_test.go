@@ -210,3 +210,31 @@ func checkTable(d *Dataset) error {
 	}
 	return nil
 }
+
+// FuzzReadTargets reads regressions on several targets, with a weight
+// column, and checks the shapes of what it accepts.
+func FuzzReadTargets(f *testing.F) {
+	f.Add([]byte("a,y1,w,b,y2\n1,10,1,2,-1\n2,20,0.5,3,-2\n"), "y2|y1", "w")
+	f.Add([]byte("1,2,3,4\n5,6,7,8\n"), "3|1", "2")
+	f.Add([]byte("a,y\n1,2\n"), "y", "")
+	f.Fuzz(func(t *testing.T, data []byte, targets, weight string) {
+		opts := &CSVOptions{Targets: strings.Split(targets, "|"), Weight: weight}
+		d, err := ReadCSV(bytes.NewReader(data), opts)
+		if err != nil {
+			return
+		}
+		rows, _ := d.X.Dims()
+		yr, k := d.Y.Dims()
+		if yr != rows || k != len(opts.Targets) || len(d.Targets) != k {
+			t.Fatalf("%d rows, Y %d×%d, targets %q for %q", rows, yr, k, d.Targets, opts.Targets)
+		}
+		if weight != "" && len(d.Weights) != rows {
+			t.Fatalf("%d weights for %d rows", len(d.Weights), rows)
+		}
+		for _, v := range d.Y.RawMatrix().Data {
+			if !finite(v) {
+				t.Fatalf("target %v", v)
+			}
+		}
+	})
+}
