@@ -102,6 +102,7 @@ type backprop struct {
 	weighted bool
 	a        []*mat.Dense // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
 	zOut     []float64    // weighted input of the output layer, for the cross-entropy costs
+	zHid     [][]float64  // weighted input of hidden layer l, for activations whose derivative needs it; else nil
 	delta    []*mat.Dense // delta[l] = ∂J/∂z of layer l's output
 
 	grad []float64    // all gradients, in the order of Network.params
@@ -116,6 +117,9 @@ func (n *Network) backpropBytes(rows int) float64 {
 	var acts float64
 	for l := 1; l < len(n.sizes); l++ {
 		acts += float64(n.sizes[l])
+		if l < len(n.sizes)-1 && n.acts[l-1].needsInput() {
+			acts += float64(n.sizes[l]) / 2 // the weighted inputs kept, counted twice below
+		}
 	}
 	perRow := 2*acts + float64(n.sizes[len(n.sizes)-1])
 	return (float64(rows)*perRow + float64(len(n.params))) * float64Bytes
@@ -130,7 +134,13 @@ func newBackprop(n *Network, rows int) *backprop {
 		a:     make([]*mat.Dense, L+1),
 		delta: make([]*mat.Dense, L),
 		zOut:  make([]float64, rows*n.sizes[L]),
+		zHid:  make([][]float64, L),
 		grad:  make([]float64, len(n.params)),
+	}
+	for l := 0; l < L-1; l++ {
+		if n.acts[l].needsInput() {
+			bp.zHid[l] = make([]float64, rows*n.sizes[l+1])
+		}
 	}
 	for l := 0; l < L; l++ {
 		bp.a[l+1] = mat.NewDense(rows, n.sizes[l+1], nil)
@@ -167,7 +177,7 @@ func (bp *backprop) forward() {
 	n := bp.net
 	L := len(n.w)
 	for l := 0; l < L; l++ {
-		var z []float64
+		z := bp.zHid[l]
 		if l == L-1 {
 			z = bp.zOut
 		}
@@ -306,7 +316,7 @@ func (bp *backprop) outputDelta(scale float64) {
 		}
 	}
 	if n.loss == SquaredError {
-		n.acts[L-1].mulDerivative(d, yHat, out)
+		n.acts[L-1].mulDerivative(d, yHat, bp.zOut, out, n.slope)
 	}
 }
 
@@ -315,7 +325,7 @@ func (bp *backprop) hiddenDelta(l int) {
 	n := bp.net
 	// δ(l−1) = δ(l)·W(l)ᵀ ⊙ f′(z(l−1)): the tutorial's δ2 = δ3·W2ᵀ ⊙ σ′(z2)
 	mul(bp.delta[l-1], 1, blas.NoTrans, bp.delta[l], blas.Trans, n.w[l], 0)
-	n.acts[l-1].mulDerivative(bp.delta[l-1].RawMatrix().Data, bp.a[l].RawMatrix().Data, n.sizes[l])
+	n.acts[l-1].mulDerivative(bp.delta[l-1].RawMatrix().Data, bp.a[l].RawMatrix().Data, bp.zHid[l-1], n.sizes[l], n.slope)
 }
 
 // l2Penalty returns ½·λ·Σ‖W‖² over the weights of n (not the biases).

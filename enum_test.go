@@ -26,9 +26,9 @@ func TestEnumText(t *testing.T) {
 		names   []string
 	}{
 		{
-			[]textEnum{Sigmoid, Tanh, ReLU, Identity, Softmax}, Activation(5),
+			[]textEnum{Sigmoid, Tanh, ReLU, Identity, Softmax, LeakyReLU, ELU, GELU, GELUTanh, SiLU, Softplus}, Activation(11),
 			func() encoding.TextUnmarshaler { return new(Activation) },
-			[]string{"sigmoid", "tanh", "relu", "identity", "softmax"},
+			[]string{"sigmoid", "tanh", "relu", "identity", "softmax", "leaky-relu", "elu", "gelu", "gelu-tanh", "silu", "softplus"},
 		},
 		{
 			[]textEnum{SquaredError, CrossEntropy, BinaryCrossEntropy}, Loss(3),

@@ -25,6 +25,8 @@ type Fingerprint struct {
 	Activations []Activation `json:"activations"`
 	Bias        bool         `json:"bias"`
 	Loss        Loss         `json:"loss"`
+	// LeakySlope is the slope of the LeakyReLU layers, 0 without one.
+	LeakySlope float64 `json:"leaky_slope,omitempty"`
 	// Data is the SHA-256 digest of the training and validation rows,
 	// inputs and targets, in hexadecimal.
 	Data string `json:"data"`
@@ -57,6 +59,7 @@ func fingerprint(n *Network, c *Settings, x, y, vx, vy *mat.Dense) *Fingerprint 
 		Activations:  slices.Clone(n.acts),
 		Bias:         n.bias,
 		Loss:         n.loss,
+		LeakySlope:   n.leakySlope(),
 		Data:         digest(x, y, vx, vy),
 		Method:       c.Method,
 		LearningRate: c.LearningRate,
@@ -144,6 +147,7 @@ func (f *Fingerprint) items() [][2]string {
 		{"activations", excerpt.List(f.Activations)},
 		{"biases", fmt.Sprint(f.Bias)},
 		{"loss", f.Loss.String()},
+		{"leaky-relu slope", fmt.Sprint(f.LeakySlope)},
 		{"data", "digest " + short},
 		{"method", f.Method.String()},
 		{"learning rate", fmt.Sprint(f.LearningRate)},

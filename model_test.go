@@ -476,7 +476,9 @@ func TestDecodeModelErrors(t *testing.T) {
 		{name: "wrong format", edit: set("format", "github.com/neuralgo/nn checkpoint"), want: []string{"not a model file", "checkpoint"}},
 		{name: "format not a string", edit: set("format", 1), want: []string{"format", "number"}},
 		{name: "no version", edit: del("version"), want: []string{"version"}},
-		{name: "version 3", edit: set("version", 3), want: []string{"version 3", "not supported", "version 1 to 2"}},
+		{name: "version 4", edit: set("version", 4), want: []string{"version 4", "not supported", "version 1 to 3"}},
+		{name: "gelu in version 2", edit: func(m map[string]any) { m["version"] = 2; m["activations"] = []any{"gelu", "softmax"} }, want: []string{"activations[0] is gelu", "version 3"}},
+		{name: "leaky-relu without slope", edit: func(m map[string]any) { m["version"] = 3; m["activations"] = []any{"leaky-relu", "softmax"} }, want: []string{"no \"leaky_slope\""}},
 		{name: "encoding in version 1", edit: set("encoding", []any{map[string]any{"fill": 0}}), want: []string{"version 1", "encoding", "version 2 added"}},
 		{name: "version 0", edit: set("version", 0), want: []string{"version 0", "version 1"}},
 		{name: "version string", edit: set("version", "1"), want: []string{"version", "string"}},
@@ -631,7 +633,7 @@ func TestLoadModelErrorsNamePath(t *testing.T) {
 		want string
 	}{
 		{"truncated.json", valid[:len(valid)-3], "truncated"},
-		{"v3.json", bytes.Replace(valid, []byte(`"version": 1`), []byte(`"version": 3`), 1), "version 3"},
+		{"v4.json", bytes.Replace(valid, []byte(`"version": 1`), []byte(`"version": 4`), 1), "version 4"},
 		{"relu6.json", bytes.Replace(valid, []byte(`"relu"`), []byte(`"relu6"`), 1), "activation"},
 	} {
 		path := filepath.Join(dir, test.name)

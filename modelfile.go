@@ -17,10 +17,13 @@ const (
 	modelFormat      = "github.com/neuralgo/nn model"
 	checkpointFormat = "github.com/neuralgo/nn checkpoint"
 	// modelVersion is the latest version of the model format, which this
-	// package reads with every earlier one. Version 2 added the encoding;
-	// a model without one is written as version 1, which earlier readers
-	// read.
-	modelVersion = 2
+	// package reads with every earlier one. Version 2 added the encoding,
+	// the missing spellings and several targets; version 3 the activations
+	// after Softmax (LeakyReLU, ELU, GELU, GELUTanh, SiLU, Softplus) and the
+	// LeakyReLU slope. A model is written with the lowest version that
+	// holds it, so that earlier readers read what they can run and refuse,
+	// by its version, what they cannot.
+	modelVersion = 3
 	// checkpointVersion is the version of the checkpoint format that this
 	// package writes; it reads it and every earlier version. Version 2
 	// added the fingerprint.
@@ -134,6 +137,7 @@ type modelJSON struct {
 	Encoding    []columnJSON `json:"encoding"`
 	Targets     []string     `json:"targets"`
 	Missing     []string     `json:"missing"`
+	LeakySlope  *float64     `json:"leaky_slope"`
 
 	// acts holds the activations that check reads from their names, so
 	// that an unknown name is reported with its layer.
@@ -175,6 +179,13 @@ func (m *Model) document() (*modelJSON, error) {
 	for l, a := range n.acts {
 		d.Activations[l] = a.String()
 		d.Weights[l] = n.w[l].RawMatrix().Data
+		if a.modern() {
+			d.Version = 3
+		}
+	}
+	if slices.Contains(n.acts, LeakyReLU) {
+		s := n.slope
+		d.LeakySlope = &s
 	}
 	if bias {
 		d.Biases = n.b
@@ -183,11 +194,11 @@ func (m *Model) document() (*modelJSON, error) {
 		d.Scaler = &scalerJSON{Kind: &s.Kind, Offset: s.Offset, Scale: s.Scale}
 	}
 	if m.Targets != nil {
-		d.Version = 2
+		d.Version = max(d.Version, 2)
 		d.Targets = m.Targets
 	}
 	if e := m.Encoding; e != nil {
-		d.Version = 2
+		d.Version = max(d.Version, 2)
 		d.Encoding = make([]columnJSON, len(e.Columns))
 		for j := range e.Columns {
 			c := &e.Columns[j]
@@ -225,6 +236,9 @@ func (d *modelJSON) write(w io.Writer) error {
 	o.field("activations", d.Activations)
 	o.field("bias", *d.Bias)
 	o.field("loss", *d.Loss)
+	if d.LeakySlope != nil {
+		o.field("leaky_slope", *d.LeakySlope)
+	}
 	jsonRows(o, "weights", d.Weights)
 	if d.Biases != nil {
 		jsonRows(o, "biases", d.Biases)
@@ -313,12 +327,23 @@ func (d *modelJSON) checkLayers() error {
 		if d.acts[l] == Softmax && l != L-1 {
 			return badModel("activations[%d] is softmax, allowed on the output layer only", l)
 		}
+		if d.acts[l].modern() && d.Version < 3 {
+			return badModel("activations[%d] is %s, which version 3 of the format added; the file says version %d", l, name, d.Version)
+		}
 	}
 	if d.Loss == nil {
 		return badModel(`has no "loss" field`)
 	}
 	if d.Bias == nil {
 		return badModel(`has no "bias" field`)
+	}
+	switch hasLeaky := slices.Contains(d.acts, LeakyReLU); {
+	case hasLeaky && d.LeakySlope == nil:
+		return badModel(`has a leaky-relu layer and no "leaky_slope"`)
+	case !hasLeaky && d.LeakySlope != nil:
+		return badModel(`has a "leaky_slope" but no leaky-relu layer`)
+	case hasLeaky && !(*d.LeakySlope > 0 && *d.LeakySlope < 1):
+		return badModel("leaky_slope is %v, want a slope in (0, 1)", *d.LeakySlope)
 	}
 	c := Config{Sizes: d.Sizes, Activations: d.acts, NoBias: !*d.Bias, Loss: *d.Loss}
 	if err := c.check(); err != nil {
@@ -511,6 +536,10 @@ func (d *modelJSON) checkEncoding() error {
 // build returns the model that the checked d describes.
 func (d *modelJSON) build() *Model {
 	n := newNetwork(d.Sizes, d.acts, *d.Bias, *d.Loss)
+	n.slope = defaultLeakySlope
+	if d.LeakySlope != nil {
+		n.slope = *d.LeakySlope
+	}
 	for l, w := range d.Weights {
 		copy(n.w[l].RawMatrix().Data, w)
 		if n.bias {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/neuralgo/nn/internal/excerpt"
@@ -73,6 +74,9 @@ type Config struct {
 	Init Init
 	// Seed seeds the random source of the initial weights.
 	Seed uint64
+	// LeakySlope is the slope s of the LeakyReLU layers for z < 0, in
+	// [0, 1); zero means 0.01, as PyTorch's default.
+	LeakySlope float64
 }
 
 // Network is a fully connected feed-forward network. Its parameters are
@@ -83,6 +87,7 @@ type Network struct {
 	acts  []Activation
 	bias  bool
 	loss  Loss
+	slope float64 // of the LeakyReLU layers
 
 	params []float64    // all weights and biases, layer by layer: W(l) row-major, then b(l)
 	w      []*mat.Dense // views of params
@@ -102,6 +107,7 @@ func New(c Config) (*Network, error) {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
 	n := newNetwork(c.Sizes, c.Activations, !c.NoBias, c.Loss)
+	n.slope = c.slope()
 	rnd := rand.New(rand.NewPCG(c.Seed, 0x6e6e2d696e6974)) // "nn-init"
 	for _, w := range n.w {
 		in, out := w.Dims()
@@ -135,6 +141,9 @@ func (c *Config) check() error {
 		return fmt.Errorf("Config.Sizes %s make %.0f parameters, more than the %d that a model file holds: %w", excerpt.List(c.Sizes), p, maxModelParams, ErrConfig)
 	}
 	L := len(c.Sizes) - 1
+	if s := c.LeakySlope; !(s >= 0 && s < 1) {
+		return fmt.Errorf("Config.LeakySlope is %v, want a slope in [0, 1) (0 for 0.01): %w", s, ErrConfig)
+	}
 	if c.Activations != nil && len(c.Activations) != L {
 		return fmt.Errorf("Config.Activations has %d entries, want %d (one per weight layer): %w", len(c.Activations), L, ErrConfig)
 	}
@@ -236,7 +245,28 @@ func (n *Network) Config() Config {
 		Activations: append([]Activation(nil), n.acts...),
 		NoBias:      !n.bias,
 		Loss:        n.loss,
+		LeakySlope:  n.slope,
 	}
+}
+
+// leakySlope returns the slope of n's LeakyReLU layers, or 0 if it has
+// none.
+func (n *Network) leakySlope() float64 {
+	if slices.Contains(n.acts, LeakyReLU) {
+		return n.slope
+	}
+	return 0
+}
+
+// defaultLeakySlope is LeakyReLU's slope when Config.LeakySlope is zero.
+const defaultLeakySlope = 0.01
+
+// slope returns the slope of c's LeakyReLU layers.
+func (c *Config) slope() float64 {
+	if c.LeakySlope == 0 {
+		return defaultLeakySlope
+	}
+	return c.LeakySlope
 }
 
 // Layers returns the number of weight layers, len(Sizes)−1.
@@ -263,6 +293,7 @@ func (n *Network) Params() []float64 { return n.params }
 // Clone returns a deep copy of n.
 func (n *Network) Clone() *Network {
 	c := newNetwork(n.sizes, n.acts, n.bias, n.loss)
+	c.slope = n.slope
 	copy(c.params, n.params)
 	return c
 }
@@ -312,11 +343,11 @@ func (n *Network) layer(l int, dst, a *mat.Dense, z []float64) {
 			addBias(raw, n.b[l])
 		}
 		copy(z, raw)
-		n.acts[l].applyFlat(raw, out)
+		n.acts[l].applyFlat(raw, out, n.slope)
 		return
 	}
 	// a = f(z + b), the tutorial's a2 = σ(z2) and ŷ = σ(z3)
-	n.acts[l].apply(raw, n.b[l], out)
+	n.acts[l].apply(raw, n.b[l], out, n.slope)
 }
 
 // Workspace holds the buffers of a forward pass so that PredictTo allocates

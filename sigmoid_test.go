@@ -23,9 +23,9 @@ func TestSigmoidKernel(t *testing.T) {
 		}
 		got := append([]float64(nil), z...)
 		if bias {
-			Sigmoid.apply(got, b, len(got))
+			Sigmoid.apply(got, b, len(got), 0)
 		} else {
-			Sigmoid.apply(got, nil, 7)
+			Sigmoid.apply(got, nil, 7, 0)
 		}
 		for i, v := range z {
 			v += b[i]
@@ -36,7 +36,7 @@ func TestSigmoidKernel(t *testing.T) {
 		}
 	}
 	nan := []float64{1, math.NaN(), 2, 3, math.NaN()}
-	Sigmoid.apply(nan, nil, 5)
+	Sigmoid.apply(nan, nil, 5, 0)
 	if !math.IsNaN(nan[1]) || !math.IsNaN(nan[4]) || math.IsNaN(nan[0]) {
 		t.Errorf("σ of [1 NaN 2 3 NaN] = %v, want NaN where NaN was (%s)", nan, kernels)
 	}
@@ -54,7 +54,7 @@ func TestSigmoidPositionIndependent(t *testing.T) {
 	}
 	for _, bias := range [][]float64{nil, b} {
 		all := append([]float64(nil), z...)
-		Sigmoid.apply(all, bias, len(all))
+		Sigmoid.apply(all, bias, len(all), 0)
 		for k := 1; k < len(z); k++ {
 			for off := 0; off+k <= len(z); off += 3 {
 				part := append([]float64(nil), z[off:off+k]...)
@@ -62,7 +62,7 @@ func TestSigmoidPositionIndependent(t *testing.T) {
 				if bias != nil {
 					pb = bias[off : off+k]
 				}
-				Sigmoid.apply(part, pb, k)
+				Sigmoid.apply(part, pb, k, 0)
 				for i, v := range part {
 					if v != all[off+i] {
 						t.Fatalf("bias=%t: element %d of a slice of %d at %d is %v, in the whole slice %v (%s)", bias != nil, i, k, off, v, all[off+i], kernels)
@@ -82,7 +82,7 @@ func BenchmarkSigmoid(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		copy(x, z)
-		Sigmoid.apply(x, nil, 128)
+		Sigmoid.apply(x, nil, 128, 0)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(z)), "ns/element")
 }
