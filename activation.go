@@ -54,9 +54,10 @@ var activations = enum[Activation]{"Activation", "activation", []string{
 
 // needsInput reports whether the derivative of a is computed from the
 // weighted input z rather than from the output f(z): GELU, GELUTanh and
-// SiLU are not invertible, so backpropagation keeps their z.
+// SiLU are not invertible, and ELU's e^z from its output e^z − 1 loses
+// every digit below −40, so backpropagation keeps their z.
 func (a Activation) needsInput() bool {
-	return a == GELU || a == GELUTanh || a == SiLU
+	return a == GELU || a == GELUTanh || a == SiLU || a == ELU
 }
 
 // modern reports whether a was added in version 3 of the model format.
@@ -102,11 +103,10 @@ func (a Activation) derivative(z, out, slope float64) float64 {
 		}
 		return slope
 	case ELU:
-		// e^z = out + 1 for z ≤ 0
-		if out > 0 {
+		if z > 0 {
 			return 1
 		}
-		return out + 1
+		return math.Exp(z)
 	case Softplus:
 		// σ(z) = 1 − e^−f(z)
 		return -math.Expm1(-out)

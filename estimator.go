@@ -228,7 +228,7 @@ func newHyper(hidden []int, activation, optimizer string, lr float64, epochs, ba
 			return nil, fmt.Errorf("nn: Activation: %w", err)
 		}
 		if h.activation == Softmax || h.activation == Identity {
-			return nil, fmt.Errorf("nn: Activation %s: the hidden layers take sigmoid, tanh or relu", activation)
+			return nil, fmt.Errorf("nn: Activation %s: the hidden layers take any activation but softmax and identity", activation)
 		}
 	}
 	if optimizer != "" {

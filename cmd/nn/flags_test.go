@@ -14,7 +14,7 @@ func TestEnumFlags(t *testing.T) {
 	if got, want := names[nn.Method](), []string{"gd", "sgd", "momentum", "nesterov", "adam", "lbfgs"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("names[nn.Method]() = %q, want %q", got, want)
 	}
-	if got, want := names(notHidden...), []string{"sigmoid", "tanh", "relu"}; strings.Join(got, ",") != strings.Join(want, ",") {
+	if got, want := names(notHidden...), []string{"sigmoid", "tanh", "relu", "leaky-relu", "elu", "gelu", "gelu-tanh", "silu", "softplus"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("names(notHidden...) = %q, want %q", got, want)
 	}
 	for _, test := range []struct {
@@ -22,9 +22,9 @@ func TestEnumFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"-optimizer", "rmsprop"}, `^nn train: invalid value "rmsprop" for flag -optimizer: unknown training method "rmsprop" \(want gd, sgd, momentum, nesterov, adam or lbfgs\)`},
-		{[]string{"-activation", "softmax"}, `^nn train: -activation softmax: the hidden layers take sigmoid, tanh or relu`},
-		{[]string{"-activation", "identity"}, `^nn train: -activation identity: the hidden layers take sigmoid, tanh or relu`},
-		{[]string{"-activation", "gelu"}, `^nn train: invalid value "gelu" for flag -activation: unknown activation "gelu"`},
+		{[]string{"-activation", "softmax"}, `^nn train: -activation softmax: the hidden layers take sigmoid, tanh, relu, leaky-relu, elu, gelu, gelu-tanh, silu or softplus`},
+		{[]string{"-activation", "identity"}, `^nn train: -activation identity: the hidden layers take sigmoid, tanh, relu, leaky-relu, elu, gelu, gelu-tanh, silu or softplus`},
+		{[]string{"-activation", "swish"}, `^nn train: invalid value "swish" for flag -activation: unknown activation "swish"`},
 		{[]string{"-scale", "robust"}, `^nn train: invalid value "robust" for flag -scale: unknown scaler kind "robust" \(want none, standard, minmax or maxabs\)`},
 		{[]string{"-header", "maybe"}, `^nn train: invalid value "maybe" for flag -header: unknown header mode "maybe" \(want auto, yes or no\)`},
 	} {
