@@ -41,9 +41,9 @@ func TestEnumText(t *testing.T) {
 			[]string{"normal", "xavier", "he"},
 		},
 		{
-			[]textEnum{GradientDescent, SGD, Momentum, Nesterov, Adam, LBFGS}, Method(6),
+			[]textEnum{GradientDescent, SGD, Momentum, Nesterov, Adam, LBFGS, AdamW}, Method(7),
 			func() encoding.TextUnmarshaler { return new(Method) },
-			[]string{"gd", "sgd", "momentum", "nesterov", "adam", "lbfgs"},
+			[]string{"gd", "sgd", "momentum", "nesterov", "adam", "lbfgs", "adamw"},
 		},
 		{
 			[]textEnum{ConstantRate, StepDecay, InverseTime}, Schedule(3),

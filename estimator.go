@@ -239,7 +239,7 @@ func newHyper(hidden []int, activation, optimizer string, lr float64, epochs, ba
 	switch {
 	case lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0):
 		return nil, fmt.Errorf("nn: LearningRate is %v, want a positive rate (or 0 for the default)", lr)
-	case lr == 0 && h.method == Adam:
+	case lr == 0 && (h.method == Adam || h.method == AdamW):
 		h.lr = 0.01
 	case lr == 0:
 		h.lr = 0.1

@@ -49,6 +49,10 @@ type Fingerprint struct {
 	Patience     int      `json:"patience"`
 	MinDelta     float64  `json:"min_delta"`
 	Seed         uint64   `json:"seed"`
+	// WeightDecay and ClipNorm are those of Settings, absent from the
+	// files of earlier versions when zero.
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	ClipNorm    float64 `json:"clip_norm,omitempty"`
 }
 
 // fingerprint returns the fingerprint of training n on the rows x, y with
@@ -76,6 +80,8 @@ func fingerprint(n *Network, c *Settings, x, y, vx, vy *mat.Dense) *Fingerprint 
 		Patience:     c.Patience,
 		MinDelta:     c.MinDelta,
 		Seed:         c.Seed,
+		WeightDecay:  c.WeightDecay,
+		ClipNorm:     c.ClipNorm,
 	}
 	// What the run does not use may change without changing it.
 	if f.Method != GradientDescent && f.Method != LBFGS {
@@ -101,7 +107,7 @@ func (f *Fingerprint) dropUnused() {
 	if f.Method != Momentum && f.Method != Nesterov {
 		f.Momentum = 0
 	}
-	if f.Method != Adam {
+	if !f.Method.adaptive() {
 		f.Beta1, f.Beta2, f.Epsilon = 0, 0, 0
 	}
 	if f.Schedule == ConstantRate {
@@ -164,6 +170,8 @@ func (f *Fingerprint) items() [][2]string {
 		{"patience", fmt.Sprint(f.Patience)},
 		{"min delta", fmt.Sprint(f.MinDelta)},
 		{"seed", fmt.Sprint(f.Seed)},
+		{"weight decay", fmt.Sprint(f.WeightDecay)},
+		{"clip norm", fmt.Sprint(f.ClipNorm)},
 	}
 }
 

@@ -37,7 +37,16 @@ type updateJob struct {
 	lr, mu     float64
 	b1, b2     float64
 	eps        float64
+	decay      float64 // AdamW's factor 1 − η·λ
 	lo, hi     int
+}
+
+// clipNorm scales g so that its Euclidean norm is at most c, by
+// c/(‖g‖ + 1e-6) when it is larger, as PyTorch's clip_grad_norm_.
+func clipNorm(g []float64, c float64) {
+	if norm := floats.Norm(g, 2); norm > c {
+		floats.Scale(c/(norm+1e-6), g)
+	}
 }
 
 func (j *updateJob) run(lo, hi int) {
@@ -58,7 +67,11 @@ func (j *updateJob) run(lo, hi int) {
 			v[i] = mu*v[i] - lr*gi
 			w[i] += mu*v[i] - lr*gi
 		}
-	case Adam:
+	case Adam, AdamW:
+		if j.method == AdamW {
+			// w ← (1 − η·λ)·w before the step, as PyTorch's AdamW
+			floats.Scale(j.decay, w)
+		}
 		b1, b2, eps := j.b1, j.b2, j.eps
 		m, v := j.m[lo:hi], j.v[lo:hi]
 		for i := adamVec(w, g, m, v, lr, b1, b2, eps); i < len(g); i++ {

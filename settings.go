@@ -31,7 +31,14 @@ const (
 	// and a line search; each epoch is one major iteration. It suits small
 	// problems, which it solves in few iterations.
 	LBFGS
+	// AdamW is Adam with decoupled weight decay (Loshchilov and Hutter,
+	// 2019), as PyTorch's AdamW: before each step every parameter, biases
+	// included, is multiplied by 1 − η·Settings.WeightDecay.
+	AdamW
 )
+
+// adaptive reports whether m keeps Adam's two moments.
+func (m Method) adaptive() bool { return m == Adam || m == AdamW }
 
 var methods = enum[Method]{"Method", "training method", []string{
 	GradientDescent: "gd",
@@ -40,6 +47,7 @@ var methods = enum[Method]{"Method", "training method", []string{
 	Nesterov:        "nesterov",
 	Adam:            "adam",
 	LBFGS:           "lbfgs",
+	AdamW:           "adamw",
 }}
 
 // String returns the method's name as ParseMethod accepts it.
@@ -53,7 +61,7 @@ func (m Method) MarshalText() ([]byte, error) { return methods.marshal(m) }
 func (m *Method) UnmarshalText(text []byte) error { return methods.unmarshal(m, text) }
 
 // ParseMethod returns the method named s: "gd", "sgd", "momentum",
-// "nesterov", "adam" or "lbfgs".
+// "nesterov", "adam", "lbfgs" or "adamw".
 func ParseMethod(s string) (Method, error) {
 	m, err := methods.parse(s)
 	if err != nil {
@@ -157,6 +165,16 @@ type Settings struct {
 	// Seed seeds the shuffling of mini-batches and the choice of held-out
 	// rows.
 	Seed uint64
+	// WeightDecay is AdamW's decoupled weight decay λ: each step
+	// multiplies every parameter by 1 − η·λ. Zero means 0.01 (PyTorch's
+	// default) for AdamW; the other methods refuse it (L2 is their decay).
+	WeightDecay float64
+	// ClipNorm, if positive, clips the gradient of every step by its
+	// global norm: when the Euclidean norm over all parameters (the L2
+	// term included) exceeds ClipNorm, the gradient is scaled by
+	// ClipNorm/(norm + 1e-6), as PyTorch's clip_grad_norm_. Zero means no
+	// clipping; LBFGS refuses it.
+	ClipNorm float64
 	// Weights, if not nil, weigh the cost of each training row: one
 	// weight ≥ 0 per row of x, not all zero. Training then minimises the
 	// mean over the rows of weight·cost (plus the L2 penalty), as Keras
@@ -197,7 +215,7 @@ func (s *Settings) withDefaults() Settings {
 	}
 	if c.LearningRate == 0 {
 		c.LearningRate = 0.1
-		if c.Method == Adam {
+		if c.Method.adaptive() {
 			c.LearningRate = 0.001
 		}
 	}
@@ -221,6 +239,9 @@ func (s *Settings) withDefaults() Settings {
 	}
 	if c.TargetLoss == 0 {
 		c.TargetLoss = c.Tolerance
+	}
+	if c.WeightDecay == 0 && c.Method == AdamW {
+		c.WeightDecay = 0.01
 	}
 	return c
 }
@@ -259,6 +280,14 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("nn: Settings.TargetLoss is %v, want a finite value of zero or more", s.TargetLoss)
 	case !(s.Epsilon > 0) || math.IsInf(s.Epsilon, 0):
 		return fmt.Errorf("nn: Settings.Epsilon is %v, want a small positive number", s.Epsilon)
+	case !(s.WeightDecay >= 0) || math.IsInf(s.WeightDecay, 0):
+		return fmt.Errorf("nn: Settings.WeightDecay is %v, want a finite decay of zero or more", s.WeightDecay)
+	case s.WeightDecay != 0 && s.Method != AdamW:
+		return fmt.Errorf("nn: Settings.WeightDecay is for AdamW, not %v (Settings.L2 is the decay of the other methods)", s.Method)
+	case !(s.ClipNorm >= 0) || math.IsInf(s.ClipNorm, 0):
+		return fmt.Errorf("nn: Settings.ClipNorm is %v, want a positive norm (or zero for no clipping)", s.ClipNorm)
+	case s.ClipNorm != 0 && s.Method == LBFGS:
+		return errors.New("nn: Settings.ClipNorm does not apply to LBFGS, whose line search chooses its steps")
 	case s.CheckpointEvery < 0:
 		return fmt.Errorf("nn: Settings.CheckpointEvery is %d, want zero or more", s.CheckpointEvery)
 	case s.Resume != nil && s.Epochs < s.Resume.Epoch:

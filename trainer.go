@@ -46,15 +46,16 @@ func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
 	t := &Trainer{net: n, s: c, lr: c.LearningRate, bp: make(map[int]*backprop)}
-	// Gradient descent and SGD update inside the products and need no help.
-	if c.Method != GradientDescent && c.Method != SGD && len(n.params) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+	// Gradient descent and SGD update inside the products and need no
+	// help, unless the gradient is clipped first.
+	if (c.Method != GradientDescent && c.Method != SGD || c.ClipNorm > 0) && len(n.params) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		t.helper = newHelper()
 		runtime.AddCleanup(t, func(work chan updateJob) { close(work) }, t.helper.work)
 	}
 	switch c.Method {
 	case Momentum, Nesterov:
 		t.m = make([]float64, len(n.params))
-	case Adam:
+	case Adam, AdamW:
 		t.m = make([]float64, len(n.params))
 		t.v = make([]float64, len(n.params))
 	}
@@ -68,7 +69,7 @@ func optimizerVectors(m Method) float64 {
 	switch m {
 	case Momentum, Nesterov:
 		return 2
-	case Adam:
+	case Adam, AdamW:
 		return 3
 	}
 	return 1
@@ -155,12 +156,15 @@ func (t *Trainer) apply(bp *backprop) {
 	}
 	t.t++
 	scale := 1 / float64(bp.rows) // the gradient of the mean cost
-	if t.s.Method == GradientDescent || t.s.Method == SGD {
+	if (t.s.Method == GradientDescent || t.s.Method == SGD) && t.s.ClipNorm == 0 {
 		// The update goes into the weight-gradient products themselves.
 		bp.descend(scale, t.s.L2, t.lr)
 		return
 	}
 	bp.backward(scale, t.s.L2)
+	if c := t.s.ClipNorm; c > 0 {
+		clipNorm(bp.grad, c)
+	}
 	t.update(bp.grad)
 }
 
@@ -169,7 +173,10 @@ func (t *Trainer) apply(bp *backprop) {
 // is available.
 func (t *Trainer) update(g []float64) {
 	j := updateJob{method: t.s.Method, w: t.net.params, g: g, m: t.m, v: t.v, lr: t.lr, mu: t.s.Momentum, b1: t.s.Beta1, b2: t.s.Beta2}
-	if t.s.Method == Adam {
+	if t.s.Method == AdamW {
+		j.decay = 1 - t.lr*t.s.WeightDecay
+	}
+	if t.s.Method.adaptive() {
 		// Fold the bias corrections of m and v into the step size and ε.
 		c2 := math.Sqrt(1 - math.Pow(t.s.Beta2, float64(t.t)))
 		j.lr = t.lr * c2 / (1 - math.Pow(t.s.Beta1, float64(t.t)))

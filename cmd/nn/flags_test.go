@@ -11,7 +11,7 @@ import (
 // The flags whose values are enumerations of package nn take the names of
 // the package's tables, and a bad one is a usage error that lists them.
 func TestEnumFlags(t *testing.T) {
-	if got, want := names[nn.Method](), []string{"gd", "sgd", "momentum", "nesterov", "adam", "lbfgs"}; strings.Join(got, ",") != strings.Join(want, ",") {
+	if got, want := names[nn.Method](), []string{"gd", "sgd", "momentum", "nesterov", "adam", "lbfgs", "adamw"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("names[nn.Method]() = %q, want %q", got, want)
 	}
 	if got, want := names(notHidden...), []string{"sigmoid", "tanh", "relu", "leaky-relu", "elu", "gelu", "gelu-tanh", "silu", "softplus"}; strings.Join(got, ",") != strings.Join(want, ",") {
@@ -21,7 +21,7 @@ func TestEnumFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-optimizer", "rmsprop"}, `^nn train: invalid value "rmsprop" for flag -optimizer: unknown training method "rmsprop" \(want gd, sgd, momentum, nesterov, adam or lbfgs\)`},
+		{[]string{"-optimizer", "rmsprop"}, `^nn train: invalid value "rmsprop" for flag -optimizer: unknown training method "rmsprop" \(want gd, sgd, momentum, nesterov, adam, lbfgs or adamw\)`},
 		{[]string{"-activation", "softmax"}, `^nn train: -activation softmax: the hidden layers take sigmoid, tanh, relu, leaky-relu, elu, gelu, gelu-tanh, silu or softplus`},
 		{[]string{"-activation", "identity"}, `^nn train: -activation identity: the hidden layers take sigmoid, tanh, relu, leaky-relu, elu, gelu, gelu-tanh, silu or softplus`},
 		{[]string{"-activation", "swish"}, `^nn train: invalid value "swish" for flag -activation: unknown activation "swish"`},

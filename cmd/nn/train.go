@@ -159,7 +159,7 @@ func runTrain(e *env, args []string) error {
 	}
 	if !set["lr"] {
 		f.lr = defaultLR
-		if f.optimizer == nn.Adam {
+		if f.optimizer == nn.Adam || f.optimizer == nn.AdamW {
 			f.lr = defaultAdamLR
 		}
 	}

@@ -121,7 +121,7 @@ func tune(e *env, f *tuneFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	f.lr = defaultLR
-	if f.optimizer == nn.Adam {
+	if f.optimizer == nn.Adam || f.optimizer == nn.AdamW {
 		f.lr = defaultAdamLR
 	}
 	d, err := readTrainingData(ctx, e, &f.trainFlags)
