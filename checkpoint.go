@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -47,6 +48,19 @@ type Checkpoint struct {
 	// for Train to compare with those of a run that resumes it; nil in
 	// checkpoints written before version 2 of the file format.
 	Fingerprint *Fingerprint
+	// Plateau is the state of a Plateau schedule, nil for the others
+	// (version 3 of the file format).
+	Plateau *PlateauState
+}
+
+// PlateauState is the state of a Plateau schedule: the learning rate it
+// has come to, the best monitored value, the epochs since it improved and
+// the epochs of rest left.
+type PlateauState struct {
+	Rate     float64
+	Best     float64
+	Bad      int
+	Cooldown int
 }
 
 // resume restores the state saved in c.
@@ -83,6 +97,9 @@ func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
 		r.elapsed0 = c.History[len(c.History)-1].Elapsed
 	}
 	r.best, r.bestEpoch, r.wait = c.Best, c.BestEpoch, c.Wait
+	if p := c.Plateau; p != nil {
+		r.plateau = plateau{rate: p.Rate, best: p.Best, bad: p.Bad, cooldown: p.Cooldown}
+	}
 	if r.keepBest {
 		copy(r.bestParams, c.BestParams)
 	}
@@ -112,6 +129,10 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 		BestEpoch:   r.bestEpoch,
 		Wait:        r.wait,
 		Fingerprint: r.fingerprint,
+	}
+	if r.s.Schedule == Plateau {
+		p := r.plateau
+		c.Plateau = &PlateauState{Rate: p.rate, Best: p.best, Bad: p.bad, Cooldown: p.cooldown}
 	}
 	if t.m != nil {
 		c.Moment1 = append(m1[:0], t.m...)
@@ -245,6 +266,17 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 		Wait:        d.Wait,
 		Fingerprint: d.Fingerprint,
 	}
+	if p := d.Plateau; p != nil {
+		switch {
+		case d.Version < 3:
+			return nil, fmt.Errorf(`checkpoint version %d has a "plateau" field, which version 3 added`, d.Version)
+		case p.Rate == nil || p.Best == nil:
+			return nil, errors.New(`checkpoint plateau has no "rate" or no "best"`)
+		case !(*p.Rate > 0) || math.IsInf(*p.Rate, 0) || math.IsNaN(float64(*p.Best)) || p.Bad < 0 || p.Cooldown < 0:
+			return nil, fmt.Errorf("checkpoint plateau state is invalid: rate %v, best %v, bad %d, cooldown %d", *p.Rate, float64(*p.Best), p.Bad, p.Cooldown)
+		}
+		c.Plateau = &PlateauState{Rate: *p.Rate, Best: float64(*p.Best), Bad: p.Bad, Cooldown: p.Cooldown}
+	}
 	if d.History != nil {
 		c.History = make([]Epoch, len(d.History))
 		for i, e := range d.History {
@@ -297,6 +329,14 @@ type checkpointJSON struct {
 	BestParams  []float64    `json:"best_params"`
 	Wait        int          `json:"wait"`
 	Fingerprint *Fingerprint `json:"fingerprint"`
+	Plateau     *plateauJSON `json:"plateau"`
+}
+
+type plateauJSON struct {
+	Rate     *float64   `json:"rate"`
+	Best     *jsonFloat `json:"best"`
+	Bad      int        `json:"bad"`
+	Cooldown int        `json:"cooldown"`
 }
 
 type epochJSON struct {
@@ -341,6 +381,10 @@ func writeCheckpoint(w io.Writer, c *Checkpoint) error {
 	o.field("best_params", c.BestParams)
 	o.field("wait", c.Wait)
 	o.field("fingerprint", c.Fingerprint)
+	if p := c.Plateau; p != nil {
+		best := jsonFloat(p.Best)
+		o.field("plateau", plateauJSON{Rate: &p.Rate, Best: &best, Bad: p.Bad, Cooldown: p.Cooldown})
+	}
 	return o.close()
 }
 

@@ -46,9 +46,9 @@ func TestEnumText(t *testing.T) {
 			[]string{"gd", "sgd", "momentum", "nesterov", "adam", "lbfgs", "adamw"},
 		},
 		{
-			[]textEnum{ConstantRate, StepDecay, InverseTime}, Schedule(3),
+			[]textEnum{ConstantRate, StepDecay, InverseTime, Cosine, Exponential, Plateau}, Schedule(6),
 			func() encoding.TextUnmarshaler { return new(Schedule) },
-			[]string{"constant", "step", "inverse-time"},
+			[]string{"constant", "step", "inverse-time", "cosine", "exponential", "plateau"},
 		},
 		{
 			[]textEnum{MaxEpochs, Converged, NoImprovement, Cancelled, Diverged}, StopReason(5),

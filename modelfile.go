@@ -26,8 +26,9 @@ const (
 	modelVersion = 3
 	// checkpointVersion is the version of the checkpoint format that this
 	// package writes; it reads it and every earlier version. Version 2
-	// added the fingerprint.
-	checkpointVersion = 2
+	// added the fingerprint, version 3 the state of a Plateau schedule and
+	// of dropout.
+	checkpointVersion = 3
 	// maxModelParams bounds the number of parameters a model file may
 	// declare, so that a small corrupt file cannot make the reader
 	// allocate gigabytes: 1<<28 float64s are 2 GiB.

@@ -82,7 +82,48 @@ const (
 	StepDecay
 	// InverseTime decays η as η/(1 + DecayRate·epoch).
 	InverseTime
+	// Cosine anneals η to MinRate over the epochs (or steps, with
+	// PerStep) after the warm-up: MinRate + (η−MinRate)·½·(1 + cos(π·t/T)),
+	// as PyTorch's CosineAnnealingLR.
+	Cosine
+	// Exponential decays η as η·DecayRate^t, t counting epochs (or steps,
+	// with PerStep) after the warm-up; DecayRate in (0, 1].
+	Exponential
+	// Plateau multiplies η by DecayRate (0.1 when zero) when the
+	// monitored value (see Monitor) has not improved by more than
+	// MinDelta for PlateauPatience epochs, then waits Cooldown epochs,
+	// never going below MinRate, as PyTorch's ReduceLROnPlateau.
+	Plateau
 )
+
+// Monitor is what early stopping, the weights kept and the Plateau
+// schedule watch. The zero value is MonitorLoss.
+type Monitor int
+
+const (
+	// MonitorLoss watches the validation loss, or the training loss
+	// without a validation set.
+	MonitorLoss Monitor = iota
+	// MonitorAccuracy watches the validation accuracy of a classifier
+	// (Epoch.ValAccuracy), higher being better; it needs a validation set
+	// and a loss other than SquaredError.
+	MonitorAccuracy
+)
+
+var monitors = enum[Monitor]{"Monitor", "monitored value", []string{
+	MonitorLoss:     "loss",
+	MonitorAccuracy: "accuracy",
+}}
+
+// String returns the monitored value's name: "loss" or "accuracy".
+func (m Monitor) String() string { return monitors.name(m) }
+
+// MarshalText returns the monitored value's name, or an error if m is not
+// a valid Monitor.
+func (m Monitor) MarshalText() ([]byte, error) { return monitors.marshal(m) }
+
+// UnmarshalText sets m to the monitored value named text.
+func (m *Monitor) UnmarshalText(text []byte) error { return monitors.unmarshal(m, text) }
 
 // Constant is ConstantRate.
 //
@@ -94,6 +135,9 @@ var schedules = enum[Schedule]{"Schedule", "learning-rate schedule", []string{
 	ConstantRate: "constant",
 	StepDecay:    "step",
 	InverseTime:  "inverse-time",
+	Cosine:       "cosine",
+	Exponential:  "exponential",
+	Plateau:      "plateau",
 }}
 
 // String returns the schedule's name: "constant", "step" or
@@ -169,6 +213,25 @@ type Settings struct {
 	// multiplies every parameter by 1 − η·λ. Zero means 0.01 (PyTorch's
 	// default) for AdamW; the other methods refuse it (L2 is their decay).
 	WeightDecay float64
+	// Warmup is the number of epochs over which η rises linearly before
+	// the Schedule starts: η·(t+1)/W for t < W, counting epochs (W =
+	// Warmup) or, with PerStep, steps (W = Warmup times the steps of an
+	// epoch). Zero means none; it must be shorter than training.
+	Warmup int
+	// PerStep evaluates Warmup, Cosine and Exponential at every step of
+	// the mini-batch methods rather than once per epoch.
+	PerStep bool
+	// MinRate is the rate Cosine anneals to and below which Plateau does
+	// not go; zero means 0 for Cosine and none for Plateau.
+	MinRate float64
+	// PlateauPatience and Cooldown are Plateau's epochs without
+	// improvement before a reduction (zero means 10) and epochs of rest
+	// after one.
+	PlateauPatience, Cooldown int
+	// Monitor is what early stopping (Patience), the kept weights and
+	// Plateau watch: the loss (the zero value) or the validation accuracy.
+	Monitor Monitor
+
 	// ClipNorm, if positive, clips the gradient of every step by its
 	// global norm: when the Euclidean norm over all parameters (the L2
 	// term included) exceeds ClipNorm, the gradient is scaled by
@@ -243,6 +306,14 @@ func (s *Settings) withDefaults() Settings {
 	if c.WeightDecay == 0 && c.Method == AdamW {
 		c.WeightDecay = 0.01
 	}
+	if c.Schedule == Plateau {
+		if c.DecayRate == 0 {
+			c.DecayRate = 0.1
+		}
+		if c.PlateauPatience == 0 {
+			c.PlateauPatience = 10
+		}
+	}
 	return c
 }
 
@@ -288,6 +359,20 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("nn: Settings.ClipNorm is %v, want a positive norm (or zero for no clipping)", s.ClipNorm)
 	case s.ClipNorm != 0 && s.Method == LBFGS:
 		return errors.New("nn: Settings.ClipNorm does not apply to LBFGS, whose line search chooses its steps")
+	case s.Warmup < 0 || s.Warmup >= s.Epochs && s.Warmup > 0:
+		return fmt.Errorf("nn: Settings.Warmup is %d epochs, want fewer than the %d epochs of training", s.Warmup, s.Epochs)
+	case !(s.MinRate >= 0) || math.IsInf(s.MinRate, 0) || s.MinRate >= s.LearningRate:
+		return fmt.Errorf("nn: Settings.MinRate is %v, want zero or more and below the learning rate %v", s.MinRate, s.LearningRate)
+	case s.Schedule == Exponential && !(s.DecayRate > 0 && s.DecayRate <= 1):
+		return fmt.Errorf("nn: Settings.DecayRate is %v, want a factor in (0, 1] for Exponential", s.DecayRate)
+	case s.Schedule == Plateau && !(s.DecayRate > 0 && s.DecayRate < 1):
+		return fmt.Errorf("nn: Settings.DecayRate is %v, want a factor in (0, 1) for Plateau (zero for 0.1)", s.DecayRate)
+	case s.PlateauPatience < 0 || s.Cooldown < 0:
+		return fmt.Errorf("nn: Settings.PlateauPatience and Cooldown are %d and %d, want zero or more", s.PlateauPatience, s.Cooldown)
+	case !monitors.valid(s.Monitor):
+		return fmt.Errorf("nn: unknown Settings.Monitor %d", s.Monitor)
+	case s.Method == LBFGS && (s.Warmup > 0 || s.Schedule != ConstantRate):
+		return errors.New("nn: LBFGS takes no learning-rate schedule or warm-up; its line search chooses its steps")
 	case s.CheckpointEvery < 0:
 		return fmt.Errorf("nn: Settings.CheckpointEvery is %d, want zero or more", s.CheckpointEvery)
 	case s.Resume != nil && s.Epochs < s.Resume.Epoch:
@@ -298,13 +383,36 @@ func (s *Settings) validate() error {
 	return nil
 }
 
-// rate returns the learning rate of the given 0-based epoch.
-func (s *Settings) rate(epoch int) float64 {
+// rate returns the learning rate of the given 0-based epoch, at its
+// first step.
+func (s *Settings) rate(epoch int) float64 { return s.rateAt(epoch, 0, 1, s.LearningRate) }
+
+// rateAt returns the learning rate of the step step (0-based, counted over
+// the whole run) of the 0-based epoch epoch, in epochs of spe steps; the
+// rate of a Plateau schedule is plateau.
+func (s *Settings) rateAt(epoch, step, spe int, plateau float64) float64 {
+	t, total, w := epoch, s.Epochs, s.Warmup
+	if s.PerStep {
+		t, total, w = step, s.Epochs*spe, s.Warmup*spe
+	}
+	lr := s.LearningRate
+	if t < w {
+		// linear warm-up: η·(t+1)/W
+		return lr * float64(t+1) / float64(w)
+	}
+	u := t - w
 	switch s.Schedule {
 	case StepDecay:
-		return s.LearningRate * math.Pow(s.DecayRate, float64(epoch/s.DecaySteps))
+		return lr * math.Pow(s.DecayRate, float64(epoch/s.DecaySteps))
 	case InverseTime:
-		return s.LearningRate / (1 + s.DecayRate*float64(epoch))
+		return lr / (1 + s.DecayRate*float64(epoch))
+	case Cosine:
+		// η_min + (η − η_min)·½·(1 + cos(π·u/U))
+		return s.MinRate + (lr-s.MinRate)*0.5*(1+math.Cos(math.Pi*float64(u)/float64(total-w)))
+	case Exponential:
+		return lr * math.Pow(s.DecayRate, float64(u))
+	case Plateau:
+		return plateau
 	}
-	return s.LearningRate
+	return lr
 }

@@ -142,6 +142,9 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 	if err != nil {
 		return nil, err
 	}
+	if c.Monitor == MonitorAccuracy && (vx == nil || n.loss == SquaredError) {
+		return nil, errors.New("nn: Settings.Monitor is accuracy, which needs a validation set (ValidationX or ValidationFraction) and a classifier's loss (cross-entropy)")
+	}
 	if c.Weights != nil && vy != nil && c.ValidationY == nil {
 		// Rows held out from the weighted ones: drop their weights.
 		vr, _ := vy.Dims()
@@ -318,6 +321,7 @@ func holdOut(n *Network, c *Settings, X, Y *mat.Dense, rnd *rand.Rand) (x, y, vx
 func newRun(ctx context.Context, n *Network, c *Settings, start time.Time, vx, vy *mat.Dense) *run {
 	r := &run{net: n, s: c, ctx: ctx, start: start, report: &Report{}}
 	r.best = math.Inf(1)
+	r.plateau = plateau{rate: c.LearningRate, best: math.Inf(1)}
 	r.keepBest = vx != nil || c.Patience > 0
 	r.epochStart = slices.Clone(n.params)
 	if r.keepBest {
@@ -378,6 +382,8 @@ type run struct {
 	bestParams []float64
 	wait       int  // epochs without improvement
 	weighted   bool // the training targets hold the rows' weights in a last column
+	epochLR    float64
+	plateau    plateau // the state of a Plateau schedule
 
 	val       *backprop // validation set, or nil
 	valLabels []int
@@ -387,6 +393,32 @@ type run struct {
 	elapsed0    time.Duration
 	checkpoint  Checkpoint
 	fingerprint *Fingerprint // of the run, when it checkpoints or resumes
+}
+
+// plateau is the state of a Plateau schedule.
+type plateau struct {
+	rate     float64 // the learning rate now
+	best     float64 // the best monitored value
+	bad      int     // epochs since it improved
+	cooldown int     // epochs of rest left after a reduction
+}
+
+// update takes the monitored value of an epoch, as PyTorch's
+// ReduceLROnPlateau does its step.
+func (p *plateau) update(s *Settings, monitored float64) {
+	if monitored < p.best-s.MinDelta {
+		p.best, p.bad = monitored, 0
+	} else {
+		p.bad++
+	}
+	if p.cooldown > 0 {
+		p.cooldown--
+		p.bad = 0
+	}
+	if p.bad > s.PlateauPatience {
+		p.rate = max(p.rate*s.DecayRate, s.MinRate)
+		p.cooldown, p.bad = s.Cooldown, 0
+	}
 }
 
 // finishEpoch records epoch e (1-based) and reports whether training stops.
@@ -407,6 +439,12 @@ func (r *run) finishEpoch(e int, loss, lr float64) bool {
 			}
 			ep.ValAccuracy = float64(hits) / float64(len(r.valPred))
 		}
+	}
+	if r.s.Monitor == MonitorAccuracy {
+		monitored = -ep.ValAccuracy // higher is better
+	}
+	if r.s.Schedule == Plateau {
+		r.plateau.update(r.s, monitored)
 	}
 	ep.Elapsed = r.elapsed0 + time.Since(r.start)
 	r.report.History = append(r.report.History, ep)
@@ -490,7 +528,8 @@ func (r *run) descendFull(X, Y *mat.Dense, pcg *rand.PCG) error {
 		if err := r.cancelled(); err != nil {
 			return err
 		}
-		t.lr = r.s.rate(e - 1)
+		t.lr = r.s.rateAt(e-1, t.t, 1, r.plateau.rate)
+		r.epochLR = t.lr
 		t.apply(bp)
 		bp.forward()
 		loss := bp.cost()/float64(rows) + r.net.l2Penalty(r.s.L2)
@@ -515,13 +554,18 @@ func (r *run) descendBatches(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) err
 		size = 32
 	}
 	b := newBatches(X, Y, min(size, rows))
+	spe := (rows + b.size - 1) / b.size // steps per epoch
 	for e := len(r.report.History) + 1; e <= r.s.Epochs; e++ {
-		t.lr = r.s.rate(e - 1)
+		t.lr = r.s.rateAt(e-1, t.t, spe, r.plateau.rate)
+		r.epochLR = t.lr
 		b.shuffle(rnd)
 		var sum float64
 		for off := 0; off < rows; off += b.size {
 			if err := r.cancelled(); err != nil {
 				return err
+			}
+			if r.s.PerStep {
+				t.lr = r.s.rateAt(e-1, t.t, spe, r.plateau.rate)
 			}
 			bx, by := b.gather(off)
 			cost := t.step(bx, by)
@@ -547,7 +591,7 @@ func (r *run) descendBatches(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) err
 // one is due. It reports whether training stops, and why with an error if
 // saving failed.
 func (r *run) endEpoch(e int, loss float64, pcg *rand.PCG) (bool, error) {
-	stop := r.finishEpoch(e, loss, r.trainer.lr)
+	stop := r.finishEpoch(e, loss, r.epochLR)
 	return stop, r.save(e, stop || e == r.s.Epochs, pcg)
 }
 
