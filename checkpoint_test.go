@@ -186,7 +186,10 @@ func TestCheckpointErrors(t *testing.T) {
 		{name: "truncated", in: valid[:len(valid)/3], want: []string{"truncated"}},
 		{name: "a model", in: validModelJSON(t), want: []string{"not a checkpoint file", "model"}},
 		{name: "version 4", edit: set("version", 4), want: []string{"version 4", "version 1 to 3"}},
-		{name: "plateau in version 2", edit: func(m map[string]any) { m["version"] = 2; m["plateau"] = map[string]any{"rate": 0.1, "best": 1, "bad": 0, "cooldown": 0} }, want: []string{"version 2", "plateau", "version 3 added"}},
+		{name: "plateau in version 2", edit: func(m map[string]any) {
+			m["version"] = 2
+			m["plateau"] = map[string]any{"rate": 0.1, "best": 1, "bad": 0, "cooldown": 0}
+		}, want: []string{"version 2", "plateau", "version 3 added"}},
 		{name: "plateau without rate", edit: set("plateau", map[string]any{"best": 1}), want: []string{"plateau", "no \"rate\""}},
 		{name: "unknown field", edit: set("epochs", 3), want: []string{"unknown field", "epochs"}},
 		{name: "unknown method", edit: set("method", "rmsprop"), want: []string{"method", "rmsprop"}},
