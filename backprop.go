@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -100,10 +101,20 @@ type backprop struct {
 	// weighted says that y has a column after the targets holding the
 	// weight of each row's cost (Settings.Weights).
 	weighted bool
-	a        []*mat.Dense // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
-	zOut     []float64    // weighted input of the output layer, for the cross-entropy costs
-	zHid     [][]float64  // weighted input of hidden layer l, for activations whose derivative needs it; else nil
-	delta    []*mat.Dense // delta[l] = ∂J/∂z of layer l's output
+
+	// Dropout, for training only: the mask of each hidden layer (nil
+	// without dropout there), the layer's output times its mask, which
+	// is the input of the next layer, the threshold of a kept unit and
+	// its scale, and the source of the masks.
+	masks [][]float64
+	drop  []*mat.Dense
+	keep  []uint64
+	scale []float64
+	rnd   *rand.PCG
+	a     []*mat.Dense // a[l+1] = f(z(l+1)), the activation of layer l; a[0] = x
+	zOut  []float64    // weighted input of the output layer, for the cross-entropy costs
+	zHid  [][]float64  // weighted input of hidden layer l, for activations whose derivative needs it; else nil
+	delta []*mat.Dense // delta[l] = ∂J/∂z of layer l's output
 
 	grad []float64    // all gradients, in the order of Network.params
 	gw   []*mat.Dense // ∂J/∂W(l), views of grad
@@ -150,6 +161,60 @@ func newBackprop(n *Network, rows int) *backprop {
 	return bp
 }
 
+// input returns the input of weight layer l: the batch for l = 0, the
+// activation of the layer before, or its product with a dropout mask.
+func (bp *backprop) input(l int) *mat.Dense {
+	if l > 0 && bp.drop != nil && bp.drop[l-1] != nil {
+		return bp.drop[l-1]
+	}
+	return bp.a[l]
+}
+
+// setDropout gives bp a dropout mask for each hidden layer l with a rate
+// rates[l] > 0, drawn from rnd at every forward pass: inverted dropout,
+// each activation kept with probability 1−p and then scaled by 1/(1−p).
+func (bp *backprop) setDropout(rates []float64, rnd *rand.PCG) {
+	n := bp.net
+	L := len(n.w)
+	bp.masks = make([][]float64, L-1)
+	bp.drop = make([]*mat.Dense, L-1)
+	bp.keep = make([]uint64, L-1)
+	bp.scale = make([]float64, L-1)
+	bp.rnd = rnd
+	for l, p := range rates {
+		if p == 0 {
+			continue
+		}
+		bp.masks[l] = make([]float64, bp.rows*n.sizes[l+1])
+		bp.drop[l] = mat.NewDense(bp.rows, n.sizes[l+1], nil)
+		// Keep when a uniform 64-bit draw is at least p·2⁶⁴.
+		bp.keep[l] = uint64(math.Ldexp(p, 64))
+		bp.scale[l] = 1 / (1 - p)
+	}
+}
+
+// dropout draws the mask of hidden layer l, unless the masks are fixed
+// (rnd nil, for tests), and stores a(l+1) ⊙ mask as the input of layer
+// l+1.
+func (bp *backprop) dropout(l int) {
+	m := bp.masks[l]
+	if bp.rnd != nil {
+		k, s := bp.keep[l], bp.scale[l]
+		for i := range m {
+			if bp.rnd.Uint64() >= k {
+				m[i] = s
+			} else {
+				m[i] = 0
+			}
+		}
+	}
+	a := bp.a[l+1].RawMatrix().Data[:len(m)]
+	d := bp.drop[l].RawMatrix().Data[:len(m)]
+	for i, v := range a {
+		d[i] = v * m[i]
+	}
+}
+
 // setBatch makes x and y the batch of the next passes. x must have bp.rows
 // rows; y may be nil for a forward pass only.
 func (bp *backprop) setBatch(x, y *mat.Dense) {
@@ -182,7 +247,10 @@ func (bp *backprop) forward() {
 			z = bp.zOut
 		}
 		// a(l+1) = f(a(l)·W(l) + b(l))
-		n.layer(l, bp.a[l+1], bp.a[l], z)
+		n.layer(l, bp.a[l+1], bp.input(l), z)
+		if l < L-1 && bp.masks != nil && bp.masks[l] != nil {
+			bp.dropout(l)
+		}
 	}
 }
 
@@ -245,7 +313,7 @@ func (bp *backprop) backward(scale, l2 float64) {
 			bp.hiddenDelta(l)
 		}
 		// ∂J/∂W(l) = a(l)ᵀ·δ(l): the tutorial's dJdW2 = a2ᵀ·δ3 and dJdW1 = Xᵀ·δ2
-		mul(bp.gw[l], 1, blas.Trans, bp.a[l], blas.NoTrans, bp.delta[l], 0)
+		mul(bp.gw[l], 1, blas.Trans, bp.input(l), blas.NoTrans, bp.delta[l], 0)
 		if l2 != 0 {
 			// + λ·W(l); biases are not decayed
 			floats.AddScaled(bp.gw[l].RawMatrix().Data, l2, n.w[l].RawMatrix().Data)
@@ -270,7 +338,7 @@ func (bp *backprop) descend(scale, l2, lr float64) {
 			bp.hiddenDelta(l)
 		}
 		// W(l) ← (1−ηλ)·W(l) − η·a(l)ᵀ·δ(l)
-		mul(n.w[l], -lr, blas.Trans, bp.a[l], blas.NoTrans, bp.delta[l], 1-lr*l2)
+		mul(n.w[l], -lr, blas.Trans, bp.input(l), blas.NoTrans, bp.delta[l], 1-lr*l2)
 		if b := n.b[l]; b != nil {
 			// b(l) ← b(l) − η·Σ_rows δ(l)
 			raw := bp.delta[l].RawMatrix()
@@ -325,7 +393,14 @@ func (bp *backprop) hiddenDelta(l int) {
 	n := bp.net
 	// δ(l−1) = δ(l)·W(l)ᵀ ⊙ f′(z(l−1)): the tutorial's δ2 = δ3·W2ᵀ ⊙ σ′(z2)
 	mul(bp.delta[l-1], 1, blas.NoTrans, bp.delta[l], blas.Trans, n.w[l], 0)
-	n.acts[l-1].mulDerivative(bp.delta[l-1].RawMatrix().Data, bp.a[l].RawMatrix().Data, bp.zHid[l-1], n.sizes[l], n.slope)
+	d := bp.delta[l-1].RawMatrix().Data
+	if bp.masks != nil && bp.masks[l-1] != nil {
+		// δ(l−1) ⊙ mask: the layer's input was a(l) ⊙ mask
+		for i, m := range bp.masks[l-1] {
+			d[i] *= m
+		}
+	}
+	n.acts[l-1].mulDerivative(d, bp.a[l].RawMatrix().Data, bp.zHid[l-1], n.sizes[l], n.slope)
 }
 
 // l2Penalty returns ½·λ·Σ‖W‖² over the weights of n (not the biases).

@@ -51,6 +51,9 @@ type Checkpoint struct {
 	// Plateau is the state of a Plateau schedule, nil for the others
 	// (version 3 of the file format).
 	Plateau *PlateauState
+	// DropoutRandom is the state of the source of dropout masks, nil
+	// without dropout (version 3).
+	DropoutRandom []byte
 }
 
 // PlateauState is the state of a Plateau schedule: the learning rate it
@@ -100,6 +103,14 @@ func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
 	if p := c.Plateau; p != nil {
 		r.plateau = plateau{rate: p.Rate, best: p.Best, bad: p.Bad, cooldown: p.Cooldown}
 	}
+	if (c.DropoutRandom != nil) != (t.dropRNG != nil) {
+		return bad("its dropout state does not fit the run's dropout")
+	}
+	if t.dropRNG != nil {
+		if err := t.dropRNG.UnmarshalBinary(c.DropoutRandom); err != nil {
+			return bad(fmt.Sprintf("dropout random state: %v", err))
+		}
+	}
 	if r.keepBest {
 		copy(r.bestParams, c.BestParams)
 	}
@@ -133,6 +144,11 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 	if r.s.Schedule == Plateau {
 		p := r.plateau
 		c.Plateau = &PlateauState{Rate: p.rate, Best: p.best, Bad: p.bad, Cooldown: p.cooldown}
+	}
+	if t.dropRNG != nil {
+		if c.DropoutRandom, err = t.dropRNG.MarshalBinary(); err != nil {
+			return err
+		}
 	}
 	if t.m != nil {
 		c.Moment1 = append(m1[:0], t.m...)
@@ -266,6 +282,12 @@ func decodeCheckpoint(data []byte) (*Checkpoint, error) {
 		Wait:        d.Wait,
 		Fingerprint: d.Fingerprint,
 	}
+	if d.DropRandom != nil {
+		if d.Version < 3 {
+			return nil, fmt.Errorf(`checkpoint version %d has a "dropout_random" field, which version 3 added`, d.Version)
+		}
+		c.DropoutRandom = d.DropRandom
+	}
 	if p := d.Plateau; p != nil {
 		switch {
 		case d.Version < 3:
@@ -330,6 +352,7 @@ type checkpointJSON struct {
 	Wait        int          `json:"wait"`
 	Fingerprint *Fingerprint `json:"fingerprint"`
 	Plateau     *plateauJSON `json:"plateau"`
+	DropRandom  jsonBytes    `json:"dropout_random"`
 }
 
 type plateauJSON struct {
@@ -381,6 +404,9 @@ func writeCheckpoint(w io.Writer, c *Checkpoint) error {
 	o.field("best_params", c.BestParams)
 	o.field("wait", c.Wait)
 	o.field("fingerprint", c.Fingerprint)
+	if c.DropoutRandom != nil {
+		o.field("dropout_random", jsonBytes(c.DropoutRandom))
+	}
 	if p := c.Plateau; p != nil {
 		best := jsonFloat(p.Best)
 		o.field("plateau", plateauJSON{Rate: &p.Rate, Best: &best, Bad: p.Bad, Cooldown: p.Cooldown})

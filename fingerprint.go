@@ -51,8 +51,9 @@ type Fingerprint struct {
 	Seed         uint64   `json:"seed"`
 	// WeightDecay and ClipNorm are those of Settings, absent from the
 	// files of earlier versions when zero.
-	WeightDecay float64 `json:"weight_decay,omitempty"`
-	ClipNorm    float64 `json:"clip_norm,omitempty"`
+	WeightDecay float64   `json:"weight_decay,omitempty"`
+	Dropout     []float64 `json:"dropout,omitempty"`
+	ClipNorm    float64   `json:"clip_norm,omitempty"`
 }
 
 // fingerprint returns the fingerprint of training n on the rows x, y with
@@ -81,6 +82,7 @@ func fingerprint(n *Network, c *Settings, x, y, vx, vy *mat.Dense) *Fingerprint 
 		MinDelta:     c.MinDelta,
 		Seed:         c.Seed,
 		WeightDecay:  c.WeightDecay,
+		Dropout:      slices.Clone(c.Dropout),
 		ClipNorm:     c.ClipNorm,
 	}
 	// What the run does not use may change without changing it.
@@ -171,6 +173,7 @@ func (f *Fingerprint) items() [][2]string {
 		{"min delta", fmt.Sprint(f.MinDelta)},
 		{"seed", fmt.Sprint(f.Seed)},
 		{"weight decay", fmt.Sprint(f.WeightDecay)},
+		{"dropout", fmt.Sprint(f.Dropout)},
 		{"clip norm", fmt.Sprint(f.ClipNorm)},
 	}
 }

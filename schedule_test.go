@@ -71,7 +71,7 @@ func TestScheduleResume(t *testing.T) {
 	cfg := Config{Sizes: []int{3, 6, 2}, Activations: []Activation{GELU, Softmax}, Loss: CrossEntropy, Seed: 5, Init: He}
 	errStop := errors.New("stop")
 	for _, base := range []Settings{
-		{Method: AdamW, Schedule: Cosine, PerStep: true, Warmup: 2, MinRate: 1e-4, ClipNorm: 0.5},
+		{Method: AdamW, Schedule: Cosine, PerStep: true, Warmup: 2, MinRate: 1e-4, ClipNorm: 0.5, Dropout: []float64{0.3}},
 		{Method: Adam, Schedule: Plateau, PlateauPatience: 1, Monitor: MonitorAccuracy, Patience: 100},
 		{Method: Momentum, Schedule: Exponential, DecayRate: 0.9, Warmup: 1},
 	} {

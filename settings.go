@@ -209,6 +209,14 @@ type Settings struct {
 	// Seed seeds the shuffling of mini-batches and the choice of held-out
 	// rows.
 	Seed uint64
+	// Dropout holds a dropout rate in [0, 1) for each hidden layer (one
+	// fewer than the network's layers), zero for none: inverted dropout,
+	// each unit of the layer's output kept with probability 1−p and
+	// scaled by 1/(1−p), with masks drawn afresh at every step from a
+	// source seeded by Seed, in Train and Trainer.Step only; prediction,
+	// Network.Cost, Network.Gradients and the validation loss use no
+	// masks. Nil means no dropout; LBFGS refuses it.
+	Dropout []float64
 	// WeightDecay is AdamW's decoupled weight decay λ: each step
 	// multiplies every parameter by 1 − η·λ. Zero means 0.01 (PyTorch's
 	// default) for AdamW; the other methods refuse it (L2 is their decay).
@@ -317,6 +325,23 @@ func (s *Settings) withDefaults() Settings {
 	return c
 }
 
+// checkDropout returns an error if s.Dropout does not give a rate in
+// [0, 1) for each of the hidden layers of n.
+func (s *Settings) checkDropout(n *Network) error {
+	if s.Dropout == nil {
+		return nil
+	}
+	if h := len(n.w) - 1; len(s.Dropout) != h {
+		return fmt.Errorf("nn: Settings.Dropout has %d rates, want %d (one per hidden layer)", len(s.Dropout), h)
+	}
+	for l, p := range s.Dropout {
+		if !(p >= 0 && p < 1) {
+			return fmt.Errorf("nn: Settings.Dropout[%d] is %v, want a rate in [0, 1)", l, p)
+		}
+	}
+	return nil
+}
+
 func (s *Settings) validate() error {
 	switch {
 	case !methods.valid(s.Method):
@@ -373,6 +398,8 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("nn: unknown Settings.Monitor %d", s.Monitor)
 	case s.Method == LBFGS && (s.Warmup > 0 || s.Schedule != ConstantRate):
 		return errors.New("nn: LBFGS takes no learning-rate schedule or warm-up; its line search chooses its steps")
+	case s.Method == LBFGS && s.Dropout != nil:
+		return errors.New("nn: Settings.Dropout does not apply to LBFGS, whose line search needs the same cost at every evaluation")
 	case s.CheckpointEvery < 0:
 		return fmt.Errorf("nn: Settings.CheckpointEvery is %d, want zero or more", s.CheckpointEvery)
 	case s.Resume != nil && s.Epochs < s.Resume.Epoch:

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"runtime"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -26,7 +28,8 @@ type Trainer struct {
 	penalty float64   // L2 penalty of the weights before the last step
 	prev    []float64 // if not nil, the weights before the last update
 
-	weighted bool // batches' targets hold the rows' weights in a last column (Train with Settings.Weights)
+	weighted bool      // batches' targets hold the rows' weights in a last column (Train with Settings.Weights)
+	dropRNG  *rand.PCG // the source of dropout masks, nil without dropout
 }
 
 // NewTrainer returns a Trainer that updates n by the method of s (nil means
@@ -45,7 +48,13 @@ func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
 	if err := overBudget(optimizerVectors(c.Method)*float64(len(n.params))*float64Bytes, fmt.Sprintf("the %v optimizer's state for %d parameters", c.Method, len(n.params))); err != nil {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
+	if err := c.checkDropout(n); err != nil {
+		return nil, err
+	}
 	t := &Trainer{net: n, s: c, lr: c.LearningRate, bp: make(map[int]*backprop)}
+	if slices.ContainsFunc(c.Dropout, func(p float64) bool { return p > 0 }) {
+		t.dropRNG = rand.NewPCG(c.Seed, 0x6e6e2d64726f70) // "nn-drop"
+	}
 	// Gradient descent and SGD update inside the products and need no
 	// help, unless the gradient is clipped first.
 	if (c.Method != GradientDescent && c.Method != SGD || c.ClipNorm > 0) && len(n.params) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
@@ -125,6 +134,9 @@ func (t *Trainer) buffers(r int) *backprop {
 		}
 		bp = newBackprop(t.net, r)
 		bp.weighted = t.weighted
+		if t.dropRNG != nil {
+			bp.setDropout(t.s.Dropout, t.dropRNG)
+		}
 		t.bp[r] = bp
 	}
 	return bp
