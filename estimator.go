@@ -39,6 +39,9 @@ type Classifier struct {
 	// ParseActivation reads it; "" means "relu". Softmax and identity are
 	// refused.
 	Activation string
+	// LeakySlope is the slope of "leaky-relu" below zero (Config.LeakySlope);
+	// zero means 0.01.
+	LeakySlope float64
 	// Optimizer names the training method, as ParseMethod reads it; ""
 	// means "adam".
 	Optimizer string
@@ -119,6 +122,8 @@ type Regressor struct {
 	// Activation names the activation of the hidden layers; "" means
 	// "relu".
 	Activation string
+	// LeakySlope is the slope of "leaky-relu" below zero; zero means 0.01.
+	LeakySlope float64
 	// Optimizer names the training method; "" means "adam".
 	Optimizer string
 	// LearningRate is the step size; zero means 0.01 for Adam and 0.1 for
@@ -183,6 +188,7 @@ type hyper struct {
 	classWeights  map[string]float64
 	balanced      bool
 	seed          uint64
+	slope         float64
 	progress      func(Epoch)
 	configure     func(*Settings)
 }
@@ -193,7 +199,7 @@ func (c *Classifier) hyper() (*hyper, error) {
 		return nil, err
 	}
 	h.refit, h.indicator, h.progress, h.configure = c.Refit, c.MissingIndicator, c.Progress, c.Configure
-	h.classWeights, h.balanced = c.ClassWeights, c.Balanced
+	h.classWeights, h.balanced, h.slope = c.ClassWeights, c.Balanced, c.LeakySlope
 	for label, w := range c.ClassWeights {
 		if !(w >= 0) || math.IsInf(w, 0) {
 			return nil, fmt.Errorf("nn: Classifier.ClassWeights[%s] is %v, want a finite weight ≥ 0", excerpt.Quote(label), w)
@@ -208,6 +214,7 @@ func (r *Regressor) hyper() (*hyper, error) {
 		return nil, err
 	}
 	h.refit, h.indicator, h.progress, h.configure = r.Refit, r.MissingIndicator, r.Progress, r.Configure
+	h.slope = r.LeakySlope
 	return h, nil
 }
 
@@ -612,11 +619,11 @@ func hasNaN(x mat.Matrix) bool {
 // output on cross-entropy or an identity one on squared error.
 func (h *hyper) config(inputs, outputs int, classify bool) Config {
 	sizes := append(append([]int{inputs}, h.hidden...), outputs)
-	c := Config{Sizes: sizes, Activations: make([]Activation, len(sizes)-1), Init: Xavier, Seed: h.seed}
+	c := Config{Sizes: sizes, Activations: make([]Activation, len(sizes)-1), Init: Xavier, Seed: h.seed, LeakySlope: h.slope}
 	for l := range c.Activations {
 		c.Activations[l] = h.activation
 	}
-	if h.activation == ReLU {
+	if h.activation == ReLU || h.activation == LeakyReLU {
 		c.Init = He
 	}
 	L := len(c.Activations) - 1

@@ -156,3 +156,42 @@ func TestTune(t *testing.T) {
 		t.Errorf("-activation softmax: status %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+func TestToolboxFlags(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "m.json")
+	mustRun(t, "", "train", "-data", irisPath, "-target", "species", "-o", model, "-quiet",
+		"-hidden", "32,16", "-dropout", "0.2,0.1", "-optimizer", "adamw", "-weight-decay", "0.01",
+		"-schedule", "cosine", "-warmup", "5", "-per-step", "-clip", "1", "-monitor", "val_acc", "-activation", "gelu")
+	m, err := nn.LoadModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acts := m.Network.Config().Activations; acts[0] != nn.GELU || acts[1] != nn.GELU {
+		t.Errorf("activations %v", acts)
+	}
+	mustRun(t, "", "train", "-data", irisPath, "-target", "species", "-o", model, "-quiet", "-activation", "leaky-relu", "-leaky-slope", "0.2", "-schedule", "plateau", "-decay", "0.5")
+	if m, err = nn.LoadModel(model); err != nil || m.Network.Config().LeakySlope != 0.2 {
+		t.Errorf("leaky slope: %v, %v", m, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-weight-decay", "0.1"}, "-weight-decay is AdamW's decay: it needs -optimizer adamw"},
+		{[]string{"-schedule", "cosine", "-warmup", "300"}, "-warmup 300 is not shorter than -epochs 200"},
+		{[]string{"-clip", "0"}, `invalid value "0" for flag -clip: want a number > 0`},
+		{[]string{"-dropout", "1"}, `"1" is not a rate`},
+		{[]string{"-dropout", "0.1,0.1"}, "-dropout has 2 rates for 1 hidden layers"},
+		{[]string{"-monitor", "val_acc", "-val", "0"}, "-monitor val_acc needs held-out rows"},
+		{[]string{"-leaky-slope", "0.1"}, "-leaky-slope needs -activation leaky-relu"},
+		{[]string{"-min-lr", "0.001"}, "go with -schedule"},
+		{[]string{"-optimizer", "lbfgs", "-dropout", "0.1"}, "-optimizer lbfgs takes no -dropout"},
+	} {
+		args := append([]string{"train", "-data", irisPath, "-target", "species", "-o", model}, tc.args...)
+		r := runNN(t, "", args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%q: status %d, stderr %q, want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

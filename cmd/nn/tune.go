@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -78,6 +79,7 @@ func runTune(e *env, args []string) error {
 	fs.Var(classWeightFlag{&f.classWeights, &f.balanced}, "class-weight", "weigh the classes' rows: `balanced` or label=weight pairs")
 	fs.StringVar(&f.weight, "weight", "", "a `column` holding a weight ≥ 0 for each row")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
+	f.registerToolbox(fs)
 	budget := memoryFlag(fs)
 	if err := parseFlags(e, fs, "tune", tuneSynopsis, args); err != nil {
 		return err
@@ -91,6 +93,11 @@ func runTune(e *env, args []string) error {
 	}
 	if f.task == "classify" && strings.Contains(f.target, ",") {
 		return &usageError{cmd: "tune", msg: fmt.Sprintf("-target %s: several targets need -task regress", f.target)}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if err := f.checkToolbox("tune", set); err != nil {
+		return err
 	}
 	if (f.balanced || f.classWeights != nil) && f.task != "classify" {
 		return &usageError{cmd: "tune", msg: "-class-weight needs -task classify"}
