@@ -71,6 +71,21 @@ import (
 //     network with a single output (classes 0 and 1, as
 //     Network.ClassesTo reads the output); absent or null for regression.
 //
+// Version 2 adds, for models fitted on tables (see Classifier):
+//
+//   - encoding: one object per feature, {"fill": v} for a numeric column
+//     or {"categories": [...], "fill": code} for a categorical one, with
+//     "indicator": true for a column with a missing-value input; the
+//     features are then required, and sizes[0] is the encoded width.
+//   - missing: the spellings of a missing value the model was trained with.
+//   - targets: the names of the outputs of a regression on several targets.
+//
+// Version 3 adds the activations leaky-relu, elu, gelu, gelu-tanh, silu
+// and softplus, and leaky_slope, the slope of the leaky-relu layers
+// (required with one, refused without). A model is written with the
+// lowest version that holds it, so that an older reader reads every file
+// it can run and refuses the others by their version.
+//
 // Numbers are written in the shortest form that reads back as the same
 // float64, so nothing is lost; JSON cannot hold NaN or infinities, and
 // every weight, bias and scaler value must be finite. A reader rejects
