@@ -106,7 +106,7 @@ type backprop struct {
 	// without dropout there), the layer's output times its mask, which
 	// is the input of the next layer, the threshold of a kept unit and
 	// its scale, and the source of the masks.
-	masks [][]float64
+	masks [][]uint8 // 1 to keep a unit, 0 to drop it
 	drop  []*mat.Dense
 	keep  []uint64
 	scale []float64
@@ -176,7 +176,7 @@ func (bp *backprop) input(l int) *mat.Dense {
 func (bp *backprop) setDropout(rates []float64, rnd *rand.PCG) {
 	n := bp.net
 	L := len(n.w)
-	bp.masks = make([][]float64, L-1)
+	bp.masks = make([][]uint8, L-1)
 	bp.drop = make([]*mat.Dense, L-1)
 	bp.keep = make([]uint64, L-1)
 	bp.scale = make([]float64, L-1)
@@ -185,33 +185,51 @@ func (bp *backprop) setDropout(rates []float64, rnd *rand.PCG) {
 		if p == 0 {
 			continue
 		}
-		bp.masks[l] = make([]float64, bp.rows*n.sizes[l+1])
+		bp.masks[l] = make([]uint8, bp.rows*n.sizes[l+1])
 		bp.drop[l] = mat.NewDense(bp.rows, n.sizes[l+1], nil)
-		// Keep when a uniform 64-bit draw is at least p·2⁶⁴.
-		bp.keep[l] = uint64(math.Ldexp(p, 64))
+		// Keep when a uniform 16-bit draw is at least p·2¹⁶, rounded: four
+		// draws come from each 64-bit number, and the rate is applied to
+		// within 2⁻¹⁷.
+		bp.keep[l] = uint64(math.Round(math.Ldexp(p, 16)))
 		bp.scale[l] = 1 / (1 - p)
 	}
 }
 
-// dropout draws the mask of hidden layer l, unless the masks are fixed
-// (rnd nil, for tests), and stores a(l+1) ⊙ mask as the input of layer
-// l+1.
-func (bp *backprop) dropout(l int) {
-	m := bp.masks[l]
-	if bp.rnd != nil {
-		k, s := bp.keep[l], bp.scale[l]
+// drawMasks draws the dropout mask of every hidden layer that has one,
+// first layer first, unless the masks are fixed (rnd nil, for tests). It
+// runs before the forward pass, so that the matrix products of the pass
+// follow one another without a serial gap, in which the goroutines of
+// package gemm would go to sleep.
+func (bp *backprop) drawMasks() {
+	if bp.rnd == nil {
+		return
+	}
+	for l, m := range bp.masks {
+		if m == nil {
+			continue
+		}
+		k := bp.keep[l]
+		var bits uint64
 		for i := range m {
-			if bp.rnd.Uint64() >= k {
-				m[i] = s
-			} else {
-				m[i] = 0
+			if i&3 == 0 {
+				bits = bp.rnd.Uint64()
 			}
+			// Without a branch, which a random mask would mispredict:
+			// the sign of draw − k is 1 to drop, 0 to keep.
+			m[i] = uint8(1 ^ (bits&0xffff-k)>>63)
+			bits >>= 16
 		}
 	}
+}
+
+// dropout stores a(l+1) ⊙ mask, the input of layer l+1.
+func (bp *backprop) dropout(l int) {
+	m := bp.masks[l]
 	a := bp.a[l+1].RawMatrix().Data[:len(m)]
 	d := bp.drop[l].RawMatrix().Data[:len(m)]
+	values := [2]float64{0, bp.scale[l]}
 	for i, v := range a {
-		d[i] = v * m[i]
+		d[i] = v * values[m[i]&1]
 	}
 }
 
@@ -241,6 +259,9 @@ func (n *Network) prepare(x, y mat.Matrix) (*backprop, error) {
 func (bp *backprop) forward() {
 	n := bp.net
 	L := len(n.w)
+	if bp.masks != nil {
+		bp.drawMasks()
+	}
 	for l := 0; l < L; l++ {
 		z := bp.zHid[l]
 		if l == L-1 {
@@ -395,9 +416,23 @@ func (bp *backprop) hiddenDelta(l int) {
 	mul(bp.delta[l-1], 1, blas.NoTrans, bp.delta[l], blas.Trans, n.w[l], 0)
 	d := bp.delta[l-1].RawMatrix().Data
 	if bp.masks != nil && bp.masks[l-1] != nil {
-		// δ(l−1) ⊙ mask: the layer's input was a(l) ⊙ mask
-		for i, m := range bp.masks[l-1] {
-			d[i] *= m
+		// δ(l−1) ⊙ mask ⊙ f′: the layer's input was a(l) ⊙ mask
+		mask := bp.masks[l-1]
+		values := [2]float64{0, bp.scale[l-1]}
+		if n.acts[l-1] == ReLU {
+			// One pass: the mask is already 0 where a unit was dropped.
+			a := bp.a[l].RawMatrix().Data[:len(mask)]
+			for i, v := range a {
+				m := values[mask[i]&1]
+				if v <= 0 {
+					m = 0
+				}
+				d[i] *= m
+			}
+			return
+		}
+		for i, m := range mask {
+			d[i] *= values[m&1]
 		}
 	}
 	n.acts[l-1].mulDerivative(d, bp.a[l].RawMatrix().Data, bp.zHid[l-1], n.sizes[l], n.slope)
