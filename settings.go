@@ -159,9 +159,10 @@ type Settings struct {
 	// LearningRate is the step size η. Zero means 0.001 for Adam and 0.1
 	// for the others (the tutorial's). LBFGS chooses its own steps.
 	LearningRate float64
-	// Schedule, DecayRate and DecaySteps change η from epoch to epoch; the
-	// zero Schedule keeps it constant. StepDecay needs a DecayRate in
-	// (0, 1]; DecaySteps of zero means 1.
+	// Schedule, DecayRate and DecaySteps change η from epoch to epoch (or
+	// step to step, see PerStep and Warmup); the zero Schedule keeps it
+	// constant. StepDecay and Exponential need a DecayRate in (0, 1],
+	// Plateau one in (0, 1) (zero means 0.1); DecaySteps of zero means 1.
 	Schedule   Schedule
 	DecayRate  float64
 	DecaySteps int

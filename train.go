@@ -28,8 +28,9 @@ type Epoch struct {
 	// classified right (see Network.ClassesTo). Both are NaN without a
 	// validation set, and ValAccuracy is NaN for SquaredError loss.
 	ValLoss, ValAccuracy float64
-	// LearningRate is the step size used in the epoch; 0 for LBFGS, whose
-	// line search chooses its steps.
+	// LearningRate is the step size used in the epoch, at its first step
+	// when the schedule changes it step by step (Settings.PerStep); 0 for
+	// LBFGS, whose line search chooses its steps.
 	LearningRate float64
 	// Elapsed is the wall time since training started.
 	Elapsed time.Duration
