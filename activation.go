@@ -116,6 +116,9 @@ func (a Activation) derivative(z, out, slope float64) float64 {
 	case GELUTanh:
 		u := geluTanhK * (z + 0.044715*z*z*z)
 		t := math.Tanh(u)
+		if t*t == 1 {
+			return 0.5 * (1 + t) // the second term is 0·∞ far out
+		}
 		return 0.5*(1+t) + 0.5*z*(1-t*t)*geluTanhK*(1+3*0.044715*z*z)
 	case SiLU:
 		s := 1 / (1 + math.Exp(-z))

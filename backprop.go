@@ -423,11 +423,11 @@ func (bp *backprop) hiddenDelta(l int) {
 			// One pass: the mask is already 0 where a unit was dropped.
 			a := bp.a[l].RawMatrix().Data[:len(mask)]
 			for i, v := range a {
-				m := values[mask[i]&1]
-				if v <= 0 {
-					m = 0
+				if k := mask[i]; v <= 0 || k == 0 {
+					d[i] = 0 // as ReLU's derivative sets it, even under an infinite δ
+				} else {
+					d[i] *= values[1]
 				}
-				d[i] *= m
 			}
 			return
 		}

@@ -38,8 +38,9 @@ type Checkpoint struct {
 	// History is the report so far.
 	History []Epoch
 	// Best, BestEpoch, BestParams and Wait are the early-stopping state:
-	// the best monitored loss, its epoch and weights (nil unless kept),
-	// and the epochs since it improved.
+	// the best monitored value (the loss, or minus the accuracy under
+	// MonitorAccuracy), its epoch and weights (nil unless kept), and the
+	// epochs since it improved.
 	Best       float64
 	BestEpoch  int
 	BestParams []float64
@@ -90,6 +91,17 @@ func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
 	if err := pcg.UnmarshalBinary(c.Random); err != nil {
 		return bad(fmt.Sprintf("random state: %v", err))
 	}
+	// The dropout source: restored when both have one; a run that turns
+	// dropout on (with ResumeChanged; the fingerprint refuses it
+	// otherwise) keeps its freshly seeded one. Checked before anything
+	// of the network changes.
+	if t.dropRNG != nil && c.DropoutRandom != nil {
+		var probe rand.PCG
+		if err := probe.UnmarshalBinary(c.DropoutRandom); err != nil {
+			return bad(fmt.Sprintf("dropout random state: %v", err))
+		}
+		*t.dropRNG = probe
+	}
 	copy(n.params, c.Params)
 	copy(r.epochStart, c.Params)
 	t.t = c.Steps
@@ -102,14 +114,6 @@ func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
 	r.best, r.bestEpoch, r.wait = c.Best, c.BestEpoch, c.Wait
 	if p := c.Plateau; p != nil {
 		r.plateau = plateau{rate: p.Rate, best: p.Best, bad: p.Bad, cooldown: p.Cooldown}
-	}
-	if (c.DropoutRandom != nil) != (t.dropRNG != nil) {
-		return bad("its dropout state does not fit the run's dropout")
-	}
-	if t.dropRNG != nil {
-		if err := t.dropRNG.UnmarshalBinary(c.DropoutRandom); err != nil {
-			return bad(fmt.Sprintf("dropout random state: %v", err))
-		}
 	}
 	if r.keepBest {
 		copy(r.bestParams, c.BestParams)

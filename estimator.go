@@ -45,7 +45,7 @@ type Classifier struct {
 	// Optimizer names the training method, as ParseMethod reads it; ""
 	// means "adam".
 	Optimizer string
-	// LearningRate is the step size; zero means 0.01 for Adam and 0.1 for
+	// LearningRate is the step size; zero means 0.01 for Adam and AdamW and 0.1 for
 	// the other methods.
 	LearningRate float64
 	// Epochs is the most passes over the training rows; zero means 200.
@@ -126,7 +126,7 @@ type Regressor struct {
 	LeakySlope float64
 	// Optimizer names the training method; "" means "adam".
 	Optimizer string
-	// LearningRate is the step size; zero means 0.01 for Adam and 0.1 for
+	// LearningRate is the step size; zero means 0.01 for Adam and AdamW and 0.1 for
 	// the other methods.
 	LearningRate float64
 	// Epochs is the most passes over the training rows; zero means 200.
@@ -705,7 +705,10 @@ func fitNetwork(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Mode
 			return nil, nil, nil, err
 		}
 		s := h.settings(report.BestEpoch)
-		s.Patience = 0
+		// Without held-out rows: nothing to monitor but the loss, and a
+		// warm-up shorter than the run.
+		s.Patience, s.Monitor = 0, MonitorLoss
+		s.Warmup = min(s.Warmup, report.BestEpoch-1)
 		s.Weights = p.weights
 		report, err = Train(ctx, net, p.x, p.y, s)
 	}

@@ -880,3 +880,22 @@ func TestPredictCSV(t *testing.T) {
 		t.Errorf("600 rows in batches: %d rows, %v", rows, err)
 	}
 }
+
+// TestRefitWithToolbox checks that a refit after early stopping keeps the
+// schedule's warm-up within its shorter run and monitors the loss, having
+// no held-out rows.
+func TestRefitWithToolbox(t *testing.T) {
+	d, err := LoadCSV("testdata/iris.csv", &CSVOptions{Target: "species", Classify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Classifier{Seed: 1, Refit: true, Configure: func(s *Settings) {
+		s.Monitor, s.Schedule, s.Warmup = MonitorAccuracy, Cosine, 150
+	}}
+	if err := c.Fit(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.Report.History); n >= 150 {
+		t.Errorf("refit ran %d epochs", n)
+	}
+}

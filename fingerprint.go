@@ -53,37 +53,51 @@ type Fingerprint struct {
 	// files of earlier versions when zero.
 	WeightDecay float64   `json:"weight_decay,omitempty"`
 	Dropout     []float64 `json:"dropout,omitempty"`
-	ClipNorm    float64   `json:"clip_norm,omitempty"`
+	// Warmup, PerStep, MinRate, PlateauPatience, Cooldown and Monitor
+	// are those of Settings, absent when zero.
+	Warmup          int     `json:"warmup,omitempty"`
+	PerStep         bool    `json:"per_step,omitempty"`
+	MinRate         float64 `json:"min_rate,omitempty"`
+	PlateauPatience int     `json:"plateau_patience,omitempty"`
+	Cooldown        int     `json:"cooldown,omitempty"`
+	Monitor         Monitor `json:"monitor,omitempty"`
+	ClipNorm        float64 `json:"clip_norm,omitempty"`
 }
 
 // fingerprint returns the fingerprint of training n on the rows x, y with
 // the validation set vx, vy (nil if none) and the completed settings c.
 func fingerprint(n *Network, c *Settings, x, y, vx, vy *mat.Dense) *Fingerprint {
 	f := &Fingerprint{
-		Sizes:        slices.Clone(n.sizes),
-		Activations:  slices.Clone(n.acts),
-		Bias:         n.bias,
-		Loss:         n.loss,
-		LeakySlope:   n.leakySlope(),
-		Data:         digest(x, y, vx, vy),
-		Method:       c.Method,
-		LearningRate: c.LearningRate,
-		Schedule:     c.Schedule,
-		DecayRate:    c.DecayRate,
-		DecaySteps:   c.DecaySteps,
-		BatchSize:    c.BatchSize,
-		Momentum:     c.Momentum,
-		Beta1:        c.Beta1,
-		Beta2:        c.Beta2,
-		Epsilon:      c.Epsilon,
-		L2:           c.L2,
-		TargetLoss:   c.TargetLoss,
-		Patience:     c.Patience,
-		MinDelta:     c.MinDelta,
-		Seed:         c.Seed,
-		WeightDecay:  c.WeightDecay,
-		Dropout:      slices.Clone(c.Dropout),
-		ClipNorm:     c.ClipNorm,
+		Sizes:           slices.Clone(n.sizes),
+		Activations:     slices.Clone(n.acts),
+		Bias:            n.bias,
+		Loss:            n.loss,
+		LeakySlope:      n.leakySlope(),
+		Data:            digest(x, y, vx, vy),
+		Method:          c.Method,
+		LearningRate:    c.LearningRate,
+		Schedule:        c.Schedule,
+		DecayRate:       c.DecayRate,
+		DecaySteps:      c.DecaySteps,
+		BatchSize:       c.BatchSize,
+		Momentum:        c.Momentum,
+		Beta1:           c.Beta1,
+		Beta2:           c.Beta2,
+		Epsilon:         c.Epsilon,
+		L2:              c.L2,
+		TargetLoss:      c.TargetLoss,
+		Patience:        c.Patience,
+		MinDelta:        c.MinDelta,
+		Seed:            c.Seed,
+		WeightDecay:     c.WeightDecay,
+		Dropout:         slices.Clone(c.Dropout),
+		Warmup:          c.Warmup,
+		PerStep:         c.PerStep,
+		MinRate:         c.MinRate,
+		PlateauPatience: c.PlateauPatience,
+		Cooldown:        c.Cooldown,
+		Monitor:         c.Monitor,
+		ClipNorm:        c.ClipNorm,
 	}
 	// What the run does not use may change without changing it.
 	if f.Method != GradientDescent && f.Method != LBFGS {
@@ -112,8 +126,14 @@ func (f *Fingerprint) dropUnused() {
 	if !f.Method.adaptive() {
 		f.Beta1, f.Beta2, f.Epsilon = 0, 0, 0
 	}
-	if f.Schedule == ConstantRate {
+	if f.Schedule == ConstantRate || f.Schedule == Cosine {
 		f.DecayRate = 0
+	}
+	if f.Schedule != Cosine && f.Schedule != Plateau {
+		f.MinRate = 0
+	}
+	if f.Schedule != Plateau {
+		f.PlateauPatience, f.Cooldown = 0, 0
 	}
 	if f.Schedule != StepDecay {
 		f.DecaySteps = 0
@@ -174,6 +194,12 @@ func (f *Fingerprint) items() [][2]string {
 		{"seed", fmt.Sprint(f.Seed)},
 		{"weight decay", fmt.Sprint(f.WeightDecay)},
 		{"dropout", fmt.Sprint(f.Dropout)},
+		{"warm-up", fmt.Sprint(f.Warmup)},
+		{"per step", fmt.Sprint(f.PerStep)},
+		{"minimum rate", fmt.Sprint(f.MinRate)},
+		{"plateau patience", fmt.Sprint(f.PlateauPatience)},
+		{"cooldown", fmt.Sprint(f.Cooldown)},
+		{"monitor", f.Monitor.String()},
 		{"clip norm", fmt.Sprint(f.ClipNorm)},
 	}
 }

@@ -74,6 +74,7 @@ func TestScheduleResume(t *testing.T) {
 		{Method: AdamW, Schedule: Cosine, PerStep: true, Warmup: 2, MinRate: 1e-4, ClipNorm: 0.5, Dropout: []float64{0.3}},
 		{Method: Adam, Schedule: Plateau, PlateauPatience: 1, Monitor: MonitorAccuracy, Patience: 100},
 		{Method: Momentum, Schedule: Exponential, DecayRate: 0.9, Warmup: 1},
+		{Method: GradientDescent, Dropout: []float64{0.3}, Schedule: StepDecay, DecayRate: 0.5, DecaySteps: 3, Warmup: 2},
 	} {
 		settings := func() *Settings {
 			s := base
@@ -144,5 +145,37 @@ func TestScheduleErrors(t *testing.T) {
 		if _, err := Train(context.Background(), n, x, y, &s); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: got %v, want %q", tc.s, err, tc.want)
 		}
+	}
+}
+
+// TestResumeChangedSchedule checks that the fingerprint names a changed
+// warm-up or monitor, which change the run.
+func TestResumeChangedSchedule(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(15, 16))
+	x := randDense(rnd, 24, 3, -1, 1)
+	y := oneHotRows(rnd, 24, 2)
+	cfg := Config{Sizes: []int{3, 4, 2}, Activations: []Activation{Tanh, Softmax}, Loss: CrossEntropy, Seed: 5}
+	var c *Checkpoint
+	n, _ := New(cfg)
+	s := &Settings{Method: Adam, Epochs: 6, BatchSize: 8, ValidationFraction: 0.25, Warmup: 2, CheckpointEvery: 3,
+		Checkpoint: func(ck *Checkpoint) error { c = ck; return errors.New("stop") }}
+	Train(context.Background(), n, x, y, s)
+	for _, change := range []func(*Settings){
+		func(s *Settings) { s.Warmup = 1 },
+		func(s *Settings) { s.Monitor = MonitorAccuracy },
+		func(s *Settings) { s.Dropout = []float64{0.5} },
+	} {
+		m, _ := New(cfg)
+		s2 := &Settings{Method: Adam, Epochs: 6, BatchSize: 8, ValidationFraction: 0.25, Warmup: 2, Resume: c}
+		change(s2)
+		if _, err := Train(context.Background(), m, x, y, s2); !errors.Is(err, ErrResumeChanged) {
+			t.Errorf("a changed setting: got %v, want ErrResumeChanged", err)
+		}
+	}
+	// With ResumeChanged, turning dropout on goes on from the checkpoint.
+	m, _ := New(cfg)
+	s2 := &Settings{Method: Adam, Epochs: 6, BatchSize: 8, ValidationFraction: 0.25, Warmup: 2, Resume: c, ResumeChanged: true, Dropout: []float64{0.5}}
+	if _, err := Train(context.Background(), m, x, y, s2); err != nil {
+		t.Errorf("dropout turned on with ResumeChanged: %v", err)
 	}
 }

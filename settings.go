@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -82,8 +83,8 @@ const (
 	StepDecay
 	// InverseTime decays η as η/(1 + DecayRate·epoch).
 	InverseTime
-	// Cosine anneals η to MinRate over the epochs (or steps, with
-	// PerStep) after the warm-up: MinRate + (η−MinRate)·½·(1 + cos(π·t/T)),
+	// Cosine anneals η towards MinRate over the epochs (or steps, with
+	// PerStep) after the warm-up, the last one one step short of it: MinRate + (η−MinRate)·½·(1 + cos(π·t/T)),
 	// as PyTorch's CosineAnnealingLR.
 	Cosine
 	// Exponential decays η as η·DecayRate^t, t counting epochs (or steps,
@@ -92,7 +93,9 @@ const (
 	// Plateau multiplies η by DecayRate (0.1 when zero) when the
 	// monitored value (see Monitor) has not improved by more than
 	// MinDelta for PlateauPatience epochs, then waits Cooldown epochs,
-	// never going below MinRate, as PyTorch's ReduceLROnPlateau.
+	// never going below MinRate, as PyTorch's ReduceLROnPlateau with an
+	// absolute threshold (threshold_mode "abs"; PyTorch's default is a
+	// relative 1e-4). It does not count the epochs of a warm-up.
 	Plateau
 )
 
@@ -140,8 +143,8 @@ var schedules = enum[Schedule]{"Schedule", "learning-rate schedule", []string{
 	Plateau:      "plateau",
 }}
 
-// String returns the schedule's name: "constant", "step" or
-// "inverse-time".
+// String returns the schedule's name: "constant", "step", "inverse-time",
+// "cosine", "exponential" or "plateau".
 func (s Schedule) String() string { return schedules.name(s) }
 
 // MarshalText returns the schedule's name, or an error if s is not a valid
@@ -156,8 +159,8 @@ func (s *Schedule) UnmarshalText(text []byte) error { return schedules.unmarshal
 type Settings struct {
 	// Method is the training algorithm; the zero value is GradientDescent.
 	Method Method
-	// LearningRate is the step size η. Zero means 0.001 for Adam and 0.1
-	// for the others (the tutorial's). LBFGS chooses its own steps.
+	// LearningRate is the step size η. Zero means 0.001 for Adam and AdamW
+	// and 0.1 for the others (the tutorial's). LBFGS chooses its own steps.
 	LearningRate float64
 	// Schedule, DecayRate and DecaySteps change η from epoch to epoch (or
 	// step to step, see PerStep and Warmup); the zero Schedule keeps it
@@ -176,8 +179,8 @@ type Settings struct {
 	BatchSize int
 	// Momentum is μ for Momentum and Nesterov, in (0, 1); zero means 0.9.
 	Momentum float64
-	// Beta1, Beta2 and Epsilon are Adam's parameters, β₁ and β₂ in (0, 1);
-	// zero means 0.9, 0.999 and 1e-8.
+	// Beta1, Beta2 and Epsilon are the parameters of Adam and AdamW, β₁
+	// and β₂ in (0, 1); zero means 0.9, 0.999 and 1e-8.
 	Beta1, Beta2, Epsilon float64
 	// L2 is the weight decay λ: training minimises the mean cost plus
 	// ½·λ·Σ‖W‖² over the weights, not the biases. Zero means none.
@@ -199,9 +202,10 @@ type Settings struct {
 	ValidationX, ValidationY mat.Matrix
 	ValidationFraction       float64
 	// Patience stops training after that many epochs in a row without the
-	// monitored loss (validation loss if there is a validation set, else
-	// training loss) improving by more than MinDelta, whose zero value
-	// counts any improvement. With a validation set or a positive Patience,
+	// monitored value (see Monitor: by default the validation loss if there
+	// is a validation set, else the training loss) improving by more than
+	// MinDelta, whose zero value counts any improvement; MinDelta is in
+	// the monitored value's units, fractions of rows for the accuracy. With a validation set or a positive Patience,
 	// the weights of the best epoch are restored at the end. Zero means no
 	// early stopping.
 	Patience int
@@ -284,6 +288,7 @@ func (s *Settings) withDefaults() Settings {
 	var c Settings
 	if s != nil {
 		c = *s
+		c.Dropout = slices.Clone(c.Dropout) // the caller's slice may change later
 	}
 	if c.LearningRate == 0 {
 		c.LearningRate = 0.1
@@ -431,9 +436,10 @@ func (s *Settings) rateAt(epoch, step, spe int, plateau float64) float64 {
 	u := t - w
 	switch s.Schedule {
 	case StepDecay:
-		return lr * math.Pow(s.DecayRate, float64(epoch/s.DecaySteps))
+		// These two count epochs, from the end of the warm-up.
+		return lr * math.Pow(s.DecayRate, float64((epoch-s.Warmup)/s.DecaySteps))
 	case InverseTime:
-		return lr / (1 + s.DecayRate*float64(epoch))
+		return lr / (1 + s.DecayRate*float64(epoch-s.Warmup))
 	case Cosine:
 		// η_min + (η − η_min)·½·(1 + cos(π·u/U))
 		return s.MinRate + (lr-s.MinRate)*0.5*(1+math.Cos(math.Pi*float64(u)/float64(total-w)))

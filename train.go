@@ -20,7 +20,9 @@ type Epoch struct {
 	// penalty of the weights at the end of the epoch. For GradientDescent
 	// and LBFGS the cost is measured after the epoch's update, as the
 	// tutorial's cost_check; for mini-batch methods it is the mean of the
-	// batches' costs, each measured before its batch's update.
+	// batches' costs, each measured before its batch's update. With
+	// dropout it is measured under the masks of the step, before it, for
+	// every method.
 	Loss float64
 	// ValLoss is the mean cost per example of the validation set after
 	// the epoch, without the L2 penalty, so that it compares with
@@ -444,7 +446,7 @@ func (r *run) finishEpoch(e int, loss, lr float64) bool {
 	if r.s.Monitor == MonitorAccuracy {
 		monitored = -ep.ValAccuracy // higher is better
 	}
-	if r.s.Schedule == Plateau {
+	if r.s.Schedule == Plateau && e > r.s.Warmup {
 		r.plateau.update(r.s, monitored)
 	}
 	ep.Elapsed = r.elapsed0 + time.Since(r.start)
@@ -499,7 +501,7 @@ func (r *run) diverged(e int, loss float64, prev []float64) error {
 	if r.s.Method == LBFGS {
 		return fmt.Errorf("nn: %s in epoch %d: %w; scale the inputs or add L2 weight decay", what, e, ErrDiverged)
 	}
-	return fmt.Errorf("nn: %s in epoch %d: %w; try a lower learning rate (it was %v)", what, e, ErrDiverged, r.s.rate(e-1))
+	return fmt.Errorf("nn: %s in epoch %d: %w; try a lower learning rate (it was %v)", what, e, ErrDiverged, r.trainer.lr)
 }
 
 // descend runs the gradient methods: full-batch gradient descent, or
@@ -524,6 +526,9 @@ func (r *run) descendFull(X, Y *mat.Dense, pcg *rand.PCG) error {
 	rows, _ := X.Dims()
 	bp := t.buffers(rows)
 	bp.setBatch(X, Y)
+	if t.dropRNG != nil {
+		return r.descendFullDropout(bp, rows, pcg)
+	}
 	bp.forward()
 	for e := len(r.report.History) + 1; e <= r.s.Epochs; e++ {
 		if err := r.cancelled(); err != nil {
@@ -535,6 +540,34 @@ func (r *run) descendFull(X, Y *mat.Dense, pcg *rand.PCG) error {
 		bp.forward()
 		loss := bp.cost()/float64(rows) + r.net.l2Penalty(r.s.L2)
 		if !finite(loss) || !paramsFinite(r.net.params) {
+			return r.diverged(e, loss, t.prev)
+		}
+		if stop, err := r.endEpoch(e, loss, pcg); stop || err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// descendFullDropout is descendFull with dropout: each epoch's forward
+// pass draws the masks its step uses, and the loss reported is the one
+// measured before the step, under those masks, as for mini-batches, so
+// that the masks follow one another the same way when a run resumes.
+func (r *run) descendFullDropout(bp *backprop, rows int, pcg *rand.PCG) error {
+	t := r.trainer
+	for e := len(r.report.History) + 1; e <= r.s.Epochs; e++ {
+		if err := r.cancelled(); err != nil {
+			return err
+		}
+		t.lr = r.s.rateAt(e-1, t.t, 1, r.plateau.rate)
+		r.epochLR = t.lr
+		bp.forward()
+		loss := bp.cost()/float64(rows) + r.net.l2Penalty(r.s.L2)
+		if !finite(loss) {
+			return r.diverged(e, loss, t.prev)
+		}
+		t.apply(bp)
+		if !paramsFinite(r.net.params) {
 			return r.diverged(e, loss, t.prev)
 		}
 		if stop, err := r.endEpoch(e, loss, pcg); stop || err != nil {

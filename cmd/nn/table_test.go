@@ -195,3 +195,15 @@ func TestToolboxFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestTuneToolbox(t *testing.T) {
+	dir := t.TempDir()
+	best := filepath.Join(dir, "best.json")
+	mustRun(t, "", "tune", "-data", irisPath, "-target", "species", "-hidden", "8x8,16x4", "-dropout", "0.1,0.1", "-epochs", "10", "-folds", "3", "-o", best, "-quiet")
+	mustRun(t, "", "tune", "-data", irisPath, "-target", "species", "-activation", "leaky-relu,relu", "-leaky-slope", "0.2", "-epochs", "10", "-folds", "3", "-o", best, "-quiet")
+	r := runNN(t, "", "tune", "-data", irisPath, "-target", "species", "-hidden", "8,8x8", "-dropout", "0.1", "-o", best)
+	if r.code != 2 || !strings.Contains(r.stderr, "-dropout has 1 rates for 2 hidden layers") {
+		t.Errorf("a candidate with another layer count: status %d, stderr %q", r.code, r.stderr)
+	}
+	mustRun(t, "", "train", "-data", irisPath, "-target", "species", "-o", best, "-quiet", "-monitor", "val_acc", "-refit", "-schedule", "cosine", "-warmup", "50")
+}

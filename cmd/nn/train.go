@@ -211,7 +211,7 @@ func (f *trainFlags) check(set map[string]bool) error {
 	if (f.balanced || f.classWeights != nil) && f.task != "classify" {
 		return bad("-class-weight needs -task classify")
 	}
-	if err := f.checkToolbox("train", set); err != nil {
+	if err := f.checkToolbox("train", set, [][]int{f.hidden}, []nn.Activation{f.activation}); err != nil {
 		return err
 	}
 	if set["plot-log"] && f.plot == "" {
@@ -786,7 +786,9 @@ func (f *trainFlags) registerToolbox(fs *flag.FlagSet) {
 
 // checkToolbox returns a usageError for toolbox flags that do not go
 // together, for the command cmd; set holds the names of the flags given.
-func (f *trainFlags) checkToolbox(cmd string, set map[string]bool) error {
+// hidden and acts are the hidden layers and activations of the fits: one
+// of each for nn train, the grid's candidates for nn tune.
+func (f *trainFlags) checkToolbox(cmd string, set map[string]bool, hidden [][]int, acts []nn.Activation) error {
 	bad := func(format string, args ...any) error {
 		return &usageError{cmd: cmd, msg: fmt.Sprintf(format, args...)}
 	}
@@ -801,12 +803,15 @@ func (f *trainFlags) checkToolbox(cmd string, set map[string]bool) error {
 		return bad("-warmup %d is not shorter than -epochs %d", f.warmup, f.epochs)
 	case f.optimizer == nn.LBFGS && (f.dropout != nil || set["clip"] || set["schedule"] || set["warmup"]):
 		return bad("-optimizer lbfgs takes no -dropout, -clip, -schedule or -warmup")
-	case f.dropout != nil && len(f.dropout) != len(f.hidden):
-		return bad("-dropout has %d rates for %d hidden layers (-hidden %s)", len(f.dropout), len(f.hidden), joinInts(f.hidden, ","))
-	case set["leaky-slope"] && f.activation != nn.LeakyReLU:
+	case set["leaky-slope"] && !slices.Contains(acts, nn.LeakyReLU):
 		return bad("-leaky-slope needs -activation leaky-relu")
 	case (set["decay"] || set["min-lr"] || set["per-step"]) && !set["schedule"]:
 		return bad("-decay, -min-lr and -per-step go with -schedule")
+	}
+	for _, h := range hidden {
+		if f.dropout != nil && len(f.dropout) != len(h) {
+			return bad("-dropout has %d rates for %d hidden layers (-hidden %s)", len(f.dropout), len(h), joinInts(h, ","))
+		}
 	}
 	return nil
 }

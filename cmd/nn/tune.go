@@ -96,7 +96,18 @@ func runTune(e *env, args []string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	if err := f.checkToolbox("tune", set); err != nil {
+	hidden, acts := f.grid.Hidden, []nn.Activation{f.activation}
+	if hidden == nil {
+		hidden = [][]int{f.hidden}
+	}
+	if f.grid.Activation != nil {
+		acts = acts[:0]
+		for _, a := range f.grid.Activation {
+			act, _ := nn.ParseActivation(a) // checked below
+			acts = append(acts, act)
+		}
+	}
+	if err := f.checkToolbox("tune", set, hidden, acts); err != nil {
 		return err
 	}
 	if (f.balanced || f.classWeights != nil) && f.task != "classify" {
