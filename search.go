@@ -449,28 +449,26 @@ func withCandidate(base Estimator, c Candidate, progress bool) (Estimator, error
 	switch b := base.(type) {
 	case *Classifier:
 		e := *b
-		e.Model, e.Report = nil, nil
-		if !progress {
-			e.Progress = nil
-		}
-		c.apply(&e.Hidden, &e.Activation, &e.LearningRate, &e.L2, &e.BatchSize, &e.Epochs)
+		e.Model, e.Report, e.HeldOut = nil, nil, nil
+		c.apply(&e.Hidden, &e.Activation, &e.LearningRate, &e.L2, &e.BatchSize, &e.Epochs, &e.Progress, progress)
 		_, err := e.hyper()
 		return &e, err
 	case *Regressor:
 		e := *b
-		e.Model, e.Report = nil, nil
-		if !progress {
-			e.Progress = nil
-		}
-		c.apply(&e.Hidden, &e.Activation, &e.LearningRate, &e.L2, &e.BatchSize, &e.Epochs)
+		e.Model, e.Report, e.HeldOut = nil, nil, nil
+		c.apply(&e.Hidden, &e.Activation, &e.LearningRate, &e.L2, &e.BatchSize, &e.Epochs, &e.Progress, progress)
 		_, err := e.hyper()
 		return &e, err
 	}
 	return nil, fmt.Errorf("nn: Search of a %T; it takes a *Classifier or a *Regressor", base)
 }
 
-// apply sets the fields the candidate gives.
-func (c Candidate) apply(hidden *[]int, activation *string, lr, l2 *float64, batch, epochs *int) {
+// apply sets the fields the candidate gives, and clears the Progress
+// function unless progress is set.
+func (c Candidate) apply(hidden *[]int, activation *string, lr, l2 *float64, batch, epochs *int, prog *func(Epoch), progress bool) {
+	if !progress {
+		*prog = nil
+	}
 	if c.set&setHidden != 0 || c.Hidden != nil {
 		*hidden = slices.Clone(c.Hidden)
 		if *hidden == nil {
