@@ -1,0 +1,120 @@
+// Package serve serves the predictions of nn models over HTTP: an
+// http.Handler, Server, that a Go program mounts in its own http.Server,
+// and that the nn serve command runs.
+//
+// # Endpoints
+//
+// A Server speaks two protocols over the same models:
+//
+//   - The Open Inference Protocol (KServe's and Triton's "V2" REST API):
+//     GET /v2 (server metadata), GET /v2/health/live, GET /v2/health/ready,
+//     GET /v2/models/{name} (model metadata), GET /v2/models/{name}/ready
+//     and POST /v2/models/{name}/infer.
+//   - MLflow's scoring server: POST /invocations with a JSON body
+//     ({"inputs": ...}, {"instances": ...}, {"dataframe_split": ...} or
+//     {"dataframe_records": ...}) or a CSV body (Content-Type text/csv)
+//     with a header row, answered with {"predictions": [...]}; and GET
+//     /ping and GET /health, which answer 200 once the models are loaded.
+//
+// GET /metrics serves the Server's metrics in Prometheus's text format,
+// from a registry of its own (Server.Registry).
+//
+// # Inputs
+//
+// A model predicts from rows of its feature columns (nn.Model.Features,
+// or col0, col1, … for a model saved without names). A V2 inference
+// request gives them as one input tensor of shape [N, features], whatever
+// its name, with the columns in the model's order, or as one tensor of
+// shape [N] (or [N, 1]) per feature, named by the feature; the data may be
+// flat or nested, in row-major order. Numeric datatypes (FP64, FP32,
+// FP16, INT*, UINT*) hold JSON numbers, which are read at float64
+// precision whatever the declared type; BYTES holds strings, for the
+// categories of a categorical column. The model metadata lists the single
+// tensor "input" [-1, features] (FP64) for a model of numeric columns,
+// and one tensor per feature ([-1], FP64 or BYTES) for a model with
+// categorical columns.
+//
+// MLflow's "inputs" and "instances" hold rows as arrays of values in the
+// model's column order, or as objects keyed by feature, or (for "inputs")
+// one array per feature keyed by its name. "dataframe_split" names its
+// columns, and "dataframe_records" keys each row by column name. Columns
+// given by name are found in any order, and columns that are not
+// features (a target, an id) are ignored, as nn predict does; a
+// positional row must hold exactly one value per feature. A CSV body is
+// read as nn predict reads a file, with a header row required.
+//
+// A categorical column (a model with an nn.Encoding) takes its category
+// as text ("red"), or as a number, which stands for its shortest spelling
+// ("1.0" is the category "1"); a category the model has not seen encodes
+// as all zeros, as nn.Encoding does, and is counted in the metrics. JSON
+// null, or a string that the model's training data spelt a missing value
+// with (nn.Encoding.Missing), is a missing value, which the encoding fills
+// in; a model without an encoding takes no missing values.
+//
+// # Outputs
+//
+// A classifier answers with the class label of each row ("label", BYTES
+// [N] in V2; the "predictions" of MLflow) and, in V2, the class
+// probabilities ("probabilities", FP64 [N, classes]: the softmax outputs,
+// or 1−p and p for a single sigmoid output p), or the raw outputs
+// ("scores") for a classifier whose outputs are not probabilities. A
+// regression model answers with "prediction", FP64 [N] for one target or
+// [N, targets] for several; MLflow's predictions are then numbers, or one
+// array per row. A V2 request may ask for some outputs only ("outputs");
+// its "id" is echoed, and its "parameters" must be an object of strings,
+// numbers and booleans, none of which is defined yet.
+//
+// With several models loaded, POST /invocations predicts with the model
+// named by the query parameter model (/invocations?model=iris), or with
+// Options.Default, or with the only model if there is one.
+//
+// # Errors
+//
+// Every error is answered with a JSON body {"error": "..."}. A mistake of
+// the client is a 4xx: 400 for a body that is not valid JSON or CSV, a
+// value of the wrong type, a tensor of the wrong shape, a missing column,
+// a NaN or infinite value, an empty batch; 401 without the token; 404 for
+// an unknown model or path; 405 for a wrong method; 413 for a body larger
+// than Options.MaxBodyBytes or more rows than Options.MaxRows. The message
+// names the place of the problem, such as inputs[3][2] or
+// line 4, column "petal_width".
+//
+// # Batching
+//
+// Concurrent requests to one model are predicted together, as Triton's
+// dynamic batcher does: a request's rows are scaled and queued, and one
+// goroutine per model gathers queued requests into one matrix product of
+// up to Options.BatchRows rows. It waits for more requests for at most
+// Options.BatchDelay, and only while other requests to the model are
+// being read, so that a lone request is predicted at once. Requests of
+// more than BatchRows rows are predicted on their own. The outputs of a
+// row do not depend on the rows predicted with it: the gemm kernels
+// compute each row of a product in the same order whatever the number of
+// rows (tested), so batched predictions equal unbatched ones bit for bit.
+// (A program built with -tags openblas sends small products to OpenBLAS,
+// whose kernels may sum in another order for another number of rows;
+// there batched and unbatched outputs may differ in the last bits.)
+//
+// # Reloading
+//
+// A Server polls the files of its models (Options.ReloadInterval) and
+// loads a file whose size, modification time or inode changed, as
+// nn.Model.Save's atomic rename changes them; Reload loads them all at
+// once. A model that loads and passes the checks of New takes over
+// atomically: requests already running finish with the model they
+// started with. A file that fails to load leaves the old model serving;
+// the failure is logged at warning level and counted in the metrics.
+//
+// # Security
+//
+// Model names map to the files given to New and to nothing else: no
+// part of a request reaches the file system. With Options.Token set, every
+// endpoint but /v2/health/live requires the header
+// "Authorization: Bearer <token>", compared in constant time.
+//
+// # Concurrency
+//
+// A Server is safe for use by many goroutines at once. New returns an
+// error for models that cannot be served; the methods of Server panic only
+// on programmer errors, as documented.
+package serve

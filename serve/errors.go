@@ -1,0 +1,94 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// nan is a missing value in a table row.
+var nan = math.NaN()
+
+// errMissing is the error of a missing value for a model that takes none.
+var errMissing = errors.New("a missing value (null), which the model does not take: it was trained without missing values")
+
+// Error is a request that cannot be answered, with the HTTP status that
+// says why: a 4xx for a mistake of the client. Its message names the place
+// of the problem in the request.
+type Error struct {
+	// Status is the HTTP status code.
+	Status int
+	// Msg says what is wrong and where.
+	Msg string
+}
+
+// Error returns e.Msg.
+func (e *Error) Error() string { return e.Msg }
+
+// badRequest returns a 400 *Error.
+func badRequest(format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
+}
+
+// tooLarge returns a 413 *Error.
+func tooLarge(format string, args ...any) *Error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf(format, args...)}
+}
+
+// appendError appends the JSON error body {"error": msg}.
+func appendError(b []byte, msg string) []byte {
+	b = append(b, `{"error":`...)
+	b = appendJSONString(b, strings.ToValidUTF8(msg, "\uFFFD"))
+	return append(b, "}\n"...)
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c < 0x7f {
+			continue
+		}
+		if c >= 0x80 {
+			continue // UTF-8 passes through; invalid bytes are replaced below
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, `\u00`...)
+			b = append(b, hex[c>>4], hex[c&15])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+const hex = "0123456789abcdef"
+
+// cellError returns a 400 *Error for the value at where.
+func cellError(where string, err error) *Error {
+	return badRequest("%s: %v", where, err)
+}
+
+// numberError returns the error of a JSON number text that float64 cannot
+// hold.
+func numberError(text []byte) error {
+	return fmt.Errorf("%s is out of the range of float64 (its magnitude is at most %g)", quote(string(text)), math.MaxFloat64)
+}
+
+// itoa is strconv.Itoa.
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,328 @@
+package serve
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// reqBuf holds the buffers of a request, reused through a pool so that a
+// warm server allocates little per request.
+type reqBuf struct {
+	body    []byte
+	t       table
+	in, out []float64
+	cls     []int
+	pm      mat.Dense
+	resp    []byte
+}
+
+// maxPooled is the largest buffer kept for reuse, in bytes or values: a
+// rare large request should not pin its memory.
+const maxPooled = 1 << 20
+
+var reqBufs = sync.Pool{New: func() any { return new(reqBuf) }}
+
+// put returns b to the pool unless it grew too large.
+func (b *reqBuf) put() {
+	if cap(b.body) > maxPooled || cap(b.t.x) > maxPooled || cap(b.in) > maxPooled || cap(b.out) > maxPooled || cap(b.resp) > maxPooled {
+		return
+	}
+	b.t.e = nil
+	reqBufs.Put(b)
+}
+
+// reqState is what the handling of a request leaves for its metrics and
+// log line.
+type reqState struct {
+	model    string // "" before a model is known
+	endpoint string
+	status   int
+	rows     int
+	msg      string   // the error message of a failed request
+	pending  *batcher // a batcher whose pending count holds the request
+}
+
+var (
+	ctJSON  = []string{"application/json"}
+	code200 = "200"
+)
+
+// ServeHTTP answers the request r (see the package documentation for the
+// endpoints).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	st := reqState{endpoint: "other"}
+	s.route(w, r, &st)
+	if st.pending != nil {
+		st.pending.pending.Add(-1)
+	}
+	s.finish(r, &st, start)
+}
+
+// route answers r.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
+	path := r.URL.Path
+	if path != "/v2/health/live" && !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="nn serve"`)
+		s.fail(w, st, &Error{Status: http.StatusUnauthorized, Msg: "missing or wrong bearer token: send the header \"Authorization: Bearer <token>\""})
+		return
+	}
+	switch path {
+	case "/v2/health/live":
+		st.endpoint = "health"
+		if s.method(w, r, st, http.MethodGet) {
+			s.write(w, st, http.StatusOK, []byte(`{"live":true}`+"\n"))
+		}
+		return
+	case "/v2/health/ready", "/ping", "/health":
+		st.endpoint = "health"
+		if s.method(w, r, st, http.MethodGet) {
+			if s.closed.Load() {
+				s.write(w, st, http.StatusServiceUnavailable, []byte(`{"ready":false}`+"\n"))
+				return
+			}
+			s.write(w, st, http.StatusOK, []byte(`{"ready":true}`+"\n"))
+		}
+		return
+	case "/v2":
+		st.endpoint = "metadata"
+		if s.method(w, r, st, http.MethodGet) {
+			b := []byte(`{"name":"neuralgo-nn","version":`)
+			b = appendJSONString(b, s.version)
+			b = append(b, `,"extensions":[]}`+"\n"...)
+			s.write(w, st, http.StatusOK, b)
+		}
+		return
+	case "/metrics":
+		st.endpoint = "metrics"
+		if s.method(w, r, st, http.MethodGet) {
+			st.status = http.StatusOK
+			s.promh.ServeHTTP(w, r)
+		}
+		return
+	case "/invocations":
+		st.endpoint = "invocations"
+		if s.method(w, r, st, http.MethodPost) {
+			s.invocations(w, r, st)
+		}
+		return
+	}
+	rest, ok := strings.CutPrefix(path, "/v2/models/")
+	if !ok {
+		s.fail(w, st, &Error{Status: http.StatusNotFound, Msg: "no endpoint " + quote(path) + "; see /v2, /v2/models/{name}, /v2/models/{name}/infer and /invocations"})
+		return
+	}
+	name, sub, _ := strings.Cut(rest, "/")
+	sl := s.slots[name]
+	switch sub {
+	case "":
+		st.endpoint = "metadata"
+	case "ready":
+		st.endpoint = "ready"
+	case "infer":
+		st.endpoint = "infer"
+	default:
+		if strings.HasPrefix(sub, "versions/") {
+			s.fail(w, st, &Error{Status: http.StatusNotFound, Msg: "model versions are not supported: use /v2/models/{name}/…, which serves the current version"})
+			return
+		}
+		s.fail(w, st, &Error{Status: http.StatusNotFound, Msg: "no endpoint " + quote(path) + "; see /v2/models/{name}, /v2/models/{name}/ready and /v2/models/{name}/infer"})
+		return
+	}
+	if sl == nil {
+		s.fail(w, st, s.unknownModel(name))
+		return
+	}
+	st.model = sl.name
+	switch sub {
+	case "":
+		if s.method(w, r, st, http.MethodGet) {
+			s.write(w, st, http.StatusOK, sl.cur.Load().meta)
+		}
+	case "ready":
+		if s.method(w, r, st, http.MethodGet) {
+			b := append([]byte(`{"name":`), sl.cur.Load().nameJSON...)
+			s.write(w, st, http.StatusOK, append(b, `,"ready":true}`+"\n"...))
+		}
+	case "infer":
+		if s.method(w, r, st, http.MethodPost) {
+			s.infer(w, r, st, sl)
+		}
+	}
+}
+
+// unknownModel returns the 404 of a model name that is not served.
+func (s *Server) unknownModel(name string) *Error {
+	return &Error{Status: http.StatusNotFound, Msg: "unknown model " + quote(name) + "; the models are " + quoteList(s.names)}
+}
+
+// quoteList quotes the strings of list, separated by commas.
+func quoteList(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// method reports whether r has the method want, or answers 405.
+func (s *Server) method(w http.ResponseWriter, r *http.Request, st *reqState, want string) bool {
+	if r.Method == want {
+		return true
+	}
+	w.Header().Set("Allow", want)
+	s.fail(w, st, &Error{Status: http.StatusMethodNotAllowed, Msg: "method " + r.Method + " is not allowed here; use " + want})
+	return false
+}
+
+// write answers with status and the JSON body.
+func (s *Server) write(w http.ResponseWriter, st *reqState, status int, body []byte) {
+	st.status = status
+	h := w.Header()
+	h["Content-Type"] = ctJSON
+	h["X-Content-Type-Options"] = nosniff
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+var nosniff = []string{"nosniff"}
+
+// fail answers with the error err.
+func (s *Server) fail(w http.ResponseWriter, st *reqState, err *Error) {
+	st.msg = err.Msg
+	s.write(w, st, err.Status, appendError(nil, err.Msg))
+}
+
+// finish counts and logs a request.
+func (s *Server) finish(r *http.Request, st *reqState, start time.Time) {
+	d := time.Since(start)
+	code := code200
+	if st.status != http.StatusOK {
+		code = strconv.Itoa(st.status)
+	}
+	m := s.metrics
+	m.requests.WithLabelValues(st.model, st.endpoint, code).Inc()
+	m.latency.WithLabelValues(st.model, st.endpoint).Observe(d.Seconds())
+	ctx := r.Context()
+	if st.status >= 400 {
+		m.errors.WithLabelValues(st.model, st.endpoint).Inc()
+		s.log.LogAttrs(ctx, slog.LevelWarn, "request failed",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("model", st.model),
+			slog.Int("status", st.status), slog.String("error", st.msg), slog.String("remote", r.RemoteAddr),
+			slog.Duration("duration", d))
+		return
+	}
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		s.log.LogAttrs(ctx, slog.LevelDebug, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("model", st.model),
+			slog.Int("status", st.status), slog.Int("rows", st.rows), slog.String("remote", r.RemoteAddr),
+			slog.Duration("duration", d))
+	}
+}
+
+// readBody reads the body of r into b.body, at most MaxBodyBytes of it.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *reqBuf) *Error {
+	limit := s.opts.MaxBodyBytes
+	if r.ContentLength > limit {
+		return tooLarge("the body of %d bytes is larger than the %d bytes a request may send", r.ContentLength, limit)
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	b.body = b.body[:0]
+	if r.ContentLength > 0 && int64(cap(b.body)) < r.ContentLength+1 {
+		b.body = make([]byte, 0, r.ContentLength+1)
+	}
+	for {
+		if len(b.body) == cap(b.body) {
+			b.body = append(b.body, 0)[:len(b.body)]
+		}
+		n, err := body.Read(b.body[len(b.body):cap(b.body)])
+		b.body = b.body[:len(b.body)+n]
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return tooLarge("the body is larger than the %d bytes a request may send", limit)
+			}
+			return badRequest("reading the body: %v", err)
+		}
+	}
+}
+
+// begin counts a prediction request to sl for its batcher, and returns a
+// pooled buffer for it with the model version it runs on.
+func (s *Server) begin(sl *slot, st *reqState) (*reqBuf, *entry) {
+	if sl.b != nil {
+		sl.b.pending.Add(1)
+		st.pending = sl.b
+	}
+	b := reqBufs.Get().(*reqBuf)
+	e := sl.cur.Load()
+	b.t.reset(e, s.opts.MaxRows)
+	return b, e
+}
+
+// predict scales the rows of b.t and predicts them into b.out, through
+// the batcher of sl if it has one and the request is small enough, and
+// the classes of a classifier into b.cls.
+func (s *Server) predict(sl *slot, st *reqState, b *reqBuf) *Error {
+	if s.closed.Load() {
+		return &Error{Status: http.StatusServiceUnavailable, Msg: errClosed.Error()}
+	}
+	e, n := b.t.e, b.t.n
+	var err *Error
+	if b.in, err = b.t.scale(b.in); err != nil {
+		return err
+	}
+	b.out = grow(b.out, n*e.out)
+	var perr error
+	if st.pending != nil && n <= s.opts.BatchRows {
+		bt := st.pending
+		st.pending = nil // the batcher uncounts the request when it takes it
+		perr = bt.predict(e, b.in, b.out, n)
+	} else {
+		perr = predictDirect(e, b.in, b.out, n)
+	}
+	if perr == errClosed {
+		return &Error{Status: http.StatusServiceUnavailable, Msg: errClosed.Error()}
+	}
+	if perr != nil {
+		return &Error{Status: http.StatusUnprocessableEntity, Msg: perr.Error()}
+	}
+	for k, v := range b.out {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return &Error{Status: http.StatusUnprocessableEntity, Msg: "row " + itoa(k/e.out) + ": the model's output is " + strconv.FormatFloat(v, 'g', -1, 64) + " for these inputs"}
+		}
+	}
+	if e.classes != nil {
+		b.pm.SetRawMatrix(blas64.General{Rows: n, Cols: e.out, Stride: e.out, Data: b.out})
+		b.cls = e.m.Network.ClassesTo(b.cls, &b.pm)
+	}
+	st.rows = n
+	sl.counted(s, n, b.t.unknown)
+	return nil
+}
+
+// counted adds a request's rows and unknown categories to the metrics.
+func (sl *slot) counted(s *Server, rows, unknown int) {
+	s.metrics.rows.WithLabelValues(sl.name).Add(float64(rows))
+	if unknown > 0 {
+		s.metrics.unknown.WithLabelValues(sl.name).Add(float64(unknown))
+	}
+}
+
+// appendFloat appends v as a JSON number.
+func appendFloat(b []byte, v float64) []byte {
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}

@@ -1,0 +1,71 @@
+package serve
+
+import (
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// invocations answers POST /invocations, MLflow's scoring endpoint.
+func (s *Server) invocations(w http.ResponseWriter, r *http.Request, st *reqState) {
+	sl := s.def
+	if name := r.URL.Query().Get("model"); name != "" {
+		sl = s.slots[name]
+		if sl == nil {
+			s.fail(w, st, s.unknownModel(name))
+			return
+		}
+	} else if sl == nil {
+		s.fail(w, st, badRequest("several models are served and none is the default: name one, as in /invocations?model=NAME; the models are %s", quoteList(s.names)))
+		return
+	}
+	st.model = sl.name
+	b, e := s.begin(sl, st)
+	defer b.put()
+	if err := s.readBody(w, r, b); err != nil {
+		s.fail(w, st, err)
+		return
+	}
+	var err *Error
+	if isCSV(r.Header.Get("Content-Type")) {
+		err = decodeCSV(&b.t, b.body)
+	} else {
+		err = decodeMLflowJSON(&b.t, b.body)
+	}
+	if err == nil {
+		err = s.predict(sl, st, b)
+	}
+	if err != nil {
+		s.fail(w, st, err)
+		return
+	}
+	n := b.t.n
+	out := append(b.resp[:0], `{"predictions":[`...)
+	for i := range n {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		switch {
+		case e.classes != nil:
+			out = append(out, e.labelJSON[b.cls[i]]...)
+		case e.out == 1:
+			out = appendFloat(out, b.out[i])
+		default:
+			out = append(out, '[')
+			out = appendRow(out, b.out[i*e.out:(i+1)*e.out])
+			out = append(out, ']')
+		}
+	}
+	out = append(out, "]}\n"...)
+	b.resp = out
+	s.write(w, st, http.StatusOK, out)
+}
+
+// isCSV reports whether the media type ct is CSV.
+func isCSV(ct string) bool {
+	if ct == "" || strings.HasPrefix(ct, "application/json") {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "text/csv" || mt == "application/csv")
+}

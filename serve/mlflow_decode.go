@@ -1,0 +1,432 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+
+	"github.com/neuralgo/nn"
+)
+
+// mlflowRequest is the JSON body of an MLflow scoring request: exactly
+// one of its forms.
+type mlflowRequest struct {
+	Inputs    json.RawMessage `json:"inputs"`
+	Instances json.RawMessage `json:"instances"`
+	Split     json.RawMessage `json:"dataframe_split"`
+	Records   json.RawMessage `json:"dataframe_records"`
+	Params    json.RawMessage `json:"params"`
+}
+
+// jsonError returns the 400 of a body that encoding/json refused.
+func jsonError(what string, err error) *Error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return badRequest("%s is not valid JSON: %v (at byte %d)", what, err, se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "the body"
+		}
+		return badRequest("%s: want %v, got a JSON %s", field, jsonType(te.Type.String()), te.Value)
+	}
+	return badRequest("%s is not valid JSON: %v", what, err)
+}
+
+// jsonType names a Go type as JSON would.
+func jsonType(t string) string {
+	switch t {
+	case "string":
+		return "a string"
+	case "[]string":
+		return "an array of strings"
+	case "[]int64", "[]int":
+		return "an array of whole numbers"
+	case "int64", "int":
+		return "a whole number"
+	}
+	if len(t) > 0 && t[0] == '[' {
+		return "an array"
+	}
+	if len(t) > 3 && t[:3] == "map" || len(t) > 4 && t[:4] == "serv" || len(t) > 6 && t[:6] == "struct" {
+		return "an object"
+	}
+	return t
+}
+
+// decodeMLflowJSON reads the rows of an MLflow JSON body into t.
+func decodeMLflowJSON(t *table, body []byte) *Error {
+	var req mlflowRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return jsonError("the body", err)
+	}
+	given := 0
+	for _, f := range [...]json.RawMessage{req.Inputs, req.Instances, req.Split, req.Records} {
+		if f != nil {
+			given++
+		}
+	}
+	if given != 1 {
+		return badRequest(`the body must hold exactly one of "inputs", "instances", "dataframe_split" and "dataframe_records"; it holds %d`, given)
+	}
+	if req.Params != nil && !bytes.Equal(req.Params, []byte("null")) && (len(req.Params) == 0 || req.Params[0] != '{') {
+		return badRequest(`params: want an object`)
+	}
+	var err *Error
+	switch {
+	case req.Inputs != nil:
+		err = decodeRows(t, req.Inputs, "inputs", true)
+	case req.Instances != nil:
+		err = decodeRows(t, req.Instances, "instances", false)
+	case req.Records != nil:
+		err = decodeRows(t, req.Records, "dataframe_records", false)
+	default:
+		err = decodeSplit(t, req.Split)
+	}
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// decodeRows reads an array of rows, each an array of values in the
+// model's column order or an object keyed by feature, or with columnar
+// an object of one array per feature.
+func decodeRows(t *table, raw []byte, prefix string, columnar bool) *Error {
+	s := scanner{b: raw}
+	switch s.kind() {
+	case kindArray:
+	case kindObject:
+		if columnar {
+			return decodeColumns(t, &s, prefix)
+		}
+		fallthrough
+	default:
+		return badRequest("%s: want an array of rows", prefix)
+	}
+	s.open('[')
+	for i := 0; ; i++ {
+		ok, err := s.more(']', i)
+		if err != nil {
+			return badRequest("%s: %v", prefix, err)
+		}
+		if !ok {
+			break
+		}
+		row, rerr := t.addRow(prefix)
+		if rerr != nil {
+			return rerr
+		}
+		switch s.kind() {
+		case kindArray:
+			if err := positionalRow(t, &s, row, prefix, i); err != nil {
+				return err
+			}
+		case kindObject:
+			if err := recordRow(t, &s, row, prefix, i); err != nil {
+				return err
+			}
+		default:
+			return badRequest("%s[%d]: want a row, an array of %d values or an object keyed by feature", prefix, i, t.e.cols)
+		}
+	}
+	return t.checkEmpty(prefix)
+}
+
+// positionalRow reads a row given as an array of values in column order.
+func positionalRow(t *table, s *scanner, row []float64, prefix string, i int) *Error {
+	cols := t.e.cols
+	s.open('[')
+	j := 0
+	for ; ; j++ {
+		ok, err := s.more(']', j)
+		if err != nil {
+			return badRequest("%s[%d]: %v", prefix, i, err)
+		}
+		if !ok {
+			break
+		}
+		if j == cols {
+			return badRequest("%s[%d]: more than %d values; the model takes %d features: %s", prefix, i, cols, cols, t.featureList())
+		}
+		if err := t.cell(s, j, false, &row[j]); err != nil {
+			return badRequest("%s[%d][%d] (feature %s): %v", prefix, i, j, t.feature(j), err)
+		}
+	}
+	if j != cols {
+		return badRequest("%s[%d]: %d values, want %d, one per feature: %s", prefix, i, j, cols, t.featureList())
+	}
+	return nil
+}
+
+// recordRow reads a row given as an object keyed by feature; other keys
+// are ignored.
+func recordRow(t *table, s *scanner, row []float64, prefix string, i int) *Error {
+	cols := t.e.cols
+	if len(t.seen) < cols {
+		t.seen = make([]int, cols)
+	}
+	// seen[j] == i+1 marks column j as set in row i; rows start from 0,
+	// and reset sets nothing, so clear the marks of an earlier request.
+	if i == 0 {
+		clear(t.seen)
+	}
+	s.open('{')
+	found := 0
+	for k := 0; ; k++ {
+		ok, err := s.more('}', k)
+		if err != nil {
+			return badRequest("%s[%d]: %v", prefix, i, err)
+		}
+		if !ok {
+			break
+		}
+		key, err := s.key()
+		if err != nil {
+			return badRequest("%s[%d]: %v", prefix, i, err)
+		}
+		j, isFeature := t.e.colIndex[string(key)]
+		if !isFeature {
+			if err := s.skip(); err != nil {
+				return badRequest("%s[%d][%s]: %v", prefix, i, quote(string(key)), err)
+			}
+			continue
+		}
+		if t.seen[j] == i+1 {
+			return badRequest("%s[%d]: the feature %s twice", prefix, i, t.feature(j))
+		}
+		t.seen[j] = i + 1
+		found++
+		if err := t.cell(s, j, false, &row[j]); err != nil {
+			return badRequest("%s[%d][%s]: %v", prefix, i, t.feature(j), err)
+		}
+	}
+	if found != cols {
+		for j := range cols {
+			if t.seen[j] != i+1 {
+				return badRequest("%s[%d]: no value for the feature %s (the model takes %s)", prefix, i, t.feature(j), t.featureList())
+			}
+		}
+	}
+	return nil
+}
+
+// decodeColumns reads an object of one array of values per feature.
+func decodeColumns(t *table, s *scanner, prefix string) *Error {
+	cols := t.e.cols
+	if len(t.seen) < cols {
+		t.seen = make([]int, cols)
+	}
+	clear(t.seen)
+	s.open('{')
+	rows := -1
+	for k := 0; ; k++ {
+		ok, err := s.more('}', k)
+		if err != nil {
+			return badRequest("%s: %v", prefix, err)
+		}
+		if !ok {
+			break
+		}
+		key, err := s.key()
+		if err != nil {
+			return badRequest("%s: %v", prefix, err)
+		}
+		j, isFeature := t.e.colIndex[string(key)]
+		if !isFeature {
+			if err := s.skip(); err != nil {
+				return badRequest("%s[%s]: %v", prefix, quote(string(key)), err)
+			}
+			continue
+		}
+		if t.seen[j] != 0 {
+			return badRequest("%s: the feature %s twice", prefix, t.feature(j))
+		}
+		t.seen[j] = 1
+		if !s.open('[') {
+			return badRequest("%s[%s]: want an array of the column's values", prefix, t.feature(j))
+		}
+		i := 0
+		for ; ; i++ {
+			ok, err := s.more(']', i)
+			if err != nil {
+				return badRequest("%s[%s]: %v", prefix, t.feature(j), err)
+			}
+			if !ok {
+				break
+			}
+			if i >= t.n {
+				if rows >= 0 {
+					return badRequest("%s[%s]: more than the %d values of the columns before it", prefix, t.feature(j), rows)
+				}
+				if err := t.setRows(i+1, prefix); err != nil {
+					return err
+				}
+			}
+			if err := t.cell(s, j, false, &t.x[i*cols+j]); err != nil {
+				return badRequest("%s[%s][%d]: %v", prefix, t.feature(j), i, err)
+			}
+		}
+		if rows >= 0 && i != rows {
+			return badRequest("%s[%s]: %d values, but the columns before it have %d", prefix, t.feature(j), i, rows)
+		}
+		rows = i
+	}
+	for j := range cols {
+		if t.seen[j] == 0 {
+			return badRequest("%s: no column for the feature %s (the model takes %s)", prefix, t.feature(j), t.featureList())
+		}
+	}
+	return t.checkEmpty(prefix)
+}
+
+// splitFrame is MLflow's dataframe_split: a pandas DataFrame in the split
+// orientation.
+type splitFrame struct {
+	Columns []string        `json:"columns"`
+	Data    json.RawMessage `json:"data"`
+	Index   json.RawMessage `json:"index"`
+}
+
+// decodeSplit reads a dataframe_split.
+func decodeSplit(t *table, raw []byte) *Error {
+	const prefix = "dataframe_split"
+	var f splitFrame
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return jsonError(prefix, err)
+	}
+	if f.Columns == nil {
+		return badRequest(`%s: no "columns"`, prefix)
+	}
+	if f.Data == nil {
+		return badRequest(`%s: no "data"`, prefix)
+	}
+	cols := t.e.cols
+	pos := make([]int, len(f.Columns)) // the model column of each column, or −1
+	have := make([]bool, cols)
+	for p, name := range f.Columns {
+		j, ok := t.e.colIndex[name]
+		if !ok {
+			pos[p] = -1
+			continue
+		}
+		if have[j] {
+			return badRequest("%s.columns[%d]: the feature %s twice", prefix, p, t.feature(j))
+		}
+		have[j] = true
+		pos[p] = j
+	}
+	for j, ok := range have {
+		if !ok {
+			return badRequest("%s.columns: no column for the feature %s (the model takes %s)", prefix, t.feature(j), t.featureList())
+		}
+	}
+	const data = prefix + ".data"
+	s := scanner{b: f.Data}
+	if !s.open('[') {
+		return badRequest("%s: want an array of rows", data)
+	}
+	for i := 0; ; i++ {
+		ok, err := s.more(']', i)
+		if err != nil {
+			return badRequest("%s: %v", data, err)
+		}
+		if !ok {
+			break
+		}
+		row, rerr := t.addRow(data)
+		if rerr != nil {
+			return rerr
+		}
+		if !s.open('[') {
+			return badRequest("%s[%d]: want an array of %d values, one per column", data, i, len(f.Columns))
+		}
+		p := 0
+		for ; ; p++ {
+			ok, err := s.more(']', p)
+			if err != nil {
+				return badRequest("%s[%d]: %v", data, i, err)
+			}
+			if !ok {
+				break
+			}
+			if p == len(f.Columns) {
+				return badRequest("%s[%d]: more values than the %d columns", data, i, len(f.Columns))
+			}
+			if pos[p] < 0 {
+				if err := s.skip(); err != nil {
+					return badRequest("%s[%d][%d]: %v", data, i, p, err)
+				}
+				continue
+			}
+			if err := t.cell(&s, pos[p], false, &row[pos[p]]); err != nil {
+				return badRequest("%s[%d][%d] (column %s): %v", data, i, p, quote(f.Columns[p]), err)
+			}
+		}
+		if p != len(f.Columns) {
+			return badRequest("%s[%d]: %d values, want %d, one per column", data, i, p, len(f.Columns))
+		}
+	}
+	return t.checkEmpty(data)
+}
+
+// decodeCSV reads the rows of a CSV body with a header row, as nn predict
+// reads a file: the features found by name, in any order, other columns
+// ignored.
+func decodeCSV(t *table, body []byte) *Error {
+	e := t.e
+	o := e.m.CSVOptions()
+	o.Features, o.Classify, o.Classes, o.Header = e.features, false, nil, nn.HeaderYes
+	r := nn.NewCSVReader(bytes.NewReader(body), o)
+	if cap(t.rowbuf) < e.cols {
+		t.rowbuf = make([]float64, e.cols)
+	}
+	buf := t.rowbuf[:e.cols]
+	for {
+		line, err := r.Read(buf)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return csvError(body, err)
+		}
+		for j, v := range buf {
+			if math.IsInf(v, 0) || math.IsNaN(v) && !e.encoded {
+				return badRequest("line %d, column %s: %v is not a finite number", line, quote(e.features[j]), v)
+			}
+		}
+		row, rerr := t.addRow("the CSV body")
+		if rerr != nil {
+			return rerr
+		}
+		copy(row, buf)
+	}
+	t.unknown += r.Unknown()
+	return t.checkEmpty("the CSV body")
+}
+
+// csvError returns the 400 of a CSV body that nn.CSVReader refused,
+// naming the column by its header.
+func csvError(body []byte, err error) *Error {
+	var pe *nn.ParseError
+	if !errors.As(err, &pe) {
+		return badRequest("the CSV body: %v", err)
+	}
+	if pe.Line == 0 {
+		return badRequest("the CSV body: %v", pe.Err)
+	}
+	if pe.Column > 0 {
+		cr := csv.NewReader(bytes.NewReader(body))
+		cr.FieldsPerRecord = -1
+		if header, herr := cr.Read(); herr == nil && pe.Column <= len(header) && !errors.Is(pe.Err, csv.ErrQuote) && !errors.Is(pe.Err, csv.ErrBareQuote) {
+			return badRequest("line %d, column %s: %v", pe.Line, quote(header[pe.Column-1]), pe.Err)
+		}
+		return badRequest("line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
+	}
+	return badRequest("line %d: %v", pe.Line, pe.Err)
+}

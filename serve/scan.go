@@ -1,0 +1,244 @@
+package serve
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"unsafe"
+)
+
+// scanner reads JSON values from b without building them: the arrays of
+// numbers and strings of a request, a value at a time, so that decoding
+// a row allocates nothing. Its input has been checked as JSON by
+// encoding/json, but it does not rely on that: bad input is an error,
+// never a panic.
+type scanner struct {
+	b   []byte
+	i   int
+	buf []byte // unescaped strings
+}
+
+// kinds of value, by their first byte.
+const (
+	kindNumber = 'n'
+	kindString = 's'
+	kindNull   = 'z'
+	kindBool   = 'b'
+	kindArray  = '['
+	kindObject = '{'
+	kindEnd    = 0
+)
+
+var errSyntax = errors.New("malformed JSON")
+
+// ws skips white space.
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// kind returns the kind of the next value.
+func (s *scanner) kind() byte {
+	s.ws()
+	if s.i >= len(s.b) {
+		return kindEnd
+	}
+	switch c := s.b[s.i]; c {
+	case '[', '{':
+		return c
+	case '"':
+		return kindString
+	case 'n':
+		return kindNull
+	case 't', 'f':
+		return kindBool
+	default:
+		return kindNumber
+	}
+}
+
+// open consumes c ('[' or '{') and reports whether it was next.
+func (s *scanner) open(c byte) bool {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// more reports whether the array or object being read, which closes with
+// end, has another element, the k-th (from 0): it consumes the comma
+// before it, or the closing byte after the last.
+func (s *scanner) more(end byte, k int) (bool, error) {
+	s.ws()
+	if s.i >= len(s.b) {
+		return false, errSyntax
+	}
+	if s.b[s.i] == end {
+		s.i++
+		return false, nil
+	}
+	if k > 0 {
+		if s.b[s.i] != ',' {
+			return false, errSyntax
+		}
+		s.i++
+	}
+	return true, nil
+}
+
+// number reads a number, returning its text and value; a number too
+// large for float64 is an error.
+func (s *scanner) number() ([]byte, float64, error) {
+	s.ws()
+	start := s.i
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		if c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
+			s.i++
+			continue
+		}
+		break
+	}
+	text := s.b[start:s.i]
+	if len(text) == 0 {
+		return nil, 0, errSyntax
+	}
+	// The string does not outlive the call unless ParseFloat fails,
+	// and then only in its error, which is replaced.
+	v, err := strconv.ParseFloat(unsafe.String(&text[0], len(text)), 64)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return text, v, numberError(text)
+		}
+		return text, 0, errSyntax
+	}
+	return text, v, nil
+}
+
+// str reads a string and returns its bytes, unescaped; they are valid
+// until the next call.
+func (s *scanner) str() ([]byte, error) {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return nil, errSyntax
+	}
+	start := s.i
+	s.i++
+	escaped := false
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '\\':
+			escaped = true
+			s.i += 2
+			continue
+		case '"':
+			s.i++
+			if !escaped {
+				return s.b[start+1 : s.i-1], nil
+			}
+			var v string
+			if err := json.Unmarshal(s.b[start:s.i], &v); err != nil {
+				return nil, errSyntax
+			}
+			s.buf = append(s.buf[:0], v...)
+			return s.buf, nil
+		}
+		s.i++
+	}
+	return nil, errSyntax
+}
+
+// literal reads true, false or null.
+func (s *scanner) literal() error {
+	s.ws()
+	for _, w := range [...]string{"true", "false", "null"} {
+		if len(s.b)-s.i >= len(w) && string(s.b[s.i:s.i+len(w)]) == w {
+			s.i += len(w)
+			return nil
+		}
+	}
+	return errSyntax
+}
+
+// skip reads any value.
+func (s *scanner) skip() error {
+	return s.skipDepth(0)
+}
+
+func (s *scanner) skipDepth(depth int) error {
+	if depth > maxDepth {
+		return errDepth
+	}
+	switch s.kind() {
+	case kindNumber:
+		_, _, err := s.number()
+		if err == errSyntax {
+			return err
+		}
+		return nil
+	case kindString:
+		_, err := s.str()
+		return err
+	case kindNull, kindBool:
+		return s.literal()
+	case kindArray:
+		s.open('[')
+		for k := 0; ; k++ {
+			ok, err := s.more(']', k)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			if err := s.skipDepth(depth + 1); err != nil {
+				return err
+			}
+		}
+	case kindObject:
+		s.open('{')
+		for k := 0; ; k++ {
+			ok, err := s.more('}', k)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			if _, err := s.key(); err != nil {
+				return err
+			}
+			if err := s.skipDepth(depth + 1); err != nil {
+				return err
+			}
+		}
+	}
+	return errSyntax
+}
+
+// key reads an object key and the colon after it.
+func (s *scanner) key() ([]byte, error) {
+	k, err := s.str()
+	if err != nil {
+		return nil, err
+	}
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != ':' {
+		return nil, errSyntax
+	}
+	s.i++
+	return k, nil
+}
+
+// maxDepth is the deepest nesting of arrays read.
+const maxDepth = 32
+
+var errDepth = errors.New("arrays nested too deep")

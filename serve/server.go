@@ -1,0 +1,334 @@
+package serve
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Defaults of Options.
+const (
+	// DefaultBatchDelay is the longest a request waits for others to be
+	// batched with.
+	DefaultBatchDelay = 200 * time.Microsecond
+	// DefaultBatchRows is the most rows of a batch.
+	DefaultBatchRows = 256
+	// DefaultMaxBodyBytes is the largest request body.
+	DefaultMaxBodyBytes = 16 << 20
+	// DefaultMaxRows is the most rows of a request.
+	DefaultMaxRows = 100_000
+	// DefaultReloadInterval is the time between two polls of the model
+	// files.
+	DefaultReloadInterval = time.Second
+)
+
+// ModelFile names a model file to serve.
+type ModelFile struct {
+	// Name is the name of the model in URLs: /v2/models/{Name}/infer.
+	Name string
+	// Path is the model file, as nn.Model.Save writes it.
+	Path string
+}
+
+// Options configures a Server. The zero value of each field means its
+// default, and a nil *Options means all defaults.
+type Options struct {
+	// BatchDelay is the longest that the batcher of a model waits for
+	// more requests to batch with a first one, and only while requests
+	// to the model are being read; zero means DefaultBatchDelay, and a
+	// negative value batches only the requests already waiting.
+	BatchDelay time.Duration
+	// BatchRows is the most rows of a batch; a request of more rows is
+	// predicted on its own. Zero means DefaultBatchRows.
+	BatchRows int
+	// NoBatching predicts every request on its own, in the goroutine of
+	// its handler.
+	NoBatching bool
+	// MaxBodyBytes is the largest request body, beyond which a request is
+	// refused with 413; zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxRows is the most rows of a request, beyond which it is refused
+	// with 413; zero means DefaultMaxRows.
+	MaxRows int
+	// ReloadInterval is the time between two polls of the model files
+	// for a replaced file; zero means DefaultReloadInterval and a
+	// negative value no polling (Reload still reloads).
+	ReloadInterval time.Duration
+	// Token, if not empty, is required on every endpoint but
+	// /v2/health/live, in the header "Authorization: Bearer <Token>".
+	Token string
+	// Default names the model that POST /invocations predicts with when
+	// no model is named in its query (?model=NAME); "" means the only
+	// model, if there is one.
+	Default string
+	// Logger receives the Server's logs: a line per request at debug
+	// level, failed requests and reloads at warning level, reloads at
+	// info level. Nil means no logs.
+	Logger *slog.Logger
+}
+
+// Server is an http.Handler that serves the predictions of models over
+// HTTP (see the package documentation for its endpoints). It polls the
+// files of its models and reloads those that change until Close is
+// called.
+type Server struct {
+	opts    Options
+	slots   map[string]*slot
+	names   []string // the model names, sorted
+	def     *slot    // the model of /invocations without ?model, or nil
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	metrics *metrics
+	promh   http.Handler
+	auth    []byte // "Bearer <token>", or nil
+	version string
+
+	closed   atomic.Bool
+	quit     chan struct{}
+	watching sync.WaitGroup
+	bufs     sync.Pool
+}
+
+// slot is a model name and its current version.
+type slot struct {
+	name, path string
+	cur        atomic.Pointer[entry]
+	b          *batcher // nil without batching
+
+	mu      sync.Mutex // serialises reloads
+	failed  fileStat   // the file last seen failing to load
+	missing bool       // the file was missing at the last poll
+}
+
+// New loads the model files and returns a Server of them, polling the
+// files for changes unless Options.ReloadInterval is negative. It returns
+// an error if there are no models, a name is empty, holds a slash or is
+// given twice, Options.Default names no model, or a file cannot be loaded
+// or served (a classifier must have one class label per output).
+func New(models []ModelFile, opts *Options) (*Server, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.BatchDelay == 0 {
+		o.BatchDelay = DefaultBatchDelay
+	}
+	if o.BatchRows <= 0 {
+		o.BatchRows = DefaultBatchRows
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.MaxRows <= 0 {
+		o.MaxRows = DefaultMaxRows
+	}
+	if o.ReloadInterval == 0 {
+		o.ReloadInterval = DefaultReloadInterval
+	}
+	if len(models) == 0 {
+		return nil, errors.New("serve: no models to serve")
+	}
+	s := &Server{
+		opts: o, slots: make(map[string]*slot, len(models)),
+		log: o.Logger, reg: prometheus.NewRegistry(), quit: make(chan struct{}),
+		version: moduleVersion(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if o.Token != "" {
+		s.auth = []byte("Bearer " + o.Token)
+	}
+	s.metrics = newMetrics(s.reg)
+	s.promh = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})
+	for _, mf := range models {
+		if err := checkName(mf.Name); err != nil {
+			return nil, err
+		}
+		if _, dup := s.slots[mf.Name]; dup {
+			return nil, fmt.Errorf("serve: the model name %s is given twice", quote(mf.Name))
+		}
+		e, err := loadEntry(mf.Name, mf.Path)
+		if err != nil {
+			return nil, fmt.Errorf("serve: model %s: %w", quote(mf.Name), err)
+		}
+		sl := &slot{name: mf.Name, path: mf.Path}
+		sl.cur.Store(e)
+		s.slots[mf.Name] = sl
+		s.names = append(s.names, mf.Name)
+		// Make the series of every model visible from the start.
+		s.metrics.reloads.WithLabelValues(mf.Name, "success")
+		s.metrics.reloads.WithLabelValues(mf.Name, "failure")
+		s.metrics.rows.WithLabelValues(mf.Name)
+	}
+	slices.Sort(s.names)
+	switch {
+	case o.Default != "":
+		s.def = s.slots[o.Default]
+		if s.def == nil {
+			return nil, fmt.Errorf("serve: the default model %s is not one of the models", quote(o.Default))
+		}
+	case len(models) == 1:
+		s.def = s.slots[models[0].Name]
+	}
+	if !o.NoBatching {
+		for _, sl := range s.slots {
+			sl.b = newBatcher(o.BatchDelay, o.BatchRows, s.metrics.batches.WithLabelValues(sl.name))
+		}
+	}
+	if o.ReloadInterval > 0 {
+		s.watching.Add(1)
+		go s.watch(o.ReloadInterval)
+	}
+	return s, nil
+}
+
+// checkName returns an error for a model name that cannot be a path
+// segment.
+func checkName(name string) error {
+	if name == "" {
+		return errors.New("serve: a model name is empty")
+	}
+	for _, c := range name {
+		if c == '/' || c == '?' || c == '#' || c == '%' || c < 0x20 || c == 0x7f {
+			return fmt.Errorf("serve: the model name %s holds %q, which cannot be in a URL path segment as it is", quote(name), c)
+		}
+	}
+	return nil
+}
+
+// moduleVersion returns the version of this module in the program's
+// build information.
+func moduleVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	if bi.Main.Path == "github.com/neuralgo/nn" {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == "github.com/neuralgo/nn" {
+			return d.Version
+		}
+	}
+	return "(unknown)"
+}
+
+// Models returns the names of the models, sorted.
+func (s *Server) Models() []string { return slices.Clone(s.names) }
+
+// Registry returns the Prometheus registry of the Server's metrics, which
+// GET /metrics serves; a program may register its own collectors in it.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// Close stops polling the model files and the batchers; requests
+// answered after it fail with 503. Call it once the http.Server that
+// mounts s has shut down. It returns nil.
+func (s *Server) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	close(s.quit)
+	s.watching.Wait()
+	for _, sl := range s.slots {
+		if sl.b != nil {
+			sl.b.stop()
+		}
+	}
+	return nil
+}
+
+// Reload loads every model file again, whether or not it changed, as
+// nn serve does on SIGHUP. A model that loads takes over; one that fails
+// keeps its old version serving. Reload returns the errors of the files
+// that failed, joined.
+func (s *Server) Reload() error {
+	var errs []error
+	for _, name := range s.names {
+		if err := s.reload(s.slots[name], true); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// watch polls the model files every interval until Close.
+func (s *Server) watch(interval time.Duration) {
+	defer s.watching.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+		}
+		for _, name := range s.names {
+			s.reload(s.slots[name], false)
+		}
+	}
+}
+
+// reload loads the file of sl if it changed since it was loaded (or last
+// failed to load), or always with force.
+func (s *Server) reload(sl *slot, force bool) error {
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	st, err := statFile(sl.path)
+	if err != nil {
+		// A missing file is reported once, or whenever forced.
+		if force || !sl.missing {
+			sl.missing = true
+			s.failed(sl, fileStat{}, err)
+		}
+		return fmt.Errorf("serve: model %s: %w", quote(sl.name), err)
+	}
+	sl.missing = false
+	old := sl.cur.Load()
+	if !force && (sameStat(st, old.stat) || sameStat(st, sl.failed)) {
+		return nil
+	}
+	e, err := loadEntry(sl.name, sl.path)
+	if err != nil {
+		s.failed(sl, st, err)
+		return fmt.Errorf("serve: model %s: %w", quote(sl.name), err)
+	}
+	sl.cur.Store(e)
+	sl.failed = fileStat{}
+	s.metrics.reloads.WithLabelValues(sl.name, "success").Inc()
+	s.log.Info("model reloaded", "model", sl.name, "path", sl.path, "size", e.stat.size, "modified", e.stat.mtime)
+	return nil
+}
+
+// failed records a failed reload of sl.
+func (s *Server) failed(sl *slot, st fileStat, err error) {
+	sl.failed = st
+	s.metrics.reloads.WithLabelValues(sl.name, "failure").Inc()
+	s.log.Warn("model reload failed; the old model keeps serving", "model", sl.name, "path", sl.path, "error", err)
+}
+
+// sameStat reports whether a and b describe the same version of a file.
+func sameStat(a, b fileStat) bool {
+	return a.size == b.size && a.ino == b.ino && a.mtime.Equal(b.mtime)
+}
+
+// authorized reports whether r carries the token, compared in constant
+// time.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.auth == nil {
+		return true
+	}
+	got := r.Header.Get("Authorization")
+	return subtle.ConstantTimeCompare([]byte(got), s.auth) == 1
+}

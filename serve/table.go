@@ -1,0 +1,150 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// table holds the rows of a request as the model's table columns: numbers,
+// category codes (−1 for an unknown category) and NaN for a missing value,
+// as nn.Model.Scale takes them.
+type table struct {
+	e       *entry
+	x       []float64 // n rows of e.cols values
+	n       int
+	unknown int // values of categorical columns that were unknown categories
+	maxRows int
+	seen    []int     // for each column, the last row that set it (records)
+	rowbuf  []float64 // a row read from CSV
+}
+
+// reset empties t for the rows of a request to e.
+func (t *table) reset(e *entry, maxRows int) {
+	t.e, t.x, t.n, t.unknown, t.maxRows = e, t.x[:0], 0, 0, maxRows
+}
+
+// setRows sizes t to n rows, failing with a 413 beyond the most rows of a
+// request; prefix names what holds the rows.
+func (t *table) setRows(n int, prefix string) *Error {
+	if n > t.maxRows {
+		return tooLarge("%s: %d rows, more than the %d rows a request may hold", prefix, n, t.maxRows)
+	}
+	need := n * t.e.cols
+	if cap(t.x) < need {
+		t.x = append(t.x[:cap(t.x)], make([]float64, need-cap(t.x))...)
+	}
+	t.x = t.x[:need]
+	t.n = n
+	return nil
+}
+
+// addRow adds a row and returns it.
+func (t *table) addRow(prefix string) ([]float64, *Error) {
+	if err := t.setRows(t.n+1, prefix); err != nil {
+		return nil, err
+	}
+	return t.x[(t.n-1)*t.e.cols:], nil
+}
+
+// cell reads the scalar at s as a value of column j into dst; numeric
+// says the value must be a number or null (a V2 tensor of a numeric
+// datatype). The error says what is wrong, for the caller to say where.
+func (t *table) cell(s *scanner, j int, numeric bool, dst *float64) error {
+	switch s.kind() {
+	case kindNumber:
+		_, v, err := s.number()
+		if err != nil {
+			return err
+		}
+		*dst = t.e.cellNumber(j, v, &t.unknown)
+		return nil
+	case kindString:
+		b, err := s.str()
+		if err != nil {
+			return err
+		}
+		if numeric {
+			return fmt.Errorf("wrong datatype: a string, %s, in a tensor of numbers (BYTES holds strings)", quote(string(b)))
+		}
+		v, err := t.e.cellString(j, string(b), &t.unknown)
+		*dst = v
+		return err
+	case kindNull:
+		if err := s.literal(); err != nil {
+			return err
+		}
+		v, err := t.e.cellNull(j)
+		*dst = v
+		return err
+	case kindBool:
+		return errors.New("want a number or a string, got a boolean")
+	case kindArray:
+		return errors.New("want a value, got an array")
+	case kindObject:
+		return errors.New("want a value, got an object")
+	}
+	return errSyntax
+}
+
+// feature returns the name of column j for messages.
+func (t *table) feature(j int) string { return quote(t.e.features[j]) }
+
+// featureList lists the features of the model for messages.
+func (t *table) featureList() string {
+	const most = 20
+	f := t.e.features
+	var b strings.Builder
+	for i, name := range f[:min(len(f), most)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quote(name))
+	}
+	if len(f) > most {
+		fmt.Fprintf(&b, " and %d more", len(f)-most)
+	}
+	return b.String()
+}
+
+// checkEmpty returns the error of a request without rows.
+func (t *table) checkEmpty(prefix string) *Error {
+	if t.n == 0 {
+		return badRequest("%s: no rows (an empty batch)", prefix)
+	}
+	return nil
+}
+
+// scale stores the network inputs of the rows of t in in (grown as
+// needed) and returns it, or an error naming the first row whose inputs
+// are not finite after scaling.
+func (t *table) scale(in []float64) ([]float64, *Error) {
+	e := t.e
+	need := t.n * e.in
+	if cap(in) < need {
+		in = make([]float64, need)
+	}
+	in = in[:need]
+	for i := range t.n {
+		row := t.x[i*e.cols : (i+1)*e.cols]
+		if e.encoded {
+			for j, v := range row {
+				if math.IsInf(v, 0) {
+					return in, badRequest("row %d, feature %s: %v is not finite", i, t.feature(j), v)
+				}
+			}
+		}
+		dst := in[i*e.in : (i+1)*e.in]
+		e.m.Scale(dst, row)
+		for k, v := range dst {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				if !e.encoded {
+					return in, badRequest("row %d, feature %s: %v is %v after scaling", i, t.feature(k), row[k], v)
+				}
+				return in, badRequest("row %d, input %s: %v after scaling", i, quote(e.inputs[k]), v)
+			}
+		}
+	}
+	return in, nil
+}
