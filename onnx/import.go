@@ -1,0 +1,778 @@
+package onnx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/neuralgo/nn"
+	pb "github.com/neuralgo/nn/onnx/internal/onnxpb"
+)
+
+// Read reads an ONNX model of a feed-forward network from r and returns it
+// as an nn model. It reads:
+//
+//   - networks exported by torch.onnx.export from an nn.Sequential of
+//     Linear layers and activations: Gemm (with or without transB) or
+//     MatMul followed by Add, then at most one of Relu, Sigmoid, Tanh,
+//     Softmax (on the last layer), LeakyRelu, Elu (alpha 1) or Softplus,
+//     with weights in float or double, as raw data or typed fields,
+//     in initializers or Constant nodes;
+//   - models written by Write, with their scaler, encoding, class labels
+//     and names, which Read gives back so that they predict bit for bit as
+//     the model that was written.
+//
+// An input scaler is Sub and then Div by constants before the first
+// layer. A float model's weights become float64 exactly; its predictions
+// in nn are then those of the network in double.
+//
+// Names come from the metadata that Write records ("features", "target",
+// "classes", ...); a model from elsewhere has none, and is read as a
+// regression whose loss is cross-entropy after a Softmax output and
+// squared error otherwise: set Model.Classes (and Features) on the result
+// to read it as a classifier.
+//
+// Anything else is an error that names the node and its operator: other
+// operators, shapes that do not chain, more than one input, tensors that
+// are too large for nn or its memory budget (see nn.SetMemoryBudget),
+// and input that is not an ONNX model at all. Read never panics on its
+// input.
+func Read(r io.Reader) (*nn.Model, error) {
+	budget := nn.MemoryBudget()
+	data, err := io.ReadAll(io.LimitReader(r, budget+1))
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
+	}
+	if int64(len(data)) > budget {
+		return nil, fmt.Errorf("onnx: model file: %w", nn.CheckMemoryBudget(float64(len(data))+1, "a model file larger than the budget"))
+	}
+	var p pb.ModelProto
+	if err := proto.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("onnx: not an ONNX model: %w", err)
+	}
+	m, err := fromProto(&p)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
+	}
+	return m, nil
+}
+
+// importer holds the state of reading a graph.
+type importer struct {
+	p      *pb.ModelProto
+	g      *pb.GraphProto
+	meta   map[string]string
+	consts map[string]*pb.TensorProto // initializers and Constant nodes
+	f32    bool                        // the graph computes in float
+
+	head   string // the value the network has computed so far
+	tail   map[string]bool
+	layers []*layer
+	offset []float64
+	scale  []float64
+	slope  float64 // of LeakyReLU layers, 0 if none
+}
+
+// layer is a weight layer read from the graph.
+type layer struct {
+	w       *mat.Dense // in×out
+	b       []float64  // nil without a bias
+	act     nn.Activation
+	hasAct  bool
+	matmul  bool // a MatMul that an Add may complete
+	addSeen bool
+}
+
+// fromProto turns p into a model.
+func fromProto(p *pb.ModelProto) (*nn.Model, error) {
+	g := p.GetGraph()
+	if g == nil {
+		return nil, errors.New("model has no graph")
+	}
+	if v := p.GetIrVersion(); v < 3 || v > 11 {
+		return nil, fmt.Errorf("IR version %d is not supported (3 to 11 are)", v)
+	}
+	im := &importer{p: p, g: g, meta: map[string]string{}, consts: map[string]*pb.TensorProto{}, tail: map[string]bool{}}
+	if err := im.opsets(); err != nil {
+		return nil, err
+	}
+	for _, kv := range p.GetMetadataProps() {
+		im.meta[kv.GetKey()] = kv.GetValue()
+	}
+	if len(g.GetSparseInitializer()) > 0 {
+		return nil, errors.New("sparse initializers are not supported")
+	}
+	for _, t := range g.GetInitializer() {
+		im.consts[t.GetName()] = t
+	}
+	input, err := im.input()
+	if err != nil {
+		return nil, err
+	}
+	im.head = input.GetName()
+	nodes := g.GetNode()
+	enc, skip, err := im.encoding(nodes)
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range nodes[skip:] {
+		if err := im.node(n); err != nil {
+			return nil, fmt.Errorf("%s: %w", nodeName(skip+i, n), err)
+		}
+	}
+	if len(im.layers) == 0 {
+		return nil, errors.New("the graph has no layer (Gemm, or MatMul and Add)")
+	}
+	if err := im.outputs(); err != nil {
+		return nil, err
+	}
+	m, err := im.model(input, enc)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// nodeName names the node n, the i-th of its graph, for messages: by its
+// name and operator, or by its index if it has no name.
+func nodeName(i int, n *pb.NodeProto) string {
+	if n.GetName() == "" {
+		return fmt.Sprintf("node %d (%s)", i, n.GetOpType())
+	}
+	return fmt.Sprintf("node %s (%s)", strconv.Quote(n.GetName()), n.GetOpType())
+}
+
+// opsets checks the operator sets the model imports.
+func (im *importer) opsets() error {
+	found := false
+	for _, o := range im.p.GetOpsetImport() {
+		switch o.GetDomain() {
+		case "", "ai.onnx":
+			if v := o.GetVersion(); v < 7 || v > 23 {
+				return fmt.Errorf("operator set %d of the default domain is not supported (7 to 23 are)", v)
+			}
+			found = true
+		case nnDomain:
+		default:
+			// Other domains are refused where a node uses one.
+		}
+	}
+	if !found {
+		return errors.New("the model imports no operator set of the default domain")
+	}
+	return nil
+}
+
+// input returns the graph's one input that is not an initializer, a
+// matrix of float or double.
+func (im *importer) input() (*pb.ValueInfoProto, error) {
+	var in *pb.ValueInfoProto
+	for _, v := range im.g.GetInput() {
+		if _, ok := im.consts[v.GetName()]; ok {
+			continue // IR versions before 4 list initializers as inputs
+		}
+		if in != nil {
+			return nil, fmt.Errorf("the graph has more than one input (%s and %s); nn reads networks of one input", strconv.Quote(in.GetName()), strconv.Quote(v.GetName()))
+		}
+		in = v
+	}
+	if in == nil {
+		return nil, errors.New("the graph has no input")
+	}
+	tt := in.GetType().GetTensorType()
+	if tt == nil {
+		return nil, fmt.Errorf("input %s is not a tensor", strconv.Quote(in.GetName()))
+	}
+	switch pb.TensorProto_DataType(tt.GetElemType()) {
+	case pb.TensorProto_FLOAT:
+		im.f32 = true
+	case pb.TensorProto_DOUBLE:
+	default:
+		return nil, fmt.Errorf("input %s has element type %s; float and double are supported", strconv.Quote(in.GetName()), elemTypeName(tt.GetElemType()))
+	}
+	if s := tt.GetShape(); s != nil && len(s.GetDim()) != 2 {
+		return nil, fmt.Errorf("input %s has %d dimensions; nn reads matrices, one row per example", strconv.Quote(in.GetName()), len(s.GetDim()))
+	}
+	return in, nil
+}
+
+// inputWidth returns the width the input's shape gives, or -1.
+func inputWidth(in *pb.ValueInfoProto) int64 {
+	dims := in.GetType().GetTensorType().GetShape().GetDim()
+	if len(dims) == 2 {
+		if d, ok := dims[1].GetValue().(*pb.TensorShapeProto_Dimension_DimValue); ok {
+			return d.DimValue
+		}
+	}
+	return -1
+}
+
+// constant returns the float values and dims of the constant name, or an
+// error if name is not a constant.
+func (im *importer) constant(name string) ([]float64, []int, error) {
+	t, ok := im.consts[name]
+	if !ok {
+		return nil, nil, fmt.Errorf("input %s is not a constant", strconv.Quote(name))
+	}
+	v, dims, err := floats(t)
+	if err != nil {
+		return nil, nil, fmt.Errorf("constant %s: %w", strconv.Quote(name), err)
+	}
+	return v, dims, nil
+}
+
+// vector returns the constant name as a vector: of dims [n] or [1, n].
+func (im *importer) vector(name string) ([]float64, error) {
+	v, dims, err := im.constant(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(dims) == 1 || (len(dims) == 2 && dims[0] == 1) {
+		return v, nil
+	}
+	return nil, fmt.Errorf("constant %s has dims %v, want a vector", strconv.Quote(name), dims)
+}
+
+// attrs returns the attributes of n by name, and an error for one that is
+// not among allowed.
+func attrs(n *pb.NodeProto, allowed ...string) (map[string]*pb.AttributeProto, error) {
+	a := map[string]*pb.AttributeProto{}
+	for _, at := range n.GetAttribute() {
+		if !slices.Contains(allowed, at.GetName()) {
+			return nil, fmt.Errorf("attribute %s is not supported", strconv.Quote(at.GetName()))
+		}
+		a[at.GetName()] = at
+	}
+	return a, nil
+}
+
+// intAttr returns the integer attribute name of a, or def.
+func intAttr(a map[string]*pb.AttributeProto, name string, def int64) int64 {
+	if at, ok := a[name]; ok {
+		return at.GetI()
+	}
+	return def
+}
+
+// floatAttr returns the float attribute name of a, or def.
+func floatAttr(a map[string]*pb.AttributeProto, name string, def float32) float32 {
+	if at, ok := a[name]; ok {
+		return at.GetF()
+	}
+	return def
+}
+
+// onHead reports whether the node's first input is the network's value so
+// far, and its others constants.
+func (im *importer) onHead(n *pb.NodeProto) bool {
+	in := n.GetInput()
+	if len(in) == 0 || in[0] != im.head {
+		return false
+	}
+	for _, x := range in[1:] {
+		if _, ok := im.consts[x]; !ok && x != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// node reads one node of the graph.
+func (im *importer) node(n *pb.NodeProto) error {
+	if len(n.GetOutput()) != 1 {
+		return fmt.Errorf("%d outputs, want 1", len(n.GetOutput()))
+	}
+	out := n.GetOutput()[0]
+	if _, ok := im.consts[out]; ok || im.tail[out] || out == im.head {
+		return fmt.Errorf("output %s is written twice", strconv.Quote(out))
+	}
+	domain := n.GetDomain()
+	if domain == nnDomain {
+		return im.function(n, out)
+	}
+	if domain != "" && domain != "ai.onnx" {
+		return fmt.Errorf("operator of domain %s is not supported", strconv.Quote(domain))
+	}
+	op := n.GetOpType()
+	if op == "Constant" {
+		return im.constantNode(n, out)
+	}
+	if im.isTail(n) {
+		im.tail[out] = true
+		return nil
+	}
+	if len(im.tail) > 0 {
+		return errors.New("not part of a feed-forward network: it follows the outputs")
+	}
+	if !im.onHead(n) {
+		// Add(b, z) is Add(z, b).
+		if op == "Add" && len(n.GetInput()) == 2 && n.GetInput()[1] == im.head {
+			n = &pb.NodeProto{OpType: n.OpType, Name: n.Name, Input: []string{n.GetInput()[1], n.GetInput()[0]}, Output: n.Output}
+		} else {
+			return fmt.Errorf("not part of a feed-forward network: its first input is not %s, the network's value", strconv.Quote(im.head))
+		}
+	}
+	in := n.GetInput()
+	last := (*layer)(nil)
+	if len(im.layers) > 0 {
+		last = im.layers[len(im.layers)-1]
+	}
+	switch op {
+	case "Identity":
+		if _, err := attrs(n); err != nil {
+			return err
+		}
+	case "Sub", "Div":
+		if _, err := attrs(n); err != nil {
+			return err
+		}
+		if last != nil || len(in) != 2 || (op == "Sub" && (im.offset != nil || im.scale != nil)) || (op == "Div" && im.scale != nil) {
+			return errors.New("a scaler's Sub and Div must come before the first layer, once each")
+		}
+		v, err := im.vector(in[1])
+		if err != nil {
+			return err
+		}
+		if op == "Sub" {
+			im.offset = v
+		} else {
+			for i, s := range v {
+				if s == 0 {
+					return fmt.Errorf("scale %d is zero", i)
+				}
+			}
+			im.scale = v
+		}
+	case "Gemm":
+		a, err := attrs(n, "alpha", "beta", "transA", "transB")
+		if err != nil {
+			return err
+		}
+		if floatAttr(a, "alpha", 1) != 1 || floatAttr(a, "beta", 1) != 1 || intAttr(a, "transA", 0) != 0 {
+			return errors.New("alpha, beta and transA must be 1, 1 and 0")
+		}
+		if len(in) < 2 || len(in) > 3 {
+			return fmt.Errorf("%d inputs", len(in))
+		}
+		l, err := im.weights(in[1], intAttr(a, "transB", 0) == 1)
+		if err != nil {
+			return err
+		}
+		if len(in) == 3 && in[2] != "" {
+			_, cols := l.w.Dims()
+			b, err := im.vector(in[2])
+			if err != nil {
+				return err
+			}
+			if len(b) != cols {
+				return fmt.Errorf("bias %s has %d values for %d outputs", strconv.Quote(in[2]), len(b), cols)
+			}
+			l.b = b
+		}
+		im.layers = append(im.layers, l)
+	case "MatMul":
+		if _, err := attrs(n); err != nil {
+			return err
+		}
+		if len(in) != 2 {
+			return fmt.Errorf("%d inputs", len(in))
+		}
+		l, err := im.weights(in[1], false)
+		if err != nil {
+			return err
+		}
+		l.matmul = true
+		im.layers = append(im.layers, l)
+	case "Add":
+		if _, err := attrs(n); err != nil {
+			return err
+		}
+		if last == nil || !last.matmul || last.addSeen || last.hasAct || len(in) != 2 {
+			return errors.New("an Add must follow a MatMul, as its bias")
+		}
+		b, err := im.vector(in[1])
+		if err != nil {
+			return err
+		}
+		if _, cols := last.w.Dims(); len(b) != cols {
+			return fmt.Errorf("bias %s has %d values for %d outputs", strconv.Quote(in[1]), len(b), cols)
+		}
+		last.b, last.addSeen = b, true
+	default:
+		act, err := im.activation(n)
+		if err != nil {
+			return err
+		}
+		if last == nil || last.hasAct {
+			return errors.New("an activation must follow a layer, one per layer")
+		}
+		last.act, last.hasAct = act, true
+	}
+	im.head = out
+	return nil
+}
+
+// weights returns a layer of the weight matrix name, transposed if trans.
+func (im *importer) weights(name string, trans bool) (*layer, error) {
+	v, dims, err := im.constant(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(dims) != 2 || dims[0] == 0 || dims[1] == 0 {
+		return nil, fmt.Errorf("weights %s have dims %v, want a matrix", strconv.Quote(name), dims)
+	}
+	w := mat.NewDense(dims[0], dims[1], v)
+	if trans {
+		var t mat.Dense
+		t.CloneFrom(w.T())
+		w = &t
+	}
+	if len(im.layers) > 0 {
+		prev := im.layers[len(im.layers)-1]
+		if _, out := prev.w.Dims(); out != dimRows(w) {
+			return nil, fmt.Errorf("weights %s take %d inputs, but the layer before has %d outputs", strconv.Quote(name), dimRows(w), out)
+		}
+	}
+	return &layer{w: w, act: nn.Identity}, nil
+}
+
+func dimRows(m *mat.Dense) int { r, _ := m.Dims(); return r }
+
+// activation returns the activation of a node of the default domain.
+func (im *importer) activation(n *pb.NodeProto) (nn.Activation, error) {
+	switch op := n.GetOpType(); op {
+	case "Relu", "Sigmoid", "Tanh", "Softplus":
+		if _, err := attrs(n); err != nil {
+			return 0, err
+		}
+		return map[string]nn.Activation{"Relu": nn.ReLU, "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "Softplus": nn.Softplus}[op], nil
+	case "Softmax":
+		a, err := attrs(n, "axis")
+		if err != nil {
+			return 0, err
+		}
+		if ax := intAttr(a, "axis", -1); ax != 1 && ax != -1 {
+			return 0, fmt.Errorf("softmax over axis %d; nn's is over each row (axis 1)", ax)
+		}
+		return nn.Softmax, nil
+	case "LeakyRelu":
+		a, err := attrs(n, "alpha")
+		if err != nil {
+			return 0, err
+		}
+		s := float64(floatAttr(a, "alpha", 0.01))
+		if s == 0 {
+			return nn.ReLU, nil
+		}
+		return nn.LeakyReLU, im.setSlope(s)
+	case "Elu":
+		a, err := attrs(n, "alpha")
+		if err != nil {
+			return 0, err
+		}
+		if floatAttr(a, "alpha", 1) != 1 {
+			return 0, fmt.Errorf("alpha %v; nn's ELU has alpha 1", floatAttr(a, "alpha", 1))
+		}
+		return nn.ELU, nil
+	}
+	return 0, errors.New("operator not supported in a feed-forward network nn reads (Gemm, MatMul, Add, Sub, Div, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Softplus)")
+}
+
+// setSlope sets the slope of the LeakyReLU layers, the same for all.
+func (im *importer) setSlope(s float64) error {
+	if s < 0 || s >= 1 || math.IsNaN(s) {
+		return fmt.Errorf("slope %v; nn's LeakyReLU takes a slope in [0, 1)", s)
+	}
+	if im.slope != 0 && im.slope != s {
+		return fmt.Errorf("slope %v after %v; nn's LeakyReLU layers share one slope", s, im.slope)
+	}
+	im.slope = s
+	return nil
+}
+
+// function reads a call of a function of nnDomain: an activation, whose
+// definition in the model must be the one Write writes.
+func (im *importer) function(n *pb.NodeProto, out string) error {
+	var act nn.Activation
+	found := false
+	for a, name := range functionNames {
+		if name == n.GetOpType() {
+			act, found = a, true
+		}
+	}
+	if !found {
+		return fmt.Errorf("unknown function of domain %s", nnDomain)
+	}
+	var def *pb.FunctionProto
+	for _, f := range im.p.GetFunctions() {
+		if f.GetDomain() == nnDomain && f.GetName() == n.GetOpType() {
+			def = f
+		}
+	}
+	if def == nil {
+		return errors.New("the model does not define the function")
+	}
+	slope := 0.0
+	if act == nn.LeakyReLU {
+		s, err := functionSlope(def)
+		if err != nil {
+			return err
+		}
+		if err := im.setSlope(s); err != nil {
+			return err
+		}
+		slope = s
+	}
+	if !proto.Equal(def, function(act, slope, im.f32)) {
+		return fmt.Errorf("the model's definition of %s is not nn's", n.GetOpType())
+	}
+	if len(n.GetInput()) != 1 || n.GetInput()[0] != im.head || len(n.GetAttribute()) > 0 {
+		return fmt.Errorf("not part of a feed-forward network: its input is not %s, the network's value", strconv.Quote(im.head))
+	}
+	if len(im.tail) > 0 {
+		return errors.New("not part of a feed-forward network: it follows the outputs")
+	}
+	if len(im.layers) == 0 || im.layers[len(im.layers)-1].hasAct {
+		return errors.New("an activation must follow a layer, one per layer")
+	}
+	last := im.layers[len(im.layers)-1]
+	last.act, last.hasAct = act, true
+	im.head = out
+	return nil
+}
+
+// functionSlope returns the slope of the LeakyReLU function f, the value
+// of its one Constant node.
+func functionSlope(f *pb.FunctionProto) (float64, error) {
+	for _, n := range f.GetNode() {
+		if n.GetOpType() == "Constant" && len(n.GetAttribute()) == 1 {
+			v, _, err := floats(n.GetAttribute()[0].GetT())
+			if err != nil || len(v) != 1 {
+				return 0, errors.New("the function's slope is not one number")
+			}
+			return v[0], nil
+		}
+	}
+	return 0, errors.New("the function has no slope")
+}
+
+// constantNode records the tensor of a Constant node.
+func (im *importer) constantNode(n *pb.NodeProto, out string) error {
+	a, err := attrs(n, "value")
+	if err != nil {
+		return err
+	}
+	t := a["value"].GetT()
+	if t == nil {
+		return errors.New("a Constant without a tensor value")
+	}
+	im.consts[out] = t
+	return nil
+}
+
+// isTail reports whether n computes a classifier's outputs from the
+// network's output, as Write's graphs do: the operators of labels and of
+// probabilities from one output, on the network's value, on other such
+// values and on constants.
+func (im *importer) isTail(n *pb.NodeProto) bool {
+	switch n.GetOpType() {
+	case "ArgMax", "GreaterOrEqual", "Greater", "Cast", "Reshape", "Squeeze", "Concat", "Sub":
+	default:
+		return false
+	}
+	if len(im.layers) == 0 {
+		return false
+	}
+	usesNet := false
+	for _, x := range n.GetInput() {
+		switch {
+		case x == im.head || im.tail[x]:
+			usesNet = true
+		case im.consts[x] != nil:
+		default:
+			return false
+		}
+	}
+	if !usesNet {
+		return false
+	}
+	// Sub(z, c) on the network's value would be a layer's arithmetic,
+	// which nn has not; Sub(c, z) is 1 − p.
+	if n.GetOpType() == "Sub" && len(n.GetInput()) == 2 && n.GetInput()[0] == im.head {
+		return false
+	}
+	return true
+}
+
+// outputs checks that the graph's outputs are the network's value or
+// computed from it.
+func (im *importer) outputs() error {
+	outs := im.g.GetOutput()
+	if len(outs) == 0 {
+		return errors.New("the graph has no output")
+	}
+	head := false
+	for _, o := range outs {
+		switch {
+		case o.GetName() == im.head:
+			head = true
+		case im.tail[o.GetName()]:
+		default:
+			return fmt.Errorf("output %s is not computed from the network", strconv.Quote(o.GetName()))
+		}
+	}
+	if !head && len(im.tail) == 0 {
+		return fmt.Errorf("no output holds the network's value %s", strconv.Quote(im.head))
+	}
+	return nil
+}
+
+// model builds the nn model of the layers read.
+func (im *importer) model(input *pb.ValueInfoProto, enc *nn.Encoding) (*nn.Model, error) {
+	in, _ := im.layers[0].w.Dims()
+	if enc == nil {
+		if w := inputWidth(input); w >= 0 && w != int64(in) {
+			return nil, fmt.Errorf("input %s has %d columns, but the first layer takes %d", strconv.Quote(input.GetName()), w, in)
+		}
+	}
+	sizes := []int{in}
+	acts := make([]nn.Activation, len(im.layers))
+	bias := false
+	for l, ly := range im.layers {
+		_, out := ly.w.Dims()
+		sizes = append(sizes, out)
+		acts[l] = ly.act
+		if ly.b != nil {
+			bias = true
+		}
+		if ly.act == nn.Softmax && l != len(im.layers)-1 {
+			return nil, fmt.Errorf("softmax on layer %d of %d; nn allows it on the output layer only", l+1, len(im.layers))
+		}
+	}
+	loss := nn.SquaredError
+	if acts[len(acts)-1] == nn.Softmax {
+		loss = nn.CrossEntropy
+	}
+	if v, ok := im.meta[metaLoss]; ok {
+		if err := json.Unmarshal([]byte(v), &loss); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", metaLoss, err)
+		}
+	}
+	cfg := nn.Config{Sizes: sizes, Activations: acts, NoBias: !bias, Loss: loss, LeakySlope: im.slope}
+	net, err := nn.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for l, ly := range im.layers {
+		net.Weights(l).Copy(ly.w)
+		if bias {
+			b := net.Bias(l)
+			clear(b)
+			copy(b, ly.b)
+		}
+	}
+	m := &nn.Model{Network: net, Encoding: enc}
+	if im.offset != nil || im.scale != nil {
+		s := &nn.Scaler{Kind: nn.Standardize, Offset: im.offset, Scale: im.scale}
+		if s.Offset == nil {
+			s.Offset = make([]float64, len(s.Scale))
+		}
+		if s.Scale == nil {
+			s.Scale = make([]float64, len(s.Offset))
+			for i := range s.Scale {
+				s.Scale[i] = 1
+			}
+		}
+		if len(s.Offset) != in || len(s.Scale) != in {
+			return nil, fmt.Errorf("the scaler has %d offsets and %d scales for %d inputs", len(s.Offset), len(s.Scale), in)
+		}
+		if v, ok := im.meta[metaScaler]; ok {
+			if err := json.Unmarshal([]byte(v), &s.Kind); err != nil {
+				return nil, fmt.Errorf("metadata %s: %w", metaScaler, err)
+			}
+		}
+		m.Scaler = s
+	}
+	for _, f := range []struct {
+		key string
+		dst any
+	}{
+		{metaFeatures, &m.Features},
+		{metaTarget, &m.Target},
+		{metaTargets, &m.Targets},
+		{metaClasses, &m.Classes},
+	} {
+		if v, ok := im.meta[f.key]; ok {
+			if err := json.Unmarshal([]byte(v), f.dst); err != nil {
+				return nil, fmt.Errorf("metadata %s: %w", f.key, err)
+			}
+		}
+	}
+	// The model file's own checks: what it cannot save, Read refuses.
+	if err := m.Encode(io.Discard); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// encoding reads the encoding of a model written by Write: the metadata
+// "encoding" describes it, and the graph's first nodes must be the ones
+// Write makes of it. It returns the encoding and the number of nodes it
+// takes, or nil and 0 without the metadata.
+func (im *importer) encoding(nodes []*pb.NodeProto) (*nn.Encoding, int, error) {
+	v, ok := im.meta[metaEncoding]
+	if !ok {
+		return nil, 0, nil
+	}
+	var cols []encodedColumn
+	dec := json.NewDecoder(bytes.NewReader([]byte(v)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cols); err != nil {
+		return nil, 0, fmt.Errorf("metadata %s: %w", metaEncoding, err)
+	}
+	if len(cols) == 0 {
+		return nil, 0, fmt.Errorf("metadata %s: no columns", metaEncoding)
+	}
+	e := &nn.Encoding{Columns: make([]nn.ColumnEncoding, len(cols))}
+	width := 0.0
+	for j, c := range cols {
+		if c.Categories != nil && len(c.Categories) == 0 {
+			return nil, 0, fmt.Errorf("metadata %s: column %d has no categories", metaEncoding, j)
+		}
+		e.Columns[j] = nn.ColumnEncoding{Categories: c.Categories, Fill: c.Fill, Indicator: c.Indicator}
+		width += float64(max(1, len(c.Categories)) + 1)
+	}
+	if width > maxElements {
+		return nil, 0, fmt.Errorf("metadata %s: too many inputs", metaEncoding)
+	}
+	if v, ok := im.meta[metaMissing]; ok {
+		if err := json.Unmarshal([]byte(v), &e.Missing); err != nil {
+			return nil, 0, fmt.Errorf("metadata %s: %w", metaMissing, err)
+		}
+	}
+	b := &builder{float32: im.f32}
+	out := b.encoding(im.head, e)
+	if len(nodes) < len(b.nodes) {
+		return nil, 0, fmt.Errorf("the graph does not encode the columns as the metadata %s says", metaEncoding)
+	}
+	for i, n := range b.nodes {
+		if !proto.Equal(n, nodes[i]) {
+			return nil, 0, fmt.Errorf("%s: the graph does not encode the columns as the metadata %s says", nodeName(i, nodes[i]), metaEncoding)
+		}
+	}
+	for _, t := range b.inits {
+		if !proto.Equal(t, im.consts[t.GetName()]) {
+			return nil, 0, fmt.Errorf("initializer %s: the graph does not encode the columns as the metadata %s says", strconv.Quote(t.GetName()), metaEncoding)
+		}
+	}
+	im.head = out
+	return e, len(b.nodes), nil
+}

@@ -1,0 +1,251 @@
+package onnx
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/neuralgo/nn"
+	pb "github.com/neuralgo/nn/onnx/internal/onnxpb"
+)
+
+// TestRoundTrip writes every kind of model, reads it back and writes it
+// again: the two files are the same bytes, and the model read predicts
+// bit for bit as the one written (in double), or as its weights rounded
+// to float (in float).
+func TestRoundTrip(t *testing.T) {
+	cases := append(exportCases(t), tableCases(t)...)
+	for _, c := range cases {
+		for _, f32 := range []bool{false, true} {
+			name := c.name
+			if f32 {
+				name += "/float32"
+			}
+			o := &Options{Float32: f32}
+			var first bytes.Buffer
+			if err := Write(&first, c.model, o); err != nil {
+				t.Fatalf("%s: Write: %v", name, err)
+			}
+			m, err := Read(bytes.NewReader(first.Bytes()))
+			if err != nil {
+				t.Errorf("%s: Read: %v", name, err)
+				continue
+			}
+			var second bytes.Buffer
+			if err := Write(&second, m, o); err != nil {
+				t.Fatalf("%s: Write of the model read: %v", name, err)
+			}
+			if !bytes.Equal(first.Bytes(), second.Bytes()) {
+				t.Errorf("%s: export → import → export changed the file (%d bytes, then %d)", name, first.Len(), second.Len())
+			}
+			if f32 {
+				continue
+			}
+			var a, b bytes.Buffer
+			if err := c.model.Encode(&a); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Encode(&b); err != nil {
+				t.Fatal(err)
+			}
+			if a.String() != b.String() {
+				t.Errorf("%s: model file of the model read differs:\n%s\nwant:\n%s", name, b.String(), a.String())
+			}
+			want, err := c.model.Predict(c.x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.Predict(c.x)
+			if err != nil {
+				t.Fatalf("%s: Predict: %v", name, err)
+			}
+			if !mat.Equal(got, want) {
+				t.Errorf("%s: predictions of the model read differ", name)
+			}
+		}
+	}
+}
+
+// TestReadErrors checks that what Read does not support is an error that
+// names the node and its operator.
+func TestReadErrors(t *testing.T) {
+	base := func() *pb.ModelProto {
+		m := randomModel(t, 1, nn.ReLU, nn.Softmax, 3, nn.CrossEntropy, true, true, true)
+		p, err := build(m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	find := func(p *pb.ModelProto, op string) *pb.NodeProto {
+		for _, n := range p.Graph.Node {
+			if n.GetOpType() == op {
+				return n
+			}
+		}
+		t.Fatalf("no %s node", op)
+		return nil
+	}
+	for _, test := range []struct {
+		name   string
+		change func(p *pb.ModelProto)
+		want   string
+	}{
+		{"unsupported op", func(p *pb.ModelProto) { find(p, "Relu").OpType = sp("Selu") }, `node "layer1/a" (Selu): operator not supported`},
+		{"op of another domain", func(p *pb.ModelProto) { find(p, "Relu").Domain = sp("com.microsoft") }, `node "layer1/a" (Relu): operator of domain "com.microsoft"`},
+		{"shapes do not chain", func(p *pb.ModelProto) {
+			for _, in := range p.Graph.Initializer {
+				if in.GetName() == "layer2/W_5" || strings.HasPrefix(in.GetName(), "layer2/W") {
+					in.Dims = []int64{6, 7}
+				}
+			}
+		}, "take 6 inputs, but the layer before has 7 outputs"},
+		{"short raw data", func(p *pb.ModelProto) {
+			for _, in := range p.Graph.Initializer {
+				if strings.HasPrefix(in.GetName(), "layer1/W") {
+					in.RawData = in.RawData[:len(in.RawData)-8]
+				}
+			}
+		}, "bytes of raw data for 35 doubles"},
+		{"huge dims", func(p *pb.ModelProto) {
+			for _, in := range p.Graph.Initializer {
+				if strings.HasPrefix(in.GetName(), "layer1/W") {
+					in.Dims = []int64{1 << 40, 1 << 40}
+				}
+			}
+		}, "more than 268435456 elements"},
+		{"negative dim", func(p *pb.ModelProto) {
+			for _, in := range p.Graph.Initializer {
+				if strings.HasPrefix(in.GetName(), "layer1/W") {
+					in.Dims = []int64{-5, -7}
+				}
+			}
+		}, "dimension 0 is -5"},
+		{"NaN weight", func(p *pb.ModelProto) {
+			for _, in := range p.Graph.Initializer {
+				if strings.HasPrefix(in.GetName(), "layer1/W") {
+					copy(in.RawData, []byte{0, 0, 0, 0, 0, 0, 0xf8, 0x7f})
+				}
+			}
+		}, "value 0 is NaN"},
+		{"two inputs", func(p *pb.ModelProto) {
+			p.Graph.Input = append(p.Graph.Input, valueInfo("Y", pb.TensorProto_DOUBLE, -1, 5))
+		}, `more than one input ("X" and "Y")`},
+		{"integer input", func(p *pb.ModelProto) {
+			p.Graph.Input[0] = valueInfo("X", pb.TensorProto_INT64, -1, 5)
+		}, "element type INT64"},
+		{"no graph", func(p *pb.ModelProto) { p.Graph = nil }, "model has no graph"},
+		{"external data", func(p *pb.ModelProto) {
+			p.Graph.Initializer[0].DataLocation = pb.TensorProto_EXTERNAL.Enum()
+		}, "outside the model file"},
+		{"softmax over axis 0", func(p *pb.ModelProto) { find(p, "Softmax").Attribute[0].I = i64p(0) }, "softmax over axis 0"},
+		{"gemm with alpha", func(p *pb.ModelProto) {
+			find(p, "Gemm").Attribute = append(find(p, "Gemm").Attribute, &pb.AttributeProto{Name: sp("alpha"), Type: pb.AttributeProto_FLOAT.Enum(), F: proto.Float32(2)})
+		}, "alpha, beta and transA must be 1, 1 and 0"},
+		{"branch", func(p *pb.ModelProto) {
+			n := find(p, "Relu")
+			n.Input[0] = "X"
+		}, `its first input is not "layer1/z"`},
+		{"opset 5", func(p *pb.ModelProto) { p.OpsetImport[0].Version = i64p(5) }, "operator set 5"},
+		{"function redefined", func(p *pb.ModelProto) {
+			m := randomModel(t, 2, nn.SiLU, nn.Identity, 1, nn.SquaredError, true, false, false)
+			q, err := build(m, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Functions[0].Node[1].OpType = sp("Log")
+			proto.Reset(p)
+			proto.Merge(p, q)
+		}, "the model's definition of SiLU is not nn's"},
+	} {
+		p := base()
+		test.change(p)
+		data, err := proto.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Read(bytes.NewReader(data))
+		if err == nil || !strings.Contains(err.Error(), test.want) {
+			t.Errorf("%s: got %v, want an error with %q", test.name, err, test.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error of more than one line: %q", test.name, err)
+		}
+	}
+}
+
+// TestReadCorrupt reads truncated and corrupted files.
+func TestReadCorrupt(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, randomModel(t, 3, nn.Tanh, nn.Softmax, 3, nn.CrossEntropy, true, true, true), nil); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	for _, n := range []int{0, 1, 10, len(data) / 3, len(data) / 2, len(data) - 1} {
+		if _, err := Read(bytes.NewReader(data[:n])); err == nil {
+			t.Errorf("Read of the first %d of %d bytes: no error", n, len(data))
+		}
+	}
+	if _, err := Read(strings.NewReader("{\"format\": \"github.com/neuralgo/nn model\"}")); err == nil {
+		t.Error("Read of a JSON model file: no error")
+	}
+}
+
+// TestReadBudget checks that a model larger than the memory budget is
+// refused before its weights are allocated.
+func TestReadBudget(t *testing.T) {
+	net, err := nn.New(nn.Config{Sizes: []int{20, 20}, NoBias: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	// In float, the 400 weights take 1600 bytes of the file and 3200 as
+	// float64.
+	if err := WriteNetwork(&buf, net, &Options{Float32: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, budget := range []int64{int64(buf.Len()) + 100, 256} {
+		old := nn.SetMemoryBudget(budget)
+		_, err = Read(bytes.NewReader(buf.Bytes()))
+		nn.SetMemoryBudget(old)
+		if !errors.Is(err, nn.ErrMemoryBudget) {
+			t.Errorf("file of %d bytes, budget %d: got %v, want an error wrapping ErrMemoryBudget", buf.Len(), budget, err)
+		}
+	}
+	if _, err := Read(bytes.NewReader(buf.Bytes())); err != nil {
+		t.Errorf("within the budget: %v", err)
+	}
+}
+
+// FuzzRead checks that Read never panics, and that a model it returns
+// predicts and saves.
+func FuzzRead(f *testing.F) {
+	t := &testing.T{}
+	for i, c := range append(exportCases(t)[:8], tableCases(t)...) {
+		var buf bytes.Buffer
+		if err := Write(&buf, c.model, &Options{Float32: i%2 == 1}); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Read(bytes.NewReader(data))
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error of more than one line: %q", err)
+			}
+			return
+		}
+		x := mat.NewDense(2, m.Columns(), nil)
+		if _, err := m.Predict(x); err != nil && !errors.Is(err, nn.ErrNotFinite) && !errors.Is(err, nn.ErrMemoryBudget) {
+			t.Errorf("Predict of a model read: %v", err)
+		}
+		if err := m.Encode(&bytes.Buffer{}); err != nil {
+			t.Errorf("Encode of a model read: %v", err)
+		}
+	})
+}
