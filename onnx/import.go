@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strconv"
 
-	"google.golang.org/protobuf/proto"
 	"gonum.org/v1/gonum/mat"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/neuralgo/nn"
 	pb "github.com/neuralgo/nn/onnx/internal/onnxpb"
@@ -71,7 +71,7 @@ type importer struct {
 	g      *pb.GraphProto
 	meta   map[string]string
 	consts map[string]*pb.TensorProto // initializers and Constant nodes
-	f32    bool                        // the graph computes in float
+	f32    bool                       // the graph computes in float
 
 	head   string // the value the network has computed so far
 	tail   map[string]bool

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
 	"gonum.org/v1/gonum/mat"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/neuralgo/nn"
 	pb "github.com/neuralgo/nn/onnx/internal/onnxpb"
