@@ -7,6 +7,8 @@
 //	nn eval    -model model.json -data test.csv [-json] score a model on labelled data
 //	nn tune    -data train.csv -o best.json [grid flags] cross-validate a grid, write the best
 //	nn predict -model model.json [-data rows.csv]       predict each row (stdin by default)
+//	nn export  -model model.json -o model.onnx           write a model as ONNX
+//	nn import  -onnx model.onnx -o model.json            read an ONNX MLP into a model file
 //	nn demo                                             the tutorial, reproduced
 //	nn help [command]                                   show help
 //
@@ -79,6 +81,8 @@ func init() {
 		{"eval", "score a model on a labelled CSV file", runEval},
 		{"tune", "search hyperparameters by cross-validation and write the best model", runTune},
 		{"predict", "predict every row of a CSV file (or standard input)", runPredict},
+		{"export", "write a model file as ONNX", runExport},
+		{"import", "read an ONNX multilayer perceptron into a model file", runImport},
 		{"demo", "reproduce the tutorial: perceptron, test-score network, iris", runDemo},
 		{"help", "show help for nn or one of its commands", runHelp},
 	}
