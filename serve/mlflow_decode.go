@@ -30,8 +30,11 @@ func jsonError(what string, err error) *Error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		field := te.Field
-		if field == "" {
-			field = "the body"
+		switch {
+		case field == "":
+			field = what
+		case what != "the body":
+			field = what + "." + field
 		}
 		return badRequest("%s: want %v, got a JSON %s", field, jsonType(te.Type.String()), te.Value)
 	}

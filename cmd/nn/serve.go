@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/neuralgo/nn/internal/excerpt"
+	"github.com/neuralgo/nn/serve"
+)
+
+const serveSynopsis = `Usage: nn serve -model NAME=PATH [-model NAME2=PATH2 ...] [flags]
+
+Serve serves the predictions of model files over HTTP until it is stopped
+with SIGTERM or SIGINT (Ctrl-C), speaking two protocols:
+
+  - the Open Inference Protocol ("V2", as KServe and Triton speak it):
+    GET /v2, /v2/health/live, /v2/health/ready, /v2/models/NAME and
+    /v2/models/NAME/ready, and POST /v2/models/NAME/infer;
+  - MLflow's scoring server: POST /invocations with a JSON body
+    ({"inputs": [[...], ...]}, {"dataframe_split": {...}},
+    {"dataframe_records": [...]} or {"instances": [...]}) or a CSV body with
+    a header row (Content-Type: text/csv), answered with
+    {"predictions": [...]}. With several models, /invocations?model=NAME
+    names one, or -default gives it.
+
+GET /metrics serves metrics in Prometheus's text format. -model NAME=PATH
+serves the file PATH as NAME; -model PATH names it by the file's base name
+without extension. Names map only to these files.
+
+Concurrent requests to a model are batched into one matrix product, for
+at most -batch-delay, and only while more requests are on their way;
+batched and unbatched predictions are equal bit for bit. A model file that
+is replaced (as nn train and nn.Model.Save replace it, by renaming) is
+loaded again within -reload-interval, and on SIGHUP; requests in flight
+finish on the old model, and a file that fails to load leaves the old
+model serving, with a warning in the log and in the metrics.
+
+It listens on loopback (127.0.0.1:8080) unless -addr says otherwise, and
+prints the address it listens on to standard error (-addr 127.0.0.1:0
+picks a free port). With -token-file, every endpoint but /v2/health/live
+requires "Authorization: Bearer TOKEN", the first line of the file. With
+-tls-cert and -tls-key it serves HTTPS. Logs are lines of key=value pairs
+on standard error: one per request at -log-level debug, failed requests
+and reloads at warn. On SIGTERM or SIGINT it stops accepting connections
+and waits up to -drain-timeout for the requests in flight.
+
+Examples:
+
+	nn serve -model iris=iris.json
+	curl -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}' localhost:8080/invocations
+	curl -d '{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP64",
+	  "data": [5.1, 3.5, 1.4, 0.2]}]}' localhost:8080/v2/models/iris/infer
+`
+
+// modelsFlag is -model NAME=PATH or -model PATH, repeatable.
+type modelsFlag struct{ v *[]serve.ModelFile }
+
+func (f modelsFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	var s []string
+	for _, m := range *f.v {
+		s = append(s, m.Name+"="+m.Path)
+	}
+	return strings.Join(s, " ")
+}
+
+func (f modelsFlag) Set(s string) error {
+	name, path, ok := strings.Cut(s, "=")
+	if !ok {
+		path = s
+		name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	if name == "" || path == "" {
+		return errors.New("want NAME=PATH or PATH")
+	}
+	*f.v = append(*f.v, serve.ModelFile{Name: name, Path: path})
+	return nil
+}
+
+// durationFlag is a duration flag with a least value.
+type durationFlag struct {
+	v   *time.Duration
+	min time.Duration
+}
+
+func (f durationFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	return f.v.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d < f.min {
+		return fmt.Errorf("want a duration of at least %v, such as 500us, 2ms or 10s", f.min)
+	}
+	*f.v = d
+	return nil
+}
+
+// bodySize is -max-body: a size in bytes, with the units of byteSize, of
+// at least 1KiB.
+type bodySize struct{ v *int64 }
+
+func (f bodySize) String() string {
+	if f.v == nil {
+		return ""
+	}
+	return byteSize(f).String()
+}
+
+func (f bodySize) Set(s string) error {
+	t := strings.TrimSpace(s)
+	scale := 1.0
+	for _, u := range byteUnits {
+		if n, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, scale = strings.TrimSpace(n), u.size
+			break
+		}
+	}
+	x, err := strconv.ParseFloat(t, 64)
+	if err != nil || !(x*scale >= 1<<10) || x*scale >= 1<<40 {
+		return errors.New("want a size from 1KiB to 1TiB, such as 64KiB or 16MiB")
+	}
+	*f.v = int64(x * scale)
+	return nil
+}
+
+// serveFlags are the flags of nn serve.
+type serveFlags struct {
+	models         []serve.ModelFile
+	addr           string
+	tokenFile      string
+	tlsCert        string
+	tlsKey         string
+	maxBody        int64
+	maxRows        int
+	batchDelay     time.Duration
+	batchRows      int
+	noBatch        bool
+	reloadInterval time.Duration
+	drainTimeout   time.Duration
+	logLevel       string
+	def            string
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	fs.Var(modelsFlag{&f.models}, "model", "a model to serve, as `NAME=PATH` (or PATH, named by its base name); repeat for several")
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "the `address` to listen on, host:port; a port of 0 picks a free one")
+	fs.StringVar(&f.tokenFile, "token-file", "", "require the bearer token on the first line of `file` on every endpoint but liveness")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with the certificate (chain) in PEM `file`, with -tls-key")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "the private key in PEM `file` of -tls-cert")
+	f.maxBody = serve.DefaultMaxBodyBytes
+	fs.Var(bodySize{&f.maxBody}, "max-body", "the largest request body, in `bytes` (units KiB, MiB); larger ones are refused with 413")
+	f.maxRows = serve.DefaultMaxRows
+	fs.Var(intFlag{&f.maxRows, 1}, "max-rows", "the most `rows` of a request; more are refused with 413")
+	f.batchDelay = serve.DefaultBatchDelay
+	fs.Var(durationFlag{&f.batchDelay, 0}, "batch-delay", "the longest `duration` a request waits for others to be batched with (0: batch only requests already waiting)")
+	f.batchRows = serve.DefaultBatchRows
+	fs.Var(intFlag{&f.batchRows, 1}, "batch-rows", "the most `rows` of a batch; larger requests are predicted on their own")
+	fs.BoolVar(&f.noBatch, "no-batch", false, "predict every request on its own, without batching")
+	f.reloadInterval = serve.DefaultReloadInterval
+	fs.Var(durationFlag{&f.reloadInterval, 0}, "reload-interval", "the `interval` at which to check the model files for a new version (0: only on SIGHUP)")
+	f.drainTimeout = 10 * time.Second
+	fs.Var(durationFlag{&f.drainTimeout, 0}, "drain-timeout", "the longest `duration` to wait for requests in flight on SIGTERM or SIGINT")
+	fs.Var(newChoice(&f.logLevel, "info", "debug", "info", "warn", "error"), "log-level", "the least `level` logged: debug (a line per request), info, warn or error")
+	fs.StringVar(&f.def, "default", "", "the model `NAME` of /invocations without ?model= (default: the only model)")
+}
+
+// HTTP server limits: time to read a request's headers, to read it
+// whole, to write the answer, and for an idle keep-alive connection.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+func runServe(e *env, args []string) error {
+	var f serveFlags
+	fs := newFlagSet("serve")
+	f.register(fs)
+	if err := parseFlags(e, fs, "serve", serveSynopsis, args); err != nil {
+		return err
+	}
+	if len(f.models) == 0 {
+		return &usageError{cmd: "serve", msg: "flag -model is required: the model files to serve, as -model NAME=PATH"}
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return &usageError{cmd: "serve", msg: "-tls-cert and -tls-key go together: give both to serve HTTPS"}
+	}
+	var level slog.Level
+	level.UnmarshalText([]byte(f.logLevel)) // checked by the flag
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	opts := &serve.Options{
+		BatchDelay: f.batchDelay, BatchRows: f.batchRows, NoBatching: f.noBatch,
+		MaxBodyBytes: f.maxBody, MaxRows: f.maxRows, ReloadInterval: f.reloadInterval,
+		Default: f.def, Logger: log,
+	}
+	if f.batchDelay == 0 {
+		opts.BatchDelay = -1 // batch only what is waiting
+	}
+	if f.reloadInterval == 0 {
+		opts.ReloadInterval = -1
+	}
+	if f.tokenFile != "" {
+		b, err := os.ReadFile(f.tokenFile)
+		if err != nil {
+			return err
+		}
+		token, _, _ := strings.Cut(string(b), "\n")
+		token = strings.TrimRight(token, "\r")
+		if strings.TrimSpace(token) == "" {
+			return fileErrorf(f.tokenFile, "the token file is empty: write the token on its first line")
+		}
+		opts.Token = token
+	}
+	var tlsConfig *tls.Config
+	if f.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+		if err != nil {
+			return fmt.Errorf("nn: -tls-cert %s and -tls-key %s: %v", excerpt.Quote(f.tlsCert), excerpt.Quote(f.tlsKey), err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	s, err := serve.New(f.models, opts)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("nn: %v", err)
+	}
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		TLSConfig:         tlsConfig,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	fmt.Fprintf(e.stderr, "nn serve: listening on %s://%s (models: %s)\n", scheme, ln.Addr(), strings.Join(s.Models(), ", "))
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(signals)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	for {
+		select {
+		case err := <-served:
+			return fmt.Errorf("nn: serving: %v", err)
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				if err := s.Reload(); err != nil {
+					log.Warn("reload on SIGHUP: some models failed to load and keep their old version", "error", err)
+				} else {
+					log.Info("reloaded every model on SIGHUP")
+				}
+				continue
+			}
+			log.Info("shutting down: draining requests in flight", "signal", sig.String(), "timeout", f.drainTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), f.drainTimeout)
+			err := srv.Shutdown(ctx)
+			cancel()
+			if err != nil {
+				srv.Close()
+				return fmt.Errorf("nn: shutting down: requests still running after -drain-timeout %v were cut: %v", f.drainTimeout, err)
+			}
+			log.Info("stopped")
+			return nil
+		}
+	}
+}

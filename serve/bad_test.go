@@ -1,0 +1,131 @@
+package serve
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Bad requests are answered with a 4xx and a JSON error that says what
+// and where, never a 5xx, a panic or a dropped connection.
+func TestBadRequests(t *testing.T) {
+	_, ts := irisServer(t, &Options{MaxBodyBytes: 4096, MaxRows: 50, Default: "iris"})
+	const infer = "/v2/models/iris/infer"
+	const inv = "/invocations"
+	big := `{"inputs":[` + strings.Repeat(`[5.1,3.5,1.4,0.2],`, 300) + `[5.1,3.5,1.4,0.2]]}`
+	rows51 := `{"inputs":[` + strings.Repeat(`[5,3,1,0],`, 50) + `[5,3,1,0]]}`
+	for i, test := range []struct {
+		method, path, ctype, body string
+		status                    int
+		want                      string
+	}{
+		// Routing.
+		{"GET", "/nope", "", "", 404, `no endpoint "/nope"`},
+		{"GET", "/v2/models/nope", "", "", 404, `unknown model "nope"; the models are "iris", "reg"`},
+		{"POST", "/v2/models/nope/infer", "", "{}", 404, `unknown model "nope"`},
+		{"GET", "/v2/models/iris/versions/1", "", "", 404, "versions are not supported"},
+		{"GET", "/v2/models/iris/explain", "", "", 404, "no endpoint"},
+		{"GET", infer, "", "", 405, "method GET is not allowed here; use POST"},
+		{"POST", "/v2/models/iris", "", "", 405, "use GET"},
+		{"DELETE", inv, "", "", 405, "use POST"},
+		{"POST", "/metrics", "", "", 405, "use GET"},
+		{"PUT", "/v2/health/live", "", "", 405, "use GET"},
+		// Malformed bodies.
+		{"POST", infer, "", "", 400, "the body is not valid JSON"},
+		{"POST", infer, "", `{"inputs":[`, 400, "the body is not valid JSON"},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4]`, 400, "the body is not valid JSON"},
+		{"POST", inv, "", `[1,2]`, 400, "the body: want an object"},
+		{"POST", infer, "", `{"inputs":"x"}`, 400, "inputs: want an array"},
+		{"POST", infer, "", `{"id":42,"inputs":[]}`, 400, "id: want a string"},
+		// V2: datatypes, shapes, names.
+		{"POST", infer, "", `{"inputs":[]}`, 400, "inputs: no input tensors"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64"}]}`, 400, "inputs[0]: no data"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"data":[1,2,3,4]}]}`, 400, "inputs[0]: no datatype"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","datatype":"FP64","data":[1,2,3,4]}]}`, 400, "inputs[0]: no shape"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP128","data":[1,2,3,4]}]}`, 400, `the datatype "FP128" is not one the model takes`},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,"x",4]}]}`, 400, `inputs[0].data[2] (row 0, feature "petal_length"): wrong datatype: a string, "x", in a tensor of numbers`},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"BYTES","data":[1,2,"x",4]}]}`, 400, `inputs[0].data[2] (row 0, feature "petal_length"): want a number, got the string "x"`},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,true,4]}]}`, 400, "want a number or a string, got a boolean"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,{},4]}]}`, 400, "got an object"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,null,4]}]}`, 400, "a missing value (null), which the model does not take"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[2,4],"datatype":"FP64","data":[1,2,3,4]}]}`, 400, "inputs[0].data: 4 values, want 8 for shape [2 4]"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,3,4,5]}]}`, 400, "inputs[0].data: more than the 4 values of shape [1 4]"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,3],"datatype":"FP64","data":[1,2,3]}]}`, 400, "inputs[0]: shape [1 3], want [N, 4]"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[4],"datatype":"FP64","data":[1,2,3,4]}]}`, 400, "want one tensor of shape [N, 4], or one tensor of shape [N] per feature"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[0,4],"datatype":"FP64","data":[]}]}`, 400, "no rows (an empty batch)"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[-1,4],"datatype":"FP64","data":[1,2,3,4]}]}`, 400, "inputs[0].shape[0]: -1 is negative"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,1e999,4]}]}`, 400, `inputs[0].data[2] (row 0, feature "petal_length"): "1e999" is out of the range of float64`},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,3,1.7e308]}]}`, 400, `row 0, feature "petal_width": 1.7e+308 is +Inf after scaling`},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":"AAAA"}]}`, 400, "inputs[0].data: want an array"},
+		{"POST", infer, "", `{"inputs":[{"name":"sepal_length","shape":[1],"datatype":"FP64","data":[1]},{"name":"x","shape":[1],"datatype":"FP64","data":[1]}]}`, 400, `inputs[1]: unknown input "x"; the inputs are the features "sepal_length", "sepal_width", "petal_length", "petal_width"`},
+		{"POST", infer, "", `{"inputs":[{"name":"sepal_length","shape":[1],"datatype":"FP64","data":[1]},{"name":"sepal_width","shape":[1],"datatype":"FP64","data":[1]}]}`, 400, `inputs: no tensor for the feature "petal_length"`},
+		{"POST", infer, "", `{"inputs":[{"name":"sepal_length","shape":[1],"datatype":"FP64","data":[1]},{"name":"sepal_length","shape":[1],"datatype":"FP64","data":[1]}]}`, 400, `inputs[1]: the feature "sepal_length" twice`},
+		{"POST", infer, "", `{"inputs":[{"name":"sepal_length","shape":[1],"datatype":"FP64","data":[1]},{"name":"sepal_width","shape":[2],"datatype":"FP64","data":[1,2]}]}`, 400, `shape [2], but inputs[0] has 1 rows`},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,3,4]}],"outputs":[{"name":"nope"}]}`, 400, `outputs[0]: unknown output "nope"`},
+		{"POST", infer, "", `{"parameters":{"a":[1]},"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,3,4]}]}`, 400, `parameters["a"]: want a string, a number or a boolean`},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}]}`, 400, "nested too deep"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[51,4],"datatype":"FP64","data":[1]}]}`, 413, "more than the 50 rows a request may hold"},
+		// MLflow JSON.
+		{"POST", inv, "", `{}`, 400, `exactly one of "inputs", "instances", "dataframe_split" and "dataframe_records"; it holds 0`},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4]],"instances":[[1,2,3,4]]}`, 400, "it holds 2"},
+		{"POST", inv, "", `{"inputs":[]}`, 400, "inputs: no rows (an empty batch)"},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4],[1,2,3]]}`, 400, `inputs[1]: 3 values, want 4, one per feature: "sepal_length"`},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4,5]]}`, 400, "inputs[0]: more than 4 values"},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4],[1,2,"NaN",4]]}`, 400, `inputs[1][2] (feature "petal_length"): want a number, got the string "NaN"`},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4],[1,2,3,-1e400]]}`, 400, `inputs[1][3] (feature "petal_width"): "-1e400" is out of the range of float64`},
+		{"POST", inv, "", `{"inputs":[1,2,3,4]}`, 400, "inputs[0]: want a row"},
+		{"POST", inv, "", `{"inputs":"x"}`, 400, "inputs: want an array of rows"},
+		{"POST", inv, "", `{"instances":{"a":[1]}}`, 400, "instances: want an array of rows"},
+		{"POST", inv, "", `{"inputs":[{"sepal_length":1,"sepal_width":2,"petal_length":3}]}`, 400, `inputs[0]: no value for the feature "petal_width"`},
+		{"POST", inv, "", `{"dataframe_records":[{"sepal_length":1,"sepal_length":1}]}`, 400, `dataframe_records[0]: the feature "sepal_length" twice`},
+		{"POST", inv, "", `{"inputs":{"sepal_length":[1,2],"sepal_width":[1],"petal_length":[1],"petal_width":[1]}}`, 400, `inputs["sepal_width"]: 1 values, but the columns before it have 2`},
+		{"POST", inv, "", `{"inputs":{"sepal_length":[1]}}`, 400, `inputs: no column for the feature "sepal_width"`},
+		{"POST", inv, "", `{"dataframe_split":{"columns":["sepal_length","sepal_width","petal_length"],"data":[[1,2,3]]}}`, 400, `dataframe_split.columns: no column for the feature "petal_width"`},
+		{"POST", inv, "", `{"dataframe_split":{"columns":["sepal_length","sepal_width","petal_length","petal_width"],"data":[[1,2,3,4],[1,2,3]]}}`, 400, "dataframe_split.data[1]: 3 values, want 4, one per column"},
+		{"POST", inv, "", `{"dataframe_split":{"columns":["sepal_length","sepal_width","petal_length","petal_width"],"data":[[1,2,"a",4]]}}`, 400, `dataframe_split.data[0][2] (column "petal_length"): want a number, got the string "a"`},
+		{"POST", inv, "", `{"dataframe_split":{"columns":["sepal_length","sepal_width","petal_length","petal_width"],"data":[]}}`, 400, "dataframe_split.data: no rows (an empty batch)"},
+		{"POST", inv, "", `{"dataframe_split":{"columns":[1,2]}}`, 400, "dataframe_split"},
+		{"POST", inv, "", `{"dataframe_split":{"data":[[1]]}}`, 400, `dataframe_split: no "columns"`},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4]],"params":[1]}`, 400, "params: want an object"},
+		{"POST", inv, "", rows51, 413, "51 rows, more than the 50 rows a request may hold"},
+		{"POST", inv, "", big, 413, "larger than the 4096 bytes"},
+		// MLflow CSV.
+		{"POST", inv, "text/csv", "", 400, "the CSV body"},
+		{"POST", inv, "text/csv", "sepal_length,sepal_width,petal_length,petal_width\n", 400, "the CSV body: no rows (an empty batch)"},
+		{"POST", inv, "text/csv", "sepal_length,sepal_width,petal_length\n1,2,3\n", 400, "petal_width"},
+		{"POST", inv, "text/csv", "sepal_length,sepal_width,petal_length,petal_width\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,x,4\n", 400, `line 5, column "petal_length"`},
+		{"POST", inv, "text/csv", "sepal_length,sepal_width,petal_length,petal_width\n1,2,3,4\n1,2,3,NaN\n", 400, `line 3, column "petal_width"`},
+		{"POST", inv, "text/csv", "sepal_length,sepal_width,petal_length,petal_width\n1,2,3,4\n1,2,3\n", 400, "line 3"},
+		{"POST", inv, "text/csv", "sepal_length,sepal_width,petal_length,petal_width\n1,2,\"3,4\n", 400, "line"},
+		{"POST", inv, "text/csv", "sepal_length,sepal_width,petal_length,petal_width\n" + strings.Repeat("1,2,3,4\n", 51), 413, "more than the 50 rows"},
+	} {
+		r := do(t, nil, test.method, ts.URL+test.path, test.ctype, test.body)
+		msg := r.errorOf(t)
+		if r.status != test.status || !strings.Contains(msg, test.want) {
+			t.Errorf("%d: %s %s %.60q: %d %q, want %d with %q", i, test.method, test.path, test.body, r.status, msg, test.status, test.want)
+		}
+		if r.status == http.StatusMethodNotAllowed && r.header.Get("Allow") == "" {
+			t.Errorf("%d: 405 without an Allow header", i)
+		}
+	}
+	// The regression takes missing values; it refuses infinite ones and
+	// strings in numeric columns.
+	for i, test := range []struct {
+		body, want string
+	}{
+		{`{"inputs":[[5.1,3.5,"abc","setosa"]]}`, `inputs[0][2] (feature "petal_length"): want a number or null (missing), got the string "abc"`},
+		{`{"inputs":[[5.1,3.5,1e999,"setosa"]]}`, `out of the range of float64`},
+	} {
+		r := post(t, ts.URL+"/invocations?model=reg", test.body)
+		if msg := r.errorOf(t); !strings.Contains(msg, test.want) {
+			t.Errorf("reg %d: %q, want %q", i, msg, test.want)
+		}
+	}
+	if r := post(t, ts.URL+"/invocations?model=reg", `{"inputs":[[5.1,null,1.4,null]]}`); r.status != http.StatusOK {
+		t.Errorf("missing values of the regression: %d %s", r.status, r.body)
+	}
+	// The errors are counted.
+	if m := metricsText(t, ts.URL); !strings.Contains(m, `nn_serve_request_errors_total{endpoint="infer",model="iris"}`) || !strings.Contains(m, `nn_serve_requests_total{code="413",endpoint="invocations",model="iris"}`) {
+		t.Errorf("errors not counted:\n%s", m)
+	}
+}

@@ -1,0 +1,369 @@
+package serve
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// v2Body is a V2 request of rows.
+func v2Body(rows [][]float64) string {
+	return fmt.Sprintf(`{"inputs":[{"name":"input","shape":[%d,4],"datatype":"FP64","data":%s}]}`, len(rows), jsonRows(rows))
+}
+
+// metricValue returns the value of the series named (with its labels) in
+// the metrics text, or NaN.
+func metricValue(text, series string) float64 {
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`)
+	m := re.FindStringSubmatch(text)
+	if m == nil {
+		return math.NaN()
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
+}
+
+// Requests batched together get the bits that they get alone, and that
+// Model.Predict gives.
+func TestBatchingIdentical(t *testing.T) {
+	iris, _ := models(t)
+	_, batched := newTestServer(t, &Options{BatchDelay: 5 * time.Millisecond, BatchRows: 64}, ModelFile{"iris", iris})
+	_, alone := newTestServer(t, &Options{NoBatching: true}, ModelFile{"iris", iris})
+	rows, _ := irisRows(t)
+	_, p := wantLabels(t, iris, rows)
+	// Requests of 1 to 5 rows, 32 at a time.
+	type request struct{ lo, hi int }
+	var reqs []request
+	for lo, k := 0, 0; lo < len(rows); k++ {
+		hi := min(lo+1+k%5, len(rows))
+		reqs = append(reqs, request{lo, hi})
+		lo = hi
+	}
+	got := make([]string, len(reqs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	for k, rq := range reqs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r := post(t, batched.URL+"/v2/models/iris/infer", v2Body(rows[rq.lo:rq.hi]))
+			if r.status != http.StatusOK {
+				t.Errorf("request %d: %d %s", k, r.status, r.body)
+			}
+			got[k] = r.body
+		}()
+	}
+	wg.Wait()
+	for k, rq := range reqs {
+		want := post(t, alone.URL+"/v2/models/iris/infer", v2Body(rows[rq.lo:rq.hi])).body
+		if got[k] != want {
+			t.Errorf("rows %d to %d: batched %s, alone %s", rq.lo, rq.hi, got[k], want)
+		}
+		var res inferResponse
+		response{200, got[k], nil}.decode(t, &res)
+		_, data := res.output(t, "probabilities")
+		for i, v := range data {
+			f, _ := strconv.ParseFloat(fmt.Sprint(v), 64)
+			if w := p.At(rq.lo+i/3, i%3); f != w {
+				t.Errorf("row %d: probability %v, Model.Predict %v", rq.lo+i/3, f, w)
+			}
+		}
+	}
+	// Batches of more than one row were made: the test tested batching.
+	m := metricsText(t, batched.URL)
+	ones := metricValue(m, `nn_serve_batch_rows_bucket{model="iris",le="1"}`)
+	count := metricValue(m, `nn_serve_batch_rows_count{model="iris"}`)
+	sum := metricValue(m, `nn_serve_batch_rows_sum{model="iris"}`)
+	if sum != float64(len(rows)) || !(count < float64(len(reqs))) {
+		t.Errorf("%v rows in %v batches (%v of one row) for %d requests of %d rows: want fewer batches than requests", sum, count, ones, len(reqs), len(rows))
+	}
+	t.Logf("%d requests in %v batches", len(reqs), count)
+}
+
+// Many clients at once, on both protocols and both models, under -race.
+func TestConcurrentRequests(t *testing.T) {
+	_, ts := irisServer(t, &Options{Default: "iris"})
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 20 {
+				var r response
+				switch (g + k) % 3 {
+				case 0:
+					r = post(t, ts.URL+"/invocations", `{"inputs":[[5.1,3.5,1.4,0.2],[6.3,2.9,5.6,1.8]]}`)
+				case 1:
+					r = post(t, ts.URL+"/v2/models/iris/infer", v2Body([][]float64{{5.9, 3.0, 4.2, 1.5}}))
+				default:
+					r = post(t, ts.URL+"/invocations?model=reg", `{"inputs":[[5.1,3.5,1.4,"setosa"]]}`)
+				}
+				if r.status != http.StatusOK {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d requests failed", n)
+	}
+	m := metricsText(t, ts.URL)
+	if v := metricValue(m, `nn_serve_requests_total{code="200",endpoint="invocations",model="iris"}`); v < 100 {
+		t.Errorf("%v /invocations requests counted, want at least 100", v)
+	}
+	if v := metricValue(m, `nn_serve_rows_predicted_total{model="reg"}`); v < 100 {
+		t.Errorf("%v rows of reg counted", v)
+	}
+	if !strings.Contains(m, `nn_serve_request_duration_seconds_bucket{endpoint="infer",model="iris",le=`) || !strings.Contains(m, "go_goroutines") || !strings.Contains(m, `nn_serve_reloads_total{model="iris",result="failure"} 0`) {
+		t.Errorf("metrics lack latency, runtime or reload series:\n%s", m)
+	}
+}
+
+// A model file replaced while requests run takes over without a failed
+// request; a broken replacement leaves it serving.
+func TestReload(t *testing.T) {
+	iris, _ := models(t)
+	path := copyFile(t, iris, t.TempDir())
+	s, ts := newTestServer(t, &Options{ReloadInterval: 5 * time.Millisecond}, ModelFile{"iris", path})
+	probe := [][]float64{{6.0, 2.7, 5.1, 1.6}} // near the versicolor-virginica boundary
+	oldProba := probaOf(t, post(t, ts.URL+"/v2/models/iris/infer", v2Body(probe)))
+	m2, err := trainIris(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newFile := filepath.Join(t.TempDir(), "new.json")
+	if err := m2.Save(newFile); err != nil {
+		t.Fatal(err)
+	}
+	_, p2 := wantLabels(t, newFile, probe)
+	newProba := fmt.Sprint([]float64{p2.At(0, 0), p2.At(0, 1), p2.At(0, 2)})
+	if newProba == oldProba {
+		t.Fatal("the two models predict the same probabilities; the test cannot tell them apart")
+	}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var sent, failed atomic.Int64
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := post(t, ts.URL+"/v2/models/iris/infer", v2Body(probe))
+				sent.Add(1)
+				if r.status != http.StatusOK {
+					failed.Add(1)
+					t.Errorf("during reload: %d %s", r.status, r.body)
+				} else if p := probaOf(t, r); p != oldProba && p != newProba {
+					t.Errorf("probabilities %s, neither the old model's %s nor the new one's %s", p, oldProba, newProba)
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	if err := m2.Save(path); err != nil { // atomic: written aside, renamed
+		t.Fatal(err)
+	}
+	waitFor(t, "the new model", func() bool {
+		return probaOf(t, post(t, ts.URL+"/v2/models/iris/infer", v2Body(probe))) == newProba
+	})
+	// A broken file, renamed into place, is refused.
+	broken := filepath.Join(filepath.Dir(path), "broken.tmp")
+	if err := os.WriteFile(broken, []byte(`{"format": "github.com/neuralgo/nn model", "version": 1, "sizes": [4]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(broken, path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the failed reload", func() bool {
+		return metricValue(metricsText(t, ts.URL), `nn_serve_reloads_total{model="iris",result="failure"}`) == 1
+	})
+	time.Sleep(20 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if p := probaOf(t, post(t, ts.URL+"/v2/models/iris/infer", v2Body(probe))); p != newProba {
+		t.Errorf("after a broken replacement: probabilities %s, want the last good model's %s", p, newProba)
+	}
+	if sent.Load() < 10 || failed.Load() > 0 {
+		t.Errorf("%d requests during the reloads, %d failed", sent.Load(), failed.Load())
+	}
+	m := metricsText(t, ts.URL)
+	if v := metricValue(m, `nn_serve_reloads_total{model="iris",result="success"}`); v < 1 {
+		t.Errorf("%v successful reloads counted", v)
+	}
+	// The broken file is not tried again at every poll.
+	time.Sleep(30 * time.Millisecond)
+	if v := metricValue(metricsText(t, ts.URL), `nn_serve_reloads_total{model="iris",result="failure"}`); v != 1 {
+		t.Errorf("%v failed reloads of one broken file, want 1", v)
+	}
+	// Reload, as on SIGHUP, reports it.
+	if err := s.Reload(); err == nil || !strings.Contains(err.Error(), `model "iris"`) {
+		t.Errorf("Reload of a broken file: %v", err)
+	}
+	if err := m2.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(); err != nil {
+		t.Errorf("Reload of a good file: %v", err)
+	}
+}
+
+// probaOf returns the probabilities of a V2 answer, as text.
+func probaOf(t *testing.T, r response) string {
+	t.Helper()
+	var res inferResponse
+	r.decode(t, &res)
+	_, data := res.output(t, "probabilities")
+	f := make([]float64, len(data))
+	for i, v := range data {
+		f[i], _ = strconv.ParseFloat(fmt.Sprint(v), 64)
+	}
+	return fmt.Sprint(f)
+}
+
+// waitFor waits up to 10 s for ok.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if ok() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestToken(t *testing.T) {
+	iris, _ := models(t)
+	_, ts := newTestServer(t, &Options{Token: "s3cret"}, ModelFile{"iris", iris})
+	body := v2Body([][]float64{{5.1, 3.5, 1.4, 0.2}})
+	for i, test := range []struct {
+		method, path, auth string
+		status             int
+	}{
+		{"GET", "/v2/health/live", "", 200},
+		{"GET", "/v2/health/ready", "", 401},
+		{"GET", "/v2", "", 401},
+		{"GET", "/metrics", "", 401},
+		{"GET", "/v2/models/iris", "", 401},
+		{"GET", "/v2/models/nope", "", 401}, // no model names without the token
+		{"POST", "/v2/models/iris/infer", "", 401},
+		{"POST", "/v2/models/iris/infer", "Bearer s3cre", 401},
+		{"POST", "/v2/models/iris/infer", "Bearer s3cret2", 401},
+		{"POST", "/v2/models/iris/infer", "bearer s3cret", 401},
+		{"POST", "/v2/models/iris/infer", "s3cret", 401},
+		{"POST", "/v2/models/iris/infer", "Bearer s3cret", 200},
+		{"GET", "/metrics", "Bearer s3cret", 200},
+		{"GET", "/v2/health/ready", "Bearer s3cret", 200},
+	} {
+		var h []string
+		if test.auth != "" {
+			h = []string{"Authorization", test.auth}
+		}
+		r := do(t, nil, test.method, ts.URL+test.path, "application/json", body, h...)
+		if r.status != test.status {
+			t.Errorf("%d: %s %s with %q: %d %s, want %d", i, test.method, test.path, test.auth, r.status, r.body, test.status)
+		}
+		if r.status == 401 {
+			if msg := r.errorOf(t); !strings.Contains(msg, "bearer token") || r.header.Get("WWW-Authenticate") == "" {
+				t.Errorf("%d: 401 %q, WWW-Authenticate %q", i, msg, r.header.Get("WWW-Authenticate"))
+			}
+		}
+	}
+}
+
+func TestTLS(t *testing.T) {
+	iris, _ := models(t)
+	s, err := New([]ModelFile{{"iris", iris}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ts := httptest.NewUnstartedServer(s)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake refused below
+	ts.StartTLS()
+	defer ts.Close()
+	if !strings.HasPrefix(ts.URL, "https://") {
+		t.Fatalf("URL %s", ts.URL)
+	}
+	r := do(t, ts.Client(), http.MethodPost, ts.URL+"/invocations", "application/json", `{"inputs":[[5.1,3.5,1.4,0.2]]}`)
+	if r.status != http.StatusOK || !strings.Contains(r.body, `"predictions":["setosa"]`) {
+		t.Errorf("over TLS: %d %s", r.status, r.body)
+	}
+	// A client that does not trust the certificate fails the handshake.
+	if _, err := http.Get(ts.URL + "/v2/health/live"); err == nil {
+		t.Error("a client without the test certificate connected")
+	}
+}
+
+func TestClose(t *testing.T) {
+	s, ts := irisServer(t, nil)
+	s.Close()
+	s.Close() // twice is harmless
+	for path, body := range map[string]string{
+		"/v2/models/iris/infer":  v2Body([][]float64{{5.1, 3.5, 1.4, 0.2}}),
+		"/invocations?model=reg": `{"inputs":[[5.1,3.5,1.4,"setosa"]]}`,
+	} {
+		r := post(t, ts.URL+path, body)
+		if r.status != http.StatusServiceUnavailable {
+			t.Errorf("%s after Close: %d %s", path, r.status, r.body)
+		}
+	}
+	if r := do(t, nil, http.MethodGet, ts.URL+"/v2/health/ready", "", ""); r.status != http.StatusServiceUnavailable {
+		t.Errorf("ready after Close: %d %s", r.status, r.body)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	iris, _ := models(t)
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte("{}"), 0o644)
+	for i, test := range []struct {
+		models []ModelFile
+		opts   *Options
+		want   string
+	}{
+		{nil, nil, "no models"},
+		{[]ModelFile{{"", iris}}, nil, "a model name is empty"},
+		{[]ModelFile{{"a/b", iris}}, nil, `holds '/'`},
+		{[]ModelFile{{"a", iris}, {"a", iris}}, nil, `"a" is given twice`},
+		{[]ModelFile{{"a", filepath.Join(t.TempDir(), "none.json")}}, nil, "no such file"},
+		{[]ModelFile{{"a", bad}}, nil, `model "a"`},
+		{[]ModelFile{{"a", iris}}, &Options{Default: "b"}, `the default model "b"`},
+	} {
+		s, err := New(test.models, test.opts)
+		if err == nil {
+			s.Close()
+			t.Errorf("%d: no error, want %q", i, test.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), test.want) {
+			t.Errorf("%d: %v, want %q", i, err, test.want)
+		}
+	}
+	if s, err := New([]ModelFile{{"a", iris}}, nil); err != nil || fmt.Sprint(s.Models()) != "[a]" || s.Registry() == nil {
+		t.Errorf("New: %v", err)
+	} else {
+		s.Close()
+	}
+}
