@@ -43,16 +43,22 @@ import (
 // Anything else is an error that names the node and its operator: other
 // operators, shapes that do not chain, more than one input, tensors that
 // are too large for nn or its memory budget (see nn.SetMemoryBudget),
-// and input that is not an ONNX model at all. Read never panics on its
-// input.
+// and input that is not an ONNX model at all. Since decoding a protocol
+// buffer can take a hundred times the size of its input, Read refuses a
+// file larger than 1/128 of the budget (32 MiB of the default 4 GiB,
+// about 4 million parameters in double or 8 million in float). Read never
+// panics on its input.
 func Read(r io.Reader) (*nn.Model, error) {
-	budget := nn.MemoryBudget()
-	data, err := io.ReadAll(io.LimitReader(r, budget+1))
+	// Decoding a protocol buffer can take about a hundred times the
+	// bytes of its input (an empty node is two bytes on the wire and a
+	// struct in memory), so a file may take 1/128 of the budget.
+	limit := nn.MemoryBudget() / decodeFactor
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
-	if int64(len(data)) > budget {
-		return nil, fmt.Errorf("onnx: model file: %w", nn.CheckMemoryBudget(float64(len(data))+1, "a model file larger than the budget"))
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("onnx: %w", nn.CheckMemoryBudget(float64(limit+1)*decodeFactor, fmt.Sprintf("decoding a model file of more than %d bytes", limit)))
 	}
 	var p pb.ModelProto
 	if err := proto.Unmarshal(data, &p); err != nil {
@@ -64,6 +70,10 @@ func Read(r io.Reader) (*nn.Model, error) {
 	}
 	return m, nil
 }
+
+// decodeFactor bounds the memory that decoding a model file takes, as a
+// multiple of its size.
+const decodeFactor = 128
 
 // importer holds the state of reading a graph.
 type importer struct {

@@ -195,29 +195,38 @@ func TestReadCorrupt(t *testing.T) {
 	}
 }
 
-// TestReadBudget checks that a model larger than the memory budget is
-// refused before its weights are allocated.
+// TestReadBudget checks that a file larger than 1/128 of the memory budget
+// is refused before it is decoded, and a tensor larger than the budget
+// before it is converted.
 func TestReadBudget(t *testing.T) {
 	net, err := nn.New(nn.Config{Sizes: []int{20, 20}, NoBias: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	// In float, the 400 weights take 1600 bytes of the file and 3200 as
-	// float64.
 	if err := WriteNetwork(&buf, net, &Options{Float32: true}); err != nil {
 		t.Fatal(err)
 	}
-	for _, budget := range []int64{int64(buf.Len()) + 100, 256} {
-		old := nn.SetMemoryBudget(budget)
-		_, err = Read(bytes.NewReader(buf.Bytes()))
-		nn.SetMemoryBudget(old)
-		if !errors.Is(err, nn.ErrMemoryBudget) {
-			t.Errorf("file of %d bytes, budget %d: got %v, want an error wrapping ErrMemoryBudget", buf.Len(), budget, err)
-		}
+	old := nn.SetMemoryBudget(int64(buf.Len()-1) * decodeFactor)
+	_, err = Read(bytes.NewReader(buf.Bytes()))
+	nn.SetMemoryBudget(old)
+	if !errors.Is(err, nn.ErrMemoryBudget) {
+		t.Errorf("file of %d bytes, budget %d: got %v, want an error wrapping ErrMemoryBudget", buf.Len(), int64(buf.Len()-1)*decodeFactor, err)
 	}
-	if _, err := Read(bytes.NewReader(buf.Bytes())); err != nil {
-		t.Errorf("within the budget: %v", err)
+	old = nn.SetMemoryBudget(int64(buf.Len()) * decodeFactor)
+	_, err = Read(bytes.NewReader(buf.Bytes()))
+	nn.SetMemoryBudget(old)
+	if err != nil {
+		t.Errorf("file of %d bytes, budget %d: %v", buf.Len(), int64(buf.Len())*decodeFactor, err)
+	}
+
+	// In float, the 400 weights take 1600 bytes and 3200 as float64.
+	w := tensor("W", []int64{20, 20}, make([]float64, 400), true)
+	old = nn.SetMemoryBudget(3000)
+	_, _, err = floats(w)
+	nn.SetMemoryBudget(old)
+	if !errors.Is(err, nn.ErrMemoryBudget) {
+		t.Errorf("tensor of 400 values, budget 3000 bytes: got %v, want an error wrapping ErrMemoryBudget", err)
 	}
 }
 
