@@ -79,11 +79,13 @@ const (
 // under "encoding", −1 for an unknown one; a missing value is NaN, in any
 // column of a model with an Encoding.
 //
-// The model's metadata_props hold, as JSON values: "features", "target",
-// "targets", "classes", "loss", "scaler" (the scaler's kind), "encoding",
-// "missing" and "inputs" (the names of the network's inputs), where m has
-// them, the version of the nn module as "nn_version" and the version of
-// the model file format that m needs as "nn_model_format_version".
+// The model's metadata_props hold, where m has them, "target", "loss" and
+// "scaler" (the scaler's kind, as nn names it), and as JSON arrays
+// "features", "targets", "classes", "missing" and "inputs" (the names of
+// the network's inputs), and "encoding" (one object per column:
+// categories, fill and indicator, as in a model file); and always the
+// version of the nn module as "nn_version" and the version of the model
+// file format that m needs as "nn_model_format_version".
 //
 // The file is ONNX IR version 8 with operator set 17 of the default domain,
 // which ONNX Runtime 1.30 runs and the checker of ONNX 1.12 accepts. The
@@ -341,7 +343,8 @@ func valueInfo(name string, t pb.TensorProto_DataType, dims ...int64) *pb.ValueI
 	}
 }
 
-// document returns the metadata of m, each value as JSON.
+// document returns the metadata of m: names, kinds and versions as they
+// are, lists and the encoding as JSON.
 func document(m *nn.Model, format int) (map[string]string, error) {
 	d := map[string]string{}
 	put := func(k string, v any) error {
@@ -357,7 +360,7 @@ func document(m *nn.Model, format int) (map[string]string, error) {
 		errs = append(errs, put(metaFeatures, m.Features))
 	}
 	if m.Target != "" {
-		errs = append(errs, put(metaTarget, m.Target))
+		d[metaTarget] = m.Target
 	}
 	if m.Targets != nil {
 		errs = append(errs, put(metaTargets, m.Targets))
@@ -366,9 +369,9 @@ func document(m *nn.Model, format int) (map[string]string, error) {
 		errs = append(errs, put(metaClasses, m.Classes))
 	}
 	cfg := m.Network.Config()
-	errs = append(errs, put(metaLoss, cfg.Loss))
+	d[metaLoss] = cfg.Loss.String()
 	if m.Scaler != nil && m.Scaler.Offset != nil {
-		errs = append(errs, put(metaScaler, m.Scaler.Kind))
+		d[metaScaler] = m.Scaler.Kind.String()
 	}
 	if e := m.Encoding; e != nil {
 		cols := make([]encodedColumn, len(e.Columns))
@@ -383,8 +386,8 @@ func document(m *nn.Model, format int) (map[string]string, error) {
 			errs = append(errs, put(metaInputs, e.Inputs(m.Features)))
 		}
 	}
-	errs = append(errs, put(metaNNVersion, version()))
-	errs = append(errs, put(metaFormatVersion, format))
+	d[metaNNVersion] = version()
+	d[metaFormatVersion] = strconv.Itoa(format)
 	return d, errors.Join(errs...)
 }
 

@@ -672,7 +672,7 @@ func (im *importer) model(input *pb.ValueInfoProto, enc *nn.Encoding) (*nn.Model
 		loss = nn.CrossEntropy
 	}
 	if v, ok := im.meta[metaLoss]; ok {
-		if err := json.Unmarshal([]byte(v), &loss); err != nil {
+		if err := loss.UnmarshalText([]byte(v)); err != nil {
 			return nil, fmt.Errorf("metadata %s: %w", metaLoss, err)
 		}
 	}
@@ -705,18 +705,18 @@ func (im *importer) model(input *pb.ValueInfoProto, enc *nn.Encoding) (*nn.Model
 			return nil, fmt.Errorf("the scaler has %d offsets and %d scales for %d inputs", len(s.Offset), len(s.Scale), in)
 		}
 		if v, ok := im.meta[metaScaler]; ok {
-			if err := json.Unmarshal([]byte(v), &s.Kind); err != nil {
+			if err := s.Kind.UnmarshalText([]byte(v)); err != nil {
 				return nil, fmt.Errorf("metadata %s: %w", metaScaler, err)
 			}
 		}
 		m.Scaler = s
 	}
+	m.Target = im.meta[metaTarget]
 	for _, f := range []struct {
 		key string
 		dst any
 	}{
 		{metaFeatures, &m.Features},
-		{metaTarget, &m.Target},
 		{metaTargets, &m.Targets},
 		{metaClasses, &m.Classes},
 	} {
