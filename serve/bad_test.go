@@ -33,8 +33,11 @@ func TestBadRequests(t *testing.T) {
 		// Malformed bodies.
 		{"POST", infer, "", "", 400, "the body is not valid JSON"},
 		{"POST", infer, "", `{"inputs":[`, 400, "the body is not valid JSON"},
-		{"POST", inv, "", `{"inputs":[[1,2,3,4]`, 400, "the body is not valid JSON"},
-		{"POST", inv, "", `[1,2]`, 400, "the body: want an object"},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4]`, 400, "inputs: not valid JSON: malformed at byte 20"},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4]]} x`, 400, "the body is not valid JSON: more after the object, at byte 23"},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4]], "params": [}`, 400, "the body is not valid JSON: malformed at byte 34"},
+		{"POST", inv, "", ``, 400, "the body is empty"},
+		{"POST", inv, "", `[1,2]`, 400, "the body: want a JSON object"},
 		{"POST", infer, "", `{"inputs":"x"}`, 400, "inputs: want an array"},
 		{"POST", infer, "", `{"id":42,"inputs":[]}`, 400, "id: want a string"},
 		// V2: datatypes, shapes, names.
@@ -66,8 +69,8 @@ func TestBadRequests(t *testing.T) {
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}]}`, 400, "nested too deep"},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[51,4],"datatype":"FP64","data":[1]}]}`, 413, "more than the 50 rows a request may hold"},
 		// MLflow JSON.
-		{"POST", inv, "", `{}`, 400, `exactly one of "inputs", "instances", "dataframe_split" and "dataframe_records"; it holds 0`},
-		{"POST", inv, "", `{"inputs":[[1,2,3,4]],"instances":[[1,2,3,4]]}`, 400, "it holds 2"},
+		{"POST", inv, "", `{}`, 400, `exactly one of "inputs", "instances", "dataframe_split" and "dataframe_records"; it holds none`},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4]],"instances":[[1,2,3,4]]}`, 400, `it holds "inputs" and "instances"`},
 		{"POST", inv, "", `{"inputs":[]}`, 400, "inputs: no rows (an empty batch)"},
 		{"POST", inv, "", `{"inputs":[[1,2,3,4],[1,2,3]]}`, 400, `inputs[1]: 3 values, want 4, one per feature: "sepal_length"`},
 		{"POST", inv, "", `{"inputs":[[1,2,3,4,5]]}`, 400, "inputs[0]: more than 4 values"},

@@ -7,19 +7,11 @@ import (
 	"errors"
 	"io"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/neuralgo/nn"
 )
-
-// mlflowRequest is the JSON body of an MLflow scoring request: exactly
-// one of its forms.
-type mlflowRequest struct {
-	Inputs    json.RawMessage `json:"inputs"`
-	Instances json.RawMessage `json:"instances"`
-	Split     json.RawMessage `json:"dataframe_split"`
-	Records   json.RawMessage `json:"dataframe_records"`
-	Params    json.RawMessage `json:"params"`
-}
 
 // jsonError returns the 400 of a body that encoding/json refused.
 func jsonError(what string, err error) *Error {
@@ -56,43 +48,79 @@ func jsonType(t string) string {
 	if len(t) > 0 && t[0] == '[' {
 		return "an array"
 	}
-	if len(t) > 3 && t[:3] == "map" || len(t) > 4 && t[:4] == "serv" || len(t) > 6 && t[:6] == "struct" {
+	if strings.HasPrefix(t, "map") || strings.HasPrefix(t, "serve.") || strings.HasPrefix(t, "struct") {
 		return "an object"
 	}
 	return t
 }
 
-// decodeMLflowJSON reads the rows of an MLflow JSON body into t.
+// mlflowForms are the keys of the forms of an MLflow JSON body.
+var mlflowForms = []string{"inputs", "instances", "dataframe_split", "dataframe_records"}
+
+// decodeMLflowJSON reads the rows of an MLflow JSON body into t: an object
+// with exactly one of the forms, and optionally "params". It reads the
+// body in one pass with a scanner rather than encoding/json, which would
+// take two (a check, then the decoding) and most of the time of a
+// request.
 func decodeMLflowJSON(t *table, body []byte) *Error {
-	var req mlflowRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return jsonError("the body", err)
+	s := scanner{b: body}
+	if s.kind() != kindObject {
+		if s.kind() == kindEnd {
+			return badRequest("the body is empty: want a JSON object")
+		}
+		return badRequest("the body: want a JSON object")
 	}
-	given := 0
-	for _, f := range [...]json.RawMessage{req.Inputs, req.Instances, req.Split, req.Records} {
-		if f != nil {
-			given++
+	s.open('{')
+	form := ""
+	for k := 0; ; k++ {
+		ok, err := s.more('}', k)
+		if err != nil {
+			return s.syntaxError(err)
+		}
+		if !ok {
+			break
+		}
+		key, err := s.key()
+		if err != nil {
+			return s.syntaxError(err)
+		}
+		i := slices.Index(mlflowForms, string(key))
+		if i < 0 {
+			start := s.i
+			if err := s.skip(); err != nil {
+				return s.syntaxError(err)
+			}
+			if v := bytes.TrimLeft(body[start:s.i], " \t\r\n"); string(key) == "params" && v[0] != '{' && string(v) != "null" {
+				return badRequest("params: want an object")
+			}
+			continue
+		}
+		if form != "" {
+			return badRequest(`the body must hold exactly one of "inputs", "instances", "dataframe_split" and "dataframe_records"; it holds %q and %q`, form, mlflowForms[i])
+		}
+		form = mlflowForms[i]
+		var rerr *Error
+		switch form {
+		case "inputs":
+			rerr = decodeRows(t, &s, form, true)
+		case "instances", "dataframe_records":
+			rerr = decodeRows(t, &s, form, false)
+		default:
+			start := s.i
+			if err := s.skip(); err != nil {
+				return s.syntaxError(err)
+			}
+			rerr = decodeSplit(t, s.b[start:s.i])
+		}
+		if rerr != nil {
+			return rerr
 		}
 	}
-	if given != 1 {
-		return badRequest(`the body must hold exactly one of "inputs", "instances", "dataframe_split" and "dataframe_records"; it holds %d`, given)
+	if s.kind() != kindEnd {
+		return badRequest("the body is not valid JSON: more after the object, at byte %d", s.i)
 	}
-	if req.Params != nil && !bytes.Equal(req.Params, []byte("null")) && (len(req.Params) == 0 || req.Params[0] != '{') {
-		return badRequest(`params: want an object`)
-	}
-	var err *Error
-	switch {
-	case req.Inputs != nil:
-		err = decodeRows(t, req.Inputs, "inputs", true)
-	case req.Instances != nil:
-		err = decodeRows(t, req.Instances, "instances", false)
-	case req.Records != nil:
-		err = decodeRows(t, req.Records, "dataframe_records", false)
-	default:
-		err = decodeSplit(t, req.Split)
-	}
-	if err != nil {
-		return err
+	if form == "" {
+		return badRequest(`the body must hold exactly one of "inputs", "instances", "dataframe_split" and "dataframe_records"; it holds none`)
 	}
 	return nil
 }
@@ -100,13 +128,12 @@ func decodeMLflowJSON(t *table, body []byte) *Error {
 // decodeRows reads an array of rows, each an array of values in the
 // model's column order or an object keyed by feature, or with columnar
 // an object of one array per feature.
-func decodeRows(t *table, raw []byte, prefix string, columnar bool) *Error {
-	s := scanner{b: raw}
+func decodeRows(t *table, s *scanner, prefix string, columnar bool) *Error {
 	switch s.kind() {
 	case kindArray:
 	case kindObject:
 		if columnar {
-			return decodeColumns(t, &s, prefix)
+			return decodeColumns(t, s, prefix)
 		}
 		fallthrough
 	default:
@@ -116,7 +143,7 @@ func decodeRows(t *table, raw []byte, prefix string, columnar bool) *Error {
 	for i := 0; ; i++ {
 		ok, err := s.more(']', i)
 		if err != nil {
-			return badRequest("%s: %v", prefix, err)
+			return badRequest("%s: %v", prefix, s.why(err))
 		}
 		if !ok {
 			break
@@ -127,11 +154,11 @@ func decodeRows(t *table, raw []byte, prefix string, columnar bool) *Error {
 		}
 		switch s.kind() {
 		case kindArray:
-			if err := positionalRow(t, &s, row, prefix, i); err != nil {
+			if err := positionalRow(t, s, row, prefix, i); err != nil {
 				return err
 			}
 		case kindObject:
-			if err := recordRow(t, &s, row, prefix, i); err != nil {
+			if err := recordRow(t, s, row, prefix, i); err != nil {
 				return err
 			}
 		default:
@@ -149,7 +176,7 @@ func positionalRow(t *table, s *scanner, row []float64, prefix string, i int) *E
 	for ; ; j++ {
 		ok, err := s.more(']', j)
 		if err != nil {
-			return badRequest("%s[%d]: %v", prefix, i, err)
+			return badRequest("%s[%d]: %v", prefix, i, s.why(err))
 		}
 		if !ok {
 			break
@@ -158,7 +185,7 @@ func positionalRow(t *table, s *scanner, row []float64, prefix string, i int) *E
 			return badRequest("%s[%d]: more than %d values; the model takes %d features: %s", prefix, i, cols, cols, t.featureList())
 		}
 		if err := t.cell(s, j, false, &row[j]); err != nil {
-			return badRequest("%s[%d][%d] (feature %s): %v", prefix, i, j, t.feature(j), err)
+			return badRequest("%s[%d][%d] (feature %s): %v", prefix, i, j, t.feature(j), s.why(err))
 		}
 	}
 	if j != cols {
@@ -184,19 +211,19 @@ func recordRow(t *table, s *scanner, row []float64, prefix string, i int) *Error
 	for k := 0; ; k++ {
 		ok, err := s.more('}', k)
 		if err != nil {
-			return badRequest("%s[%d]: %v", prefix, i, err)
+			return badRequest("%s[%d]: %v", prefix, i, s.why(err))
 		}
 		if !ok {
 			break
 		}
 		key, err := s.key()
 		if err != nil {
-			return badRequest("%s[%d]: %v", prefix, i, err)
+			return badRequest("%s[%d]: %v", prefix, i, s.why(err))
 		}
 		j, isFeature := t.e.colIndex[string(key)]
 		if !isFeature {
 			if err := s.skip(); err != nil {
-				return badRequest("%s[%d][%s]: %v", prefix, i, quote(string(key)), err)
+				return badRequest("%s[%d][%s]: %v", prefix, i, quote(string(key)), s.why(err))
 			}
 			continue
 		}
@@ -206,7 +233,7 @@ func recordRow(t *table, s *scanner, row []float64, prefix string, i int) *Error
 		t.seen[j] = i + 1
 		found++
 		if err := t.cell(s, j, false, &row[j]); err != nil {
-			return badRequest("%s[%d][%s]: %v", prefix, i, t.feature(j), err)
+			return badRequest("%s[%d][%s]: %v", prefix, i, t.feature(j), s.why(err))
 		}
 	}
 	if found != cols {
@@ -231,19 +258,19 @@ func decodeColumns(t *table, s *scanner, prefix string) *Error {
 	for k := 0; ; k++ {
 		ok, err := s.more('}', k)
 		if err != nil {
-			return badRequest("%s: %v", prefix, err)
+			return badRequest("%s: %v", prefix, s.why(err))
 		}
 		if !ok {
 			break
 		}
 		key, err := s.key()
 		if err != nil {
-			return badRequest("%s: %v", prefix, err)
+			return badRequest("%s: %v", prefix, s.why(err))
 		}
 		j, isFeature := t.e.colIndex[string(key)]
 		if !isFeature {
 			if err := s.skip(); err != nil {
-				return badRequest("%s[%s]: %v", prefix, quote(string(key)), err)
+				return badRequest("%s[%s]: %v", prefix, quote(string(key)), s.why(err))
 			}
 			continue
 		}
@@ -258,7 +285,7 @@ func decodeColumns(t *table, s *scanner, prefix string) *Error {
 		for ; ; i++ {
 			ok, err := s.more(']', i)
 			if err != nil {
-				return badRequest("%s[%s]: %v", prefix, t.feature(j), err)
+				return badRequest("%s[%s]: %v", prefix, t.feature(j), s.why(err))
 			}
 			if !ok {
 				break
@@ -272,7 +299,7 @@ func decodeColumns(t *table, s *scanner, prefix string) *Error {
 				}
 			}
 			if err := t.cell(s, j, false, &t.x[i*cols+j]); err != nil {
-				return badRequest("%s[%s][%d]: %v", prefix, t.feature(j), i, err)
+				return badRequest("%s[%s][%d]: %v", prefix, t.feature(j), i, s.why(err))
 			}
 		}
 		if rows >= 0 && i != rows {
@@ -337,7 +364,7 @@ func decodeSplit(t *table, raw []byte) *Error {
 	for i := 0; ; i++ {
 		ok, err := s.more(']', i)
 		if err != nil {
-			return badRequest("%s: %v", data, err)
+			return badRequest("%s: %v", data, s.why(err))
 		}
 		if !ok {
 			break
@@ -353,7 +380,7 @@ func decodeSplit(t *table, raw []byte) *Error {
 		for ; ; p++ {
 			ok, err := s.more(']', p)
 			if err != nil {
-				return badRequest("%s[%d]: %v", data, i, err)
+				return badRequest("%s[%d]: %v", data, i, s.why(err))
 			}
 			if !ok {
 				break
@@ -363,12 +390,12 @@ func decodeSplit(t *table, raw []byte) *Error {
 			}
 			if pos[p] < 0 {
 				if err := s.skip(); err != nil {
-					return badRequest("%s[%d][%d]: %v", data, i, p, err)
+					return badRequest("%s[%d][%d]: %v", data, i, p, s.why(err))
 				}
 				continue
 			}
 			if err := t.cell(&s, pos[p], false, &row[pos[p]]); err != nil {
-				return badRequest("%s[%d][%d] (column %s): %v", data, i, p, quote(f.Columns[p]), err)
+				return badRequest("%s[%d][%d] (column %s): %v", data, i, p, quote(f.Columns[p]), s.why(err))
 			}
 		}
 		if p != len(f.Columns) {

@@ -199,7 +199,7 @@ func readTensor(t *table, in *v2Input, prefix string, col int) *Error {
 		for e := 0; ; e++ {
 			ok, err := s.more(']', e)
 			if err != nil {
-				return badRequest("%s.data: %v", prefix, err)
+				return badRequest("%s.data: %v", prefix, s.why(err))
 			}
 			if !ok {
 				return nil
@@ -218,7 +218,7 @@ func readTensor(t *table, in *v2Input, prefix string, col int) *Error {
 				j = k % cols
 			}
 			if err := t.cell(&s, j, numeric, &t.x[i*cols+j]); err != nil {
-				return badRequest("%s.data[%d] (row %d, feature %s): %v", prefix, k, i, t.feature(j), err)
+				return badRequest("%s.data[%d] (row %d, feature %s): %v", prefix, k, i, t.feature(j), s.why(err))
 			}
 			k++
 		}

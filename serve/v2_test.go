@@ -259,4 +259,3 @@ func metricsText(t *testing.T, url string, header ...string) string {
 	}
 	return r.body
 }
-
