@@ -7,6 +7,7 @@
 //	nn eval    -model model.json -data test.csv [-json] score a model on labelled data
 //	nn tune    -data train.csv -o best.json [grid flags] cross-validate a grid, write the best
 //	nn predict -model model.json [-data rows.csv]       predict each row (stdin by default)
+//	nn serve   -model NAME=model.json [-addr HOST:PORT]  serve predictions over HTTP
 //	nn export  -model model.json -o model.onnx           write a model as ONNX
 //	nn import  -onnx model.onnx -o model.json            read an ONNX MLP into a model file
 //	nn demo                                             the tutorial, reproduced
@@ -81,6 +82,7 @@ func init() {
 		{"eval", "score a model on a labelled CSV file", runEval},
 		{"tune", "search hyperparameters by cross-validation and write the best model", runTune},
 		{"predict", "predict every row of a CSV file (or standard input)", runPredict},
+		{"serve", "serve models over HTTP (Open Inference Protocol V2, MLflow)", runServe},
 		{"export", "write a model file as ONNX", runExport},
 		{"import", "read an ONNX multilayer perceptron into a model file", runImport},
 		{"demo", "reproduce the tutorial: perceptron, test-score network, iris", runDemo},
