@@ -1,0 +1,130 @@
+package serve
+
+import (
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// fuzzEntries returns the served versions of the iris classifier and of
+// the regression with a categorical column.
+func fuzzEntries(f *testing.F) []*entry {
+	iris, reg := models(f)
+	var es []*entry
+	for _, p := range []string{iris, reg} {
+		e, err := loadEntry("m", p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		es = append(es, e)
+	}
+	return es
+}
+
+// checkDecoded checks what a decoder made of a body: a well-formed 4xx
+// error, or rows that nn.Model.Scale takes.
+func checkDecoded(t *testing.T, e *entry, tb *table, err *Error) {
+	t.Helper()
+	if err != nil {
+		if err.Status < 400 || err.Status >= 500 {
+			t.Fatalf("status %d for %q", err.Status, err.Msg)
+		}
+		if err.Msg == "" || strings.ContainsAny(err.Msg, "\n\r") || !utf8.ValidString(strings.ToValidUTF8(err.Msg, "")) {
+			t.Fatalf("error message %q", err.Msg)
+		}
+		b := appendError(nil, err.Msg)
+		if !strings.HasPrefix(string(b), `{"error":"`) || !utf8.Valid(b) {
+			t.Fatalf("error body %q", b)
+		}
+		return
+	}
+	if tb.n <= 0 || tb.n > tb.maxRows || len(tb.x) != tb.n*e.cols {
+		t.Fatalf("%d rows of %d values", tb.n, len(tb.x))
+	}
+	for k, v := range tb.x {
+		j := k % e.cols
+		switch {
+		case e.cats[j] != nil:
+			if !math.IsNaN(v) && (v != math.Trunc(v) || v < -1 || v >= float64(len(e.catNames[j]))) {
+				t.Fatalf("value %d: %v is not a category code", k, v)
+			}
+		case math.IsInf(v, 0) || math.IsNaN(v) && !e.encoded:
+			t.Fatalf("value %d: %v", k, v)
+		}
+	}
+	// The rows scale without a panic, into finite inputs or an error.
+	if _, err := tb.scale(nil); err != nil && err.Status != http.StatusBadRequest {
+		t.Fatalf("scale: %v", err)
+	}
+}
+
+func FuzzDecodeV2(f *testing.F) {
+	es := fuzzEntries(f)
+	for _, s := range []string{
+		`{"id":"42","inputs":[{"name":"input","shape":[2,4],"datatype":"FP64","data":[[1,2,3,4],[5,6,7,8]]}],"outputs":[{"name":"label"}]}`,
+		`{"inputs":[{"name":"input","shape":[1,4],"datatype":"BYTES","data":[1,2,"x",null]}],"parameters":{"a":1}}`,
+		`{"inputs":[{"name":"sepal_length","shape":[1],"datatype":"FP32","data":[1]},{"name":"species","shape":[1,1],"datatype":"BYTES","data":["setosa"]}]}`,
+		`{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1e999,-0,0.5e-3,1E+2]}]}`,
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, body string, second bool) {
+		e := es[0]
+		if second {
+			e = es[1]
+		}
+		var tb table
+		tb.reset(e, 1000)
+		_, _, err := decodeV2(&tb, []byte(body))
+		checkDecoded(t, e, &tb, err)
+	})
+}
+
+func FuzzDecodeMLflowJSON(f *testing.F) {
+	es := fuzzEntries(f)
+	for _, s := range []string{
+		`{"inputs": [[1, 2, 3, 4], [5, 6, 7, 8]]}`,
+		`{"inputs": {"sepal_length": [1], "sepal_width": [2], "petal_length": [3], "petal_width": [4], "species": ["a"]}}`,
+		`{"instances": [{"sepal_length": 1, "sepal_width": 2, "petal_length": 3, "petal_width": 4, "species": "setosa"}]}`,
+		`{"dataframe_split": {"columns": ["petal_width", "sepal_length", "sepal_width", "petal_length", "species"], "index": [0], "data": [[1, 2, 3, 4, "x"]]}}`,
+		`{"dataframe_records": [{"sepal_length": 1, "sepal_width": null, "petal_length": "3", "petal_width": 4, "species": 1}], "params": {}}`,
+		`{"inputs": [[1, 2, "\u00e9\"", 4]]}`,
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, body string, second bool) {
+		e := es[0]
+		if second {
+			e = es[1]
+		}
+		var tb table
+		tb.reset(e, 1000)
+		checkDecoded(t, e, &tb, decodeMLflowJSON(&tb, []byte(body)))
+	})
+}
+
+func FuzzDecodeCSV(f *testing.F) {
+	es := fuzzEntries(f)
+	for _, s := range []string{
+		"sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n",
+		"petal_width,species,sepal_width,sepal_length,petal_length\n0.2,,3.5,5.1,1.4\n1,\"a,b\",2,3,NA\n",
+		"\ufeffsepal_length;sepal_width\n1;2\n",
+		"sepal_length,sepal_width,petal_length,petal_width\n1,2,3,1e999\n",
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, body string, second bool) {
+		e := es[0]
+		if second {
+			e = es[1]
+		}
+		var tb table
+		tb.reset(e, 1000)
+		checkDecoded(t, e, &tb, decodeCSV(&tb, []byte(body)))
+	})
+}
