@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -365,5 +366,43 @@ func TestNewErrors(t *testing.T) {
 		t.Errorf("New: %v", err)
 	} else {
 		s.Close()
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the handler's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A line per request at debug level; failures at warning level.
+func TestLogs(t *testing.T) {
+	iris, _ := models(t)
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		var buf lockedBuffer
+		log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))
+		_, ts := newTestServer(t, &Options{Logger: log}, ModelFile{"iris", iris})
+		post(t, ts.URL+"/invocations", `{"inputs":[[5.1,3.5,1.4,0.2],[5.1,3.5,1.4,0.2]]}`)
+		post(t, ts.URL+"/invocations", `{"inputs":[[5.1,3.5,1.4]]}`)
+		text := buf.String()
+		debug := strings.Contains(text, `level=DEBUG msg=request method=POST path=/invocations model=iris status=200 rows=2`)
+		if debug != (level == slog.LevelDebug) {
+			t.Errorf("level %v: request line %v:\n%s", level, debug, text)
+		}
+		if !strings.Contains(text, `level=WARN msg="request failed" method=POST path=/invocations model=iris status=400 error="inputs[0]: 3 values, want 4`) {
+			t.Errorf("level %v: no warning of the failed request:\n%s", level, text)
+		}
 	}
 }
