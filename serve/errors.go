@@ -15,10 +15,10 @@ var nan = math.NaN()
 // errMissing is the error of a missing value for a model that takes none.
 var errMissing = errors.New("a missing value (null), which the model does not take: it was trained without missing values")
 
-// Error is a request that cannot be answered, with the HTTP status that
+// httpError is a request that cannot be answered, with the HTTP status that
 // says why: a 4xx for a mistake of the client. Its message names the place
 // of the problem in the request.
-type Error struct {
+type httpError struct {
 	// Status is the HTTP status code.
 	Status int
 	// Msg says what is wrong and where.
@@ -26,16 +26,16 @@ type Error struct {
 }
 
 // Error returns e.Msg.
-func (e *Error) Error() string { return e.Msg }
+func (e *httpError) Error() string { return e.Msg }
 
-// badRequest returns a 400 *Error.
-func badRequest(format string, args ...any) *Error {
-	return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
+// badRequest returns a 400 *httpError.
+func badRequest(format string, args ...any) *httpError {
+	return &httpError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
 }
 
-// tooLarge returns a 413 *Error.
-func tooLarge(format string, args ...any) *Error {
-	return &Error{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf(format, args...)}
+// tooLarge returns a 413 *httpError.
+func tooLarge(format string, args ...any) *httpError {
+	return &httpError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf(format, args...)}
 }
 
 // appendError appends the JSON error body {"error": msg}.
@@ -79,8 +79,8 @@ func appendJSONString(b []byte, s string) []byte {
 
 const hex = "0123456789abcdef"
 
-// cellError returns a 400 *Error for the value at where.
-func cellError(where string, err error) *Error {
+// cellError returns a 400 *httpError for the value at where.
+func cellError(where string, err error) *httpError {
 	return badRequest("%s: %v", where, err)
 }
 

@@ -25,7 +25,7 @@ func fuzzEntries(f *testing.F) []*entry {
 
 // checkDecoded checks what a decoder made of a body: a well-formed 4xx
 // error, or rows that nn.Model.Scale takes.
-func checkDecoded(t *testing.T, e *entry, tb *table, err *Error) {
+func checkDecoded(t *testing.T, e *entry, tb *table, err *httpError) {
 	t.Helper()
 	if err != nil {
 		if err.Status < 400 || err.Status >= 500 {

@@ -74,7 +74,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 	path := r.URL.Path
 	if path != "/v2/health/live" && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="nn serve"`)
-		s.fail(w, st, &Error{Status: http.StatusUnauthorized, Msg: "missing or wrong bearer token: send the header \"Authorization: Bearer <token>\""})
+		s.fail(w, st, &httpError{Status: http.StatusUnauthorized, Msg: "missing or wrong bearer token: send the header \"Authorization: Bearer <token>\""})
 		return
 	}
 	switch path {
@@ -119,7 +119,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 	}
 	rest, ok := strings.CutPrefix(path, "/v2/models/")
 	if !ok {
-		s.fail(w, st, &Error{Status: http.StatusNotFound, Msg: "no endpoint " + quote(path) + "; see /v2, /v2/models/{name}, /v2/models/{name}/infer and /invocations"})
+		s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "no endpoint " + quote(path) + "; see /v2, /v2/models/{name}, /v2/models/{name}/infer and /invocations"})
 		return
 	}
 	name, sub, _ := strings.Cut(rest, "/")
@@ -133,10 +133,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 		st.endpoint = "infer"
 	default:
 		if strings.HasPrefix(sub, "versions/") {
-			s.fail(w, st, &Error{Status: http.StatusNotFound, Msg: "model versions are not supported: use /v2/models/{name}/…, which serves the current version"})
+			s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "model versions are not supported: use /v2/models/{name}/…, which serves the current version"})
 			return
 		}
-		s.fail(w, st, &Error{Status: http.StatusNotFound, Msg: "no endpoint " + quote(path) + "; see /v2/models/{name}, /v2/models/{name}/ready and /v2/models/{name}/infer"})
+		s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "no endpoint " + quote(path) + "; see /v2/models/{name}, /v2/models/{name}/ready and /v2/models/{name}/infer"})
 		return
 	}
 	if sl == nil {
@@ -162,8 +162,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 }
 
 // unknownModel returns the 404 of a model name that is not served.
-func (s *Server) unknownModel(name string) *Error {
-	return &Error{Status: http.StatusNotFound, Msg: "unknown model " + quote(name) + "; the models are " + quoteList(s.names)}
+func (s *Server) unknownModel(name string) *httpError {
+	return &httpError{Status: http.StatusNotFound, Msg: "unknown model " + quote(name) + "; the models are " + quoteList(s.names)}
 }
 
 // quoteList quotes the strings of list, separated by commas.
@@ -181,7 +181,7 @@ func (s *Server) method(w http.ResponseWriter, r *http.Request, st *reqState, wa
 		return true
 	}
 	w.Header().Set("Allow", want)
-	s.fail(w, st, &Error{Status: http.StatusMethodNotAllowed, Msg: "method " + r.Method + " is not allowed here; use " + want})
+	s.fail(w, st, &httpError{Status: http.StatusMethodNotAllowed, Msg: "method " + r.Method + " is not allowed here; use " + want})
 	return false
 }
 
@@ -198,7 +198,7 @@ func (s *Server) write(w http.ResponseWriter, st *reqState, status int, body []b
 var nosniff = []string{"nosniff"}
 
 // fail answers with the error err.
-func (s *Server) fail(w http.ResponseWriter, st *reqState, err *Error) {
+func (s *Server) fail(w http.ResponseWriter, st *reqState, err *httpError) {
 	st.msg = err.Msg
 	s.write(w, st, err.Status, appendError(nil, err.Msg))
 }
@@ -231,7 +231,7 @@ func (s *Server) finish(r *http.Request, st *reqState, start time.Time) {
 }
 
 // readBody reads the body of r into b.body, at most MaxBodyBytes of it.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *reqBuf) *Error {
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *reqBuf) *httpError {
 	limit := s.opts.MaxBodyBytes
 	if r.ContentLength > limit {
 		return tooLarge("the body of %d bytes is larger than the %d bytes a request may send", r.ContentLength, limit)
@@ -276,12 +276,12 @@ func (s *Server) begin(sl *slot, st *reqState) (*reqBuf, *entry) {
 // predict scales the rows of b.t and predicts them into b.out, through
 // the batcher of sl if it has one and the request is small enough, and
 // the classes of a classifier into b.cls.
-func (s *Server) predict(sl *slot, st *reqState, b *reqBuf) *Error {
+func (s *Server) predict(sl *slot, st *reqState, b *reqBuf) *httpError {
 	if s.closed.Load() {
-		return &Error{Status: http.StatusServiceUnavailable, Msg: errClosed.Error()}
+		return &httpError{Status: http.StatusServiceUnavailable, Msg: errClosed.Error()}
 	}
 	e, n := b.t.e, b.t.n
-	var err *Error
+	var err *httpError
 	if b.in, err = b.t.scale(b.in); err != nil {
 		return err
 	}
@@ -295,14 +295,14 @@ func (s *Server) predict(sl *slot, st *reqState, b *reqBuf) *Error {
 		perr = predictDirect(e, b.in, b.out, n)
 	}
 	if perr == errClosed {
-		return &Error{Status: http.StatusServiceUnavailable, Msg: errClosed.Error()}
+		return &httpError{Status: http.StatusServiceUnavailable, Msg: errClosed.Error()}
 	}
 	if perr != nil {
-		return &Error{Status: http.StatusUnprocessableEntity, Msg: perr.Error()}
+		return &httpError{Status: http.StatusUnprocessableEntity, Msg: perr.Error()}
 	}
 	for k, v := range b.out {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return &Error{Status: http.StatusUnprocessableEntity, Msg: "row " + itoa(k/e.out) + ": the model's output is " + strconv.FormatFloat(v, 'g', -1, 64) + " for these inputs"}
+			return &httpError{Status: http.StatusUnprocessableEntity, Msg: "row " + itoa(k/e.out) + ": the model's output is " + strconv.FormatFloat(v, 'g', -1, 64) + " for these inputs"}
 		}
 	}
 	if e.classes != nil {

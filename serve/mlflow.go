@@ -26,7 +26,7 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request, st *reqStat
 		s.fail(w, st, err)
 		return
 	}
-	var err *Error
+	var err *httpError
 	if isCSV(r.Header.Get("Content-Type")) {
 		err = decodeCSV(&b.t, b.body)
 	} else {

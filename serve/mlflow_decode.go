@@ -14,7 +14,7 @@ import (
 )
 
 // jsonError returns the 400 of a body that encoding/json refused.
-func jsonError(what string, err error) *Error {
+func jsonError(what string, err error) *httpError {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		return badRequest("%s is not valid JSON: %v (at byte %d)", what, err, se.Offset)
@@ -62,7 +62,7 @@ var mlflowForms = []string{"inputs", "instances", "dataframe_split", "dataframe_
 // body in one pass with a scanner rather than encoding/json, which would
 // take two (a check, then the decoding) and most of the time of a
 // request.
-func decodeMLflowJSON(t *table, body []byte) *Error {
+func decodeMLflowJSON(t *table, body []byte) *httpError {
 	s := scanner{b: body}
 	if s.kind() != kindObject {
 		if s.kind() == kindEnd {
@@ -99,7 +99,7 @@ func decodeMLflowJSON(t *table, body []byte) *Error {
 			return badRequest(`the body must hold exactly one of "inputs", "instances", "dataframe_split" and "dataframe_records"; it holds %q and %q`, form, mlflowForms[i])
 		}
 		form = mlflowForms[i]
-		var rerr *Error
+		var rerr *httpError
 		switch form {
 		case "inputs":
 			rerr = decodeRows(t, &s, form, true)
@@ -128,7 +128,7 @@ func decodeMLflowJSON(t *table, body []byte) *Error {
 // decodeRows reads an array of rows, each an array of values in the
 // model's column order or an object keyed by feature, or with columnar
 // an object of one array per feature.
-func decodeRows(t *table, s *scanner, prefix string, columnar bool) *Error {
+func decodeRows(t *table, s *scanner, prefix string, columnar bool) *httpError {
 	switch s.kind() {
 	case kindArray:
 	case kindObject:
@@ -169,7 +169,7 @@ func decodeRows(t *table, s *scanner, prefix string, columnar bool) *Error {
 }
 
 // positionalRow reads a row given as an array of values in column order.
-func positionalRow(t *table, s *scanner, row []float64, prefix string, i int) *Error {
+func positionalRow(t *table, s *scanner, row []float64, prefix string, i int) *httpError {
 	cols := t.e.cols
 	s.open('[')
 	j := 0
@@ -196,7 +196,7 @@ func positionalRow(t *table, s *scanner, row []float64, prefix string, i int) *E
 
 // recordRow reads a row given as an object keyed by feature; other keys
 // are ignored.
-func recordRow(t *table, s *scanner, row []float64, prefix string, i int) *Error {
+func recordRow(t *table, s *scanner, row []float64, prefix string, i int) *httpError {
 	cols := t.e.cols
 	if len(t.seen) < cols {
 		t.seen = make([]int, cols)
@@ -247,7 +247,7 @@ func recordRow(t *table, s *scanner, row []float64, prefix string, i int) *Error
 }
 
 // decodeColumns reads an object of one array of values per feature.
-func decodeColumns(t *table, s *scanner, prefix string) *Error {
+func decodeColumns(t *table, s *scanner, prefix string) *httpError {
 	cols := t.e.cols
 	if len(t.seen) < cols {
 		t.seen = make([]int, cols)
@@ -324,7 +324,7 @@ type splitFrame struct {
 }
 
 // decodeSplit reads a dataframe_split.
-func decodeSplit(t *table, raw []byte) *Error {
+func decodeSplit(t *table, raw []byte) *httpError {
 	const prefix = "dataframe_split"
 	var f splitFrame
 	if err := json.Unmarshal(raw, &f); err != nil {
@@ -408,7 +408,7 @@ func decodeSplit(t *table, raw []byte) *Error {
 // decodeCSV reads the rows of a CSV body with a header row, as nn predict
 // reads a file: the features found by name, in any order, other columns
 // ignored.
-func decodeCSV(t *table, body []byte) *Error {
+func decodeCSV(t *table, body []byte) *httpError {
 	e := t.e
 	o := e.m.CSVOptions()
 	o.Features, o.Classify, o.Classes, o.Header = e.features, false, nil, nn.HeaderYes
@@ -442,7 +442,7 @@ func decodeCSV(t *table, body []byte) *Error {
 
 // csvError returns the 400 of a CSV body that nn.CSVReader refused,
 // naming the column by its header.
-func csvError(body []byte, err error) *Error {
+func csvError(body []byte, err error) *httpError {
 	var pe *nn.ParseError
 	if !errors.As(err, &pe) {
 		return badRequest("the CSV body: %v", err)

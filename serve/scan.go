@@ -41,7 +41,7 @@ func (s *scanner) why(err error) error {
 }
 
 // syntaxError returns the 400 of err, an error of s in reading the body.
-func (s *scanner) syntaxError(err error) *Error {
+func (s *scanner) syntaxError(err error) *httpError {
 	if err == errSyntax {
 		return badRequest("the body is not valid JSON: malformed at byte %d", s.i)
 	}

@@ -27,7 +27,7 @@ func (t *table) reset(e *entry, maxRows int) {
 
 // setRows sizes t to n rows, failing with a 413 beyond the most rows of a
 // request; prefix names what holds the rows.
-func (t *table) setRows(n int, prefix string) *Error {
+func (t *table) setRows(n int, prefix string) *httpError {
 	if n > t.maxRows {
 		return tooLarge("%s: %d rows, more than the %d rows a request may hold", prefix, n, t.maxRows)
 	}
@@ -41,7 +41,7 @@ func (t *table) setRows(n int, prefix string) *Error {
 }
 
 // addRow adds a row and returns it.
-func (t *table) addRow(prefix string) ([]float64, *Error) {
+func (t *table) addRow(prefix string) ([]float64, *httpError) {
 	if err := t.setRows(t.n+1, prefix); err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (t *table) featureList() string {
 }
 
 // checkEmpty returns the error of a request without rows.
-func (t *table) checkEmpty(prefix string) *Error {
+func (t *table) checkEmpty(prefix string) *httpError {
 	if t.n == 0 {
 		return badRequest("%s: no rows (an empty batch)", prefix)
 	}
@@ -119,7 +119,7 @@ func (t *table) checkEmpty(prefix string) *Error {
 // scale stores the network inputs of the rows of t in in (grown as
 // needed) and returns it, or an error naming the first row whose inputs
 // are not finite after scaling.
-func (t *table) scale(in []float64) ([]float64, *Error) {
+func (t *table) scale(in []float64) ([]float64, *httpError) {
 	e := t.e
 	need := t.n * e.in
 	if cap(in) < need {

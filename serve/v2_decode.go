@@ -36,7 +36,7 @@ var numericTypes = []string{"FP64", "FP32", "FP16", "BF16", "INT8", "INT16", "IN
 
 // checkParameters checks a V2 $parameters object: its values are strings,
 // numbers or booleans.
-func checkParameters(p map[string]json.RawMessage, prefix string) *Error {
+func checkParameters(p map[string]json.RawMessage, prefix string) *httpError {
 	for k, v := range p {
 		if len(v) == 0 || v[0] == '{' || v[0] == '[' || v[0] == 'n' {
 			return badRequest("%s[%s]: want a string, a number or a boolean", prefix, quote(k))
@@ -47,7 +47,7 @@ func checkParameters(p map[string]json.RawMessage, prefix string) *Error {
 
 // decodeV2 reads a V2 inference request into t and returns it, with the
 // outputs it asks for (all of them if it names none).
-func decodeV2(t *table, body []byte) (*v2Request, []string, *Error) {
+func decodeV2(t *table, body []byte) (*v2Request, []string, *httpError) {
 	var req v2Request
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, nil, jsonError("the body", err)
@@ -107,7 +107,7 @@ func decodeV2(t *table, body []byte) (*v2Request, []string, *Error) {
 }
 
 // decodeMatrix reads one input tensor of shape [N, features].
-func decodeMatrix(t *table, in *v2Input) *Error {
+func decodeMatrix(t *table, in *v2Input) *httpError {
 	const prefix = "inputs[0]"
 	cols := t.e.cols
 	if in.Shape[1] != int64(cols) {
@@ -127,7 +127,7 @@ func decodeMatrix(t *table, in *v2Input) *Error {
 
 // decodeFeatures reads one input tensor of shape [N] or [N, 1] per
 // feature, named by it.
-func decodeFeatures(t *table, ins []v2Input) *Error {
+func decodeFeatures(t *table, ins []v2Input) *httpError {
 	cols := t.e.cols
 	if len(t.seen) < cols {
 		t.seen = make([]int, cols)
@@ -177,7 +177,7 @@ func decodeFeatures(t *table, ins []v2Input) *Error {
 
 // readTensor reads the data of a tensor of t.n rows, flat or nested, in
 // row-major order: every column (col < 0) or column col alone.
-func readTensor(t *table, in *v2Input, prefix string, col int) *Error {
+func readTensor(t *table, in *v2Input, prefix string, col int) *httpError {
 	cols := t.e.cols
 	width := cols
 	if col >= 0 {
@@ -190,8 +190,8 @@ func readTensor(t *table, in *v2Input, prefix string, col int) *Error {
 		return badRequest("%s.data: want an array", prefix)
 	}
 	k := 0
-	var walk func(depth int) *Error
-	walk = func(depth int) *Error {
+	var walk func(depth int) *httpError
+	walk = func(depth int) *httpError {
 		if depth > maxDepth {
 			return badRequest("%s.data: %v", prefix, errDepth)
 		}
