@@ -292,6 +292,11 @@ func (s *Server) predict(sl *slot, st *reqState, b *reqBuf) *httpError {
 		st.pending = nil // the batcher uncounts the request when it takes it
 		perr = bt.predict(e, b.in, b.out, n)
 	} else {
+		if st.pending != nil {
+			// Not for the batcher, which need not wait for it.
+			st.pending.pending.Add(-1)
+			st.pending = nil
+		}
 		perr = predictDirect(e, b.in, b.out, n)
 	}
 	if perr == errClosed {
