@@ -1,11 +1,11 @@
 package onnx
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime/debug"
 	"strconv"
 
@@ -41,7 +41,8 @@ const (
 type Options struct {
 	// Float32 writes weights, inputs and outputs as float
 	// (tensor(float)) rather than double. Predictions then differ from
-	// the nn package's by float's rounding, about 1e-7 relative.
+	// the nn package's by float's rounding, a few times 1e-6 relative to
+	// the largest output.
 	Float32 bool
 	// Input names the graph's input, one tensor of all features; the
 	// zero value is "X".
@@ -77,7 +78,9 @@ const (
 // A categorical column (one with categories in m.Encoding) takes the code
 // of its category, an index into the categories listed in the metadata
 // under "encoding", −1 for an unknown one; a missing value is NaN, in any
-// column of a model with an Encoding.
+// column of a model with an Encoding. A model without an Encoding has no
+// missing values: where m.Predict refuses NaN, the graph carries it through
+// to NaN probabilities and a meaningless label.
 //
 // The model's metadata_props hold, where m has them, "target", "loss" and
 // "scaler" (the scaler's kind, as nn names it), and as JSON arrays
@@ -88,15 +91,22 @@ const (
 // file format that m needs as "nn_model_format_version".
 //
 // The file is ONNX IR version 8 with operator set 17 of the default domain,
-// which ONNX Runtime 1.30 runs and the checker of ONNX 1.12 accepts. The
-// activations that ONNX Runtime has no double kernel for (LeakyReLU, ELU,
-// GELU, GELUTanh, SiLU, Softplus) are model-local functions of the domain
-// "ai.neuralgo.nn", made of standard operators.
+// which ONNX Runtime 1.30 runs and the checker of ONNX 1.12 accepts.
+// Sigmoid, Tanh, ReLU and Softmax are ONNX operators. LeakyReLU, ELU, GELU,
+// GELUTanh, SiLU and Softplus are model-local functions of the domain
+// "ai.neuralgo.nn", made of standard operators that ONNX Runtime runs in
+// double (see the functions in the file for their formulas): ONNX Runtime
+// 1.30 has no double kernel for Elu, Softplus or Erf, takes LeakyRelu's
+// slope as a float, and fuses x·Sigmoid(x) into a float-only kernel.
 //
 // In double, the default, ONNX Runtime's predictions agree with m.Predict
-// to within about 1e-15 relative: the order of the sums in the matrix
-// products differs. Write returns an error if m is not a valid model, as
-// Model.Encode would, or an error of w.
+// to about 1e-15 relative to the largest output: the order of the sums in
+// the matrix products differs, and so may the last bits of the
+// exponentials. An output far smaller than the largest may differ more
+// relative to itself (ONNX Runtime's Sigmoid gives 0 below about −37,
+// where nn's gives e^z). Write returns an error if m is not a valid
+// model, as Model.Encode would, if Options.Input names a value of the
+// graph, or an error of w.
 func Write(w io.Writer, m *nn.Model, o *Options) error {
 	p, err := build(m, o)
 	if err != nil {
@@ -125,17 +135,15 @@ func build(m *nn.Model, o *Options) (*pb.ModelProto, error) {
 		return nil, errors.New("onnx: model has no network")
 	}
 	// The model's own checks: what Encode refuses, Write refuses.
-	var file bytes.Buffer
-	if err := m.Encode(&file); err != nil {
+	head := &headWriter{}
+	if err := m.Encode(head); err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
-	var head struct {
-		Version int `json:"version"`
-	}
-	if err := json.Unmarshal(file.Bytes(), &head); err != nil {
+	format, err := head.version()
+	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
-	doc, err := document(m, head.Version)
+	doc, err := document(m, format)
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +228,16 @@ func build(m *nn.Model, o *Options) (*pb.ModelProto, error) {
 	if len(funcs) > 0 {
 		imports = append(imports, &pb.OperatorSetIdProto{Domain: sp(nnDomain), Version: i64p(1)})
 	}
+	for _, n := range b.nodes {
+		if n.Output[0] == input {
+			return nil, fmt.Errorf("onnx: the input's name %s is the name of a value of the graph", strconv.Quote(input))
+		}
+	}
+	for _, t := range b.inits {
+		if t.GetName() == input {
+			return nil, fmt.Errorf("onnx: the input's name %s is the name of a constant of the graph", strconv.Quote(input))
+		}
+	}
 	in := valueInfo(input, b.elemType(), -1, int64(m.Columns()))
 	if m.Features != nil {
 		in.DocString = sp("features: " + doc[metaFeatures])
@@ -247,6 +265,29 @@ func build(m *nn.Model, o *Options) (*pb.ModelProto, error) {
 		}
 	}
 	return p, nil
+}
+
+// headWriter keeps the first bytes written to it, where a model file
+// gives its version, and discards the rest.
+type headWriter struct{ b []byte }
+
+func (h *headWriter) Write(p []byte) (int, error) {
+	if n := 512 - len(h.b); n > 0 {
+		h.b = append(h.b, p[:min(n, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// versionField matches the version of a model file.
+var versionField = regexp.MustCompile(`"version":\s*([0-9]+)`)
+
+// version returns the version of the model file whose head h holds.
+func (h *headWriter) version() (int, error) {
+	v := versionField.FindSubmatch(h.b)
+	if v == nil {
+		return 0, errors.New("no version in the model file")
+	}
+	return strconv.Atoi(string(v[1]))
 }
 
 // rename renames the value old, the output of the last node that wrote

@@ -38,15 +38,18 @@ var functionNames = map[nn.Activation]string{
 // results agree to a few units in the last place:
 //
 //	LeakyReLU  Max(X, X·s)
-//	ELU        Relu(X) + (Exp(Min(X, 0)) − 1)
-//	GELU       (0.5·X)·Erfc(−X/√2), Erfc as in Go's math package
+//	ELU        Relu(X) + Expm1(Min(X, 0))
+//	GELU       (0.5·X)·Erfc(−X/√2)
 //	GELUTanh   (0.5·X)·(1 + Tanh(√(2/π)·(X + ((0.044715·X)·X)·X)))
 //	SiLU       X / (1 + Exp(−X))
-//	Softplus   Relu(X) + Log(1 + Exp(−|X|))
+//	Softplus   Relu(X) + Log1p(Exp(−|X|))
 //
-// ONNX's own Elu, Softplus and Erf have no double kernel in ONNX Runtime
-// 1.30, its LeakyRelu takes its slope as a float attribute, and it fuses
-// X·Sigmoid(X) into a float-only kernel; hence the functions.
+// with Erfc as Go's math package computes it, and Expm1 and Log1p by
+// Kahan's and Goldberg's corrections of Exp(x) − 1 and Log(1 + x), exact
+// to a few units in the last place where the plain forms lose every
+// digit. ONNX's own Elu, Softplus and Erf have no double kernel in ONNX
+// Runtime 1.30, its LeakyRelu takes its slope as a float attribute, and
+// it fuses X·Sigmoid(X) into a float-only kernel; hence the functions.
 func function(a nn.Activation, slope float64, float32 bool) *pb.FunctionProto {
 	b := &builder{float32: float32, fn: true}
 	x := "X"
@@ -56,8 +59,7 @@ func function(a nn.Activation, slope float64, float32 bool) *pb.FunctionProto {
 		y = b.op("Max", []string{x, b.op("Mul", []string{x, b.scalar("slope", slope)})})
 	case nn.ELU:
 		neg := b.op("Min", []string{x, b.scalar("zero", 0)})
-		em1 := b.op("Sub", []string{b.op("Exp", []string{neg}), b.scalar("one", 1)})
-		y = b.op("Add", []string{b.op("Relu", []string{x}), em1})
+		y = b.op("Add", []string{b.op("Relu", []string{x}), b.expm1(neg)})
 	case nn.GELU:
 		u := b.op("Div", []string{b.op("Neg", []string{x}), b.scalar("sqrt2", math.Sqrt2)})
 		half := b.op("Mul", []string{b.scalar("half", 0.5), x})
@@ -72,15 +74,11 @@ func function(a nn.Activation, slope float64, float32 bool) *pb.FunctionProto {
 		y = b.op("Div", []string{x, den})
 	case nn.Softplus:
 		e := b.op("Exp", []string{b.op("Neg", []string{b.op("Abs", []string{x})})})
-		y = b.op("Add", []string{b.op("Relu", []string{x}), b.op("Log", []string{b.op("Add", []string{b.scalar("one", 1), e})})})
+		y = b.op("Add", []string{b.op("Relu", []string{x}), b.log1p(e)})
 	default:
 		panic("onnx: no function for " + a.String())
 	}
-	// The function's output is Y.
-	last := b.nodes[len(b.nodes)-1]
-	last.Output[0] = "Y"
-	last.Name = sp("Y")
-	_ = y
+	b.rename(y, "Y")
 	return &pb.FunctionProto{
 		Name:        sp(functionNames[a]),
 		Domain:      sp(nnDomain),
@@ -90,6 +88,35 @@ func function(a nn.Activation, slope float64, float32 bool) *pb.FunctionProto {
 		OpsetImport: []*pb.OperatorSetIdProto{{Domain: sp(""), Version: i64p(opset)}},
 		DocString:   sp("nn's " + a.String() + " activation, element by element"),
 	}
+}
+
+// expm1 adds the nodes of e^x − 1 for x ≤ 0, accurate near 0 where
+// Exp(x) − 1 cancels, by Kahan's trick: with u = e^x, x itself where u
+// rounds to 1, −1 where u is 0, and (u − 1)·x/log(u) elsewhere.
+func (b *builder) expm1(x string) string {
+	u := b.op("Exp", []string{x})
+	one := b.scalar("one", 1)
+	um1 := b.op("Sub", []string{u, one})
+	// Where u is 1 or 0, log(u) is 0 or −∞: divide by −1 instead, and
+	// let the Where nodes pick x or −1.
+	bad := b.op("Or", []string{b.op("Equal", []string{u, one}), b.op("Equal", []string{u, b.scalar("zero", 0)})})
+	logu := b.op("Where", []string{bad, b.scalar("minus1", -1), b.op("Log", []string{u})})
+	v := b.op("Mul", []string{um1, b.op("Div", []string{x, logu})})
+	v = b.op("Where", []string{b.op("Equal", []string{u, b.scalar("zero", 0)}), b.scalar("minus1", -1), v})
+	return b.op("Where", []string{b.op("Equal", []string{u, one}), x, v})
+}
+
+// log1p adds the nodes of log(1 + e) for e ≥ 0, accurate for small e
+// where Log(1 + e) loses digits, by Goldberg's trick: with u = 1 + e, e
+// where u rounds to 1 and log(u)·e/(u − 1) elsewhere.
+func (b *builder) log1p(e string) string {
+	one := b.scalar("one", 1)
+	u := b.op("Add", []string{one, e})
+	um1 := b.op("Sub", []string{u, one})
+	exact := b.op("Equal", []string{u, one})
+	den := b.op("Where", []string{exact, one, um1})
+	v := b.op("Mul", []string{b.op("Log", []string{u}), b.op("Div", []string{e, den})})
+	return b.op("Where", []string{exact, e, v})
 }
 
 // geluTanhK is √(2/π), as the nn package's GELUTanh uses it.

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -11,7 +12,6 @@ import (
 // values are tensors of one element type.
 type builder struct {
 	float32 bool // float rather than double
-	prefix  string
 	nodes   []*pb.NodeProto
 	inits   []*pb.TensorProto // nil in a function body: constants are Constant nodes
 	fn      bool              // building a function body
@@ -29,7 +29,7 @@ func (b *builder) elemType() pb.TensorProto_DataType {
 // name returns a fresh value name that says what the value is.
 func (b *builder) name(what string) string {
 	b.count++
-	return fmt.Sprintf("%s%s_%d", b.prefix, what, b.count)
+	return fmt.Sprintf("%s_%d", what, b.count)
 }
 
 // op adds a node of type op on inputs and returns the name of its output.
@@ -53,19 +53,6 @@ func (b *builder) opTo(out, op string, inputs []string, attrs ...*pb.AttributePr
 		Input:     inputs,
 		Output:    []string{out},
 		Attribute: attrs,
-	})
-	return out
-}
-
-// call adds a node calling the function name of domain nnDomain.
-func (b *builder) call(name, input string) string {
-	out := b.name(name)
-	b.nodes = append(b.nodes, &pb.NodeProto{
-		OpType: sp(name),
-		Domain: sp(nnDomain),
-		Name:   sp(out),
-		Input:  []string{input},
-		Output: []string{out},
 	})
 	return out
 }
@@ -108,13 +95,13 @@ func (b *builder) int64s(what string, dims []int64, v []int64) string {
 
 // tensor returns the tensor name of shape dims holding v, as float or
 // double, in raw little-endian data.
-func tensor(name string, dims []int64, v []float64, float32 bool) *pb.TensorProto {
+func tensor(name string, dims []int64, v []float64, f32 bool) *pb.TensorProto {
 	t := &pb.TensorProto{Name: sp(name), Dims: dims}
-	if float32 {
+	if f32 {
 		t.DataType = i32p(int32(pb.TensorProto_FLOAT))
 		raw := make([]byte, 4*len(v))
 		for i, x := range v {
-			putUint32(raw[4*i:], math.Float32bits(float32Of(x)))
+			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32(x)))
 		}
 		t.RawData = raw
 		return t
@@ -122,22 +109,10 @@ func tensor(name string, dims []int64, v []float64, float32 bool) *pb.TensorProt
 	t.DataType = i32p(int32(pb.TensorProto_DOUBLE))
 	raw := make([]byte, 8*len(v))
 	for i, x := range v {
-		putUint64(raw[8*i:], math.Float64bits(x))
+		binary.LittleEndian.PutUint64(raw[8*i:], math.Float64bits(x))
 	}
 	t.RawData = raw
 	return t
-}
-
-// float32Of rounds x to float32.
-func float32Of(x float64) float32 { return float32(x) }
-
-func putUint32(b []byte, v uint32) {
-	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
-}
-
-func putUint64(b []byte, v uint64) {
-	putUint32(b, uint32(v))
-	putUint32(b[4:], uint32(v>>32))
 }
 
 // Helpers for the pointer fields of proto2 messages.

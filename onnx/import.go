@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,14 +45,14 @@ import (
 // operators, shapes that do not chain, more than one input, tensors that
 // are too large for nn or its memory budget (see nn.SetMemoryBudget),
 // and input that is not an ONNX model at all. Since decoding a protocol
-// buffer can take a hundred times the size of its input, Read refuses a
-// file larger than 1/128 of the budget (32 MiB of the default 4 GiB,
-// about 4 million parameters in double or 8 million in float). Read never
+// buffer can take two hundred times the size of its input, Read refuses
+// a file larger than 1/256 of the budget (16 MiB of the default 4 GiB,
+// about 2 million parameters in double or 4 million in float). Read never
 // panics on its input.
 func Read(r io.Reader) (*nn.Model, error) {
-	// Decoding a protocol buffer can take about a hundred times the
-	// bytes of its input (an empty node is two bytes on the wire and a
-	// struct in memory), so a file may take 1/128 of the budget.
+	// Decoding a protocol buffer can take about two hundred times the
+	// bytes of its input (an empty node or tensor is two bytes on the wire
+	// and a struct in memory), so a file may take 1/256 of the budget.
 	limit := nn.MemoryBudget() / decodeFactor
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
@@ -73,22 +74,34 @@ func Read(r io.Reader) (*nn.Model, error) {
 
 // decodeFactor bounds the memory that decoding a model file takes, as a
 // multiple of its size.
-const decodeFactor = 128
+const decodeFactor = 256
 
 // importer holds the state of reading a graph.
 type importer struct {
-	p      *pb.ModelProto
-	g      *pb.GraphProto
-	meta   map[string]string
-	consts map[string]*pb.TensorProto // initializers and Constant nodes
-	f32    bool                       // the graph computes in float
+	p       *pb.ModelProto
+	g       *pb.GraphProto
+	meta    map[string]string
+	consts  map[string]*pb.TensorProto // initializers and Constant nodes
+	values  map[string]constValue      // constants converted, each once
+	defined map[string]bool            // every value of the graph
+	funcs   map[string]*pb.FunctionProto
+	checked map[string]bool // functions found to be nn's
+	f32     bool            // the graph computes in float
+	bytes   float64         // taken by constants converted and layers
 
-	head   string // the value the network has computed so far
-	tail   map[string]bool
-	layers []*layer
-	offset []float64
-	scale  []float64
-	slope  float64 // of LeakyReLU layers, 0 if none
+	head      string // the value the network has computed so far
+	tail      map[string]bool
+	tailNodes []*pb.NodeProto
+	layers    []*layer
+	offset    []float64
+	scale     []float64
+	slope     float64 // of LeakyReLU layers, 0 if none
+}
+
+// constValue is a constant converted to float64.
+type constValue struct {
+	v    []float64
+	dims []int
 }
 
 // layer is a weight layer read from the graph.
@@ -110,9 +123,27 @@ func fromProto(p *pb.ModelProto) (*nn.Model, error) {
 	if v := p.GetIrVersion(); v < 3 || v > 11 {
 		return nil, fmt.Errorf("IR version %d is not supported (3 to 11 are)", v)
 	}
-	im := &importer{p: p, g: g, meta: map[string]string{}, consts: map[string]*pb.TensorProto{}, tail: map[string]bool{}}
+	im := &importer{
+		p: p, g: g,
+		meta:    map[string]string{},
+		consts:  map[string]*pb.TensorProto{},
+		values:  map[string]constValue{},
+		defined: map[string]bool{},
+		funcs:   map[string]*pb.FunctionProto{},
+		checked: map[string]bool{},
+		tail:    map[string]bool{},
+	}
 	if err := im.opsets(); err != nil {
 		return nil, err
+	}
+	for _, f := range p.GetFunctions() {
+		if f.GetDomain() != nnDomain {
+			continue // refused where a node calls it
+		}
+		if im.funcs[f.GetName()] != nil {
+			return nil, fmt.Errorf("function %s is defined twice", strconv.Quote(f.GetName()))
+		}
+		im.funcs[f.GetName()] = f
 	}
 	for _, kv := range p.GetMetadataProps() {
 		im.meta[kv.GetKey()] = kv.GetValue()
@@ -121,13 +152,18 @@ func fromProto(p *pb.ModelProto) (*nn.Model, error) {
 		return nil, errors.New("sparse initializers are not supported")
 	}
 	for _, t := range g.GetInitializer() {
+		if im.consts[t.GetName()] != nil {
+			return nil, fmt.Errorf("initializer %s is defined twice", strconv.Quote(t.GetName()))
+		}
 		im.consts[t.GetName()] = t
+		im.defined[t.GetName()] = true
 	}
 	input, err := im.input()
 	if err != nil {
 		return nil, err
 	}
 	im.head = input.GetName()
+	im.defined[im.head] = true
 	nodes := g.GetNode()
 	enc, skip, err := im.encoding(nodes)
 	if err != nil {
@@ -144,6 +180,9 @@ func fromProto(p *pb.ModelProto) (*nn.Model, error) {
 	if err := im.outputs(); err != nil {
 		return nil, err
 	}
+	if err := im.checkTail(); err != nil {
+		return nil, err
+	}
 	m, err := im.model(input, enc)
 	if err != nil {
 		return nil, err
@@ -154,10 +193,14 @@ func fromProto(p *pb.ModelProto) (*nn.Model, error) {
 // nodeName names the node n, the i-th of its graph, for messages: by its
 // name and operator, or by its index if it has no name.
 func nodeName(i int, n *pb.NodeProto) string {
-	if n.GetName() == "" {
-		return fmt.Sprintf("node %d (%s)", i, n.GetOpType())
+	op := n.GetOpType()
+	if q := strconv.Quote(op); q[1:len(q)-1] != op || op == "" {
+		op = q
 	}
-	return fmt.Sprintf("node %s (%s)", strconv.Quote(n.GetName()), n.GetOpType())
+	if n.GetName() == "" {
+		return fmt.Sprintf("node %d (%s)", i, op)
+	}
+	return fmt.Sprintf("node %s (%s)", strconv.Quote(n.GetName()), op)
 }
 
 // opsets checks the operator sets the model imports.
@@ -228,6 +271,9 @@ func inputWidth(in *pb.ValueInfoProto) int64 {
 // constant returns the float values and dims of the constant name, or an
 // error if name is not a constant.
 func (im *importer) constant(name string) ([]float64, []int, error) {
+	if c, ok := im.values[name]; ok {
+		return c.v, c.dims, nil
+	}
 	t, ok := im.consts[name]
 	if !ok {
 		return nil, nil, fmt.Errorf("input %s is not a constant", strconv.Quote(name))
@@ -236,7 +282,18 @@ func (im *importer) constant(name string) ([]float64, []int, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("constant %s: %w", strconv.Quote(name), err)
 	}
+	if err := im.take(float64(len(v)), "the constants of the model"); err != nil {
+		return nil, nil, err
+	}
+	im.values[name] = constValue{v, dims}
 	return v, dims, nil
+}
+
+// take counts n more float64 values held, and returns an error if all
+// those held pass the memory budget.
+func (im *importer) take(n float64, what string) error {
+	im.bytes += 8 * n
+	return nn.CheckMemoryBudget(im.bytes, what)
 }
 
 // vector returns the constant name as a vector: of dims [n] or [1, n].
@@ -252,17 +309,30 @@ func (im *importer) vector(name string) ([]float64, error) {
 }
 
 // attrs returns the attributes of n by name, and an error for one that is
-// not among allowed.
-func attrs(n *pb.NodeProto, allowed ...string) (map[string]*pb.AttributeProto, error) {
+// not among allowed, of another type than allowed gives it, or repeated.
+func attrs(n *pb.NodeProto, allowed map[string]pb.AttributeProto_AttributeType) (map[string]*pb.AttributeProto, error) {
 	a := map[string]*pb.AttributeProto{}
 	for _, at := range n.GetAttribute() {
-		if !slices.Contains(allowed, at.GetName()) {
+		typ, ok := allowed[at.GetName()]
+		switch {
+		case !ok:
 			return nil, fmt.Errorf("attribute %s is not supported", strconv.Quote(at.GetName()))
+		case a[at.GetName()] != nil:
+			return nil, fmt.Errorf("attribute %s is repeated", strconv.Quote(at.GetName()))
+		case at.GetType() != typ:
+			return nil, fmt.Errorf("attribute %s is of type %s, want %s", strconv.Quote(at.GetName()), at.GetType(), typ)
 		}
 		a[at.GetName()] = at
 	}
 	return a, nil
 }
+
+// Attribute types.
+const (
+	attrINT    = pb.AttributeProto_INT
+	attrFLOAT  = pb.AttributeProto_FLOAT
+	attrTENSOR = pb.AttributeProto_TENSOR
+)
 
 // intAttr returns the integer attribute name of a, or def.
 func intAttr(a map[string]*pb.AttributeProto, name string, def int64) int64 {
@@ -301,9 +371,10 @@ func (im *importer) node(n *pb.NodeProto) error {
 		return fmt.Errorf("%d outputs, want 1", len(n.GetOutput()))
 	}
 	out := n.GetOutput()[0]
-	if _, ok := im.consts[out]; ok || im.tail[out] || out == im.head {
-		return fmt.Errorf("output %s is written twice", strconv.Quote(out))
+	if out == "" || im.defined[out] {
+		return fmt.Errorf("output %s is defined twice", strconv.Quote(out))
 	}
+	im.defined[out] = true
 	domain := n.GetDomain()
 	if domain == nnDomain {
 		return im.function(n, out)
@@ -317,6 +388,7 @@ func (im *importer) node(n *pb.NodeProto) error {
 	}
 	if im.isTail(n) {
 		im.tail[out] = true
+		im.tailNodes = append(im.tailNodes, n)
 		return nil
 	}
 	if len(im.tail) > 0 {
@@ -337,11 +409,11 @@ func (im *importer) node(n *pb.NodeProto) error {
 	}
 	switch op {
 	case "Identity":
-		if _, err := attrs(n); err != nil {
+		if _, err := attrs(n, nil); err != nil {
 			return err
 		}
 	case "Sub", "Div":
-		if _, err := attrs(n); err != nil {
+		if _, err := attrs(n, nil); err != nil {
 			return err
 		}
 		if last != nil || len(in) != 2 || (op == "Sub" && (im.offset != nil || im.scale != nil)) || (op == "Div" && im.scale != nil) {
@@ -362,12 +434,15 @@ func (im *importer) node(n *pb.NodeProto) error {
 			im.scale = v
 		}
 	case "Gemm":
-		a, err := attrs(n, "alpha", "beta", "transA", "transB")
+		a, err := attrs(n, map[string]pb.AttributeProto_AttributeType{"alpha": attrFLOAT, "beta": attrFLOAT, "transA": attrINT, "transB": attrINT})
 		if err != nil {
 			return err
 		}
 		if floatAttr(a, "alpha", 1) != 1 || floatAttr(a, "beta", 1) != 1 || intAttr(a, "transA", 0) != 0 {
 			return errors.New("alpha, beta and transA must be 1, 1 and 0")
+		}
+		if tb := intAttr(a, "transB", 0); tb != 0 && tb != 1 {
+			return fmt.Errorf("transB is %d, want 0 or 1", tb)
 		}
 		if len(in) < 2 || len(in) > 3 {
 			return fmt.Errorf("%d inputs", len(in))
@@ -389,7 +464,7 @@ func (im *importer) node(n *pb.NodeProto) error {
 		}
 		im.layers = append(im.layers, l)
 	case "MatMul":
-		if _, err := attrs(n); err != nil {
+		if _, err := attrs(n, nil); err != nil {
 			return err
 		}
 		if len(in) != 2 {
@@ -402,7 +477,7 @@ func (im *importer) node(n *pb.NodeProto) error {
 		l.matmul = true
 		im.layers = append(im.layers, l)
 	case "Add":
-		if _, err := attrs(n); err != nil {
+		if _, err := attrs(n, nil); err != nil {
 			return err
 		}
 		if last == nil || !last.matmul || last.addSeen || last.hasAct || len(in) != 2 {
@@ -439,6 +514,9 @@ func (im *importer) weights(name string, trans bool) (*layer, error) {
 	if len(dims) != 2 || dims[0] == 0 || dims[1] == 0 {
 		return nil, fmt.Errorf("weights %s have dims %v, want a matrix", strconv.Quote(name), dims)
 	}
+	if err := im.take(float64(len(v)), "the weights of the layers"); err != nil {
+		return nil, err
+	}
 	w := mat.NewDense(dims[0], dims[1], v)
 	if trans {
 		var t mat.Dense
@@ -460,12 +538,12 @@ func dimRows(m *mat.Dense) int { r, _ := m.Dims(); return r }
 func (im *importer) activation(n *pb.NodeProto) (nn.Activation, error) {
 	switch op := n.GetOpType(); op {
 	case "Relu", "Sigmoid", "Tanh", "Softplus":
-		if _, err := attrs(n); err != nil {
+		if _, err := attrs(n, nil); err != nil {
 			return 0, err
 		}
 		return map[string]nn.Activation{"Relu": nn.ReLU, "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "Softplus": nn.Softplus}[op], nil
 	case "Softmax":
-		a, err := attrs(n, "axis")
+		a, err := attrs(n, map[string]pb.AttributeProto_AttributeType{"axis": attrINT})
 		if err != nil {
 			return 0, err
 		}
@@ -474,7 +552,7 @@ func (im *importer) activation(n *pb.NodeProto) (nn.Activation, error) {
 		}
 		return nn.Softmax, nil
 	case "LeakyRelu":
-		a, err := attrs(n, "alpha")
+		a, err := attrs(n, map[string]pb.AttributeProto_AttributeType{"alpha": attrFLOAT})
 		if err != nil {
 			return 0, err
 		}
@@ -484,7 +562,7 @@ func (im *importer) activation(n *pb.NodeProto) (nn.Activation, error) {
 		}
 		return nn.LeakyReLU, im.setSlope(s)
 	case "Elu":
-		a, err := attrs(n, "alpha")
+		a, err := attrs(n, map[string]pb.AttributeProto_AttributeType{"alpha": attrFLOAT})
 		if err != nil {
 			return 0, err
 		}
@@ -493,7 +571,7 @@ func (im *importer) activation(n *pb.NodeProto) (nn.Activation, error) {
 		}
 		return nn.ELU, nil
 	}
-	return 0, errors.New("operator not supported in a feed-forward network nn reads (Gemm, MatMul, Add, Sub, Div, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Softplus)")
+	return 0, errors.New("operator not supported in a feed-forward network nn reads (Gemm, MatMul, Add, Sub, Div, Identity, Constant, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Softplus)")
 }
 
 // setSlope sets the slope of the LeakyReLU layers, the same for all.
@@ -521,12 +599,7 @@ func (im *importer) function(n *pb.NodeProto, out string) error {
 	if !found {
 		return fmt.Errorf("unknown function of domain %s", nnDomain)
 	}
-	var def *pb.FunctionProto
-	for _, f := range im.p.GetFunctions() {
-		if f.GetDomain() == nnDomain && f.GetName() == n.GetOpType() {
-			def = f
-		}
-	}
+	def := im.funcs[n.GetOpType()]
 	if def == nil {
 		return errors.New("the model does not define the function")
 	}
@@ -541,8 +614,11 @@ func (im *importer) function(n *pb.NodeProto, out string) error {
 		}
 		slope = s
 	}
-	if !proto.Equal(def, function(act, slope, im.f32)) {
-		return fmt.Errorf("the model's definition of %s is not nn's", n.GetOpType())
+	if !im.checked[n.GetOpType()] {
+		if !proto.Equal(def, function(act, slope, im.f32)) {
+			return fmt.Errorf("the model's definition of %s is not nn's", n.GetOpType())
+		}
+		im.checked[n.GetOpType()] = true
 	}
 	if len(n.GetInput()) != 1 || n.GetInput()[0] != im.head || len(n.GetAttribute()) > 0 {
 		return fmt.Errorf("not part of a feed-forward network: its input is not %s, the network's value", strconv.Quote(im.head))
@@ -563,7 +639,7 @@ func (im *importer) function(n *pb.NodeProto, out string) error {
 // of its one Constant node.
 func functionSlope(f *pb.FunctionProto) (float64, error) {
 	for _, n := range f.GetNode() {
-		if n.GetOpType() == "Constant" && len(n.GetAttribute()) == 1 {
+		if n.GetOpType() == "Constant" && len(n.GetAttribute()) == 1 && n.GetAttribute()[0].GetT() != nil {
 			v, _, err := floats(n.GetAttribute()[0].GetT())
 			if err != nil || len(v) != 1 {
 				return 0, errors.New("the function's slope is not one number")
@@ -576,9 +652,12 @@ func functionSlope(f *pb.FunctionProto) (float64, error) {
 
 // constantNode records the tensor of a Constant node.
 func (im *importer) constantNode(n *pb.NodeProto, out string) error {
-	a, err := attrs(n, "value")
+	a, err := attrs(n, map[string]pb.AttributeProto_AttributeType{"value": attrTENSOR})
 	if err != nil {
 		return err
+	}
+	if a["value"] == nil {
+		return errors.New("a Constant without a tensor value")
 	}
 	t := a["value"].GetT()
 	if t == nil {
@@ -588,13 +667,14 @@ func (im *importer) constantNode(n *pb.NodeProto, out string) error {
 	return nil
 }
 
-// isTail reports whether n computes a classifier's outputs from the
+// isTail reports whether n may compute a classifier's outputs from the
 // network's output, as Write's graphs do: the operators of labels and of
 // probabilities from one output, on the network's value, on other such
-// values and on constants.
+// values and on constants. checkTail then checks that they compute what
+// Write's do.
 func (im *importer) isTail(n *pb.NodeProto) bool {
 	switch n.GetOpType() {
-	case "ArgMax", "GreaterOrEqual", "Greater", "Cast", "Reshape", "Squeeze", "Concat", "Sub":
+	case "ArgMax", "GreaterOrEqual", "Cast", "Reshape", "Concat", "Sub":
 	default:
 		return false
 	}
@@ -620,6 +700,92 @@ func (im *importer) isTail(n *pb.NodeProto) bool {
 		return false
 	}
 	return true
+}
+
+// checkTail checks that the nodes after the network, if any, are those
+// Write makes of a classifier's output: ArgMax over each row of several
+// outputs, or for a single output p (of threshold 0.5, or 0 after Tanh)
+//
+//	Cast(Reshape(GreaterOrEqual(p, threshold), [-1]), int64), Concat(1 − p, p)
+//
+// Anything else after the network would compute what nn does not.
+func (im *importer) checkTail() error {
+	tn := im.tailNodes
+	if len(tn) == 0 {
+		return nil
+	}
+	bad := fmt.Errorf("the outputs are not computed from the network as nn export computes a classifier's (%d nodes after the network)", len(tn))
+	net := im.head
+	outs := map[string]bool{}
+	for _, o := range im.g.GetOutput() {
+		outs[o.GetName()] = true
+	}
+	is := func(n *pb.NodeProto, op string, inputs ...string) bool {
+		return n.GetOpType() == op && slices.Equal(n.GetInput(), inputs)
+	}
+	scalar := func(name string, want float64) bool {
+		v, dims, err := im.constant(name)
+		return err == nil && len(v) == 1 && len(dims) <= 1 && v[0] == want
+	}
+	intAttrs := func(n *pb.NodeProto, want map[string]int64) bool {
+		a, err := attrs(n, map[string]pb.AttributeProto_AttributeType{"axis": attrINT, "keepdims": attrINT, "to": attrINT})
+		if err != nil || len(a) != len(want) {
+			return false
+		}
+		for k, v := range want {
+			if a[k] == nil || a[k].GetI() != v {
+				return false
+			}
+		}
+		return true
+	}
+	_, width := im.layers[len(im.layers)-1].w.Dims()
+	switch {
+	case len(tn) == 1 && width > 1:
+		n := tn[0]
+		if !is(n, "ArgMax", net) || !intAttrs(n, map[string]int64{"axis": 1, "keepdims": 0}) || !outs[net] || !outs[n.GetOutput()[0]] || len(outs) != 2 {
+			return bad
+		}
+		return nil
+	case len(tn) == 5 && width == 1:
+		threshold := 0.5
+		if im.layers[len(im.layers)-1].act == nn.Tanh {
+			threshold = 0
+		}
+		ge, rs, cast, sub, cat := tn[0], tn[1], tn[2], tn[3], tn[4]
+		ok := len(ge.GetInput()) == 2 && is(ge, "GreaterOrEqual", net, ge.GetInput()[1]) && scalar(ge.GetInput()[1], threshold) && len(ge.GetAttribute()) == 0 &&
+			len(rs.GetInput()) == 2 && is(rs, "Reshape", ge.GetOutput()[0], rs.GetInput()[1]) && im.int64s(rs.GetInput()[1], -1) && len(rs.GetAttribute()) == 0 &&
+			is(cast, "Cast", rs.GetOutput()[0]) && intAttrs(cast, map[string]int64{"to": int64(pb.TensorProto_INT64)}) &&
+			len(sub.GetInput()) == 2 && is(sub, "Sub", sub.GetInput()[0], net) && scalar(sub.GetInput()[0], 1) && len(sub.GetAttribute()) == 0 &&
+			is(cat, "Concat", sub.GetOutput()[0], net) && intAttrs(cat, map[string]int64{"axis": 1}) &&
+			len(outs) == 2 && outs[cast.GetOutput()[0]] && outs[cat.GetOutput()[0]]
+		if !ok {
+			return bad
+		}
+		return nil
+	}
+	return bad
+}
+
+// int64s reports whether the constant name is an int64 tensor of the
+// values want.
+func (im *importer) int64s(name string, want ...int64) bool {
+	t := im.consts[name]
+	if t == nil || pb.TensorProto_DataType(t.GetDataType()) != pb.TensorProto_INT64 || len(t.GetDims()) != 1 || t.GetDims()[0] != int64(len(want)) {
+		return false
+	}
+	if raw := t.GetRawData(); raw != nil {
+		if len(raw) != 8*len(want) {
+			return false
+		}
+		for i, w := range want {
+			if int64(binary.LittleEndian.Uint64(raw[8*i:])) != w {
+				return false
+			}
+		}
+		return true
+	}
+	return slices.Equal(t.GetInt64Data(), want)
 }
 
 // outputs checks that the graph's outputs are the network's value or
@@ -768,6 +934,10 @@ func (im *importer) encoding(nodes []*pb.NodeProto) (*nn.Encoding, int, error) {
 			return nil, 0, fmt.Errorf("metadata %s: %w", metaMissing, err)
 		}
 	}
+	if 3*len(cols) > len(nodes) {
+		// Every column takes Gather, IsNaN and Where at the least.
+		return nil, 0, fmt.Errorf("the graph does not encode the columns as the metadata %s says", metaEncoding)
+	}
 	b := &builder{float32: im.f32}
 	out := b.encoding(im.head, e)
 	if len(nodes) < len(b.nodes) {
@@ -782,6 +952,9 @@ func (im *importer) encoding(nodes []*pb.NodeProto) (*nn.Encoding, int, error) {
 		if !proto.Equal(t, im.consts[t.GetName()]) {
 			return nil, 0, fmt.Errorf("initializer %s: the graph does not encode the columns as the metadata %s says", strconv.Quote(t.GetName()), metaEncoding)
 		}
+	}
+	for _, n := range b.nodes {
+		im.defined[n.Output[0]] = true
 	}
 	im.head = out
 	return e, len(b.nodes), nil

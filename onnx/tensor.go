@@ -37,6 +37,9 @@ func shapeOf(t *pb.TensorProto) ([]int, int, error) {
 // stored outside the model or in segments, for data that does not hold
 // one value per element, and for values that are not finite.
 func floats(t *pb.TensorProto) ([]float64, []int, error) {
+	if t == nil {
+		return nil, nil, errors.New("no tensor")
+	}
 	dims, n, err := shapeOf(t)
 	if err != nil {
 		return nil, nil, err
@@ -44,7 +47,7 @@ func floats(t *pb.TensorProto) ([]float64, []int, error) {
 	if t.GetDataLocation() == pb.TensorProto_EXTERNAL || len(t.GetExternalData()) > 0 {
 		return nil, nil, errors.New("data stored outside the model file is not supported")
 	}
-	if t.Segment != nil {
+	if t.GetSegment() != nil {
 		return nil, nil, errors.New("segmented tensors are not supported")
 	}
 	if err := nn.CheckMemoryBudget(8*float64(n), fmt.Sprintf("a tensor of %d values", n)); err != nil {

@@ -16,13 +16,14 @@ from torch import nn
 out = sys.argv[1]
 
 
-def export(name, model, inputs, dtype, typed=False, matmul=False, rows=25):
+def export(name, model, inputs, dtype, typed=False, matmul=False, rows=25, opset=17, keep_inits=False):
     torch.manual_seed(7)
     model = model.to(dtype).eval()
     x = torch.randn(rows, inputs, dtype=torch.float64) * 2
     path = f"{out}/{name}.onnx"
     torch.onnx.export(model, x[:2].to(dtype), path, input_names=["input"], output_names=["output"],
-                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=17)
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=opset,
+                      keep_initializers_as_inputs=keep_inits)
     if typed or matmul:
         m = onnx.load(path)
         if typed:  # initializers in typed fields rather than raw data
@@ -61,6 +62,8 @@ models = [
     export("typed-fields-f32", nn.Sequential(nn.Linear(3, 6), nn.Sigmoid(), nn.Linear(6, 1)), 3, torch.float32, typed=True),
     export("matmul-add-f64", nn.Sequential(nn.Linear(6, 9), nn.ReLU(), nn.Linear(9, 4)), 6, torch.float64, matmul=True),
     export("no-bias-f64", nn.Sequential(nn.Linear(3, 6, bias=False), nn.ReLU(), nn.Linear(6, 2)), 3, torch.float64),
+    export("opset11-softmax-f64", nn.Sequential(nn.Linear(4, 6), nn.Sigmoid(), nn.Linear(6, 3), nn.Softmax(dim=1)), 4, torch.float64, opset=11),
+    export("opset14-inits-as-inputs-f32", nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 2)), 4, torch.float32, opset=14, keep_inits=True),
     export("leaky-elu-softplus-f64", nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.25), nn.Linear(8, 8), nn.LeakyReLU(0.25), nn.Linear(8, 5), nn.ELU(), nn.Linear(5, 5), nn.Softplus(), nn.Linear(5, 2)), 4, torch.float64),
 ]
 json.dump(models, sys.stdout)
