@@ -116,6 +116,9 @@ func decodeMatrix(t *table, in *v2Input) *httpError {
 	if in.Shape[0] > int64(t.maxRows) {
 		return tooLarge("%s: shape %v, more than the %d rows a request may hold", prefix, in.Shape, t.maxRows)
 	}
+	if err := checkSize(in, prefix, in.Shape[0]*int64(cols)); err != nil {
+		return err
+	}
 	if err := t.setRows(int(in.Shape[0]), prefix); err != nil {
 		return err
 	}
@@ -153,6 +156,9 @@ func decodeFeatures(t *table, ins []v2Input) *httpError {
 		if k == 0 {
 			if in.Shape[0] > int64(t.maxRows) {
 				return tooLarge("%s: shape %v, more than the %d rows a request may hold", prefix, in.Shape, t.maxRows)
+			}
+			if err := checkSize(in, prefix, in.Shape[0]); err != nil {
+				return err
 			}
 			if err := t.setRows(int(in.Shape[0]), prefix); err != nil {
 				return err
@@ -228,6 +234,16 @@ func readTensor(t *table, in *v2Input, prefix string, col int) *httpError {
 	}
 	if k != total {
 		return badRequest("%s.data: %d values, want %d for shape %v", prefix, k, total, in.Shape)
+	}
+	return nil
+}
+
+// checkSize returns an error if the data of in is too short to hold the
+// values its shape says, before room is made for them: every value takes
+// at least two bytes of JSON, a digit and a comma.
+func checkSize(in *v2Input, prefix string, values int64) *httpError {
+	if values > int64(len(in.Data)+1)/2 {
+		return badRequest("%s.data: shape %v says %d values, more than its %d bytes can hold", prefix, in.Shape, values, len(in.Data))
 	}
 	return nil
 }
