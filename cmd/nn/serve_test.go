@@ -161,7 +161,8 @@ func TestServeSIGHUP(t *testing.T) {
 	b, _ := os.ReadFile(model)
 	os.WriteFile(path, b, 0o644)
 	s := startServe(t, "-model", path, "-reload-interval", "0") // named m, by the file
-	get := func() string {                                      // the probabilities of a row, which two models differ in
+	// get returns the probabilities of a row, in which two models differ.
+	get := func() string {
 		resp, err := http.Post(s.url+"/v2/models/m/infer", "application/json", strings.NewReader(`{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[6.0,2.7,5.1,1.6]}],"outputs":[{"name":"probabilities"}]}`))
 		if err != nil {
 			t.Fatal(err)
