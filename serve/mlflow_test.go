@@ -69,7 +69,6 @@ func TestInvocationsRegression(t *testing.T) {
 	species := m.Encoding.Columns[3].Categories
 	rows := [][]float64{{5.1, 3.5, 1.4, 0}, {6.3, 2.9, 5.6, 2}, {6.0, 3.0, 4.8, -1}}
 	want := predictRows(t, m, rows)
-	wantText := fmt.Sprint([]string{strconv.FormatFloat(want[0][0], 'g', -1, 64), strconv.FormatFloat(want[1][0], 'g', -1, 64), strconv.FormatFloat(want[2][0], 'g', -1, 64)})
 	for _, test := range []struct {
 		name, ctype, body string
 	}{
@@ -79,12 +78,13 @@ func TestInvocationsRegression(t *testing.T) {
 	} {
 		r := do(t, nil, http.MethodPost, ts.URL+"/invocations?model=reg", test.ctype, test.body)
 		p := predictions(t, r)
-		got := make([]string, len(p))
-		for i, v := range p {
-			got[i] = string(v.(json.Number))
+		if len(p) != len(want) {
+			t.Fatalf("%s: %d predictions, want %d", test.name, len(p), len(want))
 		}
-		if fmt.Sprint(got) != wantText {
-			t.Errorf("%s: predictions %v, want %v", test.name, got, wantText)
+		for i, v := range p {
+			if got, _ := strconv.ParseFloat(string(v.(json.Number)), 64); !sameOutput(got, want[i][0]) {
+				t.Errorf("%s: row %d: prediction %v, want %v", test.name, i, got, want[i][0])
+			}
 		}
 	}
 }
