@@ -26,7 +26,8 @@
 // request gives them as one input tensor of shape [N, features], whatever
 // its name, with the columns in the model's order, or as one tensor of
 // shape [N] (or [N, 1]) per feature, named by the feature; the data may be
-// flat or nested, in row-major order. Numeric datatypes (FP64, FP32,
+// flat, or nested as the shape says at every level ([[1, 2], [3, 4]] for
+// [2, 2]), in row-major order. Numeric datatypes (FP64, FP32,
 // FP16, INT*, UINT*) hold JSON numbers, which are read at float64
 // precision whatever the declared type; BYTES holds strings, for the
 // categories of a categorical column. The model metadata lists the single
@@ -60,9 +61,12 @@
 // ("scores") for a classifier whose outputs are not probabilities. A
 // regression model answers with "prediction", FP64 [N] for one target or
 // [N, targets] for several; MLflow's predictions are then numbers, or one
-// array per row. A V2 request may ask for some outputs only ("outputs");
-// its "id" is echoed, and its "parameters" must be an object of strings,
-// numbers and booleans, none of which is defined yet.
+// array per row. A V2 request may ask for some outputs only ("outputs";
+// an empty list asks for all); its "id" is echoed, and its "parameters"
+// must be an object of strings, numbers and booleans, none of which is
+// defined yet. Triton's binary tensor data extension is not implemented:
+// a request for it (the parameters binary_data, binary_data_output or
+// binary_data_size) is refused with 400.
 //
 // With several models loaded, POST /invocations predicts with the model
 // named by the query parameter model (/invocations?model=iris), or with
@@ -78,6 +82,16 @@
 // than Options.MaxBodyBytes or more rows than Options.MaxRows. The message
 // names the place of the problem, such as inputs[3][2] or
 // line 4, column "petal_width".
+//
+// JSON bodies are read as RFC 8259 defines JSON, by the package's own
+// scanner: numbers such as 01, +1, .5 or 5., control characters and
+// invalid UTF-8 in strings are errors. What a request can make the server
+// hold is bounded by its body, whatever the body says: a table of rows
+// takes at most a value for every two bytes of a JSON body (every byte of
+// a CSV body), a V2 request at most one input tensor per feature, and a
+// dataframe_split or a CSV header at most 16 columns per feature and
+// 1024 more; the body itself is read into a buffer that grows as its
+// bytes arrive.
 //
 // # Batching
 //

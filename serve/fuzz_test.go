@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
 	"strings"
@@ -60,6 +61,16 @@ func checkDecoded(t *testing.T, e *entry, tb *table, err *httpError) {
 	}
 }
 
+// checkRoom checks that a decoder made room for no more values than the
+// body could hold, most: a few times the bytes of the body, whatever it
+// holds.
+func checkRoom(t *testing.T, tb *table, most int) {
+	t.Helper()
+	if cap(tb.x) > most {
+		t.Fatalf("room for %d values, more than the %d the body can hold", cap(tb.x), most)
+	}
+}
+
 func FuzzDecodeV2(f *testing.F) {
 	es := fuzzEntries(f)
 	for _, s := range []string{
@@ -78,8 +89,9 @@ func FuzzDecodeV2(f *testing.F) {
 		}
 		var tb table
 		tb.reset(e, 1000)
-		_, _, err := decodeV2(&tb, []byte(body))
+		_, err := decodeV2(&tb, []byte(body))
 		checkDecoded(t, e, &tb, err)
+		checkRoom(t, &tb, len(body)/2+1)
 	})
 }
 
@@ -104,6 +116,7 @@ func FuzzDecodeMLflowJSON(f *testing.F) {
 		var tb table
 		tb.reset(e, 1000)
 		checkDecoded(t, e, &tb, decodeMLflowJSON(&tb, []byte(body)))
+		checkRoom(t, &tb, len(body)/2+1)
 	})
 }
 
@@ -126,5 +139,29 @@ func FuzzDecodeCSV(f *testing.F) {
 		var tb table
 		tb.reset(e, 1000)
 		checkDecoded(t, e, &tb, decodeCSV(&tb, []byte(body)))
+		checkRoom(t, &tb, len(body)+1)
+	})
+}
+
+// The scanner accepts exactly the JSON texts that encoding/json does
+// (RFC 8259), but for nesting deeper than maxDepth and invalid UTF-8,
+// which encoding/json lets through and the scanner refuses.
+func FuzzScanner(f *testing.F) {
+	for _, s := range []string{
+		`{"a":[1,-0.5e+3,"x\u00e9\n",true,false,null,{}]}`, `[01]`, `[+1]`, `[.5]`, `[5.]`, `[1e]`, `[-]`, `["a` + "\t" + `"]`,
+		"[\"\xff\"]", `["\x"]`, `["\u12"]`, `{"a" 1}`, `[1,]`, `[1 2]`, ` 1 `, `nul`, `[1e400]`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		s := scanner{b: []byte(text)}
+		err := s.skip()
+		ok := err == nil && s.kind() == kindEnd
+		if err == errDepth {
+			return
+		}
+		if want := json.Valid([]byte(text)) && utf8.ValidString(text); ok != want {
+			t.Fatalf("scanner: valid %v (%v), encoding/json: %v", ok, err, want)
+		}
 	})
 }

@@ -231,6 +231,8 @@ func (s *Server) finish(r *http.Request, st *reqState, start time.Time) {
 }
 
 // readBody reads the body of r into b.body, at most MaxBodyBytes of it.
+// The buffer grows as the bytes arrive, from at most firstRead bytes, so
+// that a Content-Length alone cannot make the server allocate.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *reqBuf) *httpError {
 	limit := s.opts.MaxBodyBytes
 	if r.ContentLength > limit {
@@ -238,8 +240,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *reqBuf) *ht
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	b.body = b.body[:0]
-	if r.ContentLength > 0 && int64(cap(b.body)) < r.ContentLength+1 {
-		b.body = make([]byte, 0, r.ContentLength+1)
+	if want := min(r.ContentLength+1, firstRead); r.ContentLength > 0 && int64(cap(b.body)) < want {
+		b.body = make([]byte, 0, want)
 	}
 	for {
 		if len(b.body) == cap(b.body) {
@@ -260,17 +262,27 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *reqBuf) *ht
 	}
 }
 
-// begin counts a prediction request to sl for its batcher, and returns a
-// pooled buffer for it with the model version it runs on.
-func (s *Server) begin(sl *slot, st *reqState) (*reqBuf, *entry) {
-	if sl.b != nil {
-		sl.b.pending.Add(1)
-		st.pending = sl.b
-	}
+// firstRead is the most room made for a body before its bytes arrive.
+const firstRead = 64 << 10
+
+// begin returns a pooled buffer for a prediction request to sl, with the
+// model version it runs on.
+func (s *Server) begin(sl *slot) (*reqBuf, *entry) {
 	b := reqBufs.Get().(*reqBuf)
 	e := sl.cur.Load()
 	b.t.reset(e, s.opts.MaxRows)
 	return b, e
+}
+
+// reading counts a prediction request to sl, whose body has been read,
+// for its batcher: the batcher waits for more requests only while some
+// are counted. A request is counted once its body is read, so that a slow
+// upload does not make the batcher wait for it.
+func (s *Server) reading(sl *slot, st *reqState) {
+	if sl.b != nil {
+		sl.b.pending.Add(1)
+		st.pending = sl.b
+	}
 }
 
 // predict scales the rows of b.t and predicts them into b.out, through

@@ -20,12 +20,13 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request, st *reqStat
 		return
 	}
 	st.model = sl.name
-	b, e := s.begin(sl, st)
+	b, e := s.begin(sl)
 	defer b.put()
 	if err := s.readBody(w, r, b); err != nil {
 		s.fail(w, st, err)
 		return
 	}
+	s.reading(sl, st)
 	var err *httpError
 	if isCSV(r.Header.Get("Content-Type")) {
 		err = decodeCSV(&b.t, b.body)

@@ -3,56 +3,16 @@ package serve
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/excerpt"
 )
-
-// jsonError returns the 400 of a body that encoding/json refused.
-func jsonError(what string, err error) *httpError {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return badRequest("%s is not valid JSON: %v (at byte %d)", what, err, se.Offset)
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := te.Field
-		switch {
-		case field == "":
-			field = what
-		case what != "the body":
-			field = what + "." + field
-		}
-		return badRequest("%s: want %v, got a JSON %s", field, jsonType(te.Type.String()), te.Value)
-	}
-	return badRequest("%s is not valid JSON: %v", what, err)
-}
-
-// jsonType names a Go type as JSON would.
-func jsonType(t string) string {
-	switch t {
-	case "string":
-		return "a string"
-	case "[]string":
-		return "an array of strings"
-	case "[]int64", "[]int":
-		return "an array of whole numbers"
-	case "int64", "int":
-		return "a whole number"
-	}
-	if len(t) > 0 && t[0] == '[' {
-		return "an array"
-	}
-	if strings.HasPrefix(t, "map") || strings.HasPrefix(t, "serve.") || strings.HasPrefix(t, "struct") {
-		return "an object"
-	}
-	return t
-}
 
 // mlflowForms are the keys of the forms of an MLflow JSON body.
 var mlflowForms = []string{"inputs", "instances", "dataframe_split", "dataframe_records"}
@@ -63,6 +23,7 @@ var mlflowForms = []string{"inputs", "instances", "dataframe_split", "dataframe_
 // take two (a check, then the decoding) and most of the time of a
 // request.
 func decodeMLflowJSON(t *table, body []byte) *httpError {
+	t.limitValues(len(body)/2 + 1)
 	s := scanner{b: body}
 	if s.kind() != kindObject {
 		if s.kind() == kindEnd {
@@ -106,11 +67,7 @@ func decodeMLflowJSON(t *table, body []byte) *httpError {
 		case "instances", "dataframe_records":
 			rerr = decodeRows(t, &s, form, false)
 		default:
-			start := s.i
-			if err := s.skip(); err != nil {
-				return s.syntaxError(err)
-			}
-			rerr = decodeSplit(t, s.b[start:s.i])
+			rerr = decodeSplit(t, &s)
 		}
 		if rerr != nil {
 			return rerr
@@ -315,94 +272,150 @@ func decodeColumns(t *table, s *scanner, prefix string) *httpError {
 	return t.checkEmpty(prefix)
 }
 
-// splitFrame is MLflow's dataframe_split: a pandas DataFrame in the split
-// orientation.
-type splitFrame struct {
-	Columns []string        `json:"columns"`
-	Data    json.RawMessage `json:"data"`
-	Index   json.RawMessage `json:"index"`
-}
+// maxColumns returns the most columns of a table (a dataframe_split or a
+// CSV body) for the model of t: its features and as many others as a
+// table of the model's may sensibly carry (a target, ids), beyond which a
+// request is refused before room is made for its columns.
+func (t *table) maxColumns() int { return 16*t.e.cols + 1024 }
 
-// decodeSplit reads a dataframe_split.
-func decodeSplit(t *table, raw []byte) *httpError {
+// decodeSplit reads a dataframe_split: a pandas DataFrame in the split
+// orientation, {"columns": [...], "data": [[...], ...], "index": [...]}.
+func decodeSplit(t *table, s *scanner) *httpError {
 	const prefix = "dataframe_split"
-	var f splitFrame
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return jsonError(prefix, err)
-	}
-	if f.Columns == nil {
-		return badRequest(`%s: no "columns"`, prefix)
-	}
-	if f.Data == nil {
-		return badRequest(`%s: no "data"`, prefix)
+	if s.kind() != kindObject {
+		return badRequest("%s: want an object", prefix)
 	}
 	cols := t.e.cols
-	pos := make([]int, len(f.Columns)) // the model column of each column, or −1
+	var data []byte
+	hasColumns := false
+	pos := t.pos[:0]
+	defer func() { t.pos = pos }()
 	have := make([]bool, cols)
-	for p, name := range f.Columns {
-		j, ok := t.e.colIndex[name]
+	s.open('{')
+	for k := 0; ; k++ {
+		ok, err := s.more('}', k)
+		if err != nil {
+			return badRequest("%s: %v", prefix, s.why(err))
+		}
 		if !ok {
-			pos[p] = -1
-			continue
+			break
 		}
-		if have[j] {
-			return badRequest("%s.columns[%d]: the feature %s twice", prefix, p, t.feature(j))
+		key, err := s.key()
+		if err != nil {
+			return badRequest("%s: %v", prefix, s.why(err))
 		}
-		have[j] = true
-		pos[p] = j
+		switch string(key) {
+		case "columns":
+			if hasColumns {
+				return badRequest(`%s: "columns" twice`, prefix)
+			}
+			hasColumns = true
+			if !s.open('[') {
+				return badRequest("%s.columns: want an array of strings", prefix)
+			}
+			for p := 0; ; p++ {
+				ok, err := s.more(']', p)
+				if err != nil {
+					return badRequest("%s.columns: %v", prefix, s.why(err))
+				}
+				if !ok {
+					break
+				}
+				if p == t.maxColumns() {
+					return badRequest("%s.columns: more than %d columns; the model takes %d features", prefix, t.maxColumns(), cols)
+				}
+				if s.kind() != kindString {
+					return badRequest("%s.columns[%d]: want a string", prefix, p)
+				}
+				name, err := s.str()
+				if err != nil {
+					return badRequest("%s.columns[%d]: %v", prefix, p, s.why(err))
+				}
+				j, ok := t.e.colIndex[string(name)]
+				if !ok {
+					pos = append(pos, -1)
+					continue
+				}
+				if have[j] {
+					return badRequest("%s.columns[%d]: the feature %s twice", prefix, p, t.feature(j))
+				}
+				have[j] = true
+				pos = append(pos, j)
+			}
+		case "data":
+			if data != nil {
+				return badRequest(`%s: "data" twice`, prefix)
+			}
+			start := s.i
+			if err := s.skip(); err != nil {
+				return badRequest("%s.data: %v", prefix, s.why(err))
+			}
+			data = s.b[start:s.i]
+		default: // index, and keys of other orientations
+			if err := s.skip(); err != nil {
+				return badRequest("%s[%s]: %v", prefix, quote(string(key)), s.why(err))
+			}
+		}
+	}
+	if !hasColumns {
+		return badRequest(`%s: no "columns"`, prefix)
+	}
+	if data == nil {
+		return badRequest(`%s: no "data"`, prefix)
 	}
 	for j, ok := range have {
 		if !ok {
 			return badRequest("%s.columns: no column for the feature %s (the model takes %s)", prefix, t.feature(j), t.featureList())
 		}
 	}
-	const data = prefix + ".data"
-	s := scanner{b: f.Data}
-	if !s.open('[') {
-		return badRequest("%s: want an array of rows", data)
+	const where = prefix + ".data"
+	d := scanner{b: data}
+	if !d.open('[') {
+		return badRequest("%s: want an array of rows", where)
 	}
 	for i := 0; ; i++ {
-		ok, err := s.more(']', i)
+		ok, err := d.more(']', i)
 		if err != nil {
-			return badRequest("%s: %v", data, s.why(err))
+			return badRequest("%s: %v", where, d.why(err))
 		}
 		if !ok {
 			break
 		}
-		row, rerr := t.addRow(data)
+		row, rerr := t.addRow(where)
 		if rerr != nil {
 			return rerr
 		}
-		if !s.open('[') {
-			return badRequest("%s[%d]: want an array of %d values, one per column", data, i, len(f.Columns))
+		if !d.open('[') {
+			return badRequest("%s[%d]: want an array of %d values, one per column", where, i, len(pos))
 		}
 		p := 0
 		for ; ; p++ {
-			ok, err := s.more(']', p)
+			ok, err := d.more(']', p)
 			if err != nil {
-				return badRequest("%s[%d]: %v", data, i, s.why(err))
+				return badRequest("%s[%d]: %v", where, i, d.why(err))
 			}
 			if !ok {
 				break
 			}
-			if p == len(f.Columns) {
-				return badRequest("%s[%d]: more values than the %d columns", data, i, len(f.Columns))
+			if p == len(pos) {
+				return badRequest("%s[%d]: more values than the %d columns", where, i, len(pos))
 			}
-			if pos[p] < 0 {
-				if err := s.skip(); err != nil {
-					return badRequest("%s[%d][%d]: %v", data, i, p, s.why(err))
+			j := pos[p]
+			if j < 0 {
+				if err := d.skip(); err != nil {
+					return badRequest("%s[%d][%d]: %v", where, i, p, d.why(err))
 				}
 				continue
 			}
-			if err := t.cell(&s, pos[p], false, &row[pos[p]]); err != nil {
-				return badRequest("%s[%d][%d] (column %s): %v", data, i, p, quote(f.Columns[p]), s.why(err))
+			if err := t.cell(&d, j, false, &row[j]); err != nil {
+				return badRequest("%s[%d][%d] (column %s): %v", where, i, p, t.feature(j), d.why(err))
 			}
 		}
-		if p != len(f.Columns) {
-			return badRequest("%s[%d]: %d values, want %d, one per column", data, i, p, len(f.Columns))
+		if p != len(pos) {
+			return badRequest("%s[%d]: %d values, want %d, one per column", where, i, p, len(pos))
 		}
 	}
-	return t.checkEmpty(data)
+	return t.checkEmpty(where)
 }
 
 // decodeCSV reads the rows of a CSV body with a header row, as nn predict
@@ -410,7 +423,12 @@ func decodeSplit(t *table, raw []byte) *httpError {
 // ignored.
 func decodeCSV(t *table, body []byte) *httpError {
 	e := t.e
+	// A row of n values takes n bytes at least, its commas and its end.
+	t.limitValues(len(body) + 1)
 	o := e.m.CSVOptions()
+	if n := headerFields(body, o.Comma); n > t.maxColumns() {
+		return badRequest("the CSV body: the header has %d columns, more than the %d a request may have; the model takes %d features", n, t.maxColumns(), e.cols)
+	}
 	o.Features, o.Classify, o.Classes, o.Header = e.features, false, nil, nn.HeaderYes
 	r := nn.NewCSVReader(bytes.NewReader(body), o)
 	if cap(t.rowbuf) < e.cols {
@@ -423,7 +441,7 @@ func decodeCSV(t *table, body []byte) *httpError {
 			break
 		}
 		if err != nil {
-			return csvError(body, err)
+			return csvError(t, body, err)
 		}
 		for j, v := range buf {
 			if math.IsInf(v, 0) || math.IsNaN(v) && !e.encoded {
@@ -440,9 +458,35 @@ func decodeCSV(t *table, body []byte) *httpError {
 	return t.checkEmpty("the CSV body")
 }
 
+// headerFields returns the number of fields of the first record of the
+// CSV text body with the separator comma (',' if zero), without making
+// room for them.
+func headerFields(body []byte, comma rune) int {
+	sep := byte(',')
+	if comma != 0 {
+		if comma >= utf8.RuneSelf {
+			return 1 // a multibyte separator: not counted, as rare as it is
+		}
+		sep = byte(comma)
+	}
+	n, quoted := 1, false
+	for _, c := range body {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == sep:
+			n++
+		case c == '\n':
+			return n
+		}
+	}
+	return n
+}
+
 // csvError returns the 400 of a CSV body that nn.CSVReader refused,
 // naming the column by its header.
-func csvError(body []byte, err error) *httpError {
+func csvError(t *table, body []byte, err error) *httpError {
 	var pe *nn.ParseError
 	if !errors.As(err, &pe) {
 		return badRequest("the CSV body: %v", err)
@@ -450,13 +494,26 @@ func csvError(body []byte, err error) *httpError {
 	if pe.Line == 0 {
 		return badRequest("the CSV body: %v", pe.Err)
 	}
+	if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
+		// encoding/csv's column of a syntax error is a byte of the line.
+		return badRequest("line %d, byte %d: %v", pe.Line, pe.Column, pe.Err)
+	}
 	if pe.Column > 0 {
 		cr := csv.NewReader(bytes.NewReader(body))
 		cr.FieldsPerRecord = -1
-		if header, herr := cr.Read(); herr == nil && pe.Column <= len(header) && !errors.Is(pe.Err, csv.ErrQuote) && !errors.Is(pe.Err, csv.ErrBareQuote) {
-			return badRequest("line %d, column %s: %v", pe.Line, quote(header[pe.Column-1]), pe.Err)
+		if comma := t.e.m.CSVOptions().Comma; comma != 0 {
+			cr.Comma = comma
 		}
-		return badRequest("line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
+		header, herr := cr.Read()
+		if herr == nil && pe.Column <= len(header) {
+			name := header[pe.Column-1]
+			if strings.Contains(pe.Err.Error(), excerpt.Quote(name)) {
+				// nn.CSVReader's message names the column already.
+				return badRequest("line %d: %v", pe.Line, pe.Err)
+			}
+			return badRequest("line %d, column %s: %v", pe.Line, quote(name), pe.Err)
+		}
+		return badRequest("line %d, field %d: %v", pe.Line, pe.Column, pe.Err)
 	}
 	return badRequest("line %d: %v", pe.Line, pe.Err)
 }

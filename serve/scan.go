@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 )
 
 // scanner reads JSON values from b without building them: the arrays of
 // numbers and strings of a request, a value at a time, so that decoding
-// a row allocates nothing. Its input has been checked as JSON by
-// encoding/json, but it does not rely on that: bad input is an error,
-// never a panic.
+// a row allocates nothing. It checks what it reads against the grammar of
+// JSON (RFC 8259) itself, since its input has not been checked by
+// encoding/json: numbers such as 01, +1, .5 or 5. are errors, as are
+// control characters, bad escapes and invalid UTF-8 in strings. Bad input
+// is an error, never a panic.
 type scanner struct {
 	b   []byte
 	i   int
@@ -46,6 +49,14 @@ func (s *scanner) syntaxError(err error) *httpError {
 		return badRequest("the body is not valid JSON: malformed at byte %d", s.i)
 	}
 	return badRequest("the body: %v", err)
+}
+
+// syntaxErrorOf returns the 400 of err, or nil if err is nil.
+func (s *scanner) syntaxErrorOf(err error) *httpError {
+	if err == nil {
+		return nil
+	}
+	return s.syntaxError(err)
 }
 
 // ws skips white space.
@@ -111,9 +122,8 @@ func (s *scanner) more(end byte, k int) (bool, error) {
 	return true, nil
 }
 
-// number reads a number, returning its text and value; a number too
-// large for float64 is an error.
-func (s *scanner) number() ([]byte, float64, error) {
+// numberText reads a number and returns its text.
+func (s *scanner) numberText() ([]byte, error) {
 	s.ws()
 	start := s.i
 	for s.i < len(s.b) {
@@ -125,8 +135,19 @@ func (s *scanner) number() ([]byte, float64, error) {
 		break
 	}
 	text := s.b[start:s.i]
-	if len(text) == 0 {
-		return nil, 0, errSyntax
+	if !validNumber(text) {
+		s.i = start // the error is at the number
+		return nil, errSyntax
+	}
+	return text, nil
+}
+
+// number reads a number, returning its text and value; a number too
+// large for float64 is an error.
+func (s *scanner) number() ([]byte, float64, error) {
+	text, err := s.numberText()
+	if err != nil {
+		return nil, 0, err
 	}
 	if v, ok := fastFloat(text); ok {
 		return text, v, nil
@@ -143,8 +164,52 @@ func (s *scanner) number() ([]byte, float64, error) {
 	return text, v, nil
 }
 
+// validNumber reports whether text is a number of the JSON grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func validNumber(text []byte) bool {
+	i := 0
+	if i < len(text) && text[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(text) && text[i] == '0':
+		i++
+	case i < len(text) && text[i] >= '1' && text[i] <= '9':
+		for i < len(text) && text[i] >= '0' && text[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(text) && text[i] == '.' {
+		i++
+		d := i
+		for i < len(text) && text[i] >= '0' && text[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	if i < len(text) && (text[i] == 'e' || text[i] == 'E') {
+		i++
+		if i < len(text) && (text[i] == '+' || text[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(text) && text[i] >= '0' && text[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	return i == len(text)
+}
+
 // str reads a string and returns its bytes, unescaped; they are valid
-// until the next call.
+// until the next call. Control characters, escapes that JSON does not
+// define and invalid UTF-8 are errors.
 func (s *scanner) str() ([]byte, error) {
 	s.ws()
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
@@ -154,26 +219,59 @@ func (s *scanner) str() ([]byte, error) {
 	s.i++
 	escaped := false
 	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case '\\':
-			escaped = true
-			s.i += 2
-			continue
-		case '"':
+		c := s.b[s.i]
+		switch {
+		case c == '"':
 			s.i++
 			if !escaped {
 				return s.b[start+1 : s.i-1], nil
 			}
+			// The escapes were checked: encoding/json unescapes them.
 			var v string
 			if err := json.Unmarshal(s.b[start:s.i], &v); err != nil {
 				return nil, errSyntax
 			}
 			s.buf = append(s.buf[:0], v...)
 			return s.buf, nil
+		case c == '\\':
+			escaped = true
+			if s.i+1 >= len(s.b) {
+				return nil, errSyntax
+			}
+			switch s.b[s.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.i += 2
+			case 'u':
+				if s.i+6 > len(s.b) || !isHex4(s.b[s.i+2:s.i+6]) {
+					return nil, errSyntax
+				}
+				s.i += 6
+			default:
+				return nil, errSyntax
+			}
+		case c < 0x20:
+			return nil, errSyntax
+		case c < utf8.RuneSelf:
+			s.i++
+		default:
+			r, size := utf8.DecodeRune(s.b[s.i:])
+			if r == utf8.RuneError && size <= 1 {
+				return nil, errSyntax
+			}
+			s.i += size
 		}
-		s.i++
 	}
 	return nil, errSyntax
+}
+
+// isHex4 reports whether b is four hexadecimal digits.
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // literal reads true, false or null.
@@ -199,11 +297,8 @@ func (s *scanner) skipDepth(depth int) error {
 	}
 	switch s.kind() {
 	case kindNumber:
-		_, _, err := s.number()
-		if err == errSyntax {
-			return err
-		}
-		return nil
+		_, err := s.numberText()
+		return err
 	case kindString:
 		_, err := s.str()
 		return err

@@ -16,24 +16,45 @@ type table struct {
 	n       int
 	unknown int // values of categorical columns that were unknown categories
 	maxRows int
-	seen    []int     // for each column, the last row that set it (records)
-	rowbuf  []float64 // a row read from CSV
+	// maxValues is the most values that the body of the request can
+	// hold (limitValues), so that the table never holds more than a
+	// few times the bytes of the body.
+	maxValues int
+	seen      []int     // for each column, the last row that set it (records)
+	rowbuf    []float64 // a row read from CSV
+	ins       []v2Input // the inputs of a V2 request
+	outs      []string  // the outputs a V2 request asks for
+	pos       []int     // the model column of each column of a dataframe_split
 }
 
 // reset empties t for the rows of a request to e.
 func (t *table) reset(e *entry, maxRows int) {
 	t.e, t.x, t.n, t.unknown, t.maxRows = e, t.x[:0], 0, 0, maxRows
+	t.maxValues = maxRows * e.cols
+}
+
+// limitValues sets the most values of the table to n, at most: the most
+// that a body can hold, which a decoder knows from its length and syntax
+// (a JSON value takes two bytes at least, with its comma).
+func (t *table) limitValues(n int) {
+	t.maxValues = min(t.maxValues, n)
 }
 
 // setRows sizes t to n rows, failing with a 413 beyond the most rows of a
-// request; prefix names what holds the rows.
+// request, and a 400 beyond the values the body can hold; prefix names
+// what holds the rows. The room grows by doubling, up to the most values.
 func (t *table) setRows(n int, prefix string) *httpError {
 	if n > t.maxRows {
 		return tooLarge("%s: %d rows, more than the %d rows a request may hold", prefix, n, t.maxRows)
 	}
 	need := n * t.e.cols
+	if need > t.maxValues {
+		return badRequest("%s: %d rows of %d features, more values than the body can hold", prefix, n, t.e.cols)
+	}
 	if cap(t.x) < need {
-		t.x = append(t.x[:cap(t.x)], make([]float64, need-cap(t.x))...)
+		x := make([]float64, len(t.x), min(max(need, 2*cap(t.x)), t.maxValues))
+		copy(x, t.x)
+		t.x = x
 	}
 	t.x = t.x[:need]
 	t.n = n

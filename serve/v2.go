@@ -6,13 +6,14 @@ import (
 
 // infer answers POST /v2/models/{name}/infer.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, st *reqState, sl *slot) {
-	b, e := s.begin(sl, st)
+	b, e := s.begin(sl)
 	defer b.put()
 	if err := s.readBody(w, r, b); err != nil {
 		s.fail(w, st, err)
 		return
 	}
-	req, outputs, err := decodeV2(&b.t, b.body)
+	s.reading(sl, st)
+	req, err := decodeV2(&b.t, b.body)
 	if err == nil {
 		err = s.predict(sl, st, b)
 	}
@@ -29,7 +30,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, st *reqState, sl 
 		out = appendJSONString(out, req.ID)
 	}
 	out = append(out, `,"outputs":[`...)
-	for k, name := range outputs {
+	for k, name := range req.Outputs {
 		if k > 0 {
 			out = append(out, ',')
 		}

@@ -165,6 +165,16 @@ func TestV2InferIris(t *testing.T) {
 	if len(res.Outputs) != 1 || res.Outputs[0].Name != "label" || res.ID != "" || strings.Contains(r.body, `"id"`) {
 		t.Errorf("outputs [label]: %s", r.body)
 	}
+	// An empty list of outputs asks for all of them, as none does; so
+	// does null, as encoding/json reads it.
+	for _, outputs := range []string{`[]`, `null`, `[{"name":"probabilities","parameters":{"binary_data":false}},{"name":"label"}]`} {
+		r = post(t, ts.URL+"/v2/models/iris/infer", fmt.Sprintf(`{"inputs":[{"name":"input","shape":[%d,4],"datatype":"FP64","data":%s}],"outputs":%s}`, n, flatJSON, outputs))
+		res = inferResponse{}
+		r.decode(t, &res)
+		if r.status != http.StatusOK || len(res.Outputs) != 2 {
+			t.Errorf("outputs %s: %d %s", outputs, r.status, r.body)
+		}
+	}
 }
 
 // The examples of the specification (kserve/open-inference-protocol,

@@ -1,0 +1,111 @@
+package serve
+
+import (
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neuralgo/nn"
+)
+
+// wideEntry returns the served version of an untrained classifier of 1000
+// feature columns, f0 to f999.
+func wideEntry(t *testing.T) *entry {
+	t.Helper()
+	const cols = 1000
+	net, err := nn.New(nn.Config{Sizes: []int{cols, 2}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := make([]string, cols)
+	for j := range f {
+		f[j] = "f" + strconv.Itoa(j)
+	}
+	e, err := newEntry("wide", "", &nn.Model{Network: net, Features: f, Classes: []string{"a", "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// allocated returns the bytes that f allocates, by the runtime's count
+// (of every goroutine: the bounds below leave room for others).
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// zeros returns n zeros separated by commas.
+func zeros(n int) string { return strings.Repeat("0,", n-1) + "0" }
+
+// A request is refused, or read, with memory a few times its body, not
+// the rows times the columns of the model that a short part of it says,
+// and quickly: the review's bodies, which took 0.8 to 3.7 GB.
+func TestDecodeBounded(t *testing.T) {
+	wide := wideEntry(t)
+	iris, _ := models(t)
+	irisEntry, err := loadEntry("iris", iris)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type decoder func(*table, []byte) *httpError
+	v2 := func(t *table, b []byte) *httpError { _, err := decodeV2(t, b); return err }
+	csv := func(t *table, b []byte) *httpError { return decodeCSV(t, b) }
+	for _, test := range []struct {
+		name   string
+		e      *entry
+		decode decoder
+		body   string
+		want   string
+	}{
+		// One feature's column of 100000 rows, the other 999 missing.
+		{"V2 one feature", wide, v2, `{"inputs":[{"name":"f0","shape":[100000],"datatype":"FP64","data":[` + zeros(100000) + `]}]}`,
+			`inputs: no tensor for the feature "f1"`},
+		// Every feature, but only the first with its rows.
+		{"V2 one long feature", wide, v2, `{"inputs":[{"name":"f0","shape":[100000],"datatype":"FP64","data":[` + zeros(100000) + `]}` +
+			strings.Repeat(`,{"name":"fX","shape":[100000],"datatype":"FP64","data":[0]}`, 999) + `]}`,
+			`inputs[1].data: shape [100000] says 100000 values, more than its 3 bytes can hold`},
+		// 16 MB of empty inputs.
+		{"V2 empty inputs", irisEntry, v2, `{"inputs":[` + strings.Repeat(`{},`, 16<<20/3) + `{}]}`,
+			`inputs: more than 4 input tensors`},
+		{"V2 parameters", irisEntry, v2, `{"parameters":{` + strings.Repeat(`"a":1,`, 1<<20) + `"a":1}}`,
+			`inputs: no input tensors`},
+		{"MLflow one column", wide, decodeMLflowJSON, `{"inputs":{"f0":[` + zeros(100000) + `]}}`,
+			`rows of 1000 features, more values than the body can hold`},
+		{"dataframe_split columns", irisEntry, decodeMLflowJSON, `{"dataframe_split":{"columns":[` + strings.Repeat(`"",`, 5<<20) + `""],"data":[]}}`,
+			`dataframe_split.columns: more than 1088 columns`},
+		{"CSV header", irisEntry, csv, strings.Repeat(",", 15<<20) + "\n1\n",
+			`the CSV body: the header has 15728641 columns, more than the 1088`},
+	} {
+		// For the wide model, the table takes the rows of tests.
+		tb := table{}
+		if test.e == wide {
+			for j := 1; j < wide.cols; j++ {
+				test.body = strings.Replace(test.body, `"fX"`, `"f`+strconv.Itoa(j)+`"`, 1)
+			}
+		}
+		var err *httpError
+		body := []byte(test.body)
+		start := time.Now()
+		alloc := allocated(func() {
+			tb.reset(test.e, DefaultMaxRows)
+			err = test.decode(&tb, body)
+		})
+		d := time.Since(start)
+		if err == nil || !strings.Contains(err.Msg, test.want) {
+			t.Errorf("%s: %v, want %q", test.name, err, test.want)
+		}
+		if most := 4*uint64(len(body)) + 1<<20; alloc > most {
+			t.Errorf("%s: %d bytes allocated for a body of %d, want at most %d", test.name, alloc, len(body), most)
+		}
+		if d > 2*time.Second {
+			t.Errorf("%s: %v to refuse a body of %d bytes", test.name, d, len(body))
+		}
+	}
+}
