@@ -7,7 +7,7 @@
 // A Server speaks two protocols over the same models:
 //
 //   - The Open Inference Protocol (KServe's and Triton's "V2" REST API):
-//     GET /v2 (server metadata), GET /v2/health/live, GET /v2/health/ready,
+//     GET /v2 or /v2/ (server metadata), GET /v2/health/live, GET /v2/health/ready,
 //     GET /v2/models/{name} (model metadata), GET /v2/models/{name}/ready
 //     and POST /v2/models/{name}/infer.
 //   - MLflow's scoring server: POST /invocations with a JSON body
@@ -17,7 +17,8 @@
 //     /ping and GET /health, which answer 200 once the models are loaded.
 //
 // GET /metrics serves the Server's metrics in Prometheus's text format,
-// from a registry of its own (Server.Registry).
+// from a registry of its own (Server.Registry). HEAD is answered wherever
+// GET is.
 //
 // # Inputs
 //
@@ -33,7 +34,13 @@
 // categories of a categorical column. The model metadata lists the single
 // tensor "input" [-1, features] (FP64) for a model of numeric columns,
 // and one tensor per feature ([-1], FP64 or BYTES) for a model with
-// categorical columns.
+// categorical columns. The specification's model metadata has no field
+// for the names of the columns and classes: they are in a field of this
+// server's own, "neuralgo_nn", an object of "features" (the column
+// names, in order), "classes" (the class labels, in the order of the
+// probabilities), "targets" (the outputs of a regression on several
+// targets) and "categories" (the categories of each categorical column,
+// in the order of their codes), the last three when the model has them.
 //
 // MLflow's "inputs" and "instances" hold rows as arrays of values in the
 // model's column order, or as objects keyed by feature, or (for "inputs")
@@ -42,7 +49,10 @@
 // given by name are found in any order, and columns that are not
 // features (a target, an id) are ignored, as nn predict does; a
 // positional row must hold exactly one value per feature. A CSV body is
-// read as nn predict reads a file, with a header row required.
+// read as nn predict reads a file, with a header row required. The body
+// is CSV when its Content-Type is text/csv or application/csv, and JSON
+// otherwise: with no Content-Type, and with curl -d's
+// application/x-www-form-urlencoded, too.
 //
 // A categorical column (a model with an nn.Encoding) takes its category
 // as text ("red"), or as a number, which stands for its shortest spelling
@@ -74,14 +84,22 @@
 //
 // # Errors
 //
-// Every error is answered with a JSON body {"error": "..."}. A mistake of
+// Every error is answered with a JSON body {"error": "..."}; those of
+// POST /invocations also carry MLflow's fields, {"error_code":
+// "BAD_REQUEST", "message": "...", "error": "..."} (the code is
+// UNAUTHENTICATED for 401, RESOURCE_DOES_NOT_EXIST for 404,
+// TEMPORARILY_UNAVAILABLE for 503). A mistake of
 // the client is a 4xx: 400 for a body that is not valid JSON or CSV, a
 // value of the wrong type, a tensor of the wrong shape, a missing column,
 // a NaN or infinite value, an empty batch; 401 without the token; 404 for
 // an unknown model or path; 405 for a wrong method; 413 for a body larger
-// than Options.MaxBodyBytes or more rows than Options.MaxRows. The message
+// than Options.MaxBodyBytes or more rows than Options.MaxRows; 415 for a
+// body with a Content-Encoding (gzip), which is not decoded. The message
 // names the place of the problem, such as inputs[3][2] or
-// line 4, column "petal_width".
+// line 4, column "petal_width". Errors that Go's HTTP server answers
+// itself, before a request reaches the Server (a malformed request line,
+// 431 for headers larger than http.Server.MaxHeaderBytes, 400 for a bad
+// Host), are plain text, as net/http writes them.
 //
 // JSON bodies are read as RFC 8259 defines JSON, by the package's own
 // scanner: numbers such as 01, +1, .5 or 5., control characters and
@@ -118,6 +136,14 @@
 // atomically: requests already running finish with the model they
 // started with. A file that fails to load leaves the old model serving;
 // the failure is logged at warning level and counted in the metrics.
+//
+// # Logs
+//
+// Options.Logger receives a line per request at debug level, a line per
+// failed request at info level for a client's mistake (4xx: scanners and
+// misconfigured clients send many) and at warning level for the server's
+// failure (5xx), reloads at info level and failed reloads at warning
+// level.
 //
 // # Security
 //

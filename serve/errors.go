@@ -45,6 +45,36 @@ func appendError(b []byte, msg string) []byte {
 	return append(b, "}\n"...)
 }
 
+// appendMLflowError appends the JSON error body of MLflow's scoring
+// server, {"error_code": "BAD_REQUEST", "message": msg}, with "error": msg
+// as every other endpoint has it.
+func appendMLflowError(b []byte, err *httpError) []byte {
+	msg := strings.ToValidUTF8(err.Msg, "\uFFFD")
+	b = append(b, `{"error_code":"`...)
+	b = append(b, mlflowCode(err.Status)...)
+	b = append(b, `","message":`...)
+	b = appendJSONString(b, msg)
+	b = append(b, `,"error":`...)
+	b = appendJSONString(b, msg)
+	return append(b, "}\n"...)
+}
+
+// mlflowCode returns the MLflow (Databricks) error code of an HTTP
+// status.
+func mlflowCode(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return "UNAUTHENTICATED"
+	case status == http.StatusNotFound:
+		return "RESOURCE_DOES_NOT_EXIST"
+	case status == http.StatusServiceUnavailable:
+		return "TEMPORARILY_UNAVAILABLE"
+	case status >= 500:
+		return "INTERNAL_ERROR"
+	}
+	return "BAD_REQUEST"
+}
+
 // appendJSONString appends s as a JSON string.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')

@@ -72,6 +72,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route answers r.
 func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 	path := r.URL.Path
+	if path == "/invocations" {
+		st.endpoint = "invocations" // for the form of its errors
+	}
 	if path != "/v2/health/live" && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="nn serve"`)
 		s.fail(w, st, &httpError{Status: http.StatusUnauthorized, Msg: "missing or wrong bearer token: send the header \"Authorization: Bearer <token>\""})
@@ -94,7 +97,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 			s.write(w, st, http.StatusOK, []byte(`{"ready":true}`+"\n"))
 		}
 		return
-	case "/v2":
+	case "/v2", "/v2/":
 		st.endpoint = "metadata"
 		if s.method(w, r, st, http.MethodGet) {
 			b := []byte(`{"name":"neuralgo-nn","version":`)
@@ -175,12 +178,17 @@ func quoteList(list []string) string {
 	return strings.Join(q, ", ")
 }
 
-// method reports whether r has the method want, or answers 405.
+// method reports whether r has the method want, or answers 405. HEAD is
+// accepted wherever GET is, and answered as GET without the body.
 func (s *Server) method(w http.ResponseWriter, r *http.Request, st *reqState, want string) bool {
-	if r.Method == want {
+	if r.Method == want || want == http.MethodGet && r.Method == http.MethodHead {
 		return true
 	}
-	w.Header().Set("Allow", want)
+	allow := want
+	if want == http.MethodGet {
+		allow = "GET, HEAD"
+	}
+	w.Header().Set("Allow", allow)
 	s.fail(w, st, &httpError{Status: http.StatusMethodNotAllowed, Msg: "method " + r.Method + " is not allowed here; use " + want})
 	return false
 }
@@ -197,9 +205,14 @@ func (s *Server) write(w http.ResponseWriter, st *reqState, status int, body []b
 
 var nosniff = []string{"nosniff"}
 
-// fail answers with the error err.
+// fail answers with the error err: {"error": msg}, and for MLflow's
+// /invocations also the error_code and message of MLflow's errors.
 func (s *Server) fail(w http.ResponseWriter, st *reqState, err *httpError) {
 	st.msg = err.Msg
+	if st.endpoint == "invocations" {
+		s.write(w, st, err.Status, appendMLflowError(nil, err))
+		return
+	}
 	s.write(w, st, err.Status, appendError(nil, err.Msg))
 }
 
@@ -216,10 +229,18 @@ func (s *Server) finish(r *http.Request, st *reqState, start time.Time) {
 	ctx := r.Context()
 	if st.status >= 400 {
 		m.errors.WithLabelValues(st.model, st.endpoint).Inc()
-		s.log.LogAttrs(ctx, slog.LevelWarn, "request failed",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("model", st.model),
-			slog.Int("status", st.status), slog.String("error", st.msg), slog.String("remote", r.RemoteAddr),
-			slog.Duration("duration", d))
+		// A client's mistakes are for the client, and scanners send many:
+		// info; the server's failures are for its operator: warn.
+		level := slog.LevelInfo
+		if st.status >= 500 {
+			level = slog.LevelWarn
+		}
+		if s.log.Enabled(ctx, level) {
+			s.log.LogAttrs(ctx, level, "request failed",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("model", st.model),
+				slog.Int("status", st.status), slog.String("error", st.msg), slog.String("remote", r.RemoteAddr),
+				slog.Duration("duration", d))
+		}
 		return
 	}
 	if s.log.Enabled(ctx, slog.LevelDebug) {
@@ -230,10 +251,14 @@ func (s *Server) finish(r *http.Request, st *reqState, start time.Time) {
 	}
 }
 
-// readBody reads the body of r into b.body, at most MaxBodyBytes of it.
+// readBody reads the body of r into b.body, at most MaxBodyBytes of it;
+// a body with a Content-Encoding (gzip) is refused with 415.
 // The buffer grows as the bytes arrive, from at most firstRead bytes, so
 // that a Content-Length alone cannot make the server allocate.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *reqBuf) *httpError {
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return &httpError{Status: http.StatusUnsupportedMediaType, Msg: "the body is encoded (Content-Encoding: " + quote(ce) + "), which the server does not decode: send it as it is"}
+	}
 	limit := s.opts.MaxBodyBytes
 	if r.ContentLength > limit {
 		return tooLarge("the body of %d bytes is larger than the %d bytes a request may send", r.ContentLength, limit)

@@ -184,7 +184,9 @@ func (r response) decode(t testing.TB, v any) {
 }
 
 // errorOf returns the message of a JSON error answer, failing the test if
-// the answer is not {"error": "..."} with a 4xx status.
+// the answer is not {"error": "..."} with a 4xx status, or MLflow's
+// {"error_code": "...", "message": "...", "error": "..."}, the same
+// message twice.
 func (r response) errorOf(t testing.TB) string {
 	t.Helper()
 	if r.status < 400 || r.status >= 500 {
@@ -195,7 +197,14 @@ func (r response) errorOf(t testing.TB) string {
 		t.Fatalf("error answer %q is not JSON: %v", r.body, err)
 	}
 	msg, ok := e["error"].(string)
-	if !ok || len(e) != 1 || msg == "" {
+	if code, mlflow := e["error_code"].(string); mlflow {
+		if code == "" || e["message"] != msg || len(e) != 3 {
+			t.Fatalf("MLflow error answer %s, want {\"error_code\": \"...\", \"message\": m, \"error\": m}", r.body)
+		}
+	} else if len(e) != 1 {
+		ok = false
+	}
+	if !ok || msg == "" {
 		t.Fatalf("error answer %s, want {\"error\": \"...\"}", r.body)
 	}
 	return msg

@@ -62,7 +62,9 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request, st *reqStat
 	s.write(w, st, http.StatusOK, out)
 }
 
-// isCSV reports whether the media type ct is CSV.
+// isCSV reports whether the media type ct is CSV: text/csv or
+// application/csv. Any other type, or none, is read as JSON, so that
+// curl -d, which sends application/x-www-form-urlencoded, works.
 func isCSV(ct string) bool {
 	if ct == "" || strings.HasPrefix(ct, "application/json") {
 		return false

@@ -216,12 +216,15 @@ func (e *entry) metadata() []byte {
 			p.Cats[e.features[j]] = c
 		}
 	}
+	// The specification's $metadata_model_response has no parameters;
+	// what the model's inputs and outputs are called is in a field of
+	// this server's own, named as its platform.
 	b, err := json.Marshal(struct {
-		Name       string       `json:"name"`
-		Platform   string       `json:"platform"`
-		Inputs     []tensorMeta `json:"inputs"`
-		Outputs    []tensorMeta `json:"outputs"`
-		Parameters param        `json:"parameters"`
+		Name     string       `json:"name"`
+		Platform string       `json:"platform"`
+		Inputs   []tensorMeta `json:"inputs"`
+		Outputs  []tensorMeta `json:"outputs"`
+		Model    param        `json:"neuralgo_nn"`
 	}{e.name, platform, ins, outs, p})
 	if err != nil {
 		panic(err) // strings and ints always marshal

@@ -1,13 +1,12 @@
 package serve
 
 import (
+	"context"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -384,9 +383,17 @@ func TestToken(t *testing.T) {
 		{"POST", "/v2/models/iris/infer", "", 401},
 		{"POST", "/v2/models/iris/infer", "Bearer s3cre", 401},
 		{"POST", "/v2/models/iris/infer", "Bearer s3cret2", 401},
-		{"POST", "/v2/models/iris/infer", "bearer s3cret", 401},
 		{"POST", "/v2/models/iris/infer", "s3cret", 401},
+		{"POST", "/v2/models/iris/infer", "Basic s3cret", 401},
+		{"POST", "/v2/models/iris/infer", "Bearer", 401},
+		{"POST", "/v2/models/iris/infer", "Bearer ", 401},
+		{"POST", "/v2/models/iris/infer", "Bearers3cret", 401},
 		{"POST", "/v2/models/iris/infer", "Bearer s3cret", 200},
+		// The scheme is case-insensitive (RFC 7235), and one or more
+		// spaces separate it from the token.
+		{"POST", "/v2/models/iris/infer", "bearer s3cret", 200},
+		{"POST", "/v2/models/iris/infer", "BEARER s3cret", 200},
+		{"POST", "/v2/models/iris/infer", "Bearer  s3cret", 200},
 		{"GET", "/metrics", "Bearer s3cret", 200},
 		{"GET", "/v2/health/ready", "Bearer s3cret", 200},
 	} {
@@ -406,28 +413,53 @@ func TestToken(t *testing.T) {
 	}
 }
 
-func TestTLS(t *testing.T) {
+// A request whose body is still arriving does not make the batcher wait
+// for it, and requests whose clients went away while they were queued
+// leave no count behind: a lone request after them is not delayed by the
+// batch delay.
+func TestPendingRequests(t *testing.T) {
 	iris, _ := models(t)
-	s, err := New([]ModelFile{{"iris", iris}}, nil)
+	const delay = 2 * time.Second
+	s, ts := newTestServer(t, &Options{BatchDelay: delay}, ModelFile{"iris", iris})
+	b := s.slots["iris"].b
+	body := v2Body([][]float64{{5.1, 3.5, 1.4, 0.2}})
+	url := ts.URL + "/v2/models/iris/infer"
+	lone := func(what string) {
+		t.Helper()
+		start := time.Now()
+		if r := post(t, url, body); r.status != http.StatusOK {
+			t.Fatalf("%s: %d %s", what, r.status, r.body)
+		}
+		if d := time.Since(start); d > delay/2 {
+			t.Errorf("%s: a lone request took %v (batch delay %v)", what, d, delay)
+		}
+	}
+	// A slow upload: headers and half the body, the rest never sent.
+	c, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	ts := httptest.NewUnstartedServer(s)
-	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake refused below
-	ts.StartTLS()
-	defer ts.Close()
-	if !strings.HasPrefix(ts.URL, "https://") {
-		t.Fatalf("URL %s", ts.URL)
+	fmt.Fprintf(c, "POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:len(body)/2])
+	time.Sleep(50 * time.Millisecond)
+	lone("during a slow upload")
+	c.Close()
+	// Clients that go away while their requests wait in the batcher.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
 	}
-	r := do(t, ts.Client(), http.MethodPost, ts.URL+"/invocations", "application/json", `{"inputs":[[5.1,3.5,1.4,0.2]]}`)
-	if r.status != http.StatusOK || !strings.Contains(r.body, `"predictions":["setosa"]`) {
-		t.Errorf("over TLS: %d %s", r.status, r.body)
-	}
-	// A client that does not trust the certificate fails the handshake.
-	if _, err := http.Get(ts.URL + "/v2/health/live"); err == nil {
-		t.Error("a client without the test certificate connected")
-	}
+	wg.Wait()
+	waitFor(t, "no pending requests", func() bool { return b.pending.Load() == 0 })
+	lone("after clients went away")
 }
 
 func TestClose(t *testing.T) {
@@ -464,6 +496,9 @@ func TestNewErrors(t *testing.T) {
 		{[]ModelFile{{"a", filepath.Join(t.TempDir(), "none.json")}}, nil, "no such file"},
 		{[]ModelFile{{"a", bad}}, nil, `model "a"`},
 		{[]ModelFile{{"a", iris}}, &Options{Default: "b"}, `the default model "b"`},
+		{[]ModelFile{{"a", iris}}, &Options{Token: "sekret \n"}, "Options.Token has white space around it"},
+		{[]ModelFile{{"a", iris}}, &Options{Token: " "}, "Options.Token has white space around it"},
+		{[]ModelFile{{"a", iris}}, &Options{Token: "a\x00b"}, "Options.Token holds a control character"},
 	} {
 		s, err := New(test.models, test.opts)
 		if err == nil {
@@ -500,10 +535,11 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// A line per request at debug level; failures at warning level.
+// A line per request at debug level; a client's mistakes (4xx) at info
+// level, the server's failures (5xx) at warning level.
 func TestLogs(t *testing.T) {
 	iris, _ := models(t)
-	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn} {
 		var buf lockedBuffer
 		log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))
 		_, ts := newTestServer(t, &Options{Logger: log}, ModelFile{"iris", iris})
@@ -514,8 +550,16 @@ func TestLogs(t *testing.T) {
 		if debug != (level == slog.LevelDebug) {
 			t.Errorf("level %v: request line %v:\n%s", level, debug, text)
 		}
-		if !strings.Contains(text, `level=WARN msg="request failed" method=POST path=/invocations model=iris status=400 error="inputs[0]: 3 values, want 4`) {
-			t.Errorf("level %v: no warning of the failed request:\n%s", level, text)
+		info := strings.Contains(text, `level=INFO msg="request failed" method=POST path=/invocations model=iris status=400 error="inputs[0]: 3 values, want 4`)
+		if info != (level <= slog.LevelInfo) {
+			t.Errorf("level %v: line of the 400 %v:\n%s", level, info, text)
+		}
+		// A 503: the server is closed.
+		s, ts := newTestServer(t, &Options{Logger: log}, ModelFile{"iris", iris})
+		s.Close()
+		post(t, ts.URL+"/invocations", `{"inputs":[[5.1,3.5,1.4,0.2]]}`)
+		if text := buf.String(); !strings.Contains(text, `level=WARN msg="request failed" method=POST path=/invocations model=iris status=503`) {
+			t.Errorf("level %v: no warning of the 503:\n%s", level, text)
 		}
 	}
 }

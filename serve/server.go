@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,15 +67,19 @@ type Options struct {
 	// negative value no polling (Reload still reloads).
 	ReloadInterval time.Duration
 	// Token, if not empty, is required on every endpoint but
-	// /v2/health/live, in the header "Authorization: Bearer <Token>".
+	// /v2/health/live, in the header "Authorization: Bearer <Token>"
+	// (the scheme in any case). New refuses a token with white space
+	// around it, which HTTP would strip from the header, or with control
+	// characters.
 	Token string
 	// Default names the model that POST /invocations predicts with when
 	// no model is named in its query (?model=NAME); "" means the only
 	// model, if there is one.
 	Default string
 	// Logger receives the Server's logs: a line per request at debug
-	// level, failed requests and reloads at warning level, reloads at
-	// info level. Nil means no logs.
+	// level, failed requests at info level (4xx) or warning level (5xx),
+	// reloads at info level and failed reloads at warning level. Nil
+	// means no logs.
 	Logger *slog.Logger
 }
 
@@ -90,7 +96,7 @@ type Server struct {
 	reg     *prometheus.Registry
 	metrics *metrics
 	promh   http.Handler
-	auth    []byte // "Bearer <token>", or nil
+	auth    *[sha256.Size]byte // the SHA-256 of the token, or nil
 	version string
 
 	closed   atomic.Bool
@@ -113,8 +119,9 @@ type slot struct {
 // New loads the model files and returns a Server of them, polling the
 // files for changes unless Options.ReloadInterval is negative. It returns
 // an error if there are no models, a name is empty, holds a slash or is
-// given twice, Options.Default names no model, or a file cannot be loaded
-// or served (a classifier must have one class label per output).
+// given twice, Options.Default names no model, Options.Token cannot be
+// sent in a header as it is, or a file cannot be loaded or served (a
+// classifier must have one class label per output).
 func New(models []ModelFile, opts *Options) (*Server, error) {
 	var o Options
 	if opts != nil {
@@ -147,7 +154,11 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if o.Token != "" {
-		s.auth = []byte("Bearer " + o.Token)
+		if err := checkToken(o.Token); err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256([]byte(o.Token))
+		s.auth = &sum
 	}
 	s.metrics = newMetrics(s.reg)
 	s.promh = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})
@@ -323,12 +334,32 @@ func sameStat(a, b fileStat) bool {
 	return a.size == b.size && a.ino == b.ino && a.mtime.Equal(b.mtime)
 }
 
-// authorized reports whether r carries the token, compared in constant
-// time.
+// checkToken returns an error for a token that a client cannot send as it
+// is in an Authorization header.
+func checkToken(token string) error {
+	if strings.TrimSpace(token) != token {
+		return errors.New("serve: Options.Token has white space around it, which HTTP strips from headers: no request could carry it")
+	}
+	for _, c := range []byte(token) {
+		if c < 0x20 || c == 0x7f {
+			return errors.New("serve: Options.Token holds a control character, which a header cannot carry")
+		}
+	}
+	return nil
+}
+
+// authorized reports whether r carries the token: the header
+// "Authorization: Bearer <token>", its scheme in any case (RFC 7235).
+// The SHA-256 digests of the tokens are compared, in constant time, so
+// that the time of the comparison tells nothing of the token, not even
+// its length.
 func (s *Server) authorized(r *http.Request) bool {
 	if s.auth == nil {
 		return true
 	}
-	got := r.Header.Get("Authorization")
-	return subtle.ConstantTimeCompare([]byte(got), s.auth) == 1
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimLeft(token, " ")
+	sum := sha256.Sum256([]byte(token))
+	ok := subtle.ConstantTimeCompare(sum[:], s.auth[:]) == 1
+	return strings.EqualFold(scheme, "Bearer") && ok
 }
