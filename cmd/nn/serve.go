@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -51,11 +52,14 @@ model serving, with a warning in the log and in the metrics.
 It listens on loopback (127.0.0.1:8080) unless -addr says otherwise, and
 prints the address it listens on to standard error (-addr 127.0.0.1:0
 picks a free port). With -token-file, every endpoint but /v2/health/live
-requires "Authorization: Bearer TOKEN", the first line of the file. With
--tls-cert and -tls-key it serves HTTPS. Logs are lines of key=value pairs
-on standard error: one per request at -log-level debug, failed requests
-and reloads at warn. On SIGTERM or SIGINT it stops accepting connections
-and waits up to -drain-timeout for the requests in flight.
+requires "Authorization: Bearer TOKEN", the first line of the file
+without the white space around it. With -tls-cert and -tls-key it serves
+HTTPS (HTTP/1.1 and HTTP/2), and loads the certificate again on SIGHUP.
+Logs are lines of key=value pairs on standard error: one per request at
+-log-level debug, failed requests at info (4xx) or warn (5xx), failed
+reloads at warn. On SIGTERM or SIGINT it stops accepting connections and
+waits up to -drain-timeout for the requests in flight; a second signal
+stops it at once, with exit status 1.
 
 Examples:
 
@@ -225,20 +229,23 @@ func runServe(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		// The first line, without the white space around it, which HTTP
+		// strips from the header that carries it.
 		token, _, _ := strings.Cut(string(b), "\n")
-		token = strings.TrimRight(token, "\r")
-		if strings.TrimSpace(token) == "" {
+		token = strings.TrimSpace(token)
+		if token == "" {
 			return fileErrorf(f.tokenFile, "the token file is empty: write the token on its first line")
 		}
 		opts.Token = token
 	}
 	var tlsConfig *tls.Config
+	var certs *certificate
 	if f.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
-		if err != nil {
-			return fmt.Errorf("nn: -tls-cert %s and -tls-key %s: %v", excerpt.Quote(f.tlsCert), excerpt.Quote(f.tlsKey), err)
+		certs = &certificate{certFile: f.tlsCert, keyFile: f.tlsKey}
+		if err := certs.load(); err != nil {
+			return err
 		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsConfig = &tls.Config{GetCertificate: certs.get, MinVersion: tls.VersionTLS12}
 	}
 	s, err := serve.New(f.models, opts)
 	if err != nil {
@@ -262,15 +269,22 @@ func runServe(e *env, args []string) error {
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
-		ln = tls.NewListener(ln, tlsConfig)
 	}
 	fmt.Fprintf(e.stderr, "nn serve: listening on %s://%s (models: %s)\n", scheme, ln.Addr(), strings.Join(s.Models(), ", "))
 
-	signals := make(chan os.Signal, 1)
+	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(signals)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			// ServeTLS offers HTTP/2 besides HTTP/1.1; the certificate
+			// comes from the configuration's GetCertificate.
+			served <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 	for {
 		select {
 		case err := <-served:
@@ -282,18 +296,66 @@ func runServe(e *env, args []string) error {
 				} else {
 					log.Info("reloaded every model on SIGHUP")
 				}
+				if certs != nil {
+					if err := certs.load(); err != nil {
+						log.Warn("reload on SIGHUP: the TLS certificate failed to load; the old one keeps serving", "error", err)
+					} else {
+						log.Info("reloaded the TLS certificate on SIGHUP")
+					}
+				}
 				continue
 			}
-			log.Info("shutting down: draining requests in flight", "signal", sig.String(), "timeout", f.drainTimeout)
-			ctx, cancel := context.WithTimeout(context.Background(), f.drainTimeout)
-			err := srv.Shutdown(ctx)
-			cancel()
+			return drain(srv, log, signals, sig, f.drainTimeout)
+		}
+	}
+}
+
+// drain shuts srv down on the signal sig: it stops accepting connections
+// and waits up to timeout for the requests in flight. A second SIGTERM or
+// SIGINT during the wait cuts them and exits with status 1.
+func drain(srv *http.Server, log *slog.Logger, signals <-chan os.Signal, sig os.Signal, timeout time.Duration) error {
+	log.Info("shutting down: draining requests in flight (send the signal again to stop at once)", "signal", sig.String(), "timeout", timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	for {
+		select {
+		case err := <-done:
 			if err != nil {
 				srv.Close()
-				return fmt.Errorf("nn: shutting down: requests still running after -drain-timeout %v were cut: %v", f.drainTimeout, err)
+				return fmt.Errorf("nn: shutting down: requests still running after -drain-timeout %v were cut: %v", timeout, err)
 			}
 			log.Info("stopped")
 			return nil
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				continue
+			}
+			srv.Close()
+			return fmt.Errorf("nn: shutting down: a second signal (%v): requests still running were cut", sig)
 		}
 	}
+}
+
+// certificate is the TLS certificate of -tls-cert and -tls-key, loaded
+// again on SIGHUP: connections made after take the new one.
+type certificate struct {
+	certFile, keyFile string
+	cur               atomic.Pointer[tls.Certificate]
+}
+
+// load loads the certificate files; on error the old certificate stays.
+func (c *certificate) load() error {
+	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	if err != nil {
+		return fmt.Errorf("nn: -tls-cert %s and -tls-key %s: %v", excerpt.Quote(c.certFile), excerpt.Quote(c.keyFile), err)
+	}
+	c.cur.Store(&cert)
+	return nil
+}
+
+// get is tls.Config.GetCertificate.
+func (c *certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return c.cur.Load(), nil
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -203,15 +204,16 @@ func TestServeSIGHUP(t *testing.T) {
 	}
 }
 
-// writeCert writes a self-signed certificate for 127.0.0.1 and its key.
-func writeCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+// writeCert writes a self-signed certificate for 127.0.0.1, of the common
+// name cn, and its key into dir, replacing those there.
+func writeCert(t *testing.T, dir, cn string) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "nn serve test"},
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
@@ -233,30 +235,35 @@ func writeCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.C
 	return certFile, keyFile, pool
 }
 
+// HTTPS with a token file: the token is the file's first line without
+// the white space around it; HTTP/2 is offered; SIGHUP loads a replaced
+// certificate.
 func TestServeTLSToken(t *testing.T) {
 	model := trainedIris(t)
 	dir := t.TempDir()
-	certFile, keyFile, pool := writeCert(t, dir)
+	certFile, keyFile, pool := writeCert(t, dir, "first")
 	tokenFile := filepath.Join(dir, "token")
-	os.WriteFile(tokenFile, []byte("tok-123\n"), 0o600)
+	os.WriteFile(tokenFile, []byte(" tok-123 \r\nsecond line\n"), 0o600)
 	s := startServe(t, "-model", "iris="+model, "-tls-cert", certFile, "-tls-key", keyFile, "-token-file", tokenFile)
 	if !strings.HasPrefix(s.url, "https://") {
 		t.Fatalf("url %s", s.url)
 	}
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
 	for i, test := range []struct {
-		path, token string
-		status      int
+		path, auth string
+		status     int
 	}{
 		{"/v2/health/live", "", 200},
 		{"/v2/health/ready", "", 401},
-		{"/v2/health/ready", "tok-123\n", 401},
-		{"/v2/health/ready", "tok-123", 200},
-		{"/v2/models/iris", "tok-123", 200},
+		{"/v2/health/ready", "Bearer tok-12", 401},      // a prefix of the token
+		{"/v2/health/ready", "Bearer tok-123x", 401},    // the token and more
+		{"/v2/health/ready", "Bearer second line", 401}, // only the first line is the token
+		{"/v2/health/ready", "Bearer tok-123", 200},
+		{"/v2/models/iris", "bearer tok-123", 200},
 	} {
 		req, _ := http.NewRequest("GET", s.url+test.path, nil)
-		if test.token != "" {
-			req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(test.token)+strings.Repeat("x", strings.Count(test.token, "\n")))
+		if test.auth != "" {
+			req.Header.Set("Authorization", test.auth)
 		}
 		resp, err := c.Do(req)
 		if err != nil {
@@ -264,12 +271,131 @@ func TestServeTLSToken(t *testing.T) {
 		}
 		resp.Body.Close()
 		if resp.StatusCode != test.status {
-			t.Errorf("%d: GET %s with %q: %d, want %d", i, test.path, test.token, resp.StatusCode, test.status)
+			t.Errorf("%d: GET %s with %q: %d, want %d", i, test.path, test.auth, resp.StatusCode, test.status)
+		}
+		if resp.ProtoMajor != 2 {
+			t.Errorf("%d: %s, want HTTP/2", i, resp.Proto)
 		}
 	}
 	// Plain HTTP on the TLS port is refused.
 	if resp, err := http.Get(strings.Replace(s.url, "https", "http", 1) + "/v2/health/live"); err == nil && resp.StatusCode == 200 {
 		t.Error("plain HTTP answered on the TLS port")
+	}
+	// A new certificate, loaded on SIGHUP; a broken one leaves it.
+	commonName := func() string {
+		conn, err := tls.Dial("tcp", strings.TrimPrefix(s.url, "https://"), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].Subject.CommonName
+	}
+	if cn := commonName(); cn != "first" {
+		t.Fatalf("certificate %q, want first", cn)
+	}
+	writeCert(t, dir, "second")
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	waitUntil(t, "the new certificate", func() bool { return commonName() == "second" })
+	os.WriteFile(certFile, []byte("not a certificate"), 0o644)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	waitUntil(t, "the warning", func() bool { return strings.Contains(s.log(), "the TLS certificate failed to load") })
+	if cn := commonName(); cn != "second" {
+		t.Errorf("after a broken certificate file: %q, want second", cn)
+	}
+}
+
+// waitUntil waits up to 10 s for ok.
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if ok() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// A second SIGTERM during the drain stops nn serve at once, with status
+// 1 and a message.
+func TestServeSecondSignal(t *testing.T) {
+	model := trainedIris(t)
+	s := startServe(t, "-model", "iris="+model, "-drain-timeout", "1m")
+	host := strings.TrimPrefix(s.url, "http://")
+	c, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// A request in flight, never finished, holds the drain.
+	fmt.Fprintf(c, "POST /invocations HTTP/1.1\r\nHost: %s\r\nContent-Length: 100\r\n\r\n{", host)
+	time.Sleep(100 * time.Millisecond)
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	waitUntil(t, "the drain", func() bool { return strings.Contains(s.log(), "shutting down") })
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if code := s.wait(t); code != 1 {
+		t.Errorf("exit status %d after a second SIGTERM, want 1:\n%s", code, s.log())
+	}
+	if !strings.Contains(s.log(), "a second signal (terminated): requests still running were cut") {
+		t.Errorf("no message of the second signal:\n%s", s.log())
+	}
+}
+
+// Requests that are being answered, some of them waiting in the batcher,
+// when SIGTERM comes are answered: every response is a 200, and clients
+// fail only on connections that the shutdown closed.
+func TestServeSIGTERMUnderLoad(t *testing.T) {
+	model := trainedIris(t)
+	s := startServe(t, "-model", "iris="+model, "-batch-delay", "2ms")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	answered := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{Transport: &http.Transport{}}
+			for {
+				resp, err := c.Post(s.url+"/invocations", "application/json", strings.NewReader(`{"inputs": [[5.1, 3.5, 1.4, 0.2]]}`))
+				if err != nil {
+					return // the server is gone
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("during SIGTERM: %d %s", resp.StatusCode, b)
+					return
+				}
+				mu.Lock()
+				answered++
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	wg.Wait()
+	if code := s.wait(t); code != 0 {
+		t.Errorf("exit status %d, want 0:\n%s", code, s.log())
+	}
+	if answered < 10 {
+		t.Errorf("%d requests answered before SIGTERM", answered)
+	}
+}
+
+// Without -addr, nn serve listens on loopback only.
+func TestServeAddrDefault(t *testing.T) {
+	var f serveFlags
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	f.register(fs)
+	if err := fs.Parse([]string{"-model", "x.json"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.addr != "127.0.0.1:8080" {
+		t.Errorf("default -addr %q, want 127.0.0.1:8080", f.addr)
+	}
+	host, _, err := net.SplitHostPort(f.addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		t.Errorf("default -addr %q is not a loopback address", f.addr)
 	}
 }
 
