@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // nan is a missing value in a table row.
@@ -117,7 +119,7 @@ func cellError(where string, err error) *httpError {
 // numberError returns the error of a JSON number text that float64 cannot
 // hold.
 func numberError(text []byte) error {
-	return fmt.Errorf("%s is out of the range of float64 (its magnitude is at most %g)", quote(string(text)), math.MaxFloat64)
+	return fmt.Errorf("%s is out of the range of float64 (its magnitude is at most %g)", excerpt.Quote(string(text)), math.MaxFloat64)
 }
 
 // itoa is strconv.Itoa.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/neuralgo/nn/internal/excerpt"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
@@ -122,7 +123,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 	}
 	rest, ok := strings.CutPrefix(path, "/v2/models/")
 	if !ok {
-		s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "no endpoint " + quote(path) + "; see /v2, /v2/models/{name}, /v2/models/{name}/infer and /invocations"})
+		s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "no endpoint " + excerpt.Quote(path) + "; see /v2, /v2/models/{name}, /v2/models/{name}/infer and /invocations"})
 		return
 	}
 	name, sub, _ := strings.Cut(rest, "/")
@@ -139,7 +140,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 			s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "model versions are not supported: use /v2/models/{name}/…, which serves the current version"})
 			return
 		}
-		s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "no endpoint " + quote(path) + "; see /v2/models/{name}, /v2/models/{name}/ready and /v2/models/{name}/infer"})
+		s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "no endpoint " + excerpt.Quote(path) + "; see /v2/models/{name}, /v2/models/{name}/ready and /v2/models/{name}/infer"})
 		return
 	}
 	if sl == nil {
@@ -166,16 +167,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 
 // unknownModel returns the 404 of a model name that is not served.
 func (s *Server) unknownModel(name string) *httpError {
-	return &httpError{Status: http.StatusNotFound, Msg: "unknown model " + quote(name) + "; the models are " + quoteList(s.names)}
-}
-
-// quoteList quotes the strings of list, separated by commas.
-func quoteList(list []string) string {
-	q := make([]string, len(list))
-	for i, s := range list {
-		q[i] = quote(s)
-	}
-	return strings.Join(q, ", ")
+	return &httpError{Status: http.StatusNotFound, Msg: "unknown model " + excerpt.Quote(name) + "; the models are " + excerpt.Quotes(s.names)}
 }
 
 // method reports whether r has the method want, or answers 405. HEAD is
@@ -257,7 +249,7 @@ func (s *Server) finish(r *http.Request, st *reqState, start time.Time) {
 // that a Content-Length alone cannot make the server allocate.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *reqBuf) *httpError {
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		return &httpError{Status: http.StatusUnsupportedMediaType, Msg: "the body is encoded (Content-Encoding: " + quote(ce) + "), which the server does not decode: send it as it is"}
+		return &httpError{Status: http.StatusUnsupportedMediaType, Msg: "the body is encoded (Content-Encoding: " + excerpt.Quote(ce) + "), which the server does not decode: send it as it is"}
 	}
 	limit := s.opts.MaxBodyBytes
 	if r.ContentLength > limit {

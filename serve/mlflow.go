@@ -4,6 +4,8 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // invocations answers POST /invocations, MLflow's scoring endpoint.
@@ -16,7 +18,7 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request, st *reqStat
 			return
 		}
 	} else if sl == nil {
-		s.fail(w, st, badRequest("several models are served and none is the default: name one, as in /invocations?model=NAME; the models are %s", quoteList(s.names)))
+		s.fail(w, st, badRequest("several models are served and none is the default: name one, as in /invocations?model=NAME; the models are %s", excerpt.Quotes(s.names)))
 		return
 	}
 	st.model = sl.name

@@ -139,14 +139,14 @@ func positionalRow(t *table, s *scanner, row []float64, prefix string, i int) *h
 			break
 		}
 		if j == cols {
-			return badRequest("%s[%d]: more than %d values; the model takes %d features: %s", prefix, i, cols, cols, t.featureList())
+			return badRequest("%s[%d]: more than %d values; the model takes %d features: %s", prefix, i, cols, cols, excerpt.Quotes(t.e.features))
 		}
 		if err := t.cell(s, j, false, &row[j]); err != nil {
 			return badRequest("%s[%d][%d] (feature %s): %v", prefix, i, j, t.feature(j), s.why(err))
 		}
 	}
 	if j != cols {
-		return badRequest("%s[%d]: %d values, want %d, one per feature: %s", prefix, i, j, cols, t.featureList())
+		return badRequest("%s[%d]: %d values, want %d, one per feature: %s", prefix, i, j, cols, excerpt.Quotes(t.e.features))
 	}
 	return nil
 }
@@ -180,7 +180,7 @@ func recordRow(t *table, s *scanner, row []float64, prefix string, i int) *httpE
 		j, isFeature := t.e.colIndex[string(key)]
 		if !isFeature {
 			if err := s.skip(); err != nil {
-				return badRequest("%s[%d][%s]: %v", prefix, i, quote(string(key)), s.why(err))
+				return badRequest("%s[%d][%s]: %v", prefix, i, excerpt.Quote(string(key)), s.why(err))
 			}
 			continue
 		}
@@ -196,7 +196,7 @@ func recordRow(t *table, s *scanner, row []float64, prefix string, i int) *httpE
 	if found != cols {
 		for j := range cols {
 			if t.seen[j] != i+1 {
-				return badRequest("%s[%d]: no value for the feature %s (the model takes %s)", prefix, i, t.feature(j), t.featureList())
+				return badRequest("%s[%d]: no value for the feature %s (the model takes %s)", prefix, i, t.feature(j), excerpt.Quotes(t.e.features))
 			}
 		}
 	}
@@ -227,7 +227,7 @@ func decodeColumns(t *table, s *scanner, prefix string) *httpError {
 		j, isFeature := t.e.colIndex[string(key)]
 		if !isFeature {
 			if err := s.skip(); err != nil {
-				return badRequest("%s[%s]: %v", prefix, quote(string(key)), s.why(err))
+				return badRequest("%s[%s]: %v", prefix, excerpt.Quote(string(key)), s.why(err))
 			}
 			continue
 		}
@@ -266,7 +266,7 @@ func decodeColumns(t *table, s *scanner, prefix string) *httpError {
 	}
 	for j := range cols {
 		if t.seen[j] == 0 {
-			return badRequest("%s: no column for the feature %s (the model takes %s)", prefix, t.feature(j), t.featureList())
+			return badRequest("%s: no column for the feature %s (the model takes %s)", prefix, t.feature(j), excerpt.Quotes(t.e.features))
 		}
 	}
 	return t.checkEmpty(prefix)
@@ -353,7 +353,7 @@ func decodeSplit(t *table, s *scanner) *httpError {
 			data = s.b[start:s.i]
 		default: // index, and keys of other orientations
 			if err := s.skip(); err != nil {
-				return badRequest("%s[%s]: %v", prefix, quote(string(key)), s.why(err))
+				return badRequest("%s[%s]: %v", prefix, excerpt.Quote(string(key)), s.why(err))
 			}
 		}
 	}
@@ -365,7 +365,7 @@ func decodeSplit(t *table, s *scanner) *httpError {
 	}
 	for j, ok := range have {
 		if !ok {
-			return badRequest("%s.columns: no column for the feature %s (the model takes %s)", prefix, t.feature(j), t.featureList())
+			return badRequest("%s.columns: no column for the feature %s (the model takes %s)", prefix, t.feature(j), excerpt.Quotes(t.e.features))
 		}
 	}
 	const where = prefix + ".data"
@@ -445,7 +445,7 @@ func decodeCSV(t *table, body []byte) *httpError {
 		}
 		for j, v := range buf {
 			if math.IsInf(v, 0) || math.IsNaN(v) && !e.encoded {
-				return badRequest("line %d, column %s: %v is not a finite number", line, quote(e.features[j]), v)
+				return badRequest("line %d, column %s: %v is not a finite number", line, excerpt.Quote(e.features[j]), v)
 			}
 		}
 		row, rerr := t.addRow("the CSV body")
@@ -511,7 +511,7 @@ func csvError(t *table, body []byte, err error) *httpError {
 				// nn.CSVReader's message names the column already.
 				return badRequest("line %d: %v", pe.Line, pe.Err)
 			}
-			return badRequest("line %d, column %s: %v", pe.Line, quote(name), pe.Err)
+			return badRequest("line %d, column %s: %v", pe.Line, excerpt.Quote(name), pe.Err)
 		}
 		return badRequest("line %d, field %d: %v", pe.Line, pe.Column, pe.Err)
 	}

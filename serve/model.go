@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // entry is one loaded version of a model with what serving it needs,
@@ -251,9 +252,9 @@ func (e *entry) cellString(j int, s string, unknown *int) (float64, error) {
 	}
 	if e.cats[j] == nil {
 		if e.encoded {
-			return 0, fmt.Errorf("want a number or null (missing), got the string %s", quote(s))
+			return 0, fmt.Errorf("want a number or null (missing), got the string %s", excerpt.Quote(s))
 		}
-		return 0, fmt.Errorf("want a number, got the string %s", quote(s))
+		return 0, fmt.Errorf("want a number, got the string %s", excerpt.Quote(s))
 	}
 	s = strings.TrimSpace(s)
 	if v, err := strconv.ParseFloat(s, 64); err == nil {
@@ -279,16 +280,4 @@ func (e *entry) cellNull(j int) (float64, error) {
 		return 0, errMissing
 	}
 	return nan, nil
-}
-
-// quote quotes s for an error message, shortened if long.
-func quote(s string) string {
-	const most = 40
-	if len(s) > most {
-		r := []rune(s)
-		if len(r) > most {
-			s = string(r[:most]) + "…"
-		}
-	}
-	return strconv.Quote(s)
 }

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/neuralgo/nn/internal/excerpt"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -167,11 +168,11 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 			return nil, err
 		}
 		if _, dup := s.slots[mf.Name]; dup {
-			return nil, fmt.Errorf("serve: the model name %s is given twice", quote(mf.Name))
+			return nil, fmt.Errorf("serve: the model name %s is given twice", excerpt.Quote(mf.Name))
 		}
 		e, err := loadEntry(mf.Name, mf.Path)
 		if err != nil {
-			return nil, fmt.Errorf("serve: model %s: %w", quote(mf.Name), err)
+			return nil, fmt.Errorf("serve: model %s: %w", excerpt.Quote(mf.Name), err)
 		}
 		sl := &slot{name: mf.Name, path: mf.Path}
 		sl.cur.Store(e)
@@ -187,7 +188,7 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 	case o.Default != "":
 		s.def = s.slots[o.Default]
 		if s.def == nil {
-			return nil, fmt.Errorf("serve: the default model %s is not one of the models", quote(o.Default))
+			return nil, fmt.Errorf("serve: the default model %s is not one of the models", excerpt.Quote(o.Default))
 		}
 	case len(models) == 1:
 		s.def = s.slots[models[0].Name]
@@ -212,7 +213,7 @@ func checkName(name string) error {
 	}
 	for _, c := range name {
 		if c == '/' || c == '?' || c == '#' || c == '%' || c < 0x20 || c == 0x7f {
-			return fmt.Errorf("serve: the model name %s holds %q, which cannot be in a URL path segment as it is", quote(name), c)
+			return fmt.Errorf("serve: the model name %s holds %q, which cannot be in a URL path segment as it is", excerpt.Quote(name), c)
 		}
 	}
 	return nil
@@ -303,7 +304,7 @@ func (s *Server) reload(sl *slot, force bool) error {
 			sl.missing = true
 			s.failed(sl, fileStat{}, err)
 		}
-		return fmt.Errorf("serve: model %s: %w", quote(sl.name), err)
+		return fmt.Errorf("serve: model %s: %w", excerpt.Quote(sl.name), err)
 	}
 	sl.missing = false
 	old := sl.cur.Load()
@@ -313,7 +314,7 @@ func (s *Server) reload(sl *slot, force bool) error {
 	e, err := loadEntry(sl.name, sl.path)
 	if err != nil {
 		s.failed(sl, st, err)
-		return fmt.Errorf("serve: model %s: %w", quote(sl.name), err)
+		return fmt.Errorf("serve: model %s: %w", excerpt.Quote(sl.name), err)
 	}
 	sl.cur.Store(e)
 	sl.failed = fileStat{}

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
+
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // table holds the rows of a request as the model's table columns: numbers,
@@ -87,7 +88,7 @@ func (t *table) cell(s *scanner, j int, numeric bool, dst *float64) error {
 			return err
 		}
 		if numeric {
-			return fmt.Errorf("wrong datatype: a string, %s, in a tensor of numbers (BYTES holds strings)", quote(string(b)))
+			return fmt.Errorf("wrong datatype: a string, %s, in a tensor of numbers (BYTES holds strings)", excerpt.Quote(string(b)))
 		}
 		v, err := t.e.cellString(j, string(b), &t.unknown)
 		*dst = v
@@ -110,24 +111,7 @@ func (t *table) cell(s *scanner, j int, numeric bool, dst *float64) error {
 }
 
 // feature returns the name of column j for messages.
-func (t *table) feature(j int) string { return quote(t.e.features[j]) }
-
-// featureList lists the features of the model for messages.
-func (t *table) featureList() string {
-	const most = 20
-	f := t.e.features
-	var b strings.Builder
-	for i, name := range f[:min(len(f), most)] {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quote(name))
-	}
-	if len(f) > most {
-		fmt.Fprintf(&b, " and %d more", len(f)-most)
-	}
-	return b.String()
-}
+func (t *table) feature(j int) string { return excerpt.Quote(t.e.features[j]) }
 
 // checkEmpty returns the error of a request without rows.
 func (t *table) checkEmpty(prefix string) *httpError {
@@ -163,7 +147,7 @@ func (t *table) scale(in []float64) ([]float64, *httpError) {
 				if !e.encoded {
 					return in, badRequest("row %d, feature %s: %v is %v after scaling", i, t.feature(k), row[k], v)
 				}
-				return in, badRequest("row %d, input %s: %v after scaling", i, quote(e.inputs[k]), v)
+				return in, badRequest("row %d, input %s: %v after scaling", i, excerpt.Quote(e.inputs[k]), v)
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // v2Request is what a V2 $inference_request asks for besides its inputs,
@@ -83,7 +85,7 @@ func decodeV2(t *table, body []byte) (v2Request, *httpError) {
 			continue
 		}
 		if seen[f] {
-			return req, badRequest("the body: the key %s twice", quote(string(key)))
+			return req, badRequest("the body: the key %s twice", excerpt.Quote(string(key)))
 		}
 		seen[f] = true
 		var herr *httpError
@@ -113,7 +115,7 @@ func decodeV2(t *table, body []byte) (v2Request, *httpError) {
 	}
 	req.Outputs = outputs
 	if len(ins) == 0 {
-		return req, badRequest(`inputs: no input tensors; want one of shape [N, %d] or one of shape [N] per feature: %s`, t.e.cols, t.featureList())
+		return req, badRequest(`inputs: no input tensors; want one of shape [N, %d] or one of shape [N] per feature: %s`, t.e.cols, excerpt.Quotes(t.e.features))
 	}
 	for k := range ins {
 		in := &ins[k]
@@ -122,7 +124,7 @@ func decodeV2(t *table, body []byte) (v2Request, *httpError) {
 			return req, badRequest("%s: no datatype", prefix)
 		}
 		if in.Datatype != "BYTES" && !slices.Contains(numericTypes, in.Datatype) {
-			return req, badRequest("%s: the datatype %s is not one the model takes: want FP64, FP32 or another numeric type, or BYTES for categories", prefix, quote(in.Datatype))
+			return req, badRequest("%s: the datatype %s is not one the model takes: want FP64, FP32 or another numeric type, or BYTES for categories", prefix, excerpt.Quote(in.Datatype))
 		}
 		if in.Shape == nil {
 			return req, badRequest("%s: no shape", prefix)
@@ -173,7 +175,7 @@ func checkParameters(s *scanner, prefix, binary string) *httpError {
 			return s.syntaxError(err)
 		}
 		isBinary := binary != "" && string(key) == binary
-		where := func() string { return prefix + "[" + quote(string(key)) + "]" }
+		where := func() string { return prefix + "[" + excerpt.Quote(string(key)) + "]" }
 		switch s.kind() {
 		case kindString, kindNumber:
 			if isBinary {
@@ -216,7 +218,7 @@ func decodeInputs(t *table, s *scanner, ins []v2Input) ([]v2Input, *httpError) {
 			return ins, nil
 		}
 		if k == t.e.cols {
-			return ins, badRequest("inputs: more than %d input tensors; the model takes one of shape [N, %d], or one of shape [N] per feature: %s", t.e.cols, t.e.cols, t.featureList())
+			return ins, badRequest("inputs: more than %d input tensors; the model takes one of shape [N, %d], or one of shape [N] per feature: %s", t.e.cols, t.e.cols, excerpt.Quotes(t.e.features))
 		}
 		prefix := "inputs[" + itoa(k) + "]"
 		if s.kind() != kindObject {
@@ -328,7 +330,7 @@ func decodeShape(s *scanner, shape []int64, prefix string) ([]int64, *httpError)
 			return nil, s.syntaxError(err)
 		}
 		if err != nil || strings.ContainsAny(string(text), ".eE") || v != float64(int64(v)) || v >= 1<<62 || v <= -(1<<62) {
-			return nil, badRequest("%s.shape[%d]: want a whole number, got %s", prefix, d, quote(string(text)))
+			return nil, badRequest("%s.shape[%d]: want a whole number, got %s", prefix, d, excerpt.Quote(string(text)))
 		}
 		shape = append(shape, int64(v))
 	}
@@ -386,10 +388,10 @@ func decodeOutputs(t *table, s *scanner) ([]string, *httpError) {
 				}
 				name = slices.Index(all, string(b))
 				if name < 0 {
-					return all, badRequest("%s: unknown output %s; the model's outputs are %s", prefix, quote(string(b)), strings.Join(all, " and "))
+					return all, badRequest("%s: unknown output %s; the model's outputs are %s", prefix, excerpt.Quote(string(b)), strings.Join(all, " and "))
 				}
 				if slices.Contains(outputs, all[name]) {
-					return all, badRequest("%s: the output %s twice", prefix, quote(all[name]))
+					return all, badRequest("%s: the output %s twice", prefix, excerpt.Quote(all[name]))
 				}
 			case "parameters":
 				if herr := checkParameters(s, prefix+".parameters", "binary_data"); herr != nil {
@@ -417,7 +419,7 @@ func decodeMatrix(t *table, in *v2Input) *httpError {
 	const prefix = "inputs[0]"
 	cols := t.e.cols
 	if in.Shape[1] != int64(cols) {
-		return badRequest("%s: shape %v, want [N, %d]: one column per feature: %s", prefix, in.Shape, cols, t.featureList())
+		return badRequest("%s: shape %v, want [N, %d]: one column per feature: %s", prefix, in.Shape, cols, excerpt.Quotes(t.e.features))
 	}
 	if in.Shape[0] > int64(t.maxRows) {
 		return tooLarge("%s: shape %v, more than the %d rows a request may hold", prefix, in.Shape, t.maxRows)
@@ -450,9 +452,9 @@ func decodeFeatures(t *table, ins []v2Input) *httpError {
 		j, ok := t.e.colIndex[in.Name]
 		if !ok {
 			if len(ins) == 1 {
-				return badRequest("%s: shape %v: want one tensor of shape [N, %d], or one tensor of shape [N] per feature, named by it: %s", prefix, in.Shape, cols, t.featureList())
+				return badRequest("%s: shape %v: want one tensor of shape [N, %d], or one tensor of shape [N] per feature, named by it: %s", prefix, in.Shape, cols, excerpt.Quotes(t.e.features))
 			}
-			return badRequest("%s: unknown input %s; the inputs are the features %s, one tensor of shape [N] each", prefix, quote(in.Name), t.featureList())
+			return badRequest("%s: unknown input %s; the inputs are the features %s, one tensor of shape [N] each", prefix, excerpt.Quote(in.Name), excerpt.Quotes(t.e.features))
 		}
 		if t.seen[j] != 0 {
 			return badRequest("%s: the feature %s twice", prefix, t.feature(j))
@@ -464,7 +466,7 @@ func decodeFeatures(t *table, ins []v2Input) *httpError {
 	}
 	for j := range cols {
 		if t.seen[j] == 0 {
-			return badRequest("inputs: no tensor for the feature %s (the model takes %s)", t.feature(j), t.featureList())
+			return badRequest("inputs: no tensor for the feature %s (the model takes %s)", t.feature(j), excerpt.Quotes(t.e.features))
 		}
 	}
 	rows := ins[0].Shape[0]
@@ -475,7 +477,7 @@ func decodeFeatures(t *table, ins []v2Input) *httpError {
 		in := &ins[k]
 		prefix := "inputs[" + itoa(k) + "]"
 		if in.Shape[0] != rows {
-			return badRequest("%s (feature %s): shape %v, but inputs[0] has %d rows", prefix, quote(in.Name), in.Shape, rows)
+			return badRequest("%s (feature %s): shape %v, but inputs[0] has %d rows", prefix, excerpt.Quote(in.Name), in.Shape, rows)
 		}
 		if err := checkSize(in, prefix, rows); err != nil {
 			return err
