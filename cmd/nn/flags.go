@@ -211,6 +211,17 @@ func (f byteSize) String() string {
 }
 
 func (f byteSize) Set(s string) error {
+	x, ok := parseBytes(s)
+	if !ok || !(x >= 1<<20) || x >= math.MaxInt64 { // MaxInt64 rounds up to 2⁶³ as a float64
+		return errors.New("want a size of at least 1MiB, such as 512MiB or 8GiB")
+	}
+	*f.v = int64(x)
+	return nil
+}
+
+// parseBytes reads a size in bytes with an optional unit of byteUnits,
+// and reports whether s is one.
+func parseBytes(s string) (float64, bool) {
 	t := strings.TrimSpace(s)
 	scale := 1.0
 	for _, u := range byteUnits {
@@ -220,11 +231,7 @@ func (f byteSize) Set(s string) error {
 		}
 	}
 	x, err := strconv.ParseFloat(t, 64)
-	if err != nil || !(x*scale >= 1<<20) || x*scale >= math.MaxInt64 { // MaxInt64 rounds up to 2⁶³ as a float64
-		return errors.New("want a size of at least 1MiB, such as 512MiB or 8GiB")
-	}
-	*f.v = int64(x * scale)
-	return nil
+	return x * scale, err == nil
 }
 
 // memoryFlag defines -max-memory on fs, whose value is the memory budget

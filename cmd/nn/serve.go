@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -130,19 +129,11 @@ func (f bodySize) String() string {
 }
 
 func (f bodySize) Set(s string) error {
-	t := strings.TrimSpace(s)
-	scale := 1.0
-	for _, u := range byteUnits {
-		if n, ok := strings.CutSuffix(t, u.suffix); ok {
-			t, scale = strings.TrimSpace(n), u.size
-			break
-		}
-	}
-	x, err := strconv.ParseFloat(t, 64)
-	if err != nil || !(x*scale >= 1<<10) || x*scale >= 1<<40 {
+	x, ok := parseBytes(s)
+	if !ok || !(x >= 1<<10) || x >= 1<<40 {
 		return errors.New("want a size from 1KiB to 1TiB, such as 64KiB or 16MiB")
 	}
-	*f.v = int64(x * scale)
+	*f.v = int64(x)
 	return nil
 }
 
