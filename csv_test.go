@@ -2,6 +2,7 @@ package nn
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/floats"
 )
 
 func TestReadCSV(t *testing.T) {
@@ -542,5 +545,59 @@ func TestReadCSVDuplicateColumnsAndBOM(t *testing.T) {
 	}
 	if r, _ := d.X.Dims(); r != 2 || d.X.At(0, 0) != 1 {
 		t.Errorf("with a BOM and no header: got %d rows starting %v, want 2 rows starting 1", r, d.X.At(0, 0))
+	}
+}
+
+// TestModelRowParser checks that a model's RowParser reads records as a
+// CSVReader made with the model's options does: categories coded, missing
+// values NaN, unknown categories −1 and counted, or errors when strict.
+func TestModelRowParser(t *testing.T) {
+	d, err := ReadCSV(strings.NewReader(tableCSV), &CSVOptions{Target: "label", Classify: true, DetectCategorical: true, Missing: DefaultMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Classifier{Hidden: []int{3}, Epochs: 2, Seed: 1}
+	if err := c.Fit(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	m := c.Model
+	data := "label,size,colour,extra,age\nyes,1.5,red,x,31\nno,, blue ,y,NA\nno,2,purple,z,4\n"
+	cr := NewCSVReader(strings.NewReader(data), m.CSVOptions())
+	records, err := csv.NewReader(strings.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.RowParser(records[0], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float64, m.Columns())
+	got := make([]float64, m.Columns())
+	for i, rec := range records[1:] {
+		line, err := cr.Read(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Parse(got, rec, line); err != nil {
+			t.Fatalf("line %d: %v", line, err)
+		}
+		if !floats.Same(got, want) {
+			t.Errorf("row %d: got %v, want %v", i, got, want)
+		}
+	}
+	if p.Unknown() != 1 || cr.Unknown() != 1 {
+		t.Errorf("unknown categories: parser %d, reader %d, want 1", p.Unknown(), cr.Unknown())
+	}
+	strict, err := m.RowParser(records[0], true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = strict.Parse(got, records[3], 4)
+	var pe *ParseError
+	if !errors.As(err, &pe) || !errors.Is(err, ErrUnknownCategory) || pe.Line != 4 || pe.Column != 3 {
+		t.Errorf("strict: got %v, want a *ParseError at line 4, column 3 wrapping ErrUnknownCategory", err)
+	}
+	if _, err := m.RowParser([]string{"age", "size"}, false); err == nil || !strings.Contains(err.Error(), `feature "colour" not in header`) {
+		t.Errorf("a header without a feature: got %v", err)
 	}
 }

@@ -177,6 +177,50 @@ func (p *RowParser) Parse(dst []float64, record []string, line int) error {
 	return p.parse(dst, record, line, nil)
 }
 
+// RowParser returns a parser of records laid out like header that reads
+// m's features as a CSVReader made with m.CSVOptions reads them: found by
+// name in header (or, if header is nil, exactly the features in order), the
+// values of categorical features coded by their index among the categories
+// of m's Encoding, and the spellings of a missing value it was trained with
+// read as NaN. A category the model has not seen is coded −1, which the
+// Encoding encodes as all zeros, and counted by Unknown; with strict, it is
+// an error wrapping ErrUnknownCategory instead. A model without feature
+// names takes them to be col0, col1, …, as LoadCSV names the columns of data
+// without a header. Model.Scale then turns the parsed row into the
+// network's inputs.
+//
+// RowParser returns the errors of NewRowParser. It panics if m.Network is
+// nil.
+func (m *Model) RowParser(header []string, strict bool) (*RowParser, error) {
+	features := m.Features
+	if features == nil {
+		features = make([]string, m.Columns())
+		for j := range features {
+			features[j] = "col" + strconv.Itoa(j)
+		}
+	}
+	p, err := NewRowParser(features, header)
+	if err != nil {
+		return nil, err
+	}
+	o := m.CSVOptions()
+	o.Features, o.StrictCategories = features, strict
+	if p.table, err = newTable(features, o, false); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Unknown returns the number of values of categorical features parsed so
+// far that were not among the model's categories and were coded −1 (see
+// Model.RowParser).
+func (p *RowParser) Unknown() int {
+	if p.table == nil {
+		return 0
+	}
+	return p.table.unknown
+}
+
 // quoteFields returns the fields of row, trimmed and quoted, separated by
 // commas, as quoteList does. A field that holds a carriage return gets a
 // hint: CSV readers do not take a lone CR for the end of a line.

@@ -148,25 +148,32 @@ func (t *table) parse(j int, s string) (float64, error) {
 // layoutTable sets up the reading of categorical and missing values, if
 // the options ask for them.
 func (r *CSVReader) layoutTable() error {
-	o := &r.opts
-	if o.Categorical == nil && !o.DetectCategorical && o.Categories == nil && o.Missing == nil {
-		return nil
-	}
 	// Only ReadCSV, which sees every row before the Dataset is made,
 	// detects categorical columns: a stream of rows would have handed out
 	// numbers before the column turned categorical.
-	t := &table{cats: make([]*categories, len(r.features)), detect: o.DetectCategorical && r.needTarget, strict: o.StrictCategories, pending: -1}
+	t, err := newTable(r.features, &r.opts, r.opts.DetectCategorical && r.needTarget)
+	r.table = t
+	return err
+}
+
+// newTable returns the table that reads the categorical and missing values
+// of features as o says, or nil if o has none.
+func newTable(features []string, o *CSVOptions, detect bool) (*table, error) {
+	if o.Categorical == nil && !o.DetectCategorical && o.Categories == nil && o.Missing == nil {
+		return nil, nil
+	}
+	t := &table{cats: make([]*categories, len(features)), detect: detect, strict: o.StrictCategories, pending: -1}
 	if o.Missing != nil {
 		t.missing = make(map[string]bool, len(o.Missing))
 		for _, m := range o.Missing {
 			t.missing[strings.TrimSpace(m)] = true
 		}
 	}
-	index := indexes(r.features)
+	index := indexes(features)
 	for _, name := range o.Categorical {
 		j := colIndex(index, name)
 		if j < 0 {
-			return fmt.Errorf("nn: CSVOptions.Categorical names %s, which is not a feature column (features: %s)", excerpt.Quote(name), excerpt.Names(r.features))
+			return nil, fmt.Errorf("nn: CSVOptions.Categorical names %s, which is not a feature column (features: %s)", excerpt.Quote(name), excerpt.Names(features))
 		}
 		t.cats[j], _ = newCategories(nil)
 	}
@@ -178,7 +185,7 @@ func (r *CSVReader) layoutTable() error {
 	for _, name := range names {
 		j := colIndex(index, name)
 		if j < 0 {
-			return fmt.Errorf("nn: CSVOptions.Categories names %s, which is not a feature column (features: %s)", excerpt.Quote(name), excerpt.Names(r.features))
+			return nil, fmt.Errorf("nn: CSVOptions.Categories names %s, which is not a feature column (features: %s)", excerpt.Quote(name), excerpt.Names(features))
 		}
 		fixed := o.Categories[name]
 		if fixed == nil {
@@ -186,11 +193,10 @@ func (r *CSVReader) layoutTable() error {
 		}
 		var err error
 		if t.cats[j], err = newCategories(fixed); err != nil {
-			return fmt.Errorf("nn: CSVOptions.Categories of %s: %v", excerpt.Quote(name), err)
+			return nil, fmt.Errorf("nn: CSVOptions.Categories of %s: %v", excerpt.Quote(name), err)
 		}
 	}
-	r.table = t
-	return nil
+	return t, nil
 }
 
 // Unknown returns the number of values of categorical features read so far
