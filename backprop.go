@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -57,6 +58,62 @@ func (n *Network) Gradients(x, y mat.Matrix) (*Gradients, error) {
 	g := newGradients(n)
 	copy(g.Flat, bp.grad)
 	return g, nil
+}
+
+// GradientWorkspace holds the buffers of CostGradient, so that it
+// allocates nothing once warm. The zero value is ready to use. It keeps the
+// buffers of two batch sizes, such as the full blocks of a data set and its
+// last, shorter one. A GradientWorkspace must not be used by two goroutines
+// at once, nor for two networks of different shapes.
+type GradientWorkspace struct {
+	bp [2]*backprop // the most recently used first
+}
+
+// buffers returns backpropagation buffers of n for batches of r rows.
+func (ws *GradientWorkspace) buffers(n *Network, r int) (*backprop, error) {
+	for i, bp := range ws.bp {
+		if bp != nil && bp.net == n && bp.rows == r {
+			ws.bp[0], ws.bp[i] = bp, ws.bp[0]
+			return bp, nil
+		}
+	}
+	if err := overBudget(n.backpropBytes(r), fmt.Sprintf("the buffers of a batch of %d rows", r)); err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
+	}
+	ws.bp[1], ws.bp[0] = ws.bp[0], newBackprop(n, r)
+	return ws.bp[0], nil
+}
+
+// CostGradient stores in dst the gradient of Cost on x and y with respect
+// to every parameter, laid out as Params, and returns the cost, from one
+// forward and one backward pass: the cost and the Flat gradient that Cost
+// and Gradients return, bit for bit. ws holds the buffers of the passes,
+// so that CostGradient allocates nothing once warm when x and y are
+// *mat.Dense. It returns the same errors as Cost, and an error wrapping
+// ErrMemoryBudget if the buffers of a batch of a size ws has not seen
+// would not fit in the memory budget. CostGradient panics if dst is not as
+// long as Params or ws is nil.
+func (n *Network) CostGradient(dst []float64, x, y mat.Matrix, ws *GradientWorkspace) (float64, error) {
+	if len(dst) != len(n.params) {
+		panic(fmt.Sprintf("nn: CostGradient into %d values for %d parameters", len(dst), len(n.params)))
+	}
+	if err := n.checkInput("X", x); err != nil {
+		return 0, err
+	}
+	r, _ := x.Dims()
+	if err := n.checkTarget("Y", y, r); err != nil {
+		return 0, err
+	}
+	bp, err := ws.buffers(n, r)
+	if err != nil {
+		return 0, err
+	}
+	bp.setBatch(asDense(x), asDense(y))
+	bp.forward()
+	cost := bp.cost()
+	bp.backward(1, 0)
+	copy(dst, bp.grad)
+	return cost, nil
 }
 
 // NumericalGradients returns the gradient of Cost estimated by finite

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -396,4 +397,64 @@ func TestBackend(t *testing.T) {
 	if want := "gemm " + gemm.Kernel() + " kernel"; !strings.Contains(b, want) {
 		t.Errorf("Backend() = %q, want it to name %q", b, want)
 	}
+}
+
+// TestCostGradient checks that CostGradient gives Cost and the Flat
+// gradient of Gradients bit for bit, over batches of two sizes and back,
+// that it allocates nothing once warm, and that it refuses bad input.
+func TestCostGradient(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(2, 3))
+	for _, cfg := range []Config{
+		{Sizes: []int{4, 6, 3}, Activations: []Activation{ReLU, Softmax}, Loss: CrossEntropy, Init: Xavier, Seed: 1},
+		{Sizes: []int{3, 5, 4, 1}, Activations: []Activation{Tanh, GELU, Sigmoid}, Loss: BinaryCrossEntropy, Init: Xavier, Seed: 2},
+		{Sizes: []int{2, 3, 2}, NoBias: true, Seed: 3},
+	} {
+		net, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ws GradientWorkspace
+		grad := make([]float64, len(net.Params()))
+		out := cfg.Sizes[len(cfg.Sizes)-1]
+		for _, rows := range []int{7, 3, 7, 1, 7} {
+			x := randDense(rnd, rows, cfg.Sizes[0], -1, 1)
+			y := randDense(rnd, rows, out, 0, 1)
+			if cfg.Loss == CrossEntropy {
+				y = oneHotRows(rnd, rows, out)
+			}
+			cost, err := net.CostGradient(grad, x, y, &ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantCost, err := net.Cost(x, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := net.Gradients(x, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cost != wantCost || !slices.Equal(grad, want.Flat) {
+				t.Errorf("%v, %d rows: CostGradient gives %v and %v, want %v and %v", cfg.Sizes, rows, cost, grad, wantCost, want.Flat)
+			}
+			if allocs := testing.AllocsPerRun(5, func() { net.CostGradient(grad, x, y, &ws) }); allocs != 0 {
+				t.Errorf("%v, %d rows: %v allocations once warm, want 0", cfg.Sizes, rows, allocs)
+			}
+		}
+		x := randDense(rnd, 2, cfg.Sizes[0], -1, 1)
+		x.Set(1, 0, math.NaN())
+		if _, err := net.CostGradient(grad, x, randDense(rnd, 2, out, 0, 1), &ws); !errors.Is(err, ErrNotFinite) {
+			t.Errorf("NaN input: got %v, want ErrNotFinite", err)
+		}
+		if _, err := net.CostGradient(grad, randDense(rnd, 2, cfg.Sizes[0]+1, -1, 1), randDense(rnd, 2, out, 0, 1), &ws); !errors.Is(err, ErrShape) {
+			t.Errorf("wrong width: got %v, want ErrShape", err)
+		}
+	}
+	net, _ := New(Config{Sizes: []int{2, 2}})
+	defer func() {
+		if recover() == nil {
+			t.Error("a short dst did not panic")
+		}
+	}()
+	net.CostGradient(make([]float64, 1), mat.NewDense(1, 2, nil), mat.NewDense(1, 2, nil), &GradientWorkspace{})
 }
