@@ -1,0 +1,975 @@
+package nnbeam
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
+
+	"github.com/neuralgo/nn"
+)
+
+func init() {
+	register.DoFn3x1[context.Context, string, func(Sum), error](&gradientFn{})
+	register.DoFn3x1[context.Context, string, func(Sum), error](&mixFn{})
+	register.DoFn2x1[context.Context, Sum, error](&writeSumFn{})
+	register.Emitter1[Sum]()
+	beam.RegisterType(reflect.TypeFor[Data]())
+}
+
+// Data is where the training rows are and how to read them.
+type Data struct {
+	// Glob matches the shards: CSV files, each read whole by one worker
+	// as nn.ReadCSV reads a file, local or on any file system registered
+	// with Beam. A file with a header and no rows is a shard of zero
+	// rows.
+	Glob string
+	// CSV says how to read the shards, as for nn.ReadCSV. A
+	// classification needs CSV.Classes, so that every shard one-hot
+	// encodes the labels in the same order, and Features, if set, fixes
+	// the columns.
+	CSV nn.CSVOptions
+	// Scaler, if not nil, is applied to the features of every row once
+	// read (Scaler.Transform).
+	Scaler *nn.Scaler
+}
+
+// TrainOptions configures Train. A nil *TrainOptions means the zero value.
+type TrainOptions struct {
+	// Settings are those of nn.Train: Method, LearningRate, Epochs, L2,
+	// TargetLoss and, for the mini-batch methods, BatchSize, Momentum,
+	// Beta1, Beta2, Epsilon, WeightDecay and Seed, with the same defaults.
+	// GradientDescent and LBFGS take one step per iteration on the
+	// gradient summed over every shard; the mini-batch methods run an
+	// epoch of parameter mixing per iteration. Train refuses what it does
+	// not do: schedules, validation, early stopping, dropout, row weights,
+	// clipping, checkpoint callbacks and Resume (see Checkpoint).
+	Settings nn.Settings
+	// Runner is the Beam runner of the pipelines, as beam.Run names it;
+	// "" means "prism".
+	Runner string
+	// WorkDir is where each pipeline writes its sum for the driver to
+	// read: a directory that the workers and the driver share, such as
+	// gs://bucket/tmp on Dataflow. "" means a new temporary directory of
+	// the driver's, removed at the end, which suits the local runners.
+	WorkDir string
+	// Checkpoint, if not "", is the file of the driver's state, written
+	// (atomically, as nn.SaveCheckpoint writes) after every iteration. If
+	// it exists when Train starts, training resumes from it: the weights
+	// and the history of the epochs it has finished. A checkpoint of
+	// another run (other data, network or settings) is refused. L-BFGS
+	// resumes from the weights, with a fresh approximation of the
+	// Hessian.
+	Checkpoint string
+	// BlockRows is the number of rows per gradient evaluation
+	// (Network.CostGradient) within a shard; zero means 1024.
+	BlockRows int
+	// Progress, if not nil, is called after every epoch.
+	Progress func(nn.Epoch)
+}
+
+// defaultTrainBlockRows is the rows of a block of gradient evaluation
+// unless TrainOptions.BlockRows says otherwise.
+const defaultTrainBlockRows = 1024
+
+// Train trains net, on the driver, on the shards of data, with a Beam
+// pipeline per iteration that evaluates the shards on the workers and
+// combines the results exactly (see Sum); the driver keeps the weights,
+// as Spark MLlib's multilayer perceptron does. Each iteration:
+//
+//   - GradientDescent: the pipeline sums the cost, its gradient and the
+//     rows over every shard, and the driver takes the step
+//     W ← W − η·(∂J/∂W / rows + λ·W), as nn.Train does on all the rows at
+//     once. The weights after N epochs match nn.Train's with the same
+//     settings to 1e-12 relative, however the rows are sharded.
+//   - LBFGS: gonum's L-BFGS minimises the mean cost plus the L2 penalty,
+//     with the pipeline as its evaluator of the cost and gradient, one
+//     epoch per major iteration, as nn.Train's LBFGS.
+//   - SGD, Momentum, Nesterov, Adam, AdamW: each worker trains a copy of
+//     the current network for one epoch on its shard (nn.Train with the
+//     same settings, mini-batches shuffled from Seed and the shard), and
+//     the combiner averages the weights, weighted by rows (parameter
+//     mixing). The optimizer's state starts afresh every epoch.
+//
+// It returns a report of the epochs as nn.Train does; for the mini-batch
+// methods, an epoch's loss is the mean over the rows of the losses the
+// shards reported. Train returns an error, with net holding the weights of
+// the last finished epoch, if a pipeline fails (a shard that cannot be
+// read or parsed, named with its file and line), if the data has no rows,
+// if the loss diverges, or if ctx is cancelled.
+func Train(ctx context.Context, net *nn.Network, data *Data, o *TrainOptions) (*nn.Report, error) {
+	if o == nil {
+		o = &TrainOptions{}
+	}
+	t, err := newTrainer(ctx, net, data, o)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	start := time.Now()
+	switch t.s.Method {
+	case nn.GradientDescent:
+		err = t.descend(ctx)
+	case nn.LBFGS:
+		err = t.lbfgs(ctx)
+	default:
+		err = t.mix(ctx)
+	}
+	t.report.Elapsed = time.Since(start)
+	t.report.BestEpoch = len(t.report.History)
+	return &t.report, err
+}
+
+// trainer is the driver's state of a Train.
+type trainer struct {
+	net    *nn.Network
+	data   *Data
+	o      *TrainOptions
+	s      nn.Settings // with defaults filled in
+	shards []string
+	finger *nn.Fingerprint
+	work   string
+	temp   bool // work is a temporary directory to remove
+	weight []bool
+	report nn.Report
+	start  time.Time
+	elapse time.Duration // of the epochs of a checkpoint
+	runs   int           // pipelines run
+}
+
+// newTrainer checks the options, fills in the defaults, matches the
+// shards and resumes from the checkpoint, if there is one.
+func newTrainer(ctx context.Context, net *nn.Network, data *Data, o *TrainOptions) (*trainer, error) {
+	if net == nil || data == nil {
+		panic("nnbeam: Train with a nil network or data")
+	}
+	s := o.Settings
+	switch {
+	case s.Schedule != 0 || s.Warmup != 0 || s.PerStep:
+		return nil, errors.New("nnbeam: Train keeps the learning rate constant; Settings.Schedule, Warmup and PerStep are not supported")
+	case s.ValidationX != nil || s.ValidationFraction != 0 || s.Patience != 0:
+		return nil, errors.New("nnbeam: Train has no validation set or early stopping; Settings.ValidationX, ValidationFraction and Patience are not supported")
+	case s.Dropout != nil || s.Weights != nil || s.ClipNorm != 0:
+		return nil, errors.New("nnbeam: Settings.Dropout, Weights and ClipNorm are not supported by Train")
+	case s.Checkpoint != nil || s.CheckpointEvery != 0 || s.Resume != nil:
+		return nil, errors.New("nnbeam: Train checkpoints through TrainOptions.Checkpoint; Settings.Checkpoint, CheckpointEvery and Resume are not supported")
+	case s.LearningRate < 0 || s.Epochs < 0 || s.L2 < 0 || math.IsNaN(s.LearningRate+s.L2):
+		return nil, errors.New("nnbeam: Settings.LearningRate, Epochs and L2 must not be negative")
+	}
+	if s.Epochs == 0 {
+		s.Epochs = 200
+	}
+	if s.LearningRate == 0 {
+		s.LearningRate = 0.1
+		if s.Method == nn.Adam || s.Method == nn.AdamW {
+			s.LearningRate = 0.001
+		}
+	}
+	if s.TargetLoss == 0 {
+		s.TargetLoss = s.Tolerance
+	}
+	if data.CSV.Classify && len(data.CSV.Classes) == 0 {
+		return nil, errors.New("nnbeam: a classification needs Data.CSV.Classes, for every shard to encode the labels in the same order")
+	}
+	t := &trainer{net: net, data: data, o: o, s: s, work: o.WorkDir, start: time.Now()}
+	var err error
+	if t.shards, err = matchShards(ctx, data.Glob); err != nil {
+		return nil, err
+	}
+	if t.finger, err = t.fingerprint(ctx); err != nil {
+		return nil, err
+	}
+	t.weight = weightMask(net)
+	if t.work == "" {
+		if t.work, err = os.MkdirTemp("", "nnbeam-train"); err != nil {
+			return nil, fmt.Errorf("nnbeam: %w", err)
+		}
+		t.temp = true
+	}
+	if o.Checkpoint != "" {
+		if err := t.resume(); err != nil {
+			t.close()
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// close removes the temporary work directory.
+func (t *trainer) close() {
+	if t.temp {
+		os.RemoveAll(t.work)
+	}
+}
+
+// matchShards returns the files that glob matches, sorted.
+func matchShards(ctx context.Context, glob string) ([]string, error) {
+	if glob == "" {
+		return nil, errors.New("nnbeam: Data.Glob is empty")
+	}
+	fs, err := newFS(ctx, glob)
+	if err != nil {
+		return nil, err
+	}
+	defer fs.Close()
+	files, err := fs.List(ctx, glob)
+	if err != nil {
+		return nil, fmt.Errorf("nnbeam: %s: %w", glob, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("nnbeam: no file matches %s", glob)
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// newFS returns the Beam file system of path, with an error rather than a
+// panic for a scheme that has none.
+func newFS(ctx context.Context, path string) (fs filesystem.Interface, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("nnbeam: %s: %v", path, r)
+		}
+	}()
+	fs, err = filesystem.New(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("nnbeam: %s: %w", path, err)
+	}
+	return fs, nil
+}
+
+// weightMask returns, for each parameter of net, whether it is a weight
+// (which L2 decays) rather than a bias.
+func weightMask(net *nn.Network) []bool {
+	cfg := net.Config()
+	mask := make([]bool, 0, len(net.Params()))
+	for l := 0; l+1 < len(cfg.Sizes); l++ {
+		for range cfg.Sizes[l] * cfg.Sizes[l+1] {
+			mask = append(mask, true)
+		}
+		if !cfg.NoBias {
+			for range cfg.Sizes[l+1] {
+				mask = append(mask, false)
+			}
+		}
+	}
+	return mask
+}
+
+// penalty returns the L2 penalty ½·λ·Σw² of the weights params.
+func (t *trainer) penalty(params []float64) float64 {
+	if t.s.L2 == 0 {
+		return 0
+	}
+	var sum float64
+	for i, w := range params {
+		if t.weight[i] {
+			sum += w * w
+		}
+	}
+	return 0.5 * t.s.L2 * sum
+}
+
+// fingerprint returns the fingerprint of the run: the network, the
+// settings, and in Data a digest of the shards' names and sizes and of how
+// they are read.
+func (t *trainer) fingerprint(ctx context.Context) (*nn.Fingerprint, error) {
+	cfg := t.net.Config()
+	h := sha256.New()
+	fs, err := newFS(ctx, t.data.Glob)
+	if err != nil {
+		return nil, err
+	}
+	defer fs.Close()
+	for _, f := range t.shards {
+		size, err := fs.Size(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("nnbeam: %s: %w", f, err)
+		}
+		fmt.Fprintf(h, "%q %d\n", f, size)
+	}
+	read, err := json.Marshal(struct {
+		CSV    nn.CSVOptions
+		Scaler *nn.Scaler
+	}{t.data.CSV, t.data.Scaler})
+	if err != nil {
+		return nil, fmt.Errorf("nnbeam: %w", err)
+	}
+	h.Write(read)
+	s := t.s
+	f := &nn.Fingerprint{
+		Sizes: cfg.Sizes, Activations: cfg.Activations, Bias: !cfg.NoBias, Loss: cfg.Loss, LeakySlope: cfg.LeakySlope,
+		Data:   hex.EncodeToString(h.Sum(nil)),
+		Method: s.Method, LearningRate: s.LearningRate, L2: s.L2, TargetLoss: s.TargetLoss,
+	}
+	if s.Method != nn.GradientDescent && s.Method != nn.LBFGS {
+		f.BatchSize, f.Momentum, f.Beta1, f.Beta2, f.Epsilon, f.WeightDecay, f.Seed = s.BatchSize, s.Momentum, s.Beta1, s.Beta2, s.Epsilon, s.WeightDecay, s.Seed
+	}
+	if s.Method == nn.LBFGS {
+		f.LearningRate = 0
+	}
+	return f, nil
+}
+
+// resume loads the checkpoint, if its file exists, into the network and
+// the report.
+func (t *trainer) resume() error {
+	if _, err := os.Stat(t.o.Checkpoint); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	c, err := nn.LoadCheckpoint(t.o.Checkpoint)
+	if err != nil {
+		return err
+	}
+	if c.Fingerprint == nil || !reflect.DeepEqual(c.Fingerprint, t.finger) {
+		return fmt.Errorf("nnbeam: %s is the checkpoint of another run (other data, network or settings); remove it to start afresh", t.o.Checkpoint)
+	}
+	if len(c.Params) != len(t.net.Params()) {
+		return fmt.Errorf("nnbeam: %s holds %d parameters for a network of %d", t.o.Checkpoint, len(c.Params), len(t.net.Params()))
+	}
+	if c.Epoch > t.s.Epochs {
+		return fmt.Errorf("nnbeam: %s has finished %d epochs, more than the %d asked for", t.o.Checkpoint, c.Epoch, t.s.Epochs)
+	}
+	copy(t.net.Params(), c.Params)
+	t.report.History = c.History
+	if n := len(c.History); n > 0 {
+		t.elapse = c.History[n-1].Elapsed
+	}
+	return nil
+}
+
+// save writes the checkpoint after an epoch, if there is one to write.
+func (t *trainer) save() error {
+	if t.o.Checkpoint == "" {
+		return nil
+	}
+	c := &nn.Checkpoint{
+		Epoch: len(t.report.History), Method: t.s.Method, Params: t.net.Params(),
+		History: t.report.History, Best: math.Inf(1), BestEpoch: len(t.report.History),
+		Fingerprint: t.finger,
+	}
+	if n := len(t.report.History); n > 0 {
+		c.Best = t.report.History[n-1].Loss
+	}
+	return nn.SaveCheckpoint(t.o.Checkpoint, c)
+}
+
+// epoch records the epoch that has just finished with the given loss:
+// in the report, the checkpoint and the progress callback. It reports
+// whether training stops at the target loss, with an error if the loss
+// diverged or the checkpoint could not be written.
+func (t *trainer) epoch(loss, lr float64) (stop bool, err error) {
+	e := len(t.report.History) + 1
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return true, fmt.Errorf("nnbeam: the loss is %v in epoch %d: %w; try a lower learning rate (it was %v)", loss, e, nn.ErrDiverged, lr)
+	}
+	ep := nn.Epoch{Epoch: e, Loss: loss, LearningRate: lr, ValLoss: math.NaN(), ValAccuracy: math.NaN(), Elapsed: t.elapse + time.Since(t.start)}
+	t.report.History = append(t.report.History, ep)
+	if err := t.save(); err != nil {
+		return true, err
+	}
+	if t.o.Progress != nil {
+		t.o.Progress(ep)
+	}
+	if t.s.TargetLoss > 0 && loss < t.s.TargetLoss {
+		t.report.Stop = nn.Converged
+		return true, nil
+	}
+	return false, nil
+}
+
+// descend runs full-batch gradient descent: a pipeline per epoch gives
+// the cost and gradient at the current weights, which are the loss of the
+// epoch before and the step of the next, and a last pipeline the loss
+// after the last step.
+func (t *trainer) descend(ctx context.Context) error {
+	params := t.net.Params()
+	prev := slices.Clone(params)
+	grad := make([]float64, len(params))
+	stepped := false
+	for len(t.report.History) < t.s.Epochs || stepped {
+		f, err := t.evaluate(ctx, params, grad)
+		if err != nil {
+			copy(params, prev)
+			return err
+		}
+		if stepped {
+			// The loss after the step is the epoch's, as nn.Train
+			// measures it.
+			if stop, err := t.epoch(f, t.s.LearningRate); stop || err != nil {
+				if err != nil {
+					copy(params, prev)
+				}
+				return err
+			}
+		}
+		if len(t.report.History) >= t.s.Epochs {
+			return nil
+		}
+		// W ← W − η·(∂J/∂W / rows + λ·W), the tutorial's
+		// self.w1 -= learn_rate*dJdW1 with the gradient of the mean cost
+		// and the L2 penalty.
+		copy(prev, params)
+		for i, g := range grad {
+			params[i] -= t.s.LearningRate * g
+		}
+		stepped = true
+	}
+	return nil
+}
+
+// evaluate runs a pipeline that sums the cost and gradient over every
+// shard at the weights params, and returns the mean cost plus the L2
+// penalty, with the gradient of that in grad.
+func (t *trainer) evaluate(ctx context.Context, params, grad []float64) (float64, error) {
+	fn := &gradientFn{shardFn: t.shardFn(params)}
+	sum, err := t.run(ctx, fn)
+	if err != nil {
+		return 0, err
+	}
+	if sum.Len() != 1+len(params) {
+		return 0, fmt.Errorf("nnbeam: the pipeline summed %d values, want %d", sum.Len(), 1+len(params))
+	}
+	rows := float64(sum.Rows)
+	for i := range grad {
+		grad[i] = sum.Value(1+i) / rows
+		if t.weight[i] {
+			grad[i] += t.s.L2 * params[i]
+		}
+	}
+	return sum.Value(0)/rows + t.penalty(params), nil
+}
+
+// lbfgs minimises the loss with gonum's L-BFGS, the pipeline evaluating
+// the loss and gradient, as nn.Train's LBFGS does on one machine: the same
+// convergence test, one epoch per major iteration after the starting
+// point.
+func (t *trainer) lbfgs(ctx context.Context) error {
+	params := t.net.Params()
+	n := len(params)
+	at := make([]float64, n) // the weights of the last evaluation
+	atGrad := make([]float64, n)
+	var atF float64
+	evaluated := false
+	var evalErr error
+	eval := func(x []float64) (float64, []float64) {
+		if evaluated && slices.Equal(x, at) {
+			return atF, atGrad
+		}
+		f, err := t.evaluate(ctx, x, atGrad)
+		if err != nil {
+			evalErr = err
+			f = math.NaN()
+		}
+		copy(at, x)
+		atF, evaluated = f, true
+		return f, atGrad
+	}
+	epochStart := slices.Clone(params)
+	rec := &lbfgsRecorder{t: t, params: params, epochStart: epochStart}
+	p := optimize.Problem{
+		Func: func(x []float64) float64 {
+			f, _ := eval(x)
+			return f
+		},
+		Grad: func(grad, x []float64) {
+			_, g := eval(x)
+			copy(grad, g)
+		},
+		Status: func() (optimize.Status, error) {
+			if evalErr != nil {
+				return optimize.Failure, evalErr
+			}
+			if err := ctx.Err(); err != nil {
+				return optimize.Failure, err
+			}
+			return optimize.NotTerminated, nil
+		},
+	}
+	left := t.s.Epochs - len(t.report.History)
+	if left == 0 {
+		return nil
+	}
+	settings := &optimize.Settings{
+		MajorIterations: left + 1,
+		Recorder:        rec,
+		Converger:       &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 20},
+	}
+	x0 := slices.Clone(params)
+	if f0, _ := eval(x0); evalErr != nil || math.IsNaN(f0) || math.IsInf(f0, 0) {
+		if evalErr != nil {
+			return evalErr
+		}
+		return fmt.Errorf("nnbeam: the loss is %v at the starting weights: %w", f0, nn.ErrDiverged)
+	}
+	res, err := optimize.Minimize(p, x0, settings, &optimize.LBFGS{})
+	copy(params, epochStart)
+	switch {
+	case errors.Is(err, errStop):
+		return rec.err
+	case evalErr != nil:
+		return evalErr
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil && !errors.Is(err, optimize.ErrNoProgress) && !errors.Is(err, optimize.ErrLinesearcherFailure) && !errors.Is(err, optimize.ErrNonDescentDirection):
+		return fmt.Errorf("nnbeam: L-BFGS stopped after %d epochs: %w", len(t.report.History), err)
+	}
+	if res.Status != optimize.IterationLimit {
+		t.report.Stop = nn.Converged
+	}
+	if slices.Equal(res.X, epochStart) {
+		return nil
+	}
+	copy(params, res.X)
+	if _, err := t.epoch(res.F, 0); err != nil {
+		copy(params, epochStart)
+		return err
+	}
+	return nil
+}
+
+// errStop stops gonum's minimisation from the recorder.
+var errStop = errors.New("stop")
+
+// lbfgsRecorder makes every major iteration of L-BFGS after the starting
+// point an epoch.
+type lbfgsRecorder struct {
+	t          *trainer
+	params     []float64
+	epochStart []float64
+	started    bool
+	err        error
+}
+
+// Init is called before the minimisation; there is nothing to set up.
+func (r *lbfgsRecorder) Init() error { return nil }
+
+// Record records a major iteration as an epoch.
+func (r *lbfgsRecorder) Record(loc *optimize.Location, op optimize.Operation, _ *optimize.Stats) error {
+	if op != optimize.MajorIteration {
+		return nil
+	}
+	if !r.started {
+		r.started = true
+		return nil
+	}
+	copy(r.params, loc.X)
+	stop, err := r.t.epoch(loc.F, 0)
+	if err != nil {
+		copy(r.params, r.epochStart)
+	} else {
+		copy(r.epochStart, loc.X)
+	}
+	if stop {
+		r.err = err
+		return errStop
+	}
+	return nil
+}
+
+// mix runs parameter mixing: an epoch of the mini-batch method on every
+// shard from the current weights, the weights averaged by rows.
+func (t *trainer) mix(ctx context.Context) error {
+	params := t.net.Params()
+	for len(t.report.History) < t.s.Epochs {
+		fn := &mixFn{shardFn: t.shardFn(params), Settings: mixSettings(t.s), Epoch: len(t.report.History)}
+		sum, err := t.run(ctx, fn)
+		if err != nil {
+			return err
+		}
+		if sum.Len() != 1+len(params) {
+			return fmt.Errorf("nnbeam: the pipeline summed %d values, want %d", sum.Len(), 1+len(params))
+		}
+		prev := slices.Clone(params)
+		rows := float64(sum.Rows)
+		for i := range params {
+			params[i] = sum.Value(1+i) / rows
+		}
+		stop, err := t.epoch(sum.Value(0)/rows, t.s.LearningRate)
+		if err != nil {
+			copy(params, prev)
+			return err
+		}
+		if stop {
+			return nil
+		}
+	}
+	return nil
+}
+
+// mixSettings returns the settings of a shard's epoch of parameter
+// mixing, as JSON for the DoFn.
+func mixSettings(s nn.Settings) mixSettingsJSON {
+	return mixSettingsJSON{Method: s.Method, LearningRate: s.LearningRate, BatchSize: s.BatchSize, Momentum: s.Momentum,
+		Beta1: s.Beta1, Beta2: s.Beta2, Epsilon: s.Epsilon, L2: s.L2, WeightDecay: s.WeightDecay, Seed: s.Seed}
+}
+
+// mixSettingsJSON are the settings of nn.Train that a shard's epoch of
+// parameter mixing uses.
+type mixSettingsJSON struct {
+	Method                          nn.Method
+	LearningRate                    float64
+	BatchSize                       int
+	Momentum, Beta1, Beta2, Epsilon float64
+	L2, WeightDecay                 float64
+	Seed                            uint64
+}
+
+// shardFn returns what the DoFns of an iteration share: the network at
+// params and how to read the shards.
+func (t *trainer) shardFn(params []float64) shardFn {
+	return shardFn{Config: t.net.Config(), Params: floatBytes(params), Data: *t.data, BlockRows: t.o.BlockRows}
+}
+
+// run runs a pipeline that applies fn to every shard and combines what
+// it emits, and returns the sum.
+func (t *trainer) run(ctx context.Context, fn any) (Sum, error) {
+	t.runs++
+	out := t.work + "/sum-" + strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(t.runs) + ".bin"
+	if !t.temp {
+		out = joinPath(t.work, fmt.Sprintf("nnbeam-sum-%d-%d-%d.bin", os.Getpid(), time.Now().UnixNano(), t.runs))
+	}
+	p, s := beam.NewPipelineWithRoot()
+	shards := beam.CreateList(s, t.shards)
+	sums := beam.ParDo(s, fn, shards)
+	total := beam.Combine(s, &sumFn{}, sums)
+	beam.ParDo0(s, &writeSumFn{Path: out}, total)
+	runner := t.o.Runner
+	if runner == "" {
+		runner = "prism"
+	}
+	if _, err := beam.Run(ctx, runner, p); err != nil {
+		return Sum{}, fmt.Errorf("nnbeam: training pipeline %d: %w", t.runs, err)
+	}
+	sum, err := readSum(ctx, out)
+	if err != nil {
+		return Sum{}, err
+	}
+	if sum.Rows == 0 {
+		return Sum{}, fmt.Errorf("nnbeam: the shards of %s hold no rows: %w", t.data.Glob, nn.ErrEmpty)
+	}
+	return sum, nil
+}
+
+// joinPath joins a directory, local or a URL such as gs://b/tmp, and a
+// file name.
+func joinPath(dir, name string) string {
+	if filepath.IsAbs(dir) || !containsScheme(dir) {
+		return filepath.Join(dir, name)
+	}
+	if dir[len(dir)-1] == '/' {
+		return dir + name
+	}
+	return dir + "/" + name
+}
+
+// containsScheme reports whether path starts with a URL scheme.
+func containsScheme(path string) bool {
+	for i, c := range path {
+		switch {
+		case c == ':':
+			return i > 0 && len(path) > i+2 && path[i+1] == '/' && path[i+2] == '/'
+		case c == '/':
+			return false
+		}
+	}
+	return false
+}
+
+// readSum reads the sum that a pipeline wrote to path, and removes the
+// file.
+func readSum(ctx context.Context, path string) (Sum, error) {
+	fs, err := newFS(ctx, path)
+	if err != nil {
+		return Sum{}, err
+	}
+	defer fs.Close()
+	r, err := fs.OpenRead(ctx, path)
+	if err != nil {
+		return Sum{}, fmt.Errorf("nnbeam: the pipeline's sum: %w", err)
+	}
+	b, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		return Sum{}, fmt.Errorf("nnbeam: the pipeline's sum %s: %w", path, err)
+	}
+	if rm, ok := fs.(filesystem.Remover); ok {
+		rm.Remove(ctx, path)
+	}
+	return decodeSum(b)
+}
+
+// floatBytes returns v as 64-bit little-endian words.
+func floatBytes(v []float64) []byte {
+	b := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
+	}
+	return b
+}
+
+// bytesFloats returns the float64 values of the words of b into dst.
+func bytesFloats(dst []float64, b []byte) error {
+	if len(b) != 8*len(dst) {
+		return fmt.Errorf("nnbeam: %d bytes of weights for %d parameters", len(b), len(dst))
+	}
+	for i := range dst {
+		dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return nil
+}
+
+// shardFn is what the DoFns of the training pipelines share: the network
+// they evaluate, and how to read a shard.
+type shardFn struct {
+	Config    nn.Config
+	Params    []byte // the weights, as floatBytes writes them
+	Data      Data
+	BlockRows int
+
+	net *nn.Network
+}
+
+// Setup builds the network.
+func (f *shardFn) Setup() error {
+	net, err := nn.New(f.Config)
+	if err != nil {
+		return fmt.Errorf("nnbeam: %w", err)
+	}
+	if err := bytesFloats(net.Params(), f.Params); err != nil {
+		return err
+	}
+	f.net = net
+	if f.BlockRows <= 0 {
+		f.BlockRows = defaultTrainBlockRows
+	}
+	return nil
+}
+
+// gradientFn sums the cost and its gradient over the rows of a shard, in
+// blocks.
+type gradientFn struct {
+	shardFn
+	ws   nn.GradientWorkspace
+	grad []float64
+}
+
+// ProcessElement emits the sum of the cost and gradient over the rows of
+// the shard path, element 0 the cost and the others the gradient, or an
+// empty sum for a shard without rows.
+func (f *gradientFn) ProcessElement(ctx context.Context, path string, emit func(Sum)) error {
+	sh, err := loadShard(ctx, path, &f.Data)
+	if err != nil {
+		return err
+	}
+	if sh.rows() == 0 {
+		emit(Sum{}) // so that the combined sum exists, with no rows
+		return nil
+	}
+	n := len(f.net.Params())
+	if f.grad == nil {
+		f.grad = make([]float64, n)
+	}
+	sum := newSum(1 + n)
+	rows := sh.rows()
+	for lo := 0; lo < rows; lo += f.BlockRows {
+		hi := min(lo+f.BlockRows, rows)
+		x := sh.x.Slice(lo, hi, 0, sh.x.RawMatrix().Cols).(*mat.Dense)
+		y := sh.y.Slice(lo, hi, 0, sh.y.RawMatrix().Cols).(*mat.Dense)
+		cost, err := f.net.CostGradient(f.grad, x, y, &f.ws)
+		if err != nil {
+			return fmt.Errorf("nnbeam: %s, rows %d to %d: %w", path, lo+1, hi, err)
+		}
+		sum.Add(0, cost)
+		sum.AddVec(1, f.grad)
+	}
+	sum.Rows = int64(rows)
+	emit(sum)
+	return nil
+}
+
+// mixFn trains a copy of the network for an epoch on a shard.
+type mixFn struct {
+	shardFn
+	Settings mixSettingsJSON
+	Epoch    int
+}
+
+// ProcessElement emits the rows of the shard path, its loss and its
+// weights after an epoch, both times the rows, or an empty sum for a
+// shard without rows.
+func (f *mixFn) ProcessElement(ctx context.Context, path string, emit func(Sum)) error {
+	sh, err := loadShard(ctx, path, &f.Data)
+	if err != nil {
+		return err
+	}
+	if sh.rows() == 0 {
+		emit(Sum{}) // so that the combined sum exists, with no rows
+		return nil
+	}
+	net := f.net.Clone()
+	s := f.Settings
+	// Shuffle each shard and epoch differently, and the same way in every
+	// run.
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s %d", path, f.Epoch)
+	settings := &nn.Settings{Method: s.Method, LearningRate: s.LearningRate, Epochs: 1, BatchSize: s.BatchSize, Momentum: s.Momentum,
+		Beta1: s.Beta1, Beta2: s.Beta2, Epsilon: s.Epsilon, L2: s.L2, WeightDecay: s.WeightDecay, Seed: s.Seed ^ h.Sum64()}
+	rep, err := nn.Train(ctx, net, sh.x, sh.y, settings)
+	if err != nil {
+		return fmt.Errorf("nnbeam: %s: %w", path, err)
+	}
+	rows := float64(sh.rows())
+	sum := newSum(1 + len(net.Params()))
+	sum.Add(0, rep.History[len(rep.History)-1].Loss*rows)
+	for i, w := range net.Params() {
+		sum.Add(1+i, w*rows)
+	}
+	sum.Rows = int64(sh.rows())
+	emit(sum)
+	return nil
+}
+
+// writeSumFn writes the combined sum for the driver.
+type writeSumFn struct {
+	Path string
+}
+
+// ProcessElement writes s to the file of f.Path.
+func (f *writeSumFn) ProcessElement(ctx context.Context, s Sum) error {
+	b, err := encodeSum(s)
+	if err != nil {
+		return err
+	}
+	fs, err := newFS(ctx, f.Path)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	w, err := fs.OpenWrite(ctx, f.Path)
+	if err != nil {
+		return fmt.Errorf("nnbeam: %s: %w", f.Path, err)
+	}
+	if _, err := w.Write(b); err != nil {
+		w.Close()
+		return fmt.Errorf("nnbeam: %s: %w", f.Path, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("nnbeam: %s: %w", f.Path, err)
+	}
+	return nil
+}
+
+// shard is the rows of a shard, parsed and scaled.
+type shard struct {
+	x, y *mat.Dense // nil for a shard without rows
+}
+
+func (s *shard) rows() int {
+	if s.x == nil {
+		return 0
+	}
+	r, _ := s.x.Dims()
+	return r
+}
+
+// shards caches the shards a worker has parsed, as Spark's cache() keeps
+// a data set in memory between the iterations of a job: on the local
+// runners, whose workers live as long as the driver, every iteration after
+// the first reads no file. The cache holds at most a quarter of the memory
+// budget.
+var shards struct {
+	sync.Mutex
+	byKey map[string]*shard
+	bytes int64
+}
+
+// loadShard returns the rows of the shard path read as data says, from
+// the cache if they are there.
+func loadShard(ctx context.Context, path string, data *Data) (*shard, error) {
+	read, err := json.Marshal(struct {
+		CSV    nn.CSVOptions
+		Scaler *nn.Scaler
+	}{data.CSV, data.Scaler})
+	if err != nil {
+		return nil, fmt.Errorf("nnbeam: %w", err)
+	}
+	key := path + "\x00" + string(read)
+	shards.Lock()
+	sh := shards.byKey[key]
+	shards.Unlock()
+	if sh != nil {
+		return sh, nil
+	}
+	if sh, err = readShard(ctx, path, data); err != nil {
+		return nil, err
+	}
+	shards.Lock()
+	defer shards.Unlock()
+	size := int64(0)
+	if sh.x != nil {
+		r, c := sh.x.Dims()
+		_, k := sh.y.Dims()
+		size = int64(r) * int64(c+k) * 8
+	}
+	if shards.bytes+size <= nn.MemoryBudget()/4 {
+		if shards.byKey == nil {
+			shards.byKey = make(map[string]*shard)
+		}
+		if shards.byKey[key] == nil {
+			shards.byKey[key] = sh
+			shards.bytes += size
+		}
+	}
+	return sh, nil
+}
+
+// readShard reads and scales the rows of the shard path.
+func readShard(ctx context.Context, path string, data *Data) (*shard, error) {
+	fs, err := newFS(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer fs.Close()
+	r, err := fs.OpenRead(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("nnbeam: %s: %w", path, err)
+	}
+	defer r.Close()
+	opts := data.CSV
+	d, err := nn.ReadCSV(r, &opts)
+	if errors.Is(err, nn.ErrEmpty) {
+		return &shard{}, nil
+	}
+	if err != nil {
+		var pe *nn.ParseError
+		if errors.As(err, &pe) {
+			pe.File = path
+			return nil, pe
+		}
+		return nil, fmt.Errorf("nnbeam: %s: %w", path, err)
+	}
+	if data.Scaler != nil {
+		data.Scaler.Transform(d.X, d.X)
+	}
+	return &shard{x: d.X, y: d.Y}, nil
+}
