@@ -25,6 +25,7 @@ func init() {
 	register.Function1x1(predictionText)
 	register.Function1x1(deadLetterText)
 	register.Function2x0(splitKeyed)
+	register.Function1x1(keyLabel)
 	register.Emitter2[string, []float64]()
 }
 
@@ -240,4 +241,169 @@ func placeOf(a []string, i int, file string) string {
 		}
 	}
 	panic("row not found")
+}
+
+// regressionModel trains a small regression of petal width on the other
+// iris measurements and saves it in dir.
+func regressionModel(t *testing.T, dir string) (string, *nn.Model) {
+	t.Helper()
+	d, err := nn.LoadCSV("../testdata/iris.csv", &nn.CSVOptions{Target: "petal_width", Features: []string{"sepal_length", "sepal_width", "petal_length"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &nn.Regressor{Hidden: []int{6}, Epochs: 20, Seed: 4}
+	if err := r.Fit(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "petal.json")
+	if err := r.Model.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return path, r.Model
+}
+
+// TestScoreRegression scores CSV records (strings, as textio reads
+// them) with a regression model whose features are a subset of the
+// columns, in another order, and checks the predictions against
+// nn predict's, which writes them in full precision, bit for bit.
+func TestScoreRegression(t *testing.T) {
+	dir := t.TempDir()
+	modelPath, _ := regressionModel(t, dir)
+	header, rows := irisRows(t)
+	data := filepath.Join(dir, "rows.csv")
+	writeFile(t, data, header+"\n"+strings.Join(rows, "\n")+"\n")
+	values := nnPredict(t, modelPath, data)
+	var records []string
+	var want []any
+	for i, r := range rows {
+		records = append(records, r)
+		want = append(want, r+"||"+values[i])
+	}
+	p, s := beam.NewPipelineWithRoot()
+	col := beam.CreateList(s, append([]string{header}, records...))
+	preds, dead := Score(s, modelPath, col, &ScoreOptions{Header: strings.Split(header, ",")})
+	passert.Equals(s, beam.ParDo(s, predictionText, preds), want...)
+	passert.Empty(s, dead)
+	ptest.RunAndValidate(t, p)
+}
+
+// TestScoreVectors scores feature vectors, keyed and not, with the iris
+// model, against Model.Predict bit for bit, and sends vectors of the
+// wrong length or with NaN to the dead letters.
+func TestScoreVectors(t *testing.T) {
+	dir := t.TempDir()
+	modelPath, model := irisModel(t, dir)
+	_, rows := irisRows(t)
+	var keyed []string
+	var vectors [][]float64
+	var wantKeyed, wantVectors []any
+	for i, r := range rows[:40] {
+		fields := strings.Split(r, ",")[:4]
+		v := make([]float64, 4)
+		for j, f := range fields {
+			v[j], _ = strconv.ParseFloat(f, 64)
+		}
+		out, err := model.Predict(mat.NewDense(1, 4, v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		label := model.Classes[model.Network.ClassesTo(nil, out)[0]]
+		key := "row" + strconv.Itoa(i)
+		keyed = append(keyed, key+";"+strings.Join(fields, ","))
+		vectors = append(vectors, v)
+		wantKeyed = append(wantKeyed, key+"|"+label+"|"+formatVector(out.RawRowView(0)))
+		wantVectors = append(wantVectors, formatVector(v)+"|"+label+"|"+formatVector(out.RawRowView(0)))
+	}
+	keyed = append(keyed, "short;1,2,3", "nan;1,NaN,3,4")
+	p, s := beam.NewPipelineWithRoot()
+	kv := beam.ParDo(s, splitKeyed, beam.CreateList(s, keyed))
+	preds, dead := Score(s, modelPath, kv, &ScoreOptions{BlockRows: 7})
+	passert.Equals(s, beam.ParDo(s, predictionText, preds), wantKeyed...)
+	passert.Equals(s, beam.ParDo(s, deadLetterText, dead),
+		"short|:0|1,2,3|3 values for the 4 features of the model",
+		`nan|:0|1,NaN,3,4|non-finite value: feature "sepal_width" is NaN`)
+	vpreds, vdead := Score(s, modelPath, beam.CreateList(s, vectors), nil)
+	passert.Equals(s, beam.ParDo(s, predictionText, vpreds), wantVectors...)
+	passert.Empty(s, vdead)
+	ptest.RunAndValidate(t, p)
+}
+
+// TestScoreCategorical scores rows of a table with categories and missing
+// values, and a category the model has not seen, against nn predict, and
+// with StrictCategories sends the unseen category to the dead letters.
+func TestScoreCategorical(t *testing.T) {
+	dir := t.TempDir()
+	d, err := nn.LoadCSV("../testdata/tabular/penguins.csv", &nn.CSVOptions{Target: "species", Classify: true, DetectCategorical: true, Missing: nn.DefaultMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &nn.Classifier{Hidden: []int{8}, Epochs: 20, Seed: 5}
+	if err := c.Fit(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	modelPath := filepath.Join(dir, "penguins.json")
+	if err := c.Model.Save(modelPath); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("../testdata/tabular/penguins.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	header, rows := lines[0], lines[1:61]
+	rows[3] = strings.Replace(rows[3], "Torgersen", "Atlantis", 1) // a category not seen
+	data := filepath.Join(dir, "in.csv")
+	writeFile(t, data, header+"\n"+strings.Join(rows, "\n")+"\n")
+	labels := nnPredict(t, modelPath, data)
+	var want []any
+	for i := range rows {
+		want = append(want, fmt.Sprintf("%s:%d|%s", data, i+2, labels[i]))
+	}
+	p, s := beam.NewPipelineWithRoot()
+	lines2 := ReadLines(s, data)
+	preds, dead := Score(s, modelPath, lines2, &ScoreOptions{Header: strings.Split(header, ",")})
+	passert.Equals(s, beam.ParDo(s, keyLabel, preds), want...)
+	passert.Empty(s, dead)
+	_, strictDead := Score(s, modelPath, lines2, &ScoreOptions{Header: strings.Split(header, ","), StrictCategories: true})
+	passert.Equals(s, beam.ParDo(s, deadLetterText, strictDead),
+		fmt.Sprintf(`%s:5|%s:5|%s|column 1: unknown category "Atlantis": categories are "Biscoe", "Dream", "Torgersen" (column "island")`, data, data, rows[3]))
+	ptest.RunAndValidate(t, p)
+}
+
+// keyLabel formats a prediction's key and label.
+func keyLabel(p Prediction) string { return p.Key + "|" + p.Label }
+
+// TestScoreFailures checks that a model file that cannot be read fails
+// the job with an error naming it, and that FailFast fails it at the
+// first bad row, naming its file and line.
+func TestScoreFailures(t *testing.T) {
+	dir := t.TempDir()
+	modelPath, _ := irisModel(t, dir)
+	header, rows := irisRows(t)
+	data := filepath.Join(dir, "in.csv")
+	writeFile(t, data, header+"\n"+rows[0]+"\n5.1,x,1.4,0.2,setosa\n")
+
+	broken := filepath.Join(dir, "broken.json")
+	writeFile(t, broken, `{"format": "github.com/neuralgo/nn model", "version": 1, "sizes": [4,3]`)
+	for _, test := range []struct {
+		model string
+		o     *ScoreOptions
+		want  string
+	}{
+		{filepath.Join(dir, "missing.json"), nil, "nnbeam: model " + filepath.Join(dir, "missing.json") + ": "},
+		{broken, nil, "nnbeam: model " + broken + ": nn: model is truncated"},
+		{modelPath, &ScoreOptions{FailFast: true}, "nnbeam: " + data + `:3: column 2: not a number: "x" (column "sepal_width")`},
+	} {
+		o := test.o
+		if o == nil {
+			o = &ScoreOptions{}
+		}
+		o.Header = strings.Split(header, ",")
+		p, s := beam.NewPipelineWithRoot()
+		Score(s, test.model, ReadLines(s, data), o)
+		_, err := ptest.RunWithMetrics(p)
+		if err == nil || !strings.Contains(err.Error(), test.want) {
+			t.Errorf("%s: got %v, want an error containing %q", filepath.Base(test.model), err, test.want)
+		}
+	}
 }
