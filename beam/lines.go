@@ -3,13 +3,16 @@ package nnbeam
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
@@ -50,7 +53,7 @@ func (l Line) String() string {
 // parallel, as in Beam's textio. A range that does not start the file first
 // reads the file up to it to count its lines, so that every line gets its
 // number; that costs a pass over the file per range.
-const splitBytes int64 = 64 << 20
+var splitBytes int64 = 64 << 20 // a variable for the tests
 
 // ReadLines reads the lines of the files that glob matches (local, or on
 // any file system registered with Beam, such as gs://) as a
@@ -69,8 +72,13 @@ func ReadLines(s beam.Scope, glob string) beam.PCollection {
 // range of byte offsets of the file; it emits the lines that start in it.
 type readLinesFn struct{}
 
-// CreateInitialRestriction returns the bytes of the whole file.
+// CreateInitialRestriction returns the bytes of the whole file, or for a
+// compressed file, whose offsets are not those of its text, the range
+// [0, 1): claiming 0 claims the whole file, which cannot then be split.
 func (fn *readLinesFn) CreateInitialRestriction(file fileio.ReadableFile) offsetrange.Restriction {
+	if compressed(file.Metadata.Path) {
+		return offsetrange.Restriction{Start: 0, End: 1}
+	}
 	return offsetrange.Restriction{Start: 0, End: file.Metadata.Size}
 }
 
@@ -118,12 +126,25 @@ func (fn *readLinesFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker,
 	rd := bufio.NewReaderSize(fd, 1<<16)
 	rest := rt.GetRestriction().(offsetrange.Restriction)
 	path := file.Metadata.Path
+	key := fmt.Sprintf("%s\x00%d\x00%d", path, file.Metadata.Size, file.Metadata.LastModified.UnixNano())
 	pos, number := int64(0), int64(1)
 	if rest.Start > 0 {
-		// Count the lines before the byte just before the range, then
-		// finish the line that byte is in: the next line is the first
-		// to start in the range.
-		n, err := countLines(rd, rest.Start-1)
+		// Count the lines before the byte just before the range, from
+		// the nearest place before it whose line this worker knows,
+		// then finish the line that byte is in: the next line is the
+		// first to start in the range.
+		from := int64(0)
+		if m, ok := marks.before(key, rest.Start-1); ok {
+			if s, seeks := fd.(io.Seeker); seeks {
+				if _, err := s.Seek(m.off, io.SeekStart); err == nil {
+					from, number = m.off, m.line
+				}
+			}
+		}
+		if from > 0 {
+			rd.Reset(fd) // nothing was buffered before the seek
+		}
+		n, err := countLines(rd, rest.Start-1-from)
 		if err != nil {
 			return fmt.Errorf("nnbeam: %s: %w", path, err)
 		}
@@ -139,7 +160,12 @@ func (fn *readLinesFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker,
 		pos = rest.Start - 1 + int64(len(line))
 		number++
 	}
-	for rt.TryClaim(pos) {
+	next := pos + markBytes // where to record the next mark
+	whole := compressed(path)
+	if whole && !rt.TryClaim(int64(0)) {
+		return nil
+	}
+	for whole || rt.TryClaim(pos) {
 		line, err := readLine(rd)
 		if err == io.EOF {
 			if len(line) > 0 {
@@ -154,8 +180,72 @@ func (fn *readLinesFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker,
 		emit(Line{File: path, Number: number, Text: trimEOL(line)})
 		pos += int64(len(line))
 		number++
+		if pos >= next {
+			marks.add(key, lineMark{off: pos, line: number})
+			next = pos + markBytes
+		}
 	}
 	return nil
+}
+
+// markBytes is the distance in bytes between the places of a file whose
+// line numbers a worker records as it reads, to start counting the lines
+// before a range from the nearest of them rather than from the start.
+var markBytes int64 = 4 << 20 // a variable for the tests
+
+// lineMark is a place in a file: the byte offset of the start of a line,
+// and its number.
+type lineMark struct {
+	off, line int64
+}
+
+// marks holds the places of the files a worker has read, by file (its
+// path, size and time of modification), in order of offset, so that the
+// ranges of a file after the first read it from a place near their start
+// instead of from the start of the file: reading a file in ranges takes
+// one pass over it, not one per range, when one worker reads them in
+// order, as the local runners do. Files that cannot seek, such as gzip
+// files and some cloud storage, are read from the start.
+var marks lineMarks
+
+// lineMarks is the type of marks.
+type lineMarks struct {
+	sync.Mutex
+	byFile map[string][]lineMark
+}
+
+// maxMarks bounds the marks kept per file: 2¹⁶ of them span a file of
+// 256 GiB.
+const maxMarks = 1 << 16
+
+// add records m for the file key.
+func (l *lineMarks) add(key string, m lineMark) {
+	l.Lock()
+	defer l.Unlock()
+	if l.byFile == nil {
+		l.byFile = make(map[string][]lineMark)
+	}
+	ms := l.byFile[key]
+	i, found := slices.BinarySearchFunc(ms, m.off, func(m lineMark, off int64) int { return cmp.Compare(m.off, off) })
+	if found || len(ms) >= maxMarks {
+		return
+	}
+	l.byFile[key] = slices.Insert(ms, i, m)
+}
+
+// before returns the last mark of the file key at or before off.
+func (l *lineMarks) before(key string, off int64) (lineMark, bool) {
+	l.Lock()
+	defer l.Unlock()
+	ms := l.byFile[key]
+	i, found := slices.BinarySearchFunc(ms, off, func(m lineMark, off int64) int { return cmp.Compare(m.off, off) })
+	if found {
+		return ms[i], true
+	}
+	if i == 0 {
+		return lineMark{}, false
+	}
+	return ms[i-1], true
 }
 
 // countLines reads n bytes from rd and returns the number of newlines
