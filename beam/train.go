@@ -15,8 +15,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -644,31 +644,39 @@ func (t *trainer) shardFn(params []float64) shardFn {
 // it emits, and returns the sum.
 func (t *trainer) run(ctx context.Context, fn any) (Sum, error) {
 	t.runs++
-	out := t.work + "/sum-" + strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(t.runs) + ".bin"
-	if !t.temp {
-		out = joinPath(t.work, fmt.Sprintf("nnbeam-sum-%d-%d-%d.bin", os.Getpid(), time.Now().UnixNano(), t.runs))
-	}
-	p, s := beam.NewPipelineWithRoot()
-	shards := beam.CreateList(s, t.shards)
-	sums := beam.ParDo(s, fn, shards)
-	total := beam.Combine(s, &sumFn{}, sums)
-	beam.ParDo0(s, &writeSumFn{Path: out}, total)
-	runner := t.o.Runner
-	if runner == "" {
-		runner = "prism"
-	}
-	if _, err := beam.Run(ctx, runner, p); err != nil {
-		return Sum{}, fmt.Errorf("nnbeam: training pipeline %d: %w", t.runs, err)
-	}
-	sum, err := readSum(ctx, out)
+	sum, err := runSum(ctx, t.o.Runner, t.work, t.shards, fn)
 	if err != nil {
-		return Sum{}, err
+		return Sum{}, fmt.Errorf("nnbeam: training pipeline %d: %w", t.runs, err)
 	}
 	if sum.Rows == 0 {
 		return Sum{}, fmt.Errorf("nnbeam: the shards of %s hold no rows: %w", t.data.Glob, nn.ErrEmpty)
 	}
 	return sum, nil
 }
+
+// runSum runs a pipeline on runner ("" for prism) that applies fn to
+// every shard and combines what it emits, writing the sum to a file of
+// the directory work, and returns the sum.
+func runSum(ctx context.Context, runner, work string, shards []string, fn any) (Sum, error) {
+	runs := sumFiles.Add(1)
+	out := joinPath(work, fmt.Sprintf("nnbeam-sum-%d-%d-%d.bin", os.Getpid(), time.Now().UnixNano(), runs))
+	p, s := beam.NewPipelineWithRoot()
+	col := beam.CreateList(s, shards)
+	sums := beam.ParDo(s, fn, col)
+	total := beam.Combine(s, &sumFn{}, sums)
+	beam.ParDo0(s, &writeSumFn{Path: out}, total)
+	if runner == "" {
+		runner = "prism"
+	}
+	if _, err := beam.Run(ctx, runner, p); err != nil {
+		return Sum{}, err
+	}
+	return readSum(ctx, out)
+}
+
+// sumFiles counts the files of sums written by this process, to name
+// them.
+var sumFiles atomic.Int64
 
 // joinPath joins a directory, local or a URL such as gs://b/tmp, and a
 // file name.

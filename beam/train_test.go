@@ -292,3 +292,22 @@ func TestSumOrder(t *testing.T) {
 		t.Error("an encoding of 2⁶⁴−1 elements decoded")
 	}
 }
+
+// TestFitScaler compares the scaler fitted on Prism over shards with
+// nn.FitScaler's on all the rows.
+func TestFitScaler(t *testing.T) {
+	opts, _, _ := irisData(t)
+	d, err := nn.LoadCSV("../testdata/iris.csv", &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := nn.FitScaler(nn.Standardize, d.X)
+	glob := irisShards(t, t.TempDir(), 70, 0, 80)
+	got, err := FitScaler(context.Background(), &Data{Glob: glob, CSV: opts}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != nn.Standardize || relDiff(got.Offset, want.Offset) > 1e-15 || relDiff(got.Scale, want.Scale) > 1e-15 {
+		t.Errorf("scaler %+v, nn.FitScaler's %+v", got, want)
+	}
+}
