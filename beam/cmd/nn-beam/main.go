@@ -5,6 +5,7 @@
 // Usage:
 //
 //	nn-beam score -model MODEL -input GLOB -output PREFIX [flags]   predict the rows of CSV files
+//	nn-beam train -data GLOB -target COLUMN -o MODEL [flags]        train a network on CSV shards
 //	nn-beam help [command]                                         show help
 //
 // Run "nn-beam help <command>" or "nn-beam <command> -h" for the flags of
@@ -99,6 +100,7 @@ var logLevel = "warn"
 func init() {
 	commands = []*command{
 		{"score", "predict the rows of CSV files with a model file, as nn predict does", scoreSynopsis, scoreFlags},
+		{"train", "train a network on shards of CSV files, the driver keeping the weights", trainSynopsis, trainFlags},
 		{"help", "show help for nn-beam or one of its commands", "", nil},
 	}
 

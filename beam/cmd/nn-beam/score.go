@@ -516,11 +516,29 @@ func checkHeader(m *nn.Model, features, header []string, file string, mode nn.He
 
 // jobError returns the error of a job that failed. A runner's error
 // wraps the error of the DoFn that failed in its own words, over many
-// lines (the runner has logged them all); jobError keeps the line of
-// nnbeam's error, which says where and what, if there is one, or else
-// the last line, the cause.
+// lines (the runner has logged them all); jobError keeps the first line
+// of the DoFn's error, which says where and what, with what the pipeline
+// was for if nnbeam says so, or else the line of nnbeam's error, or the
+// last line.
 func jobError(err error) error {
 	msg := strings.TrimSpace(err.Error())
+	// What the pipeline was for, if nnbeam said: "nnbeam: fitting the
+	// scaler: job … failed".
+	what := ""
+	if head, _, _ := strings.Cut(msg, "\n"); strings.HasPrefix(head, "nnbeam: ") {
+		if k := strings.Index(head, ": job "); k >= 0 {
+			what = " (" + strings.TrimPrefix(head[:k], "nnbeam: ") + ")"
+		}
+	}
+	// The error of the DoFn that failed, which the runner quotes after
+	// its name.
+	if i := strings.LastIndex(msg, "] failed:\n"); i >= 0 {
+		cause, _, _ := strings.Cut(msg[i+len("] failed:\n"):], "\n")
+		cause = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(cause), "nnbeam: "), `"`)
+		if cause != "" {
+			return fmt.Errorf("job failed%s: %s", what, cause)
+		}
+	}
 	if i := strings.Index(msg, "nnbeam: "); i >= 0 {
 		msg = strings.TrimPrefix(msg[i:], "nnbeam: ")
 		if j := strings.IndexAny(msg, "\r\n"); j >= 0 {
