@@ -263,12 +263,13 @@ func train(dir string, shards, epochs, hidden int) error {
 	}
 	beamTime := time.Since(start)
 	bl := brep.Loss()[len(brep.History)-1]
-	var d float64
+	var d, m float64
 	for i, w := range net.Params() {
 		d = max(d, abs(w-single.Params()[i]))
+		m = max(m, abs(single.Params()[i]))
 	}
-	fmt.Printf("Prism (nnbeam.Train, %d shards): %d epochs to loss %.6f, %.1f s (%.1f s to the end of epoch 1, with the shards read), %.2f s per epoch after; weights differ from nn.Train's by %.3g (max abs)\n",
-		shards, len(brep.History), bl, beamTime.Seconds(), first.Seconds(), (beamTime-first).Seconds()/float64(max(1, len(brep.History)-1)), d)
+	fmt.Printf("Prism (nnbeam.Train, %d shards): %d epochs to loss %.6f, %.1f s (%.1f s to the end of epoch 1, with the shards read), %.2f s per epoch after; weights differ from nn.Train's by %.3g (max abs), %.3g relative to the largest\n",
+		shards, len(brep.History), bl, beamTime.Seconds(), first.Seconds(), (beamTime-first).Seconds()/float64(max(1, len(brep.History)-1)), d, d/m)
 
 	// The overhead of a pipeline: gradient descent on the 150 iris rows
 	// in 4 shards, where the arithmetic takes microseconds.
