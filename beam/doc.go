@@ -47,5 +47,6 @@
 // functions, as Beam's runners other than the direct one require. The
 // program must call beam.Init after parsing its flags (ptest.Main does it
 // in tests). beam.Init replaces the process's default slog logger with one
-// at Beam's log level, info by default; SetLogLevel sets it.
+// at Beam's log level, info by default; SetLogLevel("warn"), before
+// beam.Init, keeps the logs of a run to its problems.
 package nnbeam

@@ -30,8 +30,16 @@ func init() {
 }
 
 func TestMain(m *testing.M) {
-	log.LogLevel = "warn"
+	if err := SetLogLevel("warn"); err != nil {
+		panic(err)
+	}
 	ptest.MainWithDefault(m, "prism")
+}
+
+func TestSetLogLevel(t *testing.T) {
+	if err := SetLogLevel("loud"); err == nil || log.LogLevel != "warn" {
+		t.Errorf("SetLogLevel(\"loud\"): error %v, level now %q; want an error and warn kept", err, log.LogLevel)
+	}
 }
 
 // predictionText formats p for passert: its key, label and outputs, each
