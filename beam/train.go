@@ -154,6 +154,7 @@ type trainer struct {
 	start  time.Time
 	elapse time.Duration // of the epochs of a checkpoint
 	runs   int           // pipelines run
+	id     string        // names this Train among the runs of the process
 }
 
 // newTrainer checks the options, fills in the defaults, matches the
@@ -191,6 +192,7 @@ func newTrainer(ctx context.Context, net *nn.Network, data *Data, o *TrainOption
 		return nil, errors.New("nnbeam: a classification needs Data.CSV.Classes, for every shard to encode the labels in the same order")
 	}
 	t := &trainer{net: net, data: data, o: o, s: s, work: o.WorkDir, start: time.Now()}
+	t.id = fmt.Sprintf("%d-%d-%d", os.Getpid(), t.start.UnixNano(), trainRuns.Add(1))
 	var err error
 	if t.shards, err = matchShards(ctx, data.Glob); err != nil {
 		return nil, err
@@ -214,11 +216,16 @@ func newTrainer(ctx context.Context, net *nn.Network, data *Data, o *TrainOption
 	return t, nil
 }
 
-// close removes the temporary work directory.
+// trainRuns counts the Trains of this process, to name them.
+var trainRuns atomic.Int64
+
+// close removes the temporary work directory, and the shards this process
+// has cached for the run, as a worker of a local runner.
 func (t *trainer) close() {
 	if t.temp {
 		os.RemoveAll(t.work)
 	}
+	dropShards(t.id)
 }
 
 // matchShards returns the files that glob matches, sorted.
@@ -637,7 +644,7 @@ type mixSettingsJSON struct {
 // shardFn returns what the DoFns of an iteration share: the network at
 // params and how to read the shards.
 func (t *trainer) shardFn(params []float64) shardFn {
-	return shardFn{Config: t.net.Config(), Params: floatBytes(params), Data: *t.data, BlockRows: t.o.BlockRows}
+	return shardFn{Config: t.net.Config(), Params: floatBytes(params), Data: *t.data, BlockRows: t.o.BlockRows, Run: t.id}
 }
 
 // run runs a pipeline that applies fn to every shard and combines what
@@ -753,6 +760,10 @@ type shardFn struct {
 	Params    []byte // the weights, as floatBytes writes them
 	Data      Data
 	BlockRows int
+	// Run names the Train, whose shards alone the worker's cache
+	// gives back: another Train reads the files afresh, as they may
+	// have changed.
+	Run string
 
 	net *nn.Network
 }
@@ -785,7 +796,7 @@ type gradientFn struct {
 // the shard path, element 0 the cost and the others the gradient, or an
 // empty sum for a shard without rows.
 func (f *gradientFn) ProcessElement(ctx context.Context, path string, emit func(Sum)) error {
-	sh, err := loadShard(ctx, path, &f.Data)
+	sh, err := loadShard(ctx, f.Run, path, &f.Data)
 	if err != nil {
 		return err
 	}
@@ -826,7 +837,7 @@ type mixFn struct {
 // weights after an epoch, both times the rows, or an empty sum for a
 // shard without rows.
 func (f *mixFn) ProcessElement(ctx context.Context, path string, emit func(Sum)) error {
-	sh, err := loadShard(ctx, path, &f.Data)
+	sh, err := loadShard(ctx, f.Run, path, &f.Data)
 	if err != nil {
 		return err
 	}
@@ -903,17 +914,28 @@ func (s *shard) rows() int {
 // shards caches the shards a worker has parsed, as Spark's cache() keeps
 // a data set in memory between the iterations of a job: on the local
 // runners, whose workers live as long as the driver, every iteration after
-// the first reads no file. The cache holds at most a quarter of the memory
-// budget.
+// the first reads no file. A Train finds only the shards it cached itself,
+// since the files may have changed since another read them, and drops
+// them when it ends, on the local runners, whose workers are the driver's
+// process; a Train that finds the cache full drops those of other Trains.
+// The cache holds at most a quarter of the memory budget.
 var shards struct {
 	sync.Mutex
-	byKey map[string]*shard
+	byKey map[string]cachedShard
 	bytes int64
 }
 
+// cachedShard is a shard in the cache, with the Train that read it and
+// its size in bytes.
+type cachedShard struct {
+	sh   *shard
+	run  string
+	size int64
+}
+
 // loadShard returns the rows of the shard path read as data says, from
-// the cache if they are there.
-func loadShard(ctx context.Context, path string, data *Data) (*shard, error) {
+// the cache if the Train run has put them there.
+func loadShard(ctx context.Context, run, path string, data *Data) (*shard, error) {
 	read, err := json.Marshal(struct {
 		CSV    nn.CSVOptions
 		Scaler *nn.Scaler
@@ -921,14 +943,15 @@ func loadShard(ctx context.Context, path string, data *Data) (*shard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nnbeam: %w", err)
 	}
-	key := path + "\x00" + string(read)
+	key := run + "\x00" + path + "\x00" + string(read)
 	shards.Lock()
-	sh := shards.byKey[key]
+	c, ok := shards.byKey[key]
 	shards.Unlock()
-	if sh != nil {
-		return sh, nil
+	if ok {
+		return c.sh, nil
 	}
-	if sh, err = readShard(ctx, path, data); err != nil {
+	sh, err := readShard(ctx, path, data)
+	if err != nil {
 		return nil, err
 	}
 	shards.Lock()
@@ -939,16 +962,35 @@ func loadShard(ctx context.Context, path string, data *Data) (*shard, error) {
 		_, k := sh.y.Dims()
 		size = int64(r) * int64(c+k) * 8
 	}
-	if shards.bytes+size <= nn.MemoryBudget()/4 {
-		if shards.byKey == nil {
-			shards.byKey = make(map[string]*shard)
-		}
-		if shards.byKey[key] == nil {
-			shards.byKey[key] = sh
-			shards.bytes += size
+	limit := nn.MemoryBudget() / 4
+	if shards.bytes+size > limit {
+		for k, c := range shards.byKey {
+			if c.run != run {
+				delete(shards.byKey, k)
+				shards.bytes -= c.size
+			}
 		}
 	}
+	if _, ok := shards.byKey[key]; !ok && shards.bytes+size <= limit {
+		if shards.byKey == nil {
+			shards.byKey = make(map[string]cachedShard)
+		}
+		shards.byKey[key] = cachedShard{sh: sh, run: run, size: size}
+		shards.bytes += size
+	}
 	return sh, nil
+}
+
+// dropShards removes the shards of the Train run from the cache.
+func dropShards(run string) {
+	shards.Lock()
+	defer shards.Unlock()
+	for k, c := range shards.byKey {
+		if c.run == run {
+			delete(shards.byKey, k)
+			shards.bytes -= c.size
+		}
+	}
 }
 
 // readShard reads and scales the rows of the shard path.

@@ -192,6 +192,42 @@ func TestTrainResume(t *testing.T) {
 	}
 }
 
+// TestTrainRereadsShards trains twice in one process on a shard whose
+// file is rewritten in between, with other rows: the second Train must
+// train on the new rows, as nn.Train does, not on the rows the first
+// cached; and a Train leaves none of its shards in the cache of this
+// process, Prism's worker.
+func TestTrainRereadsShards(t *testing.T) {
+	opts, sc, d := irisData(t)
+	settings := nn.Settings{Method: nn.GradientDescent, LearningRate: 0.5, Epochs: 2}
+	dir := t.TempDir()
+	header, rows := irisRows(t)
+	shard := filepath.Join(dir, "part-00.csv")
+	data := &Data{Glob: shard, CSV: opts, Scaler: sc}
+	writeFile(t, shard, header+"\n"+strings.Join(rows[75:], "\n")+"\n")
+	if _, err := Train(context.Background(), irisNet(t), data, &TrainOptions{Settings: settings}); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, shard, header+"\n"+strings.Join(rows, "\n")+"\n")
+	net := irisNet(t)
+	if _, err := Train(context.Background(), net, data, &TrainOptions{Settings: settings}); err != nil {
+		t.Fatal(err)
+	}
+	single := irisNet(t)
+	if _, err := nn.Train(context.Background(), single, d.X, d.Y, &settings); err != nil {
+		t.Fatal(err)
+	}
+	if diff := relDiff(net.Params(), single.Params()); diff > 1e-12 {
+		t.Errorf("weights differ from nn.Train's on the rewritten shard by %g relative, want ≤ 1e-12", diff)
+	}
+	shards.Lock()
+	n, bytes := len(shards.byKey), shards.bytes
+	shards.Unlock()
+	if n != 0 || bytes != 0 {
+		t.Errorf("after Train the cache holds %d shards of %d bytes, want none", n, bytes)
+	}
+}
+
 // TestTrainErrors checks the errors of bad data and options.
 func TestTrainErrors(t *testing.T) {
 	opts, sc, _ := irisData(t)
