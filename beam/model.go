@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 
@@ -13,13 +14,25 @@ import (
 )
 
 // models caches the model files a worker has loaded, by path, so that a
-// worker reads a model once however many DoFn instances it runs. Models
-// are only read once loaded, which any number of goroutines may do at
-// once.
+// worker reads a model once however many DoFn instances of a Score it
+// runs. Another Score reads the file afresh, since it may have changed
+// (the local runners' workers are the driver's process, which may score,
+// train and save the model again, and score), and replaces the model of
+// the path. Models are only read once loaded, which any number of
+// goroutines may do at once.
 var models struct {
 	sync.Mutex
-	byPath map[string]*loaded
+	byPath map[string]cachedModel
 }
+
+// cachedModel is a model in the cache, with the Score that read it.
+type cachedModel struct {
+	l   *loaded
+	run string
+}
+
+// scoreRuns counts the Scores of this process, to name them.
+var scoreRuns atomic.Int64
 
 // loaded is a model file read and checked for scoring.
 type loaded struct {
@@ -29,21 +42,22 @@ type loaded struct {
 }
 
 // loadModel returns the model of the file path, on any file system
-// registered with Beam, reading it the first time a worker asks.
-func loadModel(ctx context.Context, path string) (*loaded, error) {
+// registered with Beam, reading it the first time a worker asks for it
+// for the Score run.
+func loadModel(ctx context.Context, path, run string) (*loaded, error) {
 	models.Lock()
 	defer models.Unlock()
-	if l := models.byPath[path]; l != nil {
-		return l, nil
+	if c, ok := models.byPath[path]; ok && c.run == run {
+		return c.l, nil
 	}
 	l, err := readModel(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	if models.byPath == nil {
-		models.byPath = make(map[string]*loaded)
+		models.byPath = make(map[string]cachedModel)
 	}
-	models.byPath[path] = l
+	models.byPath[path] = cachedModel{l: l, run: run}
 	return l, nil
 }
 

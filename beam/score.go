@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/typex"
@@ -121,7 +123,8 @@ func Score(s beam.Scope, model string, col beam.PCollection, o *ScoreOptions) (p
 	if o == nil {
 		o = &ScoreOptions{}
 	}
-	base := scorer{Model: model, Header: o.Header, Comma: o.Comma, Strict: o.StrictCategories, FailFast: o.FailFast, BlockRows: o.BlockRows}
+	run := fmt.Sprintf("%d-%d-%d", os.Getpid(), time.Now().UnixNano(), scoreRuns.Add(1))
+	base := scorer{Model: model, Run: run, Header: o.Header, Comma: o.Comma, Strict: o.StrictCategories, FailFast: o.FailFast, BlockRows: o.BlockRows}
 	var fn any
 	t := col.Type()
 	switch {
@@ -142,7 +145,10 @@ func Score(s beam.Scope, model string, col beam.PCollection, o *ScoreOptions) (p
 // scorer is what the DoFns of Score share: their options, set when the
 // pipeline is built, and the model and buffers of a worker, set in Setup.
 type scorer struct {
-	Model     string
+	Model string
+	// Run names the Score, whose model alone the worker's cache gives
+	// back: another Score reads the file afresh.
+	Run       string
 	Header    []string
 	Comma     rune
 	Strict    bool
@@ -170,7 +176,7 @@ type scorer struct {
 // Setup loads the model, once per worker, and makes the buffers of a
 // block.
 func (f *scorer) Setup(ctx context.Context) error {
-	l, err := loadModel(ctx, f.Model)
+	l, err := loadModel(ctx, f.Model, f.Run)
 	if err != nil {
 		return err
 	}

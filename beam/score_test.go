@@ -378,6 +378,34 @@ func TestScoreCategorical(t *testing.T) {
 	ptest.RunAndValidate(t, p)
 }
 
+// TestScoreRereadsModel scores with a model file, replaces the file with
+// another model and scores again in the same process (Prism's worker):
+// the second Score must predict with the new model, not the one the first
+// left in the cache.
+func TestScoreRereadsModel(t *testing.T) {
+	dir := t.TempDir()
+	modelPath, _ := irisModel(t, dir)
+	_, reg := regressionModel(t, dir)
+	p, s := beam.NewPipelineWithRoot()
+	preds, _ := Score(s, modelPath, beam.CreateList(s, [][]float64{{5.1, 3.5, 1.4, 0.2}}), nil)
+	passert.Count(s, preds, "iris predictions", 1)
+	ptest.RunAndValidate(t, p)
+
+	if err := reg.Save(modelPath); err != nil {
+		t.Fatal(err)
+	}
+	v := []float64{5.1, 3.5, 1.4}
+	out, err := reg.Predict(mat.NewDense(1, 3, v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, s = beam.NewPipelineWithRoot()
+	preds, dead := Score(s, modelPath, beam.CreateList(s, [][]float64{v}), nil)
+	passert.Equals(s, beam.ParDo(s, predictionText, preds), formatVector(v)+"||"+formatVector(out.RawRowView(0)))
+	passert.Empty(s, dead)
+	ptest.RunAndValidate(t, p)
+}
+
 // keyLabel formats a prediction's key and label.
 func keyLabel(p Prediction) string { return p.Key + "|" + p.Label }
 
