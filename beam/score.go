@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/typex"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
@@ -116,8 +117,13 @@ const defaultBlockRows = 256
 // a value that is not finite once scaled. A model file that cannot be read
 // fails the job, with an error naming the file and what is wrong with it.
 //
+// Score predicts rows in blocks that span elements, and emits the rest of
+// a block when a bundle ends, where Beam's Go SDK knows of no window: col
+// must be in the global window, as a batch read is, and the predictions
+// carry no meaningful event time.
+//
 // Score panics, as Beam's transforms do while a pipeline is built, if the
-// elements of col are of any other type.
+// elements of col are of any other type, or are not in the global window.
 func Score(s beam.Scope, model string, col beam.PCollection, o *ScoreOptions) (predictions, deadLetters beam.PCollection) {
 	s = s.Scope("nnbeam.Score")
 	if o == nil {
@@ -138,6 +144,9 @@ func Score(s beam.Scope, model string, col beam.PCollection, o *ScoreOptions) (p
 		fn = &scoreKeyedFn{base}
 	default:
 		panic(fmt.Sprintf("nnbeam.Score: elements of type %v; want Line, string, []float64 or KV<string, []float64>", t))
+	}
+	if ws := col.WindowingStrategy(); ws != nil && ws.Fn != nil && ws.Fn.Kind != window.GlobalWindows {
+		panic(fmt.Sprintf("nnbeam.Score: elements in windows %v; Score needs the global window (beam.WindowInto(s, window.NewGlobalWindows(), col))", ws.Fn))
 	}
 	return beam.ParDo2(s, fn, col)
 }

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
@@ -404,6 +406,21 @@ func TestScoreRereadsModel(t *testing.T) {
 	passert.Equals(s, beam.ParDo(s, predictionText, preds), formatVector(v)+"||"+formatVector(out.RawRowView(0)))
 	passert.Empty(s, dead)
 	ptest.RunAndValidate(t, p)
+}
+
+// TestScoreWindowed checks that Score refuses, while the pipeline is
+// built, elements in windows other than the global one, whose predictions
+// it would emit in the wrong window (at the end of a bundle, in the
+// global window, which failed the job at run time).
+func TestScoreWindowed(t *testing.T) {
+	_, s := beam.NewPipelineWithRoot()
+	col := beam.WindowInto(s, window.NewFixedWindows(time.Minute), beam.CreateList(s, [][]float64{{1, 2, 3, 4}}))
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "global window") {
+			t.Errorf("Score of windowed elements: got panic %v, want one about the global window", r)
+		}
+	}()
+	Score(s, "model.json", col, nil)
 }
 
 // keyLabel formats a prediction's key and label.
