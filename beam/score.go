@@ -251,6 +251,9 @@ func (f *scorer) split(text string) ([]string, error) {
 	}
 	rec, err := f.csv.Read()
 	if err != nil {
+		// The reader may hold the rest of text, after a newline, in its
+		// buffer: a new one for the next record.
+		f.csv = nil
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			return nil, &nn.ParseError{Column: pe.Column, Err: pe.Err}
@@ -258,6 +261,7 @@ func (f *scorer) split(text string) ([]string, error) {
 		return nil, err
 	}
 	if _, err := f.csv.Read(); err == nil {
+		f.csv = nil // as above
 		return nil, errors.New("the line holds more than one CSV record")
 	}
 	return rec, nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -421,6 +422,23 @@ func TestScoreWindowed(t *testing.T) {
 		}
 	}()
 	Score(s, "model.json", col, nil)
+}
+
+// TestScoreSplitAfterBadRecord checks that a record with quotes is split
+// as it is whatever the records before it were: a bad one, or one of
+// several records, whose rest after a newline encoding/csv had buffered
+// was read as the start of the next record.
+func TestScoreSplitAfterBadRecord(t *testing.T) {
+	for i, bad := range []string{"\"a\"b\n9\n", "\"1\",2\n3,4\n5,6"} {
+		f := &scorer{Comma: ','}
+		if _, err := f.split(bad); err == nil {
+			t.Errorf("%d: split(%q): no error", i, bad)
+		}
+		rec, err := f.split(`"2",3`)
+		if err != nil || !slices.Equal(rec, []string{"2", "3"}) {
+			t.Errorf("%d: after %q, split(%q) = %q, %v; want [\"2\" \"3\"], nil", i, bad, `"2",3`, rec, err)
+		}
+	}
 }
 
 // keyLabel formats a prediction's key and label.
