@@ -383,7 +383,8 @@ func (t *trainer) save() error {
 // epoch records the epoch that has just finished with the given loss:
 // in the report, the checkpoint and the progress callback. It reports
 // whether training stops at the target loss, with an error if the loss
-// diverged or the checkpoint could not be written.
+// diverged or the checkpoint could not be written; then the epoch is not
+// in the report, and the caller restores the weights from before it.
 func (t *trainer) epoch(loss, lr float64) (stop bool, err error) {
 	e := len(t.report.History) + 1
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
@@ -392,6 +393,8 @@ func (t *trainer) epoch(loss, lr float64) (stop bool, err error) {
 	ep := nn.Epoch{Epoch: e, Loss: loss, LearningRate: lr, ValLoss: math.NaN(), ValAccuracy: math.NaN(), Elapsed: t.elapse + time.Since(t.start)}
 	t.report.History = append(t.report.History, ep)
 	if err := t.save(); err != nil {
+		// The callers go back to the weights before the epoch.
+		t.report.History = t.report.History[:e-1]
 		return true, err
 	}
 	if t.o.Progress != nil {

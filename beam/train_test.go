@@ -228,6 +228,26 @@ func TestTrainRereadsShards(t *testing.T) {
 	}
 }
 
+// TestTrainCheckpointFails checks that a checkpoint that cannot be
+// written stops Train with the network and the report both as they were
+// before the epoch, for each kind of method.
+func TestTrainCheckpointFails(t *testing.T) {
+	opts, sc, _ := irisData(t)
+	dir := t.TempDir()
+	data := &Data{Glob: irisShards(t, filepath.Join(dir, "data"), 70, 80), CSV: opts, Scaler: sc}
+	ckpt := filepath.Join(dir, "missing", "state.json") // in no directory
+	for _, m := range []nn.Method{nn.GradientDescent, nn.LBFGS, nn.Adam} {
+		net := irisNet(t)
+		rep, err := Train(context.Background(), net, data, &TrainOptions{Settings: nn.Settings{Method: m, Epochs: 3}, Checkpoint: ckpt})
+		if err == nil || !strings.Contains(err.Error(), ckpt) {
+			t.Errorf("%v: got error %v, want one naming %s", m, err, ckpt)
+		}
+		if len(rep.History) != 0 || !slices.Equal(net.Params(), irisNet(t).Params()) {
+			t.Errorf("%v: %d epochs in the report, weights initial %v; want 0 and the initial weights", m, len(rep.History), slices.Equal(net.Params(), irisNet(t).Params()))
+		}
+	}
+}
+
 // TestTrainErrors checks the errors of bad data and options.
 func TestTrainErrors(t *testing.T) {
 	opts, sc, _ := irisData(t)
