@@ -23,7 +23,9 @@ func init() {
 // one sums the columns for their means, the next sums the deviations from
 // the means and their squares, for the variance corrected for the
 // rounding of the means, as gonum's stat.PopMeanStdDev computes it.
-// data.Scaler is not applied. FitScaler returns the errors of Train's
+// data.Scaler is not applied. The shards must have the same columns:
+// set data.CSV.Features to find the features by name in each, or shards
+// of different widths fail the job. FitScaler returns the errors of Train's
 // pipelines, and an error wrapping nn.ErrEmpty if the shards hold no
 // rows.
 func FitScaler(ctx context.Context, data *Data, o *TrainOptions) (*nn.Scaler, error) {

@@ -89,7 +89,7 @@ func (s *Sum) Merge(t Sum) error {
 		s.Rows = rows
 	}
 	if s.Len() != t.Len() {
-		return fmt.Errorf("nnbeam: a sum of %d elements merged with one of %d", s.Len(), t.Len())
+		return fmt.Errorf("nnbeam: a sum of %d elements merged with one of %d: the shards do not all have the same columns (Data.CSV.Features finds the features by name in every shard)", s.Len(), t.Len())
 	}
 	s.Rows += t.Rows
 	for i, h := range t.Hi {
