@@ -441,10 +441,16 @@ type scoreLinesFn struct{ scorer }
 
 // ProcessElement adds the record of l to the block, skipping a header.
 func (f *scoreLinesFn) ProcessElement(ctx context.Context, l Line, emit func(Prediction), dead func(DeadLetter)) error {
-	if l.Number == 1 && f.isHeader(l.Text) {
-		return nil
+	text := l.Text
+	if l.Number == 1 {
+		if f.isHeader(text) {
+			return nil
+		}
+		// A byte order mark starts the file, not its first field, as
+		// nn predict reads it.
+		text = strings.TrimPrefix(text, "\ufeff")
 	}
-	return f.addRecord(ctx, l.String(), l.Text, l.File, l.Number, emit, dead)
+	return f.addRecord(ctx, l.String(), text, l.File, l.Number, emit, dead)
 }
 
 // isHeader reports whether text is the record of ScoreOptions.Header,
@@ -478,7 +484,8 @@ func (f *scoreRecordsFn) ProcessElement(ctx context.Context, record string, emit
 	if f.isHeader(record) {
 		return nil
 	}
-	return f.addRecord(ctx, record, record, "", 0, emit, dead)
+	// A byte order mark is the start of a file, not of a field.
+	return f.addRecord(ctx, record, strings.TrimPrefix(record, "\ufeff"), "", 0, emit, dead)
 }
 
 // FinishBundle predicts the rows left in the block.

@@ -478,3 +478,26 @@ func TestScoreFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreByteOrderMark scores a file whose first line, a data row,
+// starts with a byte order mark, as nn predict reads it, and a record
+// that does.
+func TestScoreByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	modelPath, _ := irisModel(t, dir)
+	_, rows := irisRows(t)
+	for i := range rows[:2] {
+		rows[i] = rows[i][:strings.LastIndex(rows[i], ",")] // the features alone
+	}
+	data := filepath.Join(dir, "bom.csv")
+	writeFile(t, data, "\ufeff"+rows[0]+"\n"+rows[1]+"\n")
+	labels := nnPredict(t, modelPath, data)
+	p, s := beam.NewPipelineWithRoot()
+	preds, dead := Score(s, modelPath, ReadLines(s, data), nil)
+	passert.Equals(s, beam.ParDo(s, keyLabel, preds), data+":1|"+labels[0], data+":2|"+labels[1])
+	passert.Empty(s, dead)
+	rpreds, rdead := Score(s, modelPath, beam.Create(s, "\ufeff"+rows[0]), nil)
+	passert.Count(s, rpreds, "records", 1)
+	passert.Empty(s, rdead)
+	ptest.RunAndValidate(t, p)
+}

@@ -297,8 +297,9 @@ func (t *trainer) penalty(params []float64) float64 {
 }
 
 // fingerprint returns the fingerprint of the run: the network, the
-// settings, and in Data a digest of the shards' names and sizes and of how
-// they are read.
+// settings, and in Data a digest of the shards' names, sizes and times of
+// modification (where the file system gives them) and of how they are
+// read.
 func (t *trainer) fingerprint(ctx context.Context) (*nn.Fingerprint, error) {
 	cfg := t.net.Config()
 	h := sha256.New()
@@ -312,7 +313,13 @@ func (t *trainer) fingerprint(ctx context.Context) (*nn.Fingerprint, error) {
 		if err != nil {
 			return nil, fmt.Errorf("nnbeam: %s: %w", f, err)
 		}
-		fmt.Fprintf(h, "%q %d\n", f, size)
+		fmt.Fprintf(h, "%q %d", f, size)
+		if lm, ok := fs.(filesystem.LastModifiedGetter); ok {
+			if t, err := lm.LastModified(ctx, f); err == nil {
+				fmt.Fprintf(h, " %d", t.UnixNano())
+			}
+		}
+		fmt.Fprintln(h)
 	}
 	read, err := json.Marshal(struct {
 		CSV    nn.CSVOptions
