@@ -26,14 +26,16 @@
 // Train trains a network on CSV shards (files matched by a glob) with the
 // driver keeping the weights: each iteration runs a pipeline whose
 // CombineFn sums, over all shards, the cost, its gradient
-// (Network.Gradients on blocks of rows) and the number of rows, and the
+// (Network.CostGradient, Network.Gradients' values without its
+// allocations, on blocks of rows) and the number of rows, and the
 // driver takes the step: full-batch gradient descent, as nn.Train's
 // GradientDescent, or L-BFGS through gonum's optimize with the pipeline as
 // its gradient evaluator. With a mini-batch method (SGD, Momentum, Adam…)
 // each iteration is an epoch of parameter mixing instead: each shard is
 // trained from the current weights for one pass, and the combiner averages
 // the weights, weighted by rows. The driver's state is checkpointed after
-// every iteration, and a run resumes from its checkpoint.
+// every iteration, and a run resumes from its checkpoint. FitScaler
+// standardises the features over the shards beforehand.
 //
 // The sums are exact to about 2⁻¹⁰⁶ relative, in double-double arithmetic,
 // so that the order in which a runner merges them does not change the
