@@ -36,7 +36,11 @@ func TestMain(m *testing.M) {
 	if err := SetLogLevel("warn"); err != nil {
 		panic(err)
 	}
-	ptest.MainWithDefault(m, "prism")
+	code := ptest.MainRetWithDefault(m, "prism")
+	if nnBinary.path != "" {
+		os.RemoveAll(filepath.Dir(nnBinary.path))
+	}
+	os.Exit(code)
 }
 
 func TestSetLogLevel(t *testing.T) {

@@ -103,7 +103,9 @@ const defaultTrainBlockRows = 1024
 //     settings to 1e-12 relative, however the rows are sharded.
 //   - LBFGS: gonum's L-BFGS minimises the mean cost plus the L2 penalty,
 //     with the pipeline as its evaluator of the cost and gradient, one
-//     epoch per major iteration, as nn.Train's LBFGS.
+//     epoch per major iteration, as nn.Train's LBFGS. It takes the same
+//     steps, agreeing to rounding at first, but its line searches
+//     amplify the rounding of the sums within a shard over many epochs.
 //   - SGD, Momentum, Nesterov, Adam, AdamW: each worker trains a copy of
 //     the current network for one epoch on its shard (nn.Train with the
 //     same settings, mini-batches shuffled from Seed and the shard), and

@@ -127,7 +127,7 @@ func TestTrainLBFGS(t *testing.T) {
 	}
 	diff := relDiff(net.Params(), single.Params())
 	t.Logf("L-BFGS: %d epochs, weights differ from nn.Train's by %.3g relative; loss %v, nn.Train's %v", len(got.History), diff, got.Loss()[len(got.History)-1], want.Loss()[len(want.History)-1])
-	if len(got.History) != len(want.History) || diff > 1e-9 {
+	if len(got.History) != len(want.History) || diff > 1e-12 {
 		t.Errorf("L-BFGS: %d epochs and weights %g from nn.Train's, which ran %d", len(got.History), diff, len(want.History))
 	}
 }

@@ -24,7 +24,9 @@
 //
 // Beam logs through log/slog on standard error at the level of
 // -log-level: warn by default, so that a run prints its summary and its
-// problems only; info or debug show what Beam and the runner do.
+// problems only; info or debug show what Beam and the runner do. At warn
+// and error, the runner's long reports of a failed bundle or job are left
+// out: nn-beam's one-line error says what failed and where.
 //
 // # Exit status
 //
@@ -39,6 +41,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -238,7 +241,46 @@ func initBeam() error {
 	// beam.Init replaces slog's default logger with one at this level.
 	log.LogLevel = logLevel
 	beam.Init()
+	if logLevel == "warn" || logLevel == "error" {
+		slog.SetDefault(slog.New(quietFailures{slog.Default().Handler()}))
+	}
 	return nil
+}
+
+// quietFailures is a slog handler that leaves out the runner's reports of
+// a failed bundle or job: Prism logs each at error level, with the whole
+// plan of the stage, several kilobytes, while nn-beam's own one-line
+// error says what failed and where. At -log-level info or debug they are
+// all kept.
+type quietFailures struct{ slog.Handler }
+
+// Handle passes r on unless it is one of the runner's reports of a
+// failure.
+func (h quietFailures) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError && failureReport(r.Message) {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// WithAttrs returns the handler with attrs, still quiet.
+func (h quietFailures) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietFailures{h.Handler.WithAttrs(attrs)}
+}
+
+// WithGroup returns the handler with the group, still quiet.
+func (h quietFailures) WithGroup(name string) slog.Handler {
+	return quietFailures{h.Handler.WithGroup(name)}
+}
+
+// failureReport reports whether msg is one of the messages with which
+// Prism and the SDK report a failed bundle or job.
+func failureReport(msg string) bool {
+	switch msg {
+	case "job failed", "Bundle Failed.", "stage.Execute aborting due to bundle error", "Prism received bundle error from worker response":
+		return true
+	}
+	return strings.HasPrefix(msg, "[SDK] process bundle failed") || strings.HasPrefix(msg, "[SDK] bundle ")
 }
 
 func lookup(name string) *command {

@@ -534,7 +534,11 @@ func jobError(err error) error {
 	// its name.
 	if i := strings.LastIndex(msg, "] failed:\n"); i >= 0 {
 		cause, _, _ := strings.Cut(msg[i+len("] failed:\n"):], "\n")
-		cause = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(cause), "nnbeam: "), `"`)
+		cause = strings.TrimPrefix(strings.TrimSpace(cause), "nnbeam: ")
+		if strings.Count(cause, `"`)%2 == 1 {
+			// The runner quoted the error and the quote closes here.
+			cause = strings.TrimSuffix(cause, `"`)
+		}
 		if cause != "" {
 			return fmt.Errorf("job failed%s: %s", what, cause)
 		}

@@ -99,3 +99,48 @@ func TestTrainErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainChecks checks the flags and paths that train refuses before
+// any pipeline runs, and the summary of a run without an epoch.
+func TestTrainChecks(t *testing.T) {
+	dir := t.TempDir()
+	header, rows := irisRows(t)
+	data := filepath.Join(dir, "a.csv")
+	writeFile(t, data, header+"\n"+strings.Join(rows, "\n")+"\n")
+	out := filepath.Join(dir, "m.json")
+	base := []string{"train", "-data", data, "-target", "species", "-classes", "setosa,versicolor,virginica"}
+	for _, test := range []struct {
+		args   []string
+		status int
+		want   string
+	}{
+		{[]string{"-o", dir}, 1, "is a directory, not a model file"},
+		{[]string{"-o", out, "-checkpoint", filepath.Join(dir, "no", "c.json")}, 1, "-checkpoint"},
+		{[]string{"-o", out, "-lr", "NaN"}, 2, "-lr and -l2 finite"},
+		{[]string{"-o", out, "-l2", "-1"}, 2, "-lr and -l2 finite"},
+	} {
+		r := nnBeamRun(t, append(base, test.args...)...)
+		if r.status != test.status || !strings.Contains(r.stderr, test.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("nn-beam %s: status %d, stderr %q; want status %d and one line with %q", strings.Join(test.args, " "), r.status, r.stderr, test.status, test.want)
+		}
+	}
+	// A job that fails says why in one line, without the runner's
+	// reports.
+	r := nnBeamRun(t, "train", "-data", data, "-target", "species", "-classes", "setosa,versicolor", "-o", out)
+	want := "nn-beam: job failed (fitting the scaler): " + data + `:102:5: unknown class "virginica" (column "species"): classes are "setosa", "versicolor"` + "\n"
+	if r.status != 1 || r.stderr != want {
+		t.Errorf("a failed job: status %d, stderr %q; want %q", r.status, r.stderr, want)
+	}
+	r = nnBeamRun(t, "train", "-data", data, "-target", "species", "-classes", "setosa,,virginica", "-o", out)
+	if r.status != 2 || !strings.Contains(r.stderr, "distinct, non-empty labels") {
+		t.Errorf("an empty class label: status %d, %q", r.status, r.stderr)
+	}
+	// A constant target: L-BFGS stops at the starting weights, with no
+	// epoch to report.
+	flat := filepath.Join(dir, "flat", "p0.csv")
+	writeFile(t, flat, "a,b,y\n1,2,0\n1,2,0\n1,2,0\n")
+	r = nnBeamRun(t, "train", "-data", flat, "-target", "y", "-task", "regress", "-method", "lbfgs", "-epochs", "5", "-hidden", "none", "-o", filepath.Join(dir, "flat.json"))
+	if r.status != 0 || strings.Contains(r.stderr, "internal error") {
+		t.Errorf("a run without an epoch: status %d, %q", r.status, r.stderr)
+	}
+}
