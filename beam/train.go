@@ -3,36 +3,25 @@ package nnbeam
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/neuralgo/nn"
 )
 
 func init() {
-	register.DoFn3x1[context.Context, string, func(Sum), error](&gradientFn{})
-	register.DoFn3x1[context.Context, string, func(Sum), error](&mixFn{})
-	register.DoFn2x1[context.Context, Sum, error](&writeSumFn{})
-	register.Emitter1[Sum]()
 	beam.RegisterType(reflect.TypeFor[Data]())
 }
 
@@ -230,42 +219,6 @@ func (t *trainer) close() {
 	dropShards(t.id)
 }
 
-// matchShards returns the files that glob matches, sorted.
-func matchShards(ctx context.Context, glob string) ([]string, error) {
-	if glob == "" {
-		return nil, errors.New("nnbeam: Data.Glob is empty")
-	}
-	fs, err := newFS(ctx, glob)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	files, err := fs.List(ctx, glob)
-	if err != nil {
-		return nil, fmt.Errorf("nnbeam: %s: %w", glob, err)
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("nnbeam: no file matches %s", glob)
-	}
-	slices.Sort(files)
-	return files, nil
-}
-
-// newFS returns the Beam file system of path, with an error rather than a
-// panic for a scheme that has none.
-func newFS(ctx context.Context, path string) (fs filesystem.Interface, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("nnbeam: %s: %v", path, r)
-		}
-	}()
-	fs, err = filesystem.New(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("nnbeam: %s: %w", path, err)
-	}
-	return fs, nil
-}
-
 // weightMask returns, for each parameter of net, whether it is a weight
 // (which L2 decays) rather than a bias.
 func weightMask(net *nn.Network) []bool {
@@ -323,14 +276,11 @@ func (t *trainer) fingerprint(ctx context.Context) (*nn.Fingerprint, error) {
 		}
 		fmt.Fprintln(h)
 	}
-	read, err := json.Marshal(struct {
-		CSV    nn.CSVOptions
-		Scaler *nn.Scaler
-	}{t.data.CSV, t.data.Scaler})
+	read, err := t.data.readKey()
 	if err != nil {
-		return nil, fmt.Errorf("nnbeam: %w", err)
+		return nil, err
 	}
-	h.Write(read)
+	io.WriteString(h, read)
 	s := t.s
 	f := &nn.Fingerprint{
 		Sizes: cfg.Sizes, Activations: cfg.Activations, Bias: !cfg.NoBias, Loss: cfg.Loss, LeakySlope: cfg.LeakySlope,
@@ -671,367 +621,4 @@ func (t *trainer) run(ctx context.Context, fn any) (Sum, error) {
 		return Sum{}, fmt.Errorf("nnbeam: the shards of %s hold no rows: %w", t.data.Glob, nn.ErrEmpty)
 	}
 	return sum, nil
-}
-
-// runSum runs a pipeline on runner ("" for prism) that applies fn to
-// every shard and combines what it emits, writing the sum to a file of
-// the directory work, and returns the sum.
-func runSum(ctx context.Context, runner, work string, shards []string, fn any) (Sum, error) {
-	runs := sumFiles.Add(1)
-	out := joinPath(work, fmt.Sprintf("nnbeam-sum-%d-%d-%d.bin", os.Getpid(), time.Now().UnixNano(), runs))
-	p, s := beam.NewPipelineWithRoot()
-	col := beam.CreateList(s, shards)
-	sums := beam.ParDo(s, fn, col)
-	total := beam.Combine(s, &sumFn{}, sums)
-	beam.ParDo0(s, &writeSumFn{Path: out}, total)
-	if runner == "" {
-		runner = "prism"
-	}
-	if _, err := beam.Run(ctx, runner, p); err != nil {
-		return Sum{}, err
-	}
-	return readSum(ctx, out)
-}
-
-// sumFiles counts the files of sums written by this process, to name
-// them.
-var sumFiles atomic.Int64
-
-// joinPath joins a directory, local or a URL such as gs://b/tmp, and a
-// file name.
-func joinPath(dir, name string) string {
-	if filepath.IsAbs(dir) || !containsScheme(dir) {
-		return filepath.Join(dir, name)
-	}
-	if dir[len(dir)-1] == '/' {
-		return dir + name
-	}
-	return dir + "/" + name
-}
-
-// containsScheme reports whether path starts with a URL scheme.
-func containsScheme(path string) bool {
-	for i, c := range path {
-		switch {
-		case c == ':':
-			return i > 0 && len(path) > i+2 && path[i+1] == '/' && path[i+2] == '/'
-		case c == '/':
-			return false
-		}
-	}
-	return false
-}
-
-// readSum reads the sum that a pipeline wrote to path, and removes the
-// file.
-func readSum(ctx context.Context, path string) (Sum, error) {
-	fs, err := newFS(ctx, path)
-	if err != nil {
-		return Sum{}, err
-	}
-	defer fs.Close()
-	r, err := fs.OpenRead(ctx, path)
-	if err != nil {
-		return Sum{}, fmt.Errorf("nnbeam: the pipeline's sum: %w", err)
-	}
-	b, err := io.ReadAll(r)
-	r.Close()
-	if err != nil {
-		return Sum{}, fmt.Errorf("nnbeam: the pipeline's sum %s: %w", path, err)
-	}
-	if rm, ok := fs.(filesystem.Remover); ok {
-		rm.Remove(ctx, path)
-	}
-	return decodeSum(b)
-}
-
-// floatBytes returns v as 64-bit little-endian words.
-func floatBytes(v []float64) []byte {
-	b := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	return b
-}
-
-// bytesFloats returns the float64 values of the words of b into dst.
-func bytesFloats(dst []float64, b []byte) error {
-	if len(b) != 8*len(dst) {
-		return fmt.Errorf("nnbeam: %d bytes of weights for %d parameters", len(b), len(dst))
-	}
-	for i := range dst {
-		dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-	}
-	return nil
-}
-
-// shardFn is what the DoFns of the training pipelines share: the network
-// they evaluate, and how to read a shard.
-type shardFn struct {
-	Config    nn.Config
-	Params    []byte // the weights, as floatBytes writes them
-	Data      Data
-	BlockRows int
-	// Run names the Train, whose shards alone the worker's cache
-	// gives back: another Train reads the files afresh, as they may
-	// have changed.
-	Run string
-
-	net *nn.Network
-}
-
-// Setup builds the network.
-func (f *shardFn) Setup() error {
-	net, err := nn.New(f.Config)
-	if err != nil {
-		return fmt.Errorf("nnbeam: %w", err)
-	}
-	if err := bytesFloats(net.Params(), f.Params); err != nil {
-		return err
-	}
-	f.net = net
-	if f.BlockRows <= 0 {
-		f.BlockRows = defaultTrainBlockRows
-	}
-	return nil
-}
-
-// gradientFn sums the cost and its gradient over the rows of a shard, in
-// blocks.
-type gradientFn struct {
-	shardFn
-	ws   nn.GradientWorkspace
-	grad []float64
-}
-
-// ProcessElement emits the sum of the cost and gradient over the rows of
-// the shard path, element 0 the cost and the others the gradient, or an
-// empty sum for a shard without rows.
-func (f *gradientFn) ProcessElement(ctx context.Context, path string, emit func(Sum)) error {
-	sh, err := loadShard(ctx, f.Run, path, &f.Data)
-	if err != nil {
-		return err
-	}
-	if sh.rows() == 0 {
-		emit(Sum{}) // so that the combined sum exists, with no rows
-		return nil
-	}
-	n := len(f.net.Params())
-	if f.grad == nil {
-		f.grad = make([]float64, n)
-	}
-	sum := newSum(1 + n)
-	rows := sh.rows()
-	for lo := 0; lo < rows; lo += f.BlockRows {
-		hi := min(lo+f.BlockRows, rows)
-		x := sh.x.Slice(lo, hi, 0, sh.x.RawMatrix().Cols).(*mat.Dense)
-		y := sh.y.Slice(lo, hi, 0, sh.y.RawMatrix().Cols).(*mat.Dense)
-		cost, err := f.net.CostGradient(f.grad, x, y, &f.ws)
-		if err != nil {
-			return fmt.Errorf("nnbeam: %s, rows %d to %d: %w", path, lo+1, hi, err)
-		}
-		sum.Add(0, cost)
-		sum.AddVec(1, f.grad)
-	}
-	sum.Rows = int64(rows)
-	emit(sum)
-	return nil
-}
-
-// mixFn trains a copy of the network for an epoch on a shard.
-type mixFn struct {
-	shardFn
-	Settings mixSettingsJSON
-	Epoch    int
-}
-
-// ProcessElement emits the rows of the shard path, its loss and its
-// weights after an epoch, both times the rows, or an empty sum for a
-// shard without rows.
-func (f *mixFn) ProcessElement(ctx context.Context, path string, emit func(Sum)) error {
-	sh, err := loadShard(ctx, f.Run, path, &f.Data)
-	if err != nil {
-		return err
-	}
-	if sh.rows() == 0 {
-		emit(Sum{}) // so that the combined sum exists, with no rows
-		return nil
-	}
-	net := f.net.Clone()
-	s := f.Settings
-	// Shuffle each shard and epoch differently, and the same way in every
-	// run.
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%s %d", path, f.Epoch)
-	settings := &nn.Settings{Method: s.Method, LearningRate: s.LearningRate, Epochs: 1, BatchSize: s.BatchSize, Momentum: s.Momentum,
-		Beta1: s.Beta1, Beta2: s.Beta2, Epsilon: s.Epsilon, L2: s.L2, WeightDecay: s.WeightDecay, Seed: s.Seed ^ h.Sum64()}
-	rep, err := nn.Train(ctx, net, sh.x, sh.y, settings)
-	if err != nil {
-		return fmt.Errorf("nnbeam: %s: %w", path, err)
-	}
-	rows := float64(sh.rows())
-	sum := newSum(1 + len(net.Params()))
-	sum.Add(0, rep.History[len(rep.History)-1].Loss*rows)
-	for i, w := range net.Params() {
-		sum.Add(1+i, w*rows)
-	}
-	sum.Rows = int64(sh.rows())
-	emit(sum)
-	return nil
-}
-
-// writeSumFn writes the combined sum for the driver.
-type writeSumFn struct {
-	Path string
-}
-
-// ProcessElement writes s to the file of f.Path.
-func (f *writeSumFn) ProcessElement(ctx context.Context, s Sum) error {
-	b, err := encodeSum(s)
-	if err != nil {
-		return err
-	}
-	fs, err := newFS(ctx, f.Path)
-	if err != nil {
-		return err
-	}
-	defer fs.Close()
-	w, err := fs.OpenWrite(ctx, f.Path)
-	if err != nil {
-		return fmt.Errorf("nnbeam: %s: %w", f.Path, err)
-	}
-	if _, err := w.Write(b); err != nil {
-		w.Close()
-		return fmt.Errorf("nnbeam: %s: %w", f.Path, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("nnbeam: %s: %w", f.Path, err)
-	}
-	return nil
-}
-
-// shard is the rows of a shard, parsed and scaled.
-type shard struct {
-	x, y *mat.Dense // nil for a shard without rows
-}
-
-func (s *shard) rows() int {
-	if s.x == nil {
-		return 0
-	}
-	r, _ := s.x.Dims()
-	return r
-}
-
-// shards caches the shards a worker has parsed, as Spark's cache() keeps
-// a data set in memory between the iterations of a job: on the local
-// runners, whose workers live as long as the driver, every iteration after
-// the first reads no file. A Train finds only the shards it cached itself,
-// since the files may have changed since another read them, and drops
-// them when it ends, on the local runners, whose workers are the driver's
-// process; a Train that finds the cache full drops those of other Trains.
-// The cache holds at most a quarter of the memory budget.
-var shards struct {
-	sync.Mutex
-	byKey map[string]cachedShard
-	bytes int64
-}
-
-// cachedShard is a shard in the cache, with the Train that read it and
-// its size in bytes.
-type cachedShard struct {
-	sh   *shard
-	run  string
-	size int64
-}
-
-// loadShard returns the rows of the shard path read as data says, from
-// the cache if the Train run has put them there.
-func loadShard(ctx context.Context, run, path string, data *Data) (*shard, error) {
-	read, err := json.Marshal(struct {
-		CSV    nn.CSVOptions
-		Scaler *nn.Scaler
-	}{data.CSV, data.Scaler})
-	if err != nil {
-		return nil, fmt.Errorf("nnbeam: %w", err)
-	}
-	key := run + "\x00" + path + "\x00" + string(read)
-	shards.Lock()
-	c, ok := shards.byKey[key]
-	shards.Unlock()
-	if ok {
-		return c.sh, nil
-	}
-	sh, err := readShard(ctx, path, data)
-	if err != nil {
-		return nil, err
-	}
-	shards.Lock()
-	defer shards.Unlock()
-	size := int64(0)
-	if sh.x != nil {
-		r, c := sh.x.Dims()
-		_, k := sh.y.Dims()
-		size = int64(r) * int64(c+k) * 8
-	}
-	limit := nn.MemoryBudget() / 4
-	if shards.bytes+size > limit {
-		for k, c := range shards.byKey {
-			if c.run != run {
-				delete(shards.byKey, k)
-				shards.bytes -= c.size
-			}
-		}
-	}
-	if _, ok := shards.byKey[key]; !ok && shards.bytes+size <= limit {
-		if shards.byKey == nil {
-			shards.byKey = make(map[string]cachedShard)
-		}
-		shards.byKey[key] = cachedShard{sh: sh, run: run, size: size}
-		shards.bytes += size
-	}
-	return sh, nil
-}
-
-// dropShards removes the shards of the Train run from the cache.
-func dropShards(run string) {
-	shards.Lock()
-	defer shards.Unlock()
-	for k, c := range shards.byKey {
-		if c.run == run {
-			delete(shards.byKey, k)
-			shards.bytes -= c.size
-		}
-	}
-}
-
-// readShard reads and scales the rows of the shard path.
-func readShard(ctx context.Context, path string, data *Data) (*shard, error) {
-	fs, err := newFS(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	r, err := fs.OpenRead(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("nnbeam: %s: %w", path, err)
-	}
-	defer r.Close()
-	opts := data.CSV
-	d, err := nn.ReadCSV(r, &opts)
-	if errors.Is(err, nn.ErrEmpty) {
-		return &shard{}, nil
-	}
-	if err != nil {
-		var pe *nn.ParseError
-		if errors.As(err, &pe) {
-			pe.File = path
-			return nil, pe
-		}
-		return nil, fmt.Errorf("nnbeam: %s: %w", path, err)
-	}
-	if data.Scaler != nil {
-		data.Scaler.Transform(d.X, d.X)
-	}
-	return &shard{x: d.X, y: d.Y}, nil
 }
