@@ -26,6 +26,7 @@ python3-pandas):
     /usr/bin/python3 bench/tabular/compare.py [--no-grid] [--json FILE]
         [--nn BINARY | --rev REV] [--seeds 0,1,2,3,4] [--only NAME,...]
         [--scale-target] [--keep DIR]
+        [--nn-train-flags FLAGS | --variant NAME=FLAGS ...]
 
 Without --nn the script builds the nn command into a temporary folder with
 go build -o TMP/nn ./cmd/nn: from the working tree, or with --rev REV from
@@ -35,6 +36,15 @@ says n/a and the rest runs; --no-grid skips the grid search on both sides.
 --scale-target adds a column that is not part of the comparison proper:
 scikit-learn's default pipeline with the regression target standardised
 (nn train standardises its regression target; MLPRegressor does not).
+
+--nn-train-flags FLAGS adds FLAGS (split as a shell would) to the nn train
+command of the nn default column, which is then headed "nn train FLAGS"
+(write --nn-train-flags=-refit with the "=": argparse takes a lone -refit
+after a space for an option of its own).
+--variant NAME=FLAGS, repeated, replaces that column by one per variant,
+headed "nn NAME", each running nn train with its FLAGS (NAME= for none, nn's
+defaults); the report then also has the means over the seeds, and how many
+seeds each variant wins, ties and loses against the first one.
 """
 
 import argparse
@@ -42,6 +52,8 @@ import csv
 import json
 import os
 import platform
+import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -161,12 +173,12 @@ def nn_score(nn, cwd, model, test, task, timeout):
     return float(v), None
 
 
-def nn_default(nn, d, target, task, seed, timeout):
-    model = "nn-default.json"
+def nn_default(nn, d, target, task, seed, timeout, flags=(), model="nn-default.json"):
+    """nn train with its defaults, or with the extra flags given, and nn eval."""
     args = [nn, "train", "-data", "train.csv", "-target", target]
     if task == "regress":
         args += ["-task", "regress"]
-    args += ["-seed", str(seed), "-o", model, "-quiet"]
+    args += ["-seed", str(seed), "-o", model, "-quiet", *flags]
     _, err = run_nn(args, timeout, d)
     if err:
         return None, err
@@ -244,6 +256,50 @@ def cell(scores, errors):
     return c
 
 
+def mean_cell(scores, errors):
+    ok = [s for s in scores if s is not None]
+    if not ok:
+        return cell(scores, errors)
+    c = f"{statistics.fmean(ok):.3f}"
+    if len(ok) < len(scores):
+        c += f" ({len(scores) - len(ok)} of {len(scores)} failed)"
+    return c
+
+
+# Two scores of a seed that differ by less than this are a tie: the same
+# figure at the table's three decimals. A test row of the classification
+# sets is worth 1/1274 (fair) or more, so there a tie is the same accuracy.
+TIE = 0.0005
+
+
+def versus(scores, base):
+    """Wins, ties and losses of scores against base, seed by seed, and the
+    mean of the differences with its standard error, over the seeds where
+    both have a score."""
+    pairs = [(s, b) for s, b in zip(scores, base) if s is not None and b is not None]
+    if not pairs:
+        return "-"
+    diff = [s - b for s, b in pairs]
+    won = sum(d >= TIE for d in diff)
+    lost = sum(d <= -TIE for d in diff)
+    c = f"{won}/{len(diff) - won - lost}/{lost}, {statistics.fmean(diff):+.3f}"
+    if len(diff) > 1:
+        c += f" ± {statistics.stdev(diff) / len(diff) ** 0.5:.3f}"
+    return c
+
+
+def parse_variant(text):
+    """NAME=FLAGS into (NAME, [flags]); argparse's type for --variant."""
+    name, eq, flags = text.partition("=")
+    if not eq or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: want NAME=FLAGS, NAME of letters, digits, _ . -, FLAGS possibly empty")
+    try:
+        return name, shlex.split(flags)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r}: {e}")
+
+
 def git(*args):
     try:
         return subprocess.run(["git", "-C", ROOT, *args], capture_output=True,
@@ -300,7 +356,34 @@ def main():
                     help="add a column: sklearn's default pipeline with the regression target "
                          "standardised (TransformedTargetRegressor), as nn does")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per nn command (default 1800)")
+    ap.add_argument("--nn-train-flags", metavar="FLAGS", default="",
+                    help="extra flags for nn train in the nn default column, "
+                         "such as \"-val 0 -patience 0\"")
+    ap.add_argument("--variant", metavar="NAME=FLAGS", action="append", type=parse_variant,
+                    default=[], help="instead of the nn default column, one column per variant "
+                    "running nn train with FLAGS (NAME= for nn's defaults); repeat for several")
     a = ap.parse_args()
+
+    try:
+        train_flags = shlex.split(a.nn_train_flags)
+    except ValueError as e:
+        ap.error(f"--nn-train-flags: {e}")
+    if a.variant and train_flags:
+        ap.error("--nn-train-flags and --variant do not go together: give the flags in the variants")
+    vnames = [v[0] for v in a.variant]
+    if len(set(vnames)) < len(vnames):
+        ap.error(f"--variant: a name given twice in {vnames}")
+    # The nn train columns: (key in the JSON, extra flags, model file); their
+    # headings go into labels.
+    labels = dict(LABELS)
+    if a.variant:
+        nn_sides = [("nn:" + name, flags, f"nn-{name}.json") for name, flags in a.variant]
+        for name, flags in a.variant:
+            labels["nn:" + name] = "nn " + name
+    else:
+        nn_sides = [("nn_default", train_flags, "nn-default.json")]
+        if train_flags:
+            labels["nn_default"] = "nn train " + shlex.join(train_flags)
 
     seeds = [int(s) for s in a.seeds.split(",")]
     sets = DATASETS
@@ -341,7 +424,8 @@ def main():
             log(f"nn has no tune command ({tune_msg}); the nn tune column is left empty, "
                 "GridSearchCV still runs. Run with --no-grid to skip both.")
 
-        sides = (["nn_default", "sk_default"] + (["sk_scaled_y"] if a.scale_target else [])
+        sides = ([k for k, _, _ in nn_sides] + ["sk_default"]
+                 + (["sk_scaled_y"] if a.scale_target else [])
                  + ([] if a.no_grid else ["nn_tune", "sk_grid"]))
         total = {s: 0.0 for s in sides}
         counters = {s: {"fits": 0, "not_converged": 0} for s in ("sk_default", "sk_scaled_y", "sk_grid")}
@@ -380,10 +464,12 @@ def main():
                     total[side] += dt
                     return out
 
-                s, err = timed("nn_default", lambda: nn_default(nn, d, target, task, seed, a.timeout))
-                res["scores"]["nn_default"].append(s)
-                if err:
-                    res["errors"]["nn_default"].append(err)
+                for side, flags, model in nn_sides:
+                    s, err = timed(side, lambda: nn_default(nn, d, target, task, seed, a.timeout,
+                                                            flags, model))
+                    res["scores"][side].append(s)
+                    if err:
+                        res["errors"][side].append(err)
                 s = timed("sk_default", lambda: sk_default((num_cols, cat_cols), task, seed,
                                                            X, y, Xt, yt, counters["sk_default"]))
                 res["scores"]["sk_default"].append(s)
@@ -405,7 +491,7 @@ def main():
                     res["best_params"]["sk_grid"].append(
                         {k: (list(v) if isinstance(v, tuple) else v) for k, v in best.items()})
                 log(f"{name} seed {seed}: " + ", ".join(
-                    f"{LABELS[k]} {'-' if v[-1] is None else f'{v[-1]:.3f}'}"
+                    f"{labels[k]} {'-' if v[-1] is None else f'{v[-1]:.3f}'}"
                     for k, v in res["scores"].items()))
             results.append(res)
 
@@ -415,26 +501,44 @@ def main():
               f"pandas {pd.__version__}, Python {platform.python_version()}; nn {nnv}.")
         print(f"Machine: {os.cpu_count()} CPUs, {platform.machine()}; seeds {a.seeds}; "
               f"{int((1 - TEST_SIZE) * 100)}/{int(TEST_SIZE * 100)} split.")
+        if a.variant:
+            for name, flags in a.variant:
+                print(f"nn {name}: nn train {shlex.join(flags) or '(its defaults)'}.")
         print()
-        head = ["data set", "task", "rows"] + [LABELS[s] for s in sides]
-        print("| " + " | ".join(head) + " |")
-        print("|" + "|".join(["---"] * 3 + ["---:"] * (len(head) - 3)) + "|")
-        for r in results:
-            task = "classify (accuracy)" if r["task"] == "classify" else "regress (R²)"
-            row = [r["name"], task, str(r["rows"])]
-            for s in sides:
-                if s == "sk_scaled_y" and r["task"] != "regress":
-                    row.append("")
-                else:
-                    row.append(cell(r["scores"][s], r["errors"][s]))
-            print("| " + " | ".join(row) + " |")
-        print()
+
+        def table(cols, fn):
+            head = ["data set", "task", "rows"] + [labels[s] for s in cols]
+            print("| " + " | ".join(head) + " |")
+            print("|" + "|".join(["---"] * 3 + ["---:"] * (len(head) - 3)) + "|")
+            for r in results:
+                task = "classify (accuracy)" if r["task"] == "classify" else "regress (R²)"
+                row = [r["name"], task, str(r["rows"])]
+                for s in cols:
+                    if s == "sk_scaled_y" and r["task"] != "regress":
+                        row.append("")
+                    else:
+                        row.append(fn(r, s))
+                print("| " + " | ".join(row) + " |")
+            print()
+
+        table(sides, lambda r, s: cell(r["scores"][s], r["errors"][s]))
         print("Medians over the seeds of the test accuracy (classify) or test R² (regress).")
-        times = ", ".join(f"{LABELS[s]} {total[s]:.1f} s" for s in sides)
+        if a.variant:
+            print()
+            table(sides, lambda r, s: mean_cell(r["scores"][s], r["errors"][s]))
+            print("Means over the seeds.")
+            if len(nn_sides) > 1:
+                first = nn_sides[0][0]
+                print()
+                table([k for k, _, _ in nn_sides[1:]],
+                      lambda r, s: versus(r["scores"][s], r["scores"][first]))
+                print(f"Against {labels[first]}, seed by seed: wins/ties/losses (a tie is a "
+                      f"difference under {TIE}), then the mean difference ± its standard error.")
+        times = ", ".join(f"{labels[s]} {total[s]:.1f} s" for s in sides)
         print(f"Total time: {times}.")
         for s, c in counters.items():
             if c["fits"]:
-                print(f"{LABELS[s]}: "
+                print(f"{labels[s]}: "
                       f"{c['not_converged']} of {c['fits']} MLP fits stopped at max_iter "
                       f"without converging (ConvergenceWarning).")
 
@@ -445,6 +549,10 @@ def main():
                    "grid": None if a.no_grid else {"hidden": GRID_HIDDEN, "lr": GRID_LR,
                                                    "l2": GRID_L2, "folds": FOLDS},
                    "seconds": total, "sklearn_fits": counters, "datasets": results}
+            if train_flags:
+                doc["nn_train_flags"] = train_flags
+            if a.variant:
+                doc["variants"] = {name: flags for name, flags in a.variant}
             with open(a.json, "w") as f:
                 json.dump(doc, f, indent=1)
                 f.write("\n")
