@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -127,27 +126,17 @@ func (a Activation) derivative(z, out, slope float64) float64 {
 	panic("nn: bad activation")
 }
 
-// String returns the activation's name as ParseActivation accepts it.
+// String returns the activation's name, as UnmarshalText reads it:
+// "sigmoid", "tanh", "relu", "identity", "softmax", "leaky-relu", "elu",
+// "gelu", "gelu-tanh", "silu" or "softplus".
 func (a Activation) String() string { return activations.name(a) }
 
 // MarshalText returns the activation's name, or an error if a is not a
 // valid Activation.
 func (a Activation) MarshalText() ([]byte, error) { return activations.marshal(a) }
 
-// UnmarshalText sets a to the activation named text, as ParseActivation
-// reads it.
+// UnmarshalText sets a to the activation named text, as String names it.
 func (a *Activation) UnmarshalText(text []byte) error { return activations.unmarshal(a, text) }
-
-// ParseActivation returns the activation named s: "sigmoid", "tanh", "relu",
-// "identity", "softmax", "leaky-relu", "elu", "gelu", "gelu-tanh", "silu" or
-// "softplus".
-func ParseActivation(s string) (Activation, error) {
-	a, err := activations.parse(s)
-	if err != nil {
-		return 0, fmt.Errorf("nn: %w", err)
-	}
-	return a, nil
-}
 
 // apply replaces each weighted input in z, a matrix with cols columns stored
 // row by row, by its activation after adding b to every row: z ← f(z + b).

@@ -66,7 +66,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			}
 			init := nn.Xavier
 			if w.name == "seed" {
-				init = nn.Normal // the tutorial's randn
+				init = nn.StandardNormal // the tutorial's randn
 			}
 			net, err := nn.New(nn.Config{Sizes: w.sizes, NoBias: !w.bias, Init: init, Seed: 2})
 			if err != nil {

@@ -199,7 +199,7 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 // with one field per field of Checkpoint, and of Fingerprint, whose field
 // "data" is the digest in hexadecimal ("fingerprint" is null for none;
 // version 1 files, which had no fingerprint, are read as well); "method",
-// and the enumerated fields of the fingerprint, are names as ParseMethod
+// and the enumerated fields of the fingerprint, are names as Method.UnmarshalText
 // and the like accept them, "elapsed_ns" is Epoch.Elapsed in nanoseconds, and
 // a nil slice is written as null and an empty one as [] so that both read
 // back as they were. JSON has no NaN or infinities, so the floats of

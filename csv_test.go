@@ -237,19 +237,19 @@ func TestReadCSVErrors(t *testing.T) {
 		{
 			name: "NaN in target",
 			in:   "a,b,y\n1,2,NaN\n",
-			err:  ErrNonFinite, line: 2, col: 3,
+			err:  ErrNotFinite, line: 2, col: 3,
 			msg: `line 2, column 3: non-finite value: "NaN" (column "y")`,
 		},
 		{
 			name: "overflow",
 			in:   "a,b,y\n1,1e400,3\n",
-			err:  ErrNonFinite, line: 2, col: 2,
+			err:  ErrNotFinite, line: 2, col: 2,
 			msg: `line 2, column 2: non-finite value: "1e400" overflows float64 (column "b")`,
 		},
 		{
 			name: "NaN in the first row is data, not a header",
 			in:   "NaN,1,2\n",
-			err:  ErrNonFinite, line: 1, col: 1,
+			err:  ErrNotFinite, line: 1, col: 1,
 			msg: `line 1, column 1: non-finite value: "NaN" (column "col0")`,
 		},
 		{name: "empty file", in: "", err: ErrEmpty, msg: "no data rows"},
@@ -311,7 +311,7 @@ func TestReadCSVErrors(t *testing.T) {
 			name: "non-finite " + s,
 			in:   "a,b,y\n1,2,3\n4," + s + ",6\n",
 			opts: &CSVOptions{Header: Header(j % 2)}, // HeaderAuto and HeaderYes agree here.
-			err:  ErrNonFinite, line: 3, col: 2,
+			err:  ErrNotFinite, line: 3, col: 2,
 			msg: fmt.Sprintf(`line 3, column 2: non-finite value: %q (column "b")`, s),
 		})
 	}
@@ -442,7 +442,7 @@ func TestRowParser(t *testing.T) {
 	}{
 		{[]string{"x", "1"}, ErrFieldCount, 7, 0, "line 7: wrong number of fields: expected 3, got 2"},
 		{[]string{"x", "1", "two"}, ErrNotNumber, 7, 3, `line 7, column 3: not a number: "two" (column "b")`},
-		{[]string{"x", "Inf", "2"}, ErrNonFinite, 7, 2, `line 7, column 2: non-finite value: "Inf" (column "a")`},
+		{[]string{"x", "Inf", "2"}, ErrNotFinite, 7, 2, `line 7, column 2: non-finite value: "Inf" (column "a")`},
 	} {
 		err := p.Parse(dst, test.record, 7)
 		var pe *ParseError

@@ -126,9 +126,14 @@ func parseCSVNumber(s string) (float64, error) {
 // RowParser converts CSV records into feature vectors in a fixed column
 // layout, one record at a time, for records that arrive one by one (a
 // line of a message queue, of a pipeline); CSVReader reads them from a
-// stream. Create one with NewRowParser; the zero value is not usable.
+// stream. A parser made by Schema.Parser (or Model.RowParser) also reads
+// single values of the model's columns, as a server reads the cells of a
+// JSON request. Create one with NewRowParser or Schema.Parser; the zero
+// value is not usable. A RowParser counts unknown categories, and is for
+// one goroutine at a time.
 type RowParser struct {
 	columns
+	schema *Schema // nil unless made by Schema.Parser
 }
 
 // NewRowParser returns a parser of records laid out like header. If header
@@ -140,7 +145,7 @@ func NewRowParser(features []string, header []string) (*RowParser, error) {
 	if len(features) == 0 {
 		return nil, errors.New("nn: RowParser with no features")
 	}
-	p := &RowParser{columns{names: slices.Clone(features), cols: make([]int, len(features)), width: len(features)}}
+	p := &RowParser{columns: columns{names: slices.Clone(features), cols: make([]int, len(features)), width: len(features)}}
 	if header == nil {
 		for j := range p.cols {
 			p.cols[j] = j
@@ -178,38 +183,73 @@ func (p *RowParser) Parse(dst []float64, record []string, line int) error {
 }
 
 // RowParser returns a parser of records laid out like header that reads
-// m's features as a CSVReader made with m.CSVOptions reads them: found by
-// name in header (or, if header is nil, exactly the features in order), the
-// values of categorical features coded by their index among the categories
-// of m's Encoding, and the spellings of a missing value it was trained with
-// read as NaN. A category the model has not seen is coded −1, which the
-// Encoding encodes as all zeros, and counted by Unknown; with strict, it is
-// an error wrapping ErrUnknownCategory instead. A model without feature
-// names takes them to be col0, col1, …, as LoadCSV names the columns of data
-// without a header. Model.Scale then turns the parsed row into the
-// network's inputs.
-//
-// RowParser returns the errors of NewRowParser. It panics if m.Network is
-// nil.
+// m's features as a CSVReader made with m.CSVOptions reads them, as
+// Schema.Parser does. It returns the errors of Model.Schema and
+// NewRowParser. It panics if m.Network is nil.
 func (m *Model) RowParser(header []string, strict bool) (*RowParser, error) {
-	features := m.Features
-	if features == nil {
-		features = make([]string, m.Columns())
-		for j := range features {
-			features[j] = "col" + strconv.Itoa(j)
-		}
-	}
-	p, err := NewRowParser(features, header)
+	s, err := m.Schema()
 	if err != nil {
 		return nil, err
 	}
-	o := m.CSVOptions()
-	o.Features, o.StrictCategories = features, strict
-	if p.table, err = newTable(features, o, false); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return s.Parser(header, strict)
 }
+
+// Value returns the value of column j of the model's table (an index
+// among Schema.Features) written as the text s, as a CSV field holds it:
+// a number; for a categorical column, the code of the category, −1 for
+// one the model has not seen (counted by Unknown, or an error wrapping
+// ErrUnknownCategory for a strict parser); NaN for a spelling of a
+// missing value. Surrounding spaces are ignored. Its errors wrap
+// ErrNotNumber, ErrNotFinite or ErrUnknownCategory and name the column.
+// Value allocates nothing unless it fails. It panics if p was not made by
+// Schema.Parser or Model.RowParser, or if j is out of range.
+func (p *RowParser) Value(j int, s string) (float64, error) {
+	name := p.schema.features[j] // panics for a parser without a schema
+	var v float64
+	var err error
+	if p.table != nil {
+		v, err = p.table.parse(j, s)
+	} else {
+		v, err = parseCSVNumber(s)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("feature %s: %w", excerpt.Quote(name), err)
+	}
+	return v, nil
+}
+
+// Number returns the value of column j of the model's table given as the
+// number v, as a JSON number holds it: v itself for a numeric column, and
+// for a categorical column the code of the category that v spells in its
+// shortest form ("1", "2.5"), counted or refused as by Value when the
+// model has not seen it. It returns an error naming the column for a NaN
+// or infinite v. It panics as Value does.
+func (p *RowParser) Number(j int, v float64) (float64, error) {
+	name := p.schema.features[j]
+	if !finite(v) {
+		return 0, fmt.Errorf("feature %s: %v: %w", excerpt.Quote(name), v, ErrNotFinite)
+	}
+	if p.table == nil || p.table.cats[j] == nil {
+		return v, nil
+	}
+	return p.Value(j, strconv.FormatFloat(v, 'g', -1, 64))
+}
+
+// Missing returns the value of column j of the model's table when it is
+// missing, as a JSON null is: NaN, which the model's Encoding fills in,
+// or an error naming the column for a model without an Encoding. It
+// panics as Value does.
+func (p *RowParser) Missing(j int) (float64, error) {
+	name := p.schema.features[j]
+	if p.schema.model.Encoding == nil {
+		return 0, fmt.Errorf("feature %s is missing, and the model takes no missing values (it was trained on data without them): %w", excerpt.Quote(name), ErrNotNumber)
+	}
+	return math.NaN(), nil
+}
+
+// Schema returns the schema p reads for, or nil for a parser made by
+// NewRowParser.
+func (p *RowParser) Schema() *Schema { return p.schema }
 
 // Unknown returns the number of values of categorical features parsed so
 // far that were not among the model's categories and were coded −1 (see

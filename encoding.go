@@ -42,14 +42,6 @@ func (i Impute) MarshalText() ([]byte, error) { return imputes.marshal(i) }
 // UnmarshalText sets i to the strategy named text.
 func (i *Impute) UnmarshalText(text []byte) error { return imputes.unmarshal(i, text) }
 
-// ParseImpute returns the imputation strategy named s: "mean", "median" or
-// "most-frequent".
-func ParseImpute(s string) (Impute, error) {
-	var i Impute
-	err := i.UnmarshalText([]byte(s))
-	return i, err
-}
-
 // Encoding turns the columns of a table as Dataset.X holds them — numbers,
 // category codes and missing values (NaN) — into the inputs of a network:
 // each categorical column becomes one input per category (one-hot), each

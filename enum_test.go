@@ -98,29 +98,3 @@ func TestEnumText(t *testing.T) {
 		}
 	}
 }
-
-// TestParseFunctions checks that the Parse functions read what String
-// writes and prefix their errors with the package's name.
-func TestParseFunctions(t *testing.T) {
-	for _, a := range []Activation{Sigmoid, Softmax} {
-		if got, err := ParseActivation(a.String()); got != a || err != nil {
-			t.Errorf("ParseActivation(%q) = %v, %v", a, got, err)
-		}
-	}
-	if got, err := ParseLoss("cross-entropy"); got != CrossEntropy || err != nil {
-		t.Errorf("ParseLoss(cross-entropy) = %v, %v", got, err)
-	}
-	if got, err := ParseMethod("lbfgs"); got != LBFGS || err != nil {
-		t.Errorf("ParseMethod(lbfgs) = %v, %v", got, err)
-	}
-	for _, err := range []error{
-		func() error { _, err := ParseActivation("relu6"); return err }(),
-		func() error { _, err := ParseLoss("hinge"); return err }(),
-		func() error { _, err := ParseMethod("rmsprop"); return err }(),
-		func() error { _, err := ParseScaleKind("robust"); return err }(),
-	} {
-		if err == nil || !strings.HasPrefix(err.Error(), "nn: unknown ") {
-			t.Errorf("got error %v, want one starting %q", err, "nn: unknown ")
-		}
-	}
-}

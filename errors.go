@@ -50,11 +50,6 @@ var (
 	ErrUnknownCategory = errors.New("unknown category")
 )
 
-// ErrNonFinite is ErrNotFinite.
-//
-// Deprecated: Use ErrNotFinite, which CSV errors wrap too.
-var ErrNonFinite = ErrNotFinite
-
 // ParseError is a problem at a place in data — CSV rows, an IDX file — read
 // from a file or a reader, modeled on encoding/csv's ParseError. Its
 // message starts with the place, as compilers write it ("iris.csv:4:3: not

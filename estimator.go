@@ -21,11 +21,14 @@ import (
 // epochs, standardised inputs, missing values filled in with the mean.
 //
 // Fit learns from a Dataset (see ReadCSV), Predict returns class labels,
-// PredictProba their probabilities, Score the accuracy; Model holds what
-// to save. A Classifier is not safe for concurrent Fit calls, but its
-// fitted Predict, PredictProba and Score may be called concurrently.
+// PredictProba their probabilities, Score the accuracy, Evaluate the
+// report; all four find the columns of their Dataset by name and recode
+// its categories to the model's (see Schema.Table). Model holds what to
+// save. A Classifier is not safe for concurrent Fit calls, but its
+// fitted Predict, PredictProba, Score and Evaluate may be called
+// concurrently.
 //
-// Activation and Optimizer are names rather than Activation and Method
+// Activation and Method are names rather than Activation and Method
 // values because the zero values of those types are the tutorial's
 // (Sigmoid, GradientDescent), where the zero Classifier means ReLU and
 // Adam.
@@ -34,17 +37,17 @@ type Classifier struct {
 	// empty non-nil slice none (a linear model of the inputs).
 	Hidden []int
 	// Activation names the activation of the hidden layers, as
-	// ParseActivation reads it; "" means "relu". Softmax and identity are
-	// refused.
+	// Activation.UnmarshalText reads it; "" means "relu". Softmax and
+	// identity are refused.
 	Activation string
 	// LeakySlope is the slope of "leaky-relu" below zero (Config.LeakySlope);
 	// zero means 0.01.
 	LeakySlope float64
-	// Optimizer names the training method, as ParseMethod reads it; ""
-	// means "adam".
-	Optimizer string
-	// LearningRate is the step size; zero means 0.01 for Adam and AdamW and 0.1 for
-	// the other methods.
+	// Method names the training method, as Method.UnmarshalText reads
+	// it; "" means "adam".
+	Method string
+	// LearningRate is the step size; zero means the default of
+	// Settings.LearningRate for the method.
 	LearningRate float64
 	// Epochs is the most passes over the training rows; zero means 200.
 	Epochs int
@@ -53,24 +56,26 @@ type Classifier struct {
 	BatchSize int
 	// L2 is the weight decay λ (see Settings.L2); zero means none.
 	L2 float64
-	// Validation is the fraction of the rows held out, stratified by
-	// class, to stop training early and keep the best epoch's weights;
-	// zero means 0.1 and a negative value none (training on every row,
-	// stopped by Patience on the training loss).
-	Validation float64
+	// ValidationFraction is the fraction of the rows held out, stratified
+	// by class, to stop training early and keep the best epoch's weights;
+	// zero means 0.1 and a negative value none (training on every row for
+	// Epochs epochs, unless a positive Patience stops it on the training
+	// loss). On the small tables of bench/tabular the hold-out scored
+	// better than training on every row for a fixed number of epochs.
+	ValidationFraction float64
 	// Patience is the number of epochs without a better validation loss
-	// after which training stops; zero means 20 and a negative value
-	// that every epoch runs (the best epoch's weights are still kept).
+	// (or training loss, without held-out rows) after which training
+	// stops, as Settings.Patience: zero means 20 with held-out rows and
+	// no early stopping without, and a negative value that every epoch
+	// runs (the best epoch's weights are still kept).
 	Patience int
 	// Refit, after early stopping has chosen the number of epochs on the
 	// held-out rows, trains afresh on all rows for that many epochs.
 	Refit bool
 	// Scale is how the encoded inputs are scaled, fitted on the training
-	// rows. Its zero value, NoScaling, means the default, Standardize: set
-	// NoScale to leave the inputs as they are.
+	// rows; the zero value is Standardize, and NoScaling leaves them as
+	// they are.
 	Scale ScaleKind
-	// NoScale leaves the inputs unscaled.
-	NoScale bool
 	// Impute is how a missing value of a numeric column is filled in;
 	// categorical columns take their most frequent category.
 	Impute Impute
@@ -85,6 +90,11 @@ type Classifier struct {
 	// training rows, n/(k·n_c), as scikit-learn's class_weight="balanced";
 	// it is multiplied with ClassWeights.
 	Balanced bool
+	// StrictCategories makes a category that the model has not seen, in
+	// the rows given to Predict, PredictProba, Score and Evaluate, an
+	// error wrapping ErrUnknownCategory, instead of an input of all
+	// zeros.
+	StrictCategories bool
 	// Seed seeds the initial weights, the held-out rows and the shuffling;
 	// the same seed and data give the same model, bit for bit.
 	Seed uint64
@@ -112,7 +122,8 @@ type Classifier struct {
 // identity outputs on squared error, folding the targets' scaling back
 // into the output layer so that the Model predicts in the targets' units.
 // Its fields and defaults are Classifier's, without the class weights;
-// Score is the coefficient of determination R².
+// Score is the coefficient of determination R², averaged over the
+// targets, and Evaluate reports each target's.
 type Regressor struct {
 	// Hidden are the sizes of the hidden layers; nil means {32}, and an
 	// empty non-nil slice none (a linear model of the inputs).
@@ -122,10 +133,10 @@ type Regressor struct {
 	Activation string
 	// LeakySlope is the slope of "leaky-relu" below zero; zero means 0.01.
 	LeakySlope float64
-	// Optimizer names the training method; "" means "adam".
-	Optimizer string
-	// LearningRate is the step size; zero means 0.01 for Adam and AdamW and 0.1 for
-	// the other methods.
+	// Method names the training method; "" means "adam".
+	Method string
+	// LearningRate is the step size; zero means the default of
+	// Settings.LearningRate for the method.
 	LearningRate float64
 	// Epochs is the most passes over the training rows; zero means 200.
 	Epochs int
@@ -134,23 +145,25 @@ type Regressor struct {
 	BatchSize int
 	// L2 is the weight decay λ; zero means none.
 	L2 float64
-	// Validation is the fraction of rows held out for early stopping;
-	// zero means 0.1 and a negative value none.
-	Validation float64
+	// ValidationFraction is the fraction of rows held out for early
+	// stopping; zero means 0.1 and a negative value none.
+	ValidationFraction float64
 	// Patience is the number of epochs without a better validation loss
-	// after which training stops; zero means 20, negative every epoch.
+	// after which training stops, as Classifier.Patience.
 	Patience int
 	// Refit, after early stopping has chosen the number of epochs, trains
 	// afresh on all rows for that many epochs.
 	Refit bool
-	// Scale is how the encoded inputs are scaled; zero means Standardize.
+	// Scale is how the encoded inputs are scaled; the zero value is
+	// Standardize.
 	Scale ScaleKind
-	// NoScale leaves the inputs unscaled.
-	NoScale bool
 	// Impute is how a missing value of a numeric column is filled in.
 	Impute Impute
 	// MissingIndicator adds an input per column with missing values.
 	MissingIndicator bool
+	// StrictCategories makes a category that the model has not seen an
+	// error in Predict, Score and Evaluate.
+	StrictCategories bool
 	// Seed seeds the initial weights, the held-out rows and the shuffling.
 	Seed uint64
 	// Progress, if not nil, is called after every epoch.
@@ -232,7 +245,7 @@ func columnNames(x mat.Matrix) []string {
 	return names
 }
 
-// fitted returns c.Model, or an error if Fit has not set it.
+// fitted returns m, or an error if Fit has not set it.
 func fitted(m *Model, what string) (*Model, error) {
 	if m == nil {
 		return nil, fmt.Errorf("nn: %s is not fitted: call Fit first", what)
@@ -241,21 +254,25 @@ func fitted(m *Model, what string) (*Model, error) {
 }
 
 // PredictProba returns the probability of each class (columns, in the
-// order of c.Model.Classes) for each row of x, laid out as Dataset.X: one
-// column per feature, category codes and NaN for missing values. It
-// returns the errors of Model.Predict.
-func (c *Classifier) PredictProba(x mat.Matrix) (*mat.Dense, error) {
+// order of c.Model.Classes) for each row of d, whose columns are found by
+// name and whose categories are recoded to the model's, whatever d's
+// column order and encoding (see Schema.Table); a category the model has
+// not seen encodes as all zeros, or is an error with StrictCategories. It
+// returns the errors of Model.PredictDataset. For a matrix laid out as the
+// model's table, by position, use c.Model.Predict.
+func (c *Classifier) PredictProba(d *Dataset) (*mat.Dense, error) {
 	m, err := fitted(c.Model, "Classifier")
 	if err != nil {
 		return nil, err
 	}
-	return m.Predict(x)
+	p, _, err := m.PredictDataset(d, c.StrictCategories)
+	return p, err
 }
 
-// Predict returns the predicted class label of each row of x, laid out as
+// Predict returns the predicted class label of each row of d, found as
 // for PredictProba.
-func (c *Classifier) Predict(x mat.Matrix) ([]string, error) {
-	p, err := c.PredictProba(x)
+func (c *Classifier) Predict(d *Dataset) ([]string, error) {
+	p, err := c.PredictProba(d)
 	if err != nil {
 		return nil, err
 	}
@@ -267,9 +284,9 @@ func (c *Classifier) Predict(x mat.Matrix) ([]string, error) {
 	return labels, nil
 }
 
-// Score returns the accuracy of the classifier on the rows of d: the
-// fraction whose class (by label: d's classes need not be the model's) is
-// predicted.
+// Score returns the accuracy of the classifier on the labelled rows of d,
+// found as for PredictProba: the fraction whose class (by label: d's
+// classes need not be the model's) is predicted.
 func (c *Classifier) Score(d *Dataset) (float64, error) {
 	rep, err := c.Evaluate(d)
 	if err != nil {
@@ -279,44 +296,20 @@ func (c *Classifier) Score(d *Dataset) (float64, error) {
 }
 
 // Evaluate returns the classification report of the classifier on the
-// labelled rows d: per-class precision, recall, F1 and support, and the
-// confusion matrix, over the model's classes. A class of d that the model
+// labelled rows of d, found as for PredictProba: per-class precision,
+// recall, F1 and support, the confusion matrix and the log loss, over
+// the model's classes (see Model.Evaluate). A class of d that the model
 // does not know is an error.
 func (c *Classifier) Evaluate(d *Dataset) (*ClassificationReport, error) {
 	m, err := fitted(c.Model, "Classifier")
 	if err != nil {
 		return nil, err
 	}
-	truth, err := labelsIn(d, m.Classes)
+	ev, err := m.Evaluate(d, c.StrictCategories)
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.Predict(d.X)
-	if err != nil {
-		return nil, err
-	}
-	return NewClassificationReport(m.Classes, truth, m.Network.ClassesTo(nil, p)), nil
-}
-
-// labelsIn returns the class of each row of d as an index into classes,
-// matching d's class labels by name.
-func labelsIn(d *Dataset, classes []string) ([]int, error) {
-	if d.Classes == nil {
-		return nil, errors.New("nn: scoring a classifier on a regression Dataset (Classes is nil)")
-	}
-	index := indexes(classes)
-	remap := make([]int, len(d.Classes))
-	for i, c := range d.Classes {
-		remap[i] = colIndex(index, c)
-	}
-	truth := d.Labels()
-	for i, k := range truth {
-		if remap[k] < 0 {
-			return nil, fmt.Errorf("nn: row %d has class %s, which the model does not know (classes: %s)", i, excerpt.Quote(d.Classes[k]), excerpt.Quotes(classes))
-		}
-		truth[i] = remap[k]
-	}
-	return truth, nil
+	return ev.Classification, nil
 }
 
 // Fit trains the regressor on d, whose Y holds one column per target, and
@@ -343,33 +336,40 @@ func (r *Regressor) FitMatrix(ctx context.Context, x, y mat.Matrix) error {
 	return r.Fit(ctx, &Dataset{X: mat.DenseCopyOf(x), Y: mat.DenseCopyOf(y), Features: columnNames(x)})
 }
 
-// Predict returns the predicted targets of each row of x, laid out as
-// Dataset.X, in the targets' units.
-func (r *Regressor) Predict(x mat.Matrix) (*mat.Dense, error) {
+// Predict returns the predicted targets of each row of d, in the
+// targets' units, d's columns found by name and its categories recoded to
+// the model's as for Classifier.PredictProba.
+func (r *Regressor) Predict(d *Dataset) (*mat.Dense, error) {
 	m, err := fitted(r.Model, "Regressor")
 	if err != nil {
 		return nil, err
 	}
-	return m.Predict(x)
+	p, _, err := m.PredictDataset(d, r.StrictCategories)
+	return p, err
 }
 
 // Score returns the coefficient of determination R² of the predictions on
-// the rows of d, averaged over the targets.
+// the rows of d, averaged over the targets (see Evaluate for each
+// target's).
 func (r *Regressor) Score(d *Dataset) (float64, error) {
-	p, err := r.Predict(d.X)
+	rep, err := r.Evaluate(d)
 	if err != nil {
 		return 0, err
 	}
-	if d.Y == nil || d.Classes != nil {
-		return 0, errors.New("nn: scoring a regressor on a Dataset without numeric targets")
+	return rep.Mean.R2, nil
+}
+
+// Evaluate returns the regression report of the regressor on the rows of
+// d, found as for Predict: the mean squared and absolute errors and R² of
+// each target (see Model.Evaluate).
+func (r *Regressor) Evaluate(d *Dataset) (*RegressionReport, error) {
+	m, err := fitted(r.Model, "Regressor")
+	if err != nil {
+		return nil, err
 	}
-	_, k := d.Y.Dims()
-	if _, pk := p.Dims(); pk != k {
-		return 0, fmt.Errorf("nn: %w: the model predicts %d targets, the Dataset has %d", ErrShape, pk, k)
+	ev, err := m.Evaluate(d, r.StrictCategories)
+	if err != nil {
+		return nil, err
 	}
-	var s float64
-	for j := range k {
-		s += R2(d.Y.ColView(j), p.ColView(j))
-	}
-	return s / float64(k), nil
+	return ev.Regression, nil
 }

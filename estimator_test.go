@@ -356,18 +356,24 @@ func TestClassifierTable(t *testing.T) {
 	r := NewCSVReader(strings.NewReader("noise,shape,x\n0.1,hexagon,1\n0,circle,NA\n"), m.CSVOptions())
 	x := make([]float64, m.Columns())
 	in := make([]float64, m.Network.Sizes()[0])
+	s, err := m.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for {
 		if _, err := r.Read(x); err == io.EOF {
 			break
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		m.Scale(in, x)
+		if err := s.Prepare(in, x); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if r.Unknown() != 1 {
 		t.Errorf("%d unknown categories, want 1", r.Unknown())
 	}
-	labels, err := c.Predict(test.X)
+	labels, err := c.Predict(test)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,10 +422,10 @@ func TestClassifierOptions(t *testing.T) {
 	}{
 		{&Classifier{Activation: "softmax"}, "hidden layers"},
 		{&Classifier{Activation: "swish"}, "unknown activation"},
-		{&Classifier{Optimizer: "rmsprop"}, "Optimizer"},
+		{&Classifier{Method: "rmsprop"}, "Method"},
 		{&Classifier{Hidden: []int{0}}, "Hidden[0]"},
 		{&Classifier{LearningRate: -1}, "LearningRate"},
-		{&Classifier{Validation: 1}, "Validation"},
+		{&Classifier{ValidationFraction: 1}, "ValidationFraction"},
 		{&Classifier{ClassWeights: map[string]float64{"high": -1}}, `ClassWeights["high"]`},
 	} {
 		if err := tc.c.Fit(context.Background(), d); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -429,7 +435,7 @@ func TestClassifierOptions(t *testing.T) {
 	if err := (&Regressor{}).Fit(context.Background(), d); err == nil || !strings.Contains(err.Error(), "Classifier") {
 		t.Errorf("Regressor on classes: got %v", err)
 	}
-	if _, err := (&Classifier{}).Predict(d.X); err == nil || !strings.Contains(err.Error(), "not fitted") {
+	if _, err := (&Classifier{}).Predict(d); err == nil || !strings.Contains(err.Error(), "not fitted") {
 		t.Errorf("Predict before Fit: got %v", err)
 	}
 }
@@ -455,7 +461,7 @@ func TestRegressor(t *testing.T) {
 	if score < 0.97 {
 		t.Errorf("R² %.4f, want at least 0.97", score)
 	}
-	p, _ := r.Predict(x.Slice(0, 1, 0, 3))
+	p, _ := r.Predict(&Dataset{X: mat.DenseCopyOf(x.Slice(0, 1, 0, 3))})
 	if got, want := p.At(0, 0), y.At(0, 0); math.Abs(got-want) > 0.1*math.Abs(want) {
 		t.Errorf("prediction %v for %v: not in the target's units", got, want)
 	}
@@ -526,7 +532,7 @@ func TestSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := &Classifier{Seed: 1, Epochs: 40, Validation: -1}
+	base := &Classifier{Seed: 1, Epochs: 40, ValidationFraction: -1}
 	cv, err := CrossValidate(context.Background(), func() Estimator { c := *base; return &c }, d, 4, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -654,11 +660,11 @@ func TestRegressorTargetsAndWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Regressor{Seed: 2, Validation: -1, Epochs: 300}
+	r := &Regressor{Seed: 2, ValidationFraction: -1, Epochs: 300}
 	if err := r.Fit(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
-	p, err := r.Predict(mat.NewDense(1, 1, []float64{1}))
+	p, err := r.Predict(&Dataset{X: mat.NewDense(1, 1, []float64{1}), Features: []string{"x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -707,7 +713,7 @@ func TestSearchFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := &Classifier{Optimizer: "sgd", Epochs: 20, Seed: 1}
+	base := &Classifier{Method: "sgd", Epochs: 20, Seed: 1}
 	r, err := Search(context.Background(), base, (&Grid{LearningRate: []float64{1e300, 0.05}}).Candidates(), d, 3, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -733,7 +739,7 @@ func TestSearchFailures(t *testing.T) {
 	if _, err := Search(ctx, base, []Candidate{{}}, d, 3, 1); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: got %v", err)
 	}
-	if _, err := CrossValidate(context.Background(), func() Estimator { return &Classifier{Optimizer: "sgd", LearningRate: 1e300, Epochs: 5} }, d, 3, 1); !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), " of 3: ") {
+	if _, err := CrossValidate(context.Background(), func() Estimator { return &Classifier{Method: "sgd", LearningRate: 1e300, Epochs: 5} }, d, 3, 1); !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), " of 3: ") {
 		t.Errorf("cross-validation of a diverging fit: got %v", err)
 	}
 	// A regression: R² of the folds.
@@ -744,7 +750,7 @@ func TestSearchFailures(t *testing.T) {
 		y.Set(i, 0, 2*float64(i)+1)
 	}
 	reg := &Dataset{X: x, Y: y, Features: []string{"x"}}
-	rr, err := Search(context.Background(), &Regressor{Epochs: 100, Validation: -1, Seed: 1}, (&Grid{Hidden: [][]int{{}, {8}}}).Candidates(), reg, 4, 1)
+	rr, err := Search(context.Background(), &Regressor{Epochs: 100, ValidationFraction: -1, Seed: 1}, (&Grid{Hidden: [][]int{{}, {8}}}).Candidates(), reg, 4, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -865,7 +871,7 @@ func TestPredictCSV(t *testing.T) {
 	}
 	var out strings.Builder
 	in := "petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n2.3,5.2,3.0,6.7\n0.2,1.4,oops,5.1\n0.2,1.4,3.5,5.1\n"
-	rows, _, err := c.Model.PredictCSV(&out, strings.NewReader(in))
+	rows, _, err := c.Model.PredictCSV(&out, strings.NewReader(in), nil)
 	var pe *ParseError
 	if rows != 2 || out.String() != "setosa\nvirginica\n" || !errors.As(err, &pe) || pe.Line != 4 || pe.Column != 3 {
 		t.Errorf("%d rows, output %q, error %v: want 2 predictions and an error at line 4, column 3", rows, out.String(), err)
@@ -876,7 +882,7 @@ func TestPredictCSV(t *testing.T) {
 		big.WriteString("6.7,3.0,5.2,2.3\n")
 	}
 	out.Reset()
-	if rows, _, err := c.Model.PredictCSV(&out, strings.NewReader(big.String())); err != nil || rows != 600 || strings.Count(out.String(), "virginica\n") != 600 {
+	if rows, _, err := c.Model.PredictCSV(&out, strings.NewReader(big.String()), nil); err != nil || rows != 600 || strings.Count(out.String(), "virginica\n") != 600 {
 		t.Errorf("600 rows in batches: %d rows, %v", rows, err)
 	}
 }

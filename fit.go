@@ -39,7 +39,7 @@ type hyper struct {
 }
 
 func (c *Classifier) hyper() (*hyper, error) {
-	h, err := newHyper(c.Hidden, c.Activation, c.Optimizer, c.LearningRate, c.Epochs, c.BatchSize, c.L2, c.Validation, c.Patience, c.Scale, c.NoScale, c.Impute, c.Seed)
+	h, err := newHyper(c.Hidden, c.Activation, c.Method, c.LearningRate, c.Epochs, c.BatchSize, c.L2, c.ValidationFraction, c.Patience, c.Scale, c.Impute, c.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (c *Classifier) hyper() (*hyper, error) {
 }
 
 func (r *Regressor) hyper() (*hyper, error) {
-	h, err := newHyper(r.Hidden, r.Activation, r.Optimizer, r.LearningRate, r.Epochs, r.BatchSize, r.L2, r.Validation, r.Patience, r.Scale, r.NoScale, r.Impute, r.Seed)
+	h, err := newHyper(r.Hidden, r.Activation, r.Method, r.LearningRate, r.Epochs, r.BatchSize, r.L2, r.ValidationFraction, r.Patience, r.Scale, r.Impute, r.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (r *Regressor) hyper() (*hyper, error) {
 }
 
 // newHyper checks the hyperparameters and applies their defaults.
-func newHyper(hidden []int, activation, optimizer string, lr float64, epochs, batch int, l2, val float64, patience int, scale ScaleKind, noScale bool, impute Impute, seed uint64) (*hyper, error) {
+func newHyper(hidden []int, activation, method string, lr float64, epochs, batch int, l2, val float64, patience int, scale ScaleKind, impute Impute, seed uint64) (*hyper, error) {
 	h := &hyper{hidden: hidden, activation: ReLU, method: Adam, lr: lr, epochs: epochs, batch: batch, l2: l2, val: val, patience: patience, scale: scale, impute: impute, seed: seed}
 	if hidden == nil {
 		h.hidden = []int{32}
@@ -76,25 +76,23 @@ func newHyper(hidden []int, activation, optimizer string, lr float64, epochs, ba
 	}
 	var err error
 	if activation != "" {
-		if h.activation, err = ParseActivation(activation); err != nil {
+		if h.activation, err = activations.parse(activation); err != nil {
 			return nil, fmt.Errorf("nn: Activation: %w", err)
 		}
 		if h.activation == Softmax || h.activation == Identity {
 			return nil, fmt.Errorf("nn: Activation %s: the hidden layers take any activation but softmax and identity", activation)
 		}
 	}
-	if optimizer != "" {
-		if h.method, err = ParseMethod(optimizer); err != nil {
-			return nil, fmt.Errorf("nn: Optimizer: %w", err)
+	if method != "" {
+		if h.method, err = methods.parse(method); err != nil {
+			return nil, fmt.Errorf("nn: Method: %w", err)
 		}
 	}
 	switch {
 	case lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0):
 		return nil, fmt.Errorf("nn: LearningRate is %v, want a positive rate (or 0 for the default)", lr)
-	case lr == 0 && (h.method == Adam || h.method == AdamW):
-		h.lr = 0.01
 	case lr == 0:
-		h.lr = 0.1
+		h.lr = defaultRate(h.method)
 	}
 	switch {
 	case epochs < 0:
@@ -113,22 +111,11 @@ func newHyper(hidden []int, activation, optimizer string, lr float64, epochs, ba
 	}
 	switch {
 	case math.IsNaN(val) || val >= 1:
-		return nil, fmt.Errorf("nn: Validation is %v, want a fraction below 1 (0 for 0.1, negative for none)", val)
+		return nil, fmt.Errorf("nn: ValidationFraction is %v, want a fraction below 1 (0 for 0.1, negative for none)", val)
 	case val == 0:
 		h.val = 0.1
 	case val < 0:
 		h.val = 0
-	}
-	switch {
-	case patience == 0:
-		h.patience = 20
-	case patience < 0:
-		h.patience = 0
-	}
-	if noScale {
-		h.scale = NoScaling
-	} else if scale == NoScaling {
-		h.scale = Standardize
 	}
 	if !scaleKinds.valid(h.scale) {
 		return nil, fmt.Errorf("nn: Scale %v is not a scaling", scale)
@@ -316,7 +303,7 @@ func fitNetwork(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Mode
 	if h.val > 0 {
 		var err error
 		if train, val, err = d.Split(h.val, h.seed); err != nil {
-			return nil, nil, nil, fmt.Errorf("%w; too few rows to hold out a fraction of %v for validation (set Validation negative for none)", err, h.val)
+			return nil, nil, nil, fmt.Errorf("%w; too few rows to hold out a fraction of %v for validation (set ValidationFraction negative for none)", err, h.val)
 		}
 	}
 	p, err := prepare(h, train, classify, d.Categories != nil || hasNaN(d.X))

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/floats"
@@ -30,25 +29,16 @@ var losses = enum[Loss]{"Loss", "loss", []string{
 	BinaryCrossEntropy: "binary-cross-entropy",
 }}
 
-// String returns the loss's name as ParseLoss accepts it.
+// String returns the loss's name, as UnmarshalText reads it:
+// "squared-error", "cross-entropy" or "binary-cross-entropy".
 func (l Loss) String() string { return losses.name(l) }
 
 // MarshalText returns the loss's name, or an error if l is not a valid
 // Loss.
 func (l Loss) MarshalText() ([]byte, error) { return losses.marshal(l) }
 
-// UnmarshalText sets l to the loss named text, as ParseLoss reads it.
+// UnmarshalText sets l to the loss named text, as String names it.
 func (l *Loss) UnmarshalText(text []byte) error { return losses.unmarshal(l, text) }
-
-// ParseLoss returns the loss named s: "squared-error", "cross-entropy" or
-// "binary-cross-entropy".
-func ParseLoss(s string) (Loss, error) {
-	l, err := losses.parse(s)
-	if err != nil {
-		return 0, fmt.Errorf("nn: %w", err)
-	}
-	return l, nil
-}
 
 func logSumExp(z []float64) float64 {
 	max := floats.Max(z)

@@ -1,13 +1,9 @@
 package nn
 
 import (
-	"bufio"
-	"cmp"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
-	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -52,10 +48,10 @@ import (
 //   - sizes (required): the layer sizes, input first, as in Config.Sizes:
 //     at least two, all positive, and at most 1<<28 parameters in all.
 //   - activations (required): one name per weight layer, as
-//     ParseActivation accepts it; softmax only on the last layer.
+//     Activation.UnmarshalText reads it; softmax only on the last layer.
 //   - bias (required): whether the layers have biases (Config.NoBias
 //     negated).
-//   - loss (required): the loss name, as ParseLoss accepts it. It must fit
+//   - loss (required): the loss name, as Loss.UnmarshalText reads it. It must fit
 //     the output activation as Config requires.
 //   - weights (required): one array per weight layer l holding the
 //     sizes[l]×sizes[l+1] matrix W(l) in row-major order, as
@@ -63,7 +59,7 @@ import (
 //   - biases: one array of sizes[l+1] values per weight layer if bias is
 //     true; absent or null if it is false.
 //   - scaler: the Scaler applied to the inputs before the network: kind
-//     as ParseScaleKind accepts it, and offset and scale with one value per
+//     as ScaleKind.UnmarshalText reads it, and offset and scale with one value per
 //     input, every scale nonzero. Absent or null without a scaler.
 //   - features: one name per input column; absent or null if unknown.
 //   - target: the name of the target column; absent or "" if unknown.
@@ -130,14 +126,29 @@ func (m *Model) Columns() int {
 // CSVOptions returns options for reading rows for m with ReadCSV or a
 // CSVReader: m's features, found by name, its target and classes, and the
 // categories of its Encoding, with missing values spelt as in the data it
-// was trained on (Encoding.Missing). Set Header, Comma or StrictCategories
-// on the result as the data needs.
+// was trained on (Encoding.Missing). A model saved without names gets
+// those of Schema: features col0, col1, …, and for a classifier the
+// classes "0", "1", …. Set Header, Comma or StrictCategories on the
+// result as the data needs.
 func (m *Model) CSVOptions() *CSVOptions {
 	o := &CSVOptions{
 		Target:   m.Target,
-		Classify: m.Classes != nil,
+		Classify: m.Classes != nil || m.Network.loss != SquaredError,
 		Classes:  slices.Clone(m.Classes),
 		Features: slices.Clone(m.Features),
+	}
+	if o.Features == nil {
+		o.Features = make([]string, m.Columns())
+		for j := range o.Features {
+			o.Features[j] = "col" + strconv.Itoa(j)
+		}
+	}
+	if o.Classify && o.Classes == nil {
+		sizes := m.Network.sizes
+		o.Classes = make([]string, max(sizes[len(sizes)-1], 2))
+		for i := range o.Classes {
+			o.Classes[i] = strconv.Itoa(i)
+		}
 	}
 	if m.Targets != nil && m.Classes == nil {
 		o.Target, o.Targets = "", slices.Clone(m.Targets)
@@ -145,32 +156,78 @@ func (m *Model) CSVOptions() *CSVOptions {
 	if e := m.Encoding; e != nil {
 		o.Missing = slices.Clone(e.Missing)
 		for j := range e.Columns {
-			if cats := e.Columns[j].Categories; cats != nil && j < len(m.Features) {
+			if cats := e.Columns[j].Categories; cats != nil && j < len(o.Features) {
 				if o.Categories == nil {
 					o.Categories = make(map[string][]string)
 				}
-				o.Categories[m.Features[j]] = slices.Clone(cats)
+				o.Categories[o.Features[j]] = slices.Clone(cats)
 			}
 		}
 	}
 	return o
 }
 
-// Predict returns the network's output for each row of x after scaling a
-// copy of x with m.Scaler, if there is one. It returns an error, as
-// Network.Predict does, if x is empty, has the wrong number of columns, or
-// holds NaN or infinite values before or after scaling, or if its scaled
-// copy or the output would not fit in the memory budget (see
-// SetMemoryBudget). Predict may be called from many goroutines at once.
-// It panics if m.Network is nil or m.Scaler does not fit the network's
-// input.
+// Predict returns the network's outputs for each row of x, a matrix laid
+// out as the model's table: by position, one column per feature in the
+// order of m.Features (as Dataset.X read with m.CSVOptions holds them),
+// with category codes and NaN for missing values for a model with an
+// Encoding. Nothing checks that the columns are those the model was
+// trained on: for data with column names, PredictDataset finds them by
+// name. Predict encodes and scales a copy of x as the model does. It
+// returns an error, as Network.Predict does, if x is empty, has the
+// wrong number of columns, holds values the model cannot take (see
+// Schema.Prepare) or gives outputs that are not finite (see
+// Schema.CheckOutputs), or if its encoded copy or the outputs would not
+// fit in the memory budget (see SetMemoryBudget). Predict may be called
+// from many goroutines at once. It panics if m.Network is nil or
+// m.Scaler does not fit the network's input.
 func (m *Model) Predict(x mat.Matrix) (*mat.Dense, error) {
-	if m.Encoding != nil {
-		return m.predictTable(x)
+	var out *mat.Dense
+	var err error
+	switch {
+	case m.Encoding != nil:
+		out, err = m.predictTable(x)
+	case m.Scaler == nil:
+		out, err = m.Network.Predict(x)
+	default:
+		out, err = m.predictScaled(x)
 	}
-	if m.Scaler == nil {
-		return m.Network.Predict(x)
+	if err != nil {
+		return nil, err
 	}
+	r, _ := out.Dims()
+	for i := range r {
+		for k, v := range out.RawRowView(i) {
+			if !finite(v) {
+				return nil, fmt.Errorf("nn: row %d: the model's output %d is %v for this row: %w", i, k, v, ErrNotFinite)
+			}
+		}
+	}
+	return out, nil
+}
+
+// PredictDataset returns the network's outputs for the rows of d, whose
+// columns are found by name and whose categories are recoded to the
+// model's as Schema.Table does, whatever d's column order and encoding,
+// and the number of values of categorical columns that were categories
+// the model has not seen (encoded as all zeros, or with strict an error
+// wrapping ErrUnknownCategory). It returns the errors of Model.Schema,
+// Schema.Table and Predict.
+func (m *Model) PredictDataset(d *Dataset, strict bool) (out *mat.Dense, unknown int, err error) {
+	s, err := m.Schema()
+	if err != nil {
+		return nil, 0, err
+	}
+	x, unknown, err := s.Table(d, strict)
+	if err != nil {
+		return nil, unknown, err
+	}
+	out, err = m.Predict(x)
+	return out, unknown, err
+}
+
+// predictScaled is Predict for a model with a Scaler and no Encoding.
+func (m *Model) predictScaled(x mat.Matrix) (*mat.Dense, error) {
 	if err := m.Network.checkInput("X", x); err != nil {
 		return nil, err
 	}
@@ -202,143 +259,4 @@ func (m *Model) predictTable(x mat.Matrix) (*mat.Dense, error) {
 		m.Scaler.Transform(enc, enc)
 	}
 	return m.Network.Predict(enc)
-}
-
-// Scale stores in dst the row x scaled with m.Scaler, or a copy of x if
-// m.Scaler is nil, without allocating. dst may be x itself. Together with
-// Network.PredictTo it scores a stream of rows: scale each row into a row
-// of a batch matrix, then predict the batch. Scale panics if x or dst does
-// not have one element per network input.
-//
-// For a model with an Encoding, x holds one value per column of the table
-// (Model.Columns) as a CSVReader made with m.CSVOptions reads them, dst
-// one per network input, and Scale encodes x first; it panics as
-// Encoding.EncodeRow does for a value that is not a category code, which
-// a CSVReader made with m.CSVOptions never stores.
-func (m *Model) Scale(dst, x []float64) {
-	in := m.Network.sizes[0]
-	if m.Encoding != nil {
-		if len(x) != len(m.Encoding.Columns) || len(dst) != in {
-			panic(mat.ErrShape)
-		}
-		m.Encoding.EncodeRow(dst, x)
-		if m.Scaler != nil {
-			m.Scaler.TransformRow(dst, dst)
-		}
-		return
-	}
-	if len(x) != in || len(dst) != in {
-		panic(mat.ErrShape)
-	}
-	if m.Scaler == nil {
-		copy(dst, x)
-		return
-	}
-	m.Scaler.TransformRow(dst, x)
-}
-
-// PredictCSV reads CSV rows from r, laid out as m.CSVOptions describes
-// (its features found by name in a header, in any order, among other
-// columns), and writes one line per row to w: the predicted class label,
-// quoted as CSV needs, for a classifier, or the predicted values,
-// separated by commas, for a regression. It streams: rows are predicted
-// in batches of up to 256, and memory does not grow with the input. It
-// returns the number of rows predicted and of values of categorical
-// columns that were unknown categories (encoded as all zeros), and the
-// first error: a *ParseError naming the line and column of a bad row,
-// after the predictions of the rows before it are written, or an error
-// of r or w.
-func (m *Model) PredictCSV(w io.Writer, r io.Reader) (rows, unknown int, err error) {
-	o := m.CSVOptions()
-	o.Classify, o.Classes = false, nil
-	cr := NewCSVReader(r, o)
-	bw := bufio.NewWriter(w)
-	in, out := m.Network.sizes[0], m.Network.sizes[len(m.Network.sizes)-1]
-	const batch = 256
-	x := mat.NewDense(batch, in, nil)
-	p := mat.NewDense(batch, out, nil)
-	row := make([]float64, m.Columns())
-	var ws Workspace
-	var classes []int
-	var text []byte
-	n := 0
-	flush := func() error {
-		if n == 0 {
-			return nil
-		}
-		xb, pb := x.Slice(0, n, 0, in).(*mat.Dense), p.Slice(0, n, 0, out).(*mat.Dense)
-		if err := m.Network.PredictTo(pb, xb, &ws); err != nil {
-			return err
-		}
-		if m.Classes != nil {
-			classes = m.Network.ClassesTo(classes, pb)
-		}
-		for i := range n {
-			text = text[:0]
-			if m.Classes != nil {
-				text = appendCSVField(text, m.Classes[classes[i]])
-			} else {
-				for j, v := range pb.RawRowView(i) {
-					if j > 0 {
-						text = append(text, ',')
-					}
-					text = strconv.AppendFloat(text, v, 'g', -1, 64)
-				}
-			}
-			text = append(text, '\n')
-			bw.Write(text)
-		}
-		rows += n
-		n = 0
-		_, err := bw.Write(nil)
-		return err
-	}
-	for {
-		line, err := cr.Read(row)
-		if err == io.EOF {
-			break
-		}
-		if err == nil && m.Encoding != nil {
-			if j, cerr := m.Encoding.checkRow(row); cerr != nil {
-				err = &ParseError{Line: line, Err: fmt.Errorf("feature %d: %w", j, cerr)}
-			}
-		}
-		if err == nil {
-			dst := x.RawRowView(n)
-			m.Scale(dst, row)
-			for j, v := range dst {
-				if !finite(v) {
-					err = &ParseError{Line: line, Err: fmt.Errorf("%w: input %d is %v after scaling", ErrNotFinite, j, v)}
-					break
-				}
-			}
-		}
-		if err != nil {
-			ferr := flush()
-			if ferr == nil {
-				ferr = bw.Flush()
-			}
-			return rows, cr.Unknown(), cmp.Or(err, ferr)
-		}
-		if n++; n == batch {
-			if err := flush(); err != nil {
-				return rows, cr.Unknown(), err
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return rows, cr.Unknown(), err
-	}
-	return rows, cr.Unknown(), bw.Flush()
-}
-
-// appendCSVField appends s to b as one CSV field, quoted if it needs to
-// be.
-func appendCSVField(b []byte, s string) []byte {
-	if s == "" || !strings.ContainsAny(s, ",\"\r\n") && s[0] != ' ' && s[len(s)-1] != ' ' {
-		return append(b, s...)
-	}
-	b = append(b, '"')
-	b = append(b, strings.ReplaceAll(s, `"`, `""`)...)
-	return append(b, '"')
 }

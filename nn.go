@@ -28,12 +28,6 @@ const (
 	He
 )
 
-// Normal is StandardNormal.
-//
-// Deprecated: Use StandardNormal; "Normal" alone says little in the
-// package's namespace.
-const Normal = StandardNormal
-
 var inits = enum[Init]{"Init", "weight initialisation", []string{
 	StandardNormal: "normal",
 	Xavier:         "xavier",

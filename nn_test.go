@@ -313,7 +313,7 @@ func TestBadInput(t *testing.T) {
 		{Settings{Schedule: StepDecay}, "DecayRate"}, // a zero factor would stop training
 		{Settings{Schedule: InverseTime, DecayRate: math.Inf(1)}, "DecayRate"},
 		{Settings{MinDelta: math.NaN()}, "MinDelta"},
-		{Settings{Tolerance: -1}, "Tolerance"},
+		{Settings{TargetLoss: -1}, "TargetLoss"},
 		{Settings{Epsilon: -1e-8}, "Epsilon"},
 		{Settings{Momentum: 1}, "Momentum"},
 		{Settings{Method: LBFGS, CheckpointEvery: 1}, "LBFGS"},

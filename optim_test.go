@@ -47,8 +47,8 @@ func TestOptimizersAgainstPyTorch(t *testing.T) {
 			t.Fatal(err)
 		}
 		copy(n.Params(), c.Start)
-		m, err := ParseMethod(c.Method)
-		if err != nil {
+		var m Method
+		if err := m.UnmarshalText([]byte(c.Method)); err != nil {
 			t.Fatal(err)
 		}
 		tr, err := NewTrainer(n, &Settings{Method: m, LearningRate: c.LR, WeightDecay: c.WeightDecay, ClipNorm: c.Clip})

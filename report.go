@@ -2,8 +2,11 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"text/tabwriter"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // ClassificationReport scores a classifier's predictions class by class:
@@ -23,6 +26,10 @@ type ClassificationReport struct {
 	// Weighted their means weighted by support; their Support is the
 	// number of rows.
 	Macro, Weighted ClassScore
+	// LogLoss is the cross-entropy of the predicted probabilities (see
+	// LogLoss), which Model.Evaluate sets for a classifier whose outputs
+	// are probabilities; NaN where it is unknown.
+	LogLoss float64
 }
 
 // ClassScore holds the scores of one class, or their average, as
@@ -39,7 +46,7 @@ type ClassScore struct {
 func NewClassificationReport(classes []string, yTrue, yPred []int) *ClassificationReport {
 	k := len(classes)
 	c := NewConfusion(yTrue, yPred, k)
-	r := &ClassificationReport{Classes: classes, Confusion: c, PerClass: make([]ClassScore, k)}
+	r := &ClassificationReport{Classes: classes, Confusion: c, PerClass: make([]ClassScore, k), LogLoss: math.NaN()}
 	n := len(yTrue)
 	var valid int // classes in the truth or the predictions, for the macro mean
 	for i := range k {
@@ -102,6 +109,9 @@ func (r *ClassificationReport) String() string {
 		right += int(r.Confusion.Counts.At(i, i))
 	}
 	fmt.Fprintf(tw, "accuracy\t\t\t%s\t%d\t\n", score(r.Accuracy()), n)
+	if !math.IsNaN(r.LogLoss) {
+		fmt.Fprintf(tw, "log loss\t\t\t%s\t\t\n", score(r.LogLoss))
+	}
 	fmt.Fprintf(tw, "macro avg\t%s\t%s\t%s\t%d\t\n", score(r.Macro.Precision), score(r.Macro.Recall), score(r.Macro.F1), n)
 	fmt.Fprintf(tw, "weighted avg\t%s\t%s\t%s\t%d\t\n", score(r.Weighted.Precision), score(r.Weighted.Recall), score(r.Weighted.F1), n)
 	tw.Flush()
@@ -155,4 +165,92 @@ func (c *Confusion) String() string {
 	}
 	tw.Flush()
 	return b.String()
+}
+
+// RegressionReport scores a regression's predictions target by target:
+// the mean squared error, its root, the mean absolute error and the
+// coefficient of determination R² of each, and their means over the
+// targets (R²'s as scikit-learn's r2_score with uniform averaging). Its
+// String method prints it as a table.
+type RegressionReport struct {
+	// Targets names the targets, one per column of the predictions:
+	// their names, or "output0", "output1", … where unknown.
+	Targets []string
+	// PerTarget holds the scores of each target, in the order of
+	// Targets.
+	PerTarget []RegressionScore
+	// Mean holds the means of the per-target scores.
+	Mean RegressionScore
+	// Rows is the number of rows scored.
+	Rows int
+}
+
+// RegressionScore holds the scores of one target, or their means.
+type RegressionScore struct {
+	MSE, RMSE, MAE, R2 float64
+}
+
+// NewRegressionReport returns the report of the predictions P of the
+// targets Y, one column per target, named by targets (nil for
+// "output0", "output1", …). It panics if Y and P differ in shape, or if
+// targets is not nil and does not name every column.
+func NewRegressionReport(targets []string, Y, P mat.Matrix) *RegressionReport {
+	r, k := metricDims(Y, P)
+	if targets != nil && len(targets) != k {
+		panic(mat.ErrShape)
+	}
+	rep := &RegressionReport{Targets: targets, PerTarget: make([]RegressionScore, k), Rows: r}
+	if targets == nil {
+		rep.Targets = make([]string, k)
+		for j := range k {
+			rep.Targets[j] = fmt.Sprintf("output%d", j)
+		}
+	} else {
+		rep.Targets = append([]string(nil), targets...)
+	}
+	y, p := mat.NewVecDense(r, nil), mat.NewVecDense(r, nil)
+	for j := range k {
+		mat.Col(y.RawVector().Data, j, Y)
+		mat.Col(p.RawVector().Data, j, P)
+		mse := MeanSquaredError(y, p)
+		s := RegressionScore{MSE: mse, RMSE: math.Sqrt(mse), MAE: MeanAbsoluteError(y, p), R2: R2(y, p)}
+		rep.PerTarget[j] = s
+		rep.Mean.MSE += s.MSE / float64(k)
+		rep.Mean.RMSE += s.RMSE / float64(k)
+		rep.Mean.MAE += s.MAE / float64(k)
+		rep.Mean.R2 += s.R2 / float64(k)
+	}
+	return rep
+}
+
+// String returns the report as a table: a row per target, with MSE,
+// RMSE, MAE and R², and a row of their means for several targets.
+func (r *RegressionReport) String() string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\tMSE\tRMSE\tMAE\tR²\t")
+	row := func(name string, s RegressionScore) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", name, general(s.MSE), general(s.RMSE), general(s.MAE), score(s.R2))
+	}
+	for j, t := range r.Targets {
+		row(t, r.PerTarget[j])
+	}
+	if len(r.Targets) > 1 {
+		fmt.Fprintln(tw, "\t\t\t\t\t")
+		row("mean", r.Mean)
+	}
+	tw.Flush()
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// general formats a value with four significant digits, or "-" for NaN.
+func general(v float64) string {
+	if v != v {
+		return "-"
+	}
+	return fmt.Sprintf("%.4g", v)
 }

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/floats"
@@ -13,46 +12,38 @@ import (
 type ScaleKind int
 
 const (
-	// NoScaling leaves values as they are: offset 0, scale 1.
-	NoScaling ScaleKind = iota
 	// Standardize subtracts the column mean and divides by the column's
 	// population standard deviation (divisor n, as scikit-learn's
-	// StandardScaler), giving mean 0 and standard deviation 1.
-	Standardize
+	// StandardScaler), giving mean 0 and standard deviation 1. It is the
+	// zero value.
+	Standardize ScaleKind = iota
 	// MinMax maps the column's range [min, max] onto [0, 1].
 	MinMax
 	// MaxAbs divides by the column's largest absolute value, as the
 	// tutorial's X/np.amax(X, axis=0) does for non-negative data, giving
 	// values in [-1, 1].
 	MaxAbs
+	// NoScaling leaves values as they are: offset 0, scale 1.
+	NoScaling
 )
 
 var scaleKinds = enum[ScaleKind]{"ScaleKind", "scaler kind", []string{
-	NoScaling:   "none",
 	Standardize: "standard",
 	MinMax:      "minmax",
 	MaxAbs:      "maxabs",
+	NoScaling:   "none",
 }}
 
-// String returns the name of k as accepted by ParseScaleKind.
+// String returns the name of k, as UnmarshalText reads it: "standard",
+// "minmax", "maxabs" or "none".
 func (k ScaleKind) String() string { return scaleKinds.name(k) }
 
 // MarshalText returns the name of k, or an error if k is not a valid
 // ScaleKind.
 func (k ScaleKind) MarshalText() ([]byte, error) { return scaleKinds.marshal(k) }
 
-// UnmarshalText sets k to the kind named text, as ParseScaleKind reads it.
+// UnmarshalText sets k to the kind named text, as String names it.
 func (k *ScaleKind) UnmarshalText(text []byte) error { return scaleKinds.unmarshal(k, text) }
-
-// ParseScaleKind returns the ScaleKind named s: "none", "standard",
-// "minmax" or "maxabs".
-func ParseScaleKind(s string) (ScaleKind, error) {
-	k, err := scaleKinds.parse(s)
-	if err != nil {
-		return 0, fmt.Errorf("nn: %w", err)
-	}
-	return k, nil
-}
 
 // Scaler maps column j of a matrix as x' = (x - Offset[j]) / Scale[j].
 // Its fields are exported so that model files can save it.
@@ -180,8 +171,3 @@ func (s *Scaler) InverseTransform(dst *mat.Dense, X mat.Matrix) {
 		floats.Add(row, s.Offset)
 	}
 }
-
-// Inverse is InverseTransform.
-//
-// Deprecated: Use InverseTransform; Inverse reads like a matrix inverse.
-func (s *Scaler) Inverse(dst *mat.Dense, X mat.Matrix) { s.InverseTransform(dst, X) }

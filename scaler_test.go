@@ -11,16 +11,20 @@ import (
 
 func TestScaleKind(t *testing.T) {
 	for _, k := range []ScaleKind{NoScaling, Standardize, MinMax, MaxAbs} {
-		got, err := ParseScaleKind(k.String())
-		if err != nil || got != k {
-			t.Errorf("ParseScaleKind(%q): got %v, %v, want %v", k.String(), got, err, k)
+		var got ScaleKind
+		if err := got.UnmarshalText([]byte(k.String())); err != nil || got != k {
+			t.Errorf("UnmarshalText(%q): got %v, %v, want %v", k.String(), got, err, k)
 		}
+	}
+	if k := ScaleKind(0); k != Standardize {
+		t.Errorf("the zero ScaleKind is %v, want standard", k)
 	}
 	if got, want := ScaleKind(9).String(), "ScaleKind(9)"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if _, err := ParseScaleKind("zscore"); err == nil {
-		t.Error("ParseScaleKind(zscore): got nil error")
+	var k ScaleKind
+	if err := k.UnmarshalText([]byte("zscore")); err == nil {
+		t.Error("UnmarshalText(zscore): got nil error")
 	}
 }
 
@@ -74,10 +78,10 @@ func TestScaler(t *testing.T) {
 			t.Errorf("%v: constant column: got scale %v, want 1", kind, s.Scale[2])
 		}
 
-		// Inverse undoes Transform, in place.
-		s.Inverse(&xs, &xs)
+		// InverseTransform undoes Transform, in place.
+		s.InverseTransform(&xs, &xs)
 		if !mat.EqualApprox(&xs, x, 1e-14) {
-			t.Errorf("%v: Inverse: got %v, want %v", kind, mat.Formatted(&xs), mat.Formatted(x))
+			t.Errorf("%v: InverseTransform: got %v, want %v", kind, mat.Formatted(&xs), mat.Formatted(x))
 		}
 
 		// TransformRow agrees with Transform, in place and without
@@ -120,7 +124,7 @@ func TestScaler(t *testing.T) {
 	for i, f := range []func(){
 		func() { s.Transform(&mat.Dense{}, mat.NewDense(2, 2, nil)) },
 		func() { s.Transform(mat.NewDense(3, 3, nil), x) },
-		func() { s.Inverse(&mat.Dense{}, mat.NewDense(2, 4, nil)) },
+		func() { s.InverseTransform(&mat.Dense{}, mat.NewDense(2, 4, nil)) },
 		func() { s.TransformRow(make([]float64, 3), make([]float64, 2)) },
 		func() { s.TransformRow(make([]float64, 2), make([]float64, 2)) },
 		func() { FitScaler(ScaleKind(7), x) },

@@ -35,7 +35,7 @@ func ExampleClassifier() {
 	m, err := nn.LoadModel(path)
 	check(err)
 	stdin := strings.NewReader("petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.1\n2.3,5.2,3.0,6.7\n")
-	_, _, err = m.PredictCSV(os.Stdout, stdin)
+	_, _, err = m.PredictCSV(os.Stdout, stdin, nil)
 	check(err)
 	// Output:
 	//                 precision  recall      F1  support
@@ -44,6 +44,7 @@ func ExampleClassifier() {
 	//      virginica     0.9091  1.0000  0.9524       10
 	//
 	//       accuracy                     0.9667       30
+	//       log loss                     0.0783
 	//      macro avg     0.9697  0.9667  0.9666       30
 	//   weighted avg     0.9697  0.9667  0.9666       30
 	//

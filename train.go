@@ -56,11 +56,6 @@ const (
 	Diverged
 )
 
-// Patience is NoImprovement.
-//
-// Deprecated: Use NoImprovement; Patience is the setting, not the reason.
-const Patience = NoImprovement
-
 var stopReasons = enum[StopReason]{"StopReason", "stop reason", []string{
 	MaxEpochs:     "max epochs",
 	Converged:     "converged",
@@ -118,7 +113,7 @@ func (r *Report) Loss() []float64 {
 // In the last two cases the report describes the epochs that finished.
 func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Report, error) {
 	start := time.Now()
-	c := s.withDefaults()
+	c := s.WithDefaults()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}

@@ -184,7 +184,7 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Stop != Patience {
+	if rep.Stop != NoImprovement {
 		t.Fatalf("got stop %v after %d epochs, want patience", rep.Stop, len(rep.History))
 	}
 	best := math.Inf(1)

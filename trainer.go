@@ -38,7 +38,7 @@ type Trainer struct {
 // wrapping ErrMemoryBudget if the optimizer's state would not fit in the
 // memory budget (see SetMemoryBudget).
 func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
-	c := s.withDefaults()
+	c := s.WithDefaults()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}

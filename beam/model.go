@@ -37,6 +37,7 @@ var scoreRuns atomic.Int64
 // loaded is a model file read and checked for scoring.
 type loaded struct {
 	m        *nn.Model
+	schema   *nn.Schema
 	features []string // the names of the columns: the model's, or col0, col1, …
 	classes  []string // the class labels; nil for regression
 }
@@ -86,7 +87,11 @@ func readModel(ctx context.Context, path string) (*loaded, error) {
 // col1, … if it has none, and its class labels, or 0, 1, … for a
 // classifier saved without them.
 func checkModel(m *nn.Model, path string) (*loaded, error) {
-	l := &loaded{m: m, features: m.Features}
+	s, err := m.Schema()
+	if err != nil {
+		return nil, fmt.Errorf("nnbeam: model %s: %w", path, err)
+	}
+	l := &loaded{m: m, schema: s, features: m.Features}
 	if l.features == nil {
 		l.features = make([]string, m.Columns())
 		for j := range l.features {

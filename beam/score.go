@@ -336,22 +336,7 @@ func (f *scorer) checkCodes() error {
 // scale encodes and scales f.row into the next row of the block and
 // checks that the network's inputs are finite, as nn predict does.
 func (f *scorer) scale() error {
-	m := f.l.m
-	if m.Encoding == nil {
-		for j, v := range f.row {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("%w: feature %q is %v", nn.ErrNotFinite, f.l.features[j], v)
-			}
-		}
-	}
-	x := f.x.RawRowView(f.n)
-	m.Scale(x, f.row)
-	for j, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: input %d of the network is %v after scaling", nn.ErrNotFinite, j, v)
-		}
-	}
-	return nil
+	return f.l.schema.Prepare(f.x.RawRowView(f.n), f.row)
 }
 
 // rowError returns the message of err, the error of a row: a

@@ -336,7 +336,7 @@ func TestScoreVectors(t *testing.T) {
 	passert.Equals(s, beam.ParDo(s, predictionText, preds), wantKeyed...)
 	passert.Equals(s, beam.ParDo(s, deadLetterText, dead),
 		"short|:0|1,2,3|3 values for the 4 features of the model",
-		`nan|:0|1,NaN,3,4|non-finite value: feature "sepal_width" is NaN`)
+		`nan|:0|1,NaN,3,4|feature "sepal_width" is missing (NaN), and the model has no Encoding to fill it in: non-finite value`)
 	vpreds, vdead := Score(s, modelPath, beam.CreateList(s, vectors), nil)
 	passert.Equals(s, beam.ParDo(s, predictionText, vpreds), wantVectors...)
 	passert.Empty(s, vdead)

@@ -167,18 +167,9 @@ func newTrainer(ctx context.Context, net *nn.Network, data *Data, o *TrainOption
 	case s.LearningRate < 0 || s.Epochs < 0 || s.L2 < 0 || math.IsNaN(s.LearningRate+s.L2):
 		return nil, errors.New("nnbeam: Settings.LearningRate, Epochs and L2 must not be negative")
 	}
-	if s.Epochs == 0 {
-		s.Epochs = 200
-	}
-	if s.LearningRate == 0 {
-		s.LearningRate = 0.1
-		if s.Method == nn.Adam || s.Method == nn.AdamW {
-			s.LearningRate = 0.001
-		}
-	}
-	if s.TargetLoss == 0 {
-		s.TargetLoss = s.Tolerance
-	}
+	// The defaults of nn.Train, from the one place that says them.
+	d := s.WithDefaults()
+	s.Epochs, s.LearningRate = d.Epochs, d.LearningRate
 	if data.CSV.Classify && len(data.CSV.Classes) == 0 {
 		return nil, errors.New("nnbeam: a classification needs Data.CSV.Classes, for every shard to encode the labels in the same order")
 	}

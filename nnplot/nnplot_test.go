@@ -18,7 +18,7 @@ import (
 // 1 to about 1e-3 and whose validation loss bottoms out at epoch 40, with
 // a NaN and an infinity that the plot must skip.
 func report() *nn.Report {
-	r := &nn.Report{BestEpoch: 40, Stop: nn.Patience}
+	r := &nn.Report{BestEpoch: 40, Stop: nn.NoImprovement}
 	for e := 1; e <= 60; e++ {
 		x := float64(e)
 		r.History = append(r.History, nn.Epoch{

@@ -59,7 +59,7 @@ func TestBadRequests(t *testing.T) {
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[0,4],"datatype":"FP64","data":[]}]}`, 400, "no rows (an empty batch)"},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[-1,4],"datatype":"FP64","data":[1,2,3,4]}]}`, 400, "inputs[0].shape[0]: -1 is negative"},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,1e999,4]}]}`, 400, `inputs[0].data[2] (row 0, feature "petal_length"): "1e999" is out of the range of float64`},
-		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,3,1.7e308]}]}`, 400, `row 0, feature "petal_width": 1.7e+308 is +Inf after scaling`},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,3,1.7e308]}]}`, 400, `row 0, feature "petal_width" is +Inf after scaling (1.7e+308 before)`},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":"AAAAAAAAAA"}]}`, 400, "inputs[0].data: want an array"},
 		{"POST", infer, "", `{"inputs":[{"name":"sepal_length","shape":[1],"datatype":"FP64","data":[1]},{"name":"x","shape":[1],"datatype":"FP64","data":[1]}]}`, 400, `inputs[1]: unknown input "x"; the inputs are the features "sepal_length", "sepal_width", "petal_length", "petal_width"`},
 		{"POST", infer, "", `{"inputs":[{"name":"sepal_length","shape":[1],"datatype":"FP64","data":[1]},{"name":"sepal_width","shape":[1],"datatype":"FP64","data":[1]}]}`, 400, `inputs: no tensor for the feature "petal_length"`},

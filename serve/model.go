@@ -20,6 +20,7 @@ import (
 type entry struct {
 	name, path string
 	m          *nn.Model
+	schema     *nn.Schema
 	stat       fileStat
 	loaded     time.Time
 
@@ -89,6 +90,11 @@ func newEntry(name, path string, m *nn.Model) (*entry, error) {
 		cols: m.Columns(), in: sizes[0], out: sizes[len(sizes)-1],
 		encoded: m.Encoding != nil,
 	}
+	s, err := m.Schema()
+	if err != nil {
+		return nil, err
+	}
+	e.schema = s
 	e.features = slices.Clone(m.Features)
 	if e.features == nil {
 		e.features = make([]string, e.cols)

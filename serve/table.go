@@ -3,7 +3,6 @@ package serve
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/neuralgo/nn/internal/excerpt"
 )
@@ -133,22 +132,8 @@ func (t *table) scale(in []float64) ([]float64, *httpError) {
 	in = in[:need]
 	for i := range t.n {
 		row := t.x[i*e.cols : (i+1)*e.cols]
-		if e.encoded {
-			for j, v := range row {
-				if math.IsInf(v, 0) {
-					return in, badRequest("row %d, feature %s: %v is not finite", i, t.feature(j), v)
-				}
-			}
-		}
-		dst := in[i*e.in : (i+1)*e.in]
-		e.m.Scale(dst, row)
-		for k, v := range dst {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				if !e.encoded {
-					return in, badRequest("row %d, feature %s: %v is %v after scaling", i, t.feature(k), row[k], v)
-				}
-				return in, badRequest("row %d, input %s: %v after scaling", i, excerpt.Quote(e.inputs[k]), v)
-			}
+		if err := e.schema.Prepare(in[i*e.in:(i+1)*e.in], row); err != nil {
+			return in, badRequest("row %d, %v", i, err)
 		}
 	}
 	return in, nil

@@ -13,7 +13,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/neuralgo/nn"
-	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 const evalSynopsis = `Usage: nn eval -model MODEL -data FILE [-json]
@@ -141,26 +140,11 @@ func unknownCategories(m *nn.Model, d *nn.Dataset) int {
 // the file path, scaling d.X in place. It returns an error naming the data
 // row and the feature if a scaled value is not finite.
 func predictLabelled(m *nn.Model, d *nn.Dataset, path string) (*mat.Dense, error) {
-	if m.Encoding != nil {
-		p, err := m.Predict(d.X)
-		if err != nil {
-			return nil, fileErrorf(path, "%s", strings.TrimPrefix(err.Error(), "nn: "))
-		}
-		return p, nil
+	p, err := m.Predict(d.X)
+	if err != nil {
+		return nil, fileErrorf(path, "%s", strings.TrimPrefix(err.Error(), "nn: "))
 	}
-	rows, cols := d.X.Dims()
-	raw := make([]float64, cols)
-	for i := range rows {
-		row := d.X.RawRowView(i)
-		copy(raw, row)
-		m.Scale(row, row)
-		for j, v := range row {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fileErrorf(path, "%w: feature %s of data row %d is %v after scaling (%v before)", nn.ErrNotFinite, excerpt.Quote(d.Features[j]), i+1, v, raw[j])
-			}
-		}
-	}
-	return m.Network.Predict(d.X)
+	return p, nil
 }
 
 // evalResult is what nn eval reports, in the form of its JSON output.

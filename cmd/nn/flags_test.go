@@ -25,7 +25,7 @@ func TestEnumFlags(t *testing.T) {
 		{[]string{"-activation", "softmax"}, `^nn train: -activation softmax: the hidden layers take sigmoid, tanh, relu, leaky-relu, elu, gelu, gelu-tanh, silu or softplus`},
 		{[]string{"-activation", "identity"}, `^nn train: -activation identity: the hidden layers take sigmoid, tanh, relu, leaky-relu, elu, gelu, gelu-tanh, silu or softplus`},
 		{[]string{"-activation", "swish"}, `^nn train: invalid value "swish" for flag -activation: unknown activation "swish"`},
-		{[]string{"-scale", "robust"}, `^nn train: invalid value "robust" for flag -scale: unknown scaler kind "robust" \(want none, standard, minmax or maxabs\)`},
+		{[]string{"-scale", "robust"}, `^nn train: invalid value "robust" for flag -scale: unknown scaler kind "robust" \(want standard, minmax, maxabs or none\)`},
 		{[]string{"-header", "maybe"}, `^nn train: invalid value "maybe" for flag -header: unknown header mode "maybe" \(want auto, yes or no\)`},
 	} {
 		args := append([]string{"train", "-data", irisPath, "-o", "never-written.json"}, test.args...)

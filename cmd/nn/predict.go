@@ -7,14 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strconv"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/neuralgo/nn"
-	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 const predictSynopsis = `Usage: nn predict -model MODEL [-data FILE] [flags]
@@ -106,6 +104,7 @@ func runPredict(e *env, args []string) error {
 // it, a batch at a time, allocating nothing per row.
 type predictor struct {
 	m        *nn.Model
+	s        *nn.Schema
 	features []string
 	inputs   []string // the names of the network's inputs
 	classes  []string // nil for regression
@@ -144,10 +143,14 @@ func newPredictor(path string, proba bool, w io.Writer) (*predictor, error) {
 	if err != nil {
 		return nil, err
 	}
+	s, err := m.Schema()
+	if err != nil {
+		return nil, err
+	}
 	sizes := m.Network.Sizes()
 	in, out := sizes[0], sizes[len(sizes)-1]
 	p := &predictor{
-		m: m, features: features, classes: classes, proba: proba,
+		m: m, s: s, features: features, classes: classes, proba: proba,
 		out:    bufio.NewWriterSize(w, 64<<10),
 		labels: make([][]byte, len(classes)),
 		x:      mat.NewDense(batchRows(in, out), in, nil),
@@ -206,25 +209,8 @@ func (p *predictor) predictRows(rows *nn.CSVReader) error {
 
 // add scales the row read from line into the batch.
 func (p *predictor) add(line int) error {
-	x := p.x.RawRowView(p.n)
-	if e := p.m.Encoding; e != nil {
-		// Rows read with the model's options hold valid codes; check
-		// all the same rather than trust.
-		for j, v := range p.row {
-			if cats := e.Columns[j].Categories; cats != nil && !math.IsNaN(v) && (v != math.Trunc(v) || v < -1 || v >= float64(len(cats))) {
-				return &nn.ParseError{Line: line, Err: fmt.Errorf("feature %s: %v is not a category code", excerpt.Quote(p.features[j]), v)}
-			}
-		}
-	}
-	p.m.Scale(x, p.row)
-	for j, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			before := ""
-			if p.m.Encoding == nil {
-				before = fmt.Sprintf(" (%v before)", p.row[j])
-			}
-			return &nn.ParseError{Line: line, Err: fmt.Errorf("%w: feature %s is %v after scaling%s", nn.ErrNotFinite, excerpt.Quote(p.inputs[j]), v, before)}
-		}
+	if err := p.s.Prepare(p.x.RawRowView(p.n), p.row); err != nil {
+		return &nn.ParseError{Line: line, Err: err}
 	}
 	p.n++
 	return nil

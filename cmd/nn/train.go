@@ -440,19 +440,19 @@ func (f *trainFlags) estimator(d *nn.Dataset, resume *nn.Checkpoint) (estimator,
 	}
 	if f.task == "classify" {
 		return estimator{c: &nn.Classifier{
-			Hidden: hidden, Activation: f.activation.String(), Optimizer: f.optimizer.String(),
+			Hidden: hidden, Activation: f.activation.String(), Method: f.optimizer.String(),
 			LearningRate: f.lr, Epochs: f.epochs, BatchSize: f.batch, L2: f.l2,
-			Validation: val, Patience: patience, Refit: f.refit,
-			Scale: f.scale, NoScale: f.scale == nn.NoScaling, Impute: f.impute, MissingIndicator: f.indicator,
+			ValidationFraction: val, Patience: patience, Refit: f.refit,
+			Scale: f.scale, Impute: f.impute, MissingIndicator: f.indicator,
 			ClassWeights: f.classWeights, Balanced: f.balanced, LeakySlope: f.leakySlope,
 			Seed: f.seed, Configure: configure,
 		}}, nil
 	}
 	return estimator{r: &nn.Regressor{
-		Hidden: hidden, Activation: f.activation.String(), Optimizer: f.optimizer.String(),
+		Hidden: hidden, Activation: f.activation.String(), Method: f.optimizer.String(),
 		LearningRate: f.lr, Epochs: f.epochs, BatchSize: f.batch, L2: f.l2,
-		Validation: val, Patience: patience, Refit: f.refit,
-		Scale: f.scale, NoScale: f.scale == nn.NoScaling, Impute: f.impute, MissingIndicator: f.indicator,
+		ValidationFraction: val, Patience: patience, Refit: f.refit,
+		Scale: f.scale, Impute: f.impute, MissingIndicator: f.indicator,
 		LeakySlope: f.leakySlope, Seed: f.seed, Configure: configure,
 	}}, nil
 }

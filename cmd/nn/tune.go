@@ -103,7 +103,8 @@ func runTune(e *env, args []string) error {
 	if f.grid.Activation != nil {
 		acts = acts[:0]
 		for _, a := range f.grid.Activation {
-			act, _ := nn.ParseActivation(a) // checked below
+			var act nn.Activation
+			act.UnmarshalText([]byte(a)) // checked below
 			acts = append(acts, act)
 		}
 	}
@@ -114,8 +115,8 @@ func runTune(e *env, args []string) error {
 		return &usageError{cmd: "tune", msg: "-class-weight needs -task classify"}
 	}
 	for _, a := range f.grid.Activation {
-		act, err := nn.ParseActivation(a)
-		if err != nil || act == nn.Softmax || act == nn.Identity {
+		var act nn.Activation
+		if err := act.UnmarshalText([]byte(a)); err != nil || act == nn.Softmax || act == nn.Identity {
 			return &usageError{cmd: "tune", msg: fmt.Sprintf("-activation %s: the hidden layers take %s", a, orList(names(notHidden...)))}
 		}
 	}
