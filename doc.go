@@ -20,9 +20,30 @@
 // text columns, the filling in of its missing values ([Encoding]) and the
 // scaling, all kept in the fitted [Model]. [CrossValidate] and [Search]
 // compare settings by k-fold cross-validation ([Dataset.Folds]),
-// [ClassificationReport] scores a classifier class by class, and
-// [Model.PredictCSV] streams rows to predictions. The raw [Network] and
-// [Train] below keep the tutorial's zero values.
+// [ClassificationReport] and [RegressionReport] score a model class by
+// class or target by target, and [Model.PredictCSV] streams rows to
+// predictions. The raw [Network] and [Train] below keep the tutorial's
+// zero values.
+//
+// # One way from a row to a prediction
+//
+// A fitted model reads tables by name, as scikit-learn's feature_names_in_
+// and a CSV header do: its [Schema] holds its columns in order, the
+// categories of each text column, the spellings of a missing value, and
+// its outputs. Every entry point that takes a [Dataset] (the estimators'
+// Predict, PredictProba, Score and Evaluate, [Model.PredictDataset],
+// [Model.Evaluate]) finds the model's columns in it by name, whatever
+// their order, and recodes its categories to the model's
+// ([Schema.Table]); a missing column is an error naming it, and a
+// category the model has not seen is counted (or, strictly, an error).
+// CSV rows come through [CSVReader] with [Model.CSVOptions], single
+// values through a [RowParser] from [Schema.Parser]. [Schema.Prepare] is
+// the gate every row passes to become the network's inputs, and
+// [Predictor] predicts a stream of rows a block at a time and writes each
+// prediction in the module's one CSV format ([Schema.AppendPrediction]).
+// The command-line tool, the server, Beam's Score and the estimators all
+// predict through these. Matrix-level calls ([Network.Predict],
+// [Model.Predict]) stay positional: a matrix has no column names.
 //
 // # Load
 //
@@ -94,10 +115,13 @@
 //
 // # Predict
 //
-// [Model.Predict] scales raw rows and predicts them. For a stream of rows,
-// [Model.Scale] scales each row into a batch and [Network.PredictTo]
-// predicts the batch into a matrix the caller owns, with one [Workspace]
-// per goroutine, allocating nothing once warm; [Network.PredictParallel]
+// [Model.Predict] encodes and scales rows laid out as the model's table,
+// by position, and predicts them; [Model.PredictDataset] finds the
+// columns of a Dataset by name first. For a stream of rows, a
+// [Predictor] prepares each row into a block and predicts the block
+// through [Network.PredictTo], allocating nothing once warm; one
+// [Workspace] per goroutine lets [Network.PredictTo] predict batches into
+// matrices the caller owns; [Network.PredictParallel]
 // splits a large batch over GOMAXPROCS goroutines. [Backend] names the
 // BLAS implementation and kernels in use.
 //
@@ -137,10 +161,11 @@
 // # Text
 //
 // Every enumerated type — [Activation], [Loss], [Init], [Method],
-// [Schedule], [StopReason], [Header], [ScaleKind] — implements
-// [fmt.Stringer], [encoding.TextMarshaler] and [encoding.TextUnmarshaler]
-// from one table of names, so that its values read the same in flags
-// (flag.TextVar), JSON and messages.
+// [Schedule], [Monitor], [StopReason], [Header], [ScaleKind], [Impute],
+// [Output] — implements [fmt.Stringer], [encoding.TextMarshaler] and
+// [encoding.TextUnmarshaler] from one table of names, so that its values
+// read the same in flags (flag.TextVar), JSON and messages; UnmarshalText
+// is how a program reads one from text.
 //
 // # Concurrency
 //

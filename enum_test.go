@@ -61,9 +61,24 @@ func TestEnumText(t *testing.T) {
 			[]string{"auto", "yes", "no"},
 		},
 		{
-			[]textEnum{NoScaling, Standardize, MinMax, MaxAbs}, ScaleKind(4),
+			[]textEnum{Standardize, MinMax, MaxAbs, NoScaling}, ScaleKind(4),
 			func() encoding.TextUnmarshaler { return new(ScaleKind) },
-			[]string{"none", "standard", "minmax", "maxabs"},
+			[]string{"standard", "minmax", "maxabs", "none"},
+		},
+		{
+			[]textEnum{MonitorLoss, MonitorAccuracy}, Monitor(2),
+			func() encoding.TextUnmarshaler { return new(Monitor) },
+			[]string{"loss", "accuracy"},
+		},
+		{
+			[]textEnum{ImputeMean, ImputeMedian, ImputeMostFrequent}, Impute(3),
+			func() encoding.TextUnmarshaler { return new(Impute) },
+			[]string{"mean", "median", "most-frequent"},
+		},
+		{
+			[]textEnum{Labels, Probabilities, LabelsAndProbabilities}, Output(3),
+			func() encoding.TextUnmarshaler { return new(Output) },
+			[]string{"labels", "probabilities", "labels+probabilities"},
 		},
 	} {
 		for i, v := range test.values {

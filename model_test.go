@@ -537,6 +537,7 @@ func TestDecodeModelErrors(t *testing.T) {
 		{name: "empty features", edit: set("features", []string{}), want: []string{"0 features", "want 2"}},
 		{name: "classes count", edit: set("classes", []string{"a", "b", "c"}), want: []string{"3 classes", "want 2"}},
 		{name: "duplicate class", edit: set("classes", []string{"a", "a"}), want: []string{`class "a" twice`}},
+		{name: "duplicate feature", edit: set("features", []string{"x", "x"}), want: []string{`feature "x" twice`}},
 		{name: "target not a string", edit: set("target", 3), want: []string{"target", "number"}},
 	} {
 		in := test.in

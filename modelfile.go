@@ -436,6 +436,10 @@ func (d *modelJSON) checkNames() error {
 			return badModel("features[%d] %s is not valid UTF-8", i, excerpt.Quote(f))
 		}
 	}
+	if k, j := duplicate(d.Features); j >= 0 {
+		// Rows reach a model by the names of their columns.
+		return badModel("names the feature %s twice (features[%d] and [%d]), so its columns cannot be told apart", excerpt.Quote(d.Features[j]), k, j)
+	}
 	if !utf8.ValidString(d.Target) {
 		return badModel("target %s is not valid UTF-8", excerpt.Quote(d.Target))
 	}

@@ -523,6 +523,23 @@ const (
 	LabelsAndProbabilities
 )
 
+var outputs = enum[Output]{"Output", "prediction output", []string{
+	Labels:                 "labels",
+	Probabilities:          "probabilities",
+	LabelsAndProbabilities: "labels+probabilities",
+}}
+
+// String returns the output's name, as UnmarshalText reads it: "labels",
+// "probabilities" or "labels+probabilities".
+func (o Output) String() string { return outputs.name(o) }
+
+// MarshalText returns the output's name, or an error if o is not a valid
+// Output.
+func (o Output) MarshalText() ([]byte, error) { return outputs.marshal(o) }
+
+// UnmarshalText sets o to the output named text, as String names it.
+func (o *Output) UnmarshalText(text []byte) error { return outputs.unmarshal(o, text) }
+
 // Header returns the header of the predictions written with o, the names
 // of their fields, or nil if they are a single unnamed field: the class
 // names for Probabilities, "label" and the class names for
@@ -554,8 +571,8 @@ func (s *Schema) Header(o Output) ([]string, error) {
 // checkOutput returns an error if o is not a valid Output for s.
 func (s *Schema) checkOutput(o Output) error {
 	switch {
-	case o < Labels || o > LabelsAndProbabilities:
-		return fmt.Errorf("nn: Output(%d) is not an output", int(o))
+	case !outputs.valid(o):
+		return fmt.Errorf("nn: %v is not an output", o)
 	case o != Labels && s.classes == nil:
 		return fmt.Errorf("nn: probabilities need a classification model; this is a regression model")
 	case o != Labels && !s.proba:
