@@ -428,8 +428,8 @@ func TestClassifierOptions(t *testing.T) {
 		{&Classifier{ValidationFraction: 1}, "ValidationFraction"},
 		{&Classifier{ClassWeights: map[string]float64{"high": -1}}, `ClassWeights["high"]`},
 	} {
-		if err := tc.c.Fit(context.Background(), d); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: got %v, want %q", tc.c, err, tc.want)
+		if err := tc.c.Fit(context.Background(), d); err == nil || !strings.Contains(err.Error(), tc.want) || strings.Count(err.Error(), "nn:") != 1 {
+			t.Errorf("%+v: got %v, want %q after one prefix", tc.c, err, tc.want)
 		}
 	}
 	if err := (&Regressor{}).Fit(context.Background(), d); err == nil || !strings.Contains(err.Error(), "Classifier") {
