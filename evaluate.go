@@ -118,7 +118,7 @@ func (s *Schema) targetsOf(d *Dataset) (*mat.Dense, error) {
 	}
 	if s.targets == nil || names == nil || slices.Equal(names, s.targets) || k == 1 && s.out == 1 {
 		if k != s.out {
-			return nil, fmt.Errorf("nn: %w: the model predicts %d targets, the Dataset has %d", ErrShape, s.out, k)
+			return nil, fmt.Errorf("nn: %w: the model predicts %d targets, the data has %d", ErrShape, s.out, k)
 		}
 		return d.Y, nil
 	}

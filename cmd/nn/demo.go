@@ -135,7 +135,7 @@ network (relu, softmax output, cross-entropy) trained with Adam.
 `)
 	d, err := nn.ReadCSV(bytes.NewReader(irisCSV), &nn.CSVOptions{Target: "species", Classify: true})
 	if err != nil {
-		return inFile("embedded iris.csv", nn.HeaderAuto, err)
+		return inFile("embedded iris.csv", err)
 	}
 	train, test, err := d.Split(0.2, 1)
 	if err != nil {
@@ -186,4 +186,18 @@ through train, eval and predict; "go install ./cmd/nn" puts nn on your PATH):
 	go run ./cmd/nn help
 `)
 	return nil
+}
+
+// writeConfusion writes a confusion matrix with the given class names and
+// counts.
+func writeConfusion(w io.Writer, classes []string, count func(i, j int) int) {
+	table := [][]string{append([]string{""}, classes...)}
+	for i, c := range classes {
+		row := []string{c}
+		for j := range classes {
+			row = append(row, strconv.Itoa(count(i, j)))
+		}
+		table = append(table, row)
+	}
+	writeTable(w, table)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,25 +10,30 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gonum.org/v1/gonum/floats"
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 const evalSynopsis = `Usage: nn eval -model MODEL -data FILE [-json]
 
 Eval predicts the rows of the labelled CSV file FILE with the model and
-compares the predictions with the file's target column (found by the name
-it had in training, or its position for a file without a header).
+compares the predictions with the file's target columns (found by the
+names they had in training, or their positions for a file without a
+header). The feature columns are found by name, in any order, among other
+columns, as nn predict finds them; a category of a text column that the
+model has not seen is encoded as all zeros and counted.
 
 For a classification model it prints the accuracy, the log loss (when the
 outputs are probabilities: not for a single tanh or identity output), the
-precision, recall and F1 score of each class and the confusion matrix (in
-the tables for up to 100 classes); for a regression model the mean squared
-error, its root, the mean absolute error and R². With -json it prints the
-same as one JSON object (a value that is not a number, such as R² of a
-single row, is null).
+precision, recall and F1 score of each class, their macro averages (over
+the classes that occur in the file or the predictions, as scikit-learn's)
+and weighted averages, and the confusion matrix (in the tables for up to
+100 classes); for a regression model the mean squared error, its root,
+the mean absolute error and R² of each target, and their means for
+several targets. With -json it prints the same figures as one JSON object
+(a value that is not a number, such as R² of a single row, is null). A
+row whose outputs are not finite numbers is an error: no figure is
+computed from one.
 
 Example:
 
@@ -51,45 +57,31 @@ func runEval(e *env, args []string) error {
 	if err := required("eval", "data", f.data, "the labelled CSV file to score it on"); err != nil {
 		return err
 	}
-	model, data, header := f.model, f.data, f.header
-	m, err := nn.LoadModel(model)
+	m, s, err := loadModel(f.model)
 	if err != nil {
 		return err
 	}
-	classes, err := modelClasses(m, model)
+	// The model's options find its features, target and classes by name.
+	o := m.CSVOptions()
+	o.Header = f.header
+	d, err := readCSVFile(context.Background(), e, f.data, o, false)
 	if err != nil {
 		return err
 	}
-	if sizes := m.Network.Sizes(); classes == nil && sizes[len(sizes)-1] != 1 && len(m.Targets) != sizes[len(sizes)-1] {
-		return fileErrorf(model, "the regression model has %d outputs; nn eval scores a single output against the target column", sizes[len(sizes)-1])
-	}
-	d, err := loadLabelled(m, model, classes, data, header)
-	if err != nil {
-		return err
-	}
-	if k := float64(len(classes)); k > 0 {
+	if k := float64(len(s.Classes())); k > 0 {
 		// The confusion matrix as counts, as ints and in the report; the
 		// probabilities of the rows.
 		rows, _ := d.X.Dims()
 		need := 4*k*k*8 + float64(rows)*k*8
-		if err := nn.CheckMemoryBudget(need, fmt.Sprintf("scoring %d classes", len(classes))); err != nil {
-			return fileErrorf(model, "%w", err)
+		if err := nn.CheckMemoryBudget(need, fmt.Sprintf("scoring %d classes", len(s.Classes()))); err != nil {
+			return fileErrorf(f.model, "%w", err)
 		}
 	}
-	p, err := predictLabelled(m, d, data)
+	ev, err := m.Evaluate(d, false)
 	if err != nil {
-		return err
+		return fileErrorf(f.data, "%s", strings.TrimPrefix(err.Error(), "nn: "))
 	}
-	var res *evalResult
-	if classes != nil {
-		res = evalClassifier(d, m.Network, classes, p)
-	} else {
-		res = evalRegression(d, p)
-	}
-	res.Model, res.Data = model, data
-	if u := unknownCategories(m, d); u > 0 {
-		res.Unknown = &u
-	}
+	res := newEvalResult(f.model, f.data, ev)
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -99,55 +91,9 @@ func runEval(e *env, args []string) error {
 	return nil
 }
 
-// loadLabelled reads the labelled file path for the model m, read from
-// the file model, with the class labels classes (nil for regression). Its
-// feature columns are found by the model's names, in any order, and those
-// the model does not use are ignored, as by nn predict; the target column
-// is found by the name it had in training, or is the last column if the
-// model does not name it.
-func loadLabelled(m *nn.Model, model string, classes []string, path string, header nn.Header) (*nn.Dataset, error) {
-	features, err := modelFeatures(m, model)
-	if err != nil {
-		return nil, err
-	}
-	o := m.CSVOptions()
-	o.Features, o.Classify, o.Classes, o.Header = features, classes != nil, classes, header
-	return nn.LoadCSV(path, o)
-}
-
-// unknownCategories returns the number of values of categorical columns of
-// d that are not among the model's categories (coded −1).
-func unknownCategories(m *nn.Model, d *nn.Dataset) int {
-	if m.Encoding == nil {
-		return 0
-	}
-	n := 0
-	rows, _ := d.X.Dims()
-	for j, c := range m.Encoding.Columns {
-		if c.Categories == nil {
-			continue
-		}
-		for i := range rows {
-			if d.X.At(i, j) == -1 {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// predictLabelled returns the outputs of m for the rows of d, read from
-// the file path, scaling d.X in place. It returns an error naming the data
-// row and the feature if a scaled value is not finite.
-func predictLabelled(m *nn.Model, d *nn.Dataset, path string) (*mat.Dense, error) {
-	p, err := m.Predict(d.X)
-	if err != nil {
-		return nil, fileErrorf(path, "%s", strings.TrimPrefix(err.Error(), "nn: "))
-	}
-	return p, nil
-}
-
-// evalResult is what nn eval reports, in the form of its JSON output.
+// evalResult is what nn eval reports, in the form of its JSON output. Its
+// figures are those of the one report of nn.Model.Evaluate, which the
+// text tables print too.
 type evalResult struct {
 	Model string `json:"model"`
 	Data  string `json:"data"`
@@ -158,33 +104,52 @@ type evalResult struct {
 	Accuracy *jsonNumber `json:"accuracy,omitempty"`
 	Correct  *int        `json:"correct,omitempty"`
 	LogLoss  *jsonNumber `json:"log_loss,omitempty"`
-	// Macro averages: the unweighted means over the classes.
-	MacroPrecision *jsonNumber   `json:"macro_precision,omitempty"`
-	MacroRecall    *jsonNumber   `json:"macro_recall,omitempty"`
-	MacroF1        *jsonNumber   `json:"macro_f1,omitempty"`
-	Classes        []classResult `json:"classes,omitempty"`
-	Confusion      [][]int       `json:"confusion,omitempty"`
-
-	report *nn.ClassificationReport // the text tables of a classification
+	// Macro averages: the unweighted means over the classes that occur
+	// in the truth or the predictions, as scikit-learn's.
+	MacroPrecision *jsonNumber `json:"macro_precision,omitempty"`
+	MacroRecall    *jsonNumber `json:"macro_recall,omitempty"`
+	MacroF1        *jsonNumber `json:"macro_f1,omitempty"`
+	// Weighted averages: the means weighted by the classes' support.
+	WeightedPrecision *jsonNumber   `json:"weighted_precision,omitempty"`
+	WeightedRecall    *jsonNumber   `json:"weighted_recall,omitempty"`
+	WeightedF1        *jsonNumber   `json:"weighted_f1,omitempty"`
+	Classes           []classResult `json:"classes,omitempty"`
+	Confusion         [][]int       `json:"confusion,omitempty"`
 
 	// Unknown counts the values of categorical columns not among the
 	// model's categories, encoded as all zeros.
 	Unknown *int `json:"unknown_categories,omitempty"`
 
-	// Regression.
-	Target string      `json:"target,omitempty"`
-	MSE    *jsonNumber `json:"mse,omitempty"`
-	RMSE   *jsonNumber `json:"rmse,omitempty"`
-	MAE    *jsonNumber `json:"mae,omitempty"`
-	R2     *jsonNumber `json:"r2,omitempty"`
+	// Regression: the target names separated by commas, the means of the
+	// scores over the targets, and each target's scores.
+	Target  string         `json:"target,omitempty"`
+	MSE     *jsonNumber    `json:"mse,omitempty"`
+	RMSE    *jsonNumber    `json:"rmse,omitempty"`
+	MAE     *jsonNumber    `json:"mae,omitempty"`
+	R2      *jsonNumber    `json:"r2,omitempty"`
+	Targets []targetResult `json:"targets,omitempty"`
+
+	classification *nn.ClassificationReport
+	regression     *nn.RegressionReport
 }
 
+// classResult is the scores of one class in the JSON output.
 type classResult struct {
 	Class     string     `json:"class"`
 	Precision jsonNumber `json:"precision"`
 	Recall    jsonNumber `json:"recall"`
 	F1        jsonNumber `json:"f1"`
 	Support   int        `json:"support"`
+}
+
+// targetResult is the scores of one target of a regression in the JSON
+// output.
+type targetResult struct {
+	Target string     `json:"target"`
+	MSE    jsonNumber `json:"mse"`
+	RMSE   jsonNumber `json:"rmse"`
+	MAE    jsonNumber `json:"mae"`
+	R2     jsonNumber `json:"r2"`
 }
 
 // jsonNumber is a float64 written as null when it is NaN or infinite,
@@ -201,149 +166,96 @@ func (v jsonNumber) MarshalJSON() ([]byte, error) {
 
 func num(v float64) *jsonNumber { j := jsonNumber(v); return &j }
 
-// evalClassifier scores the outputs p of net, a classifier with the given
-// class labels, on the labelled rows d. The classes are decided by
-// net.ClassesTo, as nn predict and Network.Classify decide them. The log
-// loss is left out for a single output that is not a probability.
-func evalClassifier(d *nn.Dataset, net *nn.Network, classes []string, p *mat.Dense) *evalResult {
-	rows, _ := p.Dims()
-	k := len(classes)
-	truth := d.Labels()
-	pred := net.ClassesTo(nil, p)
-	conf := nn.NewConfusion(truth, pred, k)
-	acc := nn.Accuracy(truth, pred)
-	correct := int(math.Round(acc * float64(rows)))
-	res := &evalResult{
-		report:   nn.NewClassificationReport(classes, truth, pred),
-		Task:     "classify",
-		Rows:     rows,
-		Accuracy: num(acc),
-		Correct:  &correct,
+// newEvalResult returns the result of the evaluation ev of the model file
+// model on the data file data.
+func newEvalResult(model, data string, ev *nn.Evaluation) *evalResult {
+	res := &evalResult{Model: model, Data: data, Rows: ev.Rows}
+	if ev.Unknown > 0 {
+		res.Unknown = &ev.Unknown
 	}
-	if hasProbabilities(net) {
-		probs := mat.NewDense(rows, k, nil)
-		var pr []float64
-		for i := range rows {
-			pr = probabilities(pr, p.RawRowView(i))
-			probs.SetRow(i, pr)
+	if r := ev.Regression; r != nil {
+		res.Task, res.regression = "regress", r
+		res.Target = strings.Join(r.Targets, ", ")
+		res.MSE, res.RMSE, res.MAE, res.R2 = num(r.Mean.MSE), num(r.Mean.RMSE), num(r.Mean.MAE), num(r.Mean.R2)
+		for j, t := range r.Targets {
+			s := r.PerTarget[j]
+			res.Targets = append(res.Targets, targetResult{t, jsonNumber(s.MSE), jsonNumber(s.RMSE), jsonNumber(s.MAE), jsonNumber(s.R2)})
 		}
-		res.LogLoss = num(nn.LogLoss(d.Y, probs))
+		return res
 	}
-	var mp, mr, mf float64
-	for c, name := range classes {
-		support := int(floats.Sum(conf.Counts.RawRowView(c)))
-		res.Classes = append(res.Classes, classResult{
-			Class:     name,
-			Precision: jsonNumber(conf.Precision(c)),
-			Recall:    jsonNumber(conf.Recall(c)),
-			F1:        jsonNumber(conf.F1(c)),
-			Support:   support,
-		})
-		mp += conf.Precision(c)
-		mr += conf.Recall(c)
-		mf += conf.F1(c)
-		counts := make([]int, k)
+	r := ev.Classification
+	res.Task, res.classification = "classify", r
+	correct := 0
+	for i := range r.Classes {
+		correct += int(r.Confusion.Counts.At(i, i))
+	}
+	res.Accuracy, res.Correct = num(r.Accuracy()), &correct
+	if !math.IsNaN(r.LogLoss) {
+		res.LogLoss = num(r.LogLoss)
+	}
+	res.MacroPrecision, res.MacroRecall, res.MacroF1 = num(r.Macro.Precision), num(r.Macro.Recall), num(r.Macro.F1)
+	res.WeightedPrecision, res.WeightedRecall, res.WeightedF1 = num(r.Weighted.Precision), num(r.Weighted.Recall), num(r.Weighted.F1)
+	for i, c := range r.Classes {
+		s := r.PerClass[i]
+		res.Classes = append(res.Classes, classResult{c, jsonNumber(s.Precision), jsonNumber(s.Recall), jsonNumber(s.F1), s.Support})
+		counts := make([]int, len(r.Classes))
 		for j := range counts {
-			counts[j] = int(conf.Counts.At(c, j))
+			counts[j] = int(r.Confusion.Counts.At(i, j))
 		}
 		res.Confusion = append(res.Confusion, counts)
 	}
-	res.MacroPrecision = num(mp / float64(k))
-	res.MacroRecall = num(mr / float64(k))
-	res.MacroF1 = num(mf / float64(k))
 	return res
-}
-
-// targetNames returns the name of the target of d, or of its targets
-// separated by commas.
-func targetNames(d *nn.Dataset) string {
-	if d.Targets != nil {
-		return strings.Join(d.Targets, ", ")
-	}
-	return d.Target
-}
-
-func evalRegression(d *nn.Dataset, p *mat.Dense) *evalResult {
-	rows, _ := p.Dims()
-	mse := nn.MeanSquaredError(d.Y, p)
-	return &evalResult{
-		Task:   "regress",
-		Rows:   rows,
-		Target: targetNames(d),
-		MSE:    num(mse),
-		RMSE:   num(math.Sqrt(mse)),
-		MAE:    num(nn.MeanAbsoluteError(d.Y, p)),
-		R2:     num(nn.R2(d.Y, p)),
-	}
 }
 
 // print writes r as text tables.
 func (r *evalResult) print(w io.Writer) {
-	if r.Task == "regress" {
-		fmt.Fprintf(w, "%s: %d rows, regression of %q\n\n", r.Data, r.Rows, r.Target)
-		writeTable(w, [][]string{
-			{"MSE", fmt.Sprintf("%.4g", float64(*r.MSE))},
-			{"RMSE", fmt.Sprintf("%.4g", float64(*r.RMSE))},
-			{"MAE", fmt.Sprintf("%.4g", float64(*r.MAE))},
-			{"R²", fmt.Sprintf("%.4f", float64(*r.R2))},
-		})
+	if rep := r.regression; rep != nil {
+		fmt.Fprintf(w, "%s: %d rows, regression of %s\n", r.Data, r.Rows, excerpt.Quotes(rep.Targets))
+		if r.Unknown != nil {
+			fmt.Fprintf(w, "unknown categories  %d (encoded as all zeros)\n", *r.Unknown)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprint(w, rep)
 		return
 	}
-	fmt.Fprintf(w, "%s: %d rows, %d classes\n\n", r.Data, r.Rows, len(r.Classes))
-	fmt.Fprintf(w, "accuracy  %.4f (%d of %d)\n", float64(*r.Accuracy), *r.Correct, r.Rows)
+	rep := r.classification
+	fmt.Fprintf(w, "%s: %d rows, %d classes\n\n", r.Data, r.Rows, len(rep.Classes))
+	fmt.Fprintf(w, "accuracy  %.4f (%d of %d)\n", rep.Accuracy(), *r.Correct, r.Rows)
 	if r.LogLoss != nil {
-		fmt.Fprintf(w, "log loss  %.4f\n", float64(*r.LogLoss))
+		fmt.Fprintf(w, "log loss  %.4f\n", rep.LogLoss)
 	}
 	if r.Unknown != nil {
 		fmt.Fprintf(w, "unknown categories  %d (encoded as all zeros)\n", *r.Unknown)
 	}
 	fmt.Fprintln(w)
-	if r.report != nil && len(r.Classes) <= maxConfusionTable {
-		fmt.Fprint(w, r.report)
+	if len(rep.Classes) <= maxConfusionTable {
+		fmt.Fprint(w, rep)
 		return
 	}
-
+	// Too many classes for the report's confusion matrix: its scores
+	// alone.
+	score := func(v float64) string {
+		if math.IsNaN(v) {
+			return "-"
+		}
+		return fmt.Sprintf("%.4f", v)
+	}
+	row := func(name string, s nn.ClassScore) []string {
+		return []string{name, score(s.Precision), score(s.Recall), score(s.F1), strconv.Itoa(s.Support)}
+	}
 	table := [][]string{{"class", "precision", "recall", "F1", "support"}}
-	for _, c := range r.Classes {
-		table = append(table, []string{c.Class,
-			fmt.Sprintf("%.4f", float64(c.Precision)), fmt.Sprintf("%.4f", float64(c.Recall)), fmt.Sprintf("%.4f", float64(c.F1)),
-			strconv.Itoa(c.Support)})
+	for i, c := range rep.Classes {
+		table = append(table, row(c, rep.PerClass[i]))
 	}
-	table = append(table, []string{"macro avg",
-		fmt.Sprintf("%.4f", float64(*r.MacroPrecision)), fmt.Sprintf("%.4f", float64(*r.MacroRecall)), fmt.Sprintf("%.4f", float64(*r.MacroF1)),
-		strconv.Itoa(r.Rows)})
+	table = append(table, row("macro avg", rep.Macro), row("weighted avg", rep.Weighted))
 	writeTable(w, table)
-
-	names := make([]string, len(r.Classes))
-	for i, c := range r.Classes {
-		names[i] = c.Class
-	}
-	if len(names) > maxConfusionTable {
-		fmt.Fprintf(w, "\nconfusion matrix of %d classes left out (nn eval -json writes it)\n", len(names))
-		return
-	}
-	fmt.Fprintf(w, "\nconfusion matrix (rows: true class, columns: predicted class)\n")
-	writeConfusion(w, names, func(i, j int) int { return r.Confusion[i][j] })
+	fmt.Fprintf(w, "\nconfusion matrix of %d classes left out (nn eval -json writes it)\n", len(rep.Classes))
 }
 
 // maxConfusionTable is the number of classes above which nn eval leaves
 // the confusion matrix out of its tables: a table of more would be too wide
 // to read.
 const maxConfusionTable = 100
-
-// writeConfusion writes a confusion matrix with the given class names and
-// counts.
-func writeConfusion(w io.Writer, classes []string, count func(i, j int) int) {
-	table := [][]string{append([]string{""}, classes...)}
-	for i, c := range classes {
-		row := []string{c}
-		for j := range classes {
-			row = append(row, strconv.Itoa(count(i, j)))
-		}
-		table = append(table, row)
-	}
-	writeTable(w, table)
-}
 
 // writeTable writes the rows of table as aligned columns two spaces apart,
 // the first column aligned left and the others right.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding"
 	"errors"
 	"flag"
@@ -253,14 +254,20 @@ func setMemoryBudget(bytes int64) {
 	debug.SetMemoryLimit(bytes + min(bytes/4, math.MaxInt64-bytes))
 }
 
-// listFlag is a comma-separated list of names; "none" is the empty list.
+// listFlag is a comma-separated list of names; "none" is the empty list,
+// and "" (two double quotes) in the list is the empty name, which String
+// writes so that a default with an empty name shows.
 type listFlag struct{ v *[]string }
 
 func (f listFlag) String() string {
 	if f.v == nil {
 		return ""
 	}
-	return strings.Join(*f.v, ",")
+	s := make([]string, len(*f.v))
+	for i, name := range *f.v {
+		s[i] = cmp.Or(name, `""`)
+	}
+	return strings.Join(s, ",")
 }
 
 func (f listFlag) Set(s string) error {
@@ -270,7 +277,11 @@ func (f listFlag) Set(s string) error {
 	}
 	var list []string
 	for _, part := range strings.Split(s, ",") {
-		list = append(list, strings.TrimSpace(part))
+		part = strings.TrimSpace(part)
+		if part == `""` {
+			part = ""
+		}
+		list = append(list, part)
 	}
 	*f.v = list
 	return nil

@@ -21,7 +21,7 @@ func TestEnumFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-optimizer", "rmsprop"}, `^nn train: invalid value "rmsprop" for flag -optimizer: unknown training method "rmsprop" \(want gd, sgd, momentum, nesterov, adam, lbfgs or adamw\)`},
+		{[]string{"-method", "rmsprop"}, `^nn train: invalid value "rmsprop" for flag -method: unknown training method "rmsprop" \(want gd, sgd, momentum, nesterov, adam, lbfgs or adamw\)`},
 		{[]string{"-activation", "softmax"}, `^nn train: -activation softmax: the hidden layers take sigmoid, tanh, relu, leaky-relu, elu, gelu, gelu-tanh, silu or softplus`},
 		{[]string{"-activation", "identity"}, `^nn train: -activation identity: the hidden layers take sigmoid, tanh, relu, leaky-relu, elu, gelu, gelu-tanh, silu or softplus`},
 		{[]string{"-activation", "swish"}, `^nn train: invalid value "swish" for flag -activation: unknown activation "swish"`},

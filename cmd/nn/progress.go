@@ -27,7 +27,6 @@ type progress struct {
 	classify bool
 	every    int // epochs between plain lines
 
-	start    time.Time // wall time of the first epoch report
 	first    int       // number of the first epoch of this run (after a resume, not 1)
 	last     nn.Epoch  // latest epoch reported
 	shown    bool      // last has been written
@@ -50,7 +49,7 @@ func newProgress(w io.Writer, tty bool, total int, val, classify bool) *progress
 func (p *progress) epoch(e nn.Epoch) {
 	now := time.Now()
 	if p.first == 0 {
-		p.first, p.start = e.Epoch, now.Add(-time.Millisecond)
+		p.first = e.Epoch
 	}
 	p.last, p.shown = e, false
 	if p.tty {
@@ -186,9 +185,11 @@ func joinParts(parts *[numParts]string, keep *[numParts]bool) string {
 func (p *progress) draw(now time.Time) {
 	e := p.last
 	filled := min(barWidth, barWidth*e.Epoch/max(1, p.total))
-	// Time left at the pace of this run's epochs so far.
-	done := e.Epoch - p.first + 1
-	left := time.Duration(float64(now.Sub(p.start)) / float64(done) * float64(p.total-e.Epoch))
+	// Time left at the pace of the epochs so far: e.Elapsed is the time
+	// of all e.Epoch of them, since training started (and in the runs a
+	// checkpoint resumed), so that the first report, which comes after an
+	// epoch, already has the time of one.
+	left := time.Duration(float64(e.Elapsed) / float64(max(1, e.Epoch)) * float64(p.total-e.Epoch))
 	var parts [numParts]string
 	parts[partEpoch] = fmt.Sprintf("epoch %*d/%d", len(fmt.Sprint(p.total)), e.Epoch, p.total)
 	parts[partBar] = "[" + strings.Repeat("=", filled) + strings.Repeat(" ", barWidth-filled) + "]"

@@ -166,3 +166,37 @@ func TestProgressPlain(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestProgressEstimate checks the time left that the bar shows: the pace
+// of the epochs run so far (Epoch.Elapsed over the epochs it covers)
+// times the epochs to go. The first report comes after a whole epoch, so
+// it already has a pace: 1.3s for epoch 1 of 5 leaves about 5.2s.
+func TestProgressEstimate(t *testing.T) {
+	for i, test := range []struct {
+		name  string
+		total int
+		first nn.Epoch // the first report of the run
+		next  []nn.Epoch
+		want  string // in the last line drawn
+	}{
+		{"first of 5", 5, nn.Epoch{Epoch: 1, Elapsed: 1300 * time.Millisecond}, nil, "1.3s, ~5.2s left"},
+		{"second of 5", 5, nn.Epoch{Epoch: 1, Elapsed: time.Second}, []nn.Epoch{{Epoch: 2, Elapsed: 3 * time.Second}}, "3s, ~4.5s left"},
+		{"last of 5", 5, nn.Epoch{Epoch: 1, Elapsed: time.Second}, []nn.Epoch{{Epoch: 5, Elapsed: 5 * time.Second}}, "5s, ~0s left"},
+		// After a resume from epoch 30, Elapsed counts the earlier
+		// run's 30 epochs too: 31 epochs in 62s, 9 to go.
+		{"resumed", 40, nn.Epoch{Epoch: 31, Elapsed: 62 * time.Second}, nil, "1m2s, ~18s left"},
+	} {
+		var b bytes.Buffer
+		p := newProgress(&b, true, test.total, false, false)
+		p.width = func() int { return 200 }
+		p.epoch(test.first)
+		for _, e := range test.next {
+			p.epoch(e)
+			p.draw(time.Now()) // drawn whatever the redraw interval
+		}
+		drawn := strings.Split(b.String(), "\r")
+		if last := drawn[len(drawn)-1]; !strings.Contains(last, test.want) {
+			t.Errorf("%d: %s: the bar reads %q, want it to hold %q", i, test.name, strings.TrimSpace(last), test.want)
+		}
+	}
+}

@@ -161,7 +161,7 @@ func TestToolboxFlags(t *testing.T) {
 	dir := t.TempDir()
 	model := filepath.Join(dir, "m.json")
 	mustRun(t, "", "train", "-data", irisPath, "-target", "species", "-o", model, "-quiet",
-		"-hidden", "32,16", "-dropout", "0.2,0.1", "-optimizer", "adamw", "-weight-decay", "0.01",
+		"-hidden", "32,16", "-dropout", "0.2,0.1", "-method", "adamw", "-weight-decay", "0.01",
 		"-schedule", "cosine", "-warmup", "5", "-per-step", "-clip", "1", "-monitor", "val_acc", "-activation", "gelu")
 	m, err := nn.LoadModel(model)
 	if err != nil {
@@ -178,7 +178,7 @@ func TestToolboxFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-weight-decay", "0.1"}, "-weight-decay is AdamW's decay: it needs -optimizer adamw"},
+		{[]string{"-weight-decay", "0.1"}, "-weight-decay is AdamW's decay: it needs -method adamw"},
 		{[]string{"-schedule", "cosine", "-warmup", "300"}, "-warmup 300 is not shorter than -epochs 200"},
 		{[]string{"-clip", "0"}, `invalid value "0" for flag -clip: want a number > 0`},
 		{[]string{"-dropout", "1"}, `"1" is not a rate`},
@@ -186,7 +186,7 @@ func TestToolboxFlags(t *testing.T) {
 		{[]string{"-monitor", "val_acc", "-val", "0"}, "-monitor val_acc needs held-out rows"},
 		{[]string{"-leaky-slope", "0.1"}, "-leaky-slope needs -activation leaky-relu"},
 		{[]string{"-min-lr", "0.001"}, "go with -schedule"},
-		{[]string{"-optimizer", "lbfgs", "-dropout", "0.1"}, "-optimizer lbfgs takes no -dropout"},
+		{[]string{"-method", "lbfgs", "-dropout", "0.1"}, "-method lbfgs takes no -dropout"},
 	} {
 		args := append([]string{"train", "-data", irisPath, "-target", "species", "-o", model}, tc.args...)
 		r := runNN(t, "", args...)

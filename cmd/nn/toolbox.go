@@ -19,7 +19,7 @@ import (
 // by nn train and nn tune.
 func (f *trainFlags) registerToolbox(fs *flag.FlagSet) {
 	fs.Var(ratesFlag{&f.dropout}, "dropout", "dropout `rates`, one per hidden layer, comma-separated, such as 0.2,0.1 (default none)")
-	fs.Var(floatFlag{&f.weightDecay, nonNegative, "a number ≥ 0"}, "weight-decay", "AdamW's decoupled weight `decay` (default 0.01 with -optimizer adamw)")
+	fs.Var(floatFlag{&f.weightDecay, nonNegative, "a number ≥ 0"}, "weight-decay", fmt.Sprintf("AdamW's decoupled weight `decay` (default %v with -method adamw)", adamWDecay()))
 	fs.Var(floatFlag{&f.clip, positive, "a number > 0"}, "clip", "clip each step's gradient to this global `norm` (default no clipping)")
 	fs.TextVar(&f.schedule, "schedule", f.schedule, "learning-rate `schedule`: "+orList(names[nn.Schedule]()))
 	fs.Var(intFlag{&f.warmup, 0}, "warmup", "`epochs` of linear warm-up of the learning rate before the schedule")
@@ -28,6 +28,13 @@ func (f *trainFlags) registerToolbox(fs *flag.FlagSet) {
 	fs.Var(floatFlag{&f.decay, positive, "a number > 0"}, "decay", "`factor` of -schedule step, exponential and plateau (plateau's default 0.1), or inverse-time's rate")
 	fs.Var(newChoice(&f.monitor, "val_loss", "val_loss", "val_acc"), "monitor", "what early stopping and -schedule plateau watch: `val_loss` or val_acc")
 	fs.Var(floatFlag{&f.leakySlope, fraction, "a slope in [0, 1)"}, "leaky-slope", "the `slope` of -activation leaky-relu below zero (default 0.01)")
+}
+
+// adamWDecay returns the weight decay that package nn gives AdamW when
+// none is given (-weight-decay left out passes zero on).
+func adamWDecay() float64 {
+	s := nn.Settings{Method: nn.AdamW}
+	return s.WithDefaults().WeightDecay
 }
 
 // checkToolbox returns a usageError for toolbox flags that do not go
@@ -39,16 +46,16 @@ func (f *trainFlags) checkToolbox(cmd string, set map[string]bool, hidden [][]in
 		return &usageError{cmd: cmd, msg: fmt.Sprintf(format, args...)}
 	}
 	switch {
-	case set["weight-decay"] && f.optimizer != nn.AdamW:
-		return bad("-weight-decay is AdamW's decay: it needs -optimizer adamw (-l2 is the decay of the others)")
+	case set["weight-decay"] && f.method != nn.AdamW:
+		return bad("-weight-decay is AdamW's decay: it needs -method adamw (-l2 is the decay of the others)")
 	case f.monitor == "val_acc" && f.task != "classify":
 		return bad("-monitor val_acc needs -task classify")
 	case f.monitor == "val_acc" && f.val == 0:
 		return bad("-monitor val_acc needs held-out rows (-val)")
 	case f.warmup > 0 && f.warmup >= f.epochs:
 		return bad("-warmup %d is not shorter than -epochs %d", f.warmup, f.epochs)
-	case f.optimizer == nn.LBFGS && (f.dropout != nil || set["clip"] || set["schedule"] || set["warmup"]):
-		return bad("-optimizer lbfgs takes no -dropout, -clip, -schedule or -warmup")
+	case f.method == nn.LBFGS && (f.dropout != nil || set["clip"] || set["schedule"] || set["warmup"]):
+		return bad("-method lbfgs takes no -dropout, -clip, -schedule or -warmup")
 	case set["leaky-slope"] && !slices.Contains(acts, nn.LeakyReLU):
 		return bad("-leaky-slope needs -activation leaky-relu")
 	case (set["decay"] || set["min-lr"] || set["per-step"]) && !set["schedule"]:

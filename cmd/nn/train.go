@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/signal"
@@ -51,7 +50,11 @@ validation, training stops when the validation loss has not improved for
 trains afresh on all rows for that many epochs.
 
 Progress goes to standard error: a progress bar on a terminal, otherwise a
-line every few epochs; -quiet leaves out progress and summary.
+line every few epochs; -quiet leaves out progress and summary. While FILE
+is read, a terminal shows how much of it has been read, and a log gets a
+line naming a file of 64 MiB or more. A target of numbers becomes classes
+with -task classify (the default): the lines announcing the training say so
+when there are more than two, and -task regress reads them as numbers.
 
 The model file is written atomically and only after training succeeded: a
 run that fails or is interrupted leaves an existing file as it was. Ctrl-C
@@ -77,7 +80,7 @@ type trainFlags struct {
 	header                  nn.Header
 	hidden                  []int
 	activation              nn.Activation
-	optimizer               nn.Method
+	method                  nn.Method
 	lr, l2, val             float64
 	epochs, batch, patience int
 	seed                    uint64
@@ -87,6 +90,7 @@ type trainFlags struct {
 	out, plot               string
 	quiet, saveInterrupted  bool
 	resumeChanged           bool
+	taskSet                 bool // -task was given
 
 	categorical                                 []string
 	missing                                     []string
@@ -109,13 +113,15 @@ type trainFlags struct {
 // linear map.
 var notHidden = []nn.Activation{nn.Softmax, nn.Identity}
 
-// Learning rates used when -lr is not given. The library's Adam default,
-// 0.001, is tuned for large data sets; on the small tables this command is
-// mostly used with it needs thousands of epochs.
-const (
-	defaultAdamLR = 0.01
-	defaultLR     = 0.1
-)
+// defaultRate returns the learning rate that package nn trains with by
+// method when none is given (-lr left out passes zero on).
+func defaultRate(method nn.Method) float64 {
+	s := nn.Settings{Method: method}
+	return s.WithDefaults().LearningRate
+}
+
+// lrUsage describes -lr of train and tune, with the library's defaults.
+var lrUsage = fmt.Sprintf("learning `rate` (default %v for adam and adamw, %v for the others; lbfgs ignores it)", defaultRate(nn.Adam), defaultRate(nn.GradientDescent))
 
 func runTrain(e *env, args []string) error {
 	f := defaultTrainFlags()
@@ -128,8 +134,8 @@ func runTrain(e *env, args []string) error {
 	fs.TextVar(&f.header, "header", f.header, headerUsage)
 	fs.Var(sizesFlag{&f.hidden}, "hidden", "hidden layer `sizes`, comma-separated, such as 64,32; none for no hidden layer")
 	fs.TextVar(&f.activation, "activation", f.activation, "`function` of the hidden layers: "+orList(names(notHidden...)))
-	fs.TextVar(&f.optimizer, "optimizer", f.optimizer, "training `method`: "+orList(names[nn.Method]()))
-	fs.Var(floatFlag{&f.lr, positive, "a number > 0"}, "lr", fmt.Sprintf("learning `rate` (default %v for adam, %v for the others; lbfgs ignores it)", defaultAdamLR, defaultLR))
+	fs.TextVar(&f.method, "method", f.method, "training `method`: "+orList(names[nn.Method]()))
+	fs.Var(floatFlag{&f.lr, positive, "a number > 0"}, "lr", lrUsage)
 	fs.Var(intFlag{&f.epochs, 1}, "epochs", "largest `number` of passes over the training rows")
 	fs.Var(intFlag{&f.batch, 1}, "batch", "`rows` per step of sgd, momentum, nesterov and adam")
 	fs.Var(floatFlag{&f.l2, nonNegative, "a number ≥ 0"}, "l2", "L2 weight decay `λ` (default none)")
@@ -145,7 +151,7 @@ func runTrain(e *env, args []string) error {
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.saveInterrupted, "save-interrupted", false, "on Ctrl-C, write the model of the last finished epoch instead of nothing")
 	fs.Var(listFlag{&f.categorical}, "categorical", "feature `columns` to read as categories even where they hold numbers, comma-separated (columns with text are categorical anyway)")
-	fs.Var(listFlag{&f.missing}, "missing", "the `spellings` of a missing value, comma-separated, or none to make a missing value an error (default \"\",NA,N/A,NaN,null,None and variants)")
+	fs.Var(listFlag{&f.missing}, "missing", "the `spellings` of a missing value, comma-separated (\"\" for an empty field), or none to make a missing value an error")
 	fs.TextVar(&f.impute, "impute", f.impute, "how a missing number is filled in, from the training rows: "+orList(names[nn.Impute]())+" (a missing category takes the most frequent)")
 	fs.BoolVar(&f.indicator, "indicator", false, "add an input per column with missing values, 1 where the value is missing")
 	fs.BoolVar(&f.refit, "refit", false, "after early stopping has chosen the number of epochs, train afresh on all rows for that many")
@@ -162,12 +168,7 @@ func runTrain(e *env, args []string) error {
 	if err := f.check(set); err != nil {
 		return err
 	}
-	if !set["lr"] {
-		f.lr = defaultLR
-		if f.optimizer == nn.Adam || f.optimizer == nn.AdamW {
-			f.lr = defaultAdamLR
-		}
-	}
+	f.taskSet = set["task"]
 	return train(e, &f)
 }
 
@@ -191,8 +192,8 @@ func (f *trainFlags) check(set map[string]bool) error {
 	if slices.Contains(notHidden, f.activation) {
 		return bad("-activation %v: the hidden layers take %s", f.activation, orList(names(notHidden...)))
 	}
-	if f.optimizer == nn.LBFGS && (f.checkpoint != "" || f.resume != "") {
-		return bad("-optimizer lbfgs cannot be checkpointed or resumed; it suits small problems trained in one run")
+	if f.method == nn.LBFGS && (f.checkpoint != "" || f.resume != "") {
+		return bad("-method lbfgs cannot be checkpointed or resumed; it suits small problems trained in one run")
 	}
 	if set["checkpoint-every"] && f.checkpoint == "" {
 		return bad("-checkpoint-every needs -checkpoint FILE")
@@ -363,7 +364,7 @@ func (f *trainFlags) csvOptions() *nn.CSVOptions {
 // saved and that a classification has classes to learn.
 func readTrainingData(ctx context.Context, e *env, f *trainFlags) (*nn.Dataset, error) {
 	classify := f.task == "classify"
-	d, err := loadCSV(ctx, f.data, f.csvOptions())
+	d, err := f.loadCSV(ctx, e)
 	if err != nil {
 		return nil, err
 	}
@@ -373,11 +374,10 @@ func readTrainingData(ctx context.Context, e *env, f *trainFlags) (*nn.Dataset, 
 	if !classify {
 		return d, nil
 	}
-	rows, _ := d.X.Dims()
 	if len(d.Classes) < 2 {
 		return nil, fileErrorf(f.data, "the target column %s holds the single class %s; classification needs at least two (use -task regress for a numeric target)", excerpt.Quote(d.Target), excerpt.Quote(d.Classes[0]))
 	}
-	if !f.quiet && len(d.Classes) > 20 && 2*len(d.Classes) > rows {
+	if rows, _ := d.X.Dims(); !f.quiet && manyClasses(d) {
 		fmt.Fprintf(e.stderr, "warning: the target column %s holds %d classes in %d rows; if it is a number to predict, use -task regress\n", excerpt.Quote(d.Target), len(d.Classes), rows)
 	}
 	for c := range f.classWeights {
@@ -440,7 +440,7 @@ func (f *trainFlags) estimator(d *nn.Dataset, resume *nn.Checkpoint) (estimator,
 	}
 	if f.task == "classify" {
 		return estimator{c: &nn.Classifier{
-			Hidden: hidden, Activation: f.activation.String(), Method: f.optimizer.String(),
+			Hidden: hidden, Activation: f.activation.String(), Method: f.method.String(),
 			LearningRate: f.lr, Epochs: f.epochs, BatchSize: f.batch, L2: f.l2,
 			ValidationFraction: val, Patience: patience, Refit: f.refit,
 			Scale: f.scale, Impute: f.impute, MissingIndicator: f.indicator,
@@ -449,7 +449,7 @@ func (f *trainFlags) estimator(d *nn.Dataset, resume *nn.Checkpoint) (estimator,
 		}}, nil
 	}
 	return estimator{r: &nn.Regressor{
-		Hidden: hidden, Activation: f.activation.String(), Method: f.optimizer.String(),
+		Hidden: hidden, Activation: f.activation.String(), Method: f.method.String(),
 		LearningRate: f.lr, Epochs: f.epochs, BatchSize: f.batch, L2: f.l2,
 		ValidationFraction: val, Patience: patience, Refit: f.refit,
 		Scale: f.scale, Impute: f.impute, MissingIndicator: f.indicator,
@@ -505,9 +505,9 @@ func printBanner(e *env, f *trainFlags, d *nn.Dataset, est estimator, resume *nn
 		trainRows -= vr
 		held = fmt.Sprintf(", %d held out for validation", vr)
 	}
-	what := "regression of " + strconv.Quote(d.Target)
+	what := "regression of " + excerpt.Quotes(targetNames(d))
 	if f.task == "classify" {
-		what = fmt.Sprintf("%d classes of %q", len(d.Classes), d.Target)
+		what = fmt.Sprintf("%d classes of %s", len(d.Classes), excerpt.Quote(d.Target))
 	}
 	_, outputs := d.Y.Dims()
 	inputs, note := f.inputs(d)
@@ -515,11 +515,15 @@ func printBanner(e *env, f *trainFlags, d *nn.Dataset, est estimator, resume *nn
 	if len(f.hidden) > 0 {
 		net += " (" + f.activation.String() + ")"
 	}
-	how := f.optimizer.String()
-	if f.optimizer != nn.LBFGS {
-		how += fmt.Sprintf(", lr %v", f.lr)
+	how := f.method.String()
+	if f.method != nn.LBFGS {
+		lr := f.lr
+		if lr == 0 {
+			lr = defaultRate(f.method)
+		}
+		how += fmt.Sprintf(", lr %v", lr)
 	}
-	if f.optimizer != nn.LBFGS && f.optimizer != nn.GradientDescent {
+	if f.method != nn.LBFGS && f.method != nn.GradientDescent {
 		how += fmt.Sprintf(", batch %d", f.batch)
 	}
 	fmt.Fprintf(e.stderr, "training a %s on %d rows of %s%s: %s; %s, up to %d epochs\n",
@@ -527,9 +531,45 @@ func printBanner(e *env, f *trainFlags, d *nn.Dataset, est estimator, resume *nn
 	if note != "" {
 		fmt.Fprintf(e.stderr, "%s\n", note)
 	}
+	if note := f.numericClasses(d); note != "" {
+		fmt.Fprintf(e.stderr, "%s\n", note)
+	}
 	if resume != nil {
 		fmt.Fprintf(e.stderr, "resuming after epoch %d from %s\n", resume.Epoch, f.resume)
 	}
+}
+
+// targetNames returns the names of the targets of d.
+func targetNames(d *nn.Dataset) []string {
+	if d.Targets != nil {
+		return d.Targets
+	}
+	return []string{d.Target}
+}
+
+// numericClasses returns, for the banner, a note that the classes of d
+// are numbers, which -task regress would read as numbers, or "" if -task
+// was given, a class is not a number, or the target has only two classes
+// (0 and 1 are classes far more often than numbers to predict).
+// manyClasses has warned of a target with many classes already.
+func (f *trainFlags) numericClasses(d *nn.Dataset) string {
+	if f.taskSet || f.task != "classify" || len(d.Classes) <= 2 || manyClasses(d) {
+		return ""
+	}
+	for _, c := range d.Classes {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(c), 64); err != nil {
+			return ""
+		}
+	}
+	return fmt.Sprintf("target %s: %d distinct numbers, read as classes; -task regress reads them as numbers", excerpt.Quote(d.Target), len(d.Classes))
+}
+
+// manyClasses reports whether d has so many classes for its rows (more
+// than 20, each of fewer than two rows on average) that its target is
+// likely a number to predict.
+func manyClasses(d *nn.Dataset) bool {
+	rows, _ := d.X.Dims()
+	return len(d.Classes) > 20 && 2*len(d.Classes) > rows
 }
 
 // interruptedError says that training was interrupted after the epochs of
@@ -598,12 +638,11 @@ func printSummary(e *env, f *trainFlags, r *nn.Report, m *nn.Model, heldOut *nn.
 		}
 	}
 	if heldOut != nil && !f.refit {
-		p, err := m.Predict(heldOut.X)
-		if err == nil {
-			if heldOut.Classes != nil {
-				fmt.Fprintf(&b, ", val_acc %.4f", nn.Accuracy(heldOut.Labels(), m.Network.ClassesTo(nil, p)))
+		if ev, err := m.Evaluate(heldOut, false); err == nil {
+			if c := ev.Classification; c != nil {
+				fmt.Fprintf(&b, ", val_acc %.4f", c.Accuracy())
 			} else {
-				fmt.Fprintf(&b, ", val_R² %.4f, val_RMSE %.4g", nn.R2(heldOut.Y, p), math.Sqrt(nn.MeanSquaredError(heldOut.Y, p)))
+				fmt.Fprintf(&b, ", val_R² %.4f, val_RMSE %.4g", ev.Regression.Mean.R2, ev.Regression.Mean.RMSE)
 			}
 		}
 	}
@@ -634,20 +673,12 @@ func roundDuration(d time.Duration) time.Duration {
 	return d.Round(time.Second)
 }
 
-// loadCSV reads the CSV file at path as nn.LoadCSV does, stopping with an
-// error if ctx is cancelled.
-func loadCSV(ctx context.Context, path string, opts *nn.CSVOptions) (*nn.Dataset, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	d, err := nn.ReadCSV(ctxReader{ctx, file}, opts)
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("nn: interrupted while reading %s", path)
-	}
+// loadCSV reads the -data file, showing how much of it has been read
+// unless -quiet, and stopping with an error if ctx is cancelled. The
+// advice of its errors names the flags of nn train.
+func (f *trainFlags) loadCSV(ctx context.Context, e *env) (*nn.Dataset, error) {
+	d, err := readCSVFile(ctx, e, f.data, f.csvOptions(), f.quiet)
 	if pe, ok := err.(*nn.ParseError); ok {
-		pe.File = path
 		pe.Err = flagHints{pe.Err}
 	}
 	return d, err
@@ -666,16 +697,3 @@ var hintReplacer = strings.NewReplacer(
 
 func (h flagHints) Error() string { return hintReplacer.Replace(h.err.Error()) }
 func (h flagHints) Unwrap() error { return h.err }
-
-// ctxReader reads r until ctx is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}

@@ -61,19 +61,19 @@ func runTune(e *env, args []string) error {
 	fs.TextVar(&f.header, "header", f.header, headerUsage)
 	fs.Var(gridSizes{&f.grid.Hidden}, "hidden", "hidden layer `candidates`, comma-separated, layers joined by x: 16,32,64x32 (default 32)")
 	fs.Var(gridStrings{&f.grid.Activation}, "activation", "hidden `activations` to try: "+orList(names(notHidden...)))
-	fs.Var(gridFloats{&f.grid.LearningRate, positive, "rates > 0"}, "lr", "learning `rates` to try (default 0.01 for adam)")
+	fs.Var(gridFloats{&f.grid.LearningRate, positive, "rates > 0"}, "lr", fmt.Sprintf("learning `rates` to try (default %v for adam and adamw, %v for the others)", defaultRate(nn.Adam), defaultRate(nn.GradientDescent)))
 	fs.Var(gridFloats{&f.grid.L2, nonNegative, "numbers ≥ 0"}, "l2", "L2 weight decays `λ` to try (default none)")
 	fs.Var(gridInts{&f.grid.BatchSize}, "batch", "batch `sizes` to try (default 32)")
 	fs.Var(gridInts{&f.grid.Epochs}, "epochs", "largest `numbers` of epochs to try (default 200)")
 	fs.Var(intFlag{&f.folds, 2}, "folds", "the `number` of folds")
 	fs.Var(intFlag{&f.random, 1}, "random", "try this `number` of candidates drawn at random from the grid, instead of all")
-	fs.TextVar(&f.optimizer, "optimizer", f.optimizer, "training `method`: "+orList(names[nn.Method]()))
+	fs.TextVar(&f.method, "method", f.method, "training `method`: "+orList(names[nn.Method]()))
 	fs.Var(floatFlag{&f.val, fraction, "a fraction in [0, 1)"}, "val", "`fraction` of each fit's rows held out for early stopping (default none: every epoch on every row)")
-	fs.Var(intFlag{&f.patience, 0}, "patience", "stop a fit after this many `epochs` without improvement (default 0: run all epochs)")
+	fs.Var(intFlag{&f.patience, 0}, "patience", "stop a fit after this many `epochs` without improvement; 0 runs all epochs")
 	fs.TextVar(&f.scale, "scale", f.scale, "input `scaling`: "+orList(names[nn.ScaleKind]()))
 	fs.Uint64Var(&f.seed, "seed", f.seed, "`seed` of the folds, the random search and every fit")
 	fs.Var(listFlag{&f.categorical}, "categorical", "feature `columns` to read as categories even where they hold numbers")
-	fs.Var(listFlag{&f.missing}, "missing", "the `spellings` of a missing value, comma-separated, or none")
+	fs.Var(listFlag{&f.missing}, "missing", "the `spellings` of a missing value, comma-separated (\"\" for an empty field), or none")
 	fs.TextVar(&f.impute, "impute", f.impute, "how a missing number is filled in: "+orList(names[nn.Impute]()))
 	fs.BoolVar(&f.indicator, "indicator", false, "add an input per column with missing values")
 	fs.Var(classWeightFlag{&f.classWeights, &f.balanced}, "class-weight", "weigh the classes' rows: `balanced` or label=weight pairs")
@@ -126,12 +126,24 @@ func runTune(e *env, args []string) error {
 	return tune(e, &f)
 }
 
+// defaultVal is the fraction of the rows that nn train holds out for
+// validation, that of nn.Classifier and nn.Regressor (whose zero
+// ValidationFraction means it).
+const defaultVal = 0.1
+
+// defaultPatience returns the patience of early stopping that package nn
+// uses with a validation set when none is given.
+func defaultPatience() int {
+	s := nn.Settings{ValidationFraction: defaultVal}
+	return s.WithDefaults().Patience
+}
+
 // defaultTrainFlags returns the flags of nn train at their defaults.
 func defaultTrainFlags() trainFlags {
 	return trainFlags{
-		task: "classify", hidden: []int{32}, activation: nn.ReLU, optimizer: nn.Adam, scale: nn.Standardize,
+		task: "classify", hidden: []int{32}, activation: nn.ReLU, method: nn.Adam, scale: nn.Standardize,
 		missing: nn.DefaultMissing,
-		epochs:  200, batch: 32, val: 0.1, patience: 20, checkpointEvery: 10, seed: 1,
+		epochs:  200, batch: 32, val: defaultVal, patience: defaultPatience(), checkpointEvery: 10, seed: 1,
 	}
 }
 
@@ -139,10 +151,6 @@ func defaultTrainFlags() trainFlags {
 func tune(e *env, f *tuneFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	f.lr = defaultLR
-	if f.optimizer == nn.Adam || f.optimizer == nn.AdamW {
-		f.lr = defaultAdamLR
-	}
 	d, err := readTrainingData(ctx, e, &f.trainFlags)
 	if err != nil {
 		return err
