@@ -17,7 +17,9 @@
 // # Errors
 //
 // Read returns an error for anything it does not support or cannot
-// trust, naming the node and its operator: it never panics on its input,
-// and it refuses tensors whose sizes would not fit in nn's memory budget
-// (see nn.SetMemoryBudget) before allocating them.
+// trust, naming the node and its operator: the operator it does not read
+// (a BatchNormalization, say), or the first node of a function of a
+// layer's output that is none of nn's activations. It never panics on its
+// input, and it refuses tensors whose sizes would not fit in nn's memory
+// budget (see nn.SetMemoryBudget) before allocating them.
 package onnx

@@ -19,10 +19,16 @@ import (
 //
 //   - networks exported by torch.onnx.export from an nn.Sequential of
 //     Linear layers and activations: Gemm (with or without transB) or
-//     MatMul followed by Add, then at most one of Relu, Sigmoid, Tanh,
-//     Softmax (on the last layer), LeakyRelu, Elu (alpha 1) or Softplus,
-//     with weights in float or double, as raw data or typed fields,
-//     in initializers or Constant nodes;
+//     MatMul followed by Add, then at most one activation: Relu, Sigmoid,
+//     Tanh, Softmax (on the last layer), LeakyRelu, Elu (alpha 1),
+//     Softplus, Gelu (operator set 20 and later), or GELU and SiLU of the
+//     layer's output z as PyTorch writes them in operators ONNX has,
+//     z·0.5·(1 + Erf(z/√2)), its tanh approximation
+//     z·0.5·(1 + Tanh(√(2/π)·(z + 0.044715·z³))) and z·Sigmoid(z) (in any
+//     order of the factors and terms, dividing by a constant or
+//     multiplying by its inverse); with weights in float or double, as raw
+//     data or typed fields, in initializers, Constant nodes or Identity
+//     nodes of either;
 //   - models written by Write, with their scaler, encoding, class labels
 //     and names, which Read gives back so that they predict bit for bit as
 //     the model that was written.
@@ -38,13 +44,14 @@ import (
 // to read it as a classifier.
 //
 // Anything else is an error that names the node and its operator: other
-// operators, shapes that do not chain, more than one input, tensors that
-// are too large for nn or its memory budget (see nn.SetMemoryBudget),
-// and input that is not an ONNX model at all. Since decoding a protocol
-// buffer can take two hundred times the size of its input, Read refuses
-// a file larger than 1/256 of the budget (16 MiB of the default 4 GiB,
-// about 2 million parameters in double or 4 million in float). Read never
-// panics on its input.
+// operators (BatchNormalization, for one), other functions of a layer's
+// output (named by their first node), shapes that do not chain, more than
+// one input, tensors that are too large for nn or its memory budget (see
+// nn.SetMemoryBudget), and input that is not an ONNX model at all. Since
+// decoding a protocol buffer can take two hundred times the size of its
+// input, Read refuses a file larger than 1/256 of the budget (16 MiB of
+// the default 4 GiB, about 2 million parameters in double or 4 million in
+// float). Read never panics on its input.
 func Read(r io.Reader) (*nn.Model, error) {
 	// Decoding a protocol buffer can take about two hundred times the
 	// bytes of its input (an empty node or tensor is two bytes on the wire
@@ -92,6 +99,12 @@ type importer struct {
 	offset    []float64
 	scale     []float64
 	slope     float64 // of LeakyReLU layers, 0 if none
+	opset     int64   // the default domain's operator set
+
+	// The function of the last layer's output being read (see
+	// import_function.go).
+	z  string             // the last layer's output, before its activation
+	fn map[string]*fnNode // the nodes that compute from z elementwise, by output
 }
 
 // constValue is a constant converted to float64.
@@ -128,6 +141,7 @@ func fromProto(p *pb.ModelProto) (*nn.Model, error) {
 		funcs:   map[string]*pb.FunctionProto{},
 		checked: map[string]bool{},
 		tail:    map[string]bool{},
+		fn:      map[string]*fnNode{},
 	}
 	if err := im.opsets(); err != nil {
 		return nil, err
@@ -166,12 +180,18 @@ func fromProto(p *pb.ModelProto) (*nn.Model, error) {
 		return nil, err
 	}
 	for i, n := range nodes[skip:] {
-		if err := im.node(n); err != nil {
-			return nil, fmt.Errorf("%s: %w", nodeName(skip+i, n), err)
+		if err := im.node(skip+i, n); err != nil {
+			if _, ok := err.(*nodeError); !ok {
+				err = &nodeError{skip + i, n, err}
+			}
+			return nil, err
 		}
 	}
 	if len(im.layers) == 0 {
 		return nil, errors.New("the graph has no layer (Gemm, or MatMul and Add)")
+	}
+	if err := im.closeFunction(); err != nil {
+		return nil, err
 	}
 	if err := im.outputs(); err != nil {
 		return nil, err
@@ -185,6 +205,17 @@ func fromProto(p *pb.ModelProto) (*nn.Model, error) {
 	}
 	return m, nil
 }
+
+// nodeError is an error about the node n, the i-th of its graph, which
+// the message names first.
+type nodeError struct {
+	i   int
+	n   *pb.NodeProto
+	err error
+}
+
+func (e *nodeError) Error() string { return nodeName(e.i, e.n) + ": " + e.err.Error() }
+func (e *nodeError) Unwrap() error { return e.err }
 
 // nodeName names the node n, the i-th of its graph, for messages: by its
 // name and operator, or by its index if it has no name.
@@ -208,6 +239,7 @@ func (im *importer) opsets() error {
 			if v := o.GetVersion(); v < 7 || v > 23 {
 				return fmt.Errorf("operator set %d of the default domain is not supported (7 to 23 are)", v)
 			}
+			im.opset = max(im.opset, o.GetVersion())
 			found = true
 		case nnDomain:
 		default:
@@ -279,8 +311,8 @@ func (im *importer) onHead(n *pb.NodeProto) bool {
 	return true
 }
 
-// node reads one node of the graph.
-func (im *importer) node(n *pb.NodeProto) error {
+// node reads the node n, the i-th of the graph.
+func (im *importer) node(i int, n *pb.NodeProto) error {
 	if len(n.GetOutput()) != 1 {
 		return fmt.Errorf("%d outputs, want 1", len(n.GetOutput()))
 	}
@@ -300,6 +332,16 @@ func (im *importer) node(n *pb.NodeProto) error {
 	if op == "Constant" {
 		return im.constantNode(n, out)
 	}
+	if op == "Identity" && len(n.GetInput()) == 1 && im.consts[n.GetInput()[0]] != nil {
+		// Another name for a constant: torch.onnx.export writes one
+		// initializer for equal parameters (a BatchNorm's fresh weight
+		// and running variance) and the others as its Identity.
+		if _, err := attrs(n, nil); err != nil {
+			return err
+		}
+		im.consts[out] = im.consts[n.GetInput()[0]]
+		return nil
+	}
 	if im.isTail(n) {
 		im.tail[out] = true
 		im.tailNodes = append(im.tailNodes, n)
@@ -307,6 +349,15 @@ func (im *importer) node(n *pb.NodeProto) error {
 	}
 	if len(im.tail) > 0 {
 		return errors.New("not part of a feed-forward network: it follows the outputs")
+	}
+	if im.inFunction(n) {
+		return im.functionNode(i, n, out)
+	}
+	if x := im.pendingInput(n); x != "" {
+		if op == "Gemm" || op == "MatMul" {
+			return im.unread()
+		}
+		return fmt.Errorf("operator not supported in an activation nn reads: its input %s is computed from the layer's output %s, and nn reads such functions when they are GELU or SiLU, of Mul, Div, Add, Pow, Erf, Tanh and Sigmoid", strconv.Quote(x), strconv.Quote(im.z))
 	}
 	if !im.onHead(n) {
 		// Add(b, z) is Add(z, b).
@@ -317,10 +368,8 @@ func (im *importer) node(n *pb.NodeProto) error {
 		}
 	}
 	in := n.GetInput()
-	last := (*layer)(nil)
-	if len(im.layers) > 0 {
-		last = im.layers[len(im.layers)-1]
-	}
+	last := im.lastLayer()
+	act := false // n is the layer's activation
 	switch op {
 	case "Identity":
 		if _, err := attrs(n, nil); err != nil {
@@ -406,17 +455,38 @@ func (im *importer) node(n *pb.NodeProto) error {
 		}
 		last.b, last.addSeen = b, true
 	default:
-		act, err := im.activation(n)
+		a, err := im.activation(n)
 		if err != nil {
 			return err
 		}
 		if last == nil || last.hasAct {
 			return errors.New("an activation must follow a layer, one per layer")
 		}
-		last.act, last.hasAct = act, true
+		last.act, last.hasAct = a, true
+		act = true
 	}
 	im.head = out
+	switch last := im.lastLayer(); {
+	case last == nil:
+	case act:
+		// Sigmoid(z) may be the factor of SiLU's z·Sigmoid(z).
+		im.fn[out] = &fnNode{n: n, i: i, used: true}
+	case !last.hasAct:
+		// A new output of the layer: a new function of it to read.
+		if err := im.closeFunction(); err != nil {
+			return err
+		}
+		im.z, im.fn = out, map[string]*fnNode{}
+	}
 	return nil
+}
+
+// lastLayer returns the last layer read, or nil.
+func (im *importer) lastLayer() *layer {
+	if len(im.layers) == 0 {
+		return nil
+	}
+	return im.layers[len(im.layers)-1]
 }
 
 // weights returns a layer of the weight matrix name, transposed if trans.
@@ -484,8 +554,27 @@ func (im *importer) activation(n *pb.NodeProto) (nn.Activation, error) {
 			return 0, fmt.Errorf("alpha %v; nn's ELU has alpha 1", floatAttr(a, "alpha", 1))
 		}
 		return nn.ELU, nil
+	case "Gelu":
+		if im.opset < 20 {
+			return 0, fmt.Errorf("Gelu is an operator of operator set 20 and later, and the model imports operator set %d", im.opset)
+		}
+		a, err := attrs(n, map[string]pb.AttributeProto_AttributeType{"approximate": attrSTRING})
+		if err != nil {
+			return 0, err
+		}
+		if a["approximate"] == nil {
+			return nn.GELU, nil
+		}
+		switch s := string(a["approximate"].GetS()); s {
+		case "none":
+			return nn.GELU, nil
+		case "tanh":
+			return nn.GELUTanh, nil
+		default:
+			return 0, fmt.Errorf("approximate is %s, want \"none\" or \"tanh\"", strconv.Quote(s))
+		}
 	}
-	return 0, errors.New("operator not supported in a feed-forward network nn reads (Gemm, MatMul, Add, Sub, Div, Identity, Constant, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Softplus)")
+	return 0, errors.New("operator not supported in a feed-forward network nn reads (Gemm, MatMul, Add, Sub, Div, Identity, Constant, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu, Softplus, Gelu, and GELU and SiLU in Mul, Div, Add, Pow, Erf, Tanh and Sigmoid)")
 }
 
 // setSlope sets the slope of the LeakyReLU layers, the same for all.

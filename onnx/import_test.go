@@ -406,6 +406,14 @@ func FuzzRead(f *testing.F) {
 		}
 		f.Add(buf.Bytes())
 	}
+	for i, form := range []activationForm{geluTorch, geluTanhTorch, siluTorch} {
+		m := randomModel(t, uint64(20+i), nn.GELU, nn.Identity, 2, nn.SquaredError, true, false, false)
+		data, err := proto.Marshal(withForm(t, m, &Options{}, form, 0))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Read(bytes.NewReader(data))
 		if err != nil {

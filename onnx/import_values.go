@@ -72,6 +72,7 @@ const (
 	attrINT    = pb.AttributeProto_INT
 	attrFLOAT  = pb.AttributeProto_FLOAT
 	attrTENSOR = pb.AttributeProto_TENSOR
+	attrSTRING = pb.AttributeProto_STRING
 )
 
 // intAttr returns the integer attribute name of a, or def.
