@@ -164,7 +164,7 @@ func NewRowParser(features []string, header []string) (*RowParser, error) {
 	for j, name := range features {
 		p.cols[j] = colIndex(index, name)
 		if p.cols[j] < 0 {
-			return nil, fmt.Errorf("nn: feature %s not in header %s", excerpt.Quote(name), excerpt.Quotes(header))
+			return nil, fmt.Errorf("nn: feature %s not in header %s: %w", excerpt.Quote(name), excerpt.Quotes(header), ErrNoFeature)
 		}
 	}
 	return p, nil

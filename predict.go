@@ -63,6 +63,9 @@ func (p *Predictor) Schema() *Schema { return p.s }
 // Len returns the number of rows in the block.
 func (p *Predictor) Len() int { return p.n }
 
+// Cap returns the number of rows a block holds.
+func (p *Predictor) Cap() int { return len(p.errs) }
+
 // Full reports whether the block is full: Predict, then Reset, before the
 // next Add.
 func (p *Predictor) Full() bool { return p.n == len(p.errs) }

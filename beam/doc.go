@@ -12,14 +12,17 @@
 //
 // ReadLines reads text files as Lines that know their file and line
 // number. Score predicts a PCollection of Lines, CSV records, feature
-// vectors or keyed feature vectors with a model file: each worker loads the
-// model once, in the Setup of the DoFn, predicts the rows of a bundle in
-// blocks through Network.PredictTo with a workspace it reuses, and emits a
-// Prediction per row, keyed to it, bit for bit what nn predict computes for
-// the same row. Rows that cannot be scored go to a second output of
-// DeadLetters (the row, where it was, and why) instead of failing the job,
-// unless ScoreOptions.FailFast is set. The command nn-beam score
-// (cmd/nn-beam) is a ready pipeline around them.
+// vectors or keyed feature vectors with a model file: each worker reads the
+// model once (ReadModel), in the Setup of the DoFn, predicts the rows of a
+// bundle in blocks through an nn.Predictor, the module's one streaming
+// prediction path, and emits a Prediction per row, keyed to it, bit for bit
+// what nn predict computes for the same row. Rows that cannot be scored,
+// those the model's nn.Schema refuses and those whose outputs are not
+// finite, go to a second output of DeadLetters (the row, where it was, and
+// why) instead of failing the job, unless ScoreOptions.FailFast is set.
+// The command nn-beam score (cmd/nn-beam) is a ready pipeline around them,
+// writing each prediction as nn.Schema.AppendPrediction does; Match and
+// IsLocal give it the files of a glob and the one test of a local path.
 //
 // # Training
 //

@@ -12,6 +12,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+
+	"github.com/neuralgo/nn/beam/internal/beamtest"
 )
 
 func init() {
@@ -36,9 +38,9 @@ func TestReadLines(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("%d,%s", i, strings.Repeat("x", i%23)))
 	}
 	plain := filepath.Join(dir, "a.txt")
-	writeFile(t, plain, strings.Join(lines, "\n")+"\n")
+	beamtest.WriteFile(t, plain, strings.Join(lines, "\n")+"\n")
 	crlf := filepath.Join(dir, "b.txt")
-	writeFile(t, crlf, strings.Join(lines[:50], "\r\n"))
+	beamtest.WriteFile(t, crlf, strings.Join(lines[:50], "\r\n"))
 	for i, l := range lines {
 		want = append(want, fmt.Sprintf("%s:%d|%s", plain, i+1, l))
 		if i < 50 {
@@ -57,7 +59,7 @@ func TestReadLines(t *testing.T) {
 	for i, l := range lines[:20] {
 		want = append(want, fmt.Sprintf("%s:%d|%s", gz, i+1, l))
 	}
-	writeFile(t, filepath.Join(dir, "d.txt"), "")
+	beamtest.WriteFile(t, filepath.Join(dir, "d.txt"), "")
 
 	p, s := beam.NewPipelineWithRoot()
 	got := beam.ParDo(s, lineText, ReadLines(s, filepath.Join(dir, "*")))

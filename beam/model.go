@@ -1,25 +1,70 @@
 package nnbeam
 
+// Model files on Beam's file systems: reading one, and the cache of the
+// models a worker has read for Score.
+
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"strconv"
+	"io/fs"
+	"strings"
 	"sync"
 	"sync/atomic"
-
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 
 	"github.com/neuralgo/nn"
 )
 
-// models caches the model files a worker has loaded, by path, so that a
-// worker reads a model once however many DoFn instances of a Score it
-// runs. Another Score reads the file afresh, since it may have changed
-// (the local runners' workers are the driver's process, which may score,
-// train and save the model again, and score), and replaces the model of
-// the path. Models are only read once loaded, which any number of
-// goroutines may do at once.
+// ReadModel reads the model file path, written by nn.Model.Save, from the
+// local file system or any file system registered with Beam (gs://…, see
+// IsLocal), as nn.LoadModel reads a local one. Its errors name the file,
+// "nnbeam: model PATH: what is wrong", and wrap those of nn.DecodeModel
+// (an input larger than the memory budget allows wraps
+// nn.ErrMemoryBudget) and of the file system.
+func ReadModel(ctx context.Context, path string) (*nn.Model, error) {
+	fsys, err := newFS(ctx, path)
+	if err != nil {
+		return nil, modelError(path, err)
+	}
+	defer fsys.Close()
+	r, err := fsys.OpenRead(ctx, path)
+	if err != nil {
+		return nil, modelError(path, err)
+	}
+	defer r.Close()
+	// DecodeModel reads at most what the memory budget allows.
+	m, err := nn.DecodeModel(r)
+	if err != nil {
+		return nil, modelError(path, err)
+	}
+	return m, nil
+}
+
+// modelError returns err, an error in reading or checking the model file
+// path, as "nnbeam: model PATH: what is wrong": without the path that an
+// error of the local file system repeats, or the prefix of package nn.
+func modelError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		err = pe.Err
+	}
+	return fmt.Errorf("nnbeam: model %s: %w", path, unprefixed{err})
+}
+
+// unprefixed is an error of package nn quoted in an error of nnbeam,
+// whose message leaves out its prefix "nn: ", and which it wraps.
+type unprefixed struct{ err error }
+
+func (e unprefixed) Error() string { return strings.TrimPrefix(e.err.Error(), "nn: ") }
+func (e unprefixed) Unwrap() error { return e.err }
+
+// models caches the schemas of the model files a worker has read, by
+// path, so that a worker reads a model once however many DoFn instances
+// of a Score it runs. Another Score reads the file afresh, since it may
+// have changed (the local runners' workers are the driver's process,
+// which may score, train and save the model again, and score), and
+// replaces the model of the path. A Schema does not change, and any
+// number of goroutines may use it at once.
 var models struct {
 	sync.Mutex
 	byPath map[string]cachedModel
@@ -27,93 +72,33 @@ var models struct {
 
 // cachedModel is a model in the cache, with the Score that read it.
 type cachedModel struct {
-	l   *loaded
-	run string
+	schema *nn.Schema
+	run    string
 }
 
 // scoreRuns counts the Scores of this process, to name them.
 var scoreRuns atomic.Int64
 
-// loaded is a model file read and checked for scoring.
-type loaded struct {
-	m        *nn.Model
-	schema   *nn.Schema
-	features []string // the names of the columns: the model's, or col0, col1, …
-	classes  []string // the class labels; nil for regression
-}
-
-// loadModel returns the model of the file path, on any file system
-// registered with Beam, reading it the first time a worker asks for it
-// for the Score run.
-func loadModel(ctx context.Context, path, run string) (*loaded, error) {
+// loadSchema returns the schema of the model file path, reading the file
+// the first time a worker asks for it for the Score run. Its errors are
+// those of ReadModel and nn.Model.Schema, naming the file.
+func loadSchema(ctx context.Context, path, run string) (*nn.Schema, error) {
 	models.Lock()
 	defer models.Unlock()
 	if c, ok := models.byPath[path]; ok && c.run == run {
-		return c.l, nil
+		return c.schema, nil
 	}
-	l, err := readModel(ctx, path)
+	m, err := ReadModel(ctx, path)
 	if err != nil {
 		return nil, err
+	}
+	s, err := m.Schema()
+	if err != nil {
+		return nil, modelError(path, err)
 	}
 	if models.byPath == nil {
 		models.byPath = make(map[string]cachedModel)
 	}
-	models.byPath[path] = cachedModel{l: l, run: run}
-	return l, nil
-}
-
-// readModel reads the model file path and works out its features and
-// classes as nn predict does.
-func readModel(ctx context.Context, path string) (*loaded, error) {
-	fs, err := filesystem.New(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("nnbeam: model %s: %w", path, err)
-	}
-	defer fs.Close()
-	r, err := fs.OpenRead(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("nnbeam: model %s: %w", path, err)
-	}
-	defer r.Close()
-	// DecodeModel reads at most what the memory budget allows.
-	m, err := nn.DecodeModel(io.Reader(r))
-	if err != nil {
-		return nil, fmt.Errorf("nnbeam: model %s: %w", path, err)
-	}
-	return checkModel(m, path)
-}
-
-// checkModel returns m ready for scoring: its feature names, or col0,
-// col1, … if it has none, and its class labels, or 0, 1, … for a
-// classifier saved without them.
-func checkModel(m *nn.Model, path string) (*loaded, error) {
-	s, err := m.Schema()
-	if err != nil {
-		return nil, fmt.Errorf("nnbeam: model %s: %w", path, err)
-	}
-	l := &loaded{m: m, schema: s, features: m.Features}
-	if l.features == nil {
-		l.features = make([]string, m.Columns())
-		for j := range l.features {
-			l.features[j] = "col" + strconv.Itoa(j)
-		}
-	}
-	cfg := m.Network.Config()
-	out := cfg.Sizes[len(cfg.Sizes)-1]
-	k := out
-	if out == 1 {
-		k = 2 // a single output: classes 0 and 1
-	}
-	switch {
-	case m.Classes == nil && cfg.Loss != nn.SquaredError:
-		l.classes = make([]string, k)
-		for i := range l.classes {
-			l.classes[i] = strconv.Itoa(i)
-		}
-	case m.Classes != nil && len(m.Classes) != k:
-		return nil, fmt.Errorf("nnbeam: model %s has %d class labels for its %d outputs", path, len(m.Classes), out)
-	default:
-		l.classes = m.Classes
-	}
-	return l, nil
+	models.byPath[path] = cachedModel{schema: s, run: run}
+	return s, nil
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -27,19 +28,29 @@ func init() {
 	register.Emitter1[Sum]()
 }
 
-// matchShards returns the files that glob matches, sorted.
-func matchShards(ctx context.Context, glob string) ([]string, error) {
+// Match returns the files that glob matches, on the local file system or
+// any file system registered with Beam (gs://…, see IsLocal), in the
+// order of their names, leaving out local directories, as ReadLines
+// leaves them out. It returns an error naming glob if it is empty, if its
+// file system cannot list it, or if it matches no file.
+func Match(ctx context.Context, glob string) ([]string, error) {
 	if glob == "" {
-		return nil, errors.New("nnbeam: Data.Glob is empty")
+		return nil, errors.New("nnbeam: an empty glob matches no file")
 	}
 	fs, err := newFS(ctx, glob)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("nnbeam: %s: %w", glob, err)
 	}
 	defer fs.Close()
 	files, err := fs.List(ctx, glob)
 	if err != nil {
 		return nil, fmt.Errorf("nnbeam: %s: %w", glob, err)
+	}
+	if IsLocal(glob) {
+		files = slices.DeleteFunc(files, func(f string) bool {
+			st, err := os.Stat(f)
+			return err == nil && st.IsDir()
+		})
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("nnbeam: no file matches %s", glob)
@@ -48,19 +59,24 @@ func matchShards(ctx context.Context, glob string) ([]string, error) {
 	return files, nil
 }
 
+// matchShards returns the shards of Data.Glob, as Match does.
+func matchShards(ctx context.Context, glob string) ([]string, error) {
+	if glob == "" {
+		return nil, errors.New("nnbeam: Data.Glob is empty")
+	}
+	return Match(ctx, glob)
+}
+
 // newFS returns the Beam file system of path, with an error rather than a
-// panic for a scheme that has none.
+// panic for a scheme that has none. Its errors do not name path, which
+// the caller does.
 func newFS(ctx context.Context, path string) (fs filesystem.Interface, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("nnbeam: %s: %v", path, r)
+			err = fmt.Errorf("%v", r)
 		}
 	}()
-	fs, err = filesystem.New(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("nnbeam: %s: %w", path, err)
-	}
-	return fs, nil
+	return filesystem.New(ctx, path)
 }
 
 // runSum runs a pipeline on runner ("" for prism) that applies fn to
@@ -90,7 +106,7 @@ var sumFiles atomic.Int64
 // joinPath joins a directory, local or a URL such as gs://b/tmp, and a
 // file name.
 func joinPath(dir, name string) string {
-	if filepath.IsAbs(dir) || !containsScheme(dir) {
+	if IsLocal(dir) {
 		return filepath.Join(dir, name)
 	}
 	if dir[len(dir)-1] == '/' {
@@ -99,17 +115,13 @@ func joinPath(dir, name string) string {
 	return dir + "/" + name
 }
 
-// containsScheme reports whether path starts with a URL scheme.
-func containsScheme(path string) bool {
-	for i, c := range path {
-		switch {
-		case c == ':':
-			return i > 0 && len(path) > i+2 && path[i+1] == '/' && path[i+2] == '/'
-		case c == '/':
-			return false
-		}
-	}
-	return false
+// IsLocal reports whether Beam's file systems take path for a path of the
+// local file system: whether it has no scheme, the name of another file
+// system before "://", as gs://bucket/file has. It is the rule by which
+// Beam chooses a file system, so that a path is local for nnbeam if and
+// only if it is for Beam.
+func IsLocal(path string) bool {
+	return strings.Index(path, "://") <= 0
 }
 
 // readSum reads the sum that a pipeline wrote to path, and removes the
@@ -117,7 +129,7 @@ func containsScheme(path string) bool {
 func readSum(ctx context.Context, path string) (Sum, error) {
 	fs, err := newFS(ctx, path)
 	if err != nil {
-		return Sum{}, err
+		return Sum{}, fmt.Errorf("nnbeam: the pipeline's sum %s: %w", path, err)
 	}
 	defer fs.Close()
 	r, err := fs.OpenRead(ctx, path)
@@ -168,7 +180,7 @@ func (f *writeSumFn) ProcessElement(ctx context.Context, s Sum) error {
 	}
 	fs, err := newFS(ctx, f.Path)
 	if err != nil {
-		return err
+		return fmt.Errorf("nnbeam: %s: %w", f.Path, err)
 	}
 	defer fs.Close()
 	w, err := fs.OpenWrite(ctx, f.Path)

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -17,7 +16,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/typex"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-	"gonum.org/v1/gonum/mat"
 
 	"github.com/neuralgo/nn"
 )
@@ -41,7 +39,8 @@ type Prediction struct {
 	// back as the same numbers.
 	Key string
 	// Label is the class label of a classifier's prediction, as
-	// nn predict writes it; "" for a regression.
+	// nn predict writes it, one of nn.Schema.Classes ("0", "1", … for a
+	// model saved without labels); "" for a regression.
 	Label string
 	// Class is the index of Label among the model's classes, as
 	// Network.ClassesTo gives it; 0 for a regression.
@@ -49,7 +48,8 @@ type Prediction struct {
 	// Outputs are the network's outputs for the row, bit for bit those
 	// of Network.Predict: the predictions of a regression, the class
 	// probabilities of a softmax classifier, or the probability of the
-	// second class for a single sigmoid output.
+	// second class for a single sigmoid output. They are finite: a row
+	// whose outputs are not is a DeadLetter.
 	Outputs []float64
 }
 
@@ -86,22 +86,20 @@ type ScoreOptions struct {
 	// FailFast makes a row that cannot be scored fail the bundle, and
 	// with it the job, instead of going to the dead-letter output.
 	FailFast bool
-	// BlockRows is the number of rows predicted at once; zero means 256.
+	// BlockRows is the number of rows predicted at once; zero means
+	// nn.DefaultBlockRows (256). A block is made smaller if it would
+	// take more than its share of the memory budget, as
+	// nn.Schema.NewPredictor says.
 	BlockRows int
 }
 
-// defaultBlockRows is the rows predicted at once unless
-// ScoreOptions.BlockRows says otherwise: enough for the matrix kernels to
-// run at full speed, few enough to fit in cache for small networks.
-const defaultBlockRows = 256
-
 // Score predicts the rows of col with the model of the file model (local,
 // or on any file system registered with Beam, such as gs://), in the
-// spirit of Beam's RunInference. Each worker loads the model once, in the
+// spirit of Beam's RunInference. Each worker reads the model once, in the
 // Setup of the DoFn, and predicts the rows of a bundle in blocks of
-// BlockRows, through Network.PredictTo with a workspace it reuses, so
-// that a prediction is bit for bit that of nn predict on the same row.
-// The elements of col may be:
+// BlockRows through an nn.Predictor, the module's one streaming
+// prediction path, so that a prediction is bit for bit that of
+// nn predict on the same row. The elements of col may be:
 //
 //   - Line, as ReadLines reads them: a CSV record and where it is;
 //   - string: a CSV record, as Beam's textio reads lines;
@@ -111,11 +109,14 @@ const defaultBlockRows = 256
 //   - KV<string, []float64>: such a row with a key.
 //
 // Blank lines are skipped, as CSV readers skip them. Score returns the
-// predictions, a PCollection<Prediction>, and the rows
-// that could not be scored, a PCollection<DeadLetter>: a record with the
-// wrong number of fields, a field that is not a number or is not finite,
-// a value that is not finite once scaled. A model file that cannot be read
-// fails the job, with an error naming the file and what is wrong with it.
+// predictions, a PCollection<Prediction>, and the rows that could not be
+// scored, a PCollection<DeadLetter>: those that nn.Schema.Prepare refuses
+// (a record with the wrong number of fields, a field that is not a number
+// or is not finite, a value that is not finite once scaled, a code that
+// is not one of a column's categories), and those whose outputs are not
+// finite, as those of a network whose weights overflow for the row are,
+// which get no prediction. A model file that cannot be read fails the
+// job, with an error naming the file and what is wrong with it.
 //
 // Score predicts rows in blocks that span elements, and emits the rest of
 // a block when a bundle ends, where Beam's Go SDK knows of no window: col
@@ -164,17 +165,14 @@ type scorer struct {
 	FailFast  bool
 	BlockRows int
 
-	l       *loaded
+	schema  *nn.Schema
+	pred    *nn.Predictor // the block
+	rows    []blockRow    // beside the block: where each of its rows came from
 	parser  *nn.RowParser // nil until a CSV row comes
 	first   string        // the first name of Header, trimmed
 	row     []float64     // a row of the table
 	fields  []string      // the fields of a record
-	x, out  *mat.Dense    // a block: the network's inputs and outputs
-	ws      nn.Workspace
-	keys    []string // the keys of the rows of the block
-	n       int      // rows in the block
-	classes []int
-	csv     *csv.Reader // for records with quotes
+	csv     *csv.Reader   // for records with quotes
 	rd      strings.Reader
 	unknown int // unknown categories counted so far
 	scored  beam.Counter
@@ -182,25 +180,24 @@ type scorer struct {
 	unknCtr beam.Counter
 }
 
-// Setup loads the model, once per worker, and makes the buffers of a
-// block.
+// blockRow is a row of the block: its key and, should its outputs not be
+// finite, what its dead letter says of it.
+type blockRow struct {
+	key, file string
+	line      int64
+	text      string    // a CSV row
+	vector    []float64 // a vector, nil for a CSV row
+}
+
+// Setup reads the model, once per worker, and makes the block.
 func (f *scorer) Setup(ctx context.Context) error {
-	l, err := loadModel(ctx, f.Model, f.Run)
+	s, err := loadSchema(ctx, f.Model, f.Run)
 	if err != nil {
 		return err
 	}
-	f.l = l
-	sizes := l.m.Network.Sizes()
-	in, out := sizes[0], sizes[len(sizes)-1]
-	if f.BlockRows <= 0 {
-		f.BlockRows = defaultBlockRows
-	}
-	// Bound the block by the memory budget, as nn predict does.
-	f.BlockRows = max(1, min(f.BlockRows, int(nn.MemoryBudget()/16/int64((in+out)*8))))
-	f.x = mat.NewDense(f.BlockRows, in, nil)
-	f.out = mat.NewDense(f.BlockRows, out, nil)
-	f.keys = make([]string, f.BlockRows)
-	f.row = make([]float64, l.m.Columns())
+	f.schema = s
+	f.pred = s.NewPredictor(f.BlockRows)
+	f.row = make([]float64, len(s.Features()))
 	if f.Comma == 0 {
 		f.Comma = ','
 	}
@@ -216,9 +213,9 @@ func (f *scorer) Setup(ctx context.Context) error {
 // rowParser returns the parser of CSV records, made the first time.
 func (f *scorer) rowParser() (*nn.RowParser, error) {
 	if f.parser == nil {
-		p, err := f.l.m.RowParser(f.Header, f.Strict)
+		p, err := f.schema.Parser(f.Header, f.Strict)
 		if err != nil {
-			return nil, fmt.Errorf("nnbeam: model %s: %w", f.Model, err)
+			return nil, modelError(f.Model, err)
 		}
 		f.parser = p
 	}
@@ -292,12 +289,13 @@ func (f *scorer) addRecord(ctx context.Context, key, text, file string, line int
 		f.unknown = u
 	}
 	if err == nil {
-		err = f.scale()
+		err = f.pred.Add(f.row)
 	}
 	if err != nil {
 		return f.reject(ctx, DeadLetter{Key: key, File: file, Line: line, Row: text, Error: rowError(err)}, dead)
 	}
-	return f.push(ctx, key, emit)
+	*f.next() = blockRow{key: key, file: file, line: line, text: text}
+	return f.flushFull(ctx, emit, dead)
 }
 
 // addVector adds the table row v to the block, under key.
@@ -306,37 +304,25 @@ func (f *scorer) addVector(ctx context.Context, key string, v []float64, emit fu
 	if len(v) != len(f.row) {
 		err = fmt.Errorf("%d values for the %d features of the model", len(v), len(f.row))
 	} else {
-		copy(f.row, v)
-		err = f.checkCodes()
-		if err == nil {
-			err = f.scale()
-		}
+		err = f.pred.Add(v)
 	}
 	if err != nil {
 		return f.reject(ctx, DeadLetter{Key: key, Row: formatVector(v), Error: err.Error()}, dead)
 	}
-	return f.push(ctx, key, emit)
+	r := f.next()
+	*r = blockRow{key: key, vector: append(r.vector[:0], v...)}
+	return f.flushFull(ctx, emit, dead)
 }
 
-// checkCodes checks that the values of the categorical features of f.row
-// are category codes, for rows that did not come through the parser.
-func (f *scorer) checkCodes() error {
-	e := f.l.m.Encoding
-	if e == nil {
-		return nil
+// next returns the blockRow of the row just added to the block, whose
+// vector reuses the memory of the row of a block before, if any.
+func (f *scorer) next() *blockRow {
+	n := f.pred.Len()
+	if n > cap(f.rows) {
+		f.rows = append(f.rows[:cap(f.rows)], blockRow{})
 	}
-	for j, v := range f.row {
-		if cats := e.Columns[j].Categories; cats != nil && !math.IsNaN(v) && (v != math.Trunc(v) || v < -1 || v >= float64(len(cats))) {
-			return fmt.Errorf("feature %q: %v is not a category code (there are %d categories)", f.l.features[j], v, len(cats))
-		}
-	}
-	return nil
-}
-
-// scale encodes and scales f.row into the next row of the block and
-// checks that the network's inputs are finite, as nn predict does.
-func (f *scorer) scale() error {
-	return f.l.schema.Prepare(f.x.RawRowView(f.n), f.row)
+	f.rows = f.rows[:n]
+	return &f.rows[n-1]
 }
 
 // rowError returns the message of err, the error of a row: a
@@ -366,57 +352,68 @@ func (f *scorer) reject(ctx context.Context, d DeadLetter, dead func(DeadLetter)
 	return nil
 }
 
-// push keeps key for the row just scaled into the block, and predicts the
-// block once it is full.
-func (f *scorer) push(ctx context.Context, key string, emit func(Prediction)) error {
-	f.keys[f.n] = key
-	f.n++
-	if f.n == f.BlockRows {
-		return f.flush(ctx, emit)
+// flushFull predicts the block once it is full.
+func (f *scorer) flushFull(ctx context.Context, emit func(Prediction), dead func(DeadLetter)) error {
+	if f.pred.Full() {
+		return f.flush(ctx, emit, dead)
 	}
 	return nil
 }
 
-// flush predicts the rows of the block and emits their predictions.
-func (f *scorer) flush(ctx context.Context, emit func(Prediction)) error {
-	if f.n == 0 {
+// flush predicts the rows of the block and emits their predictions, or
+// for a row whose outputs are not finite, a dead letter. It leaves the
+// block empty, even when it fails the bundle.
+func (f *scorer) flush(ctx context.Context, emit func(Prediction), dead func(DeadLetter)) error {
+	p := f.pred
+	if p.Len() == 0 {
 		return nil
 	}
-	x, out := f.x, f.out
-	if f.n < f.BlockRows {
-		x = x.Slice(0, f.n, 0, x.RawMatrix().Cols).(*mat.Dense)
-		out = out.Slice(0, f.n, 0, out.RawMatrix().Cols).(*mat.Dense)
-	}
-	if err := f.l.m.Network.PredictTo(out, x, &f.ws); err != nil {
-		return fmt.Errorf("nnbeam: predict: %w", err)
-	}
-	classes := f.l.classes
-	if classes != nil {
-		f.classes = f.l.m.Network.ClassesTo(f.classes, out)
-	}
-	for i := range f.n {
-		p := Prediction{Key: f.keys[i], Outputs: slices.Clone(out.RawRowView(i))}
-		if classes != nil {
-			p.Class = f.classes[i]
-			p.Label = classes[p.Class]
+	defer func() {
+		p.Reset()
+		for i := range f.rows {
+			r := &f.rows[i]
+			r.key, r.file, r.text = "", "", "" // for the collector; vector's memory is reused
 		}
-		emit(p)
-		f.keys[i] = ""
+		f.rows = f.rows[:0]
+	}()
+	if err := p.Predict(); err != nil {
+		return fmt.Errorf("nnbeam: model %s: %w", f.Model, unprefixed{err})
 	}
-	f.scored.Inc(ctx, int64(f.n))
-	f.n = 0
+	classes := f.schema.Classes()
+	scored := 0
+	for i := range p.Len() {
+		r := &f.rows[i]
+		if err := p.Err(i); err != nil {
+			d := DeadLetter{Key: r.key, File: r.file, Line: r.line, Row: r.text, Error: err.Error()}
+			if r.vector != nil {
+				d.Row = formatVector(r.vector)
+			}
+			if err := f.reject(ctx, d, dead); err != nil {
+				return err
+			}
+			continue
+		}
+		pr := Prediction{Key: r.key, Outputs: slices.Clone(p.Outputs(i))}
+		if classes != nil {
+			pr.Class = p.Class(i)
+			pr.Label = classes[pr.Class]
+		}
+		emit(pr)
+		scored++
+	}
+	f.scored.Inc(ctx, int64(scored))
 	return nil
 }
 
 // formatVector returns v as CSV, each value in the shortest text that
-// reads back as it.
+// reads back as it, as the module writes numbers.
 func formatVector(v []float64) string {
 	b := make([]byte, 0, 8*len(v))
 	for j, x := range v {
 		if j > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendFloat(b, x, 'g', -1, 64)
+		b = nn.AppendFloat(b, x)
 	}
 	return string(b)
 }
@@ -457,8 +454,8 @@ func (f *scorer) isHeader(text string) bool {
 }
 
 // FinishBundle predicts the rows left in the block.
-func (f *scoreLinesFn) FinishBundle(ctx context.Context, emit func(Prediction), _ func(DeadLetter)) error {
-	return f.flush(ctx, emit)
+func (f *scoreLinesFn) FinishBundle(ctx context.Context, emit func(Prediction), dead func(DeadLetter)) error {
+	return f.flush(ctx, emit, dead)
 }
 
 // scoreRecordsFn scores CSV records.
@@ -474,8 +471,8 @@ func (f *scoreRecordsFn) ProcessElement(ctx context.Context, record string, emit
 }
 
 // FinishBundle predicts the rows left in the block.
-func (f *scoreRecordsFn) FinishBundle(ctx context.Context, emit func(Prediction), _ func(DeadLetter)) error {
-	return f.flush(ctx, emit)
+func (f *scoreRecordsFn) FinishBundle(ctx context.Context, emit func(Prediction), dead func(DeadLetter)) error {
+	return f.flush(ctx, emit, dead)
 }
 
 // scoreVectorsFn scores rows of the table.
@@ -487,8 +484,8 @@ func (f *scoreVectorsFn) ProcessElement(ctx context.Context, v []float64, emit f
 }
 
 // FinishBundle predicts the rows left in the block.
-func (f *scoreVectorsFn) FinishBundle(ctx context.Context, emit func(Prediction), _ func(DeadLetter)) error {
-	return f.flush(ctx, emit)
+func (f *scoreVectorsFn) FinishBundle(ctx context.Context, emit func(Prediction), dead func(DeadLetter)) error {
+	return f.flush(ctx, emit, dead)
 }
 
 // scoreKeyedFn scores keyed rows of the table.
@@ -500,6 +497,6 @@ func (f *scoreKeyedFn) ProcessElement(ctx context.Context, key string, v []float
 }
 
 // FinishBundle predicts the rows left in the block.
-func (f *scoreKeyedFn) FinishBundle(ctx context.Context, emit func(Prediction), _ func(DeadLetter)) error {
-	return f.flush(ctx, emit)
+func (f *scoreKeyedFn) FinishBundle(ctx context.Context, emit func(Prediction), dead func(DeadLetter)) error {
+	return f.flush(ctx, emit, dead)
 }

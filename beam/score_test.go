@@ -3,8 +3,8 @@ package nnbeam
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -22,6 +22,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/beam/internal/beamtest"
 )
 
 func init() {
@@ -87,12 +88,7 @@ func nnCommand(t *testing.T) string {
 			nnBinary.err = err
 			return
 		}
-		nnBinary.path = filepath.Join(dir, "nn")
-		cmd := exec.Command("go", "build", "-o", nnBinary.path, "./cmd/nn")
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			nnBinary.err = fmt.Errorf("go build ./cmd/nn: %v\n%s", err, out)
-		}
+		nnBinary.path, nnBinary.err = beamtest.BuildNN(dir)
 	})
 	if nnBinary.err != nil {
 		t.Fatal(nnBinary.err)
@@ -103,48 +99,7 @@ func nnCommand(t *testing.T) string {
 // nnPredict runs nn predict on the file data and returns its lines.
 func nnPredict(t *testing.T, model, data string) []string {
 	t.Helper()
-	out, err := exec.Command(nnCommand(t), "predict", "-model", model, "-data", data).Output()
-	if err != nil {
-		t.Fatalf("nn predict: %v", err)
-	}
-	return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-}
-
-// irisModel trains a small classifier on the iris rows and saves it in
-// dir.
-func irisModel(t *testing.T, dir string) (string, *nn.Model) {
-	t.Helper()
-	d, err := nn.LoadCSV("../testdata/iris.csv", &nn.CSVOptions{Target: "species", Classify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &nn.Classifier{Hidden: []int{8}, Epochs: 30, Seed: 3}
-	if err := c.Fit(context.Background(), d); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "iris.json")
-	if err := c.Model.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	return path, c.Model
-}
-
-// irisRows returns the data rows of the iris file.
-func irisRows(t *testing.T) (header string, rows []string) {
-	t.Helper()
-	b, err := os.ReadFile("../testdata/iris.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return lines[0], lines[1:]
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return beamtest.Predict(t, nnCommand(t), model, data)
 }
 
 // TestScoreLines scores the iris rows, split over three files with
@@ -154,14 +109,14 @@ func writeFile(t *testing.T, path, text string) {
 // letters.
 func TestScoreLines(t *testing.T) {
 	dir := t.TempDir()
-	modelPath, model := irisModel(t, dir)
-	header, rows := irisRows(t)
+	modelPath, model := beamtest.IrisModel(t, dir)
+	header, rows := beamtest.IrisRows(t)
 
 	// The good rows, as nn predict reads them, and the files of the
 	// pipeline: a, with bad rows among the good ones, b, and empty,
 	// with a header alone.
 	good := filepath.Join(dir, "good.csv")
-	writeFile(t, good, header+"\n"+strings.Join(rows, "\n")+"\n")
+	beamtest.WriteFile(t, good, header+"\n"+strings.Join(rows, "\n")+"\n")
 	bad := map[int]string{ // line of file a → the bad row
 		3:  "5.1,3.5,1.4,setosa",
 		5:  "5.1,abc,1.4,0.2,setosa",
@@ -197,23 +152,12 @@ func TestScoreLines(t *testing.T) {
 		next++
 	}
 	fileA, fileB := filepath.Join(in, "a.csv"), filepath.Join(in, "b.csv")
-	writeFile(t, fileA, header+"\n"+strings.Join(a, "\n")+"\n")
+	beamtest.WriteFile(t, fileA, header+"\n"+strings.Join(a, "\n")+"\n")
 	// b: CRLF line ends, a blank line, no final newline.
-	writeFile(t, fileB, header+"\r\n"+strings.Join(bRows[:10], "\r\n")+"\r\n\r\n"+strings.Join(bRows[10:], "\r\n"))
-	writeFile(t, filepath.Join(in, "empty.csv"), header+"\n")
+	beamtest.WriteFile(t, fileB, header+"\r\n"+strings.Join(bRows[:10], "\r\n")+"\r\n\r\n"+strings.Join(bRows[10:], "\r\n"))
+	beamtest.WriteFile(t, filepath.Join(in, "empty.csv"), header+"\n")
 
-	labels := nnPredict(t, modelPath, good)
-	if len(labels) != len(rows) {
-		t.Fatalf("nn predict gave %d lines for %d rows", len(labels), len(rows))
-	}
-	d, err := nn.LoadCSV(good, model.CSVOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	outputs, err := model.Predict(d.X)
-	if err != nil {
-		t.Fatal(err)
-	}
+	labels, outputs := beamtest.Reference(t, nnCommand(t), modelPath, model, good)
 	var want []any
 	for i := range rows {
 		var key string
@@ -262,7 +206,7 @@ func placeOf(a []string, i int, file string) string {
 // iris measurements and saves it in dir.
 func regressionModel(t *testing.T, dir string) (string, *nn.Model) {
 	t.Helper()
-	d, err := nn.LoadCSV("../testdata/iris.csv", &nn.CSVOptions{Target: "petal_width", Features: []string{"sepal_length", "sepal_width", "petal_length"}})
+	d, err := nn.LoadCSV(beamtest.Testdata("iris.csv"), &nn.CSVOptions{Target: "petal_width", Features: []string{"sepal_length", "sepal_width", "petal_length"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,9 +228,9 @@ func regressionModel(t *testing.T, dir string) (string, *nn.Model) {
 func TestScoreRegression(t *testing.T) {
 	dir := t.TempDir()
 	modelPath, _ := regressionModel(t, dir)
-	header, rows := irisRows(t)
+	header, rows := beamtest.IrisRows(t)
 	data := filepath.Join(dir, "rows.csv")
-	writeFile(t, data, header+"\n"+strings.Join(rows, "\n")+"\n")
+	beamtest.WriteFile(t, data, header+"\n"+strings.Join(rows, "\n")+"\n")
 	values := nnPredict(t, modelPath, data)
 	var records []string
 	var want []any
@@ -307,8 +251,8 @@ func TestScoreRegression(t *testing.T) {
 // wrong length or with NaN to the dead letters.
 func TestScoreVectors(t *testing.T) {
 	dir := t.TempDir()
-	modelPath, model := irisModel(t, dir)
-	_, rows := irisRows(t)
+	modelPath, model := beamtest.IrisModel(t, dir)
+	_, rows := beamtest.IrisRows(t)
 	var keyed []string
 	var vectors [][]float64
 	var wantKeyed, wantVectors []any
@@ -348,7 +292,7 @@ func TestScoreVectors(t *testing.T) {
 // with StrictCategories sends the unseen category to the dead letters.
 func TestScoreCategorical(t *testing.T) {
 	dir := t.TempDir()
-	d, err := nn.LoadCSV("../testdata/tabular/penguins.csv", &nn.CSVOptions{Target: "species", Classify: true, DetectCategorical: true, Missing: nn.DefaultMissing})
+	d, err := nn.LoadCSV(beamtest.Testdata("tabular/penguins.csv"), &nn.CSVOptions{Target: "species", Classify: true, DetectCategorical: true, Missing: nn.DefaultMissing})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +304,7 @@ func TestScoreCategorical(t *testing.T) {
 	if err := c.Model.Save(modelPath); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile("../testdata/tabular/penguins.csv")
+	b, err := os.ReadFile(beamtest.Testdata("tabular/penguins.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +312,7 @@ func TestScoreCategorical(t *testing.T) {
 	header, rows := lines[0], lines[1:61]
 	rows[3] = strings.Replace(rows[3], "Torgersen", "Atlantis", 1) // a category not seen
 	data := filepath.Join(dir, "in.csv")
-	writeFile(t, data, header+"\n"+strings.Join(rows, "\n")+"\n")
+	beamtest.WriteFile(t, data, header+"\n"+strings.Join(rows, "\n")+"\n")
 	labels := nnPredict(t, modelPath, data)
 	var want []any
 	for i := range rows {
@@ -391,7 +335,7 @@ func TestScoreCategorical(t *testing.T) {
 // left in the cache.
 func TestScoreRereadsModel(t *testing.T) {
 	dir := t.TempDir()
-	modelPath, _ := irisModel(t, dir)
+	modelPath, _ := beamtest.IrisModel(t, dir)
 	_, reg := regressionModel(t, dir)
 	p, s := beam.NewPipelineWithRoot()
 	preds, _ := Score(s, modelPath, beam.CreateList(s, [][]float64{{5.1, 3.5, 1.4, 0.2}}), nil)
@@ -453,20 +397,20 @@ func keyLabel(p Prediction) string { return p.Key + "|" + p.Label }
 // first bad row, naming its file and line.
 func TestScoreFailures(t *testing.T) {
 	dir := t.TempDir()
-	modelPath, _ := irisModel(t, dir)
-	header, rows := irisRows(t)
+	modelPath, _ := beamtest.IrisModel(t, dir)
+	header, rows := beamtest.IrisRows(t)
 	data := filepath.Join(dir, "in.csv")
-	writeFile(t, data, header+"\n"+rows[0]+"\n5.1,x,1.4,0.2,setosa\n")
+	beamtest.WriteFile(t, data, header+"\n"+rows[0]+"\n5.1,x,1.4,0.2,setosa\n")
 
 	broken := filepath.Join(dir, "broken.json")
-	writeFile(t, broken, `{"format": "github.com/neuralgo/nn model", "version": 1, "sizes": [4,3]`)
+	beamtest.WriteFile(t, broken, `{"format": "github.com/neuralgo/nn model", "version": 1, "sizes": [4,3]`)
 	for _, test := range []struct {
 		model string
 		o     *ScoreOptions
 		want  string
 	}{
 		{filepath.Join(dir, "missing.json"), nil, "nnbeam: model " + filepath.Join(dir, "missing.json") + ": "},
-		{broken, nil, "nnbeam: model " + broken + ": nn: model is truncated"},
+		{broken, nil, "nnbeam: model " + broken + ": model is truncated"},
 		{modelPath, &ScoreOptions{FailFast: true}, "nnbeam: " + data + `:3: column 2: not a number: "x" (column "sepal_width")`},
 	} {
 		o := test.o
@@ -483,18 +427,87 @@ func TestScoreFailures(t *testing.T) {
 	}
 }
 
+// overflowModel saves in dir a regression on the features a and b whose
+// weights overflow for rows with a large b (see beamtest.Overflow): its
+// output is about a while |b| < 1.8e8, and NaN beyond.
+func overflowModel(t *testing.T, dir string) (string, *nn.Model) {
+	t.Helper()
+	net, err := nn.New(nn.Config{Sizes: []int{2, 3, 1}, Activations: []nn.Activation{nn.Identity, nn.Identity}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	beamtest.Overflow(net, 1, 0, 0)
+	m := &nn.Model{Network: net, Features: []string{"a", "b"}, Target: "y"}
+	path := filepath.Join(dir, "overflow.json")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return path, m
+}
+
+// TestScoreNonFinite scores rows, CSV lines and vectors, for some of
+// which the weights of the model overflow: they go to the dead letters,
+// with where they are and why, and the others are predicted bit for bit
+// as Network.Predict predicts them; with FailFast, the first such row
+// fails the job, naming its file and line.
+func TestScoreNonFinite(t *testing.T) {
+	dir := t.TempDir()
+	modelPath, model := overflowModel(t, dir)
+	rows := [][]float64{{1, 2}, {3, 1e10}, {0.5, -4}, {-1, -1e9}, {2, 0.25}}
+	overflows := map[int]bool{1: true, 3: true}
+	var text []string
+	var wantLines, wantVectors, wantLetters, wantVectorLetters []any
+	data := filepath.Join(dir, "in.csv")
+	for i, v := range rows {
+		text = append(text, formatVector(v))
+		out, err := model.Network.Predict(mat.NewDense(1, 2, v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if finite := !math.IsNaN(out.At(0, 0)) && !math.IsInf(out.At(0, 0), 0); finite == overflows[i] {
+			t.Fatalf("row %v: output %v; the test wants it to overflow: %v", v, out.At(0, 0), overflows[i])
+		}
+		key := data + ":" + strconv.Itoa(i+2)
+		if overflows[i] {
+			msg := fmt.Sprintf("the model's output 0 is %v for this row: non-finite value", out.At(0, 0))
+			wantLetters = append(wantLetters, fmt.Sprintf("%s|%s|%s|%s", key, key, text[i], msg))
+			wantVectorLetters = append(wantVectorLetters, fmt.Sprintf("%s|:0|%s|%s", text[i], text[i], msg))
+			continue
+		}
+		wantLines = append(wantLines, key+"||"+formatVector(out.RawRowView(0)))
+		wantVectors = append(wantVectors, text[i]+"||"+formatVector(out.RawRowView(0)))
+	}
+	beamtest.WriteFile(t, data, "a,b\n"+strings.Join(text, "\n")+"\n")
+
+	p, s := beam.NewPipelineWithRoot()
+	preds, dead := Score(s, modelPath, ReadLines(s, data), &ScoreOptions{Header: []string{"a", "b"}, BlockRows: 2})
+	passert.Equals(s, beam.ParDo(s, predictionText, preds), wantLines...)
+	passert.Equals(s, beam.ParDo(s, deadLetterText, dead), wantLetters...)
+	vpreds, vdead := Score(s, modelPath, beam.CreateList(s, rows), nil)
+	passert.Equals(s, beam.ParDo(s, predictionText, vpreds), wantVectors...)
+	passert.Equals(s, beam.ParDo(s, deadLetterText, vdead), wantVectorLetters...)
+	ptest.RunAndValidate(t, p)
+
+	p, s = beam.NewPipelineWithRoot()
+	Score(s, modelPath, ReadLines(s, data), &ScoreOptions{Header: []string{"a", "b"}, FailFast: true})
+	_, err := ptest.RunWithMetrics(p)
+	if want := "nnbeam: " + data + ":3: the model's output 0 is NaN for this row: non-finite value"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("FailFast: got %v, want an error containing %q", err, want)
+	}
+}
+
 // TestScoreByteOrderMark scores a file whose first line, a data row,
 // starts with a byte order mark, as nn predict reads it, and a record
 // that does.
 func TestScoreByteOrderMark(t *testing.T) {
 	dir := t.TempDir()
-	modelPath, _ := irisModel(t, dir)
-	_, rows := irisRows(t)
+	modelPath, _ := beamtest.IrisModel(t, dir)
+	_, rows := beamtest.IrisRows(t)
 	for i := range rows[:2] {
 		rows[i] = rows[i][:strings.LastIndex(rows[i], ",")] // the features alone
 	}
 	data := filepath.Join(dir, "bom.csv")
-	writeFile(t, data, "\ufeff"+rows[0]+"\n"+rows[1]+"\n")
+	beamtest.WriteFile(t, data, "\ufeff"+rows[0]+"\n"+rows[1]+"\n")
 	labels := nnPredict(t, modelPath, data)
 	p, s := beam.NewPipelineWithRoot()
 	preds, dead := Score(s, modelPath, ReadLines(s, data), nil)

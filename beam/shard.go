@@ -247,7 +247,7 @@ func dropShards(run string) {
 func readShard(ctx context.Context, path string, data *Data) (*shard, error) {
 	fs, err := newFS(ctx, path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("nnbeam: %s: %w", path, err)
 	}
 	defer fs.Close()
 	r, err := fs.OpenRead(ctx, path)

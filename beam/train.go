@@ -251,7 +251,7 @@ func (t *trainer) fingerprint(ctx context.Context) (*nn.Fingerprint, error) {
 	h := sha256.New()
 	fs, err := newFS(ctx, t.data.Glob)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("nnbeam: %s: %w", t.data.Glob, err)
 	}
 	defer fs.Close()
 	for _, f := range t.shards {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/beam/internal/beamtest"
 )
 
 // irisShards writes the iris rows to files of dir, a header in each,
@@ -20,7 +21,7 @@ import (
 // header alone), in the order of the data set, and returns their glob.
 func irisShards(t *testing.T, dir string, counts ...int) string {
 	t.Helper()
-	header, rows := irisRows(t)
+	header, rows := beamtest.IrisRows(t)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func irisShards(t *testing.T, dir string, counts ...int) string {
 		if c > 0 {
 			text += "\n"
 		}
-		writeFile(t, filepath.Join(dir, fmt.Sprintf("part-%02d.csv", i)), text)
+		beamtest.WriteFile(t, filepath.Join(dir, fmt.Sprintf("part-%02d.csv", i)), text)
 		next += c
 	}
 	if next != len(rows) {
@@ -45,7 +46,7 @@ func irisShards(t *testing.T, dir string, counts ...int) string {
 func irisData(t *testing.T) (nn.CSVOptions, *nn.Scaler, *nn.Dataset) {
 	t.Helper()
 	opts := nn.CSVOptions{Target: "species", Classify: true, Classes: []string{"setosa", "versicolor", "virginica"}}
-	d, err := nn.LoadCSV("../testdata/iris.csv", &opts)
+	d, err := nn.LoadCSV(beamtest.Testdata("iris.csv"), &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,14 +202,14 @@ func TestTrainRereadsShards(t *testing.T) {
 	opts, sc, d := irisData(t)
 	settings := nn.Settings{Method: nn.GradientDescent, LearningRate: 0.5, Epochs: 2}
 	dir := t.TempDir()
-	header, rows := irisRows(t)
+	header, rows := beamtest.IrisRows(t)
 	shard := filepath.Join(dir, "part-00.csv")
 	data := &Data{Glob: shard, CSV: opts, Scaler: sc}
-	writeFile(t, shard, header+"\n"+strings.Join(rows[75:], "\n")+"\n")
+	beamtest.WriteFile(t, shard, header+"\n"+strings.Join(rows[75:], "\n")+"\n")
 	if _, err := Train(context.Background(), irisNet(t), data, &TrainOptions{Settings: settings}); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, shard, header+"\n"+strings.Join(rows, "\n")+"\n")
+	beamtest.WriteFile(t, shard, header+"\n"+strings.Join(rows, "\n")+"\n")
 	net := irisNet(t)
 	if _, err := Train(context.Background(), net, data, &TrainOptions{Settings: settings}); err != nil {
 		t.Fatal(err)
@@ -252,13 +253,13 @@ func TestTrainCheckpointFails(t *testing.T) {
 func TestTrainErrors(t *testing.T) {
 	opts, sc, _ := irisData(t)
 	dir := t.TempDir()
-	header, rows := irisRows(t)
-	writeFile(t, filepath.Join(dir, "a.csv"), header+"\n"+rows[0]+"\n"+strings.Replace(rows[1], "3.0", "x", 1)+"\n")
+	header, rows := beamtest.IrisRows(t)
+	beamtest.WriteFile(t, filepath.Join(dir, "a.csv"), header+"\n"+rows[0]+"\n"+strings.Replace(rows[1], "3.0", "x", 1)+"\n")
 	_, err := Train(context.Background(), irisNet(t), &Data{Glob: filepath.Join(dir, "a.csv"), CSV: opts, Scaler: sc}, &TrainOptions{Settings: nn.Settings{Epochs: 1}})
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "a.csv")+":3:2: not a number") {
 		t.Errorf("a bad row: got %v, want its file, line and column", err)
 	}
-	writeFile(t, filepath.Join(dir, "e.csv"), header+"\n")
+	beamtest.WriteFile(t, filepath.Join(dir, "e.csv"), header+"\n")
 	_, err = Train(context.Background(), irisNet(t), &Data{Glob: filepath.Join(dir, "e.csv"), CSV: opts}, &TrainOptions{Settings: nn.Settings{Epochs: 1}})
 	if !errors.Is(err, nn.ErrEmpty) {
 		t.Errorf("no rows: got %v, want ErrEmpty", err)
@@ -353,7 +354,7 @@ func TestSumOrder(t *testing.T) {
 // nn.FitScaler's on all the rows.
 func TestFitScaler(t *testing.T) {
 	opts, _, _ := irisData(t)
-	d, err := nn.LoadCSV("../testdata/iris.csv", &opts)
+	d, err := nn.LoadCSV(beamtest.Testdata("iris.csv"), &opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,6 +136,21 @@ func usagef(cmd, format string, args ...any) error {
 	return &usageError{cmd: cmd, msg: fmt.Sprintf(format, args...)}
 }
 
+// requiredFlag is a flag that a command requires, its value, and what it
+// is for.
+type requiredFlag struct{ name, value, what string }
+
+// required returns a usage error of the command cmd for the first of
+// flags that is not set, or nil.
+func required(cmd string, flags ...requiredFlag) error {
+	for _, f := range flags {
+		if f.value == "" {
+			return usagef(cmd, "flag -%s is required: %s", f.name, f.what)
+		}
+	}
+	return nil
+}
+
 // errHelp is returned after printing the help that was asked for: exit
 // status 0.
 var errHelp = errors.New("help requested")

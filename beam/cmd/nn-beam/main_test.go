@@ -10,11 +10,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/beam/internal/beamtest"
 )
 
 // The commands the tests run: nn-beam, built from this directory, and the
@@ -23,7 +27,7 @@ import (
 var nnBeam, nnCmd string
 
 // irisData is the iris table of the core module, with a header.
-const irisData = "../../../testdata/iris.csv"
+var irisData = beamtest.Testdata("iris.csv")
 
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
@@ -36,17 +40,14 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	nnBeam, nnCmd = filepath.Join(dir, "nn-beam"), filepath.Join(dir, "nn")
-	for _, b := range []struct{ out, pkg, dir string }{
-		{nnBeam, ".", "."},
-		{nnCmd, "./cmd/nn", "../../.."},
-	} {
-		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
-		cmd.Dir = b.dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", b.pkg, err, out)
-			return 1
-		}
+	nnBeam = filepath.Join(dir, "nn-beam")
+	if out, err := exec.Command("go", "build", "-o", nnBeam, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build .: %v\n%s", err, out)
+		return 1
+	}
+	if nnCmd, err = beamtest.BuildNN(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
 	return m.Run()
 }
@@ -74,51 +75,7 @@ func nnBeamRun(t *testing.T, args ...string) result {
 // nnPredict runs nn predict on the file data and returns its lines.
 func nnPredict(t *testing.T, model, data string) []string {
 	t.Helper()
-	out, err := exec.Command(nnCmd, "predict", "-model", model, "-data", data).Output()
-	if err != nil {
-		t.Fatalf("nn predict: %v", err)
-	}
-	return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-}
-
-// irisModel trains a small classifier on the iris rows and saves it in
-// dir, as the tests of package nnbeam do.
-func irisModel(t *testing.T, dir string) (string, *nn.Model) {
-	t.Helper()
-	d, err := nn.LoadCSV(irisData, &nn.CSVOptions{Target: "species", Classify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &nn.Classifier{Hidden: []int{8}, Epochs: 30, Seed: 3}
-	if err := c.Fit(context.Background(), d); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "iris.json")
-	if err := c.Model.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	return path, c.Model
-}
-
-// irisRows returns the header and the data rows of the iris file.
-func irisRows(t *testing.T) (header string, rows []string) {
-	t.Helper()
-	b, err := os.ReadFile(irisData)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return lines[0], lines[1:]
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return beamtest.Predict(t, nnCmd, model, data)
 }
 
 // readCSV reads the CSV file path, whose records have n fields.
@@ -163,7 +120,7 @@ func shards(t *testing.T, dir, header string, rows []string, names []string, bad
 			lines = append(lines, rows[next])
 			next++
 		}
-		writeFile(t, path, strings.Join(lines, "\n")+"\n")
+		beamtest.WriteFile(t, path, strings.Join(lines, "\n")+"\n")
 	}
 	return at
 }
@@ -174,22 +131,11 @@ func shards(t *testing.T, dir, header string, rows []string, names []string, bad
 // against the bad rows.
 func TestScore(t *testing.T) {
 	dir := t.TempDir()
-	modelPath, model := irisModel(t, dir)
-	header, rows := irisRows(t)
+	modelPath, model := beamtest.IrisModel(t, dir)
+	header, rows := beamtest.IrisRows(t)
 	good := filepath.Join(dir, "good.csv")
-	writeFile(t, good, header+"\n"+strings.Join(rows, "\n")+"\n")
-	labels := nnPredict(t, modelPath, good)
-	if len(labels) != len(rows) {
-		t.Fatalf("nn predict gave %d lines for %d rows", len(labels), len(rows))
-	}
-	d, err := nn.LoadCSV(good, model.CSVOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	outputs, err := model.Predict(d.X)
-	if err != nil {
-		t.Fatal(err)
-	}
+	beamtest.WriteFile(t, good, header+"\n"+strings.Join(rows, "\n")+"\n")
+	labels, outputs := beamtest.Reference(t, nnCmd, modelPath, model, good)
 
 	in := filepath.Join(dir, "in")
 	bad := map[string]map[int]string{ // file → line → bad row
@@ -283,13 +229,13 @@ func TestScore(t *testing.T) {
 // only, with -header no, and checks the labels against nn predict's.
 func TestScoreHeaderNo(t *testing.T) {
 	dir := t.TempDir()
-	modelPath, _ := irisModel(t, dir)
-	_, rows := irisRows(t)
+	modelPath, _ := beamtest.IrisModel(t, dir)
+	_, rows := beamtest.IrisRows(t)
 	for i, r := range rows {
 		rows[i] = r[:strings.LastIndexByte(r, ',')] // the four features
 	}
 	good := filepath.Join(dir, "good.csv")
-	writeFile(t, good, strings.Join(rows, "\n")+"\n")
+	beamtest.WriteFile(t, good, strings.Join(rows, "\n")+"\n")
 	labels := nnPredict(t, modelPath, good)
 	in := filepath.Join(dir, "in")
 	at := shards(t, in, "", rows, []string{"a.csv", "b.csv", "c.csv"}, nil)
@@ -343,7 +289,7 @@ func TestScoreRegression(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	header, rows := irisRows(t)
+	header, rows := beamtest.IrisRows(t)
 	in := filepath.Join(dir, "in")
 	at := shards(t, in, header, rows, []string{"a.csv", "b.csv"}, nil)
 	index := make(map[string]int, len(at))
@@ -386,12 +332,12 @@ func TestScoreRegression(t *testing.T) {
 // that fail, before the job runs or, with -fail-fast, while it runs.
 func TestErrors(t *testing.T) {
 	dir := t.TempDir()
-	modelPath, _ := irisModel(t, dir)
-	header, rows := irisRows(t)
+	modelPath, _ := beamtest.IrisModel(t, dir)
+	header, rows := beamtest.IrisRows(t)
 	in := filepath.Join(dir, "in")
 	shards(t, in, header, rows[:20], []string{"a.csv"}, map[string]map[int]string{"a.csv": {3: "5.1,3.5,1.4,setosa"}})
 	noWidth := filepath.Join(dir, "nowidth", "a.csv")
-	writeFile(t, noWidth, "sepal_length,sepal_width,petal_length,species\n5.1,3.5,1.4,setosa\n")
+	beamtest.WriteFile(t, noWidth, "sepal_length,sepal_width,petal_length,species\n5.1,3.5,1.4,setosa\n")
 	glob := filepath.Join(in, "*.csv")
 	out := filepath.Join(dir, "out", "x")
 	missing := filepath.Join(dir, "missing.json")
@@ -411,11 +357,13 @@ func TestErrors(t *testing.T) {
 		{"no -output", []string{"score", "-model", modelPath, "-input", glob},
 			2, []string{"nn-beam: flag -output is required"}},
 		{"no match", []string{"score", "-model", modelPath, "-input", filepath.Join(dir, "none", "*.csv"), "-output", out},
-			1, []string{"nn-beam: no file matches -input"}},
+			1, []string{"nn-beam: -input: no file matches " + filepath.Join(dir, "none", "*.csv")}},
 		{"unknown scheme", []string{"score", "-model", modelPath, "-input", "xyz://b/*.csv", "-output", out},
-			1, []string{"nn-beam: input xyz://b/*.csv: ", "xyz"}},
+			1, []string{"nn-beam: -input: xyz://b/*.csv: ", "xyz"}},
 		{"feature not in header", []string{"score", "-model", modelPath, "-input", noWidth, "-output", out},
-			1, []string{"nn-beam: " + noWidth + `: the header names no column "petal_width"`}},
+			1, []string{"nn-beam: " + noWidth + `: feature "petal_width" not in header`}},
+		{"model file unreadable", []string{"score", "-model", filepath.Join(dir, "nowidth"), "-input", glob, "-output", out},
+			1, []string{"nn-beam: model " + filepath.Join(dir, "nowidth") + ": "}},
 		{"bad runner", []string{"score", "-model", modelPath, "-input", glob, "-output", out, "-runner", "nope"},
 			2, []string{`nn-beam: invalid value "nope" for flag -runner`}},
 		{"bad header mode", []string{"score", "-model", modelPath, "-input", glob, "-output", out, "-header", "maybe"},
@@ -481,16 +429,17 @@ func TestHelp(t *testing.T) {
 }
 
 // TestCSVLine checks that the fields of output lines are quoted as
-// encoding/csv reads them back.
+// encoding/csv reads them back, and that the key of a prediction is split
+// into its file and line.
 func TestCSVLine(t *testing.T) {
 	for _, rec := range [][]string{
 		{"a", "1", "b"},
-		{"a,b", `say "x"`, " lead", "cr\rlf\n", ""},
+		{"a,b", `say "x"`, " lead", "trail ", "cr\rlf\n", ""},
 	} {
-		line := csvLine(rec)
+		line := string(appendRecord(nil, rec...))
 		got, err := csv.NewReader(strings.NewReader(line)).Read()
 		if err != nil || strings.Join(got, "|") != strings.Join(rec, "|") {
-			t.Errorf("csvLine(%q) = %q, read back as %q, %v", rec, line, got, err)
+			t.Errorf("appendRecord(%q) = %q, read back as %q, %v", rec, line, got, err)
 		}
 	}
 	for _, test := range []struct{ key, file, line string }{
@@ -500,5 +449,71 @@ func TestCSVLine(t *testing.T) {
 		if file, line := splitKey(test.key); file != test.file || line != test.line {
 			t.Errorf("splitKey(%q) = %q, %q; want %q, %q", test.key, file, line, test.file, test.line)
 		}
+	}
+}
+
+// TestScoreProbaNoLabels scores with -proba a binary classifier saved
+// without class labels, whose single sigmoid output p is the probability
+// of class "1": each line holds the label, "0" or "1" as nn names the
+// classes of such a model, then 1−p and p, as nn.Schema.AppendPrediction
+// writes them. Its weights overflow for a row with a large petal_width,
+// whose output is NaN: that row goes to the errors file.
+func TestScoreProbaNoLabels(t *testing.T) {
+	dir := t.TempDir()
+	// Its output is about σ(sepal_length − 5.8), and NaN where
+	// petal_width ≥ 1.8e8 (see beamtest.Overflow).
+	net, err := nn.New(nn.Config{Sizes: []int{4, 3, 1}, Activations: []nn.Activation{nn.Identity, nn.Sigmoid}, Loss: nn.BinaryCrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	beamtest.Overflow(net, 3, 0, -5.8)
+	header, rows := beamtest.IrisRows(t)
+	model := &nn.Model{Network: net, Features: strings.Split(header, ",")[:4]}
+	modelPath := filepath.Join(dir, "binary.json")
+	if err := model.Save(modelPath); err != nil {
+		t.Fatal(err)
+	}
+	rows = rows[:60]
+	bad := "5.1,3.5,1.4,1e10,setosa"
+	data := filepath.Join(dir, "in", "a.csv")
+	beamtest.WriteFile(t, data, header+"\n"+strings.Join(rows, "\n")+"\n"+bad+"\n")
+
+	out := filepath.Join(dir, "out")
+	r := nnBeamRun(t, "score", "-model", modelPath, "-input", data, "-output", out, "-proba")
+	if r.status != 0 {
+		t.Fatalf("status %d, stderr:\n%s", r.status, r.stderr)
+	}
+	want := make(map[string]string, len(rows)) // line → the fields after file,line
+	labels := map[string]int{}
+	for i, row := range rows {
+		x := make([]float64, 4)
+		for j, f := range strings.Split(row, ",")[:4] {
+			x[j], _ = strconv.ParseFloat(f, 64)
+		}
+		y, err := model.Predict(mat.NewDense(1, 4, x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := y.At(0, 0)
+		label := strconv.Itoa(net.ClassesTo(nil, y)[0])
+		labels[label]++
+		want[strconv.Itoa(i+2)] = label + "," + strconv.FormatFloat(1-p, 'g', -1, 64) + "," + strconv.FormatFloat(p, 'g', -1, 64)
+	}
+	if labels["0"] == 0 || labels["1"] == 0 {
+		t.Fatalf("labels %v: the test wants rows of both classes", labels)
+	}
+	recs := readCSV(t, out+"-predictions.csv", 5)
+	for _, rec := range recs {
+		if got := strings.Join(rec[2:], ","); rec[0] != data || got != want[rec[1]] {
+			t.Errorf("%s:%s: got %s, want %s", rec[0], rec[1], got, want[rec[1]])
+		}
+	}
+	if len(recs) != len(rows) {
+		t.Errorf("got %d predictions, want %d", len(recs), len(rows))
+	}
+	dead := readCSV(t, out+"-errors.csv", 4)
+	wantDead := []string{data, strconv.Itoa(len(rows) + 2), "the model's output 0 is NaN for this row: non-finite value", bad}
+	if len(dead) != 1 || !slices.Equal(dead[0], wantDead) {
+		t.Errorf("errors file: got %q, want %q", dead, wantDead)
 	}
 }

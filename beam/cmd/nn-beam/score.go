@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -31,7 +30,7 @@ import (
 )
 
 func init() {
-	register.DoFn1x1[nnbeam.Prediction, string](&predictionCSVFn{})
+	register.DoFn2x2[context.Context, nnbeam.Prediction, string, error](&predictionCSVFn{})
 	register.Function1x1(deadLetterCSV)
 }
 
@@ -54,7 +53,13 @@ Score writes two CSV files, their lines in no particular order:
 	                        column per output
 	PREFIX-errors.csv       file,line,error,row: the rows that could not
 	                        be scored (a wrong number of fields, a value
-	                        that is not a finite number…)
+	                        that is not a finite number…), and those
+	                        whose predictions are not finite numbers, as
+	                        for a model whose weights overflow on them
+
+The labels of a classifier saved without them are "0", "1", …, and the
+features of a model saved without names col0, col1, …, as nn predict
+names them.
 
 Numbers are written in the shortest form that reads back as the same
 float64. Both files are written, empty if need be, replacing files of
@@ -112,14 +117,12 @@ func scoreFlags(fs *flag.FlagSet) func(ctx context.Context, e *env) error {
 // run checks the flags, the model, the first file and its header, then
 // builds and runs the pipeline and reports its counters.
 func (o *scoreOptions) run(ctx context.Context, e *env) error {
-	for _, f := range []struct{ name, value, what string }{
-		{"model", o.model, "the model file to predict with"},
-		{"input", o.input, "a glob of the CSV files to score"},
-		{"output", o.output, "the prefix of the output files"},
-	} {
-		if f.value == "" {
-			return usagef("score", "flag -%s is required: %s", f.name, f.what)
-		}
+	if err := required("score",
+		requiredFlag{"model", o.model, "the model file to predict with"},
+		requiredFlag{"input", o.input, "a glob of the CSV files to score"},
+		requiredFlag{"output", o.output, "the prefix of the output files"},
+	); err != nil {
+		return err
 	}
 	if o.block < 0 {
 		return usagef("score", "invalid value %d for flag -block: want a number of rows ≥ 1, or 0 for 256", o.block)
@@ -129,7 +132,7 @@ func (o *scoreOptions) run(ctx context.Context, e *env) error {
 	}
 	if *runners.Runner == "dataflow" {
 		for _, f := range []struct{ name, value string }{{"model", o.model}, {"input", o.input}, {"output", o.output}} {
-			if !hasScheme(f.value) {
+			if nnbeam.IsLocal(f.value) {
 				return usagef("score", "-%s %s is a local path, which Dataflow's workers cannot reach: give a gs:// path", f.name, excerpt.Quote(f.value))
 			}
 		}
@@ -141,24 +144,28 @@ func (o *scoreOptions) run(ctx context.Context, e *env) error {
 		}
 	}
 
-	m, err := readModel(ctx, o.model)
+	// What the workers read and check, read and checked here, so that a
+	// model or a header that cannot be scored fails before the job
+	// starts.
+	m, err := nnbeam.ReadModel(ctx, o.model)
 	if err != nil {
-		return err
+		return errors.New(message(err))
 	}
-	info, err := modelInfo(m, o.model)
+	schema, err := m.Schema()
 	if err != nil {
-		return err
+		return fmt.Errorf("model %s: %s", o.model, message(err))
 	}
-	if o.proba && info.classes == nil {
-		return usagef("score", "-proba needs a classification model; %s is a regression model", o.model)
+	output := nn.Labels
+	if o.proba {
+		output = nn.LabelsAndProbabilities
 	}
-	if o.proba && !info.probabilities {
-		return usagef("score", "-proba needs probabilities; the single output of %s is not a sigmoid", o.model)
+	if _, err := schema.Header(output); err != nil {
+		return usagef("score", "-proba: %s: %s", o.model, message(err))
 	}
 
-	files, err := match(ctx, o.input)
+	files, err := nnbeam.Match(ctx, o.input)
 	if err != nil {
-		return err
+		return flagError("input", err)
 	}
 	var header []string
 	if o.header != nn.HeaderNo {
@@ -170,7 +177,7 @@ func (o *scoreOptions) run(ctx context.Context, e *env) error {
 			return err
 		}
 		if header != nil {
-			if err := checkHeader(m, info.features, header, file, o.header, o.strict); err != nil {
+			if err := checkHeader(schema, header, file, o.header, o.strict); err != nil {
 				return err
 			}
 		}
@@ -185,7 +192,7 @@ func (o *scoreOptions) run(ctx context.Context, e *env) error {
 			return err
 		}
 	}
-	p, err := o.pipeline(header, info.classes != nil)
+	p, err := o.pipeline(header, output)
 	if err != nil {
 		return err
 	}
@@ -199,10 +206,11 @@ func (o *scoreOptions) run(ctx context.Context, e *env) error {
 	return nil
 }
 
-// pipeline builds the pipeline of score. Beam's transforms panic on what
-// they cannot build, such as a path of a file system Beam does not know;
-// pipeline returns that as an error.
-func (o *scoreOptions) pipeline(header []string, classify bool) (p *beam.Pipeline, err error) {
+// pipeline builds the pipeline of score, which writes the predictions
+// as output says. Beam's transforms panic on what they cannot build, such
+// as a path of a file system Beam does not know; pipeline returns that as
+// an error.
+func (o *scoreOptions) pipeline(header []string, output nn.Output) (p *beam.Pipeline, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = nil, fmt.Errorf("building the pipeline: %v", r)
@@ -216,7 +224,7 @@ func (o *scoreOptions) pipeline(header []string, classify bool) (p *beam.Pipelin
 		FailFast:         o.failFast,
 		BlockRows:        o.block,
 	})
-	textio.Write(s, o.output+predictionsSuffix, beam.ParDo(s, &predictionCSVFn{Classify: classify, Proba: o.proba}, preds))
+	textio.Write(s, o.output+predictionsSuffix, beam.ParDo(s, &predictionCSVFn{Model: o.model, Output: output}, preds))
 	textio.Write(s, o.output+errorsSuffix, beam.ParDo(s, deadLetterCSV, dead))
 	return p, nil
 }
@@ -224,22 +232,13 @@ func (o *scoreOptions) pipeline(header []string, classify bool) (p *beam.Pipelin
 // truncate makes path an empty file, through Beam's file system of its
 // scheme.
 func truncate(ctx context.Context, path string) error {
-	err := safely(func() error {
-		fsys, err := filesystem.New(ctx, path)
-		if err != nil {
-			return err
-		}
-		defer fsys.Close()
+	err := withFS(ctx, path, func(fsys filesystem.Interface) error {
 		w, err := fsys.OpenWrite(ctx, path)
 		if err != nil {
 			return err
 		}
 		return w.Close()
 	})
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
 	if err != nil {
 		return fmt.Errorf("output %s: %v", path, err)
 	}
@@ -250,11 +249,11 @@ func truncate(ctx context.Context, path string) error {
 // paths, once both are absolute; for others, by the rules of path.Match,
 // which Cloud Storage's globs follow but for "**".
 func matches(glob, name string) bool {
-	if hasScheme(glob) {
+	if !nnbeam.IsLocal(glob) {
 		ok, _ := path.Match(glob, name)
 		return ok
 	}
-	if hasScheme(name) {
+	if !nnbeam.IsLocal(name) {
 		return false
 	}
 	g, err1 := filepath.Abs(glob)
@@ -263,143 +262,42 @@ func matches(glob, name string) bool {
 	return ok && err1 == nil && err2 == nil
 }
 
-// hasScheme reports whether path names a file system by a scheme, as in
-// gs://bucket/file, rather than a local file.
-func hasScheme(path string) bool {
-	return strings.Contains(path, "://")
-}
-
-// safely returns the error of f, or its panic as an error: Beam's file
-// systems panic on some failures, such as a Cloud Storage client that
-// cannot be made.
-func safely(f func() error) (err error) {
+// withFS calls f with Beam's file system of path, and returns its error,
+// or its panic as an error (Beam's file systems panic on some failures,
+// such as a Cloud Storage client that cannot be made), without the path
+// that an error of the local file system repeats.
+func withFS(ctx context.Context, path string, f func(fsys filesystem.Interface) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
 		}
-	}()
-	return f()
-}
-
-// readModel reads the model file path: a local file with nn.LoadModel,
-// another through Beam's file system of its scheme.
-func readModel(ctx context.Context, path string) (*nn.Model, error) {
-	if !hasScheme(path) {
-		m, err := nn.LoadModel(path)
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("model %s: %v", path, pe.Err)
+			err = pe.Err
 		}
-		if err != nil {
-			// "nn: path: what is wrong"
-			return nil, fmt.Errorf("model %s", strings.TrimPrefix(err.Error(), "nn: "))
-		}
-		return m, nil
-	}
-	var m *nn.Model
-	err := safely(func() error {
-		fsys, err := filesystem.New(ctx, path)
-		if err != nil {
-			return err
-		}
-		defer fsys.Close()
-		r, err := fsys.OpenRead(ctx, path)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		m, err = nn.DecodeModel(r)
-		return err
-	})
+	}()
+	fsys, err := filesystem.New(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %s", path, strings.TrimPrefix(err.Error(), "nn: "))
-	}
-	return m, nil
-}
-
-// scoredModel is what score needs to know of a model on the driver.
-type scoredModel struct {
-	// features are the names of the model's columns, or col0, col1, …
-	features []string
-	// classes are the class labels of a classifier, or 0, 1, … if it
-	// has none; nil for a regression.
-	classes []string
-	// probabilities says that the outputs of a classifier are class
-	// probabilities: one output per class, or a single sigmoid.
-	probabilities bool
-}
-
-// modelInfo returns what score needs to know of m, read from the file
-// path, checking what nnbeam checks on the workers, so that a model that
-// cannot be scored fails before the job starts: one class label per
-// output (two for a single output), and features of distinct names.
-func modelInfo(m *nn.Model, path string) (*scoredModel, error) {
-	cfg := m.Network.Config()
-	out := cfg.Sizes[len(cfg.Sizes)-1]
-	acts := cfg.Activations
-	info := &scoredModel{
-		features:      m.Features,
-		probabilities: out > 1 || acts[len(acts)-1] == nn.Sigmoid || acts[len(acts)-1] == nn.Softmax,
-	}
-	if info.features == nil {
-		info.features = make([]string, m.Columns())
-		for j := range info.features {
-			info.features[j] = "col" + strconv.Itoa(j)
-		}
-	}
-	seen := make(map[string]bool, len(info.features))
-	for _, f := range info.features {
-		if seen[f] {
-			return nil, fmt.Errorf("model %s names the feature %s twice, so its columns cannot be told apart", path, excerpt.Quote(f))
-		}
-		seen[f] = true
-	}
-	k := out
-	if out == 1 {
-		k = 2 // a single output: classes 0 and 1
-	}
-	switch {
-	case m.Classes == nil && cfg.Loss != nn.SquaredError:
-		info.classes = make([]string, k)
-		for i := range info.classes {
-			info.classes[i] = strconv.Itoa(i)
-		}
-	case m.Classes != nil && len(m.Classes) != k:
-		return nil, fmt.Errorf("model %s has %d class labels for its %d outputs; want %d", path, len(m.Classes), out, k)
-	default:
-		info.classes = m.Classes
-	}
-	return info, nil
-}
-
-// match returns the files that glob matches, in the order of their
-// names, leaving out local directories, as nnbeam.ReadLines does. It
-// returns an error if there are none.
-func match(ctx context.Context, glob string) ([]string, error) {
-	var files []string
-	err := safely(func() error {
-		fsys, err := filesystem.New(ctx, glob)
-		if err != nil {
-			return err
-		}
-		defer fsys.Close()
-		files, err = fsys.List(ctx, glob)
 		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("input %s: %v", glob, err)
 	}
-	if !hasScheme(glob) {
-		files = slices.DeleteFunc(files, func(f string) bool {
-			st, err := os.Stat(f)
-			return err == nil && st.IsDir()
-		})
+	defer fsys.Close()
+	return f(fsys)
+}
+
+// message returns the message of err, an error of package nn or nnbeam,
+// without the prefix of the package, which "nn-beam: " replaces.
+func message(err error) string {
+	s := err.Error()
+	if t, ok := strings.CutPrefix(s, "nnbeam: "); ok {
+		return t
 	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("no file matches -input %s", excerpt.Quote(glob))
-	}
-	slices.Sort(files)
-	return files, nil
+	return strings.TrimPrefix(s, "nn: ")
+}
+
+// flagError returns err, an error of package nnbeam about the value of
+// the flag name, as nn-beam says it: "-input: no file matches …".
+func flagError(name string, err error) error {
+	return fmt.Errorf("-%s: %s", name, message(err))
 }
 
 // maxHeaderFiles is the most files firstLine opens to find a line that
@@ -425,12 +323,7 @@ func firstLine(ctx context.Context, files []string) (file, line string, err erro
 // does; "" for an empty file.
 func readFirstLine(ctx context.Context, path string) (string, error) {
 	var line string
-	err := safely(func() error {
-		fsys, err := filesystem.New(ctx, path)
-		if err != nil {
-			return err
-		}
-		defer fsys.Close()
+	err := withFS(ctx, path, func(fsys filesystem.Interface) error {
 		f, err := fsys.OpenRead(ctx, path)
 		if err != nil {
 			return err
@@ -454,10 +347,6 @@ func readFirstLine(ctx context.Context, path string) (string, error) {
 		}
 		return err
 	})
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
 	if err != nil {
 		return "", fmt.Errorf("%s: %v", path, err)
 	}
@@ -492,26 +381,21 @@ func headerOf(line, file string, mode nn.Header) ([]string, error) {
 	return nil, nil
 }
 
-// checkHeader checks that header, the first line of file, names every
-// feature of the model m, and that m can read rows laid out as it says.
-func checkHeader(m *nn.Model, features, header []string, file string, mode nn.Header, strict bool) error {
+// checkHeader checks that the model of schema can read rows laid out as
+// header, the first line of file, says: that it names every feature.
+// Where the header was detected (-header auto) from a line as wide as the
+// model's rows that names none of its features, the line may well be a
+// row: the error says that -header no reads it as one.
+func checkHeader(schema *nn.Schema, header []string, file string, mode nn.Header, strict bool) error {
+	_, err := schema.Parser(header, strict)
+	if err == nil {
+		return nil
+	}
 	hint := ""
-	if mode == nn.HeaderAuto {
-		hint = "; -header no reads the first line as data"
+	if mode == nn.HeaderAuto && len(header) == len(schema.Features()) && !slices.ContainsFunc(header, func(h string) bool { return schema.Column(strings.TrimSpace(h)) >= 0 }) {
+		hint = " (-header no reads the first line as data)"
 	}
-	names := make(map[string]bool, len(header))
-	for _, h := range header {
-		names[strings.TrimSpace(h)] = true
-	}
-	for _, f := range features {
-		if !names[f] {
-			return fmt.Errorf("%s: the header names no column %s, a feature of the model (header: %s%s)", file, excerpt.Quote(f), excerpt.Quotes(header), hint)
-		}
-	}
-	if _, err := m.RowParser(header, strict); err != nil {
-		return fmt.Errorf("%s: header: %s", file, strings.TrimPrefix(err.Error(), "nn: "))
-	}
-	return nil
+	return fmt.Errorf("%s: %s%s", file, message(err), hint)
 }
 
 // jobError returns the error of a job that failed. A runner's error
@@ -592,35 +476,44 @@ func summarize(w io.Writer, pr beam.PipelineResult, elapsed time.Duration, error
 		scored, dead, letters, wall, float64(scored)/elapsed.Seconds())
 }
 
-// predictionCSVFn formats a Prediction of a Line as a CSV line:
-// file,line then the label, the label and the class probabilities, or
-// the outputs of a regression.
+// predictionCSVFn formats a Prediction of a Line as a CSV line: file,line
+// then the prediction as nn.Schema.AppendPrediction writes it with
+// Output.
 type predictionCSVFn struct {
-	// Classify says the model is a classifier.
-	Classify bool
-	// Proba asks for the class probabilities after the label.
-	Proba bool
+	// Model is the model file of the predictions, whose schema names
+	// the classes.
+	Model string
+	// Output is what to write of a prediction.
+	Output nn.Output
+
+	schema *nn.Schema
+	buf    []byte
+}
+
+// Setup reads the model.
+func (f *predictionCSVFn) Setup(ctx context.Context) error {
+	m, err := nnbeam.ReadModel(ctx, f.Model)
+	if err != nil {
+		return err
+	}
+	f.schema, err = m.Schema()
+	if err != nil {
+		return fmt.Errorf("model %s: %w", f.Model, err)
+	}
+	return nil
 }
 
 // ProcessElement returns the CSV line of p.
-func (f *predictionCSVFn) ProcessElement(p nnbeam.Prediction) string {
+func (f *predictionCSVFn) ProcessElement(_ context.Context, p nnbeam.Prediction) (string, error) {
+	if len(p.Outputs) != f.schema.Outputs() {
+		return "", fmt.Errorf("model %s: %d outputs in a prediction of %s, for a model of %d: the model file changed while the job ran", f.Model, len(p.Outputs), p.Key, f.schema.Outputs())
+	}
 	file, line := splitKey(p.Key)
-	rec := make([]string, 0, 4+len(p.Outputs))
-	rec = append(rec, file, line)
-	if f.Classify {
-		rec = append(rec, p.Label)
-	}
-	if f.Classify && !f.Proba {
-		return csvLine(rec)
-	}
-	out := p.Outputs
-	if f.Classify && len(out) == 1 {
-		out = []float64{1 - out[0], out[0]} // a single sigmoid output p: classes 0 and 1
-	}
-	for _, v := range out {
-		rec = append(rec, strconv.FormatFloat(v, 'g', -1, 64))
-	}
-	return csvLine(rec)
+	b := appendRecord(f.buf[:0], file, line)
+	b = append(b, ',')
+	b = f.schema.AppendPrediction(b, p.Outputs, p.Class, f.Output)
+	f.buf = b
+	return string(b), nil
 }
 
 // splitKey returns the file and line of the key "file:line" of a
@@ -640,15 +533,18 @@ func deadLetterCSV(d nnbeam.DeadLetter) string {
 	if file == "" {
 		file, line = splitKey(d.Key)
 	}
-	return csvLine([]string{file, line, d.Error, d.Row})
+	return string(appendRecord(nil, file, line, d.Error, d.Row))
 }
 
-// csvLine returns rec as a line of CSV without its line end, quoting the
-// fields that need it as encoding/csv does.
-func csvLine(rec []string) string {
-	var b strings.Builder
-	w := csv.NewWriter(&b)
-	w.Write(rec) // cannot fail: the writer's separator is valid
-	w.Flush()
-	return strings.TrimSuffix(b.String(), "\n")
+// appendRecord appends fields to b as a CSV record without its line end,
+// each quoted as nn.AppendCSVField quotes the fields of every CSV file the
+// module writes.
+func appendRecord(b []byte, fields ...string) []byte {
+	for j, s := range fields {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = nn.AppendCSVField(b, s)
+	}
+	return b
 }

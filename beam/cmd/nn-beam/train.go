@@ -89,7 +89,7 @@ func trainFlags(fs *flag.FlagSet) func(ctx context.Context, e *env) error {
 	fs.StringVar(&o.hidden, "hidden", "32", "hidden layer `sizes`, comma-separated; none for no hidden layer")
 	fs.TextVar(&o.activation, "activation", nn.ReLU, "`function` of the hidden layers, as nn train takes it")
 	fs.TextVar(&o.method, "method", nn.GradientDescent, "training `method`: gd, lbfgs, sgd, momentum, nesterov, adam or adamw")
-	fs.Float64Var(&o.lr, "lr", 0, "learning `rate` (default 0.1, 0.001 for adam and adamw; lbfgs chooses its own)")
+	fs.Float64Var(&o.lr, "lr", 0, "learning `rate` (default 0.1, 0.01 for adam and adamw; lbfgs chooses its own)")
 	fs.Float64Var(&o.l2, "l2", 0, "L2 weight decay `λ`")
 	fs.IntVar(&o.epochs, "epochs", 200, "`iterations`: steps of gd, major iterations of lbfgs, epochs of parameter mixing")
 	fs.IntVar(&o.batch, "batch", 0, "`rows` per step of the mini-batch methods within a shard (default 32)")
@@ -105,16 +105,14 @@ func trainFlags(fs *flag.FlagSet) func(ctx context.Context, e *env) error {
 // run checks the flags and the header of the shards, fits the scaler,
 // trains, and writes the model.
 func (o *trainOptions) run(ctx context.Context, e *env) error {
-	for _, f := range []struct{ name, value, what string }{
-		{"data", o.data, "a glob of the CSV shards to train on"},
-		{"target", o.target, "the target column"},
-		{"o", o.out, "the model file to write"},
-	} {
-		if f.value == "" {
-			return usagef("train", "flag -%s is required: %s", f.name, f.what)
-		}
+	if err := required("train",
+		requiredFlag{"data", o.data, "a glob of the CSV shards to train on"},
+		requiredFlag{"target", o.target, "the target column"},
+		requiredFlag{"o", o.out, "the model file to write"},
+	); err != nil {
+		return err
 	}
-	if hasScheme(o.out) {
+	if !nnbeam.IsLocal(o.out) {
 		return usagef("train", "-o %s: the model file is written by this process, on a local path", excerpt.Quote(o.out))
 	}
 	if o.task != "classify" && o.task != "regress" {
@@ -154,7 +152,7 @@ func (o *trainOptions) run(ctx context.Context, e *env) error {
 	if st, err := os.Stat(o.out); err == nil && st.IsDir() {
 		return fmt.Errorf("-o %s is a directory, not a model file", excerpt.Quote(o.out))
 	}
-	if c := o.checkpoint; c != "" && !hasScheme(c) {
+	if c := o.checkpoint; c != "" && nnbeam.IsLocal(c) {
 		if st, err := os.Stat(filepath.Dir(c)); err != nil || !st.IsDir() {
 			return fmt.Errorf("-checkpoint %s: the directory %s does not exist", excerpt.Quote(c), excerpt.Quote(filepath.Dir(c)))
 		}
@@ -164,9 +162,9 @@ func (o *trainOptions) run(ctx context.Context, e *env) error {
 		return usagef("train", "invalid value %s for flag -hidden: %v", excerpt.Quote(o.hidden), err)
 	}
 
-	files, err := match(ctx, o.data)
+	files, err := nnbeam.Match(ctx, o.data)
 	if err != nil {
-		return err
+		return flagError("data", err)
 	}
 	file, line, err := firstLine(ctx, files)
 	if err != nil {
@@ -215,7 +213,7 @@ func (o *trainOptions) run(ctx context.Context, e *env) error {
 	}
 	net, err := nn.New(cfg)
 	if err != nil {
-		return usagef("train", "%v", strings.TrimPrefix(err.Error(), "nn: "))
+		return usagef("train", "%s", message(err))
 	}
 	every := max(1, o.epochs/20)
 	if !o.quiet {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/beam/internal/beamtest"
 )
 
 // TestTrain trains on the iris rows in three shards, one without rows,
@@ -16,10 +17,10 @@ import (
 // then scores the rows with it.
 func TestTrain(t *testing.T) {
 	dir := t.TempDir()
-	header, rows := irisRows(t)
-	writeFile(t, filepath.Join(dir, "shards", "a.csv"), header+"\n"+strings.Join(rows[:90], "\n")+"\n")
-	writeFile(t, filepath.Join(dir, "shards", "b.csv"), header+"\n")
-	writeFile(t, filepath.Join(dir, "shards", "c.csv"), header+"\n"+strings.Join(rows[90:], "\n")+"\n")
+	header, rows := beamtest.IrisRows(t)
+	beamtest.WriteFile(t, filepath.Join(dir, "shards", "a.csv"), header+"\n"+strings.Join(rows[:90], "\n")+"\n")
+	beamtest.WriteFile(t, filepath.Join(dir, "shards", "b.csv"), header+"\n")
+	beamtest.WriteFile(t, filepath.Join(dir, "shards", "c.csv"), header+"\n"+strings.Join(rows[90:], "\n")+"\n")
 	model := filepath.Join(dir, "m.json")
 	r := nnBeamRun(t, "train", "-data", filepath.Join(dir, "shards", "*.csv"), "-target", "species",
 		"-classes", "setosa,versicolor,virginica", "-hidden", "6", "-activation", "tanh", "-method", "lbfgs", "-epochs", "12", "-l2", "0.001", "-o", model)
@@ -75,9 +76,9 @@ func maxRel(a, b []float64) float64 {
 // shards that do not fit the flags.
 func TestTrainErrors(t *testing.T) {
 	dir := t.TempDir()
-	header, rows := irisRows(t)
+	header, rows := beamtest.IrisRows(t)
 	data := filepath.Join(dir, "a.csv")
-	writeFile(t, data, header+"\n"+strings.Join(rows[:10], "\n")+"\n"+strings.Join(rows[140:], "\n")+"\n")
+	beamtest.WriteFile(t, data, header+"\n"+strings.Join(rows[:10], "\n")+"\n"+strings.Join(rows[140:], "\n")+"\n")
 	out := filepath.Join(dir, "m.json")
 	for _, test := range []struct {
 		args   []string
@@ -104,9 +105,9 @@ func TestTrainErrors(t *testing.T) {
 // any pipeline runs, and the summary of a run without an epoch.
 func TestTrainChecks(t *testing.T) {
 	dir := t.TempDir()
-	header, rows := irisRows(t)
+	header, rows := beamtest.IrisRows(t)
 	data := filepath.Join(dir, "a.csv")
-	writeFile(t, data, header+"\n"+strings.Join(rows, "\n")+"\n")
+	beamtest.WriteFile(t, data, header+"\n"+strings.Join(rows, "\n")+"\n")
 	out := filepath.Join(dir, "m.json")
 	base := []string{"train", "-data", data, "-target", "species", "-classes", "setosa,versicolor,virginica"}
 	for _, test := range []struct {
@@ -138,7 +139,7 @@ func TestTrainChecks(t *testing.T) {
 	// A constant target: L-BFGS stops at the starting weights, with no
 	// epoch to report.
 	flat := filepath.Join(dir, "flat", "p0.csv")
-	writeFile(t, flat, "a,b,y\n1,2,0\n1,2,0\n1,2,0\n")
+	beamtest.WriteFile(t, flat, "a,b,y\n1,2,0\n1,2,0\n1,2,0\n")
 	r = nnBeamRun(t, "train", "-data", flat, "-target", "y", "-task", "regress", "-method", "lbfgs", "-epochs", "5", "-hidden", "none", "-o", filepath.Join(dir, "flat.json"))
 	if r.status != 0 || strings.Contains(r.stderr, "internal error") {
 		t.Errorf("a run without an epoch: status %d, %q", r.status, r.stderr)
