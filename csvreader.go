@@ -545,7 +545,7 @@ func (r *CSVReader) findFeatures() error {
 	for j, f := range r.features {
 		r.cols[j] = colIndex(index, f)
 		if r.cols[j] < 0 {
-			return fmt.Errorf("the header names no column %s (features: %s; the data's columns: %s)%s: %w", excerpt.Quote(f), excerpt.Names(r.features), excerpt.Names(r.names), r.why, ErrNoFeature)
+			return fmt.Errorf("the header names no column %s (features: %s; the data's columns: %s)%s: %w", excerpt.Quote(f), excerpt.Names(r.features), excerpt.Quotes(r.names), r.why, ErrNoFeature)
 		}
 	}
 	return nil

@@ -159,14 +159,14 @@ func TestCSVReaderErrors(t *testing.T) {
 			in:   "sepal,width\n1,2\n",
 			opts: &CSVOptions{Features: features},
 			err:  ErrNoFeature,
-			msg:  `line 1: the header names no column "petal" (features: sepal, petal; the data's columns: sepal, width); the first row was taken for a header because field 1, "sepal", is not a number: feature column not found`,
+			msg:  `line 1: the header names no column "petal" (features: sepal, petal; the data's columns: "sepal", "width"); the first row was taken for a header because field 1, "sepal", is not a number: feature column not found`,
 		},
 		{
 			name: "a header named by its target",
 			in:   "1,y\n",
 			opts: &CSVOptions{Features: features, Target: "y"},
 			err:  ErrNoFeature,
-			msg:  `line 1: the header names no column "sepal" (features: sepal, petal; the data's columns: 1, y); the first row was taken for a header because it names the target "y": feature column not found`,
+			msg:  `line 1: the header names no column "sepal" (features: sepal, petal; the data's columns: "1", "y"); the first row was taken for a header because it names the target "y": feature column not found`,
 		},
 		{
 			name: "too many fields for the features",

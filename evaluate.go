@@ -127,7 +127,7 @@ func (s *Schema) targetsOf(d *Dataset) (*mat.Dense, error) {
 	for j, t := range s.targets {
 		c := colIndex(index, t)
 		if c < 0 {
-			return nil, fmt.Errorf("nn: the data has no target %s, which the model predicts (the model's targets: %s; the data's: %s): %w", excerpt.Quote(t), excerpt.Names(s.targets), excerpt.Names(names), ErrNoTarget)
+			return nil, fmt.Errorf("nn: the data has no target %s, which the model predicts (the model's targets: %s; the data's: %s): %w", excerpt.Quote(t), excerpt.Names(s.targets), excerpt.Quotes(names), ErrNoTarget)
 		}
 		y.SetCol(j, mat.Col(nil, c, d.Y))
 	}

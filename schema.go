@@ -316,7 +316,7 @@ func (s *Schema) Table(d *Dataset, strict bool) (x *mat.Dense, unknown int, err 
 	for j, f := range s.features {
 		src[j] = colIndex(index, f)
 		if src[j] < 0 {
-			return nil, 0, fmt.Errorf("nn: the data has no column %s, which the model takes (the model's features: %s; the data's: %s): %w", excerpt.Quote(f), excerpt.Names(s.features), excerpt.Names(names), ErrNoFeature)
+			return nil, 0, fmt.Errorf("nn: the data has no column %s, which the model takes (the model's features: %s; the data's: %s): %w", excerpt.Quote(f), excerpt.Names(s.features), excerpt.Quotes(names), ErrNoFeature)
 		}
 	}
 	// remap[j], for a column whose values must be recoded, gives the

@@ -46,11 +46,11 @@ func TestBadRequests(t *testing.T) {
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"data":[1,2,3,4]}]}`, 400, "inputs[0]: no datatype"},
 		{"POST", infer, "", `{"inputs":[{"name":"input","datatype":"FP64","data":[1,2,3,4]}]}`, 400, "inputs[0]: no shape"},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP128","data":[1,2,3,4]}]}`, 400, `the datatype "FP128" is not one the model takes`},
-		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,"x",4]}]}`, 400, `inputs[0].data[2] (row 0, feature "petal_length"): wrong datatype: a string, "x", in a tensor of numbers`},
-		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"BYTES","data":[1,2,"x",4]}]}`, 400, `inputs[0].data[2] (row 0, feature "petal_length"): want a number, got the string "x"`},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,"x",4]}]}`, 400, `inputs[0].data[2] (row 0): feature "petal_length": wrong datatype: a string, "x", in a tensor of numbers (BYTES holds strings)`},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"BYTES","data":[1,2,"x",4]}]}`, 400, `inputs[0].data[2] (row 0): feature "petal_length": not a number: "x"`},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,true,4]}]}`, 400, "want a number or a string, got a boolean"},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,{},4]}]}`, 400, "got an object"},
-		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,null,4]}]}`, 400, "a missing value (null), which the model does not take"},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,null,4]}]}`, 400, `inputs[0].data[2] (row 0): feature "petal_length" is missing, and the model takes no missing values`},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[2,4],"datatype":"FP64","data":[1,2,3,4]}]}`, 400, "inputs[0].data: shape [2 4] says 8 values, more than its 9 bytes can hold"},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[2,4],"datatype":"FP64","data":[1,  2,  3,  4]}]}`, 400, "inputs[0].data: 4 values, want 8 for shape [2 4]"},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,3,4,5]}]}`, 400, "inputs[0].data: more than the 4 values of shape [1 4]"},
@@ -58,7 +58,7 @@ func TestBadRequests(t *testing.T) {
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[4],"datatype":"FP64","data":[1,2,3,4]}]}`, 400, "want one tensor of shape [N, 4], or one tensor of shape [N] per feature"},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[0,4],"datatype":"FP64","data":[]}]}`, 400, "no rows (an empty batch)"},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[-1,4],"datatype":"FP64","data":[1,2,3,4]}]}`, 400, "inputs[0].shape[0]: -1 is negative"},
-		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,1e999,4]}]}`, 400, `inputs[0].data[2] (row 0, feature "petal_length"): "1e999" is out of the range of float64`},
+		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,1e999,4]}]}`, 400, `inputs[0].data[2] (row 0): feature "petal_length": "1e999" is out of the range of float64`},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[1,2,3,1.7e308]}]}`, 400, `row 0, feature "petal_width" is +Inf after scaling (1.7e+308 before)`},
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":"AAAAAAAAAA"}]}`, 400, "inputs[0].data: want an array"},
 		{"POST", infer, "", `{"inputs":[{"name":"sepal_length","shape":[1],"datatype":"FP64","data":[1]},{"name":"x","shape":[1],"datatype":"FP64","data":[1]}]}`, 400, `inputs[1]: unknown input "x"; the inputs are the features "sepal_length", "sepal_width", "petal_length", "petal_width"`},
@@ -82,7 +82,7 @@ func TestBadRequests(t *testing.T) {
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[[1,2,3,4]]}],"outputs":[{}]}`, 400, `outputs[0]: no name`},
 		// JSON as RFC 8259 has it, on both protocols.
 		{"POST", infer, "", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[01,2,3,4]}]}`, 400, "the body is not valid JSON: malformed at byte"},
-		{"POST", inv, "", `{"inputs":[[01,2,3,4]]}`, 400, `inputs[0][0] (feature "sepal_length"): not valid JSON: malformed at byte 12`},
+		{"POST", inv, "", `{"inputs":[[01,2,3,4]]}`, 400, `inputs[0][0]: feature "sepal_length": not valid JSON: malformed at byte 12`},
 		{"POST", inv, "", `{"inputs":[[+1,2,3,4]]}`, 400, "not valid JSON"},
 		{"POST", inv, "", `{"inputs":[[1,2,.3,4]]}`, 400, "not valid JSON"},
 		{"POST", inv, "", `{"inputs":[[1,2,3,4.]]}`, 400, "not valid JSON"},
@@ -103,8 +103,8 @@ func TestBadRequests(t *testing.T) {
 		{"POST", inv, "", `{"inputs":[]}`, 400, "inputs: no rows (an empty batch)"},
 		{"POST", inv, "", `{"inputs":[[1,2,3,4],[1,2,3]]}`, 400, `inputs[1]: 3 values, want 4, one per feature: "sepal_length"`},
 		{"POST", inv, "", `{"inputs":[[1,2,3,4,5]]}`, 400, "inputs[0]: more than 4 values"},
-		{"POST", inv, "", `{"inputs":[[1,2,3,4],[1,2,"NaN",4]]}`, 400, `inputs[1][2] (feature "petal_length"): want a number, got the string "NaN"`},
-		{"POST", inv, "", `{"inputs":[[1,2,3,4],[1,2,3,-1e400]]}`, 400, `inputs[1][3] (feature "petal_width"): "-1e400" is out of the range of float64`},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4],[1,2,"NaN",4]]}`, 400, `inputs[1][2]: feature "petal_length": non-finite value: "NaN"`},
+		{"POST", inv, "", `{"inputs":[[1,2,3,4],[1,2,3,-1e400]]}`, 400, `inputs[1][3]: feature "petal_width": "-1e400" is out of the range of float64`},
 		{"POST", inv, "", `{"inputs":[1,2,3,4]}`, 400, "inputs[0]: want a row"},
 		{"POST", inv, "", `{"inputs":"x"}`, 400, "inputs: want an array of rows"},
 		{"POST", inv, "", `{"instances":{"a":[1]}}`, 400, "instances: want an array of rows"},
@@ -114,7 +114,7 @@ func TestBadRequests(t *testing.T) {
 		{"POST", inv, "", `{"inputs":{"sepal_length":[1]}}`, 400, `inputs: no column for the feature "sepal_width"`},
 		{"POST", inv, "", `{"dataframe_split":{"columns":["sepal_length","sepal_width","petal_length"],"data":[[1,2,3]]}}`, 400, `dataframe_split.columns: no column for the feature "petal_width"`},
 		{"POST", inv, "", `{"dataframe_split":{"columns":["sepal_length","sepal_width","petal_length","petal_width"],"data":[[1,2,3,4],[1,2,3]]}}`, 400, "dataframe_split.data[1]: 3 values, want 4, one per column"},
-		{"POST", inv, "", `{"dataframe_split":{"columns":["sepal_length","sepal_width","petal_length","petal_width"],"data":[[1,2,"a",4]]}}`, 400, `dataframe_split.data[0][2] (column "petal_length"): want a number, got the string "a"`},
+		{"POST", inv, "", `{"dataframe_split":{"columns":["sepal_length","sepal_width","petal_length","petal_width"],"data":[[1,2,"a",4]]}}`, 400, `dataframe_split.data[0][2]: feature "petal_length": not a number: "a"`},
 		{"POST", inv, "", `{"dataframe_split":{"columns":["sepal_length","sepal_width","petal_length","petal_width"],"data":[]}}`, 400, "dataframe_split.data: no rows (an empty batch)"},
 		{"POST", inv, "", `{"dataframe_split":{"columns":[1,2]}}`, 400, "dataframe_split"},
 		{"POST", inv, "", `{"dataframe_split":{"data":[[1]]}}`, 400, `dataframe_split: no "columns"`},
@@ -144,11 +144,11 @@ func TestBadRequests(t *testing.T) {
 		}
 	}
 	// The regression takes missing values; it refuses infinite ones and
-	// strings in numeric columns.
+	// strings in numeric columns that a CSV file could not hold there.
 	for i, test := range []struct {
 		body, want string
 	}{
-		{`{"inputs":[[5.1,3.5,"abc","setosa"]]}`, `inputs[0][2] (feature "petal_length"): want a number or null (missing), got the string "abc"`},
+		{`{"inputs":[[5.1,3.5,"abc","setosa"]]}`, `inputs[0][2]: feature "petal_length": not a number: "abc"`},
 		{`{"inputs":[[5.1,3.5,1e999,"setosa"]]}`, `out of the range of float64`},
 	} {
 		r := post(t, ts.URL+"/invocations?model=reg", test.body)

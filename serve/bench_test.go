@@ -38,10 +38,47 @@ func irisBody(n int, v2 bool) string {
 	return `{"inputs": [` + strings.Join(rows, ", ") + `]}`
 }
 
+// recordsBody returns a dataframe_records body of n iris rows, each an
+// object keyed by feature, with an id that is not one.
+func recordsBody(n int) string {
+	rows := make([]string, n)
+	for i := range rows {
+		k := i + 1
+		rows[i] = fmt.Sprintf(`{"id": %d, "sepal_length": %.1f, "sepal_width": %.1f, "petal_length": %.1f, "petal_width": %.1f}`, k, 4.3+float64(k%36)/10, 2.0+float64(k%24)/10, 1.0+float64(k%59)/10, 0.1+float64(k%25)/10)
+	}
+	return `{"dataframe_records": [` + strings.Join(rows, ", ") + `]}`
+}
+
+// speciesBody returns a body of n rows for the regression, whose species
+// is a categorical column, one in 10 of them a species it has not seen:
+// MLflow rows with v2 false, V2 tensors per feature with v2 true.
+func speciesBody(n int, v2 bool) string {
+	species := []string{"setosa", "versicolor", "virginica"}
+	sl, sw, pl, sp := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	rows := make([]string, n)
+	for i := range n {
+		k := i + 1
+		sl[i], sw[i], pl[i] = fmt.Sprintf("%.1f", 4.3+float64(k%36)/10), fmt.Sprintf("%.1f", 2.0+float64(k%24)/10), fmt.Sprintf("%.1f", 1.0+float64(k%59)/10)
+		sp[i] = `"` + species[k%3] + `"`
+		if k%10 == 0 {
+			sp[i] = `"hybrid"`
+		}
+		rows[i] = "[" + sl[i] + ", " + sw[i] + ", " + pl[i] + ", " + sp[i] + "]"
+	}
+	if !v2 {
+		return `{"inputs": [` + strings.Join(rows, ", ") + `]}`
+	}
+	tensor := func(name, datatype string, data []string) string {
+		return fmt.Sprintf(`{"name":%q,"shape":[%d],"datatype":%q,"data":[%s]}`, name, n, datatype, strings.Join(data, ","))
+	}
+	return `{"inputs":[` + tensor("sepal_length", "FP64", sl) + "," + tensor("sepal_width", "FP64", sw) + "," +
+		tensor("petal_length", "FP64", pl) + "," + tensor("species", "BYTES", sp) + "]}"
+}
+
 func BenchmarkHandler(b *testing.B) {
-	iris, _ := models(b)
+	iris, reg := models(b)
 	for _, batching := range []bool{false, true} {
-		s, err := New([]ModelFile{{"iris", iris}}, &Options{NoBatching: !batching, ReloadInterval: -1})
+		s, err := New([]ModelFile{{"iris", iris}, {"reg", reg}}, &Options{NoBatching: !batching, ReloadInterval: -1, Default: "iris"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -54,6 +91,9 @@ func BenchmarkHandler(b *testing.B) {
 			{"InvocationsCSV100Rows", "/invocations", "text/csv", "sepal_length,sepal_width,petal_length,petal_width\n" + strings.Repeat("5.1,3.5,1.4,0.2\n", 100)},
 			{"Infer1Row", "/v2/models/iris/infer", "application/json", irisBody(1, true)},
 			{"Infer100Rows", "/v2/models/iris/infer", "application/json", irisBody(100, true)},
+			{"InvocationsRecords100Rows", "/invocations", "application/json", recordsBody(100)},
+			{"InvocationsCategorical100Rows", "/invocations?model=reg", "application/json", speciesBody(100, false)},
+			{"InferCategorical100Rows", "/v2/models/reg/infer", "application/json", speciesBody(100, true)},
 		} {
 			name := bench.name
 			if batching {
@@ -90,3 +130,54 @@ func BenchmarkHandler(b *testing.B) {
 type readCloser struct{ *bytes.Reader }
 
 func (readCloser) Close() error { return nil }
+
+// BenchmarkDecode measures the reading of bodies into the table and its
+// scaling, without HTTP and prediction: the part of a request that goes
+// through the model's schema.
+func BenchmarkDecode(b *testing.B) {
+	iris, reg := models(b)
+	ei, err := loadEntry("iris", iris)
+	if err != nil {
+		b.Fatal(err)
+	}
+	er, err := loadEntry("reg", reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v2 := func(t *table, body []byte) *httpError { _, err := decodeV2(t, body); return err }
+	for _, bench := range []struct {
+		name   string
+		e      *entry
+		decode func(*table, []byte) *httpError
+		body   string
+	}{
+		{"Invocations100Rows", ei, decodeMLflowJSON, irisBody(100, false)},
+		{"InvocationsCSV100Rows", ei, decodeCSV, "sepal_length,sepal_width,petal_length,petal_width\n" + strings.Repeat("5.1,3.5,1.4,0.2\n", 100)},
+		{"Infer100Rows", ei, v2, irisBody(100, true)},
+		{"InvocationsRecords100Rows", ei, decodeMLflowJSON, recordsBody(100)},
+		{"InvocationsCategorical100Rows", er, decodeMLflowJSON, speciesBody(100, false)},
+		{"InferCategorical100Rows", er, v2, speciesBody(100, true)},
+	} {
+		b.Run(bench.name, func(b *testing.B) {
+			body := []byte(bench.body)
+			var t table
+			var in []float64
+			read := func() {
+				t.reset(bench.e, DefaultMaxRows)
+				if err := bench.decode(&t, body); err != nil {
+					b.Fatal(err)
+				}
+				var err *httpError
+				if in, err = t.scale(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			read()
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				read()
+			}
+		})
+	}
+}

@@ -30,17 +30,19 @@
 // flat, or nested as the shape says at every level ([[1, 2], [3, 4]] for
 // [2, 2]), in row-major order. Numeric datatypes (FP64, FP32,
 // FP16, INT*, UINT*) hold JSON numbers, which are read at float64
-// precision whatever the declared type; BYTES holds strings, for the
-// categories of a categorical column. The model metadata lists the single
+// precision whatever the declared type, and null; BYTES holds strings,
+// for the categories of a categorical column, as well as numbers. The model metadata lists the single
 // tensor "input" [-1, features] (FP64) for a model of numeric columns,
 // and one tensor per feature ([-1], FP64 or BYTES) for a model with
 // categorical columns. The specification's model metadata has no field
 // for the names of the columns and classes: they are in a field of this
 // server's own, "neuralgo_nn", an object of "features" (the column
 // names, in order), "classes" (the class labels, in the order of the
-// probabilities), "targets" (the outputs of a regression on several
-// targets) and "categories" (the categories of each categorical column,
-// in the order of their codes), the last three when the model has them.
+// probabilities), "targets" (the names of a regression's outputs) and
+// "categories" (the categories of each categorical column, in the order
+// of their codes), the last three when the model has them. They are the
+// model's nn.Schema: a model saved without names has the features col0,
+// col1, … and, for a classifier, the classes "0", "1", ….
 //
 // MLflow's "inputs" and "instances" hold rows as arrays of values in the
 // model's column order, or as objects keyed by feature, or (for "inputs")
@@ -54,13 +56,21 @@
 // otherwise: with no Content-Type, and with curl -d's
 // application/x-www-form-urlencoded, too.
 //
-// A categorical column (a model with an nn.Encoding) takes its category
-// as text ("red"), or as a number, which stands for its shortest spelling
-// ("1.0" is the category "1"); a category the model has not seen encodes
-// as all zeros, as nn.Encoding does, and is counted in the metrics. JSON
-// null, or a string that the model's training data spelt a missing value
-// with (nn.Encoding.Missing), is a missing value, which the encoding fills
-// in; a model without an encoding takes no missing values.
+// Every value goes through the model's nn.Schema, as the values of a CSV
+// file do (nn.RowParser), so that a value means the same in every path
+// of the module. A JSON string is read as the same text in a CSV field
+// is: in a numeric column, a number ("5.1", spaces around it ignored) or
+// a spelling of a missing value, and anything else is refused; in a
+// categorical column (a model with an nn.Encoding), a category ("red").
+// A JSON number in a categorical column stands for the category of its
+// shortest spelling (1.0 is the category "1"). A category the model has
+// not seen encodes as all zeros, as nn.Encoding does, and is counted in
+// the metrics. JSON null, or a string that the model's training data
+// spelt a missing value with (nn.Encoding.Missing), is a missing value,
+// which the encoding fills in; a model without an encoding takes no
+// missing values. Rows then reach the network through
+// nn.Schema.Prepare, which refuses a value that is not finite, before or
+// after scaling, naming the row and the feature.
 //
 // # Outputs
 //
@@ -94,9 +104,12 @@
 // a NaN or infinite value, an empty batch; 401 without the token; 404 for
 // an unknown model or path; 405 for a wrong method; 413 for a body larger
 // than Options.MaxBodyBytes or more rows than Options.MaxRows; 415 for a
-// body with a Content-Encoding (gzip), which is not decoded. The message
+// body with a Content-Encoding (gzip), which is not decoded; 422 for a row
+// whose outputs are NaN or infinite (a model whose weights overflow for
+// it), with the error of nn.Schema.CheckOutputs that every path of the
+// module gives for that row. The message
 // names the place of the problem, such as inputs[3][2] or
-// line 4, column "petal_width". Errors that Go's HTTP server answers
+// line 4, and the feature, such as feature "petal_width". Errors that Go's HTTP server answers
 // itself, before a request reaches the Server (a malformed request line,
 // 431 for headers larger than http.Server.MaxHeaderBytes, 400 for a bad
 // Host), are plain text, as net/http writes them.

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -10,12 +9,6 @@ import (
 
 	"github.com/neuralgo/nn/internal/excerpt"
 )
-
-// nan is a missing value in a table row.
-var nan = math.NaN()
-
-// errMissing is the error of a missing value for a model that takes none.
-var errMissing = errors.New("a missing value (null), which the model does not take: it was trained without missing values")
 
 // httpError is a request that cannot be answered, with the HTTP status that
 // says why: a 4xx for a mistake of the client. Its message names the place
@@ -110,11 +103,6 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 const hex = "0123456789abcdef"
-
-// cellError returns a 400 *httpError for the value at where.
-func cellError(where string, err error) *httpError {
-	return badRequest("%s: %v", where, err)
-}
 
 // numberError returns the error of a JSON number text that float64 cannot
 // hold.

@@ -46,12 +46,12 @@ func checkDecoded(t *testing.T, e *entry, tb *table, err *httpError) {
 	}
 	for k, v := range tb.x {
 		j := k % e.cols
-		switch {
-		case e.cats[j] != nil:
-			if !math.IsNaN(v) && (v != math.Trunc(v) || v < -1 || v >= float64(len(e.catNames[j]))) {
+		switch cats := e.schema.Categories(j); {
+		case cats != nil:
+			if !math.IsNaN(v) && (v != math.Trunc(v) || v < -1 || v >= float64(len(cats))) {
 				t.Fatalf("value %d: %v is not a category code", k, v)
 			}
-		case math.IsInf(v, 0) || math.IsNaN(v) && !e.encoded:
+		case math.IsInf(v, 0) || math.IsNaN(v) && !e.schema.Missing():
 			t.Fatalf("value %d: %v", k, v)
 		}
 	}

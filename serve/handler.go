@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ type reqBuf struct {
 	body    []byte
 	t       table
 	in, out []float64
+	prob    []float64 // the probabilities of a row's classes
 	cls     []int
 	pm      mat.Dense
 	resp    []byte
@@ -334,17 +334,19 @@ func (s *Server) predict(sl *slot, st *reqState, b *reqBuf) *httpError {
 	if perr != nil {
 		return &httpError{Status: http.StatusUnprocessableEntity, Msg: perr.Error()}
 	}
-	for k, v := range b.out {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return &httpError{Status: http.StatusUnprocessableEntity, Msg: "row " + itoa(k/e.out) + ": the model's output is " + strconv.FormatFloat(v, 'g', -1, 64) + " for these inputs"}
+	// Outputs that are not finite are no prediction: the row is refused,
+	// with the error of every other path of the module.
+	for i := range n {
+		if err := e.schema.CheckOutputs(b.out[i*e.out : (i+1)*e.out]); err != nil {
+			return &httpError{Status: http.StatusUnprocessableEntity, Msg: "row " + itoa(i) + ": " + err.Error()}
 		}
 	}
-	if e.classes != nil {
+	if e.schema.Classes() != nil {
 		b.pm.SetRawMatrix(blas64.General{Rows: n, Cols: e.out, Stride: e.out, Data: b.out})
 		b.cls = e.m.Network.ClassesTo(b.cls, &b.pm)
 	}
 	st.rows = n
-	sl.counted(s, n, b.t.unknown)
+	sl.counted(s, n, b.t.unknown())
 	return nil
 }
 
@@ -354,9 +356,4 @@ func (sl *slot) counted(s *Server, rows, unknown int) {
 	if unknown > 0 {
 		s.metrics.unknown.WithLabelValues(sl.name).Add(float64(unknown))
 	}
-}
-
-// appendFloat appends v as a JSON number.
-func appendFloat(b []byte, v float64) []byte {
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/neuralgo/nn"
 	"github.com/neuralgo/nn/internal/excerpt"
 )
 
@@ -49,10 +50,10 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request, st *reqStat
 			out = append(out, ',')
 		}
 		switch {
-		case e.classes != nil:
+		case e.labelJSON != nil:
 			out = append(out, e.labelJSON[b.cls[i]]...)
 		case e.out == 1:
-			out = appendFloat(out, b.out[i])
+			out = nn.AppendFloat(out, b.out[i])
 		default:
 			out = append(out, '[')
 			out = appendRow(out, b.out[i*e.out:(i+1)*e.out])

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
-	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -139,14 +138,14 @@ func positionalRow(t *table, s *scanner, row []float64, prefix string, i int) *h
 			break
 		}
 		if j == cols {
-			return badRequest("%s[%d]: more than %d values; the model takes %d features: %s", prefix, i, cols, cols, excerpt.Quotes(t.e.features))
+			return badRequest("%s[%d]: more than %d values; the model takes %d features: %s", prefix, i, cols, cols, excerpt.Quotes(t.e.schema.Features()))
 		}
 		if err := t.cell(s, j, false, &row[j]); err != nil {
-			return badRequest("%s[%d][%d] (feature %s): %v", prefix, i, j, t.feature(j), s.why(err))
+			return badRequest("%s[%d][%d]: %v", prefix, i, j, err)
 		}
 	}
 	if j != cols {
-		return badRequest("%s[%d]: %d values, want %d, one per feature: %s", prefix, i, j, cols, excerpt.Quotes(t.e.features))
+		return badRequest("%s[%d]: %d values, want %d, one per feature: %s", prefix, i, j, cols, excerpt.Quotes(t.e.schema.Features()))
 	}
 	return nil
 }
@@ -177,8 +176,8 @@ func recordRow(t *table, s *scanner, row []float64, prefix string, i int) *httpE
 		if err != nil {
 			return badRequest("%s[%d]: %v", prefix, i, s.why(err))
 		}
-		j, isFeature := t.e.colIndex[string(key)]
-		if !isFeature {
+		j := t.e.schema.Column(string(key))
+		if j < 0 {
 			if err := s.skip(); err != nil {
 				return badRequest("%s[%d][%s]: %v", prefix, i, excerpt.Quote(string(key)), s.why(err))
 			}
@@ -190,13 +189,13 @@ func recordRow(t *table, s *scanner, row []float64, prefix string, i int) *httpE
 		t.seen[j] = i + 1
 		found++
 		if err := t.cell(s, j, false, &row[j]); err != nil {
-			return badRequest("%s[%d][%s]: %v", prefix, i, t.feature(j), s.why(err))
+			return badRequest("%s[%d]: %v", prefix, i, err)
 		}
 	}
 	if found != cols {
 		for j := range cols {
 			if t.seen[j] != i+1 {
-				return badRequest("%s[%d]: no value for the feature %s (the model takes %s)", prefix, i, t.feature(j), excerpt.Quotes(t.e.features))
+				return badRequest("%s[%d]: no value for the feature %s (the model takes %s)", prefix, i, t.feature(j), excerpt.Quotes(t.e.schema.Features()))
 			}
 		}
 	}
@@ -224,8 +223,8 @@ func decodeColumns(t *table, s *scanner, prefix string) *httpError {
 		if err != nil {
 			return badRequest("%s: %v", prefix, s.why(err))
 		}
-		j, isFeature := t.e.colIndex[string(key)]
-		if !isFeature {
+		j := t.e.schema.Column(string(key))
+		if j < 0 {
 			if err := s.skip(); err != nil {
 				return badRequest("%s[%s]: %v", prefix, excerpt.Quote(string(key)), s.why(err))
 			}
@@ -256,7 +255,7 @@ func decodeColumns(t *table, s *scanner, prefix string) *httpError {
 				}
 			}
 			if err := t.cell(s, j, false, &t.x[i*cols+j]); err != nil {
-				return badRequest("%s[%s][%d]: %v", prefix, t.feature(j), i, s.why(err))
+				return badRequest("%s (row %d): %v", prefix, i, err)
 			}
 		}
 		if rows >= 0 && i != rows {
@@ -266,7 +265,7 @@ func decodeColumns(t *table, s *scanner, prefix string) *httpError {
 	}
 	for j := range cols {
 		if t.seen[j] == 0 {
-			return badRequest("%s: no column for the feature %s (the model takes %s)", prefix, t.feature(j), excerpt.Quotes(t.e.features))
+			return badRequest("%s: no column for the feature %s (the model takes %s)", prefix, t.feature(j), excerpt.Quotes(t.e.schema.Features()))
 		}
 	}
 	return t.checkEmpty(prefix)
@@ -331,8 +330,8 @@ func decodeSplit(t *table, s *scanner) *httpError {
 				if err != nil {
 					return badRequest("%s.columns[%d]: %v", prefix, p, s.why(err))
 				}
-				j, ok := t.e.colIndex[string(name)]
-				if !ok {
+				j := t.e.schema.Column(string(name))
+				if j < 0 {
 					pos = append(pos, -1)
 					continue
 				}
@@ -365,7 +364,7 @@ func decodeSplit(t *table, s *scanner) *httpError {
 	}
 	for j, ok := range have {
 		if !ok {
-			return badRequest("%s.columns: no column for the feature %s (the model takes %s)", prefix, t.feature(j), excerpt.Quotes(t.e.features))
+			return badRequest("%s.columns: no column for the feature %s (the model takes %s)", prefix, t.feature(j), excerpt.Quotes(t.e.schema.Features()))
 		}
 	}
 	const where = prefix + ".data"
@@ -408,7 +407,7 @@ func decodeSplit(t *table, s *scanner) *httpError {
 				continue
 			}
 			if err := t.cell(&d, j, false, &row[j]); err != nil {
-				return badRequest("%s[%d][%d] (column %s): %v", where, i, p, t.feature(j), d.why(err))
+				return badRequest("%s[%d][%d]: %v", where, i, p, err)
 			}
 		}
 		if p != len(pos) {
@@ -425,28 +424,21 @@ func decodeCSV(t *table, body []byte) *httpError {
 	e := t.e
 	// A row of n values takes n bytes at least, its commas and its end.
 	t.limitValues(len(body) + 1)
-	o := e.m.CSVOptions()
-	if n := headerFields(body, o.Comma); n > t.maxColumns() {
+	if n := headerFields(body, e.csv.Comma); n > t.maxColumns() {
 		return badRequest("the CSV body: the header has %d columns, more than the %d a request may have; the model takes %d features", n, t.maxColumns(), e.cols)
 	}
-	o.Features, o.Classify, o.Classes, o.Header = e.features, false, nil, nn.HeaderYes
-	r := nn.NewCSVReader(bytes.NewReader(body), o)
+	r := nn.NewCSVReader(bytes.NewReader(body), e.csv)
 	if cap(t.rowbuf) < e.cols {
 		t.rowbuf = make([]float64, e.cols)
 	}
 	buf := t.rowbuf[:e.cols]
 	for {
-		line, err := r.Read(buf)
+		_, err := r.Read(buf)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return csvError(t, body, err)
-		}
-		for j, v := range buf {
-			if math.IsInf(v, 0) || math.IsNaN(v) && !e.encoded {
-				return badRequest("line %d, column %s: %v is not a finite number", line, excerpt.Quote(e.features[j]), v)
-			}
 		}
 		row, rerr := t.addRow("the CSV body")
 		if rerr != nil {
@@ -454,7 +446,7 @@ func decodeCSV(t *table, body []byte) *httpError {
 		}
 		copy(row, buf)
 	}
-	t.unknown += r.Unknown()
+	t.csvUnknown = r.Unknown()
 	return t.checkEmpty("the CSV body")
 }
 
@@ -501,7 +493,7 @@ func csvError(t *table, body []byte, err error) *httpError {
 	if pe.Column > 0 {
 		cr := csv.NewReader(bytes.NewReader(body))
 		cr.FieldsPerRecord = -1
-		if comma := t.e.m.CSVOptions().Comma; comma != 0 {
+		if comma := t.e.csv.Comma; comma != 0 {
 			cr.Comma = comma
 		}
 		header, herr := cr.Read()

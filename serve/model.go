@@ -4,43 +4,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"slices"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/neuralgo/nn"
-	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // entry is one loaded version of a model with what serving it needs,
 // computed once at load: immutable once built, and replaced as a whole on
-// reload.
+// reload. What the model reads and writes, by name (its features and
+// their categories, its classes or targets), is its nn.Schema's: the
+// entry keeps only the sizes that the hot loops read and the JSON texts
+// that the answers copy.
 type entry struct {
 	name, path string
 	m          *nn.Model
 	schema     *nn.Schema
+	csv        *nn.CSVOptions // how a CSV body is read: the features by name, the target ignored
 	stat       fileStat
 	loaded     time.Time
 
-	features []string       // one name per table column
-	colIndex map[string]int // feature name → column
-	cats     []map[string]int
-	catNames [][]string // the categories of each column, nil for numeric
-	missing  map[string]bool
-	encoded  bool // the model has an Encoding: NaN is a missing value
-	inputs   []string
-
-	cols, in, out int
-	classes       []string // nil for regression
-	labelJSON     [][]byte // each class label as a JSON string
-	proba         bool     // the outputs are probabilities (sigmoid or softmax)
-	targets       []string // the names of a regression's outputs
-
-	outputs  []string // the V2 output names, in order
-	meta     []byte   // the V2 model metadata response
-	nameJSON []byte   // the name as a JSON string
+	cols, in, out int      // the columns of the table, the network's inputs and outputs
+	labelJSON     [][]byte // each class label as a JSON string, nil for regression
+	outputs       []string // the V2 output names, in order
+	meta          []byte   // the V2 model metadata response
+	nameJSON      []byte   // the name as a JSON string
 }
 
 // fileStat is what a poll compares to tell that a file was replaced.
@@ -84,95 +72,33 @@ func loadEntry(name, path string) (*entry, error) {
 // newEntry checks that m can be served and computes what serving it
 // needs.
 func newEntry(name, path string, m *nn.Model) (*entry, error) {
-	sizes := m.Network.Sizes()
-	e := &entry{
-		name: name, path: path, m: m, loaded: time.Now(),
-		cols: m.Columns(), in: sizes[0], out: sizes[len(sizes)-1],
-		encoded: m.Encoding != nil,
-	}
 	s, err := m.Schema()
 	if err != nil {
 		return nil, err
 	}
-	e.schema = s
-	e.features = slices.Clone(m.Features)
-	if e.features == nil {
-		e.features = make([]string, e.cols)
-		for j := range e.features {
-			e.features[j] = "col" + strconv.Itoa(j)
-		}
-	}
-	if len(e.features) != e.cols {
-		return nil, fmt.Errorf("the model names %d features for its %d columns", len(e.features), e.cols)
-	}
-	e.colIndex = make(map[string]int, e.cols)
-	for j, f := range e.features {
-		if _, dup := e.colIndex[f]; dup {
-			return nil, fmt.Errorf("the model names the feature %q twice, so its columns cannot be told apart", f)
-		}
-		e.colIndex[f] = j
-	}
-	e.cats = make([]map[string]int, e.cols)
-	e.catNames = make([][]string, e.cols)
-	if enc := m.Encoding; enc != nil {
-		for j := range enc.Columns {
-			if c := enc.Columns[j].Categories; c != nil {
-				e.catNames[j] = c
-				e.cats[j] = make(map[string]int, len(c))
-				for k, s := range c {
-					e.cats[j][s] = k
-				}
-			}
-		}
-		e.missing = make(map[string]bool, len(enc.Missing))
-		for _, s := range enc.Missing {
-			e.missing[s] = true
-		}
-		e.inputs = enc.Inputs(e.features)
-	} else {
-		e.inputs = e.features
-	}
-	if err := e.setClasses(); err != nil {
+	if _, err := s.Parser(nil, false); err != nil {
 		return nil, err
+	}
+	e := &entry{
+		name: name, path: path, m: m, schema: s, loaded: time.Now(),
+		cols: len(s.Features()), in: len(s.Inputs()), out: s.Outputs(),
+	}
+	e.csv = m.CSVOptions()
+	e.csv.Classify, e.csv.Classes, e.csv.Header = false, nil, nn.HeaderYes // the target, if any, is ignored
+	e.outputs = []string{"prediction"}
+	if classes := s.Classes(); classes != nil {
+		e.labelJSON = make([][]byte, len(classes))
+		for i, c := range classes {
+			e.labelJSON[i], _ = json.Marshal(c)
+		}
+		e.outputs = []string{"label", "probabilities"}
+		if !s.Probabilities() {
+			e.outputs[1] = "scores"
+		}
 	}
 	e.meta = append(e.metadata(), '\n')
 	e.nameJSON, _ = json.Marshal(name)
 	return e, nil
-}
-
-// setClasses sets the classes, or the targets of a regression, and the
-// V2 outputs.
-func (e *entry) setClasses() error {
-	cfg := e.m.Network.Config()
-	if e.m.Classes == nil && cfg.Loss == nn.SquaredError {
-		e.targets = slices.Clone(e.m.Targets)
-		if len(e.targets) != e.out {
-			e.targets = nil
-		}
-		e.outputs = []string{"prediction"}
-		return nil
-	}
-	k := max(e.out, 2) // a single output stands for classes 0 and 1
-	e.classes = slices.Clone(e.m.Classes)
-	if e.classes == nil {
-		for i := range k {
-			e.classes = append(e.classes, strconv.Itoa(i))
-		}
-	}
-	if len(e.classes) != k {
-		return fmt.Errorf("the model has %d class labels for its %d outputs", len(e.classes), e.out)
-	}
-	act := cfg.Activations[len(cfg.Activations)-1]
-	e.proba = e.out > 1 || act == nn.Sigmoid
-	e.labelJSON = make([][]byte, k)
-	for i, c := range e.classes {
-		e.labelJSON[i], _ = json.Marshal(c)
-	}
-	e.outputs = []string{"label", "probabilities"}
-	if !e.proba {
-		e.outputs[1] = "scores"
-	}
-	return nil
 }
 
 // tensorMeta is a V2 $metadata_tensor.
@@ -182,46 +108,50 @@ type tensorMeta struct {
 	Shape    []int  `json:"shape"`
 }
 
-// metadata returns the V2 model metadata response of e.
+// metadata returns the V2 model metadata response of e, from its schema.
 func (e *entry) metadata() []byte {
-	var ins []tensorMeta
-	categorical := slices.ContainsFunc(e.catNames, func(c []string) bool { return c != nil })
-	if categorical {
-		for j, f := range e.features {
-			dt := "FP64"
-			if e.catNames[j] != nil {
-				dt = "BYTES"
-			}
-			ins = append(ins, tensorMeta{f, dt, []int{-1}})
-		}
-	} else {
-		ins = []tensorMeta{{"input", "FP64", []int{-1, e.cols}}}
-	}
-	var outs []tensorMeta
-	if e.classes != nil {
-		outs = []tensorMeta{{"label", "BYTES", []int{-1}}, {e.outputs[1], "FP64", []int{-1, max(e.out, 2)}}}
-		if !e.proba {
-			outs[1].Shape[1] = e.out
-		}
-	} else if e.out == 1 {
-		outs = []tensorMeta{{"prediction", "FP64", []int{-1}}}
-	} else {
-		outs = []tensorMeta{{"prediction", "FP64", []int{-1, e.out}}}
-	}
+	s := e.schema
+	features := s.Features()
 	type param struct {
 		Features []string            `json:"features"`
 		Classes  []string            `json:"classes,omitempty"`
 		Targets  []string            `json:"targets,omitempty"`
 		Cats     map[string][]string `json:"categories,omitempty"`
 	}
-	p := param{Features: e.features, Classes: e.classes, Targets: e.targets}
-	for j, c := range e.catNames {
-		if c != nil {
+	p := param{Features: features, Classes: s.Classes(), Targets: s.Targets()}
+	for j, f := range features {
+		if c := s.Categories(j); c != nil {
 			if p.Cats == nil {
 				p.Cats = make(map[string][]string)
 			}
-			p.Cats[e.features[j]] = c
+			p.Cats[f] = c
 		}
+	}
+	// A model of numbers takes one matrix; a model with categorical
+	// columns one tensor per feature, strings for the categories.
+	ins := []tensorMeta{{"input", "FP64", []int{-1, e.cols}}}
+	if p.Cats != nil {
+		ins = make([]tensorMeta, len(features))
+		for j, f := range features {
+			ins[j] = tensorMeta{f, "FP64", []int{-1}}
+			if s.Categories(j) != nil {
+				ins[j].Datatype = "BYTES"
+			}
+		}
+	}
+	var outs []tensorMeta
+	switch {
+	case p.Classes != nil:
+		// The probabilities of every class, or the raw outputs.
+		k := len(p.Classes)
+		if !s.Probabilities() {
+			k = e.out
+		}
+		outs = []tensorMeta{{"label", "BYTES", []int{-1}}, {e.outputs[1], "FP64", []int{-1, k}}}
+	case e.out == 1:
+		outs = []tensorMeta{{"prediction", "FP64", []int{-1}}}
+	default:
+		outs = []tensorMeta{{"prediction", "FP64", []int{-1, e.out}}}
 	}
 	// The specification's $metadata_model_response has no parameters;
 	// what the model's inputs and outputs are called is in a field of
@@ -241,49 +171,3 @@ func (e *entry) metadata() []byte {
 
 // platform is the V2 platform of every model.
 const platform = "neuralgo_nn"
-
-// cellNumber returns the table value of the JSON number v in column j.
-func (e *entry) cellNumber(j int, v float64, unknown *int) float64 {
-	if e.cats[j] == nil {
-		return v
-	}
-	return e.category(j, strconv.FormatFloat(v, 'g', -1, 64), unknown)
-}
-
-// cellString returns the table value of the string s in column j: a
-// category code, or NaN for a missing value.
-func (e *entry) cellString(j int, s string, unknown *int) (float64, error) {
-	if e.missing[s] || e.missing[strings.TrimSpace(s)] {
-		return nan, nil
-	}
-	if e.cats[j] == nil {
-		if e.encoded {
-			return 0, fmt.Errorf("want a number or null (missing), got the string %s", excerpt.Quote(s))
-		}
-		return 0, fmt.Errorf("want a number, got the string %s", excerpt.Quote(s))
-	}
-	s = strings.TrimSpace(s)
-	if v, err := strconv.ParseFloat(s, 64); err == nil {
-		s = strconv.FormatFloat(v, 'g', -1, 64)
-	}
-	return e.category(j, s, unknown), nil
-}
-
-// category returns the code of the category s of column j, or −1,
-// counted in unknown, if the model has not seen it.
-func (e *entry) category(j int, s string, unknown *int) float64 {
-	if k, ok := e.cats[j][s]; ok {
-		return float64(k)
-	}
-	*unknown++
-	return -1
-}
-
-// cellNull returns the table value of a JSON null in column j: a missing
-// value, if the model takes them.
-func (e *entry) cellNull(j int) (float64, error) {
-	if !e.encoded {
-		return 0, errMissing
-	}
-	return nan, nil
-}

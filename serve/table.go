@@ -4,18 +4,26 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/neuralgo/nn"
 	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // table holds the rows of a request as the model's table columns: numbers,
 // category codes (−1 for an unknown category) and NaN for a missing value,
-// as nn.Model.Scale takes them.
+// as nn.Schema.Prepare takes them.
 type table struct {
 	e       *entry
 	x       []float64 // n rows of e.cols values
 	n       int
-	unknown int // values of categorical columns that were unknown categories
 	maxRows int
+	// p reads the values of the cells of e's table, as CSV files are
+	// read; it stays with the table, which a pool hands from request to
+	// request, while the requests are to the same version of the model.
+	p *nn.RowParser
+	// unknown0 is the count of unknown categories of p when the request
+	// began: p counts those of every request it read. csvUnknown counts
+	// those of a CSV body, which an nn.CSVReader reads.
+	unknown0, csvUnknown int
 	// maxValues is the most values that the body of the request can
 	// hold (limitValues), so that the table never holds more than a
 	// few times the bytes of the body.
@@ -29,9 +37,21 @@ type table struct {
 
 // reset empties t for the rows of a request to e.
 func (t *table) reset(e *entry, maxRows int) {
-	t.e, t.x, t.n, t.unknown, t.maxRows = e, t.x[:0], 0, 0, maxRows
+	if t.p == nil || t.p.Schema() != e.schema {
+		p, err := e.schema.Parser(nil, false)
+		if err != nil {
+			panic(err) // newEntry made one
+		}
+		t.p = p
+	}
+	t.e, t.x, t.n, t.maxRows = e, t.x[:0], 0, maxRows
+	t.unknown0, t.csvUnknown = t.p.Unknown(), 0
 	t.maxValues = maxRows * e.cols
 }
+
+// unknown returns the values of categorical columns in the rows of t that
+// were categories the model has not seen, each coded −1.
+func (t *table) unknown() int { return t.p.Unknown() - t.unknown0 + t.csvUnknown }
 
 // limitValues sets the most values of the table to n, at most: the most
 // that a body can hold, which a decoder knows from its length and syntax
@@ -69,48 +89,51 @@ func (t *table) addRow(prefix string) ([]float64, *httpError) {
 	return t.x[(t.n-1)*t.e.cols:], nil
 }
 
-// cell reads the scalar at s as a value of column j into dst; numeric
-// says the value must be a number or null (a V2 tensor of a numeric
-// datatype). The error says what is wrong, for the caller to say where.
+// cell reads the scalar at s as a value of column j into dst, through
+// the model's RowParser: a number as RowParser.Number reads it (the
+// category it spells, in a categorical column), a string as
+// RowParser.Value reads a CSV field (a number, a category, a spelling of
+// a missing value), and null as RowParser.Missing. numeric says that the
+// value must be a number or null: a V2 tensor of a numeric datatype. The
+// error names the feature, for the caller to say where.
 func (t *table) cell(s *scanner, j int, numeric bool, dst *float64) error {
+	var err error
 	switch s.kind() {
 	case kindNumber:
-		_, v, err := s.number()
-		if err != nil {
+		var v float64
+		if _, v, err = s.number(); err == nil {
+			*dst, err = t.p.Number(j, v)
 			return err
 		}
-		*dst = t.e.cellNumber(j, v, &t.unknown)
-		return nil
 	case kindString:
-		b, err := s.str()
-		if err != nil {
-			return err
+		var b []byte
+		if b, err = s.str(); err == nil {
+			if !numeric {
+				*dst, err = t.p.Value(j, string(b))
+				return err
+			}
+			err = fmt.Errorf("wrong datatype: a string, %s, in a tensor of numbers (BYTES holds strings)", excerpt.Quote(string(b)))
 		}
-		if numeric {
-			return fmt.Errorf("wrong datatype: a string, %s, in a tensor of numbers (BYTES holds strings)", excerpt.Quote(string(b)))
-		}
-		v, err := t.e.cellString(j, string(b), &t.unknown)
-		*dst = v
-		return err
 	case kindNull:
-		if err := s.literal(); err != nil {
+		if err = s.literal(); err == nil {
+			*dst, err = t.p.Missing(j)
 			return err
 		}
-		v, err := t.e.cellNull(j)
-		*dst = v
-		return err
 	case kindBool:
-		return errors.New("want a number or a string, got a boolean")
+		err = errors.New("want a number or a string, got a boolean")
 	case kindArray:
-		return errors.New("want a value, got an array")
+		err = errors.New("want a value, got an array")
 	case kindObject:
-		return errors.New("want a value, got an object")
+		err = errors.New("want a value, got an object")
+	default:
+		err = errSyntax
 	}
-	return errSyntax
+	// As RowParser's errors, name the feature first.
+	return fmt.Errorf("feature %s: %w", t.feature(j), s.why(err))
 }
 
 // feature returns the name of column j for messages.
-func (t *table) feature(j int) string { return excerpt.Quote(t.e.features[j]) }
+func (t *table) feature(j int) string { return excerpt.Quote(t.e.schema.Features()[j]) }
 
 // checkEmpty returns the error of a request without rows.
 func (t *table) checkEmpty(prefix string) *httpError {

@@ -2,6 +2,8 @@ package serve
 
 import (
 	"net/http"
+
+	"github.com/neuralgo/nn"
 )
 
 // infer answers POST /v2/models/{name}/infer.
@@ -48,20 +50,14 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, st *reqState, sl 
 				out = append(out, e.labelJSON[c]...)
 			}
 		case "probabilities":
-			k := max(e.out, 2)
+			k := len(e.schema.Classes())
 			out = appendShape(out, n, k, true)
+			b.prob = grow(b.prob, k)
 			for i := range n {
 				if i > 0 {
 					out = append(out, ',')
 				}
-				row := b.out[i*e.out : (i+1)*e.out]
-				if e.out == 1 {
-					out = appendFloat(out, 1-row[0])
-					out = append(out, ',')
-					out = appendFloat(out, row[0])
-					continue
-				}
-				out = appendRow(out, row)
+				out = appendRow(out, e.schema.ProbabilitiesTo(b.prob, b.out[i*e.out:(i+1)*e.out]))
 			}
 		default: // scores, prediction
 			out = appendShape(out, n, e.out, name == "scores" || e.out > 1)
@@ -91,13 +87,15 @@ func appendShape(out []byte, n, k int, matrix bool) []byte {
 	return append(out, `],"data":[`...)
 }
 
-// appendRow appends the values of row separated by commas.
+// appendRow appends the values of row separated by commas, as JSON
+// numbers in the module's one number format, the shortest that reads back
+// as the same float64.
 func appendRow(out []byte, row []float64) []byte {
 	for j, v := range row {
 		if j > 0 {
 			out = append(out, ',')
 		}
-		out = appendFloat(out, v)
+		out = nn.AppendFloat(out, v)
 	}
 	return out
 }

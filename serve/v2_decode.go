@@ -115,7 +115,7 @@ func decodeV2(t *table, body []byte) (v2Request, *httpError) {
 	}
 	req.Outputs = outputs
 	if len(ins) == 0 {
-		return req, badRequest(`inputs: no input tensors; want one of shape [N, %d] or one of shape [N] per feature: %s`, t.e.cols, excerpt.Quotes(t.e.features))
+		return req, badRequest(`inputs: no input tensors; want one of shape [N, %d] or one of shape [N] per feature: %s`, t.e.cols, excerpt.Quotes(t.e.schema.Features()))
 	}
 	for k := range ins {
 		in := &ins[k]
@@ -139,7 +139,7 @@ func decodeV2(t *table, body []byte) (v2Request, *httpError) {
 		}
 	}
 	one := &ins[0]
-	_, named := t.e.colIndex[one.Name]
+	named := t.e.schema.Column(one.Name) >= 0
 	if len(ins) == 1 && len(one.Shape) == 2 && (!named || t.e.cols > 1) {
 		return req, decodeMatrix(t, one)
 	}
@@ -218,7 +218,7 @@ func decodeInputs(t *table, s *scanner, ins []v2Input) ([]v2Input, *httpError) {
 			return ins, nil
 		}
 		if k == t.e.cols {
-			return ins, badRequest("inputs: more than %d input tensors; the model takes one of shape [N, %d], or one of shape [N] per feature: %s", t.e.cols, t.e.cols, excerpt.Quotes(t.e.features))
+			return ins, badRequest("inputs: more than %d input tensors; the model takes one of shape [N, %d], or one of shape [N] per feature: %s", t.e.cols, t.e.cols, excerpt.Quotes(t.e.schema.Features()))
 		}
 		prefix := "inputs[" + itoa(k) + "]"
 		if s.kind() != kindObject {
@@ -419,7 +419,7 @@ func decodeMatrix(t *table, in *v2Input) *httpError {
 	const prefix = "inputs[0]"
 	cols := t.e.cols
 	if in.Shape[1] != int64(cols) {
-		return badRequest("%s: shape %v, want [N, %d]: one column per feature: %s", prefix, in.Shape, cols, excerpt.Quotes(t.e.features))
+		return badRequest("%s: shape %v, want [N, %d]: one column per feature: %s", prefix, in.Shape, cols, excerpt.Quotes(t.e.schema.Features()))
 	}
 	if in.Shape[0] > int64(t.maxRows) {
 		return tooLarge("%s: shape %v, more than the %d rows a request may hold", prefix, in.Shape, t.maxRows)
@@ -449,12 +449,12 @@ func decodeFeatures(t *table, ins []v2Input) *httpError {
 	for k := range ins {
 		in := &ins[k]
 		prefix := "inputs[" + itoa(k) + "]"
-		j, ok := t.e.colIndex[in.Name]
-		if !ok {
+		j := t.e.schema.Column(in.Name)
+		if j < 0 {
 			if len(ins) == 1 {
-				return badRequest("%s: shape %v: want one tensor of shape [N, %d], or one tensor of shape [N] per feature, named by it: %s", prefix, in.Shape, cols, excerpt.Quotes(t.e.features))
+				return badRequest("%s: shape %v: want one tensor of shape [N, %d], or one tensor of shape [N] per feature, named by it: %s", prefix, in.Shape, cols, excerpt.Quotes(t.e.schema.Features()))
 			}
-			return badRequest("%s: unknown input %s; the inputs are the features %s, one tensor of shape [N] each", prefix, excerpt.Quote(in.Name), excerpt.Quotes(t.e.features))
+			return badRequest("%s: unknown input %s; the inputs are the features %s, one tensor of shape [N] each", prefix, excerpt.Quote(in.Name), excerpt.Quotes(t.e.schema.Features()))
 		}
 		if t.seen[j] != 0 {
 			return badRequest("%s: the feature %s twice", prefix, t.feature(j))
@@ -466,7 +466,7 @@ func decodeFeatures(t *table, ins []v2Input) *httpError {
 	}
 	for j := range cols {
 		if t.seen[j] == 0 {
-			return badRequest("inputs: no tensor for the feature %s (the model takes %s)", t.feature(j), excerpt.Quotes(t.e.features))
+			return badRequest("inputs: no tensor for the feature %s (the model takes %s)", t.feature(j), excerpt.Quotes(t.e.schema.Features()))
 		}
 	}
 	rows := ins[0].Shape[0]
@@ -490,7 +490,7 @@ func decodeFeatures(t *table, ins []v2Input) *httpError {
 		return badRequest("inputs[0]: shape %v: no rows (an empty batch)", ins[0].Shape)
 	}
 	for k := range ins {
-		if err := readTensor(t, &ins[k], "inputs["+itoa(k)+"]", t.e.colIndex[ins[k].Name]); err != nil {
+		if err := readTensor(t, &ins[k], "inputs["+itoa(k)+"]", t.e.schema.Column(ins[k].Name)); err != nil {
 			return err
 		}
 	}
@@ -521,7 +521,7 @@ func readTensor(t *table, in *v2Input, prefix string, col int) *httpError {
 			j = k % cols
 		}
 		if err := t.cell(&s, j, numeric, &t.x[i*cols+j]); err != nil {
-			return badRequest("%s (row %d, feature %s): %v", where(), i, t.feature(j), s.why(err))
+			return badRequest("%s (row %d): %v", where(), i, err)
 		}
 		k++
 		return nil

@@ -461,7 +461,7 @@ func TestErrors(t *testing.T) {
 		// The library's message, which names the missing feature and why
 		// the first row is a header, and no hint of -header no, which
 		// would only read the header as a row of data.
-		{"predict: a file without a feature", []string{"predict", "-model", "MODEL", "-data", noFeature}, "", 1, `^nn: .*nofeature\.csv:1: the header names no column "petal_width" \(features: sepal_length, sepal_width, petal_length, petal_width; the data's columns: sepal_length, sepal_width, petal_length, colour\); the first row was taken for a header because field 1, "sepal_length", is not a number: feature column not found$`},
+		{"predict: a file without a feature", []string{"predict", "-model", "MODEL", "-data", noFeature}, "", 1, `^nn: .*nofeature\.csv:1: the header names no column "petal_width" \(features: sepal_length, sepal_width, petal_length, petal_width; the data's columns: "sepal_length", "sepal_width", "petal_length", "colour"\); the first row was taken for a header because field 1, "sepal_length", is not a number: feature column not found$`},
 		{"predict: bad quote", []string{"predict", "-model", "MODEL"}, "1,2,3,4\n1,\"2,3,4\n", 1, `^nn: <stdin>:2:\d+: .*quote`},
 		{"predict: truncated model", []string{"predict", "-model", truncated, "-data", irisPath}, "", 1, `^nn: .*truncated\.json: model is truncated`},
 		{"eval: corrupt model", []string{"eval", "-model", corrupt, "-data", irisPath}, "", 1, `^nn: .*corrupt\.json: model is not valid JSON`},
