@@ -95,7 +95,13 @@ func goSyntax(s string) bool {
 	if strings.IndexByte(s, '_') >= 0 {
 		return true
 	}
-	t := strings.TrimLeft(s, "+-")
+	// The signs, skipped by hand: strings.TrimLeft makes a set of its
+	// cutset on every call, a cost paid by every field of every row.
+	i := 0
+	for i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	t := s[i:]
 	return len(t) > 1 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')
 }
 

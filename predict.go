@@ -38,6 +38,7 @@ type Predictor struct {
 	ws        Workspace
 	classes   []int   // the class of each row, for a classifier
 	errs      []error // the error of each row's outputs, nil if finite
+	bad       bool    // some row's outputs are not finite: see errs
 }
 
 // NewPredictor returns a predictor of blocks of up to rows rows; rows of
@@ -100,8 +101,19 @@ func (p *Predictor) Predict() error {
 	if p.s.classes != nil {
 		p.classes = p.s.model.Network.ClassesTo(p.classes, out)
 	}
-	for i := range p.n {
-		p.errs[i] = p.s.CheckOutputs(out.RawRowView(i))
+	// The outputs of the block are contiguous: one pass finds whether
+	// any row needs an error, the rows' own checks say which.
+	p.bad = false
+	for _, v := range p.out.RawMatrix().Data[:p.n*p.s.out] {
+		if v-v != 0 { // NaN or ±Inf
+			p.bad = true
+			break
+		}
+	}
+	if p.bad {
+		for i := range p.n {
+			p.errs[i] = p.s.CheckOutputs(out.RawRowView(i))
+		}
 	}
 	p.predicted = true
 	return nil
@@ -141,6 +153,9 @@ func (p *Predictor) Class(i int) int {
 // Schema.CheckOutputs). It panics as Outputs does.
 func (p *Predictor) Err(i int) error {
 	p.check(i)
+	if !p.bad {
+		return nil
+	}
 	return p.errs[i]
 }
 
@@ -148,7 +163,12 @@ func (p *Predictor) Err(i int) error {
 // to b as Schema.AppendPrediction writes it. It panics as Outputs and
 // Schema.AppendPrediction do.
 func (p *Predictor) AppendPrediction(b []byte, i int, o Output) []byte {
-	return p.s.AppendPrediction(b, p.Outputs(i), p.Class(i), o)
+	p.check(i)
+	class := 0
+	if p.s.classes != nil {
+		class = p.classes[i]
+	}
+	return p.s.AppendPrediction(b, p.out.RawRowView(i), class, o)
 }
 
 // check panics unless row i of the block was predicted.
@@ -239,9 +259,10 @@ func (m *Model) PredictCSV(w io.Writer, r io.Reader, o *PredictOptions) (rows, u
 			if err := p.Err(i); err != nil {
 				return &ParseError{Line: lines[i], Err: err}
 			}
-			text = p.AppendPrediction(text[:0], i, opts.Output)
-			text = append(text, '\n')
-			bw.Write(text)
+			// Appended in the writer's own buffer, as bufio suggests, so
+			// that a line is copied once.
+			line := p.AppendPrediction(bw.AvailableBuffer(), i, opts.Output)
+			bw.Write(append(line, '\n'))
 			rows++
 		}
 		p.Reset()

@@ -45,6 +45,7 @@ type Schema struct {
 	inputs   []string       // the names of the network's inputs
 	in, out  int            // the network's inputs and outputs
 	classes  []string       // nil for regression
+	fields   [][]byte       // each class label as a CSV field
 	targets  []string       // the names of a regression's outputs, nil if unknown
 	proba    bool           // a classifier's outputs are probabilities
 }
@@ -130,6 +131,10 @@ func (s *Schema) setOutputs() error {
 	}
 	act := m.Network.acts[len(m.Network.acts)-1]
 	s.proba = s.out > 1 || act == Sigmoid
+	s.fields = make([][]byte, len(s.classes))
+	for i, c := range s.classes {
+		s.fields[i] = appendCSVField(nil, c)
+	}
 	return nil
 }
 
@@ -234,27 +239,27 @@ func (s *Schema) Prepare(dst, row []float64) error {
 		if m.Scaler != nil {
 			m.Scaler.TransformRow(dst, dst)
 		}
+	} else if m.Scaler != nil {
+		m.Scaler.TransformRow(dst, row)
 	} else {
-		for j, v := range row {
-			if !finite(v) {
-				if math.IsNaN(v) {
-					return fmt.Errorf("feature %s is missing (NaN), and the model has no Encoding to fill it in: %w", excerpt.Quote(s.features[j]), ErrNotFinite)
-				}
-				return fmt.Errorf("feature %s is %v: %w", excerpt.Quote(s.features[j]), v, ErrNotFinite)
-			}
-		}
-		if m.Scaler != nil {
-			m.Scaler.TransformRow(dst, row)
-		} else {
-			copy(dst, row)
-		}
+		copy(dst, row)
 	}
+	// A value that is not finite stays so once scaled: one check of the
+	// inputs finds it, and the row says what it was.
 	for k, v := range dst {
-		if !finite(v) {
-			if m.Encoding == nil {
-				return fmt.Errorf("feature %s is %v after scaling (%v before): %w", excerpt.Quote(s.inputs[k]), v, row[k], ErrNotFinite)
-			}
+		if finite(v) {
+			continue
+		}
+		if m.Encoding != nil {
 			return fmt.Errorf("input %s is %v after scaling: %w", excerpt.Quote(s.inputs[k]), v, ErrNotFinite)
+		}
+		switch in := row[k]; {
+		case math.IsNaN(in):
+			return fmt.Errorf("feature %s is missing (NaN), and the model has no Encoding to fill it in: %w", excerpt.Quote(s.features[k]), ErrNotFinite)
+		case !finite(in):
+			return fmt.Errorf("feature %s is %v: %w", excerpt.Quote(s.features[k]), in, ErrNotFinite)
+		default:
+			return fmt.Errorf("feature %s is %v after scaling (%v before): %w", excerpt.Quote(s.inputs[k]), v, in, ErrNotFinite)
 		}
 	}
 	return nil
@@ -593,8 +598,10 @@ func (s *Schema) AppendPrediction(b []byte, outputs []float64, class int, o Outp
 	if len(outputs) != s.out {
 		panic(mat.ErrShape)
 	}
-	if err := s.checkOutput(o); err != nil {
-		panic(err.Error())
+	if o != Labels {
+		if err := s.checkOutput(o); err != nil {
+			panic(err.Error())
+		}
 	}
 	if s.classes == nil {
 		for k, v := range outputs {
@@ -606,7 +613,7 @@ func (s *Schema) AppendPrediction(b []byte, outputs []float64, class int, o Outp
 		return b
 	}
 	if o != Probabilities {
-		b = appendCSVField(b, s.classes[class])
+		b = append(b, s.fields[class]...)
 		if o == Labels {
 			return b
 		}
