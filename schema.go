@@ -5,6 +5,7 @@ package nn
 // which a row of its table becomes the network's inputs.
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -303,7 +304,7 @@ func (s *Schema) Label(class int) string { return s.classes[class] }
 // that is not a number in a numeric column of the model.
 func (s *Schema) Table(d *Dataset, strict bool) (x *mat.Dense, unknown int, err error) {
 	if d == nil || d.X == nil {
-		return nil, 0, fmt.Errorf("nn: a Dataset without X")
+		return nil, 0, errors.New("nn: a Dataset without X")
 	}
 	r, c := d.X.Dims()
 	if d.Features != nil && len(d.Features) != c {
@@ -324,9 +325,8 @@ func (s *Schema) Table(d *Dataset, strict bool) (x *mat.Dense, unknown int, err 
 			return nil, 0, fmt.Errorf("nn: the data has no column %s, which the model takes (the model's features: %s; the data's: %s): %w", excerpt.Quote(f), excerpt.Names(s.features), excerpt.Quotes(names), ErrNoFeature)
 		}
 	}
-	// remap[j], for a column whose values must be recoded, gives the
-	// model's value of each of d's codes; plan[j] says how to read column
-	// j of d.
+	// plan[j] says how the values of column src[j] of d become those of
+	// the model's column j.
 	same := true
 	plan := make([]recode, len(s.features))
 	for j, k := range src {

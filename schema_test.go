@@ -111,8 +111,12 @@ func TestDatasetsByName(t *testing.T) {
 				rows[i] = i
 			}
 		}
+		// Bit for bit, but under OpenBLAS, whose kernels may sum a row's
+		// products in another order for a block of another number of
+		// rows (the file without blue rows has fewer).
+		openBLAS := strings.Contains(Backend(), "OpenBLAS") && test.rows != nil
 		for i, k := range rows {
-			if !slices.Equal(got.RawRowView(i), want.RawRowView(k)) {
+			if !slices.Equal(got.RawRowView(i), want.RawRowView(k)) && !(openBLAS && mat.EqualApprox(got.RowView(i), want.RowView(k), 1e-12)) {
 				t.Errorf("%s: row %d: probabilities %v, want %v", test.name, i, got.RawRowView(i), want.RawRowView(k))
 				break
 			}

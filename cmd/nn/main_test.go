@@ -55,6 +55,11 @@ func testMain(m *testing.M) int {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
+	if openBLAS {
+		// The binary computes as the tests do, so that the library's
+		// predictions in the test process are the binary's bits.
+		args = append(args, "-tags", "openblas")
+	}
 	build := exec.Command("go", append(args, ".")...)
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
