@@ -228,12 +228,16 @@ func (p *RowParser) Value(j int, s string) (float64, error) {
 // number v, as a JSON number holds it: v itself for a numeric column, and
 // for a categorical column the code of the category that v spells in its
 // shortest form ("1", "2.5"), counted or refused as by Value when the
-// model has not seen it. It returns an error naming the column for a NaN
+// model has not seen it; NaN where v is one of the model's spellings of a
+// missing value ("-999"), as in a CSV field. It returns an error naming the column for a NaN
 // or infinite v. It panics as Value does.
 func (p *RowParser) Number(j int, v float64) (float64, error) {
 	name := p.schema.features[j]
 	if !finite(v) {
 		return 0, fmt.Errorf("feature %s: %v: %w", excerpt.Quote(name), v, ErrNotFinite)
+	}
+	if p.schema.missingNumber(v) {
+		return math.NaN(), nil // a spelling of a missing value, as in a CSV field
 	}
 	if p.table == nil || p.table.cats[j] == nil {
 		return v, nil

@@ -34,7 +34,8 @@ type Evaluation struct {
 // a classifier, by class label (d's classes need not be the model's, but
 // a class the model does not know is an error), with the log loss when
 // the outputs are probabilities; for a regression, target by target, by
-// name when both name their targets and in order otherwise. A category
+// name when both name their targets (a target of the model that d lacks
+// is an error wrapping ErrNoTarget) and in order otherwise. A category
 // the model has not seen is counted, or with strict is an error. It
 // returns the errors of Model.PredictDataset, and an error if d's targets
 // do not fit the model's outputs. A row whose outputs are not finite is an
@@ -116,7 +117,7 @@ func (s *Schema) targetsOf(d *Dataset) (*mat.Dense, error) {
 	if names == nil && k == 1 && d.Target != "" {
 		names = []string{d.Target}
 	}
-	if s.targets == nil || names == nil || slices.Equal(names, s.targets) || k == 1 && s.out == 1 {
+	if s.targets == nil || names == nil || slices.Equal(names, s.targets) {
 		if k != s.out {
 			return nil, fmt.Errorf("nn: %w: the model predicts %d targets, the data has %d", ErrShape, s.out, k)
 		}

@@ -366,6 +366,10 @@ func checkDataset(d *Dataset, h *hyper, classify bool) error {
 	case classify && len(d.Classes) != k:
 		return fmt.Errorf("nn: %w: Dataset has %d classes and %d columns of Y", ErrShape, len(d.Classes), k)
 	}
+	if k, j := duplicate(d.Features); j >= 0 {
+		// A model reads rows by the names of their columns.
+		return fmt.Errorf("nn: the Dataset names columns %d and %d %s: %w", k, j, excerpt.Quote(d.Features[j]), ErrDuplicateColumn)
+	}
 	for i, w := range d.Weights {
 		if !(w >= 0) || math.IsInf(w, 0) {
 			return fmt.Errorf("nn: Dataset.Weights[%d] is %v, want a finite weight ≥ 0", i, w)

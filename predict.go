@@ -234,6 +234,10 @@ func (m *Model) PredictCSV(w io.Writer, r io.Reader, o *PredictOptions) (rows, u
 	co.Classify, co.Classes = false, nil // the target, if any, is ignored
 	co.Header, co.Comma, co.StrictCategories = opts.Header, opts.Comma, opts.StrictCategories
 	cr := NewCSVReader(r, co)
+	// The input's layout is checked before anything is written.
+	if _, _, err := cr.Columns(); err != nil && err != io.EOF {
+		return 0, 0, err
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var text []byte
 	if header != nil {
@@ -282,9 +286,11 @@ func (m *Model) PredictCSV(w io.Writer, r io.Reader, o *PredictOptions) (rows, u
 			}
 		}
 		if err != nil {
+			// The rows before this one are written, up to the first whose
+			// outputs are not finite, whose error comes first.
 			ferr := flush()
-			if ferr == nil {
-				ferr = bw.Flush()
+			if werr := bw.Flush(); ferr == nil {
+				ferr = werr
 			}
 			return rows, cr.Unknown(), cmp.Or(ferr, err)
 		}

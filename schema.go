@@ -43,6 +43,7 @@ type Schema struct {
 	features []string       // one per column of the table
 	index    map[string]int // feature name → column
 	table    *table         // the categories and missing values, nil if none; never counts
+	missingN []float64      // the missing spellings that are numbers ("-999")
 	inputs   []string       // the names of the network's inputs
 	in, out  int            // the network's inputs and outputs
 	classes  []string       // nil for regression
@@ -92,6 +93,11 @@ func (m *Model) Schema() (*Schema, error) {
 			return nil, err
 		}
 		s.table = t
+		for _, spelling := range o.Missing {
+			if v, err := parseCSVNumber(spelling); err == nil {
+				s.missingN = append(s.missingN, v)
+			}
+		}
 	} else if m.Scaler != nil && (len(m.Scaler.Offset) != s.in || len(m.Scaler.Scale) != s.in) {
 		return nil, fmt.Errorf("nn: the model's Scaler scales %d columns, and its network takes %d inputs", len(m.Scaler.Offset), s.in)
 	}
@@ -131,7 +137,7 @@ func (s *Schema) setOutputs() error {
 		return fmt.Errorf("nn: the model lists the class %s twice", excerpt.Quote(s.classes[j]))
 	}
 	act := m.Network.acts[len(m.Network.acts)-1]
-	s.proba = s.out > 1 || act == Sigmoid
+	s.proba = s.out > 1 && act == Softmax || s.out == 1 && act == Sigmoid
 	s.fields = make([][]byte, len(s.classes))
 	for i, c := range s.classes {
 		s.fields[i] = appendCSVField(nil, c)
@@ -161,9 +167,9 @@ func (s *Schema) Categories(j int) []string {
 	return s.table.cats[j].names
 }
 
-// Missing reports whether the model takes missing values: whether it has
-// an Encoding, which fills them in.
-func (s *Schema) Missing() bool { return s.model.Encoding != nil }
+// TakesMissing reports whether the model takes missing values: whether it
+// has an Encoding, which fills them in.
+func (s *Schema) TakesMissing() bool { return s.model.Encoding != nil }
 
 // Inputs returns the names of the network's inputs: the features, or for
 // a model with an Encoding the inputs it makes of them (see
@@ -185,7 +191,8 @@ func (s *Schema) Targets() []string { return s.targets }
 
 // Probabilities reports whether the outputs of a classifier are class
 // probabilities: one softmax output per class, or a single sigmoid output
-// that is the probability of the second class.
+// that is the probability of the second class. Other outputs (the logits
+// of an identity layer, say) are scores, not probabilities.
 func (s *Schema) Probabilities() bool { return s.proba }
 
 // ProbabilitiesTo stores in dst the probability of each class given the
@@ -317,6 +324,9 @@ func (s *Schema) Table(d *Dataset, strict bool) (x *mat.Dense, unknown int, err 
 	if names == nil {
 		names = columnNames(d.X)
 	}
+	if k, j := duplicate(names); j >= 0 {
+		return nil, 0, fmt.Errorf("nn: the data names columns %d and %d %s: %w", k, j, excerpt.Quote(names[j]), ErrDuplicateColumn)
+	}
 	index := indexes(names)
 	src := make([]int, len(s.features))
 	for j, f := range s.features {
@@ -342,6 +352,8 @@ func (s *Schema) Table(d *Dataset, strict bool) (x *mat.Dense, unknown int, err 
 		plan[j] = p
 		same = same && k == j && p.kind == copyValues
 	}
+	// A number that spells a missing value must become NaN: not in d.X.
+	same = same && s.missingN == nil
 	if same && c == len(s.features) {
 		x = d.X
 	} else {
@@ -360,9 +372,16 @@ func (s *Schema) Table(d *Dataset, strict bool) (x *mat.Dense, unknown int, err 
 				if float64(code) != v || code < -1 || code >= len(p.values) {
 					return nil, 0, fmt.Errorf("nn: X(%d,%d), column %s: %v is not the code of one of the data's %d categories", i, k, excerpt.Quote(names[k]), v, len(p.values))
 				}
-				if code >= 0 {
+				switch {
+				case code >= 0:
 					v = p.values[code]
+				case s.Categories(j) == nil:
+					// Unknown to the data's own categories: its text is
+					// lost, and no number can stand for it.
+					return nil, 0, fmt.Errorf("nn: row %d, column %s: a category unknown to the data's categories (code −1), which the model reads as a number: %w", i, excerpt.Quote(names[k]), ErrNotNumber)
 				}
+			case (p.kind == numbers || s.Categories(j) == nil) && s.missingNumber(v):
+				v = math.NaN()
 			case p.kind == numbers:
 				v = float64(s.table.cats[j].lookup(strconv.FormatFloat(v, 'g', -1, 64)))
 			}
@@ -415,6 +434,11 @@ func (s *Schema) plan(j int, theirs, ours []string) (recode, error) {
 	case theirs == nil && ours == nil:
 		return recode{kind: copyValues}, nil
 	case theirs == nil:
+		// Numbers read as categories: a category of text never matches
+		// one, which is a sign of codes without their categories.
+		if !slices.ContainsFunc(ours, func(c string) bool { _, err := parseCSVNumber(c); return err == nil }) {
+			return recode{}, fmt.Errorf("nn: column %s holds numbers, and the model's categories of it are text (%s): if the numbers are category codes, give their categories in Dataset.Categories: %w", excerpt.Quote(s.features[j]), excerpt.Quotes(ours), ErrNotNumber)
+		}
 		return recode{kind: numbers}, nil
 	case ours != nil && slices.Equal(theirs, ours):
 		return recode{kind: copyValues}, nil
@@ -435,6 +459,17 @@ func (s *Schema) plan(j int, theirs, ours []string) (recode, error) {
 		}
 	}
 	return p, nil
+}
+
+// missingNumber reports whether v is one of the model's spellings of a
+// missing value that are numbers.
+func (s *Schema) missingNumber(v float64) bool {
+	for _, m := range s.missingN {
+		if v == m {
+			return true
+		}
+	}
+	return false
 }
 
 // lookup returns the code of the category s among fixed categories, or
@@ -580,8 +615,10 @@ func (s *Schema) checkOutput(o Output) error {
 		return fmt.Errorf("nn: %v is not an output", o)
 	case o != Labels && s.classes == nil:
 		return fmt.Errorf("nn: probabilities need a classification model; this is a regression model")
-	case o != Labels && !s.proba:
+	case o != Labels && !s.proba && s.out == 1:
 		return fmt.Errorf("nn: probabilities need a softmax output, or a single sigmoid one; the single output of this model is %v", s.model.Network.acts[len(s.model.Network.acts)-1])
+	case o != Labels && !s.proba:
+		return fmt.Errorf("nn: probabilities need a softmax output, or a single sigmoid one; the %d outputs of this model are %v", s.out, s.model.Network.acts[len(s.model.Network.acts)-1])
 	}
 	return nil
 }

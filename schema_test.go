@@ -408,3 +408,117 @@ func TestPredictorAllocs(t *testing.T) {
 		t.Errorf("%v allocations per block, want 0", n)
 	}
 }
+
+// TestSchemaReviewCases holds the cases a review found: logits are not
+// probabilities, a −1 code cannot be read as a number, numbers are not
+// codes of text categories, a number that spells a missing value is
+// missing, column names are unique, and a named target is matched by its
+// name.
+func TestSchemaReviewCases(t *testing.T) {
+	// A classifier whose outputs are logits, as an imported PyTorch model
+	// with class labels given is.
+	logits, err := New(Config{Sizes: []int{2, 2}, Activations: []Activation{Identity}, Loss: SquaredError, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := (&Model{Network: logits, Classes: []string{"p", "q"}}).Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Probabilities() {
+		t.Error("identity outputs taken for probabilities")
+	}
+	if _, err := s.Header(Probabilities); err == nil || !strings.Contains(err.Error(), "2 outputs") {
+		t.Errorf("Header(Probabilities) of logits: %v", err)
+	}
+
+	net, err := New(Config{Sizes: []int{4, 2}, Activations: []Activation{Softmax}, Loss: CrossEntropy, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Model{
+		Network:  net,
+		Features: []string{"colour", "size"},
+		Classes:  []string{"a", "b"},
+		Encoding: &Encoding{Columns: []ColumnEncoding{
+			{Categories: []string{"red", "green", "blue"}, Fill: 0},
+			{Fill: 1},
+		}, Missing: []string{"-999", "NA"}},
+	}
+	ms, err := m.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, test := range []struct {
+		name string
+		d    *Dataset
+		want error
+		text string
+	}{
+		{"codes without categories", &Dataset{X: mat.NewDense(1, 2, []float64{0, 1}), Features: []string{"colour", "size"}}, ErrNotNumber, "Dataset.Categories"},
+		{"an unknown code in a numeric column", &Dataset{X: mat.NewDense(1, 2, []float64{0, -1}), Features: []string{"colour", "size"}, Categories: [][]string{{"red"}, {"5", "7"}}}, ErrNotNumber, "code −1"},
+		{"a column named twice", &Dataset{X: mat.NewDense(1, 3, []float64{0, 1, 2}), Features: []string{"colour", "size", "size"}, Categories: [][]string{{"red"}, nil, nil}}, ErrDuplicateColumn, `"size"`},
+	} {
+		if _, _, err := ms.Table(test.d, false); !errors.Is(err, test.want) || !strings.Contains(err.Error(), test.text) {
+			t.Errorf("%s: got %v, want %v mentioning %s", test.name, err, test.want, test.text)
+		}
+	}
+	x, _, err := ms.Table(&Dataset{X: mat.NewDense(2, 2, []float64{0, -999, 1, 3}), Features: []string{"colour", "size"}, Categories: [][]string{{"red", "green", "blue"}, nil}}, false)
+	if err != nil || !math.IsNaN(x.At(0, 1)) || x.At(1, 1) != 3 {
+		t.Errorf("a number spelling a missing value: %v, %v; want NaN, then 3", x, err)
+	}
+	p, err := ms.Parser(nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := p.Number(1, -999); err != nil || !math.IsNaN(v) {
+		t.Errorf("RowParser.Number(-999): %v, %v; want NaN as a CSV field reads it", v, err)
+	}
+	if v, err := p.Value(1, "-999"); err != nil || !math.IsNaN(v) {
+		t.Errorf("RowParser.Value(-999): %v, %v; want NaN", v, err)
+	}
+
+	reg, err := New(Config{Sizes: []int{1, 1}, Activations: []Activation{Identity}, Loss: SquaredError, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := &Model{Network: reg, Features: []string{"x"}, Target: "price"}
+	qty := &Dataset{X: mat.NewDense(2, 1, []float64{1, 2}), Y: mat.NewDense(2, 1, []float64{3, 4}), Features: []string{"x"}, Target: "qty"}
+	if _, err := price.Evaluate(qty, false); !errors.Is(err, ErrNoTarget) {
+		t.Errorf("a model of price scored against qty: %v, want ErrNoTarget", err)
+	}
+	if err := (&Classifier{}).Fit(context.Background(), &Dataset{X: mat.NewDense(2, 2, []float64{1, 2, 3, 4}), Y: OneHot([]int{0, 1}, 2), Features: []string{"a", "a"}, Classes: []string{"u", "v"}}); !errors.Is(err, ErrDuplicateColumn) {
+		t.Errorf("Fit of a Dataset naming a column twice: %v", err)
+	}
+
+	// WithDefaults of its own result is that result.
+	set := &Settings{ValidationFraction: 0.1, Patience: -1}
+	once := set.WithDefaults()
+	twice := once.WithDefaults()
+	if once.Patience != twice.Patience || once.LearningRate != twice.LearningRate {
+		t.Errorf("WithDefaults is not idempotent: patience %d then %d", once.Patience, twice.Patience)
+	}
+}
+
+// TestPredictCSVKeepsRowsBeforeAnError checks that the rows predicted
+// before a bad row are written even when an earlier row's outputs are not
+// finite, which is then the error.
+func TestPredictCSVKeepsRowsBeforeAnError(t *testing.T) {
+	net, err := New(Config{Sizes: []int{1, 1}, Activations: []Activation{Identity}, Loss: SquaredError, NoBias: true, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.Weights(0).Set(0, 0, 1e200)
+	m := &Model{Network: net, Features: []string{"a"}}
+	var out strings.Builder
+	rows, _, err := m.PredictCSV(&out, strings.NewReader("a\n1\n2\n1e200\nabc\n"), nil)
+	var pe *ParseError
+	if rows != 2 || !errors.As(err, &pe) || pe.Line != 4 || !errors.Is(err, ErrNotFinite) || out.String() != "1e+200\n2e+200\n" {
+		t.Errorf("%d rows, %q, %v; want the 2 rows written and the overflow of line 4", rows, out.String(), err)
+	}
+	// A file without the model's column: the error, and nothing written.
+	out.Reset()
+	if _, _, err := m.PredictCSV(&out, strings.NewReader("b\n1\n"), &PredictOptions{}); !errors.Is(err, ErrNoFeature) || out.Len() != 0 {
+		t.Errorf("missing column: %q, %v", out.String(), err)
+	}
+}

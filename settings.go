@@ -301,11 +301,10 @@ func (s *Settings) WithDefaults() Settings {
 	if c.Epochs == 0 {
 		c.Epochs = 200
 	}
-	switch {
-	case c.Patience == 0 && (c.ValidationX != nil || c.ValidationFraction > 0):
+	// A negative patience stays as it is: none, for every reader, and
+	// WithDefaults of the result is the result.
+	if c.Patience == 0 && (c.ValidationX != nil || c.ValidationFraction > 0) {
 		c.Patience = defaultPatience
-	case c.Patience < 0:
-		c.Patience = 0
 	}
 	if c.DecaySteps == 0 {
 		c.DecaySteps = 1

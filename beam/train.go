@@ -158,7 +158,7 @@ func newTrainer(ctx context.Context, net *nn.Network, data *Data, o *TrainOption
 	switch {
 	case s.Schedule != 0 || s.Warmup != 0 || s.PerStep:
 		return nil, errors.New("nnbeam: Train keeps the learning rate constant; Settings.Schedule, Warmup and PerStep are not supported")
-	case s.ValidationX != nil || s.ValidationFraction != 0 || s.Patience != 0:
+	case s.ValidationX != nil || s.ValidationFraction != 0 || s.Patience > 0:
 		return nil, errors.New("nnbeam: Train has no validation set or early stopping; Settings.ValidationX, ValidationFraction and Patience are not supported")
 	case s.Dropout != nil || s.Weights != nil || s.ClipNorm != 0:
 		return nil, errors.New("nnbeam: Settings.Dropout, Weights and ClipNorm are not supported by Train")

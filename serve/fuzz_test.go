@@ -25,7 +25,7 @@ func fuzzEntries(f *testing.F) []*entry {
 }
 
 // checkDecoded checks what a decoder made of a body: a well-formed 4xx
-// error, or rows that nn.Model.Scale takes.
+// error, or rows that nn.Schema.Prepare takes.
 func checkDecoded(t *testing.T, e *entry, tb *table, err *httpError) {
 	t.Helper()
 	if err != nil {
@@ -51,7 +51,7 @@ func checkDecoded(t *testing.T, e *entry, tb *table, err *httpError) {
 			if !math.IsNaN(v) && (v != math.Trunc(v) || v < -1 || v >= float64(len(cats))) {
 				t.Fatalf("value %d: %v is not a category code", k, v)
 			}
-		case math.IsInf(v, 0) || math.IsNaN(v) && !e.schema.Missing():
+		case math.IsInf(v, 0) || math.IsNaN(v) && !e.schema.TakesMissing():
 			t.Fatalf("value %d: %v", k, v)
 		}
 	}
