@@ -35,3 +35,22 @@ func TestEnumFlags(t *testing.T) {
 		}
 	}
 }
+
+// A bad flag quotes at most excerpt.MaxQuoted bytes of what was given,
+// however long the value or the flag's name: flag's own message quotes it
+// whole.
+func TestLongFlagValues(t *testing.T) {
+	long := strings.Repeat("12345,", 20000)
+	for _, args := range [][]string{
+		{"train", "-data", irisPath, "-o", "never-written.json", "-hidden", "x" + long},
+		{"train", "-data", irisPath, "-o", "never-written.json", "-epochs", strings.Repeat("9", 1000)},
+		{"train", "-data", irisPath, "-o", "never-written.json", "-" + strings.Repeat("a", 1000)},
+		{"predict", "-model", "m.json", "-data", irisPath, "-header=" + long},
+		{"eval", "-model", "m.json", "-data", irisPath, "-max-memory", long},
+	} {
+		r := runNN(t, "", args...)
+		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || len(r.stderr) > 400 || !strings.Contains(r.stderr, "… (") {
+			t.Errorf("nn %s …: status %d, stderr %d bytes %q; want 2 and one line of at most 400 bytes that cuts the value", args[0], r.code, len(r.stderr), r.stderr)
+		}
+	}
+}

@@ -48,7 +48,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
@@ -319,12 +321,36 @@ func parseFlags(e *env, fs *flag.FlagSet, cmd, synopsis string, args []string) e
 		return errHelp
 	}
 	if err != nil {
-		return &usageError{cmd: cmd, msg: err.Error()}
+		return &usageError{cmd: cmd, msg: shortenFlagError(err.Error())}
 	}
 	if fs.NArg() > 0 {
 		return &usageError{cmd: cmd, msg: fmt.Sprintf("unexpected argument %s: every input is given by a flag", excerpt.Quote(fs.Arg(0)))}
 	}
 	return nil
+}
+
+// quoted matches a string that package flag, or a flag's Set, quoted with
+// %q.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// shortenFlagError shortens the message of package flag's error msg so
+// that it quotes at most excerpt.MaxQuoted bytes of any argument: flag
+// quotes a bad value whole, and a Set's error may quote it again, and it
+// writes an unknown flag or bad syntax unquoted after the colon.
+func shortenFlagError(msg string) string {
+	msg = quoted.ReplaceAllStringFunc(msg, func(q string) string {
+		s, err := strconv.Unquote(q)
+		if err != nil || len(s) <= excerpt.MaxQuoted {
+			return q
+		}
+		return excerpt.Quote(s)
+	})
+	for _, prefix := range []string{"flag provided but not defined: ", "bad flag syntax: ", "flag needs an argument: "} {
+		if rest, ok := strings.CutPrefix(msg, prefix); ok && len(rest) > excerpt.MaxQuoted {
+			return prefix + excerpt.Quote(rest)
+		}
+	}
+	return msg
 }
 
 // required returns a usageError if the string flag name was left empty.
