@@ -161,7 +161,8 @@ func LoadCSV(path string, opts *CSVOptions) (*Dataset, error) {
 // target column.
 //
 // Problems in the data are returned as a *ParseError wrapping ErrEmpty,
-// ErrFieldCount, ErrNotNumber, ErrNotFinite, ErrNoTarget, ErrNoFeature,
+// ErrFieldCount, ErrNotNumber, ErrNotFinite, ErrMissingTarget (an empty
+// class label, or a target spelled as missing), ErrNoTarget, ErrNoFeature,
 // ErrUnknownClass, ErrDuplicateColumn, ErrMemoryBudget (a row, or the rows
 // and their one-hot targets, too large for the memory budget: see
 // SetMemoryBudget), or a syntax error of encoding/csv; other errors, such
@@ -329,8 +330,12 @@ func (b *csvBuilder) extras() error {
 func (b *csvBuilder) target(label string) (class int, value float64, err error) {
 	r := b.r
 	t := r.target
-	if tab := r.table; tab != nil && tab.missing != nil && tab.missing[label] && !b.classify {
-		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w: the target %s is missing (column %s); drop the row or fill in its target", ErrNotNumber, excerpt.Quote(label), excerpt.Quote(r.names[t]))}
+	if tab := r.table; (label == "" && b.classify) || (tab != nil && tab.missing != nil && tab.missing[label]) {
+		what := "the target"
+		if b.classify {
+			what = "the class label"
+		}
+		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w: %s %s (column %s) reads as missing; drop the row or fill in its target", ErrMissingTarget, what, excerpt.Quote(label), excerpt.Quote(r.names[t]))}
 	}
 	if b.classify {
 		if c, ok := b.classIndex[label]; ok {

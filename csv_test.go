@@ -601,3 +601,30 @@ func TestModelRowParser(t *testing.T) {
 		t.Errorf("a header without a feature: got %v", err)
 	}
 }
+
+// A class label that is empty, or spelled as missing, is an error at its
+// line and column, as a missing regression target is: it is never learned
+// as a class.
+func TestMissingClassLabel(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		opts *CSVOptions
+		want string
+	}{
+		{"a,y\n1,x\n2,\n3,z\n", &CSVOptions{Classify: true}, `line 3, column 2: missing target: the class label "" (column "y")`},
+		{"a,y\n1,x\n2,  \n3,z\n", &CSVOptions{Classify: true}, `line 3, column 2: missing target: the class label "" (column "y")`},
+		{"a,y\n1,x\n2,NA\n3,z\n", &CSVOptions{Classify: true, Missing: DefaultMissing}, `line 3, column 2: missing target: the class label "NA" (column "y")`},
+		{"a,y\n1,x\n2,z\n3,\n", &CSVOptions{Classify: true, Classes: []string{"x", "z"}}, `line 4, column 2: missing target`},
+		{"a,y\n1,2\n2,NA\n", &CSVOptions{Missing: DefaultMissing}, `line 3, column 2: missing target: the target "NA" (column "y")`},
+	} {
+		_, err := ReadCSV(strings.NewReader(tc.data), tc.opts)
+		if !errors.Is(err, ErrMissingTarget) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ReadCSV(%q): got %v, want an ErrMissingTarget with %q", tc.data, err, tc.want)
+		}
+	}
+	// Without missing spellings, NA is a label like any other.
+	d, err := ReadCSV(strings.NewReader("a,y\n1,x\n2,NA\n"), &CSVOptions{Classify: true})
+	if err != nil || !slices.Equal(d.Classes, []string{"NA", "x"}) {
+		t.Errorf("NA without CSVOptions.Missing: classes %v, error %v; want [NA x]", d.Classes, err)
+	}
+}

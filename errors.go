@@ -37,6 +37,10 @@ var (
 	ErrFieldCount = errors.New("wrong number of fields")
 	// ErrNotNumber: a feature, or a regression target, is not a number.
 	ErrNotNumber = errors.New("not a number")
+	// ErrMissingTarget: a target is empty, or spelled as a missing value
+	// (CSVOptions.Missing). A class label is never missing: an empty
+	// label is this error even where features may be missing.
+	ErrMissingTarget = errors.New("missing target")
 	// ErrNoTarget: the target column does not exist.
 	ErrNoTarget = errors.New("target column not found")
 	// ErrNoFeature: a feature column to read does not exist.

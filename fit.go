@@ -370,6 +370,9 @@ func checkDataset(d *Dataset, h *hyper, classify bool) error {
 		// A model reads rows by the names of their columns.
 		return fmt.Errorf("nn: the Dataset names columns %d and %d %s: %w", k, j, excerpt.Quote(d.Features[j]), ErrDuplicateColumn)
 	}
+	if err := checkClasses(d.Classes); err != nil {
+		return fmt.Errorf("nn: Dataset: %w", err)
+	}
 	for i, w := range d.Weights {
 		if !(w >= 0) || math.IsInf(w, 0) {
 			return fmt.Errorf("nn: Dataset.Weights[%d] is %v, want a finite weight ≥ 0", i, w)

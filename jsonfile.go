@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/neuralgo/nn/internal/excerpt"
 )
@@ -147,6 +148,19 @@ func readLimited(r io.Reader, what string) ([]byte, error) {
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("%s is larger than %s, the 1/%d of the memory budget of %s that reading it may take: %w",
 			what, bytesText(float64(limit)), fileShare, bytesText(float64(budget)), ErrMemoryBudget)
+	}
+	if !utf8.Valid(data) {
+		// encoding/json would read the bytes as U+FFFD, and a class label
+		// or feature name would then be another than the one written.
+		i := 0
+		for i < len(data) {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return nil, fmt.Errorf("%s is not UTF-8 text: byte 0x%02x at offset %d", what, data[i], i)
 	}
 	return data, nil
 }

@@ -3,6 +3,9 @@ package nn
 import (
 	"fmt"
 	"math"
+	"unicode/utf8"
+
+	"github.com/neuralgo/nn/internal/excerpt"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -47,4 +50,23 @@ func ArgMax(dst []int, P mat.Matrix) []int {
 		}
 	}
 	return dst
+}
+
+// checkClasses returns an error saying which class label is wrong if one
+// of classes is empty, not valid UTF-8 (which JSON could not hold), or
+// listed twice: the rules that reading a CSV target holds labels to, and
+// that a Dataset given to Fit and a model file are held to as well.
+func checkClasses(classes []string) error {
+	for i, c := range classes {
+		switch {
+		case c == "":
+			return fmt.Errorf("class %d is empty", i)
+		case !utf8.ValidString(c):
+			return fmt.Errorf("class %d %s is not valid UTF-8", i, excerpt.Quote(c))
+		}
+	}
+	if _, j := duplicate(classes); j >= 0 {
+		return fmt.Errorf("class %s is listed twice", excerpt.Quote(classes[j]))
+	}
+	return nil
 }

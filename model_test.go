@@ -536,7 +536,7 @@ func TestDecodeModelErrors(t *testing.T) {
 		{name: "features length", edit: set("features", []string{"x"}), want: []string{"1 features", "want 2"}},
 		{name: "empty features", edit: set("features", []string{}), want: []string{"0 features", "want 2"}},
 		{name: "classes count", edit: set("classes", []string{"a", "b", "c"}), want: []string{"3 classes", "want 2"}},
-		{name: "duplicate class", edit: set("classes", []string{"a", "a"}), want: []string{`class "a" twice`}},
+		{name: "duplicate class", edit: set("classes", []string{"a", "a"}), want: []string{`class "a" is listed twice`}},
 		{name: "duplicate feature", edit: set("features", []string{"x", "x"}), want: []string{`feature "x" twice`}},
 		{name: "target not a string", edit: set("target", 3), want: []string{"target", "number"}},
 	} {
@@ -745,5 +745,35 @@ func TestDecodeModelLastByteError(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), test.want) {
 			t.Errorf("DecodeModel(%q): got %v, want an error saying %q", test.in, err, test.want)
 		}
+	}
+}
+
+// Class labels in a model file are held to the rules that reading them
+// from a CSV target holds: a label that is empty, or a file that is not
+// UTF-8 (which encoding/json would read as U+FFFD), is refused.
+func TestModelFileLabels(t *testing.T) {
+	net, err := New(Config{Sizes: []int{2, 2}, Activations: []Activation{Softmax}, Loss: CrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := (&Model{Network: net, Classes: []string{"cat", "dog"}}).Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.String()
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"empty label", strings.Replace(good, `"dog"`, `""`, 1), "class 1 is empty"},
+		{"not UTF-8", strings.Replace(good, `"dog"`, "\"d\xffg\"", 1), "not UTF-8 text: byte 0xff at offset"},
+		{"duplicate", strings.Replace(good, `"dog"`, `"cat"`, 1), `class "cat" is listed twice`},
+	} {
+		_, err := DecodeModel(strings.NewReader(tc.text))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error with %q", tc.name, err, tc.want)
+		}
+	}
+	if err := (&Model{Network: net, Classes: []string{"cat", ""}}).Encode(io.Discard); err == nil || !strings.Contains(err.Error(), "class 1 is empty") {
+		t.Errorf("Encode of an empty label: got %v", err)
 	}
 }

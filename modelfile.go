@@ -467,13 +467,8 @@ func (d *modelJSON) checkNames() error {
 	case out > 1 && len(d.Classes) != out:
 		return badModel("has %d classes, want %d (one per output)", len(d.Classes), out)
 	}
-	for i, c := range d.Classes {
-		if !utf8.ValidString(c) {
-			return badModel("classes[%d] %s is not valid UTF-8", i, excerpt.Quote(c))
-		}
-	}
-	if _, j := duplicate(d.Classes); j >= 0 {
-		return badModel("lists class %s twice", excerpt.Quote(d.Classes[j]))
+	if err := checkClasses(d.Classes); err != nil {
+		return badModel("%v", err)
 	}
 	return nil
 }
