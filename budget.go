@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // DefaultMemoryBudget is the memory budget of a program that does not set
@@ -79,4 +81,51 @@ func bytesText(n float64) string {
 		return fmt.Sprintf("%.1f GiB", n/(k*k*k))
 	}
 	return fmt.Sprintf("%.1f TiB", n/(k*k*k*k))
+}
+
+// CheckFiles returns an error wrapping ErrMemoryBudget if a network of
+// configuration c could make a model file longer than LoadModel reads
+// under the current memory budget (1/20 of it), or, when s is not nil and
+// sets CheckpointEvery, if training it with s could make a checkpoint
+// longer than LoadCheckpoint reads. Model.Save, Model.Encode and
+// SaveCheckpoint refuse to write such a file, so that what this package
+// writes it reads; CheckFiles says so before training, rather than after.
+// It counts every number at its longest spelling, 26 bytes with its comma,
+// and so may refuse a network whose file would have fitted by a few bytes
+// a number; the names and categories of a model are left to Save, which
+// checks the exact length. A network of more parameters than a model file
+// holds at all is an error wrapping ErrConfig, and one whose parameters do
+// not fit in the budget is the error of New.
+func CheckFiles(c Config, s *Settings) error {
+	p := paramCount(c.Sizes, !c.NoBias)
+	if p > maxModelParams {
+		return fmt.Errorf("nn: Config.Sizes %s make %.0f parameters, more than the %d that a model file holds: %w", excerpt.List(c.Sizes), p, maxModelParams, ErrConfig)
+	}
+	// The network first, as New checks it: its file is of no use if it
+	// does not fit.
+	if err := overBudget(p*float64Bytes, fmt.Sprintf("the %.0f parameters of a network of sizes %s", p, excerpt.List(c.Sizes))); err != nil {
+		return fmt.Errorf("nn: %w", err)
+	}
+	limit := float64(fileLimit())
+	size := func(numbers float64) float64 {
+		return numbers*maxNumberLength + float64(4*len(c.Sizes)*maxNumberLength+4096)
+	}
+	if size(p) > limit {
+		return fmt.Errorf("nn: the model file of a network of sizes %s, %.0f parameters, could be %w", excerpt.List(c.Sizes), p, tooLarge())
+	}
+	if s == nil || s.CheckpointEvery == 0 {
+		return nil
+	}
+	w := s.WithDefaults()
+	copies := 2.0 // the weights, and the best weights of early stopping
+	switch w.Method {
+	case Momentum, Nesterov:
+		copies++
+	case Adam, AdamW:
+		copies += 2
+	}
+	if n := size(copies*p + 10*float64(w.Epochs)); n > limit {
+		return fmt.Errorf("nn: a checkpoint of training a network of %.0f parameters with %v could be %w", p, w.Method, tooLarge())
+	}
+	return nil
 }

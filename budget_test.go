@@ -1,9 +1,11 @@
 package nn
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -222,4 +224,133 @@ func TestCheckpointHistoryBudget(t *testing.T) {
 			t.Errorf("got %v, want the history refused by its length", err)
 		}
 	})
+}
+
+// What Save, Encode and SaveCheckpoint write, LoadModel, DecodeModel and
+// LoadCheckpoint read under the same memory budget: a file over the limit
+// is refused before anything is written, and CheckFiles refuses the
+// network before training.
+func TestFilesWithinBudget(t *testing.T) {
+	net, err := New(Config{Sizes: []int{10, 40, 3}, Activations: []Activation{Tanh, Softmax}, Loss: CrossEntropy, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Model{Network: net, Classes: []string{"a", "b", "c"}}
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	length := int64(buf.Len())
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.json")
+	if err := os.WriteFile(path, []byte("the old file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Within the limit, which is under the upper bound that CheckFiles
+	// and Save count first: Save counts the exact length.
+	withBudget(t, fileShare*length, func() {
+		if err := CheckFiles(Config{Sizes: []int{10, 40, 3}}, nil); !errors.Is(err, ErrMemoryBudget) {
+			t.Errorf("CheckFiles at a limit under the upper bound: got %v, want ErrMemoryBudget", err)
+		}
+		if err := m.Save(path); err != nil {
+			t.Fatalf("Save at a limit of the file's exact length: %v", err)
+		}
+		if _, err := LoadModel(path); err != nil {
+			t.Errorf("LoadModel of what Save wrote under the same budget: %v", err)
+		}
+	})
+	// A byte over the limit: refused, and the file kept.
+	if err := os.WriteFile(path, []byte("the old file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withBudget(t, fileShare*(length-1), func() {
+		var w bytes.Buffer
+		if err := m.Encode(&w); !errors.Is(err, ErrMemoryBudget) || w.Len() != 0 {
+			t.Errorf("Encode over the limit: got %v and %d bytes, want ErrMemoryBudget and none", err, w.Len())
+		}
+		err := m.Save(path)
+		if !errors.Is(err, ErrMemoryBudget) || !strings.Contains(err.Error(), "model file would be larger than") {
+			t.Errorf("Save over the limit: got %v, want ErrMemoryBudget", err)
+		}
+		if b, _ := os.ReadFile(path); string(b) != "the old file" {
+			t.Errorf("Save over the limit replaced the file with %d bytes", len(b))
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Errorf("Save over the limit left %d files in the directory, want 1", len(entries))
+		}
+	})
+	// A budget that takes the upper bound passes CheckFiles without
+	// counting, and checkpoints count their optimizer's state.
+	upper := int64(paramCount([]int{10, 40, 3}, true)*maxNumberLength) + 4*3*maxNumberLength + 4096
+	withBudget(t, fileShare*upper, func() {
+		if err := CheckFiles(Config{Sizes: []int{10, 40, 3}}, nil); err != nil {
+			t.Errorf("CheckFiles within the upper bound: %v", err)
+		}
+		if err := CheckFiles(Config{Sizes: []int{10, 40, 3}}, &Settings{Method: Adam, CheckpointEvery: 1}); !errors.Is(err, ErrMemoryBudget) || !strings.Contains(err.Error(), "checkpoint") {
+			t.Errorf("CheckFiles of Adam's checkpoints: got %v, want ErrMemoryBudget naming the checkpoint", err)
+		}
+	})
+
+	c := randomCheckpoint()
+	buf.Reset()
+	if err := writeCheckpoint(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	withBudget(t, fileShare*int64(buf.Len()-1), func() {
+		cpath := filepath.Join(dir, "c.json")
+		if err := SaveCheckpoint(cpath, c); !errors.Is(err, ErrMemoryBudget) {
+			t.Errorf("SaveCheckpoint over the limit: got %v, want ErrMemoryBudget", err)
+		}
+		if _, err := os.Stat(cpath); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("SaveCheckpoint over the limit wrote a file: %v", err)
+		}
+	})
+}
+
+// The upper bounds of a file's length hold for the longest numbers the
+// files hold.
+func TestMaxLength(t *testing.T) {
+	const longest = -0.0000012345678901234567 // 25 bytes in fixed notation
+	if n := len(appendJSONFloat(nil, longest)); n+1 != maxNumberLength {
+		t.Errorf("the longest number takes %d bytes, want %d with its comma", n, maxNumberLength-1)
+	}
+	net, err := New(Config{Sizes: []int{3, 5, 2}, Activations: []Activation{Tanh, Identity}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := net.Params()
+	for i := range params {
+		params[i] = longest
+	}
+	m := &Model{Network: net, Features: []string{"\x01", "é", "\"\\"}, Targets: []string{"<>", "&"},
+		Scaler: &Scaler{Kind: Standardize, Offset: []float64{longest, longest, longest}, Scale: []float64{-longest, -longest, -longest}}}
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if max := m.mustDocument(t).maxLength(); int64(buf.Len()) > max {
+		t.Errorf("a model file of %d bytes, over its upper bound %d", buf.Len(), max)
+	}
+
+	c := randomCheckpoint()
+	for i := range c.History {
+		c.History[i] = Epoch{Epoch: math.MaxInt, Loss: longest, ValLoss: math.Float64frombits(0x7ff8000000000001), ValAccuracy: longest, LearningRate: longest, Elapsed: math.MinInt64}
+	}
+	buf.Reset()
+	if err := writeCheckpoint(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	if max := checkpointMaxLength(c); int64(buf.Len()) > max {
+		t.Errorf("a checkpoint file of %d bytes, over its upper bound %d", buf.Len(), max)
+	}
+}
+
+func (m *Model) mustDocument(t *testing.T) *modelJSON {
+	t.Helper()
+	d, err := m.checked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -210,12 +210,18 @@ func (r *run) save(e int, last bool, pcg *rand.PCG) error {
 // must be finite.
 //
 // SaveCheckpoint returns an error naming the path, and writes nothing, if c
-// is not valid as LoadCheckpoint checks it, and the errors of the file
+// is not valid as LoadCheckpoint checks it or if its file would be longer
+// than LoadCheckpoint reads under the current memory budget (an error
+// wrapping ErrMemoryBudget; see CheckFiles), and the errors of the file
 // system with the path ("nn: checkpoint.json: ..."). It panics if c is nil.
 func SaveCheckpoint(path string, c *Checkpoint) error {
+	write := func(w io.Writer) error { return writeCheckpoint(w, c) }
 	err := checkCheckpoint(c)
 	if err == nil {
-		err = atomicfile.Write(path, func(w io.Writer) error { return writeCheckpoint(w, c) })
+		err = checkLength("checkpoint", checkpointMaxLength(c), write)
+	}
+	if err == nil {
+		err = atomicfile.Write(path, write)
 	}
 	if err != nil {
 		return fileError(path, err)
@@ -416,6 +422,18 @@ func writeCheckpoint(w io.Writer, c *Checkpoint) error {
 		o.field("plateau", plateauJSON{Rate: &p.Rate, Best: &best, Bad: p.Bad, Cooldown: p.Cooldown})
 	}
 	return o.close()
+}
+
+// checkpointMaxLength returns an upper bound of the length of c's file,
+// with every number at its longest.
+func checkpointMaxLength(c *Checkpoint) int64 {
+	numbers := len(c.Params) + len(c.Moment1) + len(c.Moment2) + len(c.BestParams)
+	numbers += 10 * len(c.History)                         // six numbers and their names a line
+	bytes := 2*(len(c.Random)+len(c.DropoutRandom)) + 4096 // base64, and the fields of the fingerprint
+	if f := c.Fingerprint; f != nil {
+		numbers += 2*len(f.Sizes) + len(f.Activations) + len(f.Dropout) + len(f.Data)
+	}
+	return int64(numbers)*maxNumberLength + int64(bytes)
 }
 
 // checkCheckpoint returns an error saying what is wrong if c is not a

@@ -139,15 +139,13 @@ func (o *jsonObject) close() error {
 // as decoding needs it, or returns an error wrapping ErrMemoryBudget if it
 // is larger than 1/fileShare of the memory budget.
 func readLimited(r io.Reader, what string) ([]byte, error) {
-	budget := MemoryBudget()
-	limit := budget / fileShare
+	limit := fileLimit()
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %s, the 1/%d of the memory budget of %s that reading it may take: %w",
-			what, bytesText(float64(limit)), fileShare, bytesText(float64(budget)), ErrMemoryBudget)
+		return nil, fmt.Errorf("%s is %w", what, tooLarge())
 	}
 	if !utf8.Valid(data) {
 		// encoding/json would read the bytes as U+FFFD, and a class label
@@ -163,6 +161,55 @@ func readLimited(r io.Reader, what string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is not UTF-8 text: byte 0x%02x at offset %d", what, data[i], i)
 	}
 	return data, nil
+}
+
+// fileLimit returns the length in bytes of the largest model or
+// checkpoint file that this package reads under the current memory budget.
+func fileLimit() int64 { return MemoryBudget() / fileShare }
+
+// tooLarge returns the error of a file longer than fileLimit, to follow
+// "<what> is" or "<what> would be".
+func tooLarge() error {
+	budget := MemoryBudget()
+	return fmt.Errorf("larger than %s, the 1/%d of the memory budget of %s that reading it may take: %w",
+		bytesText(float64(budget/fileShare)), fileShare, bytesText(float64(budget)), ErrMemoryBudget)
+}
+
+// maxNumberLength is the length in bytes of the longest number that
+// appendJSONFloat writes, with the comma after it:
+// -0.0000012345678901234567, in fixed notation down to 1e-6.
+const maxNumberLength = 26
+
+// checkLength returns an error if the document that write writes, of
+// which upper is an upper bound of the length, is longer than fileLimit:
+// what a writer of this package writes, its reader reads. A document whose
+// upper bound is within the limit is passed at once; another is written to
+// a counter, which stops at the limit, to find its length.
+func checkLength(what string, upper int64, write func(io.Writer) error) error {
+	limit := fileLimit()
+	if upper <= limit {
+		return nil
+	}
+	err := write(&limitCounter{limit: limit})
+	if errors.Is(err, errLimit) {
+		return fmt.Errorf("%s file would be %w", what, tooLarge())
+	}
+	return err
+}
+
+// errLimit stops a limitCounter.
+var errLimit = errors.New("over the limit")
+
+// limitCounter counts the bytes written to it, and fails with errLimit
+// once they are more than limit.
+type limitCounter struct{ n, limit int64 }
+
+func (c *limitCounter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	if c.n > c.limit {
+		return 0, errLimit
+	}
+	return len(p), nil
 }
 
 // fileShare is the share of the memory budget that a model or checkpoint

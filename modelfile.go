@@ -39,14 +39,30 @@ const (
 // Model. It returns an error, and writes nothing, if m could not be read
 // back: if m.Network is nil, a weight or scaler value is NaN or infinite
 // (the error wraps ErrNotFinite), or the scaler, features or classes do
-// not fit the network. A Scaler with nil Offset and Scale, the identity,
-// is written as no scaler.
+// not fit the network, or if the document would be longer than
+// DecodeModel reads under the current memory budget, 1/20 of it (the error
+// wraps ErrMemoryBudget): what Encode writes, DecodeModel reads. A Scaler
+// with nil Offset and Scale, the identity, is written as no scaler.
 func (m *Model) Encode(w io.Writer) error {
-	d, err := m.checked()
+	d, err := m.checkedLength()
 	if err != nil {
 		return fmt.Errorf("nn: %w", err)
 	}
 	return d.write(w)
+}
+
+// checkedLength returns the error of checked, or an error wrapping
+// ErrMemoryBudget if the model's file would be longer than DecodeModel
+// reads under the current memory budget.
+func (m *Model) checkedLength() (*modelJSON, error) {
+	d, err := m.checked()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLength("model", d.maxLength(), d.write); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // DecodeModel reads a model written by Encode from r. It returns an error
@@ -75,7 +91,7 @@ func DecodeModel(r io.Reader) (*Model, error) {
 // package's prefix ("nn: model.json: ..."); on error, an existing file at
 // path is left untouched and no temporary file is left behind.
 func (m *Model) Save(path string) error {
-	d, err := m.checked()
+	d, err := m.checkedLength()
 	if err == nil {
 		err = atomicfile.Write(path, d.write)
 	}
@@ -225,6 +241,38 @@ func (m *Model) checked() (*modelJSON, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// maxLength returns an upper bound of the length of d's file: every
+// number at its longest, every string escaped byte by byte.
+func (d *modelJSON) maxLength() int64 {
+	numbers := len(d.Sizes) + 2
+	for _, r := range d.Weights {
+		numbers += len(r) + 4 // the brackets and line break of a row
+	}
+	for _, r := range d.Biases {
+		numbers += len(r) + 4
+	}
+	if d.Scaler != nil {
+		numbers += len(d.Scaler.Offset) + len(d.Scaler.Scale) + 4
+	}
+	var text int64
+	strs := func(s []string) {
+		for _, v := range s {
+			text += 6*int64(len(v)) + 3 // "\u00ff" for a byte, quotes and a comma
+		}
+	}
+	strs(d.Activations)
+	strs(d.Features)
+	strs([]string{d.Target})
+	strs(d.Classes)
+	strs(d.Targets)
+	strs(d.Missing)
+	for _, c := range d.Encoding {
+		numbers += 4 // a fill, and the row's field names at the length of numbers
+		strs(c.Categories)
+	}
+	return int64(numbers)*maxNumberLength + text + 1024 // the field names
 }
 
 // write writes the checked document d to w, laid out with one field per

@@ -106,7 +106,9 @@ const (
 // relative to itself (ONNX Runtime's Sigmoid gives 0 below about −37,
 // where nn's gives e^z). Write returns an error if m is not a valid
 // model, as Model.Encode would, if Options.Input names a value of the
-// graph, or an error of w.
+// graph, an error wrapping nn.ErrMemoryBudget if the file would be larger
+// than Read reads under the current memory budget (1/256 of it), writing
+// nothing, or an error of w.
 func Write(w io.Writer, m *nn.Model, o *Options) error {
 	p, err := build(m, o)
 	if err != nil {
@@ -115,6 +117,10 @@ func Write(w io.Writer, m *nn.Model, o *Options) error {
 	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("onnx: %w", err)
+	}
+	// What Write writes, Read reads under the same budget.
+	if limit := nn.MemoryBudget() / decodeFactor; int64(len(data)) > limit {
+		return fmt.Errorf("onnx: the model would take %d bytes, more than the %d (1/%d of the memory budget) that Read reads: %w", len(data), limit, decodeFactor, nn.ErrMemoryBudget)
 	}
 	_, err = w.Write(data)
 	return err

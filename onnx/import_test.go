@@ -381,6 +381,14 @@ func TestReadBudget(t *testing.T) {
 	if err != nil {
 		t.Errorf("file of %d bytes, budget %d: %v", buf.Len(), int64(buf.Len())*decodeFactor, err)
 	}
+	// What Read refuses, Write refuses to write, writing nothing.
+	var out bytes.Buffer
+	old = nn.SetMemoryBudget(int64(buf.Len()-1) * decodeFactor)
+	err = WriteNetwork(&out, net, &Options{Float32: true})
+	nn.SetMemoryBudget(old)
+	if !errors.Is(err, nn.ErrMemoryBudget) || out.Len() != 0 {
+		t.Errorf("Write of %d bytes, budget %d: got %v and %d bytes, want ErrMemoryBudget and none", buf.Len(), int64(buf.Len()-1)*decodeFactor, err, out.Len())
+	}
 
 	// In float, the 400 weights take 1600 bytes and 3200 as float64.
 	w := tensor("W", []int64{20, 20}, make([]float64, 400), true)

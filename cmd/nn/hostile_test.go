@@ -247,7 +247,7 @@ func hostileCases() []hostileCase {
 			name: "training buffers over the budget",
 			args: train("-o", "m.json", "-hidden", "2000000", "-max-memory", "1GiB"),
 			code: 1, maxMB: 200,
-			msg: `^nn: training a network of 16000003 parameters by adam on 135 rows: [0-9.]+ GiB needed, over the memory budget of 1\.0 GiB`,
+			msg: `^nn: the model file of a network of sizes \[4 2000000 3\], 16000003 parameters, could be larger than 51\.2 MiB, the 1/20 of the memory budget of 1\.0 GiB`,
 		},
 		{
 			name: "a wide model predicts in blocks",

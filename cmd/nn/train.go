@@ -240,6 +240,9 @@ func train(e *env, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := f.checkFiles(d, f.hidden); err != nil {
+		return err
+	}
 	var prog *progress
 	if !f.quiet {
 		// The banner comes with the first epoch, once the data is
@@ -455,6 +458,32 @@ func (f *trainFlags) estimator(d *nn.Dataset, resume *nn.Checkpoint) (estimator,
 		Scale: f.scale, Impute: f.impute, MissingIndicator: f.indicator,
 		LeakySlope: f.leakySlope, Seed: f.seed, Configure: configure,
 	}}, nil
+}
+
+// checkFiles refuses, before training, a network of the hidden layers
+// whose model file or checkpoints nn could not read back under the memory
+// budget. The inputs are counted at most: every category, and an indicator
+// for every column.
+func (f *trainFlags) checkFiles(d *nn.Dataset, hidden []int) error {
+	_, in := d.X.Dims()
+	for _, c := range d.Categories {
+		if c != nil {
+			in += len(c) - 1
+		}
+	}
+	if f.indicator {
+		_, cols := d.X.Dims()
+		in += cols
+	}
+	out := len(d.Classes)
+	if out == 0 {
+		_, out = d.Y.Dims()
+	}
+	s := &nn.Settings{Method: f.method, Epochs: f.epochs}
+	if f.checkpoint != "" {
+		s.CheckpointEvery = f.checkpointEvery
+	}
+	return nn.CheckFiles(nn.Config{Sizes: append(append([]int{in}, hidden...), out)}, s)
 }
 
 // inputs returns the number of network inputs that d makes, and a note

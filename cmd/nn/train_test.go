@@ -176,3 +176,26 @@ func TestFlagHelp(t *testing.T) {
 		}
 	}
 }
+
+// nn train refuses, before training, a network whose model file or
+// checkpoints nn predict and -resume could not read under the same
+// memory budget, and names the flag that raises it.
+func TestTrainRefusesUnloadableFiles(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.json")
+	for _, args := range [][]string{
+		{"-hidden", "2000,2000,2000,2000"},
+		{"-hidden", "500,500", "-checkpoint", filepath.Join(dir, "c.json"), "-max-memory", "300MiB"},
+	} {
+		r := runNN(t, "", append([]string{"train", "-data", irisPath, "-o", out}, args...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, "could be larger than") || !strings.Contains(r.stderr, "(-max-memory raises the budget)") || strings.Contains(r.stderr, "epoch") {
+			t.Errorf("nn train %s: status %d, stderr %q; want 1 and the limit before any epoch", strings.Join(args, " "), r.code, r.stderr)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("nn train %s left %d files", strings.Join(args, " "), len(entries))
+		}
+	}
+	// Within the limit, the same network trains, saves and loads.
+	mustRun(t, "", "train", "-data", irisPath, "-o", out, "-hidden", "500,500", "-epochs", "1", "-max-memory", "300MiB")
+	mustRun(t, "", "predict", "-model", out, "-data", irisPath, "-max-memory", "300MiB")
+}

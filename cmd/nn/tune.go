@@ -163,6 +163,15 @@ func tune(e *env, f *tuneFlags) error {
 	if est.c != nil {
 		base = est.c
 	}
+	hidden := f.grid.Hidden
+	if hidden == nil {
+		hidden = [][]int{f.hidden}
+	}
+	for _, h := range hidden {
+		if err := f.checkFiles(d, h); err != nil {
+			return err
+		}
+	}
 	cands := f.grid.Candidates()
 	if f.random > 0 {
 		cands = f.grid.Sample(f.random, f.seed)
