@@ -27,7 +27,9 @@ const maxIDXSize = 1 << 31
 // returns an error for a bad magic number, another type, dimensions whose
 // product exceeds 1<<31 or whose data would not fit in the memory budget
 // (see SetMemoryBudget), data shorter than the dimensions say (wrapping
-// io.ErrUnexpectedEOF) or longer.
+// io.ErrUnexpectedEOF) or longer, and gzip data that expands more than 100
+// times its compressed length past its first MiB (a file of zeros made to
+// take most of the budget; real IDX files expand 2 to 5 times).
 func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 	dims, data, err = readIDX(r, 0)
 	if err != nil {
@@ -42,12 +44,13 @@ func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 func readIDX(r io.Reader, perValue float64) (dims []int, data []byte, err error) {
 	br := bufio.NewReader(r)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		in := &countReader{r: br}
+		zr, err := gzip.NewReader(in)
 		if err != nil {
 			return nil, nil, fmt.Errorf("idx: %w", err)
 		}
 		defer zr.Close()
-		r = zr
+		r = &ratioReader{r: zr, in: in}
 	} else {
 		r = br
 	}
@@ -99,6 +102,46 @@ func readIDX(r io.Reader, perValue float64) (dims []int, data []byte, err error)
 		return nil, nil, fmt.Errorf("idx: trailing data after %d bytes for dimensions %v", size, dims)
 	}
 	return dims, buf.Bytes(), nil
+}
+
+// maxGzipRatio bounds how many times its compressed length the data of
+// a gzip-compressed IDX file may take, past the first gzipGrace bytes, so
+// that a small file of zeros (deflate reaches 1032 times) cannot make the
+// reader allocate most of the memory budget: real IDX files expand 2 to
+// 5 times (MNIST's training images 4.7). Apache POI's ZipSecureFile holds
+// zip files to the same ratio.
+const (
+	maxGzipRatio = 100
+	gzipGrace    = 1 << 20
+)
+
+// countReader counts the bytes read through it.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ratioReader reads the decompressed data of r, and fails once it is more
+// than maxGzipRatio times the compressed bytes counted by in.
+type ratioReader struct {
+	r   io.Reader
+	in  *countReader
+	out int64
+}
+
+func (z *ratioReader) Read(p []byte) (int, error) {
+	n, err := z.r.Read(p)
+	z.out += int64(n)
+	if z.out > gzipGrace && z.out > maxGzipRatio*z.in.n {
+		return n, fmt.Errorf("gzip data expands more than %d times: %d bytes from %d compressed; not the data of an IDX file", maxGzipRatio, z.out, z.in.n)
+	}
+	return n, err
 }
 
 func eofIsUnexpected(err error) error {

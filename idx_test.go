@@ -6,9 +6,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -214,5 +216,42 @@ func TestLoadFashionMNIST(t *testing.T) {
 				t.Errorf("%s labels: class %d: got %d examples, want %d", test.prefix, c, got, test.n/10)
 			}
 		}
+	}
+}
+
+// A small gzip file of zeros cannot make the reader take what its
+// dimensions claim: data expanding more than maxGzipRatio times its
+// compressed length is refused as it arrives.
+func TestReadIDXGzipBomb(t *testing.T) {
+	const n = 64 << 20 // 64 MiB of zeros, about 64 KiB compressed
+	header := binary.BigEndian.AppendUint32([]byte{0, 0, 8, 1}, n)
+	var b bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	w.Write(header)
+	w.Write(make([]byte, n))
+	w.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := ReadIDX(bytes.NewReader(b.Bytes()))
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "expands more than 100 times") {
+		t.Errorf("ReadIDX of %d bytes gzipped to %d: got %v, want an error for the ratio", n, b.Len(), err)
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 16<<20 {
+		t.Errorf("ReadIDX of a gzip bomb allocated %d MiB before refusing it, want at most 16", grown>>20)
+	}
+	// Real data passes: dark images of a few random grey levels compress
+	// some ten times.
+	img := make([]byte, 2<<20)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range img {
+		if rnd.IntN(8) == 0 {
+			img[i] = byte(rnd.IntN(4) * 85)
+		}
+	}
+	m := len(img)
+	header = binary.BigEndian.AppendUint32([]byte{0, 0, 8, 1}, uint32(m))
+	if _, data, err := ReadIDX(bytes.NewReader(gzipBytes(t, append(header, img...)))); err != nil || len(data) != m {
+		t.Errorf("ReadIDX of ordinary gzip data: %d bytes, %v", len(data), err)
 	}
 }
