@@ -19,7 +19,9 @@
 // what nn predict computes for the same row. Rows that cannot be scored,
 // those the model's nn.Schema refuses and those whose outputs are not
 // finite, go to a second output of DeadLetters (the row, where it was, and
-// why) instead of failing the job, unless ScoreOptions.FailFast is set.
+// why) instead of failing the job, unless ScoreOptions.FailFast is set;
+// so do lines longer than MaxLineBytes, which ReadLines skips without
+// holding them in memory.
 // The command nn-beam score (cmd/nn-beam) is a ready pipeline around them,
 // writing each prediction as nn.Schema.AppendPrediction does; Match and
 // IsLocal give it the files of a glob and the one test of a local path.

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
@@ -21,6 +22,8 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local" // local files by default
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/neuralgo/nn/internal/excerpt"
 )
 
 // The lines of text files, each with its file and line number, read by a
@@ -39,8 +42,14 @@ type Line struct {
 	File string
 	// Number is the 1-based number of the line in the file.
 	Number int64
-	// Text is the line, without "\n" or "\r\n".
+	// Text is the line, without "\n" or "\r\n"; "" for a line with an
+	// Err.
 	Text string
+	// Err says why the line could not be read, or is "" for a line read
+	// whole: a line longer than MaxLineBytes is read past, not held in
+	// memory, and its Err gives its length and quotes its start. Score
+	// sends such a line to its dead letters.
+	Err string
 }
 
 // String returns where the line is, "file:number", as compilers name a
@@ -60,6 +69,12 @@ var splitBytes int64 = 64 << 20 // a variable for the tests
 // PCollection<Line>. Files are split into ranges of 64 MiB read in
 // parallel, except gzip files (".gz"), which are decompressed and read
 // whole. A glob that matches no file is an error when the pipeline runs.
+//
+// A line longer than MaxLineBytes does not fail the job: it comes as a
+// Line with an Err and no Text, its bytes skipped up to the next newline
+// without being held in memory, and the lines after it keep their
+// numbers. Each range of a file that starts inside such a line reads on
+// to its end.
 func ReadLines(s beam.Scope, glob string) beam.PCollection {
 	s = s.Scope("nnbeam.ReadLines")
 	filesystem.ValidateScheme(glob)
@@ -144,20 +159,21 @@ func (fn *readLinesFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker,
 		if from > 0 {
 			rd.Reset(fd) // nothing was buffered before the seek
 		}
-		n, err := countLines(rd, rest.Start-1-from)
+		before, err := countLines(rd, rest.Start-1-from)
 		if err != nil {
 			return fmt.Errorf("nnbeam: %s: %w", path, err)
 		}
-		number += n
-		line, err := readLine(rd)
+		number += before
+		_, n, err := readLine(rd)
 		if err == io.EOF {
 			rt.TryClaim(rest.End)
 			return nil
 		}
-		if err != nil {
+		var long *longLineError
+		if err != nil && !errors.As(err, &long) {
 			return fmt.Errorf("nnbeam: %s: %w", path, err)
 		}
-		pos = rest.Start - 1 + int64(len(line))
+		pos = rest.Start - 1 + n
 		number++
 	}
 	next := pos + markBytes // where to record the next mark
@@ -166,19 +182,23 @@ func (fn *readLinesFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker,
 		return nil
 	}
 	for whole || rt.TryClaim(pos) {
-		line, err := readLine(rd)
-		if err == io.EOF {
+		line, n, err := readLine(rd)
+		var long *longLineError
+		switch {
+		case err == io.EOF:
 			if len(line) > 0 {
 				emit(Line{File: path, Number: number, Text: trimEOL(line)})
 			}
 			rt.TryClaim(rest.End)
-			break
-		}
-		if err != nil {
+			return nil
+		case errors.As(err, &long):
+			emit(Line{File: path, Number: number, Err: long.Error()})
+		case err != nil:
 			return fmt.Errorf("nnbeam: %s:%d: %w", path, number, err)
+		default:
+			emit(Line{File: path, Number: number, Text: trimEOL(line)})
 		}
-		emit(Line{File: path, Number: number, Text: trimEOL(line)})
-		pos += int64(len(line))
+		pos += n
 		number++
 		if pos >= next {
 			marks.add(key, lineMark{off: pos, line: number})
@@ -267,32 +287,95 @@ func countLines(rd *bufio.Reader, n int64) (int64, error) {
 	return lines, nil
 }
 
-// MaxLineBytes is the longest line ReadLines reads; a longer one fails
-// the job with an error naming it, rather than exhaust a worker's memory.
+// MaxLineBytes is the length in bytes of the longest line, without its
+// line end, that ReadLines reads; a longer one comes as a Line with an
+// Err, rather than exhaust a worker's memory or fail the job.
 const MaxLineBytes = 16 << 20
 
-// readLine returns the next line of rd with its "\n", if it has one. At
-// the end of the input it returns io.EOF, with the last line if it does
-// not end in "\n".
-func readLine(rd *bufio.Reader) (string, error) {
-	line, err := rd.ReadSlice('\n')
-	if err == nil {
-		return string(line), nil
+// maxLineBytes is MaxLineBytes, a variable for the tests.
+var maxLineBytes int64 = MaxLineBytes
+
+// readLine reads the next line of rd and returns it with its "\n", if it
+// has one, and the bytes it took, len(line). At the end of the input it
+// returns io.EOF, with the last line if it does not end in "\n". A line
+// longer than maxLineBytes, its line end left out, is read up to its
+// "\n" but not kept: readLine returns "", the bytes it took and a
+// *longLineError, holding no more than maxLineBytes+2 bytes of it (as
+// many as a line it keeps) at any time.
+func readLine(rd *bufio.Reader) (string, int64, error) {
+	chunk, err := rd.ReadSlice('\n')
+	if err != bufio.ErrBufferFull && int64(len(chunk)) <= maxLineBytes {
+		return string(chunk), int64(len(chunk)), err
 	}
-	if err != bufio.ErrBufferFull {
-		return string(line), err
-	}
-	// A line longer than the buffer.
-	var b strings.Builder
-	b.Write(line)
-	for err == bufio.ErrBufferFull {
-		if b.Len() > MaxLineBytes {
-			return "", fmt.Errorf("line longer than %d bytes", MaxLineBytes)
+	// A line longer than the buffer, or than the limit: kept while it may
+	// be no longer than the limit, read past after that.
+	var (
+		line []byte  // the line, while it is kept
+		keep = true  // whether line holds all of it
+		n    int64   // the bytes read
+		head []byte  // its first bytes, for the error
+		tail [2]byte // its last two bytes, to find its line end
+	)
+	for {
+		if keep && n+int64(len(chunk)) <= maxLineBytes+2 {
+			line = append(line, chunk...)
+		} else {
+			line, keep = nil, false
 		}
-		line, err = rd.ReadSlice('\n')
-		b.Write(line)
+		if len(head) < excerpt.MaxQuoted {
+			head = append(head, chunk[:min(len(chunk), excerpt.MaxQuoted-len(head))]...)
+		}
+		switch len(chunk) {
+		case 0:
+		case 1:
+			tail = [2]byte{tail[1], chunk[0]}
+		default:
+			tail = [2]byte{chunk[len(chunk)-2], chunk[len(chunk)-1]}
+		}
+		n += int64(len(chunk))
+		if err != bufio.ErrBufferFull {
+			break
+		}
+		chunk, err = rd.ReadSlice('\n')
 	}
-	return b.String(), err
+	if err != nil && err != io.EOF {
+		return "", n, err
+	}
+	// The length of the line without "\n" or "\r\n", as trimEOL cuts it.
+	size := n
+	if tail[1] == '\n' {
+		size--
+		if tail[0] == '\r' {
+			size--
+		}
+	} else if tail[1] == '\r' {
+		size--
+	}
+	if size <= maxLineBytes {
+		return string(line), n, err
+	}
+	return "", n, &longLineError{size: size, head: string(head)}
+}
+
+// longLineError is the error of a line longer than maxLineBytes.
+type longLineError struct {
+	size int64  // the length of the line in bytes, without its line end
+	head string // its first bytes, up to excerpt.MaxQuoted of them
+}
+
+// Error says how long the line is and quotes its start, as excerpt.Quote
+// quotes a long piece of input: line longer than the limit of 16777216
+// bytes: "5.1,3.5,1.4,…"… (1073741824 bytes).
+func (e *longLineError) Error() string {
+	head := e.head
+	// A character cut at the end of the head is left out whole.
+	for range utf8.UTFMax - 1 {
+		if r, size := utf8.DecodeLastRuneInString(head); r != utf8.RuneError || size != 1 {
+			break
+		}
+		head = head[:len(head)-1]
+	}
+	return fmt.Sprintf("line longer than the limit of %d bytes: %q… (%d bytes)", maxLineBytes, head, e.size)
 }
 
 // trimEOL returns line without its "\n" or "\r\n".

@@ -62,7 +62,8 @@ type DeadLetter struct {
 	File string
 	Line int64
 	// Row is the row: the text of a line or record, or the values of a
-	// vector as CSV.
+	// vector as CSV; "" for a Line too long to read, whose Error quotes
+	// its start.
 	Row string
 	// Error says what is wrong with the row and, for a CSV field, in
 	// which column.
@@ -115,8 +116,9 @@ type ScoreOptions struct {
 // or is not finite, a value that is not finite once scaled, a code that
 // is not one of a column's categories), and those whose outputs are not
 // finite, as those of a network whose weights overflow for the row are,
-// which get no prediction. A model file that cannot be read fails the
-// job, with an error naming the file and what is wrong with it.
+// which get no prediction, and the Lines that ReadLines could not read,
+// those longer than MaxLineBytes. A model file that cannot be read fails
+// the job, with an error naming the file and what is wrong with it.
 //
 // Score predicts rows in blocks that span elements, and emits the rest of
 // a block when a bundle ends, where Beam's Go SDK knows of no window: col
@@ -421,8 +423,12 @@ func formatVector(v []float64) string {
 // scoreLinesFn scores Lines.
 type scoreLinesFn struct{ scorer }
 
-// ProcessElement adds the record of l to the block, skipping a header.
+// ProcessElement adds the record of l to the block, skipping a header,
+// or sends l to the dead letters if it could not be read.
 func (f *scoreLinesFn) ProcessElement(ctx context.Context, l Line, emit func(Prediction), dead func(DeadLetter)) error {
+	if l.Err != "" {
+		return f.reject(ctx, DeadLetter{Key: l.String(), File: l.File, Line: l.Number, Row: l.Text, Error: l.Err}, dead)
+	}
 	text := l.Text
 	if l.Number == 1 {
 		if f.isHeader(text) {

@@ -4,10 +4,27 @@
 // The new contents go to a temporary file in the destination's directory,
 // named .NAME.nn-tmp-HOST-PID-RANDOM after the destination and the writing
 // host and process, which is synced and renamed over the destination. A
-// temporary file left by a process that was killed is removed by the next
-// write to the same destination from the same host, once it is a minute
-// old. A destination that is a symbolic link is written through: the file
-// it points to is replaced, and the link kept.
+// destination that is a symbolic link is written through: the file it
+// points to is replaced, and the link kept.
+//
+// # Temporary files of killed writers
+//
+// A write removes, as it starts, the temporary files for its destination
+// that writers of this host (by name) which no longer run have left,
+// however young: those whose process is gone, as the system says when
+// asked for the process of their PID, or, on Linux, whose PID has been
+// taken by a process that started after the file was last written. The
+// temporary files of a writer that may still run are kept: those whose
+// process runs and, where the system has flock (Linux, macOS, the BSDs),
+// those whose lock is held; every write holds a lock on its temporary
+// file until the rename, which tells writers in other PID namespaces
+// under the same host name (containers sharing the directory) that it
+// runs. So are the temporary files of writers this host cannot ask about:
+// another host's, and a name that does not parse. None is removed for its
+// age alone. Where a PID cannot be asked about (Windows), no temporary
+// file is removed; where the start of a process is not known (other than
+// Linux), a file whose PID a running process has taken is kept until that
+// process ends.
 package atomicfile
 
 import (
@@ -15,11 +32,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Write replaces the file at path by what write writes. It writes to a
@@ -30,9 +47,16 @@ import (
 // refuses to replace a file that the process may not write, as cp would,
 // and a destination that is not a regular file (a device such as
 // /dev/null, a named pipe), which renaming would remove. If path is a
-// symbolic link, the file it points to is replaced. On error the temporary file is removed and path is left as it was. The
-// errors of the file system are returned as they are (*fs.PathError and
+// symbolic link, the file it points to is replaced. On error the
+// temporary file is removed and path is left as it was. The errors of the
+// file system are returned as they are (*fs.PathError and
 // *os.LinkError), and those of write unchanged.
+//
+// Before it writes, Write removes the temporary files for path that
+// writers killed on this host left, however young, and keeps those of
+// writers that may still run, as the package documentation says; it
+// holds a lock on its own temporary file, where the system has flock,
+// until the file is renamed or removed.
 func Write(path string, write func(io.Writer) error) (err error) {
 	old, err := Check(path)
 	if err != nil {
@@ -54,6 +78,9 @@ func Write(path string, write func(io.Writer) error) (err error) {
 			os.Remove(tmp)
 		}
 	}()
+	// The lock tells other writers that this one runs; it is released
+	// once the file is renamed or removed.
+	defer hold(tmp)()
 	if err := write(f); err != nil {
 		return err
 	}
@@ -182,14 +209,9 @@ var host = func() string {
 	return string(b)
 }()
 
-// staleAge is the age after which the temporary file of a process that no
-// longer runs is removed: a younger one may belong to a process of the same
-// id on another host that shares the directory and its host name.
-const staleAge = time.Minute
-
 // removeStale removes the temporary files for the destination base in dir
-// that processes of this host which no longer run have left, once they are
-// staleAge old.
+// that writers of this host which no longer run have left, as the package
+// documentation says.
 func removeStale(dir, base string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -203,12 +225,13 @@ func removeStale(dir, base string) {
 		}
 		pid, _, ok := strings.Cut(rest, "-")
 		n, err := strconv.Atoi(pid)
-		if !ok || err != nil || n <= 0 || n == os.Getpid() || running(n) {
+		if !ok || err != nil || n <= 0 || n > math.MaxInt32 {
 			continue
 		}
-		if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < staleAge {
+		fi, err := e.Info()
+		if err != nil || !gone(n, fi.ModTime()) {
 			continue
 		}
-		os.Remove(filepath.Join(dir, e.Name()))
+		removeUnlocked(filepath.Join(dir, e.Name()))
 	}
 }

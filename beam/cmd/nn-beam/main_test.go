@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/neuralgo/nn"
+	nnbeam "github.com/neuralgo/nn/beam"
 	"github.com/neuralgo/nn/beam/internal/beamtest"
 )
 
@@ -222,6 +223,71 @@ func TestScore(t *testing.T) {
 				t.Errorf("got %d dead letters, want %d: %q", len(dead), wantDead, dead)
 			}
 		})
+	}
+}
+
+// TestScoreLongLine scores the iris rows, with a line just over
+// nnbeam.MaxLineBytes among them, and checks that the command exits 0, as
+// it does for dead letters, with every good row's prediction at its
+// place, those after the long line included, and the long line in the
+// errors file, naming its file and line; with -fail-fast, that the job
+// fails naming it.
+func TestScoreLongLine(t *testing.T) {
+	dir := t.TempDir()
+	modelPath, _ := beamtest.IrisModel(t, dir)
+	header, rows := beamtest.IrisRows(t)
+	good := filepath.Join(dir, "good.csv")
+	beamtest.WriteFile(t, good, header+"\n"+strings.Join(rows, "\n")+"\n")
+	labels := nnPredict(t, modelPath, good)
+
+	// A row whose last field runs over the limit: not a row nn-beam may
+	// cut short and score.
+	const line = 40
+	long := "5.1,3.5,1.4,0.2," + strings.Repeat("x", nnbeam.MaxLineBytes-15)
+	in := filepath.Join(dir, "in")
+	at := shards(t, in, header, rows, []string{"a.csv"}, map[string]map[int]string{"a.csv": {line: long}})
+	index := make(map[string]int, len(at))
+	for i, place := range at {
+		index[place] = i
+	}
+	file := filepath.Join(in, "a.csv")
+	if want := file + ":" + strconv.Itoa(line+1); at[line-2] != want {
+		t.Fatalf("the row after the long line is at %s, want %s", at[line-2], want) // the header is line 1
+	}
+
+	out := filepath.Join(dir, "out", "iris")
+	r := nnBeamRun(t, "score", "-model", modelPath, "-input", filepath.Join(in, "*.csv"), "-output", out, "-block", "16")
+	if r.status != 0 {
+		t.Fatalf("status %d, stderr:\n%s", r.status, r.stderr)
+	}
+	if want := fmt.Sprintf("nn-beam: %d rows scored, 1 dead letter (see %s-errors.csv), in ", len(rows), out); !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("stderr %q, want it to start %q", r.stderr, want)
+	}
+	seen := make(map[int]bool)
+	for _, rec := range readCSV(t, out+"-predictions.csv", 3) {
+		place := rec[0] + ":" + rec[1]
+		i, ok := index[place]
+		if !ok || seen[i] {
+			t.Errorf("prediction for %s: no such row, or twice", place)
+			continue
+		}
+		seen[i] = true
+		if rec[2] != labels[i] {
+			t.Errorf("%s: got label %q, want %q (nn predict)", place, rec[2], labels[i])
+		}
+	}
+	if len(seen) != len(rows) {
+		t.Errorf("got %d predictions, want %d", len(seen), len(rows))
+	}
+	dead := readCSV(t, out+"-errors.csv", 4)
+	wantErr := fmt.Sprintf(`line longer than the limit of %d bytes: %q… (%d bytes)`, nnbeam.MaxLineBytes, long[:64], len(long))
+	if want := [][]string{{file, strconv.Itoa(line), wantErr, ""}}; !slices.EqualFunc(dead, want, slices.Equal) {
+		t.Errorf("errors file: got %.300q, want %q", dead, want)
+	}
+
+	r = nnBeamRun(t, "score", "-model", modelPath, "-input", filepath.Join(in, "*.csv"), "-output", out, "-fail-fast")
+	if want := fmt.Sprintf("%s:%d: line longer than the limit", file, line); r.status != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("-fail-fast: status %d, stderr %.300q; want 1 and %q", r.status, r.stderr, want)
 	}
 }
 

@@ -53,7 +53,9 @@ Score writes two CSV files, their lines in no particular order:
 	                        column per output
 	PREFIX-errors.csv       file,line,error,row: the rows that could not
 	                        be scored (a wrong number of fields, a value
-	                        that is not a finite number…), and those
+	                        that is not a finite number, a line longer
+	                        than 16 MiB, whose row is left empty and
+	                        whose error quotes its start…), and those
 	                        whose predictions are not finite numbers, as
 	                        for a model whose weights overflow on them
 
@@ -63,9 +65,11 @@ names them.
 
 Numbers are written in the shortest form that reads back as the same
 float64. Both files are written, empty if need be, replacing files of
-the same names. With -fail-fast, a row that cannot be scored fails the
-job instead, and the command exits with status 1 and the row's
-file:line; the output files are then left empty or incomplete.
+the same names. Rows in the errors file do not fail the job: the command
+exits with status 0 once every other row is scored. With -fail-fast, a
+row that cannot be scored fails the job instead, and the command exits
+with status 1 and the row's file:line; the output files are then left
+empty or incomplete.
 
 With -header auto, the first line of the first file (in the order of
 their names, skipping empty files) is a header if one of its fields is
@@ -338,19 +342,20 @@ func readFirstLine(ctx context.Context, path string) (string, error) {
 			defer zr.Close()
 			r = zr
 		}
-		line, err = bufio.NewReader(io.LimitReader(r, nnbeam.MaxLineBytes+1)).ReadString('\n')
+		// The line end is not counted in the limit: "\r\n" is 2 bytes.
+		line, err = bufio.NewReader(io.LimitReader(r, nnbeam.MaxLineBytes+2)).ReadString('\n')
 		if err == io.EOF {
 			err = nil
 		}
+		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 		if err == nil && len(line) > nnbeam.MaxLineBytes {
-			err = fmt.Errorf("the first line is longer than %d bytes", nnbeam.MaxLineBytes)
+			err = fmt.Errorf("the first line is longer than %d bytes, too long for a header (with -header no, it is a row, which goes to the errors file)", nnbeam.MaxLineBytes)
 		}
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("%s: %v", path, err)
 	}
-	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 	return strings.TrimPrefix(line, "\ufeff"), nil
 }
 
