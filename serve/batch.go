@@ -210,10 +210,14 @@ type worker struct {
 
 var workers = sync.Pool{New: func() any { return new(worker) }}
 
-// predictDirect predicts the n rows of in with e into out.
+// predictDirect predicts the n rows of in with e into out. A worker whose
+// workspace grew larger than maxPooled is dropped, not pooled, so that the
+// memory of a large request returns.
 func predictDirect(e *entry, in, out []float64, n int) error {
 	w := workers.Get().(*worker)
-	defer workers.Put(w)
+	if int64(n)*e.wsRowBytes <= maxPooled {
+		defer workers.Put(w)
+	}
 	w.xm.SetRawMatrix(blas64.General{Rows: n, Cols: e.in, Stride: e.in, Data: in[:n*e.in]})
 	w.pm.SetRawMatrix(blas64.General{Rows: n, Cols: e.out, Stride: e.out, Data: out[:n*e.out]})
 	return e.m.Network.PredictTo(&w.pm, &w.xm, &w.ws)

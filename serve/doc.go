@@ -107,7 +107,9 @@
 // body with a Content-Encoding (gzip), which is not decoded; 422 for a row
 // whose outputs are NaN or infinite (a model whose weights overflow for
 // it), with the error of nn.Schema.CheckOutputs that every path of the
-// module gives for that row. The message
+// module gives for that row. The server's own state is a 503: a request
+// refused by admission control (see Memory), with "Retry-After: 1", and
+// any request once the Server is closed. The message
 // names the place of the problem, such as inputs[3][2] or
 // line 4, and the feature, such as feature "petal_width". Errors that Go's HTTP server answers
 // itself, before a request reaches the Server (a malformed request line,
@@ -123,6 +125,45 @@
 // dataframe_split or a CSV header at most 16 columns per feature and
 // 1024 more; the body itself is read into a buffer that grows as its
 // bytes arrive.
+//
+// # Memory
+//
+// The prediction requests being handled hold at most
+// Options.MaxInflightBytes of memory together: by default a quarter of the
+// memory budget (nn.MemoryBudget, which nn serve's -max-memory sets), and
+// at least Options.MaxBodyBytes. Before its body is read, a request
+// reserves the most that it can hold: its body (its Content-Length, or
+// MaxBodyBytes for a body without one, until it is read), 64 KiB and 64
+// bytes per model column for its state, and for every row that the body
+// can hold (a value for every two bytes of JSON, every byte of CSV, at
+// most Options.MaxRows) the row's values, network inputs and outputs and
+// class, the intermediate results of the network (two layers of the
+// widest), and twice the longest response text of a row. Decoding
+// multiplies the bytes of a body: a V2 request of 15 MB of iris rows,
+// with MaxRows lifted, allocates 42 times its body, 16 MB of zeros for a
+// model of 1000 columns 10 times. Once the body is decoded, the request
+// gives back what its rows do not need; it releases the rest when its
+// response is written. A request whose reservation would exceed the bound
+// with those already made is refused at once, before any of its body is
+// read, with 503 Service Unavailable, "Retry-After: 1", the protocol's
+// JSON error (MLflow's error_code TEMPORARILY_UNAVAILABLE) and, over
+// HTTP/1, "Connection: close", since the unread body cannot be skipped.
+// A client that sends "Expect: 100-continue" (curl does for large
+// bodies) then never uploads it; from one that sends it anyway, what
+// arrives in the 2 seconds after the answer is read into a small buffer
+// and dropped, as nginx's lingering close does, so that closing the
+// connection does not reset it before the client has read the answer.
+// A request that could hold more than the whole
+// bound reserves the whole bound: it runs alone. The metrics count the
+// refusals (nn_serve_overload_refusals_total) and the bytes reserved
+// (nn_serve_inflight_bytes, of nn_serve_inflight_bytes_limit).
+//
+// The bound counts live memory: the garbage that requests leave, which
+// the Go runtime lets grow to about as much again before it collects it
+// (GOGC=100), and the Server's models, batchers and pools come on top.
+// Pooled buffers of more than 1 MiB are dropped rather than pooled, so
+// that memory returns after a burst of large requests. A negative
+// MaxInflightBytes turns the bound off.
 //
 // # Batching
 //
@@ -145,9 +186,12 @@
 // A Server polls the files of its models (Options.ReloadInterval) and
 // loads a file whose size, modification time or inode changed, as
 // nn.Model.Save's atomic rename changes them; Reload loads them all at
-// once. A model that loads and passes the checks of New takes over
-// atomically: requests already running finish with the model they
-// started with. A file that fails to load leaves the old model serving;
+// once. A model file must be a regular file: it is opened without
+// blocking, and a named pipe (whose open would wait for a writer), a
+// device or a directory is refused as not a regular file, so that
+// neither a poll nor Reload can hang on it. A model that loads and
+// passes the checks of New takes over atomically: requests already
+// running finish with the model they started with. A file that fails to load leaves the old model serving;
 // the failure is logged at warning level and counted in the metrics.
 //
 // # Logs

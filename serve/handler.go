@@ -27,15 +27,18 @@ type reqBuf struct {
 	resp    []byte
 }
 
-// maxPooled is the largest buffer kept for reuse, in bytes or values: a
-// rare large request should not pin its memory.
+// maxPooled is the largest buffer kept for reuse, in bytes: a rare large
+// request should not pin its memory, and after a burst of them the
+// memory returns.
 const maxPooled = 1 << 20
 
 var reqBufs = sync.Pool{New: func() any { return new(reqBuf) }}
 
-// put returns b to the pool unless it grew too large.
+// put returns b to the pool unless one of its buffers grew too large.
 func (b *reqBuf) put() {
-	if cap(b.body) > maxPooled || cap(b.t.x) > maxPooled || cap(b.in) > maxPooled || cap(b.out) > maxPooled || cap(b.resp) > maxPooled {
+	const f = 8 // bytes of a float64 or an int
+	if cap(b.body) > maxPooled || cap(b.resp) > maxPooled || f*cap(b.t.x) > maxPooled || f*cap(b.in) > maxPooled ||
+		f*cap(b.out) > maxPooled || f*cap(b.cls) > maxPooled || f*cap(b.t.rowbuf) > maxPooled {
 		return
 	}
 	b.t.e = nil
@@ -51,6 +54,8 @@ type reqState struct {
 	rows     int
 	msg      string   // the error message of a failed request
 	pending  *batcher // a batcher whose pending count holds the request
+	held     int64    // the bytes reserved of Options.MaxInflightBytes
+	linger   bool     // the request was refused unread: discard its body a while
 }
 
 var (
@@ -67,7 +72,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if st.pending != nil {
 		st.pending.pending.Add(-1)
 	}
+	// The response is written: what the request held is garbage or back
+	// in a pool.
+	s.inflight.release(st.held)
 	s.finish(r, &st, start)
+	if st.linger {
+		s.linger(w, r)
+	}
 }
 
 // route answers r.
@@ -185,12 +196,17 @@ func (s *Server) method(w http.ResponseWriter, r *http.Request, st *reqState, wa
 	return false
 }
 
-// write answers with status and the JSON body.
+// write answers with status and the JSON body. The answer to a request
+// that lingers (see Server.linger) says its length, so that the client
+// has it whole once it is flushed.
 func (s *Server) write(w http.ResponseWriter, st *reqState, status int, body []byte) {
 	st.status = status
 	h := w.Header()
 	h["Content-Type"] = ctJSON
 	h["X-Content-Type-Options"] = nosniff
+	if st.linger {
+		h.Set("Content-Length", itoa(len(body)))
+	}
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -243,17 +259,35 @@ func (s *Server) finish(r *http.Request, st *reqState, start time.Time) {
 	}
 }
 
-// readBody reads the body of r into b.body, at most MaxBodyBytes of it;
-// a body with a Content-Encoding (gzip) is refused with 415.
-// The buffer grows as the bytes arrive, from at most firstRead bytes, so
-// that a Content-Length alone cannot make the server allocate.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *reqBuf) *httpError {
+// readBody reads the body of r, a request to e, into b.body, at most
+// MaxBodyBytes of it, once the request is admitted: a body with a
+// Content-Encoding (gzip) is refused with 415, a Content-Length over
+// MaxBodyBytes with 413, and a request that may need more memory than is
+// left of MaxInflightBytes with 503, all before a byte of the body is
+// read. csv says that the body is CSV, whose values take a byte at least,
+// where those of JSON take two. A body without a Content-Length (chunked)
+// reserves what a body of MaxBodyBytes may need, until it is read.
+// The buffer grows as the bytes arrive, from at most firstRead bytes, up
+// to the Content-Length, so that a Content-Length alone cannot make the
+// server allocate.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, st *reqState, b *reqBuf, e *entry, csv bool) *httpError {
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return &httpError{Status: http.StatusUnsupportedMediaType, Msg: "the body is encoded (Content-Encoding: " + excerpt.Quote(ce) + "), which the server does not decode: send it as it is"}
 	}
 	limit := s.opts.MaxBodyBytes
 	if r.ContentLength > limit {
 		return tooLarge("the body of %d bytes is larger than the %d bytes a request may send", r.ContentLength, limit)
+	}
+	valueBytes := 2
+	if csv {
+		valueBytes = 1
+	}
+	declared := r.ContentLength
+	if declared < 0 {
+		declared = limit
+	}
+	if err := s.admit(w, r, st, s.cost(e, declared, valueBytes), r.ContentLength); err != nil {
+		return err
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	b.body = b.body[:0]
@@ -262,11 +296,18 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, b *reqBuf) *ht
 	}
 	for {
 		if len(b.body) == cap(b.body) {
-			b.body = append(b.body, 0)[:len(b.body)]
+			// Double the room, up to the Content-Length and the EOF
+			// after it.
+			n := 2 * cap(b.body)
+			if r.ContentLength >= 0 {
+				n = min(n, int(r.ContentLength)+1)
+			}
+			b.body = append(make([]byte, 0, max(n, len(b.body)+1, 512)), b.body...)
 		}
 		n, err := body.Read(b.body[len(b.body):cap(b.body)])
 		b.body = b.body[:len(b.body)+n]
 		if err == io.EOF {
+			s.inflight.shrink(&st.held, int64(s.cost(e, int64(len(b.body)), valueBytes)))
 			return nil
 		}
 		if err != nil {

@@ -14,11 +14,13 @@ type metrics struct {
 	batches  *prometheus.HistogramVec // model
 	reloads  *prometheus.CounterVec   // model, result
 	unknown  *prometheus.CounterVec   // model
+	refused  *prometheus.CounterVec   // model
 }
 
-// newMetrics registers the metrics of a Server in reg, with the Go
-// runtime's and the process's.
-func newMetrics(reg *prometheus.Registry) *metrics {
+// newMetrics registers the metrics of a Server in reg, with the bytes
+// that requests in flight hold of the bound of lim, and the Go runtime's
+// and the process's.
+func newMetrics(reg *prometheus.Registry, lim *limiter) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nn_serve_requests_total",
@@ -50,8 +52,20 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "nn_serve_unknown_categories_total",
 			Help: "Values of categorical columns that were categories the model has not seen, encoded as all zeros, by model.",
 		}, []string{"model"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nn_serve_overload_refusals_total",
+			Help: "Prediction requests refused with 503 before their body was read, because the bytes they may hold did not fit under the bound on requests in flight (Options.MaxInflightBytes), by model.",
+		}, []string{"model"}),
 	}
-	reg.MustRegister(m.requests, m.errors, m.latency, m.rows, m.batches, m.reloads, m.unknown,
+	held := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "nn_serve_inflight_bytes",
+		Help: "Bytes reserved by the prediction requests being handled: the most that each may hold.",
+	}, func() float64 { return float64(lim.held.Load()) })
+	limit := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "nn_serve_inflight_bytes_limit",
+		Help: "The bound on nn_serve_inflight_bytes (Options.MaxInflightBytes); -1 for none.",
+	}, func() float64 { return float64(max(lim.limit, -1)) })
+	reg.MustRegister(m.requests, m.errors, m.latency, m.rows, m.batches, m.reloads, m.unknown, m.refused, held, limit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -25,18 +25,20 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request, st *reqStat
 	st.model = sl.name
 	b, e := s.begin(sl)
 	defer b.put()
-	if err := s.readBody(w, r, b); err != nil {
+	csv := isCSV(r.Header.Get("Content-Type"))
+	if err := s.readBody(w, r, st, b, e, csv); err != nil {
 		s.fail(w, st, err)
 		return
 	}
 	s.reading(sl, st)
 	var err *httpError
-	if isCSV(r.Header.Get("Content-Type")) {
+	if csv {
 		err = decodeCSV(&b.t, b.body)
 	} else {
 		err = decodeMLflowJSON(&b.t, b.body)
 	}
 	if err == nil {
+		s.inflight.shrink(&st.held, held(e, b))
 		err = s.predict(sl, st, b)
 	}
 	if err != nil {

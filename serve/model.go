@@ -2,7 +2,9 @@ package serve
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 	"time"
@@ -29,6 +31,19 @@ type entry struct {
 	outputs       []string // the V2 output names, in order
 	meta          []byte   // the V2 model metadata response
 	nameJSON      []byte   // the name as a JSON string
+	// rowBytes is the most bytes that a request holds for each of its
+	// rows, for admission (Options.MaxInflightBytes): the row's values,
+	// network inputs and outputs (a float64 each), its class, the
+	// intermediate results of the forward pass (two layers of the
+	// widest), and its response text, twice (the response grows by
+	// doubling).
+	rowBytes int64
+	// reqBytes is the most bytes that a request holds besides its body
+	// and its rows: requestBytes, and columnBytes for each column.
+	reqBytes int64
+	// wsRowBytes is the bytes of a row in an nn.Workspace: two layers of
+	// the widest.
+	wsRowBytes int64
 }
 
 // fileStat is what a poll compares to tell that a file was replaced.
@@ -44,22 +59,43 @@ func statFile(path string) (fileStat, error) {
 	if err != nil {
 		return fileStat{}, err
 	}
+	return statOf(fi), nil
+}
+
+// statOf returns the fileStat of fi.
+func statOf(fi fs.FileInfo) fileStat {
 	s := fileStat{size: fi.Size(), mtime: fi.ModTime()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		s.ino = uint64(st.Ino)
 	}
-	return s, nil
+	return s
 }
 
-// loadEntry loads the model file path as the model name.
+// loadEntry loads the model file path as the model name. The file must
+// be a regular file: it is opened without blocking, so that a named pipe
+// (which would block the open until a writer comes, and then hand out
+// another stream on every reload) or a device is refused, not waited on.
 func loadEntry(name, path string) (*entry, error) {
-	st, err := statFile(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
-	m, err := nn.LoadModel(path)
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("not a regular file but %s: a model file is read whole, and again on every reload", fileKind(fi.Mode()))}
+	}
+	st := statOf(fi)
+	m, err := nn.DecodeModel(f)
+	if err != nil {
+		// As nn.LoadModel words it: "nn: PATH: what is wrong".
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner
+		}
+		return nil, fmt.Errorf("nn: %s: %w", path, err)
 	}
 	e, err := newEntry(name, path, m)
 	if err != nil {
@@ -67,6 +103,21 @@ func loadEntry(name, path string) (*entry, error) {
 	}
 	e.stat = st
 	return e, nil
+}
+
+// fileKind names the type of a file that is not a regular file.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a file of mode " + m.String()
 }
 
 // newEntry checks that m can be served and computes what serving it
@@ -98,6 +149,21 @@ func newEntry(name, path string, m *nn.Model) (*entry, error) {
 	}
 	e.meta = append(e.metadata(), '\n')
 	e.nameJSON, _ = json.Marshal(name)
+	widest := 0
+	for _, n := range m.Network.Sizes()[1:] {
+		widest = max(widest, n)
+	}
+	// The longest response text of a row: a label, and a value of
+	// every output or class, each with a comma, and brackets.
+	text := 0
+	for _, l := range e.labelJSON {
+		text = max(text, len(l))
+	}
+	text += max(e.out, len(e.labelJSON))*(maxFloatText+1) + 4
+	const f = 8 // bytes of a float64 or an int
+	e.wsRowBytes = int64(f * 2 * widest)
+	e.reqBytes = requestBytes + columnBytes*int64(e.cols)
+	e.rowBytes = int64(f*(e.cols+e.in+e.out+1)+2*text) + e.wsRowBytes
 	return e, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/neuralgo/nn"
 	"github.com/neuralgo/nn/internal/excerpt"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -63,6 +64,18 @@ type Options struct {
 	// MaxRows is the most rows of a request, beyond which it is refused
 	// with 413; zero means DefaultMaxRows.
 	MaxRows int
+	// MaxInflightBytes bounds the memory that the prediction requests
+	// being handled hold at once, together: each reserves, before its
+	// body is read, the most that it can hold (its body, and for each row
+	// that the body can hold its values, network inputs and outputs, the
+	// intermediate results of the network and its response), and a
+	// request that does not fit is refused at once with 503 and a
+	// Retry-After header, its body unread (see the package
+	// documentation). Zero means a quarter of the memory budget
+	// (nn.MemoryBudget) when New is called, and at least MaxBodyBytes; a
+	// negative value means no bound. New refuses a positive value less
+	// than MaxBodyBytes.
+	MaxInflightBytes int64
 	// ReloadInterval is the time between two polls of the model files
 	// for a replaced file; zero means DefaultReloadInterval and a
 	// negative value no polling (Reload still reloads).
@@ -100,6 +113,8 @@ type Server struct {
 	auth    *[sha256.Size]byte // the SHA-256 of the token, or nil
 	version string
 
+	inflight limiter // the bound on the bytes of requests in flight
+
 	closed   atomic.Bool
 	quit     chan struct{}
 	watching sync.WaitGroup
@@ -121,8 +136,10 @@ type slot struct {
 // files for changes unless Options.ReloadInterval is negative. It returns
 // an error if there are no models, a name is empty, holds a slash or is
 // given twice, Options.Default names no model, Options.Token cannot be
-// sent in a header as it is, or a file cannot be loaded or served (a
-// classifier must have one class label per output).
+// sent in a header as it is, Options.MaxInflightBytes is less than
+// Options.MaxBodyBytes, or a file cannot be loaded or served (a model
+// file must be a regular file, and a classifier must have one class
+// label per output).
 func New(models []ModelFile, opts *Options) (*Server, error) {
 	var o Options
 	if opts != nil {
@@ -143,13 +160,19 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 	if o.ReloadInterval == 0 {
 		o.ReloadInterval = DefaultReloadInterval
 	}
+	switch {
+	case o.MaxInflightBytes == 0:
+		o.MaxInflightBytes = max(nn.MemoryBudget()/4, o.MaxBodyBytes)
+	case o.MaxInflightBytes > 0 && o.MaxInflightBytes < o.MaxBodyBytes:
+		return nil, fmt.Errorf("serve: Options.MaxInflightBytes, %d, is less than MaxBodyBytes, %d: the bound would not hold the largest body that a request may send", o.MaxInflightBytes, o.MaxBodyBytes)
+	}
 	if len(models) == 0 {
 		return nil, errors.New("serve: no models to serve")
 	}
 	s := &Server{
 		opts: o, slots: make(map[string]*slot, len(models)),
 		log: o.Logger, reg: prometheus.NewRegistry(), quit: make(chan struct{}),
-		version: moduleVersion(),
+		version: moduleVersion(), inflight: limiter{limit: o.MaxInflightBytes},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -161,7 +184,7 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 		sum := sha256.Sum256([]byte(o.Token))
 		s.auth = &sum
 	}
-	s.metrics = newMetrics(s.reg)
+	s.metrics = newMetrics(s.reg, &s.inflight)
 	s.promh = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})
 	for _, mf := range models {
 		if err := checkName(mf.Name); err != nil {
@@ -182,6 +205,7 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 		s.metrics.reloads.WithLabelValues(mf.Name, "success")
 		s.metrics.reloads.WithLabelValues(mf.Name, "failure")
 		s.metrics.rows.WithLabelValues(mf.Name)
+		s.metrics.refused.WithLabelValues(mf.Name)
 	}
 	slices.Sort(s.names)
 	switch {

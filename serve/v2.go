@@ -10,13 +10,14 @@ import (
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, st *reqState, sl *slot) {
 	b, e := s.begin(sl)
 	defer b.put()
-	if err := s.readBody(w, r, b); err != nil {
+	if err := s.readBody(w, r, st, b, e, false); err != nil {
 		s.fail(w, st, err)
 		return
 	}
 	s.reading(sl, st)
 	req, err := decodeV2(&b.t, b.body)
 	if err == nil {
+		s.inflight.shrink(&st.held, held(e, b))
 		err = s.predict(sl, st, b)
 	}
 	if err != nil {

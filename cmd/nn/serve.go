@@ -6,7 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -42,23 +45,40 @@ without extension. Names map only to these files.
 
 Concurrent requests to a model are batched into one matrix product, for
 at most -batch-delay, and only while more requests are on their way;
-batched and unbatched predictions are equal bit for bit. A model file that
-is replaced (as nn train and nn.Model.Save replace it, by renaming) is
-loaded again within -reload-interval, and on SIGHUP; requests in flight
-finish on the old model, and a file that fails to load leaves the old
-model serving, with a warning in the log and in the metrics.
+batched and unbatched predictions are equal bit for bit.
+
+The prediction requests being handled hold at most -max-inflight-bytes
+of memory together (by default a quarter of -max-memory): before its body
+is read, a request reserves the most it can hold, its body and, for every
+row the body can hold (up to -max-rows), the row's values, the network's
+inputs, outputs and intermediate results and the response text, and
+gives back what its rows do not need once they are read. A request that
+does not fit is answered at once with 503 Service Unavailable,
+"Retry-After: 1" and the protocol's JSON error (MLflow's error_code
+TEMPORARILY_UNAVAILABLE), without its body being read, and counted in
+nn_serve_overload_refusals_total. A body without a Content-Length
+reserves as much as one of -max-body until it is read.
+
+A model file that is replaced (as nn train and nn.Model.Save replace it,
+by renaming) is loaded again within -reload-interval, and on SIGHUP;
+requests in flight finish on the old model, and a file that fails to load
+leaves the old model serving, with a warning in the log and in the
+metrics. Model files must be regular files: a named pipe or a device is
+refused, not waited on. A reload on SIGHUP runs beside the signal loop,
+one at a time (SIGHUPs during one ask for one more after it); SIGTERM
+never waits for it.
 
 It listens on loopback (127.0.0.1:8080) unless -addr says otherwise, and
 prints the address it listens on to standard error (-addr 127.0.0.1:0
 picks a free port). With -token-file, every endpoint but /v2/health/live
 requires "Authorization: Bearer TOKEN", the first line of the file
-without the white space around it. With -tls-cert and -tls-key it serves
-HTTPS (HTTP/1.1 and HTTP/2), and loads the certificate again on SIGHUP.
-Logs are lines of key=value pairs on standard error: one per request at
--log-level debug, failed requests at info (4xx) or warn (5xx), failed
-reloads at warn. On SIGTERM or SIGINT it stops accepting connections and
-waits up to -drain-timeout for the requests in flight; a second signal
-stops it at once, with exit status 1.
+without the white space around it. With -tls-cert and -tls-key (regular
+files) it serves HTTPS (HTTP/1.1 and HTTP/2), and loads the certificate
+again on SIGHUP. Logs are lines of key=value pairs on standard error:
+one per request at -log-level debug, failed requests at info (4xx) or
+warn (5xx), failed reloads at warn. On SIGTERM or SIGINT it stops
+accepting connections and waits up to -drain-timeout for the requests in
+flight; a second signal stops it at once, with exit status 1.
 
 Examples:
 
@@ -137,6 +157,26 @@ func (f bodySize) Set(s string) error {
 	return nil
 }
 
+// inflightSize is -max-inflight-bytes: a size in bytes, with the units of
+// byteSize, of at least 1KiB, or 0 for the default.
+type inflightSize struct{ v *int64 }
+
+func (f inflightSize) String() string {
+	if f.v == nil || *f.v == 0 {
+		return ""
+	}
+	return byteSize(f).String()
+}
+
+func (f inflightSize) Set(s string) error {
+	x, ok := parseBytes(s)
+	if !ok || !(x >= 1<<10) || x >= math.MaxInt64 { // MaxInt64 rounds up to 2⁶³ as a float64
+		return errors.New("want a size of at least 1KiB, such as 256MiB or 2GiB")
+	}
+	*f.v = int64(x)
+	return nil
+}
+
 // serveFlags are the flags of nn serve.
 type serveFlags struct {
 	models         []serve.ModelFile
@@ -145,6 +185,8 @@ type serveFlags struct {
 	tlsCert        string
 	tlsKey         string
 	maxBody        int64
+	maxInflight    int64 // 0: a quarter of maxMemory
+	maxMemory      *int64
 	maxRows        int
 	batchDelay     time.Duration
 	batchRows      int
@@ -163,6 +205,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "the private key in PEM `file` of -tls-cert")
 	f.maxBody = serve.DefaultMaxBodyBytes
 	fs.Var(bodySize{&f.maxBody}, "max-body", "the largest request body, in `bytes` (units KiB, MiB); larger ones are refused with 413")
+	fs.Var(inflightSize{&f.maxInflight}, "max-inflight-bytes", "the most memory, in `bytes` (units KiB, MiB, GiB), that the prediction requests being handled may hold together; a request that would need more is refused at once with 503 and Retry-After (default: a quarter of -max-memory, at least -max-body)")
+	f.maxMemory = memoryFlag(fs)
 	f.maxRows = serve.DefaultMaxRows
 	fs.Var(intFlag{&f.maxRows, 1}, "max-rows", "the most `rows` of a request; more are refused with 413")
 	f.batchDelay = serve.DefaultBatchDelay
@@ -201,13 +245,17 @@ func runServe(e *env, args []string) error {
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return &usageError{cmd: "serve", msg: "-tls-cert and -tls-key go together: give both to serve HTTPS"}
 	}
+	if f.maxInflight != 0 && f.maxInflight < f.maxBody {
+		return &usageError{cmd: "serve", msg: fmt.Sprintf("-max-inflight-bytes %v is less than -max-body %v: the bound would not hold the largest body that a request may send", byteSize{&f.maxInflight}, byteSize{&f.maxBody})}
+	}
+	setMemoryBudget(*f.maxMemory)
 	var level slog.Level
 	level.UnmarshalText([]byte(f.logLevel)) // checked by the flag
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	opts := &serve.Options{
 		BatchDelay: f.batchDelay, BatchRows: f.batchRows, NoBatching: f.noBatch,
-		MaxBodyBytes: f.maxBody, MaxRows: f.maxRows, ReloadInterval: f.reloadInterval,
-		Default: f.def, Logger: log,
+		MaxBodyBytes: f.maxBody, MaxInflightBytes: f.maxInflight, MaxRows: f.maxRows,
+		ReloadInterval: f.reloadInterval, Default: f.def, Logger: log,
 	}
 	if f.batchDelay == 0 {
 		opts.BatchDelay = -1 // batch only what is waiting
@@ -242,7 +290,7 @@ func runServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer closeServer(s, log)
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("nn: %v", err)
@@ -261,11 +309,12 @@ func runServe(e *env, args []string) error {
 	if tlsConfig != nil {
 		scheme = "https"
 	}
-	fmt.Fprintf(e.stderr, "nn serve: listening on %s://%s (models: %s)\n", scheme, ln.Addr(), strings.Join(s.Models(), ", "))
-
+	// The signals are caught before the address is announced: a SIGHUP
+	// sent as soon as it is would otherwise kill the process.
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(signals)
+	fmt.Fprintf(e.stderr, "nn serve: listening on %s://%s (models: %s)\n", scheme, ln.Addr(), strings.Join(s.Models(), ", "))
 	served := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
@@ -276,28 +325,85 @@ func runServe(e *env, args []string) error {
 		}
 		served <- srv.Serve(ln)
 	}()
+	reloads := startReloads(s.Reload, certs, log)
+	defer close(reloads)
 	for {
 		select {
 		case err := <-served:
 			return fmt.Errorf("nn: serving: %v", err)
 		case sig := <-signals:
 			if sig == syscall.SIGHUP {
-				if err := s.Reload(); err != nil {
-					log.Warn("reload on SIGHUP: some models failed to load and keep their old version", "error", err)
-				} else {
-					log.Info("reloaded every model on SIGHUP")
-				}
-				if certs != nil {
-					if err := certs.load(); err != nil {
-						log.Warn("reload on SIGHUP: the TLS certificate failed to load; the old one keeps serving", "error", err)
-					} else {
-						log.Info("reloaded the TLS certificate on SIGHUP")
-					}
-				}
+				askReload(reloads)
 				continue
 			}
 			return drain(srv, log, signals, sig, f.drainTimeout)
 		}
+	}
+}
+
+// reloadWarning is how long a reload on SIGHUP runs before a warning
+// that it is still running.
+const reloadWarning = 30 * time.Second
+
+// startReloads starts the goroutine that reloads the models with reload
+// (Server.Reload) and the certificate certs (if not nil) for each value
+// received on the channel it returns (see askReload), until the channel
+// is closed: reloads run off the signal loop, one at a time, so that a
+// reload that takes long (a model file on a stalled network file system)
+// neither delays SIGTERM nor piles up goroutines. A reload that runs for
+// longer than reloadWarning is reported.
+func startReloads(reload func() error, certs *certificate, log *slog.Logger) chan<- struct{} {
+	reloads := make(chan struct{}, 1)
+	go func() {
+		for range reloads {
+			start := time.Now()
+			slow := time.AfterFunc(reloadWarning, func() {
+				log.Warn("reload on SIGHUP: still running; later SIGHUPs wait for it", "after", time.Since(start).Round(time.Second))
+			})
+			if err := reload(); err != nil {
+				log.Warn("reload on SIGHUP: some models failed to load and keep their old version", "error", err)
+			} else {
+				log.Info("reloaded every model on SIGHUP")
+			}
+			if certs != nil {
+				if err := certs.load(); err != nil {
+					log.Warn("reload on SIGHUP: the TLS certificate failed to load; the old one keeps serving", "error", err)
+				} else {
+					log.Info("reloaded the TLS certificate on SIGHUP")
+				}
+			}
+			slow.Stop()
+		}
+	}()
+	return reloads
+}
+
+// askReload asks the goroutine of startReloads for a reload, without
+// waiting: a request while one reload runs asks for one more after it,
+// and more requests then ask for nothing more.
+func askReload(reloads chan<- struct{}) {
+	select {
+	case reloads <- struct{}{}:
+	default:
+	}
+}
+
+// closeWait is the longest that nn serve waits, once drained, for the
+// Server to close: for a reload of the model files to finish.
+const closeWait = time.Second
+
+// closeServer closes s, waiting at most closeWait for it, so that a
+// reload that hangs does not keep the process from exiting.
+func closeServer(s *serve.Server, log *slog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		s.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		log.Warn("exiting with a reload of the model files still running")
 	}
 }
 
@@ -336,14 +442,50 @@ type certificate struct {
 	cur               atomic.Pointer[tls.Certificate]
 }
 
-// load loads the certificate files; on error the old certificate stays.
+// load loads the certificate files, which must be regular files; on
+// error the old certificate stays.
 func (c *certificate) load() error {
-	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	certPEM, err := readRegular(c.certFile)
+	if err != nil {
+		return fmt.Errorf("nn: -tls-cert: %v", err)
+	}
+	keyPEM, err := readRegular(c.keyFile)
+	if err != nil {
+		return fmt.Errorf("nn: -tls-key: %v", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return fmt.Errorf("nn: -tls-cert %s and -tls-key %s: %v", excerpt.Quote(c.certFile), excerpt.Quote(c.keyFile), err)
 	}
 	c.cur.Store(&cert)
 	return nil
+}
+
+// maxPEM is the largest certificate or key file: a chain of a few
+// certificates takes a few KiB.
+const maxPEM = 1 << 20
+
+// readRegular reads the regular file path, of at most maxPEM bytes. It
+// opens the file without blocking and refuses any other kind of file, so
+// that a named pipe, whose open waits for a writer, cannot hang a reload.
+func readRegular(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("not a regular file (mode %v)", fi.Mode().Type())}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxPEM+1))
+	if err == nil && len(b) > maxPEM {
+		err = &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d bytes", maxPEM)}
+	}
+	return b, err
 }
 
 // get is tls.Config.GetCertificate.

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -19,8 +20,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -201,6 +204,103 @@ func TestServeSIGHUP(t *testing.T) {
 	resp, err := http.Post(s.url+"/invocations", "application/json", strings.NewReader(`{"inputs": [[5.1, 3.5, 1.4, 0.2]]}`))
 	if err != nil || resp.StatusCode != 200 {
 		t.Errorf("after a broken reload: %v %v", resp, err)
+	}
+}
+
+// A model file replaced by a named pipe, whose open would wait for a
+// writer, fails to reload on SIGHUP as not a regular file, at once, and
+// SIGTERM then stops nn serve within the drain timeout.
+func TestServeSIGHUPFIFO(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("SKIPPED: named pipes and signals as Linux has them")
+	}
+	model := trainedIris(t)
+	path := filepath.Join(t.TempDir(), "m.json")
+	b, _ := os.ReadFile(model)
+	os.WriteFile(path, b, 0o644)
+	s := startServe(t, "-model", path, "-reload-interval", "0", "-drain-timeout", "5s")
+	os.Remove(path)
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	waitUntil(t, "the failed reload", func() bool { return strings.Contains(s.log(), "reload on SIGHUP: some models failed") })
+	if want := path + ": not a regular file but a named pipe"; !strings.Contains(s.log(), want) {
+		t.Errorf("the log does not say %q:\n%s", want, s.log())
+	}
+	// Two more SIGHUPs, the second maybe while the first reloads, and
+	// SIGTERM.
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	start := time.Now()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if code := s.wait(t); code != 0 {
+		t.Errorf("exit status %d after SIGTERM, want 0:\n%s", code, s.log())
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("exited %v after SIGTERM, more than the drain timeout of 5s", d)
+	}
+}
+
+// Reloads run one at a time off the signal loop: asking for one never
+// waits, even while one hangs, and asks made during one make one more.
+func TestServeReloadsOneAtATime(t *testing.T) {
+	gate := make(chan struct{})
+	var calls atomic.Int64
+	reloads := startReloads(func() error {
+		calls.Add(1)
+		<-gate
+		return nil
+	}, nil, slog.New(slog.DiscardHandler))
+	defer close(reloads)
+	askReload(reloads)
+	waitUntil(t, "the first reload", func() bool { return calls.Load() == 1 })
+	start := time.Now()
+	for range 100 {
+		askReload(reloads) // SIGHUPs while the reload hangs
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("asking for reloads while one hangs took %v", d)
+	}
+	gate <- struct{}{} // the first ends; one more runs
+	waitUntil(t, "the second reload", func() bool { return calls.Load() == 2 })
+	gate <- struct{}{}
+	time.Sleep(50 * time.Millisecond)
+	if n := calls.Load(); n != 2 {
+		t.Errorf("%d reloads for 101 asks, 100 of them during the first; want 2", n)
+	}
+}
+
+// A request that does not fit under -max-inflight-bytes beside one in
+// flight is refused at once with 503 and Retry-After.
+func TestServeOverload(t *testing.T) {
+	model := trainedIris(t)
+	s := startServe(t, "-model", "iris="+model, "-max-body", "64KiB", "-max-inflight-bytes", "64KiB")
+	host := strings.TrimPrefix(s.url, "http://")
+	c, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Headers and the start of a body: the request holds the bound.
+	fmt.Fprintf(c, "POST /invocations HTTP/1.1\r\nHost: %s\r\nContent-Length: 60000\r\n\r\n{", host)
+	waitUntil(t, "the holder", func() bool {
+		resp, err := http.Get(s.url + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return regexp.MustCompile(`(?m)^nn_serve_inflight_bytes [1-9]`).Match(b)
+	})
+	resp, err := http.Post(s.url+"/invocations", "application/json", strings.NewReader(`{"inputs": [[5.1, 3.5, 1.4, 0.2]]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "1" || !strings.Contains(string(b), `"error_code":"TEMPORARILY_UNAVAILABLE","message":"overloaded: `) {
+		t.Errorf("beside a request that holds the bound: %d, Retry-After %q, %s; want 503, 1 and an MLflow error", resp.StatusCode, resp.Header.Get("Retry-After"), b)
 	}
 }
 
@@ -413,6 +513,8 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"serve", "-model", "iris=" + model, "-tls-cert", "c.pem"}, 2, "-tls-cert and -tls-key go together"},
 		{[]string{"serve", "-model", "iris=" + model, "-batch-delay", "-1ms"}, 2, "-batch-delay"},
 		{[]string{"serve", "-model", "iris=" + model, "-max-body", "10"}, 2, "-max-body"},
+		{[]string{"serve", "-model", "iris=" + model, "-max-inflight-bytes", "10"}, 2, "-max-inflight-bytes"},
+		{[]string{"serve", "-model", "iris=" + model, "-max-inflight-bytes", "1MiB"}, 2, "-max-inflight-bytes 1MiB is less than -max-body 16MiB"},
 		{[]string{"serve", "-model", "iris=" + model, "-log-level", "loud"}, 2, "-log-level"},
 		{[]string{"serve", "-model", "=x"}, 2, "want NAME=PATH"},
 		{[]string{"serve", "-model", "iris=" + model, "-token-file", empty}, 1, "the token file is empty"},
