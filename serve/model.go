@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/regular"
 )
 
 // entry is one loaded version of a model with what serving it needs,
@@ -76,18 +77,11 @@ func statOf(fi fs.FileInfo) fileStat {
 // (which would block the open until a writer comes, and then hand out
 // another stream on every reload) or a device is refused, not waited on.
 func loadEntry(name, path string) (*entry, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, fi, err := regular.Open(path, "a model file is read whole, and again on every reload")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("not a regular file but %s: a model file is read whole, and again on every reload", fileKind(fi.Mode()))}
-	}
 	st := statOf(fi)
 	m, err := nn.DecodeModel(f)
 	if err != nil {
@@ -103,21 +97,6 @@ func loadEntry(name, path string) (*entry, error) {
 	}
 	e.stat = st
 	return e, nil
-}
-
-// fileKind names the type of a file that is not a regular file.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a file of mode " + m.String()
 }
 
 // newEntry checks that m can be served and computes what serving it

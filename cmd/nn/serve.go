@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/neuralgo/nn/internal/excerpt"
+	"github.com/neuralgo/nn/internal/regular"
 	"github.com/neuralgo/nn/serve"
 )
 
@@ -469,18 +470,11 @@ const maxPEM = 1 << 20
 // opens the file without blocking and refuses any other kind of file, so
 // that a named pipe, whose open waits for a writer, cannot hang a reload.
 func readRegular(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, _, err := regular.Open(path, "")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("not a regular file (mode %v)", fi.Mode().Type())}
-	}
 	b, err := io.ReadAll(io.LimitReader(f, maxPEM+1))
 	if err == nil && len(b) > maxPEM {
 		err = &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d bytes", maxPEM)}
