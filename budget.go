@@ -107,8 +107,15 @@ func CheckFiles(c Config, s *Settings) error {
 		return fmt.Errorf("nn: %w", err)
 	}
 	limit := float64(fileLimit())
+	// Besides the parameters: a row's brackets for each layer, and for
+	// each input its scaler's offset and scale and its encoding's fill
+	// and field names, at the length of six numbers.
+	in := 0
+	if len(c.Sizes) > 0 {
+		in = c.Sizes[0]
+	}
 	size := func(numbers float64) float64 {
-		return numbers*maxNumberLength + float64(4*len(c.Sizes)*maxNumberLength+4096)
+		return (numbers+float64(4*len(c.Sizes)+6*in))*maxNumberLength + 4096
 	}
 	if size(p) > limit {
 		return fmt.Errorf("nn: the model file of a network of sizes %s, %.0f parameters, could be %w", excerpt.List(c.Sizes), p, tooLarge())

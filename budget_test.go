@@ -282,7 +282,7 @@ func TestFilesWithinBudget(t *testing.T) {
 	})
 	// A budget that takes the upper bound passes CheckFiles without
 	// counting, and checkpoints count their optimizer's state.
-	upper := int64(paramCount([]int{10, 40, 3}, true)*maxNumberLength) + 4*3*maxNumberLength + 4096
+	upper := int64(paramCount([]int{10, 40, 3}, true)+4*3+6*10)*maxNumberLength + 4096
 	withBudget(t, fileShare*upper, func() {
 		if err := CheckFiles(Config{Sizes: []int{10, 40, 3}}, nil); err != nil {
 			t.Errorf("CheckFiles within the upper bound: %v", err)
@@ -353,4 +353,40 @@ func (m *Model) mustDocument(t *testing.T) *modelJSON {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// A network that CheckFiles passes saves, scaler and all, with every
+// number at its longest: training it cannot end in a file Save refuses.
+func TestCheckFilesHoldsForSave(t *testing.T) {
+	const in = 2000
+	sizes := []int{in, 1}
+	// The smallest file limit that CheckFiles passes, found by bisection.
+	lo, hi := int64(1), int64(1<<30)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		var err error
+		withBudget(t, fileShare*mid, func() { err = CheckFiles(Config{Sizes: sizes}, nil) })
+		if err == nil {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	withBudget(t, fileShare*lo, func() {
+		net, err := New(Config{Sizes: sizes, Activations: []Activation{Identity}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const longest = -0.0000012345678901234567
+		for i := range net.Params() {
+			net.Params()[i] = longest
+		}
+		sc := &Scaler{Kind: Standardize, Offset: make([]float64, in), Scale: make([]float64, in)}
+		for j := range in {
+			sc.Offset[j], sc.Scale[j] = longest, -longest
+		}
+		if err := (&Model{Network: net, Scaler: sc}).Save(filepath.Join(t.TempDir(), "m.json")); err != nil {
+			t.Errorf("Save of a network that CheckFiles passed: %v", err)
+		}
+	})
 }

@@ -330,12 +330,22 @@ func (b *csvBuilder) extras() error {
 func (b *csvBuilder) target(label string) (class int, value float64, err error) {
 	r := b.r
 	t := r.target
-	if tab := r.table; (label == "" && b.classify) || (tab != nil && tab.missing != nil && tab.missing[label]) {
-		what := "the target"
+	if b.classify {
+		// A class of the model's, such as "None", is a class even if it
+		// is also a missing spelling.
+		if c, ok := b.classIndex[label]; ok && (b.fixed || label != "") {
+			return c, 0, nil
+		}
+	}
+	if tab := r.table; label == "" || (tab != nil && tab.missing != nil && tab.missing[label]) {
+		what, hint := "the target", ""
 		if b.classify {
 			what = "the class label"
 		}
-		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w: %s %s (column %s) reads as missing; drop the row or fill in its target", ErrMissingTarget, what, excerpt.Quote(label), excerpt.Quote(r.names[t]))}
+		if label != "" {
+			hint = " (CSVOptions.Missing, nn train's -missing, lists its spelling)"
+		}
+		return 0, 0, &ParseError{Line: r.fieldLine(t), Column: t + 1, Err: fmt.Errorf("%w: %s %s (column %s) reads as missing%s; drop the row or fill in its target", ErrMissingTarget, what, excerpt.Quote(label), excerpt.Quote(r.names[t]), hint)}
 	}
 	if b.classify {
 		if c, ok := b.classIndex[label]; ok {

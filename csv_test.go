@@ -616,14 +616,21 @@ func TestMissingClassLabel(t *testing.T) {
 		{"a,y\n1,x\n2,NA\n3,z\n", &CSVOptions{Classify: true, Missing: DefaultMissing}, `line 3, column 2: missing target: the class label "NA" (column "y")`},
 		{"a,y\n1,x\n2,z\n3,\n", &CSVOptions{Classify: true, Classes: []string{"x", "z"}}, `line 4, column 2: missing target`},
 		{"a,y\n1,2\n2,NA\n", &CSVOptions{Missing: DefaultMissing}, `line 3, column 2: missing target: the target "NA" (column "y")`},
+		{"a,y\n1,2\n2,\n", nil, `line 3, column 2: missing target: the target "" (column "y")`},
 	} {
 		_, err := ReadCSV(strings.NewReader(tc.data), tc.opts)
 		if !errors.Is(err, ErrMissingTarget) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ReadCSV(%q): got %v, want an ErrMissingTarget with %q", tc.data, err, tc.want)
 		}
 	}
+	// A class of a model's, such as "None", stays a class where it is
+	// also a missing spelling.
+	d, err := ReadCSV(strings.NewReader("a,y\n1,x\n2,None\n"), &CSVOptions{Classify: true, Classes: []string{"None", "x"}, Missing: DefaultMissing})
+	if err != nil || !slices.Equal(d.Labels(), []int{1, 0}) {
+		t.Errorf("None among the fixed classes: %v", err)
+	}
 	// Without missing spellings, NA is a label like any other.
-	d, err := ReadCSV(strings.NewReader("a,y\n1,x\n2,NA\n"), &CSVOptions{Classify: true})
+	d, err = ReadCSV(strings.NewReader("a,y\n1,x\n2,NA\n"), &CSVOptions{Classify: true})
 	if err != nil || !slices.Equal(d.Classes, []string{"NA", "x"}) {
 		t.Errorf("NA without CSVOptions.Missing: classes %v, error %v; want [NA x]", d.Classes, err)
 	}

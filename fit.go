@@ -371,7 +371,7 @@ func checkDataset(d *Dataset, h *hyper, classify bool) error {
 		return fmt.Errorf("nn: the Dataset names columns %d and %d %s: %w", k, j, excerpt.Quote(d.Features[j]), ErrDuplicateColumn)
 	}
 	if err := checkClasses(d.Classes); err != nil {
-		return fmt.Errorf("nn: Dataset: %w", err)
+		return fmt.Errorf("nn: %w", err)
 	}
 	for i, w := range d.Weights {
 		if !(w >= 0) || math.IsInf(w, 0) {

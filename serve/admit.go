@@ -44,17 +44,25 @@ type limiter struct {
 	limit int64 // the bound, or a negative value for none
 	held  atomic.Int64
 
-	// peak is the most bytes held since memory was last given back to
-	// the system, and freeing is set while it is given back.
+	// peak is the most bytes held by requests whose rows are read (their
+	// reservations shrunk to what they hold) since memory was last given
+	// back to the system; freeing is set while it is given back, and
+	// freed is when it last was, in nanoseconds since the Unix epoch.
 	peak    atomic.Int64
 	freeing atomic.Bool
+	freed   atomic.Int64
 }
 
-// freeAfter is the peak of reserved bytes after which the server gives
-// its memory back to the system once no request holds any: without it,
-// the heap of a burst stays until the next collection, up to two minutes
-// later, and the pages freed stay with the process for minutes more.
-const freeAfter = 64 << 20
+// freeAfter is the peak of held bytes after which the server gives its
+// memory back to the system once no request holds any: without it, the
+// heap of a burst stays until the next collection, up to two minutes
+// later, and the pages freed stay with the process for minutes more. It
+// does so at most once every freeEvery, since giving memory back stops
+// the world for a collection.
+const (
+	freeAfter = 64 << 20
+	freeEvery = 5 * time.Second
+)
 
 // acquire reserves n bytes and reports whether they fit under the bound
 // with those already reserved; it returns the bytes reserved, n or, for a
@@ -72,7 +80,6 @@ func (l *limiter) acquire(n int64) (int64, bool) {
 			return 0, false
 		}
 		if l.held.CompareAndSwap(h, h+n) {
-			l.raisePeak(h + n)
 			return n, true
 		}
 	}
@@ -82,7 +89,7 @@ func (l *limiter) acquire(n int64) (int64, bool) {
 // the request knows it holds no more.
 func (l *limiter) shrink(held *int64, n int64) {
 	if n < *held {
-		l.held.Add(n - *held)
+		l.raisePeak(l.held.Add(n - *held))
 		*held = n
 	}
 }
@@ -94,17 +101,18 @@ func (l *limiter) raisePeak(held int64) {
 }
 
 // release gives back a reservation of n bytes. When the last request
-// in flight of a burst that reserved more than freeAfter releases its
+// in flight of a burst that held more than freeAfter releases its
 // reservation, the memory of the burst is given back to the system, by
-// one goroutine at a time.
+// one goroutine at a time and at most once every freeEvery.
 func (l *limiter) release(n int64) {
-	if l.held.Add(-n) != 0 || l.peak.Load() < freeAfter || !l.freeing.CompareAndSwap(false, true) {
+	if l.held.Add(-n) != 0 || l.peak.Load() < freeAfter || time.Now().UnixNano()-l.freed.Load() < int64(freeEvery) || !l.freeing.CompareAndSwap(false, true) {
 		return
 	}
 	l.peak.Store(0)
 	go func() {
 		defer l.freeing.Store(false)
 		debug.FreeOSMemory()
+		l.freed.Store(time.Now().UnixNano())
 	}()
 }
 

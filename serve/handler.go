@@ -68,17 +68,28 @@ var (
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	st := reqState{endpoint: "other"}
+	// Deferred, so that a panic, which net/http recovers, does not keep
+	// the reservation and the batcher's count for good.
+	defer s.release(&st)
 	s.route(w, r, &st)
-	if st.pending != nil {
-		st.pending.pending.Add(-1)
-	}
-	// The response is written: what the request held is garbage or back
-	// in a pool.
-	s.inflight.release(st.held)
+	s.release(&st)
 	s.finish(r, &st, start)
 	if st.linger {
 		s.linger(w, r)
 	}
+}
+
+// release gives back what the request of st holds: its count in a
+// batcher, and its reservation, once its response is written (what it
+// held is garbage or back in a pool). A refused request, which may linger,
+// holds none. A second call gives back nothing.
+func (s *Server) release(st *reqState) {
+	if st.pending != nil {
+		st.pending.pending.Add(-1)
+		st.pending = nil
+	}
+	s.inflight.release(st.held)
+	st.held = 0
 }
 
 // route answers r.
