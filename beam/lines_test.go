@@ -2,6 +2,7 @@ package nnbeam
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -56,14 +57,7 @@ func TestReadLines(t *testing.T) {
 		}
 	}
 	gz := filepath.Join(dir, "c.txt.gz")
-	f, err := os.Create(gz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := gzip.NewWriter(f)
-	w.Write([]byte(strings.Join(lines[:20], "\n") + "\n"))
-	w.Close()
-	f.Close()
+	writeGzip(t, gz, strings.Join(lines[:20], "\n")+"\n")
 	for i, l := range lines[:20] {
 		want = append(want, fmt.Sprintf("%s:%d|%s", gz, i+1, l))
 	}
@@ -118,14 +112,7 @@ func TestReadLinesLong(t *testing.T) {
 		}
 	}
 	gz := filepath.Join(dir, "c.txt.gz")
-	f, err := os.Create(gz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := gzip.NewWriter(f)
-	w.Write([]byte(strings.Join(lines[:20], "\n") + "\n"))
-	w.Close()
-	f.Close()
+	writeGzip(t, gz, strings.Join(lines[:20], "\n")+"\n")
 	for i, l := range lines[:20] {
 		add(gz, i, l)
 	}
@@ -185,4 +172,18 @@ func (r repeatReader) Read(p []byte) (int, error) {
 		p[i] = byte(r)
 	}
 	return len(p), nil
+}
+
+// writeGzip writes text, gzip-compressed, to the file at path.
+func writeGzip(t *testing.T, path, text string) {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(text))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

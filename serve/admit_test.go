@@ -80,15 +80,7 @@ func TestAdmissionCost(t *testing.T) {
 	}
 	iris, reg := models(t)
 	const cols = 1000
-	net, err := nn.New(nn.Config{Sizes: []int{cols, 2}, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := make([]string, cols)
-	for j := range f {
-		f[j] = "f" + strconv.Itoa(j)
-	}
-	wide := saveModel(t, &nn.Model{Network: net, Features: f, Classes: []string{"a", "b"}}, t.TempDir(), "wide")
+	wide := saveModel(t, wideModel(t), t.TempDir(), "wide")
 	// Issue 23 sent bodies of 15 MB; the figures are proportional to the
 	// body, and a body of 1 MB keeps the test quick under -race.
 	const size = 1_000_000

@@ -12,9 +12,9 @@ import (
 	"github.com/neuralgo/nn"
 )
 
-// wideEntry returns the served version of an untrained classifier of 1000
-// feature columns, f0 to f999.
-func wideEntry(t *testing.T) *entry {
+// wideModel returns an untrained classifier of 1000 feature columns, f0
+// to f999.
+func wideModel(t *testing.T) *nn.Model {
 	t.Helper()
 	const cols = 1000
 	net, err := nn.New(nn.Config{Sizes: []int{cols, 2}, Seed: 1})
@@ -25,7 +25,13 @@ func wideEntry(t *testing.T) *entry {
 	for j := range f {
 		f[j] = "f" + strconv.Itoa(j)
 	}
-	e, err := newEntry("wide", "", &nn.Model{Network: net, Features: f, Classes: []string{"a", "b"}})
+	return &nn.Model{Network: net, Features: f, Classes: []string{"a", "b"}}
+}
+
+// wideEntry returns the served version of wideModel.
+func wideEntry(t *testing.T) *entry {
+	t.Helper()
+	e, err := newEntry("wide", "", wideModel(t))
 	if err != nil {
 		t.Fatal(err)
 	}

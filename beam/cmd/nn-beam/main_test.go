@@ -173,30 +173,17 @@ func TestScore(t *testing.T) {
 				t.Errorf("stderr %q, want one line starting %q", r.stderr, want)
 			}
 
-			seen := make(map[int]bool)
-			for _, rec := range readCSV(t, out+"-predictions.csv", fields) {
-				place := rec[0] + ":" + rec[1]
-				i, ok := index[place]
-				if !ok || seen[i] {
-					t.Errorf("prediction for %s: no such row, or twice", place)
-					continue
-				}
-				seen[i] = true
-				if rec[2] != labels[i] {
-					t.Errorf("%s: got label %q, want %q (nn predict)", place, rec[2], labels[i])
-				}
+			for i, rec := range checkLabels(t, out+"-predictions.csv", fields, index, labels) {
 				if !proba {
 					continue
 				}
+				place := rec[0] + ":" + rec[1]
 				for j, f := range rec[3:] {
 					got, err := strconv.ParseFloat(f, 64)
 					if want := outputs.At(i, j); err != nil || math.Float64bits(got) != math.Float64bits(want) {
 						t.Errorf("%s: probability %d: got %s, want %v (Model.Predict)", place, j, f, want)
 					}
 				}
-			}
-			if len(seen) != len(rows) {
-				t.Errorf("got %d predictions, want %d", len(seen), len(rows))
 			}
 
 			dead := readCSV(t, out+"-errors.csv", 4)
@@ -263,22 +250,7 @@ func TestScoreLongLine(t *testing.T) {
 	if want := fmt.Sprintf("nn-beam: %d rows scored, 1 dead letter (see %s-errors.csv), in ", len(rows), out); !strings.HasPrefix(r.stderr, want) {
 		t.Errorf("stderr %q, want it to start %q", r.stderr, want)
 	}
-	seen := make(map[int]bool)
-	for _, rec := range readCSV(t, out+"-predictions.csv", 3) {
-		place := rec[0] + ":" + rec[1]
-		i, ok := index[place]
-		if !ok || seen[i] {
-			t.Errorf("prediction for %s: no such row, or twice", place)
-			continue
-		}
-		seen[i] = true
-		if rec[2] != labels[i] {
-			t.Errorf("%s: got label %q, want %q (nn predict)", place, rec[2], labels[i])
-		}
-	}
-	if len(seen) != len(rows) {
-		t.Errorf("got %d predictions, want %d", len(seen), len(rows))
-	}
+	checkLabels(t, out+"-predictions.csv", 3, index, labels)
 	dead := readCSV(t, out+"-errors.csv", 4)
 	wantErr := fmt.Sprintf(`line longer than the limit of %d bytes: %q… (%d bytes)`, nnbeam.MaxLineBytes, long[:64], len(long))
 	if want := [][]string{{file, strconv.Itoa(line), wantErr, ""}}; !slices.EqualFunc(dead, want, slices.Equal) {
@@ -582,4 +554,29 @@ func TestScoreProbaNoLabels(t *testing.T) {
 	if len(dead) != 1 || !slices.Equal(dead[0], wantDead) {
 		t.Errorf("errors file: got %q, want %q", dead, wantDead)
 	}
+}
+
+// checkLabels reads the predictions file path, of records of fields
+// fields (file, line, label, …), and checks that each names a row of
+// index (a "file:line" for each row) once, with the row's label in labels,
+// and that every row has one. It returns the records by row.
+func checkLabels(t *testing.T, path string, fields int, index map[string]int, labels []string) map[int][]string {
+	t.Helper()
+	byRow := make(map[int][]string)
+	for _, rec := range readCSV(t, path, fields) {
+		place := rec[0] + ":" + rec[1]
+		i, ok := index[place]
+		if _, twice := byRow[i]; !ok || twice {
+			t.Errorf("prediction for %s: no such row, or twice", place)
+			continue
+		}
+		byRow[i] = rec
+		if rec[2] != labels[i] {
+			t.Errorf("%s: got label %q, want %q (nn predict)", place, rec[2], labels[i])
+		}
+	}
+	if len(byRow) != len(index) {
+		t.Errorf("got %d predictions, want %d", len(byRow), len(index))
+	}
+	return byRow
 }
