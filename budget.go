@@ -98,12 +98,13 @@ func bytesText(n float64) string {
 // not fit in the budget is the error of New.
 func CheckFiles(c Config, s *Settings) error {
 	p := paramCount(c.Sizes, !c.NoBias)
-	if p > maxModelParams {
-		return fmt.Errorf("nn: Config.Sizes %s make %.0f parameters, more than the %d that a model file holds: %w", excerpt.List(c.Sizes), p, maxModelParams, ErrConfig)
-	}
 	// The network first, as New checks it: its file is of no use if it
 	// does not fit.
-	if err := overBudget(p*float64Bytes, fmt.Sprintf("the %.0f parameters of a network of sizes %s", p, excerpt.List(c.Sizes))); err != nil {
+	err := c.tooManyParams(p)
+	if err == nil {
+		err = c.paramsOverBudget(p)
+	}
+	if err != nil {
 		return fmt.Errorf("nn: %w", err)
 	}
 	limit := float64(fileLimit())

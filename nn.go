@@ -96,8 +96,7 @@ func New(c Config) (*Network, error) {
 	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
-	p := paramCount(c.Sizes, !c.NoBias)
-	if err := overBudget(p*float64Bytes, fmt.Sprintf("the %.0f parameters of a network of sizes %s", p, excerpt.List(c.Sizes))); err != nil {
+	if err := c.paramsOverBudget(paramCount(c.Sizes, !c.NoBias)); err != nil {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
 	n := newNetwork(c.Sizes, c.Activations, !c.NoBias, c.Loss)
@@ -131,8 +130,8 @@ func (c *Config) check() error {
 			return fmt.Errorf("Config.Sizes[%d] is %d, want a positive size: %w", i, s, ErrConfig)
 		}
 	}
-	if p := paramCount(c.Sizes, !c.NoBias); p > maxModelParams {
-		return fmt.Errorf("Config.Sizes %s make %.0f parameters, more than the %d that a model file holds: %w", excerpt.List(c.Sizes), p, maxModelParams, ErrConfig)
+	if err := c.tooManyParams(paramCount(c.Sizes, !c.NoBias)); err != nil {
+		return err
 	}
 	L := len(c.Sizes) - 1
 	if s := c.LeakySlope; !(s >= 0 && s < 1) {
@@ -186,6 +185,21 @@ func paramCount(sizes []int, bias bool) float64 {
 		}
 	}
 	return p
+}
+
+// tooManyParams returns an error wrapping ErrConfig if p, the parameters
+// of c's sizes, are more than a model file holds.
+func (c Config) tooManyParams(p float64) error {
+	if p > maxModelParams {
+		return fmt.Errorf("Config.Sizes %s make %.0f parameters, more than the %d that a model file holds: %w", excerpt.List(c.Sizes), p, maxModelParams, ErrConfig)
+	}
+	return nil
+}
+
+// paramsOverBudget returns an error wrapping ErrMemoryBudget if p, the
+// parameters of c's sizes, do not fit in the memory budget.
+func (c Config) paramsOverBudget(p float64) error {
+	return overBudget(p*float64Bytes, fmt.Sprintf("the %.0f parameters of a network of sizes %s", p, excerpt.List(c.Sizes)))
 }
 
 // newNetwork allocates a zeroed network; the arguments must be valid.
