@@ -333,12 +333,16 @@ func (bp *backprop) forward() {
 }
 
 // cost returns J summed over the batch, after forward.
-func (bp *backprop) cost() float64 {
+func (bp *backprop) cost() float64 { return bp.addCost(0) }
+
+// addCost returns J plus the cost of each row of the batch, added row
+// after row, after forward.
+func (bp *backprop) addCost(J float64) float64 {
 	L := len(bp.net.w)
 	yHat := bp.a[L].RawMatrix().Data
 	y := bp.y.RawMatrix()
 	cols := bp.net.sizes[L]
-	var J, Ji float64
+	var Ji float64
 	// acc is where a row's terms are summed: J itself, as without
 	// weights, or Ji, added to J times the row's weight.
 	acc := &J

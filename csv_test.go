@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 )
 
 func TestReadCSV(t *testing.T) {
@@ -633,5 +635,43 @@ func TestMissingClassLabel(t *testing.T) {
 	d, err = ReadCSV(strings.NewReader("a,y\n1,x\n2,NA\n"), &CSVOptions{Classify: true})
 	if err != nil || !slices.Equal(d.Classes, []string{"NA", "x"}) {
 		t.Errorf("NA without CSVOptions.Missing: classes %v, error %v; want [NA x]", d.Classes, err)
+	}
+}
+
+// TestReadCSVSizeHint checks that a size hint, right or wrong, reads the
+// same Dataset, and that a right one reads it into one allocation of about
+// the size of the data, where growing the matrix row by row allocates
+// twice that and more.
+func TestReadCSVSizeHint(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a,b,c,label\n")
+	rows := 30000
+	for i := range rows {
+		fmt.Fprintf(&b, "%d.25,%d,-%d.5,%c\n", i%97, i%13, i%7, 'x'+i%3)
+	}
+	text := b.String()
+	read := func(hint int64) (*Dataset, uint64) {
+		t.Helper()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		d, err := ReadCSV(strings.NewReader(text), &CSVOptions{Classify: true, SizeHint: hint})
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, after.TotalAlloc - before.TotalAlloc
+	}
+	want, grown := read(0)
+	size := int64(len(text))
+	for _, hint := range []int64{size, size / 3, 3 * size, 1} {
+		d, _ := read(hint)
+		if !mat.Equal(d.X, want.X) || !mat.Equal(d.Y, want.Y) || !slices.Equal(d.Classes, want.Classes) {
+			t.Errorf("SizeHint %d: the Dataset differs from the one read without a hint", hint)
+		}
+	}
+	_, hinted := read(size)
+	data := uint64(rows * 3 * 8)
+	if grown-hinted < data {
+		t.Errorf("reading %d bytes of features allocates %d bytes with the size hint and %d without, want at least the data's size less", data, hinted, grown)
 	}
 }

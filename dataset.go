@@ -109,6 +109,16 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 // The split depends only on d, testFraction and seed. Split returns an
 // error if testFraction is not in (0, 1) or if either set would be empty.
 func (d *Dataset) Split(testFraction float64, seed uint64) (train, test *Dataset, err error) {
+	trainIdx, testIdx, err := d.splitIndex(testFraction, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d.Subset(trainIdx), d.Subset(testIdx), nil
+}
+
+// splitIndex returns the rows of d that Split puts in the training and in
+// the test set, in their order there.
+func (d *Dataset) splitIndex(testFraction float64, seed uint64) (trainIdx, testIdx []int, err error) {
 	if !(testFraction > 0 && testFraction < 1) {
 		return nil, nil, fmt.Errorf("nn: test fraction %v not in (0, 1)", testFraction)
 	}
@@ -123,27 +133,45 @@ func (d *Dataset) Split(testFraction float64, seed uint64) (train, test *Dataset
 	}
 	rnd := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 
-	trainIdx := make([]int, 0, n-nTest)
-	testIdx := make([]int, 0, nTest)
 	if d.Classes == nil {
 		perm := rnd.Perm(n)
-		testIdx = append(testIdx, perm[:nTest]...)
-		trainIdx = append(trainIdx, perm[nTest:]...)
+		testIdx, trainIdx = perm[:nTest:nTest], perm[nTest:]
 	} else {
+		// The rows of each class in order, in one array, the classes
+		// one after another; the rows for training are then moved to
+		// its front, so that the split takes little more memory than
+		// its result.
+		labels := d.Labels()
+		start := make([]int, len(d.Classes)+1)
+		for _, c := range labels {
+			start[c+1]++
+		}
+		for c := range d.Classes {
+			start[c+1] += start[c]
+		}
+		order := make([]int, n)
+		next := slices.Clone(start[:len(d.Classes)])
+		for i, c := range labels {
+			order[next[c]] = i
+			next[c]++
+		}
 		byClass := make([][]int, len(d.Classes))
-		for i, c := range d.Labels() {
-			byClass[c] = append(byClass[c], i)
+		for c := range byClass {
+			byClass[c] = order[start[c]:start[c+1]]
 		}
 		counts := stratumCounts(byClass, testFraction, nTest)
+		testIdx = make([]int, 0, nTest)
+		w := 0
 		for c, rows := range byClass {
 			rnd.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 			testIdx = append(testIdx, rows[:counts[c]]...)
-			trainIdx = append(trainIdx, rows[counts[c]:]...)
+			w += copy(order[w:], rows[counts[c]:])
 		}
+		trainIdx = order[:w]
 		rnd.Shuffle(len(testIdx), func(i, j int) { testIdx[i], testIdx[j] = testIdx[j], testIdx[i] })
 		rnd.Shuffle(len(trainIdx), func(i, j int) { trainIdx[i], trainIdx[j] = trainIdx[j], trainIdx[i] })
 	}
-	return d.Subset(trainIdx), d.Subset(testIdx), nil
+	return trainIdx, testIdx, nil
 }
 
 // stratumCounts returns how many rows of each stratum go to the test set so

@@ -85,6 +85,31 @@ func (c *ColumnEncoding) width() int {
 	return w
 }
 
+// input returns input k of the inputs that c makes of the value v, as
+// EncodeRow stores it.
+func (c *ColumnEncoding) input(v float64, k int) float64 {
+	missing := math.IsNaN(v)
+	if missing {
+		v = c.Fill
+	}
+	n := 1
+	if c.Categories != nil {
+		n = len(c.Categories)
+	}
+	switch {
+	case k == n: // the indicator
+		if missing {
+			return 1
+		}
+		return 0
+	case c.Categories == nil:
+		return v
+	case v == float64(k):
+		return 1
+	}
+	return 0
+}
+
 // Width returns the number of inputs that e makes of a row.
 func (e *Encoding) Width() int {
 	w := 0
@@ -236,6 +261,12 @@ func (e *Encoding) Encode(dst *mat.Dense, x mat.Matrix) (unknown int) {
 // value in d. It returns an error naming the column if one holds no value
 // at all, every row missing, or if a category code of d is invalid.
 func FitEncoding(d *Dataset, impute Impute, indicator bool) (*Encoding, error) {
+	return fitEncoding(d, nil, impute, indicator)
+}
+
+// fitEncoding is FitEncoding on the rows idx of d, or every row if idx is
+// nil.
+func fitEncoding(d *Dataset, idx []int, impute Impute, indicator bool) (*Encoding, error) {
 	if !imputes.valid(impute) {
 		return nil, fmt.Errorf("nn: imputation %d is not one of %s", impute, excerpt.Quotes(imputes.names))
 	}
@@ -244,6 +275,9 @@ func FitEncoding(d *Dataset, impute Impute, indicator bool) (*Encoding, error) {
 		return nil, fmt.Errorf("nn: %w: Dataset has %d columns and %d Categories", ErrShape, c, len(d.Categories))
 	}
 	e := &Encoding{Columns: make([]ColumnEncoding, c), Missing: slices.Clone(d.Missing)}
+	if idx != nil {
+		r = len(idx)
+	}
 	col := make([]float64, r)
 	for j := range c {
 		var cats []string
@@ -254,7 +288,14 @@ func FitEncoding(d *Dataset, impute Impute, indicator bool) (*Encoding, error) {
 		if cats != nil && e.Columns[j].Categories == nil {
 			e.Columns[j].Categories = []string{}
 		}
-		mat.Col(col, j, d.X)
+		if idx == nil {
+			mat.Col(col, j, d.X)
+		} else {
+			raw := d.X.RawMatrix()
+			for i, k := range idx {
+				col[i] = raw.Data[k*raw.Stride+j]
+			}
+		}
 		values := slices.DeleteFunc(slices.Clone(col), math.IsNaN)
 		name := fmt.Sprintf("column %d", j)
 		if j < len(d.Features) {

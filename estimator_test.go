@@ -905,3 +905,13 @@ func TestRefitWithToolbox(t *testing.T) {
 		t.Errorf("refit ran %d epochs", n)
 	}
 }
+
+// withWeights returns a copy of y with a column after its own holding w,
+// as batches gather the targets of weighted rows.
+func withWeights(y *mat.Dense, w []float64) *mat.Dense {
+	r, c := y.Dims()
+	yw := mat.NewDense(r, c+1, nil)
+	yw.Slice(0, r, 0, c).(*mat.Dense).Copy(y)
+	yw.SetCol(c, w)
+	return yw
+}

@@ -2,15 +2,12 @@ package nn
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
 	"github.com/neuralgo/nn/internal/excerpt"
-	"gonum.org/v1/gonum/mat"
 )
 
 // Fingerprint identifies what the result of a training run depends on
@@ -64,16 +61,16 @@ type Fingerprint struct {
 	ClipNorm        float64 `json:"clip_norm,omitempty"`
 }
 
-// fingerprint returns the fingerprint of training n on the rows x, y with
-// the validation set vx, vy (nil if none) and the completed settings c.
-func fingerprint(n *Network, c *Settings, x, y, vx, vy *mat.Dense) *Fingerprint {
+// fingerprint returns the fingerprint of training n on the rows train with
+// the validation set val (nil if none) and the completed settings c.
+func fingerprint(n *Network, c *Settings, train, val *rowSet) *Fingerprint {
 	f := &Fingerprint{
 		Sizes:           slices.Clone(n.sizes),
 		Activations:     slices.Clone(n.acts),
 		Bias:            n.bias,
 		Loss:            n.loss,
 		LeakySlope:      n.leakySlope(),
-		Data:            digest(x, y, vx, vy),
+		Data:            digestSets(train, val),
 		Method:          c.Method,
 		LearningRate:    c.LearningRate,
 		Schedule:        c.Schedule,
@@ -101,13 +98,13 @@ func fingerprint(n *Network, c *Settings, x, y, vx, vy *mat.Dense) *Fingerprint 
 	}
 	// What the run does not use may change without changing it.
 	if f.Method != GradientDescent && f.Method != LBFGS {
-		rows, _ := x.Dims()
+		rows := train.len()
 		if f.BatchSize == 0 {
 			f.BatchSize = 32
 		}
 		f.BatchSize = min(f.BatchSize, rows)
 	}
-	if c.Patience == 0 && vx == nil {
+	if c.Patience == 0 && val == nil {
 		f.MinDelta = 0
 	}
 	f.dropUnused()
@@ -140,27 +137,14 @@ func (f *Fingerprint) dropUnused() {
 	}
 }
 
-// digest returns the SHA-256 digest of the shapes and the values of the
-// matrices, in hexadecimal; a nil matrix counts as 0×0.
-func digest(ms ...*mat.Dense) string {
+// digestSets returns the digest of the prepared inputs and targets of train
+// and of val (nil for none), as digest does of them as matrices.
+func digestSets(train, val *rowSet) string {
 	h := sha256.New()
-	var buf []byte
-	for _, m := range ms {
-		r, c := 0, 0
-		if m != nil {
-			r, c = m.Dims()
-		}
-		buf = binary.LittleEndian.AppendUint64(buf[:0], uint64(r))
-		buf = binary.LittleEndian.AppendUint64(buf, uint64(c))
-		h.Write(buf)
-		for i := range r {
-			buf = buf[:0]
-			for _, v := range m.RawRowView(i) {
-				buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
-			}
-			h.Write(buf)
-		}
-	}
+	train.digest(h, false)
+	train.digest(h, true)
+	val.digest(h, false)
+	val.digest(h, true)
 	return hex.EncodeToString(h.Sum(nil))
 }
 

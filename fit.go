@@ -126,22 +126,22 @@ func newHyper(hidden []int, activation, method string, lr float64, epochs, batch
 	return h, nil
 }
 
-// prepared is a Dataset encoded and scaled for a network.
+// prepared is the encoding and scalers of a network's inputs and targets,
+// fitted on the training rows of a Dataset, and the rows' weights.
 type prepared struct {
 	enc     *Encoding
 	scaler  *Scaler
 	yScaler *Scaler
-	x, y    *mat.Dense
-	weights []float64
+	weights []float64 // a weight per row of the Dataset; nil for none
 }
 
-// prepare fits the encoding and scalers on the rows of d and returns them
-// applied to d.
-func prepare(h *hyper, d *Dataset, classify, needEnc bool) (*prepared, error) {
+// prepare fits the encoding and scalers on the rows idx of d (every row if
+// idx is nil), which are the rows that training sees.
+func prepare(h *hyper, d *Dataset, idx []int, classify, needEnc bool) (*prepared, error) {
 	p := &prepared{}
 	names := d.Features
 	if needEnc {
-		enc, err := FitEncoding(d, h.impute, h.indicator)
+		enc, err := fitEncoding(d, idx, h.impute, h.indicator)
 		if err != nil {
 			return nil, err
 		}
@@ -152,13 +152,10 @@ func prepare(h *hyper, d *Dataset, classify, needEnc bool) (*prepared, error) {
 		if len(d.Features) == len(enc.Columns) {
 			names = enc.Inputs(d.Features)
 		}
-		p.x = mat.NewDense(d.X.RawMatrix().Rows, enc.Width(), nil)
-		enc.Encode(p.x, d.X)
-	} else {
-		p.x = mat.DenseCopyOf(d.X)
 	}
 	if h.scale != NoScaling {
-		p.scaler = FitScaler(h.scale, p.x)
+		s := p.set(d, idx)
+		p.scaler = fitScaler(h.scale, s.len(), s.inputs(), s.inputColumn)
 		for j := range p.scaler.Offset {
 			if o, s := p.scaler.Offset[j], p.scaler.Scale[j]; !finite(o) || !finite(s) {
 				name := fmt.Sprintf("input %d", j)
@@ -168,11 +165,11 @@ func prepare(h *hyper, d *Dataset, classify, needEnc bool) (*prepared, error) {
 				return nil, fmt.Errorf("nn: the values of %s are too large for scaling by %v (offset %v, scale %v); divide the column by a power of ten", name, h.scale, o, s)
 			}
 		}
-		p.scaler.Transform(p.x, p.x)
 	}
-	p.y = mat.DenseCopyOf(d.Y)
 	if !classify {
-		p.yScaler = FitScaler(Standardize, p.y)
+		s := p.set(d, idx)
+		_, k := d.Y.Dims()
+		p.yScaler = fitScaler(Standardize, s.len(), k, s.targetColumn)
 		for j := range p.yScaler.Offset {
 			if o, s := p.yScaler.Offset[j], p.yScaler.Scale[j]; !finite(o) || !finite(s) {
 				name := d.Target
@@ -182,10 +179,9 @@ func prepare(h *hyper, d *Dataset, classify, needEnc bool) (*prepared, error) {
 				return nil, fmt.Errorf("nn: the values of the target %s are too large to standardise (offset %v, scale %v); divide the column by a power of ten", excerpt.Quote(name), o, s)
 			}
 		}
-		p.yScaler.Transform(p.y, p.y)
 	}
 	if classify && (h.balanced || h.classWeights != nil) {
-		p.weights = classWeights(h, d)
+		p.weights = classWeights(h, d, idx)
 	}
 	if d.Weights != nil {
 		rows, _ := d.X.Dims()
@@ -193,7 +189,7 @@ func prepare(h *hyper, d *Dataset, classify, needEnc bool) (*prepared, error) {
 			return nil, fmt.Errorf("nn: %w: Dataset has %d weights for %d rows", ErrShape, len(d.Weights), rows)
 		}
 		if p.weights == nil {
-			p.weights = slices.Clone(d.Weights)
+			p.weights = d.Weights
 		} else {
 			for i, w := range d.Weights {
 				p.weights[i] *= w
@@ -203,19 +199,34 @@ func prepare(h *hyper, d *Dataset, classify, needEnc bool) (*prepared, error) {
 	return p, nil
 }
 
-// classWeights returns the weight of each row of d by its class.
-func classWeights(h *hyper, d *Dataset) []float64 {
+// set returns the rows idx of d (every row if idx is nil) as p prepares
+// them, with their weights.
+func (p *prepared) set(d *Dataset, idx []int) *rowSet {
+	return &rowSet{x: d.X, y: d.Y, idx: idx, enc: p.enc, scaler: p.scaler, yScaler: p.yScaler, w: p.weights}
+}
+
+// classWeights returns the weight of each row of d by its class, with the
+// classes counted on the rows idx (every row if idx is nil).
+func classWeights(h *hyper, d *Dataset, idx []int) []float64 {
 	labels := d.Labels()
 	k := len(d.Classes)
 	w := make([]float64, k)
 	counts := make([]int, k)
-	for _, c := range labels {
-		counts[c]++
+	n := len(labels)
+	if idx == nil {
+		for _, c := range labels {
+			counts[c]++
+		}
+	} else {
+		n = len(idx)
+		for _, i := range idx {
+			counts[labels[i]]++
+		}
 	}
 	for c := range w {
 		w[c] = 1
 		if h.balanced && counts[c] > 0 {
-			w[c] = float64(len(labels)) / (float64(k) * float64(counts[c]))
+			w[c] = float64(n) / (float64(k) * float64(counts[c]))
 		}
 		if v, ok := h.classWeights[d.Classes[c]]; ok {
 			w[c] *= v
@@ -299,35 +310,38 @@ func fitNetwork(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Mode
 	if err := checkDataset(d, h, classify); err != nil {
 		return nil, nil, nil, err
 	}
-	train, val := d, (*Dataset)(nil)
+	// The training and validation rows are indexes into d, prepared as
+	// each batch is gathered: d is the only copy of the data.
+	var trainIdx, valIdx []int
 	if h.val > 0 {
 		var err error
-		if train, val, err = d.Split(h.val, h.seed); err != nil {
+		if trainIdx, valIdx, err = d.splitIndex(h.val, h.seed); err != nil {
 			return nil, nil, nil, fmt.Errorf("%w; too few rows to hold out a fraction of %v for validation (set ValidationFraction negative for none)", err, h.val)
 		}
 	}
-	p, err := prepare(h, train, classify, d.Categories != nil || hasNaN(d.X))
+	p, err := prepare(h, d, trainIdx, classify, d.Categories != nil || hasNaN(d.X))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	_, outputs := p.y.Dims()
-	net, err := New(h.config(p.x.RawMatrix().Cols, outputs, classify))
+	_, outputs := d.Y.Dims()
+	train := p.set(d, trainIdx)
+	net, err := New(h.config(train.inputs(), outputs, classify))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	s := h.settings(h.epochs)
-	if val != nil {
-		vx, vy := p.apply(val)
-		s.ValidationX, s.ValidationY = vx, vy
+	var val *rowSet
+	if valIdx != nil {
+		val = p.set(d, valIdx)
+		val.w = nil
 	}
-	s.Weights = p.weights
-	report, err := Train(ctx, net, p.x, p.y, s)
+	report, err := trainPrepared(ctx, net, h.settings(h.epochs), train, val)
 	if err == nil && h.refit && val != nil && report.BestEpoch > 0 {
 		// Train afresh on every row for the epochs early stopping chose.
-		if p, err = prepare(h, d, classify, p.enc != nil); err != nil {
+		if p, err = prepare(h, d, nil, classify, p.enc != nil); err != nil {
 			return nil, nil, nil, err
 		}
-		if net, err = New(h.config(p.x.RawMatrix().Cols, outputs, classify)); err != nil {
+		train = p.set(d, nil)
+		if net, err = New(h.config(train.inputs(), outputs, classify)); err != nil {
 			return nil, nil, nil, err
 		}
 		s := h.settings(report.BestEpoch)
@@ -335,8 +349,7 @@ func fitNetwork(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Mode
 		// warm-up shorter than the run.
 		s.Patience, s.Monitor = 0, MonitorLoss
 		s.Warmup = min(s.Warmup, report.BestEpoch-1)
-		s.Weights = p.weights
-		report, err = Train(ctx, net, p.x, p.y, s)
+		report, err = trainPrepared(ctx, net, s, train, nil)
 	}
 	if report == nil {
 		return nil, nil, nil, err
@@ -344,8 +357,12 @@ func fitNetwork(ctx context.Context, h *hyper, d *Dataset, classify bool) (*Mode
 	if p.yScaler != nil {
 		unscaleOutput(net, p.yScaler)
 	}
+	var heldOut *Dataset
+	if valIdx != nil {
+		heldOut = d.Subset(valIdx)
+	}
 	m := &Model{Network: net, Scaler: p.scaler, Encoding: p.enc, Features: slices.Clone(d.Features), Target: d.Target, Targets: slices.Clone(d.Targets), Classes: slices.Clone(d.Classes)}
-	return m, report, val, err
+	return m, report, heldOut, err
 }
 
 // checkDataset returns an error if d does not hold together: rows of X
@@ -408,24 +425,6 @@ func checkDataset(d *Dataset, h *hyper, classify bool) error {
 		return fmt.Errorf("nn: %w", err)
 	}
 	return nil
-}
-
-// apply encodes and scales the rows of d as p does its own.
-func (p *prepared) apply(d *Dataset) (x, y *mat.Dense) {
-	if p.enc != nil {
-		x = mat.NewDense(d.X.RawMatrix().Rows, p.enc.Width(), nil)
-		p.enc.Encode(x, d.X)
-	} else {
-		x = mat.DenseCopyOf(d.X)
-	}
-	if p.scaler != nil {
-		p.scaler.Transform(x, x)
-	}
-	y = mat.DenseCopyOf(d.Y)
-	if p.yScaler != nil {
-		p.yScaler.Transform(y, y)
-	}
-	return x, y
 }
 
 // unscaleOutput folds the target scaling ys into the identity output layer

@@ -422,15 +422,21 @@ func (n *Network) PredictTo(dst *mat.Dense, x mat.Matrix, ws *Workspace) error {
 // results of a prediction may take: 256 MiB of the default budget.
 const predictShare = 16
 
+// maxBlockRows is the most rows that go through the network at once in a
+// prediction: the matrix products run as fast on a few thousand rows as on
+// more, and larger blocks would only hold more memory.
+const maxBlockRows = 4096
+
 // blockRows returns the most rows whose intermediate results, the outputs
 // of two layers, fit in the share of the memory budget that prediction
-// takes, for each of workers goroutines predicting at once.
+// takes, for each of workers goroutines predicting at once, and at most
+// maxBlockRows.
 func (n *Network) blockRows(workers int) int {
 	widest := 0
 	for _, s := range n.sizes[1:] {
 		widest = max(widest, s)
 	}
-	return max(1, int(MemoryBudget()/predictShare/int64(workers)/int64(2*widest*float64Bytes)))
+	return max(1, min(maxBlockRows, int(MemoryBudget()/predictShare/int64(workers)/int64(2*widest*float64Bytes))))
 }
 
 // forwardTo runs the checked input a through the network into dst, in

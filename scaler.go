@@ -66,10 +66,16 @@ func FitScaler(kind ScaleKind, X mat.Matrix) *Scaler {
 	if r == 0 {
 		panic("nn: FitScaler of an empty matrix")
 	}
+	return fitScaler(kind, r, c, func(col []float64, j int) { mat.Col(col, j, X) })
+}
+
+// fitScaler fits a Scaler of the kind to the c columns of r values that
+// column stores in its first argument.
+func fitScaler(kind ScaleKind, r, c int, column func(col []float64, j int)) *Scaler {
 	s := &Scaler{Kind: kind, Offset: make([]float64, c), Scale: make([]float64, c)}
 	col := make([]float64, r)
 	for j := range c {
-		mat.Col(col, j, X)
+		column(col, j)
 		var offset, scale float64
 		switch kind {
 		case NoScaling:

@@ -124,47 +124,98 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 	if err := n.checkTarget("Y", y, rows); err != nil {
 		return nil, err
 	}
-	if err := overBudget(trainBytes(n, &c, x), fmt.Sprintf("training a network of %d parameters by %v on %d rows", len(n.params), c.Method, rows)); err != nil {
+	vrows := 0
+	if c.ValidationX != nil {
+		vrows, _ = c.ValidationX.Dims()
+	} else if c.ValidationFraction > 0 {
+		vrows = int(math.Round(c.ValidationFraction * float64(rows)))
+	}
+	if err := overBudget(trainBytes(n, &c, rows-vrows, vrows, false), fmt.Sprintf("training a network of %d parameters by %v on %d rows", len(n.params), c.Method, rows)); err != nil {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
-	Yd := asDense(y)
+	set := denseSet(asDense(x), asDense(y))
 	if c.Weights != nil {
 		if err := checkWeights(c.Weights, rows); err != nil {
 			return nil, err
 		}
-		Yd = withWeights(Yd, c.Weights)
+		set.w = c.Weights
 	}
 	pcg := rand.NewPCG(c.Seed, 0x6e6e2d747261696e) // "nn-train"
 	rnd := rand.New(pcg)
-	X, Y, vx, vy, err := holdOut(n, &c, asDense(x), Yd, rnd)
+	train, val, err := holdOut(n, &c, set, rnd)
 	if err != nil {
 		return nil, err
 	}
-	if c.Monitor == MonitorAccuracy && (vx == nil || n.loss == SquaredError) {
+	return trainSets(ctx, n, &c, train, val, start, pcg, rnd)
+}
+
+// trainPrepared trains n as Train does, on rows that the caller has
+// checked against n and the settings s, and with the random state of a
+// run without a ValidationFraction.
+func trainPrepared(ctx context.Context, n *Network, s *Settings, train, val *rowSet) (*Report, error) {
+	start := time.Now()
+	c := s.WithDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	vrows := 0
+	if val != nil {
+		vrows = val.len()
+		if s.Patience == 0 {
+			c.Patience = defaultPatience // as for a ValidationX
+		}
+	}
+	if err := overBudget(trainBytes(n, &c, train.len(), vrows, !train.plain()), fmt.Sprintf("training a network of %d parameters by %v on %d rows", len(n.params), c.Method, train.len()+vrows)); err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
+	}
+	if err := train.checkFinite("X", "Y"); err != nil {
+		return nil, err
+	}
+	if val != nil {
+		if err := val.checkFinite("ValidationX", "ValidationY"); err != nil {
+			return nil, err
+		}
+	}
+	if train.w != nil {
+		pos := false
+		for i := range train.len() {
+			pos = pos || train.w[train.row(i)] > 0
+		}
+		if !pos {
+			return nil, errors.New("nn: Settings.Weights are all zero")
+		}
+	}
+	pcg := rand.NewPCG(c.Seed, 0x6e6e2d747261696e) // "nn-train"
+	return trainSets(ctx, n, &c, train, val, start, pcg, rand.New(pcg))
+}
+
+// trainSets trains n with the completed settings c on the rows of train,
+// validating on val (nil for none), shuffling with rnd, whose source is
+// pcg.
+func trainSets(ctx context.Context, n *Network, c *Settings, train, val *rowSet, start time.Time, pcg *rand.PCG, rnd *rand.Rand) (*Report, error) {
+	if c.Monitor == MonitorAccuracy && (val == nil || n.loss == SquaredError) {
 		return nil, errors.New("nn: Settings.Monitor is accuracy, which needs a validation set (ValidationX or ValidationFraction) and a classifier's loss (cross-entropy)")
 	}
-	if c.Weights != nil && vy != nil && c.ValidationY == nil {
-		// Rows held out from the weighted ones: drop their weights.
-		vr, _ := vy.Dims()
-		vy = vy.Slice(0, vr, 0, n.sizes[len(n.sizes)-1]).(*mat.Dense)
-	}
-	r := newRun(ctx, n, &c, start, vx, vy)
-	r.weighted = c.Weights != nil
-	r.report.Warnings = warnings(n, y)
+	r := newRun(ctx, n, c, start, val)
+	r.weighted = train.w != nil
+	r.report.Warnings = warnings(n, train)
 	if (c.CheckpointEvery > 0 && c.Checkpoint != nil) || c.Resume != nil {
-		r.fingerprint = fingerprint(n, &c, X, Y, vx, vy)
+		r.fingerprint = fingerprint(n, c, train, val)
 	}
+	var err error
 	if c.Method == LBFGS {
+		X, Y := train.dense()
 		err = r.lbfgs(X, Y)
 	} else {
-		err = r.gradientMethod(X, Y, rnd, pcg)
+		err = r.gradientMethod(train, rnd, pcg)
 	}
 	r.end()
 	return r.report, err
 }
 
-// warnings returns the doubts about training n on the targets y.
-func warnings(n *Network, y mat.Matrix) []string {
+// warnings returns the doubts about training n on the targets of the rows
+// s.
+func warnings(n *Network, s *rowSet) []string {
 	if n.loss != SquaredError {
 		return nil
 	}
@@ -172,14 +223,16 @@ func warnings(n *Network, y mat.Matrix) []string {
 	if out == Softmax {
 		return []string{"a softmax output trained on squared error learns slowly (its gradient vanishes as outputs saturate); cross-entropy is the loss for softmax (Config.Loss = CrossEntropy, or use a Classifier)"}
 	}
-	r, c := y.Dims()
+	_, c := s.y.Dims()
 	if c < 2 {
 		return nil
 	}
-	for i := range r {
+	y := make([]float64, s.outputs())
+	for i := range s.len() {
+		s.targetRow(y, i)
 		ones := 0
 		for j := range c {
-			switch y.At(i, j) {
+			switch y[j] {
 			case 1:
 				ones++
 			case 0:
@@ -213,42 +266,24 @@ func checkWeights(w []float64, rows int) error {
 	return nil
 }
 
-// withWeights returns a copy of y with a column after its own holding w,
-// so that the rows and their weights are held out, shuffled and gathered
-// together.
-func withWeights(y *mat.Dense, w []float64) *mat.Dense {
-	r, c := y.Dims()
-	yw := mat.NewDense(r, c+1, nil)
-	yw.Slice(0, r, 0, c).(*mat.Dense).Copy(y)
-	yw.SetCol(c, w)
-	return yw
-}
-
 // lbfgsVectors is about the number of vectors as long as the parameters
 // that gonum's L-BFGS keeps: 15 pairs of past steps and gradient changes,
 // and the working vectors of the method and of Minimize.
 const lbfgsVectors = 45
 
-// trainBytes returns about how much memory Train(n, x, ...) with the
-// settings c takes, the network, the data x and its targets, and the
-// validation set included: the vectors as long as the parameters (the
-// weights at the end of the last epoch and of the best one, the optimizer's
-// state, checkpoint copies), and the buffers of backpropagation on
-// batches, on the whole training set, and on the validation set.
-func trainBytes(n *Network, c *Settings, x mat.Matrix) float64 {
-	rows, _ := x.Dims()
+// valBlock is the number of rows of the validation set that go through the
+// network at once.
+const valBlock = 1024
+
+// trainBytes returns about how much memory training n with the settings c
+// on train rows, validated on vrows, takes: the data, the vectors
+// as long as the parameters (the weights at the end of the last epoch and
+// of the best one, the optimizer's state, checkpoint copies), the buffers
+// of backpropagation on batches, on the whole training set, and on blocks
+// of the validation set, and, if prepared, the matrix of the prepared
+// training rows that the full-batch methods make.
+func trainBytes(n *Network, c *Settings, train, vrows int, prepared bool) float64 {
 	in, out := n.sizes[0], n.sizes[len(n.sizes)-1]
-	data := float64(rows) * float64(in+out)
-	vrows, train := 0, rows
-	switch {
-	case c.ValidationX != nil:
-		vrows, _ = c.ValidationX.Dims()
-		data += float64(vrows) * float64(in+out)
-	case c.ValidationFraction > 0:
-		vrows = int(math.Round(c.ValidationFraction * float64(rows)))
-		train -= vrows
-		data *= 2 // holdOut copies the rows
-	}
 	vectors := 2.0 // the weights, and those at the end of the last epoch
 	if c.Patience > 0 || vrows > 0 {
 		vectors++ // the best weights
@@ -258,12 +293,16 @@ func trainBytes(n *Network, c *Settings, x mat.Matrix) float64 {
 	}
 	var buffers float64
 	switch c.Method {
-	case LBFGS:
-		vectors += lbfgsVectors
+	case LBFGS, GradientDescent:
+		if c.Method == LBFGS {
+			vectors += lbfgsVectors
+		} else {
+			vectors += optimizerVectors(c.Method)
+		}
 		buffers = n.backpropBytes(train)
-	case GradientDescent:
-		vectors += optimizerVectors(c.Method)
-		buffers = n.backpropBytes(train)
+		if prepared {
+			buffers += float64(train) * float64(in+out+1) * float64Bytes
+		}
 	default:
 		vectors += optimizerVectors(c.Method)
 		b := c.BatchSize
@@ -272,73 +311,157 @@ func trainBytes(n *Network, c *Settings, x mat.Matrix) float64 {
 		}
 		b = min(b, train)
 		// A full batch, a last one if the rows do not divide into full
-		// ones, and the buffers they are gathered in.
-		buffers = n.backpropBytes(b) + float64(b)*float64(in+out)*float64Bytes
+		// ones, and the buffers they are gathered in; the order of the
+		// rows.
+		buffers = n.backpropBytes(b) + float64(b)*float64(in+out+1)*float64Bytes + float64(train)*8
 		if last := train % max(b, 1); last > 0 {
 			buffers += n.backpropBytes(last)
 		}
 	}
 	if vrows > 0 {
-		buffers += n.backpropBytes(vrows)
+		// Two blocks, a full one and the last, their buffers, and the
+		// classes of every row.
+		b := min(vrows, valBlock)
+		buffers += 2*n.backpropBytes(b) + float64(b)*float64(in+2*out)*float64Bytes + float64(vrows)*8
 	}
+	data := float64(train+vrows) * float64(in+out)
 	return (data+vectors*float64(len(n.params)))*float64Bytes + buffers
 }
 
-// holdOut returns the training rows X, Y and the validation set vx, vy
-// (nil if there is none) that the settings c give: c.ValidationX and
-// ValidationY, checked, or the fraction c.ValidationFraction of the rows,
-// drawn from rnd.
-func holdOut(n *Network, c *Settings, X, Y *mat.Dense, rnd *rand.Rand) (x, y, vx, vy *mat.Dense, err error) {
-	rows, _ := X.Dims()
+// holdOut returns the training rows and the validation set (nil if there
+// is none) that the settings c give of the rows s: s and c.ValidationX and
+// ValidationY, checked, or the fraction c.ValidationFraction of the rows of
+// s, drawn from rnd, without their weights.
+func holdOut(n *Network, c *Settings, s *rowSet, rnd *rand.Rand) (train, val *rowSet, err error) {
+	rows := s.len()
 	switch {
 	case c.ValidationX != nil || c.ValidationY != nil:
 		if c.ValidationX == nil || c.ValidationY == nil {
-			return nil, nil, nil, nil, errors.New("nn: Settings.ValidationX and ValidationY must be given together")
+			return nil, nil, errors.New("nn: Settings.ValidationX and ValidationY must be given together")
 		}
 		if err := n.checkInput("ValidationX", c.ValidationX); err != nil {
-			return nil, nil, nil, nil, err
+			return nil, nil, err
 		}
 		vr, _ := c.ValidationX.Dims()
 		if err := n.checkTarget("ValidationY", c.ValidationY, vr); err != nil {
-			return nil, nil, nil, nil, err
+			return nil, nil, err
 		}
-		return X, Y, asDense(c.ValidationX), asDense(c.ValidationY), nil
+		return s, denseSet(asDense(c.ValidationX), asDense(c.ValidationY)), nil
 	case c.ValidationFraction > 0:
 		k := int(math.Round(c.ValidationFraction * float64(rows)))
 		if k < 1 || k >= rows {
-			return nil, nil, nil, nil, fmt.Errorf("nn: Settings.ValidationFraction %v of %d rows leaves no validation or no training rows", c.ValidationFraction, rows)
+			return nil, nil, fmt.Errorf("nn: Settings.ValidationFraction %v of %d rows leaves no validation or no training rows", c.ValidationFraction, rows)
 		}
 		perm := rnd.Perm(rows)
-		return gatherRows(X, perm[k:]), gatherRows(Y, perm[k:]), gatherRows(X, perm[:k]), gatherRows(Y, perm[:k]), nil
+		if s.idx != nil {
+			for i, p := range perm {
+				perm[i] = s.idx[p]
+			}
+		}
+		train, val := *s, *s
+		train.idx, val.idx, val.w = perm[k:], perm[:k], nil
+		train.src, val.src = nil, nil
+		return &train, &val, nil
 	}
-	return X, Y, nil, nil, nil
+	return s, nil, nil
 }
 
 // newRun returns the state of a call to Train of n with the settings c,
-// started at start, with the validation set vx, vy (nil if none).
-func newRun(ctx context.Context, n *Network, c *Settings, start time.Time, vx, vy *mat.Dense) *run {
+// started at start, with the validation set val (nil if none).
+func newRun(ctx context.Context, n *Network, c *Settings, start time.Time, val *rowSet) *run {
 	r := &run{net: n, s: c, ctx: ctx, start: start, report: &Report{}}
 	r.best = math.Inf(1)
 	r.plateau = plateau{rate: c.LearningRate, best: math.Inf(1)}
-	r.keepBest = vx != nil || c.Patience > 0
+	r.keepBest = val != nil || c.Patience > 0
 	r.epochStart = slices.Clone(n.params)
 	if r.keepBest {
 		r.bestParams = slices.Clone(n.params)
 	}
-	if vx != nil {
-		vr, _ := vx.Dims()
-		r.val = newBackprop(n, vr)
-		r.val.setBatch(vx, vy)
-		if n.loss != SquaredError {
-			r.valLabels = n.ClassesTo(nil, vy)
-		}
+	if val != nil {
+		r.val = newValidation(n, val)
 	}
 	return r
 }
 
+// validation is a validation set and the buffers that measure a network's
+// loss and accuracy on it, a block of rows at a time.
+type validation struct {
+	set    *rowSet
+	full   block // a block of valBlock rows, or of every row if fewer
+	last   block // the last, shorter block; its bp nil if there is none
+	labels []int // the class of each row, for classifiers; nil otherwise
+	pred   []int // the predicted classes of a block
+}
+
+// block is the buffers of a block of rows.
+type block struct {
+	bp   *backprop
+	x, y *mat.Dense
+}
+
+func newBlock(n *Network, s *rowSet, rows int) block {
+	bp := newBackprop(n, rows)
+	x, y := mat.NewDense(rows, s.inputs(), nil), mat.NewDense(rows, s.outputs(), nil)
+	bp.setBatch(x, y)
+	return block{bp: bp, x: x, y: y}
+}
+
+func newValidation(n *Network, s *rowSet) *validation {
+	rows := s.len()
+	v := &validation{set: s, full: newBlock(n, s, min(rows, valBlock))}
+	if rem := rows % valBlock; rows > valBlock && rem != 0 {
+		v.last = newBlock(n, s, rem)
+	}
+	if n.loss != SquaredError {
+		v.labels = make([]int, rows)
+		for off := 0; off < rows; off += valBlock {
+			b := v.block(off)
+			s.gatherRange(b.x, b.y, off)
+			n.ClassesTo(v.labels[off:off+b.bp.rows], b.y)
+		}
+	}
+	return v
+}
+
+// block returns the block of rows that starts at row off.
+func (v *validation) block(off int) block {
+	if v.set.len()-off < v.full.bp.rows {
+		return v.last
+	}
+	return v.full
+}
+
+// measure returns the mean loss of n on the validation set, and its
+// accuracy for a classifier (NaN otherwise). The loss is summed in the
+// order of the rows, as a pass over all of them at once would sum it.
+func (v *validation) measure(n *Network) (loss, accuracy float64) {
+	rows := v.set.len()
+	var J float64
+	hits := 0
+	for off := 0; off < rows; off += valBlock {
+		b := v.block(off)
+		v.set.gatherRange(b.x, b.y, off)
+		b.bp.forward()
+		J = b.bp.addCost(J)
+		if v.labels != nil {
+			v.pred = n.ClassesTo(v.pred, b.bp.a[len(b.bp.a)-1])
+			for i, c := range v.pred {
+				if c == v.labels[off+i] {
+					hits++
+				}
+			}
+		}
+	}
+	accuracy = math.NaN()
+	if v.labels != nil {
+		accuracy = float64(hits) / float64(rows)
+	}
+	return J / float64(rows), accuracy
+}
+
 // gradientMethod trains with a Trainer, resuming from a checkpoint if the
 // settings give one.
-func (r *run) gradientMethod(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
+func (r *run) gradientMethod(train *rowSet, rnd *rand.Rand, pcg *rand.PCG) error {
 	var err error
 	r.trainer, err = NewTrainer(r.net, r.s)
 	if err != nil {
@@ -350,7 +473,7 @@ func (r *run) gradientMethod(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) err
 			return err
 		}
 	}
-	return r.descend(X, Y, rnd, pcg)
+	return r.descend(train, rnd, pcg)
 }
 
 // end restores the weights of the best epoch when early stopping kept
@@ -383,9 +506,7 @@ type run struct {
 	epochLR    float64
 	plateau    plateau // the state of a Plateau schedule
 
-	val       *backprop // validation set, or nil
-	valLabels []int
-	valPred   []int
+	val *validation // nil if none
 
 	trainer     *Trainer // for the gradient methods
 	elapsed0    time.Duration
@@ -424,19 +545,8 @@ func (r *run) finishEpoch(e int, loss, lr float64) bool {
 	ep := Epoch{Epoch: e, Loss: loss, LearningRate: lr, ValLoss: math.NaN(), ValAccuracy: math.NaN()}
 	monitored := loss
 	if r.val != nil {
-		r.val.forward()
-		ep.ValLoss = r.val.cost() / float64(r.val.rows)
+		ep.ValLoss, ep.ValAccuracy = r.val.measure(r.net)
 		monitored = ep.ValLoss
-		if r.valLabels != nil {
-			r.valPred = r.net.ClassesTo(r.valPred, r.val.a[len(r.val.a)-1])
-			hits := 0
-			for i, c := range r.valPred {
-				if c == r.valLabels[i] {
-					hits++
-				}
-			}
-			ep.ValAccuracy = float64(hits) / float64(len(r.valPred))
-		}
 	}
 	if r.s.Monitor == MonitorAccuracy {
 		monitored = -ep.ValAccuracy // higher is better
@@ -501,15 +611,16 @@ func (r *run) diverged(e int, loss float64, prev []float64) error {
 
 // descend runs the gradient methods: full-batch gradient descent, or
 // mini-batches for the others.
-func (r *run) descend(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
+func (r *run) descend(train *rowSet, rnd *rand.Rand, pcg *rand.PCG) error {
 	t := r.trainer
 	// The weights before the last update, restored if the loss diverges.
 	t.prev = make([]float64, len(r.net.params))
 	copy(t.prev, r.net.params)
 	if r.s.Method == GradientDescent {
+		X, Y := train.dense()
 		return r.descendFull(X, Y, pcg)
 	}
-	return r.descendBatches(X, Y, rnd, pcg)
+	return r.descendBatches(train, rnd, pcg)
 }
 
 // descendFull takes one step on the whole training set per epoch, as the
@@ -575,14 +686,14 @@ func (r *run) descendFullDropout(bp *backprop, rows int, pcg *rand.PCG) error {
 // descendBatches takes one step per mini-batch, in an order shuffled
 // afresh every epoch; the loss of an epoch is the mean of its batches'
 // losses, each measured before its batch's step.
-func (r *run) descendBatches(X, Y *mat.Dense, rnd *rand.Rand, pcg *rand.PCG) error {
+func (r *run) descendBatches(train *rowSet, rnd *rand.Rand, pcg *rand.PCG) error {
 	t := r.trainer
-	rows, _ := X.Dims()
+	rows := train.len()
 	size := r.s.BatchSize
 	if size == 0 {
 		size = 32
 	}
-	b := newBatches(X, Y, min(size, rows))
+	b := newBatches(train, min(size, rows))
 	spe := (rows + b.size - 1) / b.size // steps per epoch
 	for e := len(r.report.History) + 1; e <= r.s.Epochs; e++ {
 		t.lr = r.s.rateAt(e-1, t.t, spe, r.plateau.rate)
@@ -627,18 +738,17 @@ func (r *run) endEpoch(e int, loss float64, pcg *rand.PCG) (bool, error) {
 // batches is the order of the training rows in an epoch and the buffers
 // its mini-batches are gathered into, allocated once.
 type batches struct {
-	x, y   *mat.Dense // the training set
+	set    *rowSet    // the training set
 	size   int        // rows of a full batch
 	perm   []int      // the order of the rows in this epoch
 	bx, by *mat.Dense // a full batch
 	rx, ry *mat.Dense // the last, shorter batch, viewing bx and by; nil if every batch is full
 }
 
-func newBatches(x, y *mat.Dense, size int) *batches {
-	rows, cols := x.Dims()
-	_, outs := y.Dims()
+func newBatches(set *rowSet, size int) *batches {
+	rows, cols, outs := set.len(), set.inputs(), set.outputs()
 	b := &batches{
-		x: x, y: y, size: size,
+		set: set, size: size,
 		perm: make([]int, rows),
 		bx:   mat.NewDense(size, cols, nil),
 		by:   mat.NewDense(size, outs, nil),
@@ -668,7 +778,6 @@ func (b *batches) gather(off int) (x, y *mat.Dense) {
 	if len(idx) < b.size {
 		x, y = b.rx, b.ry
 	}
-	gatherRowsTo(x, b.x, idx)
-	gatherRowsTo(y, b.y, idx)
+	b.set.gather(x, y, idx)
 	return x, y
 }

@@ -24,10 +24,6 @@ func (f *trainFlags) inputs(d *nn.Dataset) (int, string) {
 			cats = append(cats, fmt.Sprintf("%s (%d)", d.Features[j], len(c)))
 		}
 	}
-	train := d
-	if f.val > 0 {
-		train, _, _ = d.Split(f.val, f.seed)
-	}
 	missing := 0
 	raw := d.X.RawMatrix()
 	for _, v := range raw.Data {
@@ -38,9 +34,27 @@ func (f *trainFlags) inputs(d *nn.Dataset) (int, string) {
 	if cats == nil && missing == 0 {
 		return cols, ""
 	}
-	enc, err := nn.FitEncoding(train, f.impute, f.indicator)
-	if err != nil {
-		return cols, ""
+	width := 0
+	for j := range cols {
+		if d.Categories != nil && d.Categories[j] != nil {
+			width += len(d.Categories[j])
+		} else {
+			width++
+		}
+	}
+	if f.indicator && missing > 0 {
+		// Which columns get an indicator depends on the training rows:
+		// fit the encoding on them (a copy of the rows, for the banner of
+		// -indicator only).
+		train := d
+		if f.val > 0 {
+			train, _, _ = d.Split(f.val, f.seed)
+		}
+		enc, err := nn.FitEncoding(train, f.impute, f.indicator)
+		if err != nil {
+			return cols, ""
+		}
+		width = enc.Width()
 	}
 	var notes []string
 	if cats != nil {
@@ -49,7 +63,7 @@ func (f *trainFlags) inputs(d *nn.Dataset) (int, string) {
 	if missing > 0 {
 		notes = append(notes, fmt.Sprintf("%d missing values filled in with the %v", missing, f.impute))
 	}
-	return enc.Width(), strings.Join(notes, "; ")
+	return width, strings.Join(notes, "; ")
 }
 
 // printBanner says on stderr what is about to be trained, on what, and how.

@@ -51,6 +51,7 @@ func runEval(e *env, args []string) error {
 		return err
 	}
 	setMemoryBudget(*budget)
+	holdData()
 	if err := required("eval", "model", f.model, "the model file to score"); err != nil {
 		return err
 	}

@@ -27,11 +27,16 @@ func readCSVFile(ctx context.Context, e *env, path string, opts *nn.CSVOptions, 
 	}
 	defer file.Close()
 	var r io.Reader = ctxReader{ctx, file}
+	var size int64
+	if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	if opts.SizeHint == 0 {
+		o := *opts
+		o.SizeHint = size
+		opts = &o
+	}
 	if !quiet {
-		var size int64
-		if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() {
-			size = fi.Size()
-		}
 		p := newReadProgress(e.stderr, e.stderrTTY, path, size, r)
 		// Blanked out before the caller writes an error or the banner.
 		defer p.done()

@@ -161,6 +161,7 @@ func runTrain(e *env, args []string) error {
 		return err
 	}
 	setMemoryBudget(*budget)
+	holdData()
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if err := f.check(set); err != nil {
@@ -329,15 +330,8 @@ func (f *trainFlags) load(ctx context.Context, e *env) (*nn.Dataset, *nn.Checkpo
 	if err != nil {
 		return nil, nil, err
 	}
-	if f.val > 0 {
-		// Holding out validation rows copies them.
-		rows, inputs := d.X.Dims()
-		_, outputs := d.Y.Dims()
-		need := 2 * float64(rows) * float64(inputs+outputs) * 8
-		if err := nn.CheckMemoryBudget(need, fmt.Sprintf("holding out -val %v of the %d rows copies them", f.val, rows)); err != nil {
-			return nil, nil, fileErrorf(f.data, "%w", err)
-		}
-		if _, _, err := d.Split(f.val, f.seed); err != nil {
+	if rows, _ := d.X.Dims(); f.val > 0 {
+		if k := math.Round(f.val * float64(rows)); k < 1 || k >= float64(rows) {
 			return nil, nil, fileErrorf(f.data, "%d rows are too few to hold out -val %v of them for validation; use -val 0 to train on all of them", rows, f.val)
 		}
 	}

@@ -85,6 +85,7 @@ func runTune(e *env, args []string) error {
 		return err
 	}
 	setMemoryBudget(*budget)
+	holdData()
 	if err := required("tune", "data", f.data, "the CSV file to cross-validate on"); err != nil {
 		return err
 	}
