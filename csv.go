@@ -266,6 +266,7 @@ type csvBuilder struct {
 	y      []float64 // regression targets
 	extraY []float64 // the targets of a row after the first
 	w      []float64 // the weights of the rows
+	weight float64   // of the row read last
 	labels []int     // class of each row: an index into classes
 
 	fixed      bool
@@ -303,19 +304,37 @@ const classOverhead = 3*16 + 48
 
 // add appends the row that b.r read last, whose features are x.
 func (b *csvBuilder) add(x []float64) error {
-	label := b.r.Target()
-	c, v, err := b.target(label)
+	c, v, err := b.label()
 	if err != nil {
 		return err
 	}
-	if err := b.extras(); err != nil {
-		return err
-	}
-	switch {
-	case !b.classify:
+	if b.classify {
+		b.labels = append(b.labels, c)
+	} else {
 		b.y = append(b.y, v)
 		b.y = append(b.y, b.extraY...)
-	case c < 0:
+	}
+	if b.r.weight >= 0 {
+		b.w = append(b.w, b.weight)
+	}
+	b.x = append(b.x, x...)
+	b.n++
+	return nil
+}
+
+// label reads the targets and weight of the row that b.r read last: its
+// class, a new one numbered in order of appearance, or its first target,
+// with the others in b.extraY, and its weight in b.weight.
+func (b *csvBuilder) label() (class int, value float64, err error) {
+	label := b.r.Target()
+	c, v, err := b.target(label)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := b.extras(); err != nil {
+		return 0, 0, err
+	}
+	if b.classify && c < 0 {
 		// A new class, numbered in order of appearance until dataset
 		// sorts them.
 		// The label is a substring of the line: keep a copy, not the line.
@@ -324,13 +343,8 @@ func (b *csvBuilder) add(x []float64) error {
 		b.classes = append(b.classes, label)
 		b.classIndex[label] = c
 		b.classBytes += len(label) + classOverhead
-		fallthrough
-	default:
-		b.labels = append(b.labels, c)
 	}
-	b.x = append(b.x, x...)
-	b.n++
-	return nil
+	return c, v, nil
 }
 
 // reserve makes room for rows rows in all that b accumulates, in one
@@ -357,7 +371,7 @@ func (b *csvBuilder) reserve(rows int) {
 }
 
 // extras reads the targets after the first and the weight of the row that
-// b.r read last, into b.extraY and b.w.
+// b.r read last, into b.extraY and b.weight.
 func (b *csvBuilder) extras() error {
 	r := b.r
 	b.extraY = b.extraY[:0]
@@ -376,7 +390,7 @@ func (b *csvBuilder) extras() error {
 		if err != nil {
 			return &ParseError{Line: r.fieldLine(k), Column: k + 1, Err: fmt.Errorf("%w (column %s, the row weights; want a number ≥ 0)", err, excerpt.Quote(r.names[k]))}
 		}
-		b.w = append(b.w, v)
+		b.weight = v
 	}
 	return nil
 }

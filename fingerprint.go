@@ -61,16 +61,17 @@ type Fingerprint struct {
 	ClipNorm        float64 `json:"clip_norm,omitempty"`
 }
 
-// fingerprint returns the fingerprint of training n on the rows train with
-// the validation set val (nil if none) and the completed settings c.
-func fingerprint(n *Network, c *Settings, train, val *rowSet) *Fingerprint {
+// fingerprint returns the fingerprint of training n on rows rows whose
+// digest is data, with a validation set if val, and the completed settings
+// c.
+func fingerprint(n *Network, c *Settings, rows int, val bool, data string) *Fingerprint {
 	f := &Fingerprint{
 		Sizes:           slices.Clone(n.sizes),
 		Activations:     slices.Clone(n.acts),
 		Bias:            n.bias,
 		Loss:            n.loss,
 		LeakySlope:      n.leakySlope(),
-		Data:            digestSets(train, val),
+		Data:            data,
 		Method:          c.Method,
 		LearningRate:    c.LearningRate,
 		Schedule:        c.Schedule,
@@ -98,13 +99,12 @@ func fingerprint(n *Network, c *Settings, train, val *rowSet) *Fingerprint {
 	}
 	// What the run does not use may change without changing it.
 	if f.Method != GradientDescent && f.Method != LBFGS {
-		rows := train.len()
 		if f.BatchSize == 0 {
 			f.BatchSize = 32
 		}
 		f.BatchSize = min(f.BatchSize, rows)
 	}
-	if c.Patience == 0 && val == nil {
+	if c.Patience == 0 && !val {
 		f.MinDelta = 0
 	}
 	f.dropUnused()

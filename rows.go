@@ -36,6 +36,9 @@ type rowSet struct {
 // denseSet returns the rowSet of the rows of x and y as they are.
 func denseSet(x, y *mat.Dense) *rowSet { return &rowSet{x: x, y: y} }
 
+// error returns nil: rows in memory are read without errors.
+func (s *rowSet) error() error { return nil }
+
 // len returns the number of rows of s.
 func (s *rowSet) len() int {
 	if s.idx != nil {

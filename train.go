@@ -200,7 +200,7 @@ func trainSets(ctx context.Context, n *Network, c *Settings, train, val *rowSet,
 	r.weighted = train.w != nil
 	r.report.Warnings = warnings(n, train)
 	if (c.CheckpointEvery > 0 && c.Checkpoint != nil) || c.Resume != nil {
-		r.fingerprint = fingerprint(n, c, train, val)
+		r.fingerprint = fingerprint(n, c, train.len(), val != nil, digestSets(train, val))
 	}
 	var err error
 	if c.Method == LBFGS {
@@ -383,13 +383,26 @@ func newRun(ctx context.Context, n *Network, c *Settings, start time.Time, val *
 	return r
 }
 
+// blockSource is a set of rows read a block at a time: rows in memory
+// (rowSet), or in a cache file (cacheSet).
+type blockSource interface {
+	len() int
+	inputs() int
+	outputs() int
+	// gatherRange stores the rows off, off+1, … in the rows of x and y,
+	// as many as they have; the blocks of a pass come in order.
+	gatherRange(x, y *mat.Dense, off int)
+	// error returns the error of reading the rows, if any.
+	error() error
+}
+
 // validation is a validation set and the buffers that measure a network's
 // loss and accuracy on it, a block of rows at a time.
 type validation struct {
-	set    *rowSet
+	set    blockSource
 	full   block // a block of valBlock rows, or of every row if fewer
 	last   block // the last, shorter block; its bp nil if there is none
-	labels []int // the class of each row, for classifiers; nil otherwise
+	labels []int // the classes of a block, for classifiers; nil otherwise
 	pred   []int // the predicted classes of a block
 }
 
@@ -399,26 +412,21 @@ type block struct {
 	x, y *mat.Dense
 }
 
-func newBlock(n *Network, s *rowSet, rows int) block {
+func newBlock(n *Network, s blockSource, rows int) block {
 	bp := newBackprop(n, rows)
 	x, y := mat.NewDense(rows, s.inputs(), nil), mat.NewDense(rows, s.outputs(), nil)
 	bp.setBatch(x, y)
 	return block{bp: bp, x: x, y: y}
 }
 
-func newValidation(n *Network, s *rowSet) *validation {
+func newValidation(n *Network, s blockSource) *validation {
 	rows := s.len()
 	v := &validation{set: s, full: newBlock(n, s, min(rows, valBlock))}
 	if rem := rows % valBlock; rows > valBlock && rem != 0 {
 		v.last = newBlock(n, s, rem)
 	}
 	if n.loss != SquaredError {
-		v.labels = make([]int, rows)
-		for off := 0; off < rows; off += valBlock {
-			b := v.block(off)
-			s.gatherRange(b.x, b.y, off)
-			n.ClassesTo(v.labels[off:off+b.bp.rows], b.y)
-		}
+		v.labels = make([]int, v.full.bp.rows)
 	}
 	return v
 }
@@ -444,9 +452,10 @@ func (v *validation) measure(n *Network) (loss, accuracy float64) {
 		b.bp.forward()
 		J = b.bp.addCost(J)
 		if v.labels != nil {
+			labels := n.ClassesTo(v.labels, b.y)
 			v.pred = n.ClassesTo(v.pred, b.bp.a[len(b.bp.a)-1])
 			for i, c := range v.pred {
-				if c == v.labels[off+i] {
+				if c == labels[i] {
 					hits++
 				}
 			}

@@ -175,6 +175,9 @@ func printSummary(e *env, f *trainFlags, r *nn.Report, m *nn.Model, heldOut *nn.
 			fmt.Fprintf(&b, ", val_loss %.4g", ep.ValLoss)
 		}
 	}
+	if i := r.BestEpoch - 1; heldOut == nil && i >= 0 && i < n && !math.IsNaN(r.History[i].ValAccuracy) {
+		fmt.Fprintf(&b, ", val_acc %.4f", r.History[i].ValAccuracy)
+	}
 	if heldOut != nil && !f.refit {
 		if ev, err := m.Evaluate(heldOut, false); err == nil {
 			if c := ev.Classification; c != nil {

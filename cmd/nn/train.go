@@ -104,6 +104,10 @@ type trainFlags struct {
 	warmup                                      int
 	perStep                                     bool
 	monitor                                     string
+
+	stream        bool   // -stream: train in passes over the files of -data
+	shuffleBuffer int    // rows of the shuffle buffer of -stream
+	cacheDir      string // the directory of the cache of -stream
 }
 
 // notHidden are the activations that -activation refuses: softmax belongs
@@ -155,6 +159,9 @@ func runTrain(e *env, args []string) error {
 	fs.BoolVar(&f.refit, "refit", false, "after early stopping has chosen the number of epochs, train afresh on all rows for that many")
 	fs.Var(classWeightFlag{&f.classWeights, &f.balanced}, "class-weight", "weigh the classes' rows: `balanced` (inversely to their frequency) or label=weight pairs, comma-separated")
 	fs.BoolVar(&f.plotLog, "plot-log", false, "draw the loss of -plot on a logarithmic scale")
+	fs.BoolVar(&f.stream, "stream", false, "train on a table larger than memory: a first pass over -data (a file, or a glob of files read as one table, .gz ones uncompressed) learns the scaling, categories and classes and caches the parsed rows in -cache-dir; epochs read the cache through a shuffle buffer")
+	fs.Var(intFlag{&f.shuffleBuffer, 1}, "shuffle-buffer", fmt.Sprintf("`rows` of the shuffle buffer of -stream (default %d)", nn.DefaultShuffleBuffer))
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "`directory` of the cache of parsed rows of -stream, 8 bytes a value (default the system's temporary directory)")
 	f.registerToolbox(fs)
 	budget := memoryFlag(fs)
 	if err := parseFlags(e, fs, "train", trainSynopsis, args); err != nil {
@@ -215,6 +222,19 @@ func (f *trainFlags) check(set map[string]bool) error {
 	if set["plot-log"] && f.plot == "" {
 		return bad("-plot-log needs -plot FILE")
 	}
+	if (set["shuffle-buffer"] || set["cache-dir"]) && !f.stream {
+		return bad("-shuffle-buffer and -cache-dir need -stream")
+	}
+	if f.stream {
+		switch {
+		case f.method == nn.LBFGS || f.method == nn.GradientDescent:
+			return bad("-method %v takes a step on every row at once; -stream trains by mini-batches", f.method)
+		case f.refit:
+			return bad("-refit trains twice on the rows in memory; -stream cannot")
+		case f.impute != nn.ImputeMean:
+			return bad("-impute %v needs every value of a column at once; -stream fills in the mean", f.impute)
+		}
+	}
 	return checkDistinctPaths(f)
 }
 
@@ -231,6 +251,9 @@ func train(e *env, f *trainFlags) error {
 		<-ctx.Done()
 		stop()
 	}()
+	if f.stream {
+		return trainStreamed(ctx, e, f)
+	}
 	d, resume, err := f.load(ctx, e)
 	if err != nil {
 		return err
@@ -394,6 +417,13 @@ func (e estimator) fit(ctx context.Context, d *nn.Dataset) error {
 		return e.c.Fit(ctx, d)
 	}
 	return e.r.Fit(ctx, d)
+}
+
+func (e estimator) fitStream(ctx context.Context, s *nn.Stream) error {
+	if e.c != nil {
+		return e.c.FitStream(ctx, s)
+	}
+	return e.r.FitStream(ctx, s)
 }
 
 func (e estimator) fitted() (*nn.Model, *nn.Report, *nn.Dataset) {

@@ -1,0 +1,124 @@
+package main
+
+// nn train -stream: training in passes over files larger than memory.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/nnplot"
+)
+
+// trainStreamed runs nn train -stream with the checked flags f.
+func trainStreamed(ctx context.Context, e *env, f *trainFlags) error {
+	for _, path := range []string{f.out, f.checkpoint, f.plot} {
+		if err := checkWritable(path); err != nil {
+			return err
+		}
+	}
+	files, err := filepath.Glob(f.data)
+	if err != nil {
+		return fmt.Errorf("nn: -data %s: %w", f.data, err)
+	}
+	if len(files) == 0 {
+		if _, err := os.Stat(f.data); err != nil {
+			return err
+		}
+		files = []string{f.data}
+	}
+	slices.Sort(files)
+	var resume *nn.Checkpoint
+	if f.resume != "" {
+		if resume, err = nn.LoadCheckpoint(f.resume); err != nil {
+			return err
+		}
+	}
+	est, err := f.estimator(nil, resume)
+	if err != nil {
+		return err
+	}
+	s := &nn.Stream{Files: files, CSV: f.csvOptions(), ShuffleBuffer: f.shuffleBuffer, CacheDir: f.cacheDir}
+	var reading []*readProgress
+	var prog *progress
+	if !f.quiet {
+		s.Wrap = func(r io.Reader, file string) io.Reader {
+			var size int64
+			if fi, err := os.Stat(file); err == nil {
+				size = fi.Size()
+			}
+			p := newReadProgress(e.stderr, e.stderrTTY, file, size, r)
+			reading = append(reading, p)
+			return p
+		}
+		prog = newProgress(e.stderr, e.stderrTTY, f.epochs, f.val > 0, f.task == "classify")
+		banner := false
+		est.setProgress(func(ep nn.Epoch) {
+			if !banner {
+				for _, p := range reading {
+					p.done()
+				}
+				fmt.Fprintf(e.stderr, "training on a stream of %d files (%s) through a shuffle buffer of %d rows; %v, up to %d epochs\n", len(files), f.data, max(f.shuffleBuffer, nn.DefaultShuffleBuffer*boolInt(f.shuffleBuffer == 0)), f.method, f.epochs)
+				if resume != nil {
+					fmt.Fprintf(e.stderr, "resuming after epoch %d from %s\n", resume.Epoch, f.resume)
+				}
+				banner = true
+			}
+			prog.epoch(ep)
+		})
+	}
+	trainErr := est.fitStream(ctx, s)
+	for _, p := range reading {
+		p.done()
+	}
+	if prog != nil {
+		prog.finish()
+	}
+	model, report, _ := est.fitted()
+	if trainErr != nil && report == nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("nn: interrupted while reading %s", f.data)
+		}
+		if pe, ok := trainErr.(*nn.ParseError); ok {
+			pe.Err = flagHints{pe.Err}
+		}
+		return trainErr
+	}
+	var plotErr error
+	if f.plot != "" && len(report.History) > 0 {
+		plotErr = nnplot.LossCurveWith(report, f.plot, &nnplot.LossCurveOptions{LogY: f.plotLog})
+	}
+	interrupted := errors.Is(trainErr, context.Canceled)
+	if trainErr != nil && !(interrupted && f.saveInterrupted && len(report.History) > 0) {
+		if interrupted {
+			return f.interruptedError(report)
+		}
+		return trainErr
+	}
+	if err := model.Save(f.out); err != nil {
+		return err
+	}
+	if interrupted {
+		fmt.Fprintf(e.stderr, "nn: interrupted after %d epochs; wrote the weights of epoch %d to %s as -save-interrupted asks\n", len(report.History), len(report.History), f.out)
+		return errExit
+	}
+	if !f.quiet {
+		printSummary(e, f, report, model, nil)
+	}
+	if plotErr != nil {
+		return fmt.Errorf("nn: model written to %s, but the plot failed: %w", f.out, plotErr)
+	}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
