@@ -63,7 +63,7 @@ func trainStreamed(ctx context.Context, e *env, f *trainFlags) error {
 				for _, p := range reading {
 					p.done()
 				}
-				fmt.Fprintf(e.stderr, "training on a stream of %d files (%s) through a shuffle buffer of %d rows; %v, up to %d epochs\n", len(files), f.data, max(f.shuffleBuffer, nn.DefaultShuffleBuffer*boolInt(f.shuffleBuffer == 0)), f.method, f.epochs)
+				fmt.Fprintf(e.stderr, "training on a stream of %d files (%s) through a shuffle buffer of %d rows; %v, up to %d epochs\n", len(files), f.data, f.shuffleBuffer, f.method, f.epochs)
 				if resume != nil {
 					fmt.Fprintf(e.stderr, "resuming after epoch %d from %s\n", resume.Epoch, f.resume)
 				}
@@ -114,11 +114,4 @@ func trainStreamed(ctx context.Context, e *env, f *trainFlags) error {
 		return fmt.Errorf("nn: model written to %s, but the plot failed: %w", f.out, plotErr)
 	}
 	return nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

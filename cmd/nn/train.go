@@ -160,7 +160,7 @@ func runTrain(e *env, args []string) error {
 	fs.Var(classWeightFlag{&f.classWeights, &f.balanced}, "class-weight", "weigh the classes' rows: `balanced` (inversely to their frequency) or label=weight pairs, comma-separated")
 	fs.BoolVar(&f.plotLog, "plot-log", false, "draw the loss of -plot on a logarithmic scale")
 	fs.BoolVar(&f.stream, "stream", false, "train on a table larger than memory: a first pass over -data (a file, or a glob of files read as one table, .gz ones uncompressed) learns the scaling, categories and classes and caches the parsed rows in -cache-dir; epochs read the cache through a shuffle buffer")
-	fs.Var(intFlag{&f.shuffleBuffer, 1}, "shuffle-buffer", fmt.Sprintf("`rows` of the shuffle buffer of -stream (default %d)", nn.DefaultShuffleBuffer))
+	fs.Var(intFlag{&f.shuffleBuffer, 1}, "shuffle-buffer", "`rows` of the shuffle buffer of -stream")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "`directory` of the cache of parsed rows of -stream, 8 bytes a value (default the system's temporary directory)")
 	f.registerToolbox(fs)
 	budget := memoryFlag(fs)

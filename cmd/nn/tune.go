@@ -145,6 +145,7 @@ func defaultTrainFlags() trainFlags {
 		task: "classify", hidden: []int{32}, activation: nn.ReLU, method: nn.Adam, scale: nn.Standardize,
 		missing: nn.DefaultMissing,
 		epochs:  200, batch: 32, val: defaultVal, patience: defaultPatience(), checkpointEvery: 10, seed: 1,
+		shuffleBuffer: nn.DefaultShuffleBuffer,
 	}
 }
 
