@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -30,7 +31,10 @@ type rowSet struct {
 	yScaler *Scaler
 	w       []float64 // a weight per row of x; nil for none
 
-	src []float64 // a row of x, for enc
+	src  []float64  // a row of x, for enc
+	rows []int      // the rows of x of a batch
+	pos  []int      // the rows of s of a block
+	raw  *mat.Dense // the rows of x of a batch, for enc
 }
 
 // denseSet returns the rowSet of the rows of x and y as they are.
@@ -142,25 +146,53 @@ func (s *rowSet) targetColumn(dst []float64, j int) {
 }
 
 // gather stores the rows pos of s, in that order, in the rows of x and y.
+// The rows of x and y are far apart in memory: they are copied first, in
+// loops whose loads overlap, and prepared in place after.
 func (s *rowSet) gather(x, y *mat.Dense, pos []int) {
-	if s.enc == nil && s.scaler == nil && s.yScaler == nil && s.w == nil {
-		if s.idx == nil {
-			gatherRowsTo(x, s.x, pos)
-			gatherRowsTo(y, s.y, pos)
-			return
-		}
-		xr, yr := s.x.RawMatrix(), s.y.RawMatrix()
-		dx, dy := x.RawMatrix(), y.RawMatrix()
+	rows := pos
+	if s.idx != nil {
+		s.rows = slices.Grow(s.rows[:0], len(pos))[:len(pos)]
 		for i, p := range pos {
-			k := s.idx[p]
-			copy(dx.Data[i*dx.Stride:i*dx.Stride+dx.Cols], xr.Data[k*xr.Stride:k*xr.Stride+xr.Cols])
-			copy(dy.Data[i*dy.Stride:i*dy.Stride+dy.Cols], yr.Data[k*yr.Stride:k*yr.Stride+yr.Cols])
+			s.rows[i] = s.idx[p]
 		}
+		rows = s.rows
+	}
+	if s.enc == nil {
+		gatherRowsTo(x, s.x, rows)
+	} else {
+		_, c := s.x.Dims()
+		if s.raw == nil || s.raw.RawMatrix().Rows < len(rows) {
+			s.raw = mat.NewDense(len(rows), c, nil)
+		}
+		raw := s.raw.Slice(0, len(rows), 0, c).(*mat.Dense)
+		gatherRowsTo(raw, s.x, rows)
+		for i := range rows {
+			s.enc.EncodeRow(x.RawRowView(i), raw.RawRowView(i))
+		}
+	}
+	if s.scaler != nil {
+		for i := range rows {
+			row := x.RawRowView(i)
+			s.scaler.TransformRow(row, row)
+		}
+	}
+	if s.w == nil && s.yScaler == nil {
+		gatherRowsTo(y, s.y, rows)
 		return
 	}
-	for i, p := range pos {
-		s.inputRow(x.RawRowView(i), p)
-		s.targetRow(y.RawRowView(i), p)
+	_, c := s.y.Dims()
+	src, dst := s.y.RawMatrix(), y.RawMatrix()
+	for i, k := range rows {
+		copy(dst.Data[i*dst.Stride:i*dst.Stride+c], src.Data[k*src.Stride:k*src.Stride+c])
+	}
+	for i, k := range rows {
+		row := dst.Data[i*dst.Stride : i*dst.Stride+dst.Cols]
+		if s.yScaler != nil {
+			s.yScaler.TransformRow(row[:c], row[:c])
+		}
+		if s.w != nil {
+			row[c] = s.w[k]
+		}
 	}
 }
 
@@ -168,10 +200,11 @@ func (s *rowSet) gather(x, y *mat.Dense, pos []int) {
 // as many as they have.
 func (s *rowSet) gatherRange(x, y *mat.Dense, off int) {
 	r, _ := x.Dims()
-	for i := range r {
-		s.inputRow(x.RawRowView(i), off+i)
-		s.targetRow(y.RawRowView(i), off+i)
+	s.pos = slices.Grow(s.pos[:0], r)[:r]
+	for i := range s.pos {
+		s.pos[i] = off + i
 	}
+	s.gather(x, y, s.pos)
 }
 
 // dense returns the inputs and targets of s as matrices: x and y
@@ -183,7 +216,11 @@ func (s *rowSet) dense() (x, y *mat.Dense) {
 	n := s.len()
 	x = mat.NewDense(n, s.inputs(), nil)
 	y = mat.NewDense(n, s.outputs(), nil)
-	s.gatherRange(x, y, 0)
+	// A block at a time, not to make another matrix as large.
+	for off := 0; off < n; off += valBlock {
+		k := min(valBlock, n-off)
+		s.gatherRange(x.Slice(off, off+k, 0, s.inputs()).(*mat.Dense), y.Slice(off, off+k, 0, s.outputs()).(*mat.Dense), off)
+	}
 	return x, y
 }
 

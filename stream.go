@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -68,6 +69,9 @@ type Stream struct {
 	// Wrap, if not nil, wraps the reader of each file in the first pass,
 	// as nn train does to show how much of it has been read.
 	Wrap func(r io.Reader, file string) io.Reader
+	// Scanned, if not nil, is called after the first pass with the number
+	// of rows to train on and of those held out for validation.
+	Scanned func(train, validation int)
 }
 
 // FitStream trains the classifier on the rows of s, with the first pass
@@ -137,6 +141,9 @@ func fitStream(ctx context.Context, h *hyper, s *Stream, classify bool) (*Model,
 	prep, err := sc.prepare()
 	if err != nil {
 		return nil, nil, err
+	}
+	if s.Scanned != nil {
+		s.Scanned(sc.trainRows, sc.valRows)
 	}
 	outputs := len(sc.classes)
 	if !classify {
@@ -308,10 +315,7 @@ func (sc *streamScan) pass(ctx context.Context) (map[int]detectedAt, error) {
 	if sc.trainRows == 0 {
 		return nil, &ParseError{File: sc.s.Files[0], Err: fmt.Errorf("%w: no training rows in %d rows", ErrEmpty, sc.valRows)}
 	}
-	h := sha256.New()
-	h.Write(train.sum.Sum(nil))
-	h.Write(val.sum.Sum(nil))
-	sc.digest = hex.EncodeToString(h.Sum(nil))
+	sc.digest = fmt.Sprintf("%d:%08x/%d:%08x", sc.trainRows, train.sum.Sum32(), sc.valRows, val.sum.Sum32())
 	return detected, nil
 }
 
@@ -767,7 +771,7 @@ func (p *rawPrep) row(x, y, raw []float64, weights bool) {
 type cacheWriter struct {
 	f   *os.File
 	w   *bufio.Writer
-	sum hash.Hash
+	sum hash.Hash32 // CRC-32C of the rows, to tell another table at resume
 	buf []byte
 }
 
@@ -776,7 +780,7 @@ func newCacheWriter(path string) (*cacheWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nn: the cache of the stream: %w", err)
 	}
-	return &cacheWriter{f: f, w: bufio.NewWriterSize(f, 1<<16), sum: sha256.New()}, nil
+	return &cacheWriter{f: f, w: bufio.NewWriterSize(f, 1<<16), sum: crc32.New(crc32.MakeTable(crc32.Castagnoli))}, nil
 }
 
 func (c *cacheWriter) write(row []float64) error {

@@ -360,7 +360,8 @@ func holdOut(n *Network, c *Settings, s *rowSet, rnd *rand.Rand) (train, val *ro
 		}
 		train, val := *s, *s
 		train.idx, val.idx, val.w = perm[k:], perm[:k], nil
-		train.src, val.src = nil, nil
+		train.src, train.rows, train.pos, train.raw = nil, nil, nil, nil
+		val.src, val.rows, val.pos, val.raw = nil, nil, nil, nil
 		return &train, &val, nil
 	}
 	return s, nil, nil

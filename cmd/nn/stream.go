@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/neuralgo/nn"
 	"github.com/neuralgo/nn/nnplot"
@@ -56,21 +57,20 @@ func trainStreamed(ctx context.Context, e *env, f *trainFlags) error {
 			reading = append(reading, p)
 			return p
 		}
-		prog = newProgress(e.stderr, e.stderrTTY, f.epochs, f.val > 0, f.task == "classify")
-		banner := false
-		est.setProgress(func(ep nn.Epoch) {
-			if !banner {
-				for _, p := range reading {
-					p.done()
-				}
-				fmt.Fprintf(e.stderr, "training on a stream of %d files (%s) through a shuffle buffer of %d rows; %v, up to %d epochs\n", len(files), f.data, f.shuffleBuffer, f.method, f.epochs)
-				if resume != nil {
-					fmt.Fprintf(e.stderr, "resuming after epoch %d from %s\n", resume.Epoch, f.resume)
-				}
-				banner = true
+		start := time.Now()
+		s.Scanned = func(train, val int) {
+			for _, p := range reading {
+				p.done()
 			}
-			prog.epoch(ep)
-		})
+			d := time.Since(start)
+			fmt.Fprintf(e.stderr, "read %d rows of %s in %s (%.0f rows/s): %d to train on, %d held out for validation\n", train+val, filesText(files), roundDuration(d), float64(train+val)/d.Seconds(), train, val)
+			fmt.Fprintf(e.stderr, "training a network of %s by %v, batch %d, up to %d epochs, each reading the rows through a shuffle buffer of %d rows\n", sizesText(f.hidden), f.method, f.batch, f.epochs, f.shuffleBuffer)
+			if resume != nil {
+				fmt.Fprintf(e.stderr, "resuming after epoch %d from %s\n", resume.Epoch, f.resume)
+			}
+		}
+		prog = newProgress(e.stderr, e.stderrTTY, f.epochs, f.val > 0, f.task == "classify")
+		est.setProgress(prog.epoch)
 	}
 	trainErr := est.fitStream(ctx, s)
 	for _, p := range reading {
@@ -114,4 +114,23 @@ func trainStreamed(ctx context.Context, e *env, f *trainFlags) error {
 		return fmt.Errorf("nn: model written to %s, but the plot failed: %w", f.out, plotErr)
 	}
 	return nil
+}
+
+// filesText names the files of a stream.
+func filesText(files []string) string {
+	if len(files) == 1 {
+		return files[0]
+	}
+	return fmt.Sprintf("%d files (%s … %s)", len(files), files[0], files[len(files)-1])
+}
+
+// sizesText names the hidden layers of a network.
+func sizesText(hidden []int) string {
+	switch len(hidden) {
+	case 0:
+		return "no hidden layer"
+	case 1:
+		return fmt.Sprintf("a hidden layer of %d", hidden[0])
+	}
+	return "hidden layers of " + joinInts(hidden, ", ")
 }

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/neuralgo/nn/internal/tablegen"
+)
+
+// TestTrainStream trains with -stream on a table split in two files, the
+// second gzip-compressed, found by a glob, and checks that the model is
+// that of the table in one file, that nn predict scores it well on other
+// rows, that a resumed stream ends where an uninterrupted one does, and
+// that a bad row deep in a file is an error at its place before training,
+// which leaves no model file.
+func TestTrainStream(t *testing.T) {
+	dir := t.TempDir()
+	var b bytes.Buffer
+	if err := tablegen.Write(&b, 4000, 7); err != nil {
+		t.Fatal(err)
+	}
+	whole := filepath.Join(dir, "whole.csv")
+	os.WriteFile(whole, b.Bytes(), 0o644)
+	lines := strings.SplitAfter(b.String(), "\n")
+	os.Mkdir(filepath.Join(dir, "parts"), 0o755)
+	os.WriteFile(filepath.Join(dir, "parts", "a.csv"), []byte(strings.Join(lines[:1500], "")), 0o644)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(lines[0] + strings.Join(lines[1500:], "")))
+	zw.Close()
+	os.WriteFile(filepath.Join(dir, "parts", "b.csv.gz"), gz.Bytes(), 0o644)
+
+	common := []string{"train", "-stream", "-epochs", "6", "-patience", "0", "-shuffle-buffer", "500", "-cache-dir", dir}
+	run := func(out string, args ...string) result {
+		t.Helper()
+		return mustRun(t, "", append(append(append([]string(nil), common...), "-o", filepath.Join(dir, out)), args...)...)
+	}
+	r := run("whole.json", "-data", whole)
+	for _, want := range []string{`^read 4000 rows of .*whole\.csv in .*: \d+ to train on, \d+ held out for validation$`, `shuffle buffer of 500 rows$`, `^model written to`} {
+		if !matchLine(r.stderr, want) {
+			t.Errorf("stderr lacks a line matching %s:\n%s", want, r.stderr)
+		}
+	}
+	run("parts.json", "-data", filepath.Join(dir, "parts", "*"), "-quiet")
+	read := func(name string) []byte {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	if !bytes.Equal(read("whole.json"), read("parts.json")) {
+		t.Error("the table in two files gives another model than in one")
+	}
+
+	// Resumed after 3 epochs of 6.
+	ck := filepath.Join(dir, "ck.json")
+	run("part.json", "-data", whole, "-epochs", "3", "-checkpoint", ck, "-checkpoint-every", "3", "-quiet")
+	run("resumed.json", "-data", whole, "-resume", ck, "-quiet")
+	if !bytes.Equal(read("whole.json"), read("resumed.json")) {
+		t.Error("the resumed stream's model differs from the uninterrupted one's")
+	}
+
+	// Scored by nn eval on other rows.
+	b.Reset()
+	tablegen.Write(&b, 2000, 8)
+	test := filepath.Join(dir, "test.csv")
+	os.WriteFile(test, b.Bytes(), 0o644)
+	ev := mustRun(t, "", "eval", "-model", filepath.Join(dir, "whole.json"), "-data", test, "-json")
+	if m := regexp.MustCompile(`"accuracy":\s*([0-9.]+)`).FindStringSubmatch(ev.stdout); m == nil || mustFloat(t, m[1]) < 0.9 {
+		t.Errorf("nn eval of the streamed model: %.300s; want an accuracy ≥ 0.9", ev.stdout)
+	}
+
+	// A bad row in the second file.
+	lines[3000] = "1,2,3,4,5,6,7,8,9,x10,a\n"
+	os.WriteFile(filepath.Join(dir, "parts", "b.csv.gz"), nil, 0o644)
+	os.Remove(filepath.Join(dir, "parts", "b.csv.gz"))
+	os.WriteFile(filepath.Join(dir, "parts", "b.csv"), []byte(lines[0]+strings.Join(lines[1500:], "")), 0o644)
+	bad := runNN(t, "", append(common, "-data", filepath.Join(dir, "parts", "*.csv"), "-o", filepath.Join(dir, "bad.json"))...)
+	if want := `b.csv:1502:10: not a number: "x10"`; bad.code != 1 || !strings.Contains(bad.stderr, want) || strings.Contains(bad.stderr, "epoch") {
+		t.Errorf("a bad row: exit status %d, stderr\n%s\nwant status 1 and %q before any epoch", bad.code, bad.stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad.json")); err == nil {
+		t.Error("a stream with a bad row wrote a model")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "nn-stream-") {
+			t.Errorf("the cache %s is left in -cache-dir", e.Name())
+		}
+	}
+
+	for _, args := range [][]string{
+		{"train", "-data", whole, "-o", "m.json", "-shuffle-buffer", "10"},
+		{"train", "-data", whole, "-o", "m.json", "-stream", "-method", "lbfgs"},
+		{"train", "-data", whole, "-o", "m.json", "-stream", "-impute", "median"},
+	} {
+		if r := runNN(t, "", args...); r.code != 2 {
+			t.Errorf("nn %s: exit status %d, want 2 (usage); stderr %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+}
+
+// matchLine reports whether a line of s matches the regular expression re.
+func matchLine(s, re string) bool {
+	x := regexp.MustCompile(re)
+	for _, l := range strings.Split(s, "\n") {
+		if x.MatchString(l) {
+			return true
+		}
+	}
+	return false
+}
