@@ -675,3 +675,20 @@ func TestReadCSVSizeHint(t *testing.T) {
 		t.Errorf("reading %d bytes of features allocates %d bytes with the size hint and %d without, want at least the data's size less", data, hinted, grown)
 	}
 }
+
+// TestIsMissing checks the quick test of a missing spelling against the
+// plain lookup of the trimmed field, on spellings, numbers, spaces and
+// text that shares a spelling's first byte or length.
+func TestIsMissing(t *testing.T) {
+	spellings := append(slices.Clone(DefaultMissing), " padded ", "ñ/a", strings.Repeat("z", 70))
+	tab, err := newTable([]string{"a"}, &CSVOptions{Missing: spellings}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := []string{"", " ", "NA", " NA", "NA ", "\tnan", "-nan", "-1.5", "-na", "Nb", "NAN", "#N/A", "1", "12345", "N/A", "n/a", "<NA>", "<NA", "padded", " padded", "ñ/a", " ñ/a", "ña", strings.Repeat("z", 70), strings.Repeat("z", 69), "null", "NULL ", "None", "none"}
+	for _, f := range append(fields, spellings...) {
+		if got, want := tab.isMissing(f), tab.missing[strings.TrimSpace(f)]; got != want {
+			t.Errorf("isMissing(%q) = %v, want %v", f, got, want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/neuralgo/nn/internal/excerpt"
 )
@@ -20,9 +21,14 @@ import (
 type table struct {
 	cats    []*categories   // of each feature: nil for a numeric one
 	missing map[string]bool // the spellings of a missing value; nil: none
-	detect  bool            // a feature with a value that is not a number becomes categorical
-	strict  bool            // an unknown category is an error
-	unknown int             // unknown categories met
+	// missFirst and missLen are the first bytes and the lengths (the
+	// last bit for 63 and more) of the spellings, which rule out most
+	// fields without a lookup in missing.
+	missFirst [4]uint64
+	missLen   uint64
+	detect    bool // a feature with a value that is not a number becomes categorical
+	strict    bool // an unknown category is an error
+	unknown   int  // unknown categories met
 
 	// detected holds where each feature made categorical by detection
 	// first held text, and pending the feature of the last detection, or
@@ -119,7 +125,7 @@ func (c *categories) sorted() (names []string, remap []int) {
 // parse returns the value of feature j in the field s: a number, a
 // category code, or NaN for a missing value.
 func (t *table) parse(j int, s string) (float64, error) {
-	if t.missing != nil && t.missing[strings.TrimSpace(s)] {
+	if t.isMissing(s) {
 		return math.NaN(), nil
 	}
 	cat := t.cats[j]
@@ -145,6 +151,23 @@ func (t *table) parse(j int, s string) (float64, error) {
 	return float64(code), nil
 }
 
+// isMissing reports whether the field s, its surrounding spaces trimmed,
+// spells a missing value.
+func (t *table) isMissing(s string) bool {
+	if t.missing == nil {
+		return false
+	}
+	if n := len(s); n > 0 && s[0] > ' ' && s[0] < utf8.RuneSelf && s[n-1] > ' ' && s[n-1] < utf8.RuneSelf {
+		// Nothing to trim: rule out a length or first byte that no
+		// spelling has.
+		if t.missLen&(1<<min(n, 63)) == 0 || t.missFirst[s[0]>>6]&(1<<(s[0]&63)) == 0 {
+			return false
+		}
+		return t.missing[s]
+	}
+	return t.missing[strings.TrimSpace(s)]
+}
+
 // layoutTable sets up the reading of categorical and missing values, if
 // the options ask for them.
 func (r *CSVReader) layoutTable() error {
@@ -166,7 +189,12 @@ func newTable(features []string, o *CSVOptions, detect bool) (*table, error) {
 	if o.Missing != nil {
 		t.missing = make(map[string]bool, len(o.Missing))
 		for _, m := range o.Missing {
-			t.missing[strings.TrimSpace(m)] = true
+			m = strings.TrimSpace(m)
+			t.missing[m] = true
+			t.missLen |= 1 << min(len(m), 63)
+			if m != "" {
+				t.missFirst[m[0]>>6] |= 1 << (m[0] & 63)
+			}
 		}
 	}
 	index := indexes(features)
