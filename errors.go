@@ -109,3 +109,8 @@ func (e *ParseError) Unwrap() error { return e.Err }
 func fileError(path string, err error) error {
 	return fmt.Errorf("nn: %s: %w", path, err)
 }
+
+// ErrStopped is the error of PartialFit once early stopping has ended the
+// training: the validation loss has not improved for Patience calls, and
+// the model holds the weights of the best call.
+var ErrStopped = errors.New("nn: training stopped early: no improvement for the patience")

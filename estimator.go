@@ -114,6 +114,8 @@ type Classifier struct {
 	// were in the Dataset; nil if it held out none. With Refit the final
 	// model was trained on them too.
 	HeldOut *Dataset
+
+	partial *partial // the training that PartialFit continues
 }
 
 // Regressor learns to predict one or more numbers from the columns of a
@@ -179,6 +181,8 @@ type Regressor struct {
 	// HeldOut holds the rows that Fit held out for validation; nil if
 	// none.
 	HeldOut *Dataset
+
+	partial *partial // the training that PartialFit continues
 }
 
 // Fit trains the classifier on d, whose Classes are the labels to learn,

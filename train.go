@@ -697,7 +697,6 @@ func (r *run) descendFullDropout(bp *backprop, rows int, pcg *rand.PCG) error {
 // afresh every epoch; the loss of an epoch is the mean of its batches'
 // losses, each measured before its batch's step.
 func (r *run) descendBatches(train *rowSet, rnd *rand.Rand, pcg *rand.PCG) error {
-	t := r.trainer
 	rows := train.len()
 	size := r.s.BatchSize
 	if size == 0 {
@@ -706,35 +705,47 @@ func (r *run) descendBatches(train *rowSet, rnd *rand.Rand, pcg *rand.PCG) error
 	b := newBatches(train, min(size, rows))
 	spe := (rows + b.size - 1) / b.size // steps per epoch
 	for e := len(r.report.History) + 1; e <= r.s.Epochs; e++ {
-		t.lr = r.s.rateAt(e-1, t.t, spe, r.plateau.rate)
-		r.epochLR = t.lr
-		b.shuffle(rnd)
-		var sum float64
-		for off := 0; off < rows; off += b.size {
-			if err := r.cancelled(); err != nil {
-				return err
-			}
-			if r.s.PerStep {
-				t.lr = r.s.rateAt(e-1, t.t, spe, r.plateau.rate)
-			}
-			bx, by := b.gather(off)
-			cost := t.step(bx, by)
-			if !finite(cost) {
-				return r.diverged(e, cost, t.prev)
-			}
-			n, _ := bx.Dims()
-			sum += cost * float64(n)
+		loss, err := r.epoch(b, e, spe, rnd)
+		if err != nil {
+			return err
 		}
-		// An update can overflow while the loss before it was finite.
-		if !paramsFinite(r.net.params) {
-			return r.diverged(e, sum/float64(rows), t.prev)
-		}
-		loss := sum/float64(rows) + r.net.l2Penalty(r.s.L2)
 		if stop, err := r.endEpoch(e, loss, pcg); stop || err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// epoch takes the steps of epoch e on the mini-batches of b, in an order
+// drawn from rnd, with the learning rate of a run of spe steps per epoch,
+// and returns the epoch's loss.
+func (r *run) epoch(b *batches, e, spe int, rnd *rand.Rand) (float64, error) {
+	t := r.trainer
+	rows := len(b.perm)
+	t.lr = r.s.rateAt(e-1, t.t, spe, r.plateau.rate)
+	r.epochLR = t.lr
+	b.shuffle(rnd)
+	var sum float64
+	for off := 0; off < rows; off += b.size {
+		if err := r.cancelled(); err != nil {
+			return 0, err
+		}
+		if r.s.PerStep {
+			t.lr = r.s.rateAt(e-1, t.t, spe, r.plateau.rate)
+		}
+		bx, by := b.gather(off)
+		cost := t.step(bx, by)
+		if !finite(cost) {
+			return 0, r.diverged(e, cost, t.prev)
+		}
+		n, _ := bx.Dims()
+		sum += cost * float64(n)
+	}
+	// An update can overflow while the loss before it was finite.
+	if !paramsFinite(r.net.params) {
+		return 0, r.diverged(e, sum/float64(rows), t.prev)
+	}
+	return sum/float64(rows) + r.net.l2Penalty(r.s.L2), nil
 }
 
 // endEpoch finishes epoch e of a gradient method and saves a checkpoint if

@@ -1,0 +1,332 @@
+package nn
+
+// Training a batch of rows at a time, as the caller brings them: the
+// PartialFit of Classifier and Regressor, scikit-learn's partial_fit.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/neuralgo/nn/internal/excerpt"
+	"gonum.org/v1/gonum/mat"
+)
+
+// partial is the training that PartialFit continues from call to call.
+type partial struct {
+	run     *run
+	prep    *prepared // encoding and scalers, fixed by the first call
+	schema  *Schema   // reads later Datasets by the names of their columns
+	classW  []float64 // the weight of each class; nil for none
+	classes []string  // of a classifier
+	targets []string  // of a regressor
+	pcg     *rand.PCG
+	rnd     *rand.Rand
+	val     *Dataset // the rows held out from the first call
+	first   []int    // the rows of the first call to train on; nil after it
+	stopped bool
+	model   *Model // the fitted model, with the network trained in place
+}
+
+// PartialFit trains the classifier for one pass over the rows of d, in
+// mini-batches of BatchSize in an order drawn from the seed, continuing
+// from the weights and optimizer state that the calls before it left, as
+// scikit-learn's partial_fit does: a program that brings its rows in
+// batches (a file read a chunk at a time, a queue) trains on more rows
+// than it holds. Each call is an epoch of c.Report.
+//
+// The first call fixes the model: the encoding and scaler are fitted on
+// its rows, and its Dataset's Classes are the model's classes (read the
+// chunks with CSVOptions.Classes listing every class, so that the first
+// holds them all; ReadCSV then codes every chunk alike). A call after Fit
+// or FitStream continues from their model instead, with a fresh optimizer
+// state. Later Datasets are read by the names of their columns, as
+// Predict reads them, and a class the model lacks is an error.
+//
+// Early stopping works as in Fit: ValidationFraction of the first call's
+// rows (stratified) are held out, the validation loss is measured after
+// every call, and when it has not improved for Patience calls, the model
+// gets the weights of the best call and this and every later call return
+// ErrStopped. Learning-rate schedules count calls as epochs. Refit,
+// checkpoints and resume do not apply.
+func (c *Classifier) PartialFit(ctx context.Context, d *Dataset) error {
+	h, err := c.hyper()
+	if err != nil {
+		return err
+	}
+	if d == nil || d.X == nil || d.Y == nil || d.Classes == nil {
+		return errors.New("nn: Classifier.PartialFit of a Dataset without X, Y or Classes")
+	}
+	if c.partial == nil {
+		if c.partial, err = startPartial(h, d, true, c.Model); err != nil {
+			return err
+		}
+	}
+	err = c.partial.step(ctx, h, d)
+	c.Model, c.Report, c.HeldOut = c.partial.model, c.partial.run.report, c.partial.val
+	return err
+}
+
+// PartialFit trains the regressor for one pass over the rows of d, as
+// Classifier's PartialFit does; the targets of later Datasets are found
+// by their names.
+func (r *Regressor) PartialFit(ctx context.Context, d *Dataset) error {
+	h, err := r.hyper()
+	if err != nil {
+		return err
+	}
+	if d == nil || d.X == nil || d.Y == nil {
+		return errors.New("nn: Regressor.PartialFit of a Dataset without X or Y")
+	}
+	if d.Classes != nil {
+		return errors.New("nn: Regressor.PartialFit of a classification Dataset (Classes is set); use a Classifier")
+	}
+	if r.partial == nil {
+		if r.partial, err = startPartial(h, d, false, r.Model); err != nil {
+			return err
+		}
+	}
+	err = r.partial.step(ctx, h, d)
+	r.Model, r.Report, r.HeldOut = r.partial.model, r.partial.run.report, r.partial.val
+	return err
+}
+
+// startPartial starts the training of PartialFit on the first Dataset d,
+// or from the fitted model m if it is not nil.
+func startPartial(h *hyper, d *Dataset, classify bool, m *Model) (*partial, error) {
+	if err := checkDataset(d, h, classify); err != nil {
+		return nil, err
+	}
+	if classify && len(d.Classes) < 2 {
+		return nil, fmt.Errorf("nn: PartialFit: the first Dataset holds the classes %s; classification needs at least two (list every class in CSVOptions.Classes)", excerpt.Quotes(d.Classes))
+	}
+	p := &partial{classes: slices.Clone(d.Classes), targets: targetsOf(d)}
+	var net *Network
+	if m != nil {
+		// Continue from a fitted model, whose outputs are in the targets'
+		// own units.
+		p.prep = &prepared{enc: m.Encoding, scaler: m.Scaler}
+		net = m.Network.Clone()
+		p.classes, p.targets = slices.Clone(m.Classes), slices.Clone(m.Targets)
+		if !classify && p.targets == nil {
+			p.targets = []string{m.Target}
+		}
+		p.model = m
+	} else {
+		var trainIdx, valIdx []int
+		if h.val > 0 {
+			var err error
+			if trainIdx, valIdx, err = d.splitIndex(h.val, h.seed); err != nil {
+				return nil, fmt.Errorf("%w; too few rows in the first Dataset to hold out a fraction of %v for validation (set ValidationFraction negative for none)", err, h.val)
+			}
+			p.val = d.Subset(valIdx)
+			p.first = trainIdx
+		}
+		prep, err := prepare(h, d, trainIdx, classify, d.Categories != nil || hasNaN(d.X))
+		if err != nil {
+			return nil, err
+		}
+		prep.weights = nil // weights come with each Dataset, and by class
+		p.prep = prep
+		_, outputs := d.Y.Dims()
+		if net, err = New(h.config(prep.set(d, trainIdx).inputs(), outputs, classify)); err != nil {
+			return nil, err
+		}
+		p.model = &Model{Network: net, Scaler: prep.scaler, Encoding: prep.enc, Features: slices.Clone(d.Features), Target: d.Target, Targets: slices.Clone(d.Targets), Classes: slices.Clone(d.Classes)}
+		if classify && (h.balanced || h.classWeights != nil) {
+			w := classWeights(h, d, trainIdx)
+			p.classW = make([]float64, len(d.Classes))
+			for i, c := range d.Labels() {
+				p.classW[c] = w[i]
+			}
+		}
+	}
+	schema, err := p.model.Schema()
+	if err != nil {
+		return nil, err
+	}
+	p.schema = schema
+	s := h.settings(h.epochs)
+	c := s.WithDefaults()
+	if p.val != nil && s.Patience == 0 {
+		c.Patience = defaultPatience
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if c.Method == LBFGS {
+		return nil, errors.New("nn: Method lbfgs minimises the loss of every row at once; PartialFit takes a pass over each batch of rows")
+	}
+	c.CheckpointEvery, c.Checkpoint, c.Resume = 0, nil, nil
+	r := &run{net: net, s: &c, report: &Report{}}
+	r.best = math.Inf(1)
+	r.plateau = plateau{rate: c.LearningRate, best: math.Inf(1)}
+	r.keepBest = p.val != nil || c.Patience > 0
+	r.epochStart = slices.Clone(net.params)
+	if r.keepBest {
+		r.bestParams = slices.Clone(net.params)
+	}
+	var err2 error
+	if r.trainer, err2 = NewTrainer(net, r.s); err2 != nil {
+		return nil, err2
+	}
+	r.trainer.prev = slices.Clone(net.params)
+	p.run = r
+	p.pcg = rand.NewPCG(c.Seed, 0x6e6e2d747261696e) // "nn-train"
+	p.rnd = rand.New(p.pcg)
+	if p.val != nil {
+		vx, _, err := p.schema.Table(p.val, false)
+		if err != nil {
+			return nil, err
+		}
+		vy, err := p.targetsOf(p.val)
+		if err != nil {
+			return nil, err
+		}
+		r.val = newValidation(net, &rowSet{x: vx, y: vy, enc: p.prep.enc, scaler: p.prep.scaler, yScaler: p.prep.yScaler})
+	}
+	p.model.Network = net.Clone()
+	return p, nil
+}
+
+// targetsOf returns the targets of d.
+func targetsOf(d *Dataset) []string {
+	if d.Classes != nil {
+		return nil
+	}
+	if d.Targets != nil {
+		return slices.Clone(d.Targets)
+	}
+	return []string{d.Target}
+}
+
+// step trains on the rows of d for one epoch.
+func (p *partial) step(ctx context.Context, h *hyper, d *Dataset) error {
+	r := p.run
+	if p.stopped {
+		return ErrStopped
+	}
+	x, _, err := p.schema.Table(d, false)
+	if err != nil {
+		return err
+	}
+	y, err := p.targetsOf(d)
+	if err != nil {
+		return err
+	}
+	rows, _ := x.Dims()
+	if rows == 0 {
+		return fmt.Errorf("nn: PartialFit of a Dataset with no rows: %w", ErrEmpty)
+	}
+	if d.Weights != nil && len(d.Weights) != rows {
+		return fmt.Errorf("nn: %w: Dataset has %d weights for %d rows", ErrShape, len(d.Weights), rows)
+	}
+	for i, w := range d.Weights {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return fmt.Errorf("nn: Dataset.Weights[%d] is %v, want a finite weight ≥ 0", i, w)
+		}
+	}
+	set := &rowSet{x: x, y: y, idx: p.first, enc: p.prep.enc, scaler: p.prep.scaler, yScaler: p.prep.yScaler, w: p.weights(d, y)}
+	p.first = nil
+	rows = set.len()
+	if err := set.checkFinite("X", "Y"); err != nil {
+		return err
+	}
+	r.ctx, r.start = ctx, time.Now()
+	r.trainer.weighted = set.w != nil
+	clear(r.trainer.bp) // buffers of the last call's weighting
+	if r.report.History != nil {
+		r.elapsed0 = r.report.History[len(r.report.History)-1].Elapsed
+	}
+	size := min(h.batch, rows)
+	b := newBatches(set, size)
+	e := len(r.report.History) + 1
+	loss, err := r.epoch(b, e, (rows+size-1)/size, p.rnd)
+	if err == nil {
+		var stop bool
+		stop, err = r.endEpoch(e, loss, p.pcg)
+		p.stopped = stop
+	}
+	if p.stopped || err != nil {
+		r.end()
+	}
+	p.publish()
+	if p.stopped && err == nil {
+		return nil
+	}
+	return err
+}
+
+// publish sets the model's network to a copy of the one trained, with its
+// outputs in the targets' own units.
+func (p *partial) publish() {
+	net := p.run.net.Clone()
+	if p.prep.yScaler != nil {
+		unscaleOutput(net, p.prep.yScaler)
+	}
+	p.model.Network = net
+}
+
+// targetsOf returns the targets of the rows of d in the model's order:
+// one-hot over the model's classes, or the columns of its targets.
+func (p *partial) targetsOf(d *Dataset) (*mat.Dense, error) {
+	rows, _ := d.X.Dims()
+	if p.classes != nil {
+		if d.Classes == nil {
+			return nil, errors.New("nn: PartialFit of a regression Dataset (Classes is nil) by a classifier")
+		}
+		if slices.Equal(d.Classes, p.classes) {
+			return d.Y, nil
+		}
+		// The classes of d, by their labels.
+		index := make([]int, len(d.Classes))
+		for i, c := range d.Classes {
+			if index[i] = slices.Index(p.classes, c); index[i] < 0 {
+				return nil, fmt.Errorf("nn: PartialFit: class %s is not one of the model's %s (read every batch with CSVOptions.Classes listing all classes): %w", excerpt.Quote(c), excerpt.Quotes(p.classes), ErrUnknownClass)
+			}
+		}
+		labels := d.Labels()
+		for i := range labels {
+			labels[i] = index[labels[i]]
+		}
+		return OneHot(labels, len(p.classes)), nil
+	}
+	names := targetsOf(d)
+	if slices.Equal(names, p.targets) {
+		return d.Y, nil
+	}
+	y := mat.NewDense(rows, len(p.targets), nil)
+	for k, name := range p.targets {
+		j := slices.Index(names, name)
+		if j < 0 {
+			return nil, fmt.Errorf("nn: PartialFit: the Dataset has no target %s (its targets: %s)", excerpt.Quote(name), excerpt.Quotes(names))
+		}
+		y.SetCol(k, mat.Col(nil, j, d.Y))
+	}
+	return y, nil
+}
+
+// weights returns the weight of each row of d, whose targets in the
+// model's order are y: its class's and its own, or nil if neither.
+func (p *partial) weights(d *Dataset, y *mat.Dense) []float64 {
+	if p.classW == nil && d.Weights == nil {
+		return nil
+	}
+	rows, _ := y.Dims()
+	w := make([]float64, rows)
+	for i := range w {
+		w[i] = 1
+		if p.classW != nil {
+			row := y.RawRowView(i)
+			w[i] = p.classW[slices.Index(row, slices.Max(row))]
+		}
+		if d.Weights != nil {
+			w[i] *= d.Weights[i]
+		}
+	}
+	return w
+}
