@@ -25,6 +25,19 @@
 // predictions. The raw [Network] and [Train] below keep the tutorial's
 // zero values.
 //
+// # Tables larger than memory
+//
+// Fit holds a Dataset once: the training and validation rows are indexes
+// into it, encoded and scaled a batch at a time. A table that does not
+// fit in memory at all trains from its files: [Classifier.FitStream] and
+// [Regressor.FitStream] read a [Stream] (CSV files, gzip ones too) in a
+// first pass that checks every row and learns the encoding, scaler and
+// classes, then train on a cache of the parsed rows through a seeded
+// shuffle buffer, in memory bounded by the buffer, not the table.
+// [Classifier.PartialFit] and [Regressor.PartialFit] train on batches of
+// rows that the caller brings, one pass per call, as scikit-learn's
+// partial_fit does.
+//
 // # One way from a row to a prediction
 //
 // A fitted model reads tables by name, as scikit-learn's feature_names_in_
