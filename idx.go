@@ -42,19 +42,48 @@ func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 // allocate perValue more bytes for each value, which the memory budget
 // must hold too.
 func readIDX(r io.Reader, perValue float64) (dims []int, data []byte, err error) {
-	br := bufio.NewReader(r)
+	r, dims, err = openIDX(bufio.NewReader(r))
+	if err != nil {
+		return nil, nil, err
+	}
+	size := 1
+	for _, d := range dims {
+		size *= d
+	}
+	// The buffer below may hold twice the data while it grows.
+	if err := overBudget(float64(size)*(2+perValue), fmt.Sprintf("idx: the %d values of dimensions %v", size, dims)); err != nil {
+		return nil, nil, err
+	}
+
+	// Read at most size+1 bytes, growing the buffer as data arrives so that
+	// a short file claiming huge dimensions does not allocate them.
+	var buf bytes.Buffer
+	buf.Grow(min(size+1, 1<<20))
+	if _, err := buf.ReadFrom(io.LimitReader(r, int64(size)+1)); err != nil {
+		return nil, nil, fmt.Errorf("idx: reading data: %w", eofIsUnexpected(err))
+	}
+	switch got := buf.Len(); {
+	case got < size:
+		return nil, nil, fmt.Errorf("idx: truncated data: got %d of %d bytes for dimensions %v: %w", got, size, dims, io.ErrUnexpectedEOF)
+	case got > size:
+		return nil, nil, fmt.Errorf("idx: trailing data after %d bytes for dimensions %v", size, dims)
+	}
+	return dims, buf.Bytes(), nil
+}
+
+// openIDX reads the header of the IDX data of br, uncompressing gzip data
+// (told apart by its magic bytes), and returns a reader of its values and
+// its dimensions, whose product is checked not to exceed maxIDXSize.
+func openIDX(br *bufio.Reader) (body io.Reader, dims []int, err error) {
+	var r io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		in := &countReader{r: br}
 		zr, err := gzip.NewReader(in)
 		if err != nil {
 			return nil, nil, fmt.Errorf("idx: %w", err)
 		}
-		defer zr.Close()
 		r = &ratioReader{r: zr, in: in}
-	} else {
-		r = br
 	}
-
 	var magic [4]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil {
 		return nil, nil, fmt.Errorf("idx: reading magic number: %w", eofIsUnexpected(err))
@@ -83,25 +112,7 @@ func readIDX(r io.Reader, perValue float64) (dims []int, data []byte, err error)
 		dims[i] = int(d)
 		size *= dims[i]
 	}
-	// The buffer below may hold twice the data while it grows.
-	if err := overBudget(float64(size)*(2+perValue), fmt.Sprintf("idx: the %d values of dimensions %v", size, dims)); err != nil {
-		return nil, nil, err
-	}
-
-	// Read at most size+1 bytes, growing the buffer as data arrives so that
-	// a short file claiming huge dimensions does not allocate them.
-	var buf bytes.Buffer
-	buf.Grow(min(size+1, 1<<20))
-	if _, err := buf.ReadFrom(io.LimitReader(r, int64(size)+1)); err != nil {
-		return nil, nil, fmt.Errorf("idx: reading data: %w", eofIsUnexpected(err))
-	}
-	switch got := buf.Len(); {
-	case got < size:
-		return nil, nil, fmt.Errorf("idx: truncated data: got %d of %d bytes for dimensions %v: %w", got, size, dims, io.ErrUnexpectedEOF)
-	case got > size:
-		return nil, nil, fmt.Errorf("idx: trailing data after %d bytes for dimensions %v", size, dims)
-	}
-	return dims, buf.Bytes(), nil
+	return r, dims, nil
 }
 
 // maxGzipRatio bounds how many times its compressed length the data of

@@ -154,7 +154,7 @@ func fitStream(ctx context.Context, h *hyper, s *Stream, classify bool) (*Model,
 		return nil, nil, err
 	}
 	train := &cacheSet{path: sc.trainPath, rows: sc.trainRows, prep: prep}
-	var val *cacheSet
+	var val passSet
 	if sc.valRows > 0 {
 		val = &cacheSet{path: sc.valPath, rows: sc.valRows, prep: prep, noWeights: true}
 	}
@@ -874,27 +874,54 @@ func (c *cacheSet) outputs() int { return c.prep.outputs(!c.noWeights) }
 func (c *cacheSet) error() error { return c.err }
 
 func (c *cacheSet) gatherRange(x, y *mat.Dense, off int) {
-	if c.err != nil {
-		return
+	if c.err == nil {
+		c.err = readBlock(c, x, y, off)
 	}
+}
+
+func (c *cacheSet) prepare(x, y, raw []float64) { c.prep.row(x, y, raw, !c.noWeights) }
+func (c *cacheSet) weighted() bool            { return c.prep.weighted && !c.noWeights }
+
+// passSet is a set of rows read a pass at a time, in order: a stream's
+// cache, or Rows.
+type passSet interface {
+	blockSource
+	// width returns the number of values of a row as read.
+	width() int
+	// rewind starts a pass.
+	rewind() error
+	// next reads the next row into raw.
+	next(raw []float64) error
+	// prepare stores the input and targets of the row raw in x and y,
+	// with its weight last in y if the rows are weighted.
+	prepare(x, y, raw []float64)
+	weighted() bool
+	close()
+}
+
+// readBlock reads the rows off, off+1, … of p into the rows of x and y,
+// as many as they have, starting a pass at row 0.
+func readBlock(p passSet, x, y *mat.Dense, off int) error {
 	if off == 0 {
-		if c.err = c.rewind(); c.err != nil {
-			return
+		if err := p.rewind(); err != nil {
+			return err
 		}
 	}
 	r, _ := x.Dims()
+	raw := make([]float64, p.width())
 	for i := range r {
-		if c.err = c.next(c.raw); c.err != nil {
-			return
+		if err := p.next(raw); err != nil {
+			return err
 		}
-		c.prep.row(x.RawRowView(i), y.RawRowView(i), c.raw, !c.noWeights)
+		p.prepare(x.RawRowView(i), y.RawRowView(i), raw)
 	}
+	return nil
 }
 
 // shuffler draws the rows of a pass over a cacheSet through a shuffle
 // buffer.
 type shuffler struct {
-	set  *cacheSet
+	set  passSet
 	rnd  *rand.Rand
 	buf  []float64 // size rows of the cached width
 	size int
@@ -903,7 +930,7 @@ type shuffler struct {
 	out  int // rows of the pass drawn
 }
 
-func newShuffler(set *cacheSet, size int) *shuffler {
+func newShuffler(set passSet, size int) *shuffler {
 	return &shuffler{set: set, size: size, buf: make([]float64, size*set.width())}
 }
 
@@ -917,7 +944,7 @@ func (s *shuffler) start(rnd *rand.Rand) error {
 // whether there was one.
 func (s *shuffler) draw(x, y []float64) (bool, error) {
 	w := s.set.width()
-	for s.n < s.size && s.read < s.set.rows {
+	for s.n < s.size && s.read < s.set.len() {
 		if err := s.set.next(s.buf[s.n*w : (s.n+1)*w]); err != nil {
 			return false, err
 		}
@@ -931,7 +958,7 @@ func (s *shuffler) draw(x, y []float64) (bool, error) {
 	// and the next row read fills the end.
 	i := s.rnd.IntN(s.n)
 	row := s.buf[i*w : (i+1)*w]
-	s.set.prep.row(x, y, row, true)
+	s.set.prepare(x, y, row)
 	s.n--
 	copy(row, s.buf[s.n*w:(s.n+1)*w])
 	s.out++
@@ -955,7 +982,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // none), as Train does on rows in memory: the same schedules, early
 // stopping, checkpoints and resume, with the rows of each epoch drawn
 // through a shuffle buffer of buffer rows.
-func trainStream(ctx context.Context, n *Network, s *Settings, train, val *cacheSet, buffer int, digest string) (*Report, error) {
+func trainStream(ctx context.Context, n *Network, s *Settings, train, val passSet, buffer int, digest string) (*Report, error) {
 	start := time.Now()
 	c := s.WithDefaults()
 	if err := c.validate(); err != nil {
@@ -969,11 +996,11 @@ func trainStream(ctx context.Context, n *Network, s *Settings, train, val *cache
 	}
 	vrows := 0
 	if val != nil {
-		vrows = val.rows
+		vrows = val.len()
 	}
-	size := min(max(c.BatchSize, 1), train.rows)
+	size := min(max(c.BatchSize, 1), train.len())
 	if c.BatchSize == 0 {
-		size = min(32, train.rows)
+		size = min(32, train.len())
 	}
 	need := trainBytes(n, &c, size, min(vrows, valBlock), false) + float64(buffer)*float64(train.width())*float64Bytes
 	if err := overBudget(need, fmt.Sprintf("training a network of %d parameters by %v on a stream with a shuffle buffer of %d rows", len(n.params), c.Method, buffer)); err != nil {
@@ -997,12 +1024,12 @@ func trainStream(ctx context.Context, n *Network, s *Settings, train, val *cache
 		defer val.close()
 		r.val = newValidation(n, val)
 	}
-	r.weighted = train.prep.weighted
+	r.weighted = train.weighted()
 	if (c.CheckpointEvery > 0 && c.Checkpoint != nil) || c.Resume != nil {
 		// The data of a stream is its rows and the order the shuffle
 		// buffer draws them in.
 		sum := sha256.Sum256(fmt.Appendf(nil, "%s/shuffle-buffer=%d", digest, buffer))
-		r.fingerprint = fingerprint(n, &c, train.rows, val != nil, hex.EncodeToString(sum[:]))
+		r.fingerprint = fingerprint(n, &c, train.len(), val != nil, hex.EncodeToString(sum[:]))
 	}
 	var err error
 	if r.trainer, err = NewTrainer(n, r.s); err == nil {
@@ -1021,10 +1048,10 @@ func trainStream(ctx context.Context, n *Network, s *Settings, train, val *cache
 // descendStream takes one step per mini-batch of size rows, drawn from
 // the shuffler sh a pass of the stream train at a time; the loss of an
 // epoch is the mean of its batches' losses, as in descendBatches.
-func (r *run) descendStream(train *cacheSet, sh *shuffler, size int, rnd *rand.Rand, pcg *rand.PCG) error {
+func (r *run) descendStream(train passSet, sh *shuffler, size int, rnd *rand.Rand, pcg *rand.PCG) error {
 	t := r.trainer
 	t.prev = slices.Clone(r.net.params)
-	rows := train.rows
+	rows := train.len()
 	bx := mat.NewDense(size, train.inputs(), nil)
 	by := mat.NewDense(size, train.outputs(), nil)
 	spe := (rows + size - 1) / size
