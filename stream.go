@@ -880,7 +880,7 @@ func (c *cacheSet) gatherRange(x, y *mat.Dense, off int) {
 }
 
 func (c *cacheSet) prepare(x, y, raw []float64) { c.prep.row(x, y, raw, !c.noWeights) }
-func (c *cacheSet) weighted() bool            { return c.prep.weighted && !c.noWeights }
+func (c *cacheSet) weighted() bool              { return c.prep.weighted && !c.noWeights }
 
 // passSet is a set of rows read a pass at a time, in order: a stream's
 // cache, or Rows.
