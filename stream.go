@@ -69,9 +69,20 @@ type Stream struct {
 	// Wrap, if not nil, wraps the reader of each file in the first pass,
 	// as nn train does to show how much of it has been read.
 	Wrap func(r io.Reader, file string) io.Reader
-	// Scanned, if not nil, is called after the first pass with the number
-	// of rows to train on and of those held out for validation.
-	Scanned func(train, validation int)
+	// Scanned, if not nil, is called after the first pass with what it
+	// found; an error it returns ends FitStream before training, as nn
+	// train does for a network whose model file would be too large.
+	Scanned func(StreamScan) error
+}
+
+// StreamScan is what the first pass over a Stream found.
+type StreamScan struct {
+	// Train and Validation are the numbers of rows to train on and held
+	// out for validation.
+	Train, Validation int
+	// Inputs and Outputs are the widths of the network's input (the
+	// features, encoded) and output (the classes, or the targets).
+	Inputs, Outputs int
 }
 
 // FitStream trains the classifier on the rows of s, with the first pass
@@ -142,12 +153,14 @@ func fitStream(ctx context.Context, h *hyper, s *Stream, classify bool) (*Model,
 	if err != nil {
 		return nil, nil, err
 	}
-	if s.Scanned != nil {
-		s.Scanned(sc.trainRows, sc.valRows)
-	}
 	outputs := len(sc.classes)
 	if !classify {
 		outputs = sc.targets
+	}
+	if s.Scanned != nil {
+		if err := s.Scanned(StreamScan{Train: sc.trainRows, Validation: sc.valRows, Inputs: prep.inputs(), Outputs: outputs}); err != nil {
+			return nil, nil, err
+		}
 	}
 	net, err := New(h.config(prep.inputs(), outputs, classify))
 	if err != nil {

@@ -18,8 +18,9 @@ func ExampleClassifier_FitStream() {
 		Files:         []string{"testdata/iris.csv"}, // several files, .gz ones too, read as one table
 		CSV:           &nn.CSVOptions{Target: "species", Classify: true},
 		ShuffleBuffer: 64, // rows; the default is 65536
-		Scanned: func(train, val int) {
-			fmt.Println("first pass:", train+val, "rows")
+		Scanned: func(s nn.StreamScan) error {
+			fmt.Println("first pass:", s.Train+s.Validation, "rows,", s.Inputs, "inputs,", s.Outputs, "outputs")
+			return nil
 		},
 	}
 	if err := c.FitStream(context.Background(), s); err != nil {
@@ -36,7 +37,7 @@ func ExampleClassifier_FitStream() {
 	fmt.Println("classes:", c.Model.Classes)
 	fmt.Println("accuracy above 0.9:", acc > 0.9)
 	// Output:
-	// first pass: 150 rows
+	// first pass: 150 rows, 4 inputs, 3 outputs
 	// classes: [setosa versicolor virginica]
 	// accuracy above 0.9: true
 }

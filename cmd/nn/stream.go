@@ -45,6 +45,7 @@ func trainStreamed(ctx context.Context, e *env, f *trainFlags) error {
 		return err
 	}
 	s := &nn.Stream{Files: files, CSV: f.csvOptions(), ShuffleBuffer: f.shuffleBuffer, CacheDir: f.cacheDir}
+	s.Scanned = func(sc nn.StreamScan) error { return f.checkSizes(sc.Inputs, sc.Outputs) }
 	var reading []*readProgress
 	var prog *progress
 	if !f.quiet {
@@ -58,16 +59,21 @@ func trainStreamed(ctx context.Context, e *env, f *trainFlags) error {
 			return p
 		}
 		start := time.Now()
-		s.Scanned = func(train, val int) {
+		s.Scanned = func(sc nn.StreamScan) error {
 			for _, p := range reading {
 				p.done()
 			}
 			d := time.Since(start)
-			fmt.Fprintf(e.stderr, "read %d rows of %s in %s (%.0f rows/s): %d to train on, %d held out for validation\n", train+val, filesText(files), roundDuration(d), float64(train+val)/d.Seconds(), train, val)
-			fmt.Fprintf(e.stderr, "training a network of %s by %v, batch %d, up to %d epochs, each reading the rows through a shuffle buffer of %d rows\n", sizesText(f.hidden), f.method, f.batch, f.epochs, f.shuffleBuffer)
+			n := sc.Train + sc.Validation
+			fmt.Fprintf(e.stderr, "read %d rows of %s in %s (%.0f rows/s): %d to train on, %d held out for validation\n", n, filesText(files), roundDuration(d), float64(n)/d.Seconds(), sc.Train, sc.Validation)
+			if err := f.checkSizes(sc.Inputs, sc.Outputs); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "training a %s network (%s) by %v, batch %d, up to %d epochs, each reading the rows through a shuffle buffer of %d rows\n", joinInts(append(append([]int{sc.Inputs}, f.hidden...), sc.Outputs), "-"), f.activation, f.method, f.batch, f.epochs, f.shuffleBuffer)
 			if resume != nil {
 				fmt.Fprintf(e.stderr, "resuming after epoch %d from %s\n", resume.Epoch, f.resume)
 			}
+			return nil
 		}
 		prog = newProgress(e.stderr, e.stderrTTY, f.epochs, f.val > 0, f.task == "classify")
 		est.setProgress(prog.epoch)
@@ -122,15 +128,4 @@ func filesText(files []string) string {
 		return files[0]
 	}
 	return fmt.Sprintf("%d files (%s … %s)", len(files), files[0], files[len(files)-1])
-}
-
-// sizesText names the hidden layers of a network.
-func sizesText(hidden []int) string {
-	switch len(hidden) {
-	case 0:
-		return "no hidden layer"
-	case 1:
-		return fmt.Sprintf("a hidden layer of %d", hidden[0])
-	}
-	return "hidden layers of " + joinInts(hidden, ", ")
 }

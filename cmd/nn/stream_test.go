@@ -83,8 +83,8 @@ func TestTrainStream(t *testing.T) {
 	os.Remove(filepath.Join(dir, "parts", "b.csv.gz"))
 	os.WriteFile(filepath.Join(dir, "parts", "b.csv"), []byte(lines[0]+strings.Join(lines[1500:], "")), 0o644)
 	bad := runNN(t, "", append(common, "-data", filepath.Join(dir, "parts", "*.csv"), "-o", filepath.Join(dir, "bad.json"))...)
-	if want := `b.csv:1502:10: not a number: "x10"`; bad.code != 1 || !strings.Contains(bad.stderr, want) || strings.Contains(bad.stderr, "epoch") {
-		t.Errorf("a bad row: exit status %d, stderr\n%s\nwant status 1 and %q before any epoch", bad.code, bad.stderr, want)
+	if want := `b.csv:1502:10: not a number: "x10"`; bad.code != 1 || !strings.Contains(bad.stderr, want) || strings.Contains(bad.stderr, "training a") {
+		t.Errorf("a bad row: exit status %d, stderr\n%s\nwant status 1 and %q before any training", bad.code, bad.stderr, want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "bad.json")); err == nil {
 		t.Error("a stream with a bad row wrote a model")
@@ -94,6 +94,11 @@ func TestTrainStream(t *testing.T) {
 		if strings.HasPrefix(e.Name(), "nn-stream-") {
 			t.Errorf("the cache %s is left in -cache-dir", e.Name())
 		}
+	}
+
+	big := runNN(t, "", append(common, "-data", whole, "-o", filepath.Join(dir, "big.json"), "-hidden", "2000,2000,2000,2000")...)
+	if big.code != 1 || !strings.Contains(big.stderr, "the model file of a network of sizes [10 2000 2000 2000 2000 3]") || strings.Contains(big.stderr, "training a") {
+		t.Errorf("a network whose model file predict could not read: exit status %d, stderr\n%s\nwant the error before any epoch", big.code, big.stderr)
 	}
 
 	for _, args := range [][]string{

@@ -501,6 +501,16 @@ func (f *trainFlags) checkFiles(d *nn.Dataset, hidden []int) error {
 	if out == 0 {
 		_, out = d.Y.Dims()
 	}
+	return f.checkSizes(in, out, hidden...)
+}
+
+// checkSizes refuses, before training, a network of in inputs, out
+// outputs and the hidden layers (f.hidden if none are given) whose model
+// file or checkpoints nn could not read back under the memory budget.
+func (f *trainFlags) checkSizes(in, out int, hidden ...int) error {
+	if hidden == nil {
+		hidden = f.hidden
+	}
 	s := &nn.Settings{Method: f.method, Epochs: f.epochs}
 	if f.checkpoint != "" {
 		s.CheckpointEvery = f.checkpointEvery
