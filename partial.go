@@ -162,11 +162,8 @@ func startPartial(h *hyper, d *Dataset, classify bool, m *Model) (*partial, erro
 		return nil, errors.New("nn: Method lbfgs minimises the loss of every row at once; PartialFit takes a pass over each batch of rows")
 	}
 	c.CheckpointEvery, c.Checkpoint, c.Resume = 0, nil, nil
-	r := &run{net: net, s: &c, report: &Report{}}
-	r.best = math.Inf(1)
-	r.plateau = plateau{rate: c.LearningRate, best: math.Inf(1)}
+	r := newRun(context.Background(), net, &c, time.Now(), nil)
 	r.keepBest = p.val != nil || c.Patience > 0
-	r.epochStart = slices.Clone(net.params)
 	if r.keepBest {
 		r.bestParams = slices.Clone(net.params)
 	}

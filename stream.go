@@ -1025,18 +1025,10 @@ func trainStream(ctx context.Context, n *Network, s *Settings, train, val passSe
 	defer train.close()
 	pcg := rand.NewPCG(c.Seed, 0x6e6e2d747261696e) // "nn-train"
 	rnd := rand.New(pcg)
-	r := &run{net: n, s: &c, ctx: ctx, start: start, report: &Report{}}
-	r.best = math.Inf(1)
-	r.plateau = plateau{rate: c.LearningRate, best: math.Inf(1)}
-	r.keepBest = val != nil || c.Patience > 0
-	r.epochStart = slices.Clone(n.params)
-	if r.keepBest {
-		r.bestParams = slices.Clone(n.params)
-	}
 	if val != nil {
 		defer val.close()
-		r.val = newValidation(n, val)
 	}
+	r := newRun(ctx, n, &c, start, val)
 	r.weighted = train.weighted()
 	if (c.CheckpointEvery > 0 && c.Checkpoint != nil) || c.Resume != nil {
 		// The data of a stream is its rows and the order the shuffle

@@ -196,7 +196,11 @@ func trainSets(ctx context.Context, n *Network, c *Settings, train, val *rowSet,
 	if c.Monitor == MonitorAccuracy && (val == nil || n.loss == SquaredError) {
 		return nil, errors.New("nn: Settings.Monitor is accuracy, which needs a validation set (ValidationX or ValidationFraction) and a classifier's loss (cross-entropy)")
 	}
-	r := newRun(ctx, n, c, start, val)
+	var v blockSource
+	if val != nil {
+		v = val
+	}
+	r := newRun(ctx, n, c, start, v)
 	r.weighted = train.w != nil
 	r.report.Warnings = warnings(n, train)
 	if (c.CheckpointEvery > 0 && c.Checkpoint != nil) || c.Resume != nil {
@@ -369,7 +373,7 @@ func holdOut(n *Network, c *Settings, s *rowSet, rnd *rand.Rand) (train, val *ro
 
 // newRun returns the state of a call to Train of n with the settings c,
 // started at start, with the validation set val (nil if none).
-func newRun(ctx context.Context, n *Network, c *Settings, start time.Time, val *rowSet) *run {
+func newRun(ctx context.Context, n *Network, c *Settings, start time.Time, val blockSource) *run {
 	r := &run{net: n, s: c, ctx: ctx, start: start, report: &Report{}}
 	r.best = math.Inf(1)
 	r.plateau = plateau{rate: c.LearningRate, best: math.Inf(1)}

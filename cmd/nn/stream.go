@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/neuralgo/nn"
-	"github.com/neuralgo/nn/nnplot"
 )
 
 // trainStreamed runs nn train -stream with the checked flags f.
@@ -95,31 +93,7 @@ func trainStreamed(ctx context.Context, e *env, f *trainFlags) error {
 		}
 		return trainErr
 	}
-	var plotErr error
-	if f.plot != "" && len(report.History) > 0 {
-		plotErr = nnplot.LossCurveWith(report, f.plot, &nnplot.LossCurveOptions{LogY: f.plotLog})
-	}
-	interrupted := errors.Is(trainErr, context.Canceled)
-	if trainErr != nil && !(interrupted && f.saveInterrupted && len(report.History) > 0) {
-		if interrupted {
-			return f.interruptedError(report)
-		}
-		return trainErr
-	}
-	if err := model.Save(f.out); err != nil {
-		return err
-	}
-	if interrupted {
-		fmt.Fprintf(e.stderr, "nn: interrupted after %d epochs; wrote the weights of epoch %d to %s as -save-interrupted asks\n", len(report.History), len(report.History), f.out)
-		return errExit
-	}
-	if !f.quiet {
-		printSummary(e, f, report, model, nil)
-	}
-	if plotErr != nil {
-		return fmt.Errorf("nn: model written to %s, but the plot failed: %w", f.out, plotErr)
-	}
-	return nil
+	return f.finish(e, trainErr, model, report, nil)
 }
 
 // filesText names the files of a stream.

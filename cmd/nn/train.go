@@ -287,7 +287,15 @@ func train(e *env, f *trainFlags) error {
 	if trainErr != nil && report == nil {
 		return f.fitError(trainErr)
 	}
+	return f.finish(e, trainErr, model, report, heldOut)
+}
 
+// finish ends a run of nn train whose training started and ended with
+// trainErr (nil if it succeeded): it draws the plot, saves the model
+// unless training failed (an interrupted run's with -save-interrupted),
+// and prints the summary of the report, scoring the held-out rows if
+// heldOut is not nil.
+func (f *trainFlags) finish(e *env, trainErr error, model *nn.Model, report *nn.Report, heldOut *nn.Dataset) error {
 	// The plot helps to see what went wrong too, so draw it whatever the
 	// outcome.
 	var plotErr error
