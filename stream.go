@@ -390,7 +390,7 @@ func (sc *streamScan) file(ctx context.Context, file string, row *int64, train, 
 	x := make([]float64, len(features))
 	rec := make([]float64, sc.width)
 	for {
-		_, err := cr.Read(x)
+		line, err := cr.Read(x)
 		if err == io.EOF {
 			break
 		}
@@ -433,6 +433,15 @@ func (sc *streamScan) file(ctx context.Context, file string, row *int64, train, 
 			return err
 		}
 		*row++
+		if *row%4096 == 0 {
+			// What grows with the rows: the categories and classes
+			// learned (a column of identifiers has one per row), and
+			// their counts.
+			need := float64(cr.categoryBytes()+b.classBytes) + float64(sc.categoryCount()+len(b.classes))*8
+			if err := overBudget(need, fmt.Sprintf("the categories and classes of the %d rows up to this one", *row)); err != nil {
+				return &ParseError{File: file, Line: line, Err: fmt.Errorf("%w; a column of identifiers has a category per row: drop it", err)}
+			}
+		}
 	}
 	return nil
 }
@@ -458,6 +467,15 @@ func (sc *streamScan) start(cr *CSVReader, features []string, target string) {
 	if sc.weighted {
 		sc.width++
 	}
+}
+
+// categoryCount returns the number of categories counted.
+func (sc *streamScan) categoryCount() int {
+	n := 0
+	for j := range sc.cols {
+		n += len(sc.cols[j].counts)
+	}
+	return n
 }
 
 // count adds a training row to the statistics: its features x, and its
@@ -682,7 +700,7 @@ func (sc *streamScan) scaler(enc *Encoding, width int) *Scaler {
 		} else {
 			put(c.mean, c.m2/n, c.lo, c.hi, c.abs)
 		}
-		if ce.Indicator && (c.missing > 0 || !sc.needEnc) {
+		if ce.Indicator {
 			share(float64(c.missing))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -183,6 +184,20 @@ func TestFitStreamErrors(t *testing.T) {
 	}
 	if err := c.FitStream(ctx, &Stream{Files: []string{good, other}, CSV: opts}); err == nil || !strings.Contains(err.Error(), "not those of") {
 		t.Errorf("files of other columns: error %v", err)
+	}
+	// A column of identifiers, a category per row, under a small budget.
+	var ids strings.Builder
+	ids.WriteString("id,x,label\n")
+	for i := range 40000 {
+		fmt.Fprintf(&ids, "row-%d,%d,%c\n", i, i%7, 'a'+i%2)
+	}
+	idFile := filepath.Join(dir, "ids.csv")
+	os.WriteFile(idFile, []byte(ids.String()), 0o644)
+	old := SetMemoryBudget(2 << 20)
+	err = c.FitStream(ctx, &Stream{Files: []string{idFile}, CSV: &CSVOptions{Classify: true, DetectCategorical: true}})
+	SetMemoryBudget(old)
+	if !errors.Is(err, ErrMemoryBudget) || !errors.As(err, &pe) || pe.File != idFile || !strings.Contains(err.Error(), "identifiers") {
+		t.Errorf("a column of identifiers under a budget of 2 MiB: error %v", err)
 	}
 	for _, tc := range []struct {
 		c    *Classifier
