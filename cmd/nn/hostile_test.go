@@ -226,6 +226,28 @@ func hostileCases() []hostileCase {
 			msg: `^nn: training a network of 660064 parameters by adam on 20000 rows: 4\.3 GiB needed, over the memory budget of 4\.0 GiB \(-max-memory raises the budget\)$`,
 		},
 		{
+			name: "-stream on a column of identifiers",
+			setup: func(t *testing.T, dir string) {
+				var b strings.Builder
+				b.WriteString("id,x,label\n")
+				for i := range 300000 {
+					fmt.Fprintf(&b, "customer-%09d,%d,%c\n", i, i%7, 'a'+i%2)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "ids.csv"), []byte(b.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			args: []string{"train", "-stream", "-data", "ids.csv", "-o", "m.json", "-quiet", "-max-memory", "16MiB"},
+			code: 1, maxMB: 100,
+			msg: `^nn: ids\.csv:\d+: the categories and classes of the \d+ rows up to this one: .* over the memory budget of 16\.0 MiB; a column of identifiers has a category per row: drop it \(-max-memory raises the budget\)$`,
+		},
+		{
+			name: "-stream with a missing -cache-dir",
+			args: train("-o", "m.json", "-stream", "-cache-dir", "nowhere"),
+			code: 1, maxMB: 60,
+			msg: `^nn: the cache of the stream: .*nowhere.*: no such file or directory$`,
+		},
+		{
 			name: "-hidden 100000000",
 			args: train("-o", "m.json", "-hidden", "100000000"),
 			code: 1, maxMB: 60,
