@@ -47,6 +47,15 @@ validation, training stops when the validation loss has not improved for
 -patience epochs, and the weights of the best epoch are kept; -refit then
 trains afresh on all rows for that many epochs.
 
+A table larger than memory trains with -stream: a first pass reads FILE
+(or every file that the glob FILE matches, in order, as one table; .gz
+files are uncompressed), checks every row, learns the scaling, categories
+and classes, and caches the parsed rows in -cache-dir; each epoch reads the
+cache through a shuffle buffer of -shuffle-buffer rows, in memory bounded
+by the buffer. The validation rows are chosen by their row number and the
+seed. -refit, -impute median or most-frequent, and -method gd or lbfgs do
+not go with -stream.
+
 Progress goes to standard error: a progress bar on a terminal, otherwise a
 line every few epochs; -quiet leaves out progress and summary. While FILE
 is read, a terminal shows how much of it has been read, and a log gets a
@@ -70,6 +79,7 @@ Examples:
 
 	nn train -data testdata/iris.csv -target species -o iris.json
 	nn train -data houses.csv -task regress -hidden 64,32 -epochs 500 -o houses.json -plot loss.png
+	nn train -stream -data 'export/part-*.csv.gz' -target label -o big.json
 `
 
 // trainFlags are the flags of nn train.
