@@ -205,6 +205,7 @@ func (c *Classifier) Fit(ctx context.Context, d *Dataset) error {
 	if len(d.Classes) < 2 {
 		return fmt.Errorf("nn: Classifier.Fit: the target %s holds the single class %s; classification needs at least two", excerpt.Quote(d.Target), excerpt.Quote(d.Classes[0]))
 	}
+	c.partial = nil // a later PartialFit continues from this fit
 	c.Model, c.Report, c.HeldOut, err = fit(ctx, h, d, true)
 	return err
 }
@@ -330,6 +331,7 @@ func (r *Regressor) Fit(ctx context.Context, d *Dataset) error {
 	if d.Classes != nil {
 		return errors.New("nn: Regressor.Fit of a classification Dataset; use a Classifier, or read the data without CSVOptions.Classify")
 	}
+	r.partial = nil // a later PartialFit continues from this fit
 	r.Model, r.Report, r.HeldOut, err = fit(ctx, h, d, false)
 	return err
 }

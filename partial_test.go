@@ -153,3 +153,32 @@ func gatherCols(m *mat.Dense, cols []int) *mat.Dense {
 	}
 	return out
 }
+
+// TestPartialFitAfterFit checks that PartialFit continues from a model of
+// Fit, with its scaler and classes, and that Fit after PartialFit starts
+// afresh.
+func TestPartialFitAfterFit(t *testing.T) {
+	chunks := tableChunks(t, 3, 1000, 30)
+	ctx := context.Background()
+	c := &Classifier{Hidden: []int{8}, Epochs: 3, Seed: 1}
+	if err := c.Fit(ctx, chunks[0]); err != nil {
+		t.Fatal(err)
+	}
+	scaler := c.Model.Scaler
+	before := slices.Clone(c.Model.Network.Params())
+	if err := c.PartialFit(ctx, chunks[1]); err != nil {
+		t.Fatal(err)
+	}
+	if c.Model.Scaler != scaler || slices.Equal(c.Model.Network.Params(), before) {
+		t.Error("PartialFit after Fit did not train the fitted model with its scaler")
+	}
+	if n := len(c.Report.History); n != 1 {
+		t.Errorf("%d epochs in the report of a PartialFit after Fit, want 1", n)
+	}
+	if err := c.Fit(ctx, chunks[2]); err != nil {
+		t.Fatal(err)
+	}
+	if c.partial != nil {
+		t.Error("Fit kept the state of PartialFit")
+	}
+}

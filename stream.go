@@ -92,7 +92,7 @@ type StreamScan struct {
 // with the mean (ImputeMean) only, and a missing category with the most
 // frequent. Refit is not supported.
 func (c *Classifier) FitStream(ctx context.Context, s *Stream) error {
-	c.Model, c.Report, c.HeldOut = nil, nil, nil
+	c.Model, c.Report, c.HeldOut, c.partial = nil, nil, nil, nil
 	h, err := c.hyper()
 	if err != nil {
 		return err
@@ -107,7 +107,7 @@ func (c *Classifier) FitStream(ctx context.Context, s *Stream) error {
 // FitStream trains the regressor on the rows of s, as Classifier's
 // FitStream does.
 func (r *Regressor) FitStream(ctx context.Context, s *Stream) error {
-	r.Model, r.Report, r.HeldOut = nil, nil, nil
+	r.Model, r.Report, r.HeldOut, r.partial = nil, nil, nil, nil
 	h, err := r.hyper()
 	if err != nil {
 		return err
