@@ -116,6 +116,17 @@ func TestRowSetMatchesMatrices(t *testing.T) {
 			t.Fatalf("targets of row %d are %v, want %v", i, got, want)
 		}
 	}
+	// Targets scaled, as a regression's.
+	s.yScaler = &Scaler{Kind: Standardize, Offset: []float64{0.5, -1, 2}, Scale: []float64{3, 0.25, 7}}
+	_, gy = s.dense()
+	for i := range 300 {
+		want := make([]float64, 4)
+		s.yScaler.TransformRow(want[:3], sub.Y.RawRowView(i))
+		want[3] = w[idx[i]]
+		if got := gy.RawRowView(i); !slices.Equal(got, want) {
+			t.Fatalf("scaled targets of row %d are %v, want %v", i, got, want)
+		}
+	}
 	pos := []int{299, 0, 17, 17, 150}
 	bx, by := mat.NewDense(len(pos), s.inputs(), nil), mat.NewDense(len(pos), s.outputs(), nil)
 	s.gather(bx, by, pos)
