@@ -427,6 +427,22 @@ func checkDataset(d *Dataset, h *hyper, classify bool) error {
 	return nil
 }
 
+// scaleOutput undoes unscaleOutput: it makes the identity output layer of
+// net, which predicts in the targets' own units, predict them standardised
+// by ys: (a·W + b − o)/s = a·(W/s) + (b − o)/s, column by column.
+func scaleOutput(net *Network, ys *Scaler) {
+	L := net.Layers() - 1
+	w, b := net.Weights(L), net.Bias(L)
+	r, c := w.Dims()
+	for j := range c {
+		s, o := ys.Scale[j], ys.Offset[j]
+		for i := range r {
+			w.Set(i, j, w.At(i, j)/s)
+		}
+		b[j] = (b[j] - o) / s
+	}
+}
+
 // unscaleOutput folds the target scaling ys into the identity output layer
 // of net, so that net predicts in the targets' own units:
 // ŷ = (a·W + b)·s + o = a·(W·s) + (b·s + o), column by column.

@@ -50,8 +50,8 @@ type partial struct {
 // Early stopping works as in Fit: ValidationFraction of the first call's
 // rows (stratified) are held out, the validation loss is measured after
 // every call, and when it has not improved for Patience calls, the model
-// gets the weights of the best call and this and every later call return
-// ErrStopped. Learning-rate schedules count calls as epochs. Refit,
+// gets the weights of the best call, and the call that stops and every
+// later one return ErrStopped (a later one without training). Learning-rate schedules count calls as epochs. Refit,
 // checkpoints and resume do not apply.
 func (c *Classifier) PartialFit(ctx context.Context, d *Dataset) error {
 	h, err := c.hyper()
@@ -106,28 +106,53 @@ func startPartial(h *hyper, d *Dataset, classify bool, m *Model) (*partial, erro
 	}
 	p := &partial{classes: slices.Clone(d.Classes), targets: targetsOf(d)}
 	var net *Network
+	var err error
 	if m != nil {
-		// Continue from a fitted model, whose outputs are in the targets'
-		// own units.
+		// Continue from a fitted model, a copy of it: the caller may keep
+		// the one it has. Its outputs are in the targets' own units: a
+		// regression trains on targets standardised by the first
+		// Dataset's, and its output layer is scaled to match.
+		mm := *m
+		p.model = &mm
 		p.prep = &prepared{enc: m.Encoding, scaler: m.Scaler}
 		net = m.Network.Clone()
 		p.classes, p.targets = slices.Clone(m.Classes), slices.Clone(m.Targets)
 		if !classify && p.targets == nil {
 			p.targets = []string{m.Target}
 		}
-		p.model = m
+		p.schema, err = p.model.Schema()
+		if err != nil {
+			return nil, err
+		}
+		y, err := p.targetsOf(d)
+		if err != nil {
+			return nil, err
+		}
+		if !classify {
+			p.prep.yScaler = FitScaler(Standardize, y)
+			for j := range p.prep.yScaler.Offset {
+				if o, s := p.prep.yScaler.Offset[j], p.prep.yScaler.Scale[j]; !finite(o) || !finite(s) {
+					return nil, fmt.Errorf("nn: the values of the target %s are too large to standardise (offset %v, scale %v); divide the column by a power of ten", excerpt.Quote(p.targets[j]), o, s)
+				}
+			}
+			scaleOutput(net, p.prep.yScaler)
+		}
+		if classify && (h.balanced || h.classWeights != nil) {
+			if p.classW, err = partialClassWeights(h, p.classes, y); err != nil {
+				return nil, err
+			}
+		}
 	} else {
 		var trainIdx, valIdx []int
 		if h.val > 0 {
-			var err error
 			if trainIdx, valIdx, err = d.splitIndex(h.val, h.seed); err != nil {
 				return nil, fmt.Errorf("%w; too few rows in the first Dataset to hold out a fraction of %v for validation (set ValidationFraction negative for none)", err, h.val)
 			}
 			p.val = d.Subset(valIdx)
 			p.first = trainIdx
 		}
-		prep, err := prepare(h, d, trainIdx, classify, d.Categories != nil || hasNaN(d.X))
-		if err != nil {
+		var prep *prepared
+		if prep, err = prepare(h, d, trainIdx, classify, d.Categories != nil || hasNaN(d.X)); err != nil {
 			return nil, err
 		}
 		prep.weights = nil // weights come with each Dataset, and by class
@@ -144,12 +169,10 @@ func startPartial(h *hyper, d *Dataset, classify bool, m *Model) (*partial, erro
 				p.classW[c] = w[i]
 			}
 		}
+		if p.schema, err = p.model.Schema(); err != nil {
+			return nil, err
+		}
 	}
-	schema, err := p.model.Schema()
-	if err != nil {
-		return nil, err
-	}
-	p.schema = schema
 	s := h.settings(h.epochs)
 	c := s.WithDefaults()
 	if p.val != nil && s.Patience == 0 {
@@ -234,6 +257,7 @@ func (p *partial) step(ctx context.Context, h *hyper, d *Dataset) error {
 		return err
 	}
 	r.ctx, r.start = ctx, time.Now()
+	r.report.Stop = 0 // a cancelled or diverged call before does not end this one
 	r.trainer.weighted = set.w != nil
 	clear(r.trainer.bp) // buffers of the last call's weighting
 	if r.report.History != nil {
@@ -253,9 +277,36 @@ func (p *partial) step(ctx context.Context, h *hyper, d *Dataset) error {
 	}
 	p.publish()
 	if p.stopped && err == nil {
-		return nil
+		return ErrStopped
 	}
 	return err
+}
+
+// partialClassWeights returns the weight of each of the classes, whose
+// rows are one-hot in y, as Balanced and ClassWeights of h ask.
+func partialClassWeights(h *hyper, classes []string, y *mat.Dense) ([]float64, error) {
+	for label := range h.classWeights {
+		if !slices.Contains(classes, label) {
+			return nil, fmt.Errorf("nn: ClassWeights names the class %s, which the model does not hold (classes: %s)", excerpt.Quote(label), excerpt.Quotes(classes))
+		}
+	}
+	rows, k := y.Dims()
+	counts := make([]int, k)
+	for i := range rows {
+		row := y.RawRowView(i)
+		counts[slices.Index(row, slices.Max(row))]++
+	}
+	w := make([]float64, k)
+	for c := range w {
+		w[c] = 1
+		if h.balanced && counts[c] > 0 {
+			w[c] = float64(rows) / (float64(k) * float64(counts[c]))
+		}
+		if v, ok := h.classWeights[classes[c]]; ok {
+			w[c] *= v
+		}
+	}
+	return w, nil
 }
 
 // publish sets the model's network to a copy of the one trained, with its

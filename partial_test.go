@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -124,6 +125,7 @@ func TestPartialFitEarlyStopping(t *testing.T) {
 	calls := 1
 	for _, d := range chunks[1:] {
 		noise := &Dataset{X: d.X, Y: gatherCols(d.Y, []int{1, 2, 0}), Features: d.Features, Classes: d.Classes}
+		calls++
 		err := c.PartialFit(ctx, noise)
 		if errors.Is(err, ErrStopped) {
 			break
@@ -131,16 +133,15 @@ func TestPartialFitEarlyStopping(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		calls++
 	}
-	if c.Report.Stop != NoImprovement || calls != 3 {
-		t.Fatalf("stopped for %v after %d calls, want no improvement after 3", c.Report.Stop, calls)
+	if c.Report.Stop != NoImprovement || calls != 3 || len(c.Report.History) != 3 {
+		t.Fatalf("stopped for %v after %d calls and %d epochs, want no improvement at the third", c.Report.Stop, calls, len(c.Report.History))
 	}
 	if c.Report.BestEpoch == 1 && !slices.Equal(c.Model.Network.Params(), best) {
 		t.Error("the model does not hold the weights of the best call")
 	}
-	if err := c.PartialFit(ctx, chunks[1]); !errors.Is(err, ErrStopped) {
-		t.Errorf("a call after stopping: error %v, want ErrStopped", err)
+	if err := c.PartialFit(ctx, chunks[1]); !errors.Is(err, ErrStopped) || len(c.Report.History) != 3 {
+		t.Errorf("a call after stopping: error %v and %d epochs, want ErrStopped and no training", err, len(c.Report.History))
 	}
 }
 
@@ -180,5 +181,50 @@ func TestPartialFitAfterFit(t *testing.T) {
 	}
 	if c.partial != nil {
 		t.Error("Fit kept the state of PartialFit")
+	}
+}
+
+// TestPartialFitAfterFitKeepsTheModel checks that PartialFit after Fit
+// leaves the Model that Fit returned as it was, weighs classes as the
+// estimator asks, and continues a regression on standardised targets, as
+// Fit trained it, rather than diverging on targets in their own units.
+func TestPartialFitAfterFitKeepsTheModel(t *testing.T) {
+	ctx := context.Background()
+	chunks := tableChunks(t, 2, 1000, 40)
+	c := &Classifier{Hidden: []int{8}, Epochs: 2, Seed: 1, Balanced: true}
+	if err := c.Fit(ctx, chunks[0]); err != nil {
+		t.Fatal(err)
+	}
+	old := c.Model
+	params := slices.Clone(old.Network.Params())
+	if err := c.PartialFit(ctx, chunks[1]); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(old.Network.Params(), params) || c.Model == old {
+		t.Error("PartialFit changed the Model that Fit returned")
+	}
+	if c.partial.classW == nil {
+		t.Error("PartialFit after Fit of a Balanced classifier weighs no class")
+	}
+
+	// Targets about 5e4: trained raw by SGD they diverge.
+	rnd := rand.New(rand.NewPCG(1, 1))
+	x := mat.NewDense(400, 2, nil)
+	y := mat.NewDense(400, 1, nil)
+	for i := range 400 {
+		a, b := rnd.NormFloat64(), rnd.NormFloat64()
+		x.SetRow(i, []float64{a, b})
+		y.Set(i, 0, 5e4+1e4*a-3e3*b)
+	}
+	d := &Dataset{X: x, Y: y, Features: []string{"a", "b"}, Target: "t"}
+	r := &Regressor{Hidden: []int{8}, Method: "sgd", LearningRate: 0.01, Epochs: 30, Seed: 1}
+	if err := r.Fit(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.PartialFit(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if r2, err := r.Score(d); err != nil || r2 < 0.9 {
+		t.Errorf("R² %v (%v) after PartialFit continued Fit, want ≥ 0.9", r2, err)
 	}
 }

@@ -192,3 +192,13 @@ func fashionDirFor() string {
 	}
 	return "/usr/share/datasets/fashion-mnist"
 }
+
+// TestTrainRowsNilSettings checks that nil Settings are the defaults, with
+// a validation source too: full-batch gradient descent, which rows read in
+// passes cannot take, an error rather than a panic.
+func TestTrainRowsNilSettings(t *testing.T) {
+	x, y := circles(200, 3)
+	if _, err := TrainRows(context.Background(), circleNet(t), &matrixRows{x: x, y: y}, &matrixRows{x: x, y: y}, 0, nil); err == nil || !strings.Contains(err.Error(), "mini-batches") {
+		t.Errorf("nil Settings: error %v, want one saying that rows train by mini-batches", err)
+	}
+}

@@ -441,8 +441,9 @@ func (s *Settings) rateAt(epoch, step, spe int, plateau float64) float64 {
 	case InverseTime:
 		return lr / (1 + s.DecayRate*float64(epoch-s.Warmup))
 	case Cosine:
-		// η_min + (η − η_min)·½·(1 + cos(π·u/U))
-		return s.MinRate + (lr-s.MinRate)*0.5*(1+math.Cos(math.Pi*float64(u)/float64(total-w)))
+		// η_min + (η − η_min)·½·(1 + cos(π·u/U)), and η_min after U
+		// (PartialFit may take more calls than Epochs).
+		return s.MinRate + (lr-s.MinRate)*0.5*(1+math.Cos(math.Pi*float64(min(u, total-w))/float64(total-w)))
 	case Exponential:
 		return lr * math.Pow(s.DecayRate, float64(u))
 	case Plateau:

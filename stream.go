@@ -209,13 +209,17 @@ func isValidation(i int64, seed uint64, frac float64) bool {
 // a stream: of its numbers, by Welford's method, or the count of each of
 // its categories.
 type columnStats struct {
-	n            int64 // values that are not missing
-	mean, m2     float64
-	lo, hi, abs  float64
-	missing      int64
-	counts       []int64 // of each category code, for a categorical feature
-	unknown      int64   // codes −1: categories not among fixed ones
-	numbers, txt int64   // of a detected column: values that are numbers, and text
+	n           int64 // values that are not missing
+	mean, m2    float64
+	lo, hi, abs float64
+	missing     int64
+	counts      []int64 // of each category code, for a categorical feature
+	unknown     int64   // codes −1: categories not among fixed ones
+	// all counts each category code in every row, validation rows too,
+	// for the check of a column made categorical by detection; anyMissing
+	// says whether a row of any kind misses the value.
+	all        []int64
+	anyMissing bool
 }
 
 func (c *columnStats) add(v float64) {
@@ -275,15 +279,15 @@ func (sc *streamScan) scan(ctx context.Context) error {
 	for j, at := range detected {
 		c := sc.table.cats[j]
 		var numbers, text int64
-		for code, name := range c.names {
-			if _, err := parseCSVNumber(name); err == nil {
-				numbers += sc.cols[j].counts[code]
+		for code, n := range sc.cols[j].all {
+			if _, err := parseCSVNumber(c.names[code]); err == nil {
+				numbers += n
 			} else {
-				text += sc.cols[j].counts[code]
+				text += n
 			}
 		}
 		if numbers >= text {
-			return &ParseError{File: at.file, Line: at.line, Column: at.column, Err: fmt.Errorf("%w: %s (column %s), in a column of numbers (%d of its %d values in the training rows are); to read the column as categories, name it in CSVOptions.Categorical, or to read the value as missing, list it in CSVOptions.Missing", ErrNotNumber, excerpt.Quote(at.text), excerpt.Quote(sc.features[j]), numbers, numbers+text)}
+			return &ParseError{File: at.file, Line: at.line, Column: at.column, Err: fmt.Errorf("%w: %s (column %s), in a column of numbers (%d of its %d values are); to read the column as categories, name it in CSVOptions.Categorical, or to read the value as missing, list it in CSVOptions.Missing", ErrNotNumber, excerpt.Quote(at.text), excerpt.Quote(sc.features[j]), numbers, numbers+text)}
 		}
 	}
 	return nil
@@ -353,11 +357,16 @@ func (sc *streamScan) file(ctx context.Context, file string, row *int64, train, 
 		r = sc.s.Wrap(r, file)
 	}
 	fail := func(err error) error {
-		if pe, ok := err.(*ParseError); ok {
-			pe.File = file
-		}
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if pe, ok := err.(*ParseError); ok {
+			pe.File = file
+			return err
+		}
+		if !strings.HasPrefix(err.Error(), "nn: ") {
+			// An error of reading the file, such as gzip's.
+			return fmt.Errorf("nn: %s: %w", file, err)
 		}
 		return err
 	}
@@ -425,8 +434,10 @@ func (sc *streamScan) file(ctx context.Context, file string, row *int64, train, 
 		if isValidation(*row, sc.h.seed, sc.h.val) {
 			out = val
 			sc.valRows++
+			sc.countAll(x)
 		} else {
 			sc.trainRows++
+			sc.countAll(x)
 			sc.count(x, class, v, b.extraY)
 		}
 		if err := out.write(rec); err != nil {
@@ -473,9 +484,27 @@ func (sc *streamScan) start(cr *CSVReader, features []string, target string) {
 func (sc *streamScan) categoryCount() int {
 	n := 0
 	for j := range sc.cols {
-		n += len(sc.cols[j].counts)
+		n += len(sc.cols[j].counts) + len(sc.cols[j].all)
 	}
 	return n
+}
+
+// countAll adds a row of any kind to what is counted over every row: the
+// categories, and whether values are missing.
+func (sc *streamScan) countAll(x []float64) {
+	for j, xv := range x {
+		c := &sc.cols[j]
+		switch {
+		case math.IsNaN(xv):
+			c.anyMissing = true
+		case xv >= 0 && sc.table != nil && sc.table.cats[j] != nil:
+			code := int(xv)
+			for len(c.all) <= code {
+				c.all = append(c.all, 0)
+			}
+			c.all[code]++
+		}
+	}
 }
 
 // count adds a training row to the statistics: its features x, and its
@@ -560,10 +589,13 @@ func (sc *streamScan) prepare() (*rawPrep, error) {
 			}
 			ce.Fill = c.mean
 		}
-		if c.missing > 0 {
+		// Missing values in any row, validation rows too, need the
+		// encoding to fill them in; an indicator goes with those of the
+		// training rows, as in memory.
+		if c.anyMissing {
 			sc.needEnc = true
-			ce.Indicator = h.indicator
 		}
+		ce.Indicator = h.indicator && c.missing > 0
 	}
 	prep := &rawPrep{p: p, classify: sc.opts.Classify, targets: sc.targets, weighted: sc.weighted, rowWeights: sc.weighted, catRemap: sc.catRemap}
 	if sc.needEnc {
@@ -620,6 +652,13 @@ func (sc *streamScan) prepare() (*rawPrep, error) {
 			s := math.Sqrt(c.m2 / float64(c.n))
 			if s == 0 {
 				s = 1
+			}
+			if !finite(c.mean) || !finite(s) {
+				name := sc.target
+				if k < len(sc.targetNames) {
+					name = sc.targetNames[k]
+				}
+				return nil, fmt.Errorf("nn: the values of the target %s are too large to standardise (offset %v, scale %v); divide the column by a power of ten", excerpt.Quote(name), c.mean, s)
 			}
 			prep.yScaler.Offset[k], prep.yScaler.Scale[k] = c.mean, s
 		}
@@ -1019,7 +1058,7 @@ func trainStream(ctx context.Context, n *Network, s *Settings, train, val passSe
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	if val != nil && s.Patience == 0 {
+	if val != nil && (s == nil || s.Patience == 0) {
 		c.Patience = defaultPatience
 	}
 	if c.Method == LBFGS || c.Method == GradientDescent {

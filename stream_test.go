@@ -278,3 +278,73 @@ func TestIsValidation(t *testing.T) {
 		t.Errorf("seeds 1 and 2 hold out %d rows both, want about 1000", same)
 	}
 }
+
+// TestFitStreamValidationRowsOnly checks what appears only in validation
+// rows: a category of text in a column of numbers is held to ReadCSV's
+// rule over every row, not a panic; missing values make the model fill
+// them in, so that the validation loss is a number; and targets too large
+// to standardise are an error, as in memory.
+func TestFitStreamValidationRowsOnly(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	// The first validation row of seed 1.
+	held := int64(0)
+	for !isValidation(held, 1, 0.1) {
+		held++
+	}
+	write := func(name string, row func(i int64) string) string {
+		var b strings.Builder
+		b.WriteString("x,c,label\n")
+		for i := range int64(400) {
+			b.WriteString(row(i))
+		}
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte(b.String()), 0o644)
+		return path
+	}
+	colors := []string{"red", "blue"}
+	text := write("text.csv", func(i int64) string {
+		c := colors[i%2]
+		if i == held {
+			c = "green"
+		}
+		return fmt.Sprintf("%d,%s,%c\n", i%9, c, 'a'+i%2)
+	})
+	opts := &CSVOptions{Classify: true, DetectCategorical: true, Missing: DefaultMissing}
+	c := &Classifier{Epochs: 2, Seed: 1}
+	if err := c.FitStream(ctx, &Stream{Files: []string{text}, CSV: opts}); err != nil {
+		t.Fatalf("a category seen only in a validation row: %v", err)
+	}
+	if got := c.Model.Encoding.Columns[1].Categories; !slices.Equal(got, []string{"blue", "green", "red"}) {
+		t.Errorf("categories %v, want blue, green, red", got)
+	}
+	stray := write("stray.csv", func(i int64) string {
+		x := fmt.Sprint(i % 9)
+		if i == held {
+			x = "nine"
+		}
+		return fmt.Sprintf("%s,%s,%c\n", x, colors[i%2], 'a'+i%2)
+	})
+	var pe *ParseError
+	if err := c.FitStream(ctx, &Stream{Files: []string{stray}, CSV: opts}); !errors.As(err, &pe) || !errors.Is(err, ErrNotNumber) || pe.Line != int(held)+2 || pe.Column != 1 {
+		t.Errorf("a stray text in a validation row of a column of numbers: error %v, want one at line %d, column 1", err, held+2)
+	}
+	missing := write("missing.csv", func(i int64) string {
+		x := fmt.Sprint(i % 9)
+		if isValidation(i, 1, 0.1) && i%3 == 0 {
+			x = "NA"
+		}
+		return fmt.Sprintf("%s,%s,%c\n", x, colors[i%2], 'a'+i%2)
+	})
+	if err := c.FitStream(ctx, &Stream{Files: []string{missing}, CSV: opts}); err != nil {
+		t.Fatal(err)
+	}
+	if l := c.Report.History[0].ValLoss; math.IsNaN(l) || c.Model.Encoding == nil {
+		t.Errorf("missing values in validation rows only: validation loss %v, encoding %v", l, c.Model.Encoding)
+	}
+	huge := write("huge.csv", func(i int64) string { return fmt.Sprintf("%d,%s,%de300\n", i%9, colors[i%2], 1+i%5) })
+	r := &Regressor{Epochs: 1, Seed: 1}
+	if err := r.FitStream(ctx, &Stream{Files: []string{huge}, CSV: &CSVOptions{Missing: DefaultMissing, DetectCategorical: true}}); err == nil || !strings.Contains(err.Error(), "too large to standardise") {
+		t.Errorf("targets too large to standardise: error %v", err)
+	}
+}
