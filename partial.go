@@ -209,7 +209,11 @@ func startPartial(h *hyper, d *Dataset, classify bool, m *Model) (*partial, erro
 		}
 		r.val = newValidation(net, &rowSet{x: vx, y: vy, enc: p.prep.enc, scaler: p.prep.scaler, yScaler: p.prep.yScaler})
 	}
-	p.model.Network = net.Clone()
+	if m == nil {
+		p.publish()
+	}
+	// A model continued keeps its own network until a call has trained:
+	// scaling the outputs and back would round its weights.
 	return p, nil
 }
 
@@ -251,7 +255,6 @@ func (p *partial) step(ctx context.Context, h *hyper, d *Dataset) error {
 		}
 	}
 	set := &rowSet{x: x, y: y, idx: p.first, enc: p.prep.enc, scaler: p.prep.scaler, yScaler: p.prep.yScaler, w: p.weights(d, y)}
-	p.first = nil
 	rows = set.len()
 	if err := set.checkFinite("X", "Y"); err != nil {
 		return err
@@ -266,20 +269,48 @@ func (p *partial) step(ctx context.Context, h *hyper, d *Dataset) error {
 	size := min(h.batch, rows)
 	b := newBatches(set, size)
 	e := len(r.report.History) + 1
+	before := p.save()
 	loss, err := r.epoch(b, e, (rows+size-1)/size, p.rnd)
-	if err == nil {
-		var stop bool
-		stop, err = r.endEpoch(e, loss, p.pcg)
-		p.stopped = stop
+	if err != nil {
+		// Cancelled or diverged: as if the call had not been made, so
+		// that it may be made again.
+		p.restore(before) // the model's network is still that of the last call
+		return err
 	}
-	if p.stopped || err != nil {
+	p.first = nil
+	stop, err := r.endEpoch(e, loss, p.pcg)
+	p.stopped = stop
+	if stop {
 		r.end()
 	}
 	p.publish()
-	if p.stopped && err == nil {
+	if stop && err == nil {
 		return ErrStopped
 	}
 	return err
+}
+
+// partialState is what a call of PartialFit changes, saved to undo a call
+// that fails.
+type partialState struct {
+	params, m, v []float64
+	steps        int
+	random       []byte
+}
+
+func (p *partial) save() partialState {
+	t := p.run.trainer
+	random, _ := p.pcg.MarshalBinary()
+	return partialState{params: slices.Clone(p.run.net.params), m: slices.Clone(t.m), v: slices.Clone(t.v), steps: t.t, random: random}
+}
+
+func (p *partial) restore(s partialState) {
+	t := p.run.trainer
+	copy(p.run.net.params, s.params)
+	copy(t.m, s.m)
+	copy(t.v, s.v)
+	t.t = s.steps
+	p.pcg.UnmarshalBinary(s.random)
 }
 
 // partialClassWeights returns the weight of each of the classes, whose

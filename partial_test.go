@@ -228,3 +228,60 @@ func TestPartialFitAfterFitKeepsTheModel(t *testing.T) {
 		t.Errorf("R² %v (%v) after PartialFit continued Fit, want ≥ 0.9", r2, err)
 	}
 }
+
+// TestPartialFitFailedCall checks that a call that fails leaves the
+// training as it was: a Dataset without a feature leaves a fitted
+// regressor's predictions alone, and a cancelled call, made again, ends
+// where a run without the cancellation does, bit for bit.
+func TestPartialFitFailedCall(t *testing.T) {
+	ctx := context.Background()
+	x := mat.NewDense(200, 2, nil)
+	y := mat.NewDense(200, 1, nil)
+	for i := range 200 {
+		a, b := float64(i%13), float64(i%7)
+		x.SetRow(i, []float64{a, b})
+		y.Set(i, 0, 300+40*a-20*b)
+	}
+	d := &Dataset{X: x, Y: y, Features: []string{"a", "b"}, Target: "t"}
+	r := &Regressor{Hidden: []int{8}, Epochs: 20, Seed: 1}
+	if err := r.Fit(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	before, err := r.Predict(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lacking := &Dataset{X: mat.NewDense(200, 1, nil), Y: y, Features: []string{"a"}, Target: "t"}
+	if err := r.PartialFit(ctx, lacking); !errors.Is(err, ErrNoFeature) {
+		t.Fatalf("a Dataset without feature b: error %v", err)
+	}
+	after, err := r.Predict(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !mat.Equal(before, after) {
+		t.Error("a PartialFit that failed changed the predictions of the fitted model")
+	}
+
+	chunks := tableChunks(t, 2, 600, 50)
+	plain := &Classifier{Hidden: []int{8}, Seed: 2}
+	cancelledOnce := &Classifier{Hidden: []int{8}, Seed: 2}
+	for _, c := range []*Classifier{plain, cancelledOnce} {
+		if err := c.PartialFit(ctx, chunks[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := cancelledOnce.PartialFit(done, chunks[1]); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled call: error %v", err)
+	}
+	for _, c := range []*Classifier{plain, cancelledOnce} {
+		if err := c.PartialFit(ctx, chunks[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sameModel(plain.Model, cancelledOnce.Model); err != nil {
+		t.Errorf("a call made again after it was cancelled: %v", err)
+	}
+}

@@ -17,9 +17,11 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -83,6 +85,13 @@ type StreamScan struct {
 	// Inputs and Outputs are the widths of the network's input (the
 	// features, encoded) and output (the classes, or the targets).
 	Inputs, Outputs int
+	// Features, Target and Targets name the columns (Targets those of a
+	// regression on several targets, nil for one), and Classes are the
+	// class labels of a classifier, sorted.
+	Features []string
+	Target   string
+	Targets  []string
+	Classes  []string
 }
 
 // FitStream trains the classifier on the rows of s, with the first pass
@@ -146,9 +155,13 @@ func fitStream(ctx context.Context, h *hyper, s *Stream, classify bool) (*Model,
 	}
 	defer os.RemoveAll(dir)
 	sc := &streamScan{s: s, h: h, opts: o, dir: dir}
+	defer sc.close() // whatever trainStream closed already
 	if err := sc.scan(ctx); err != nil {
 		return nil, nil, err
 	}
+	// The cache files are open, their names removed where the system
+	// allows: the directory can go now.
+	os.RemoveAll(dir)
 	prep, err := sc.prepare()
 	if err != nil {
 		return nil, nil, err
@@ -158,24 +171,33 @@ func fitStream(ctx context.Context, h *hyper, s *Stream, classify bool) (*Model,
 		outputs = sc.targets
 	}
 	if s.Scanned != nil {
-		if err := s.Scanned(StreamScan{Train: sc.trainRows, Validation: sc.valRows, Inputs: prep.inputs(), Outputs: outputs}); err != nil {
+		scan := StreamScan{
+			Train: sc.trainRows, Validation: sc.valRows, Inputs: prep.inputs(), Outputs: outputs,
+			Features: slices.Clone(sc.features), Target: sc.target, Targets: slices.Clone(sc.targetNames), Classes: slices.Clone(sc.classes),
+		}
+		if err := s.Scanned(scan); err != nil {
 			return nil, nil, err
+		}
+	}
+	for label := range h.classWeights {
+		if !slices.Contains(sc.classes, label) {
+			return nil, nil, fmt.Errorf("nn: ClassWeights names the class %s, which the stream does not hold (classes: %s)", excerpt.Quote(label), excerpt.Quotes(sc.classes))
 		}
 	}
 	net, err := New(h.config(prep.inputs(), outputs, classify))
 	if err != nil {
 		return nil, nil, err
 	}
-	train := &cacheSet{path: sc.trainPath, rows: sc.trainRows, prep: prep}
+	train := &cacheSet{file: sc.trainCache.f, rows: sc.trainRows, prep: prep}
 	var val passSet
 	if sc.valRows > 0 {
-		val = &cacheSet{path: sc.valPath, rows: sc.valRows, prep: prep, noWeights: true}
+		val = &cacheSet{file: sc.valCache.f, rows: sc.valRows, prep: prep, noWeights: true}
 	}
 	buffer := s.ShuffleBuffer
 	if buffer == 0 {
 		buffer = DefaultShuffleBuffer
 	}
-	report, err := trainStream(ctx, net, h.settings(h.epochs), train, val, min(buffer, sc.trainRows), sc.digest)
+	report, err := trainStream(ctx, net, h.settings(h.epochs), train, val, min(buffer, sc.trainRows), sc.digest+"/"+prep.digest(sc.classes))
 	if report == nil {
 		return nil, nil, err
 	}
@@ -254,9 +276,9 @@ type streamScan struct {
 	needEnc     bool
 
 	trainRows, valRows   int
-	trainPath, valPath   string
-	digest               string // of the cached rows
-	width                int    // values per cached row
+	trainCache, valCache *cacheWriter // the cache files, open
+	digest               string       // of the cached rows
+	width                int          // values per cached row
 	classRemap, catRemap [][]int
 }
 
@@ -276,7 +298,9 @@ func (sc *streamScan) scan(ctx context.Context) error {
 	if _, err := sc.pass(ctx); err != nil {
 		return err
 	}
-	for j, at := range detected {
+	// In the order of the columns, as ReadCSV checks them.
+	for _, j := range slices.Sorted(maps.Keys(detected)) {
+		at := detected[j]
 		c := sc.table.cats[j]
 		var numbers, text int64
 		for code, n := range sc.cols[j].all {
@@ -305,17 +329,15 @@ type detectedAt struct {
 func (sc *streamScan) pass(ctx context.Context) (map[int]detectedAt, error) {
 	sc.table, sc.cols, sc.ys, sc.b, sc.features, sc.classCounts = nil, nil, nil, nil, nil, nil
 	sc.trainRows, sc.valRows = 0, 0
-	sc.trainPath, sc.valPath = sc.dir+"/train.bin", sc.dir+"/val.bin"
-	train, err := newCacheWriter(sc.trainPath)
-	if err != nil {
+	sc.close()
+	var err error
+	if sc.trainCache, err = newCacheWriter(filepath.Join(sc.dir, "train.bin")); err != nil {
 		return nil, err
 	}
-	defer train.close()
-	val, err := newCacheWriter(sc.valPath)
-	if err != nil {
+	if sc.valCache, err = newCacheWriter(filepath.Join(sc.dir, "val.bin")); err != nil {
 		return nil, err
 	}
-	defer val.close()
+	train, val := sc.trainCache, sc.valCache
 	detected := map[int]detectedAt{}
 	var row int64
 	for _, file := range sc.s.Files {
@@ -332,8 +354,21 @@ func (sc *streamScan) pass(ctx context.Context) (map[int]detectedAt, error) {
 	if sc.trainRows == 0 {
 		return nil, &ParseError{File: sc.s.Files[0], Err: fmt.Errorf("%w: no training rows in %d rows", ErrEmpty, sc.valRows)}
 	}
+	if sc.valRows == 0 && sc.h.val > 0 {
+		return nil, &ParseError{File: sc.s.Files[0], Err: fmt.Errorf("%d rows are too few to hold out a fraction of %v of them for validation (set ValidationFraction negative, or nn train's -val 0, for none)", sc.trainRows, sc.h.val)}
+	}
 	sc.digest = fmt.Sprintf("%d:%08x/%d:%08x", sc.trainRows, train.sum.Sum32(), sc.valRows, val.sum.Sum32())
 	return detected, nil
+}
+
+// close closes the files of the cache.
+func (sc *streamScan) close() {
+	for _, c := range []*cacheWriter{sc.trainCache, sc.valCache} {
+		if c != nil {
+			c.close()
+		}
+	}
+	sc.trainCache, sc.valCache = nil, nil
 }
 
 // file reads one file of the stream, whose first data row is row.
@@ -344,10 +379,14 @@ func (sc *streamScan) file(ctx context.Context, file string, row *int64, train, 
 	}
 	defer f.Close()
 	var r io.Reader = bufio.NewReaderSize(f, 1<<16)
-	if strings.HasSuffix(file, ".gz") {
+	gz := strings.HasSuffix(file, ".gz")
+	if gz {
 		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return fmt.Errorf("nn: %s: %w", file, err)
+		switch {
+		case err == io.EOF:
+			return nil // an empty file, as an empty part of CSV
+		case err != nil:
+			return fmt.Errorf("nn: %s: not gzip data, as its name says: %v", file, err)
 		}
 		defer zr.Close()
 		r = zr
@@ -356,6 +395,7 @@ func (sc *streamScan) file(ctx context.Context, file string, row *int64, train, 
 	if sc.s.Wrap != nil {
 		r = sc.s.Wrap(r, file)
 	}
+	var cr *CSVReader
 	fail := func(err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -366,11 +406,18 @@ func (sc *streamScan) file(ctx context.Context, file string, row *int64, train, 
 		}
 		if !strings.HasPrefix(err.Error(), "nn: ") {
 			// An error of reading the file, such as gzip's.
+			if gz && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)) {
+				line := 1
+				if cr != nil {
+					line = cr.next
+				}
+				return fmt.Errorf("nn: %s:%d: the gzip data is cut short or damaged here: %w", file, line, err)
+			}
 			return fmt.Errorf("nn: %s: %w", file, err)
 		}
 		return err
 	}
-	cr := NewCSVReader(r, &sc.opts)
+	cr = NewCSVReader(r, &sc.opts)
 	cr.needTarget = true
 	features, target, err := cr.Columns()
 	if err == io.EOF {
@@ -632,9 +679,7 @@ func (sc *streamScan) prepare() (*rawPrep, error) {
 		}
 		prep.classes = len(sc.classes)
 		if h.balanced || h.classWeights != nil {
-			if err := sc.classWeights(prep); err != nil {
-				return nil, err
-			}
+			sc.classWeights(prep)
 		}
 	}
 	if h.scale != NoScaling {
@@ -667,15 +712,10 @@ func (sc *streamScan) prepare() (*rawPrep, error) {
 }
 
 // classWeights sets the weight of each class of the stream in prep.
-func (sc *streamScan) classWeights(prep *rawPrep) error {
+func (sc *streamScan) classWeights(prep *rawPrep) {
 	h := sc.h
 	k := len(sc.classes)
 	prep.classWeights = make([]float64, k)
-	for label := range h.classWeights {
-		if !slices.Contains(sc.classes, label) {
-			return fmt.Errorf("nn: ClassWeights names the class %s, which the stream does not hold (classes: %s)", excerpt.Quote(label), excerpt.Quotes(sc.classes))
-		}
-	}
 	for c := range prep.classWeights {
 		w := 1.0
 		if h.balanced && sc.classCounts[c] > 0 {
@@ -687,7 +727,6 @@ func (sc *streamScan) classWeights(prep *rawPrep) error {
 		prep.classWeights[c] = w
 	}
 	prep.weighted = true
-	return nil
 }
 
 // scaler returns the scaler of the kind of sc.h fitted to the encoded
@@ -764,6 +803,50 @@ type rawPrep struct {
 	classRemap   []int   // the sorted index of each class code, or nil
 	classWeights []float64
 	x            []float64 // the features of a row, remapped
+}
+
+// digest returns a digest of what p makes of the cached rows, with the
+// classes, so that a checkpoint tells a run on the same rows prepared
+// otherwise (another scaling, class weights, categories) from its own.
+func (p *rawPrep) digest(classes []string) string {
+	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	var buf []byte
+	floats := func(v []float64) {
+		buf = binary.LittleEndian.AppendUint64(buf[:0], uint64(len(v)))
+		for _, x := range v {
+			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(x))
+		}
+		h.Write(buf)
+	}
+	text := func(v []string) {
+		buf = binary.LittleEndian.AppendUint64(buf[:0], uint64(len(v)))
+		for _, t := range v {
+			buf = binary.LittleEndian.AppendUint64(buf, uint64(len(t)))
+			buf = append(buf, t...)
+		}
+		h.Write(buf)
+	}
+	text(classes)
+	floats(p.classWeights)
+	for _, sc := range []*Scaler{p.scaler, p.yScaler} {
+		if sc == nil {
+			floats(nil)
+			continue
+		}
+		floats(sc.Offset)
+		floats(sc.Scale)
+	}
+	if p.enc != nil {
+		for _, c := range p.enc.Columns {
+			text(c.Categories)
+			ind := 0.0
+			if c.Indicator {
+				ind = 1
+			}
+			floats([]float64{c.Fill, ind})
+		}
+	}
+	return fmt.Sprintf("%08x", h.Sum32())
 }
 
 // inputs returns the number of inputs of a prepared row.
@@ -845,11 +928,15 @@ type cacheWriter struct {
 	buf []byte
 }
 
+// newCacheWriter creates the cache file at path, open for reading and
+// writing, and removes its name at once where the system allows it, so
+// that a program killed while it trains leaves no cache behind.
 func newCacheWriter(path string) (*cacheWriter, error) {
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("nn: the cache of the stream: %w", err)
 	}
+	os.Remove(path) // else the directory is removed at the end
 	return &cacheWriter{f: f, w: bufio.NewWriterSize(f, 1<<16), sum: crc32.New(crc32.MakeTable(crc32.Castagnoli))}, nil
 }
 
@@ -876,12 +963,11 @@ func (c *cacheWriter) close() { c.f.Close() }
 
 // cacheSet is the rows of a cache file, read in order a pass at a time.
 type cacheSet struct {
-	path      string
+	file      *os.File // written by the first pass; closed by close
 	rows      int
 	prep      *rawPrep
 	noWeights bool // the validation rows: targets without weights
 
-	f     *os.File
 	r     *bufio.Reader
 	raw   []float64
 	bytes []byte
@@ -903,19 +989,15 @@ func (c *cacheSet) width() int {
 
 // rewind starts a pass over the rows.
 func (c *cacheSet) rewind() error {
-	if c.f == nil {
-		f, err := os.Open(c.path)
-		if err != nil {
-			return fmt.Errorf("nn: the cache of the stream: %w", err)
-		}
-		c.f, c.r = f, bufio.NewReaderSize(f, 1<<20)
+	if c.r == nil {
+		c.r = bufio.NewReaderSize(c.file, 1<<20)
 		c.raw = make([]float64, c.width())
 		c.bytes = make([]byte, 8*c.width())
 	}
-	if _, err := c.f.Seek(0, io.SeekStart); err != nil {
+	if _, err := c.file.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("nn: the cache of the stream: %w", err)
 	}
-	c.r.Reset(c.f)
+	c.r.Reset(c.file)
 	return nil
 }
 
@@ -931,9 +1013,9 @@ func (c *cacheSet) next(dst []float64) error {
 }
 
 func (c *cacheSet) close() {
-	if c.f != nil {
-		c.f.Close()
-		c.f = nil
+	if c.file != nil {
+		c.file.Close()
+		c.file = nil
 	}
 }
 

@@ -122,3 +122,59 @@ func matchLine(s, re string) bool {
 	}
 	return false
 }
+
+// TestTrainStreamRefuses checks what -stream refuses, and when: a glob
+// that takes a file the run writes (a usage error, the file intact), a
+// resume with other data preparation or fewer epochs than the checkpoint,
+// a pattern that is not one, a class weight of a class the data lacks, a
+// column name a model file cannot hold (before training), and gzip data
+// cut short (at its line).
+func TestTrainStreamRefuses(t *testing.T) {
+	dir := t.TempDir()
+	var b bytes.Buffer
+	tablegen.Write(&b, 1000, 3)
+	os.Mkdir(filepath.Join(dir, "p"), 0o755)
+	part1, part2 := filepath.Join(dir, "p", "1.csv"), filepath.Join(dir, "p", "2.csv")
+	os.WriteFile(part1, b.Bytes(), 0o644)
+	os.WriteFile(part2, b.Bytes(), 0o644)
+	glob := filepath.Join(dir, "p", "*.csv")
+	r := runNN(t, "", "train", "-stream", "-data", glob, "-o", part2, "-quiet")
+	if data, _ := os.ReadFile(part2); r.code != 2 || !strings.Contains(r.stderr, "would overwrite the training data") || !bytes.Equal(data, b.Bytes()) {
+		t.Errorf("-o one of the files of -data: exit status %d, stderr %s", r.code, r.stderr)
+	}
+	ck := filepath.Join(dir, "ck.json")
+	mustRun(t, "", "train", "-stream", "-data", part1, "-o", filepath.Join(dir, "m.json"), "-epochs", "2", "-checkpoint", ck, "-quiet")
+	r = runNN(t, "", "train", "-stream", "-data", part1, "-o", filepath.Join(dir, "m.json"), "-epochs", "4", "-resume", ck, "-scale", "minmax", "-quiet")
+	if r.code != 1 || !strings.Contains(r.stderr, "data digest") {
+		t.Errorf("resuming with another scaling: exit status %d, stderr %s", r.code, r.stderr)
+	}
+	r = runNN(t, "", "train", "-stream", "-data", part1, "-o", filepath.Join(dir, "m.json"), "-epochs", "1", "-resume", ck, "-quiet")
+	if r.code != 1 || !strings.Contains(r.stderr, "the checkpoint has finished 2 epochs, more than -epochs 1") {
+		t.Errorf("resuming with fewer epochs: exit status %d, stderr %s", r.code, r.stderr)
+	}
+	for _, args := range [][]string{
+		{"-data", filepath.Join(dir, "p", "[")},
+		{"-data", part1, "-class-weight", "a=2,z=3"},
+	} {
+		r := runNN(t, "", append([]string{"train", "-stream", "-o", filepath.Join(dir, "m.json"), "-quiet"}, args...)...)
+		if r.code != 2 {
+			t.Errorf("nn train -stream %s: exit status %d, want 2; stderr %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("x\xff,y,label\n1,2,a\n3,4,b\n5,6,a\n7,8,b\n"), 0o644)
+	r = runNN(t, "", "train", "-stream", "-data", bad, "-o", filepath.Join(dir, "m.json"), "-val", "0")
+	if r.code != 1 || !strings.Contains(r.stderr, "is not valid UTF-8") || strings.Contains(r.stderr, "epoch 1") {
+		t.Errorf("a column name that is not UTF-8: exit status %d, stderr %s", r.code, r.stderr)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(b.Bytes())
+	zw.Close()
+	cut := filepath.Join(dir, "cut.csv.gz")
+	os.WriteFile(cut, gz.Bytes()[:gz.Len()/2], 0o644)
+	r = runNN(t, "", "train", "-stream", "-data", cut, "-o", filepath.Join(dir, "m.json"), "-quiet")
+	if r.code != 1 || !regexp.MustCompile(`cut\.csv\.gz:\d+: the gzip data is cut short or damaged here`).MatchString(r.stderr) {
+		t.Errorf("gzip data cut short: exit status %d, stderr %s", r.code, r.stderr)
+	}
+}

@@ -255,7 +255,7 @@ func train(e *env, f *trainFlags) error {
 	// training stops at once, abandoning the epoch it is in, with the
 	// weights of the last finished epoch. A second Ctrl-C kills the
 	// program as usual.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	go func() {
 		<-ctx.Done()
@@ -554,14 +554,20 @@ func (f *trainFlags) interruptedError(r *nn.Report) error {
 // file because they are not valid UTF-8. (nn.ReadCSV has rejected two
 // columns of the same name.)
 func checkNames(path string, d *nn.Dataset) error {
-	for _, name := range append(slices.Clip(d.Features), d.Target) {
+	return checkNameList(path, d.Features, targetNames(d), d.Classes)
+}
+
+// checkNameList is checkNames of the features, targets and classes of a
+// table read from path.
+func checkNameList(path string, features, targets, classes []string) error {
+	for _, name := range append(slices.Clip(features), targets...) {
 		if !utf8.ValidString(name) {
 			return fileErrorf(path, "the column name %s is not valid UTF-8; a model file holds UTF-8 text only", excerpt.Quote(name))
 		}
 	}
-	for _, c := range d.Classes {
+	for _, c := range classes {
 		if !utf8.ValidString(c) {
-			return fileErrorf(path, "the class label %s (column %s) is not valid UTF-8; a model file holds UTF-8 text only", excerpt.Quote(c), excerpt.Quote(d.Target))
+			return fileErrorf(path, "the class label %s (column %s) is not valid UTF-8; a model file holds UTF-8 text only", excerpt.Quote(c), excerpt.Quote(targets[0]))
 		}
 	}
 	return nil
