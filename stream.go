@@ -40,8 +40,10 @@ const DefaultShuffleBuffer = 65536
 // The first pass reads the files, checks every row (an error names the
 // file, line and column, before any training), learns the categories,
 // classes, scaler and fill values from the training rows, and writes the
-// parsed rows to a binary cache, a file of 8 bytes per value in a
-// temporary directory (CacheDir), which it removes when training ends.
+// parsed rows to a binary cache, files of 8 bytes per value in a temporary
+// directory (CacheDir) whose names are removed as soon as they are created
+// (where the system allows; else when training ends), so that a program
+// killed while it trains leaves no cache behind.
 // Each epoch reads the cache in order through a shuffle buffer of
 // ShuffleBuffer rows: a row read replaces one drawn at random from the
 // buffer, which goes to the batch, so that rows are mixed within about
