@@ -21,7 +21,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -40,10 +39,10 @@ const DefaultShuffleBuffer = 65536
 // The first pass reads the files, checks every row (an error names the
 // file, line and column, before any training), learns the categories,
 // classes, scaler and fill values from the training rows, and writes the
-// parsed rows to a binary cache, files of 8 bytes per value in a temporary
-// directory (CacheDir) whose names are removed as soon as they are created
-// (where the system allows; else when training ends), so that a program
-// killed while it trains leaves no cache behind.
+// parsed rows to a binary cache, files of 8 bytes per value in CacheDir
+// whose names are removed as soon as they are created (where the system
+// allows; else when training ends), so that a program killed while it
+// trains leaves no cache behind.
 // Each epoch reads the cache in order through a shuffle buffer of
 // ShuffleBuffer rows: a row read replaces one drawn at random from the
 // buffer, which goes to the batch, so that rows are mixed within about
@@ -67,8 +66,8 @@ type Stream struct {
 	// ShuffleBuffer is the number of rows of the shuffle buffer; zero
 	// means DefaultShuffleBuffer.
 	ShuffleBuffer int
-	// CacheDir is the directory of the cache of parsed rows; "" means
-	// os.TempDir().
+	// CacheDir is the directory of the cache files of parsed rows; ""
+	// means os.TempDir().
 	CacheDir string
 	// Wrap, if not nil, wraps the reader of each file in the first pass,
 	// as nn train does to show how much of it has been read.
@@ -151,19 +150,15 @@ func fitStream(ctx context.Context, h *hyper, s *Stream, classify bool) (*Model,
 		}
 		return nil, nil, errors.New("nn: a Regressor's Stream reads numeric targets: CSVOptions.Classify must be false")
 	}
-	dir, err := os.MkdirTemp(s.CacheDir, "nn-stream-")
-	if err != nil {
-		return nil, nil, fmt.Errorf("nn: the cache of the stream: %w", err)
+	dir := s.CacheDir
+	if dir == "" {
+		dir = os.TempDir()
 	}
-	defer os.RemoveAll(dir)
 	sc := &streamScan{s: s, h: h, opts: o, dir: dir}
 	defer sc.close() // whatever trainStream closed already
 	if err := sc.scan(ctx); err != nil {
 		return nil, nil, err
 	}
-	// The cache files are open, their names removed where the system
-	// allows: the directory can go now.
-	os.RemoveAll(dir)
 	prep, err := sc.prepare()
 	if err != nil {
 		return nil, nil, err
@@ -333,10 +328,10 @@ func (sc *streamScan) pass(ctx context.Context) (map[int]detectedAt, error) {
 	sc.trainRows, sc.valRows = 0, 0
 	sc.close()
 	var err error
-	if sc.trainCache, err = newCacheWriter(filepath.Join(sc.dir, "train.bin")); err != nil {
+	if sc.trainCache, err = newCacheWriter(sc.dir); err != nil {
 		return nil, err
 	}
-	if sc.valCache, err = newCacheWriter(filepath.Join(sc.dir, "val.bin")); err != nil {
+	if sc.valCache, err = newCacheWriter(sc.dir); err != nil {
 		return nil, err
 	}
 	train, val := sc.trainCache, sc.valCache
@@ -924,22 +919,27 @@ func (p *rawPrep) row(x, y, raw []float64, weights bool) {
 
 // cacheWriter writes rows of float64 to a cache file.
 type cacheWriter struct {
-	f   *os.File
-	w   *bufio.Writer
-	sum hash.Hash32 // CRC-32C of the rows, to tell another table at resume
-	buf []byte
+	f    *os.File
+	w    *bufio.Writer
+	sum  hash.Hash32 // CRC-32C of the rows, to tell another table at resume
+	buf  []byte
+	name string // the name of the file, if it could not be removed at once
 }
 
-// newCacheWriter creates the cache file at path, open for reading and
-// writing, and removes its name at once where the system allows it, so
-// that a program killed while it trains leaves no cache behind.
-func newCacheWriter(path string) (*cacheWriter, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+// newCacheWriter creates a cache file in dir, open for reading and
+// writing, and removes its name at once where the system allows it (else
+// close does), so that a program killed while it trains leaves no cache
+// behind.
+func newCacheWriter(dir string) (*cacheWriter, error) {
+	f, err := os.CreateTemp(dir, "nn-stream-*.bin")
 	if err != nil {
 		return nil, fmt.Errorf("nn: the cache of the stream: %w", err)
 	}
-	os.Remove(path) // else the directory is removed at the end
-	return &cacheWriter{f: f, w: bufio.NewWriterSize(f, 1<<16), sum: crc32.New(crc32.MakeTable(crc32.Castagnoli))}, nil
+	c := &cacheWriter{f: f, w: bufio.NewWriterSize(f, 1<<16), sum: crc32.New(crc32.MakeTable(crc32.Castagnoli))}
+	if os.Remove(f.Name()) != nil {
+		c.name = f.Name()
+	}
+	return c, nil
 }
 
 func (c *cacheWriter) write(row []float64) error {
@@ -961,7 +961,12 @@ func (c *cacheWriter) flush() error {
 	return nil
 }
 
-func (c *cacheWriter) close() { c.f.Close() }
+func (c *cacheWriter) close() {
+	c.f.Close()
+	if c.name != "" {
+		os.Remove(c.name)
+	}
+}
 
 // cacheSet is the rows of a cache file, read in order a pass at a time.
 type cacheSet struct {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -176,5 +178,33 @@ func TestTrainStreamRefuses(t *testing.T) {
 	r = runNN(t, "", "train", "-stream", "-data", cut, "-o", filepath.Join(dir, "m.json"), "-quiet")
 	if r.code != 1 || !regexp.MustCompile(`cut\.csv\.gz:\d+: the gzip data is cut short or damaged here`).MatchString(r.stderr) {
 		t.Errorf("gzip data cut short: exit status %d, stderr %s", r.code, r.stderr)
+	}
+}
+
+// TestTrainStreamKilled kills nn train -stream while it trains, and checks
+// that its cache left nothing in -cache-dir.
+func TestTrainStreamKilled(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	os.Mkdir(cache, 0o755)
+	var b bytes.Buffer
+	tablegen.Write(&b, 50000, 9)
+	data := filepath.Join(dir, "t.csv")
+	os.WriteFile(data, b.Bytes(), 0o644)
+	cmd := exec.Command(binary, "train", "-stream", "-data", data, "-o", filepath.Join(dir, "m.json"), "-cache-dir", cache, "-epochs", "1000", "-patience", "0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "training a") {
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if entries, _ := os.ReadDir(cache); len(entries) != 0 {
+		t.Errorf("a killed run left %d files in -cache-dir: %v", len(entries), entries[0].Name())
 	}
 }
