@@ -1,6 +1,8 @@
 package nn_test
 
 import (
+	"context"
+	"io"
 	"math/rand/v2"
 	"testing"
 
@@ -151,6 +153,67 @@ func BenchmarkInference(b *testing.B) {
 			s := b.Elapsed().Seconds()
 			b.ReportMetric(float64(b.N*batch)/s, "samples/s")
 			b.ReportMetric(s*1e9/float64(b.N*batch), "ns/sample")
+		})
+	}
+}
+
+// tableRows is nn.Rows over matrices in memory.
+type tableRows struct {
+	x, y *mat.Dense
+	i    int
+}
+
+func (t *tableRows) Rewind() error { t.i = 0; return nil }
+
+func (t *tableRows) Next(x, y []float64) error {
+	if r, _ := t.x.Dims(); t.i == r {
+		return io.EOF
+	}
+	copy(x, t.x.RawRowView(t.i))
+	copy(y, t.y.RawRowView(t.i))
+	t.i++
+	return nil
+}
+
+// BenchmarkEpoch times epochs of Adam on batches of 32 over 100,000 rows
+// of 10 inputs and 3 classes (a 10-32-3 network, as nn train's default
+// on the memory workload of bench/memory.sh), validated on 10,000 rows, 4
+// epochs a run: "memory" shuffles the rows in memory (Train), "rows"
+// reads them in order through a shuffle buffer of 65,536 rows, as a
+// stream's epochs do (TrainRows, whose first pass counts and checks the
+// rows once a run).
+func BenchmarkEpoch(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(3, 0))
+	x, vx := uniform(rnd, 100000, 10), uniform(rnd, 10000, 10)
+	onehot := func(rows int) *mat.Dense {
+		labels := make([]int, rows)
+		for i := range labels {
+			labels[i] = rnd.IntN(3)
+		}
+		return nn.OneHot(labels, 3)
+	}
+	y, vy := onehot(100000), onehot(10000)
+	cfg := nn.Config{Sizes: []int{10, 32, 3}, Activations: []nn.Activation{nn.ReLU, nn.Softmax}, Loss: nn.CrossEntropy, Init: nn.He, Seed: 1}
+	for _, mode := range []string{"memory", "rows"} {
+		b.Run(mode, func(b *testing.B) {
+			net, err := nn.New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			const epochs = 4
+			s := &nn.Settings{Method: nn.Adam, LearningRate: 0.001, Epochs: epochs, BatchSize: 32, Seed: 1, Patience: -1}
+			for b.Loop() {
+				if mode == "memory" {
+					s.ValidationX, s.ValidationY = vx, vy
+					_, err = nn.Train(context.Background(), net, x, y, s)
+				} else {
+					_, err = nn.TrainRows(context.Background(), net, &tableRows{x: x, y: y}, &tableRows{x: vx, y: vy}, 0, s)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*epochs), "s/epoch")
 		})
 	}
 }
