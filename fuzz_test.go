@@ -2,9 +2,12 @@ package nn
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -234,6 +237,73 @@ func FuzzReadTargets(f *testing.F) {
 		for _, v := range d.Y.RawMatrix().Data {
 			if !finite(v) {
 				t.Fatalf("target %v", v)
+			}
+		}
+	})
+}
+
+// FuzzStream feeds FitStream a file of any bytes, as the only part of a
+// stream, or as the second part after a good one: it trains or returns an
+// error, never panics, and leaves no cache file.
+func FuzzStream(f *testing.F) {
+	f.Add([]byte("x,c,label\n1,red,a\n2,blue,b\n3,red,a\n4,NA,b\n5,blue,a\n"), false)
+	f.Add([]byte("a,b,label\n1,2,x\n3,four,y\n"), true)
+	f.Add([]byte("x,label\n1,a\n"), false)
+	f.Add(gzipBytes(f, []byte("x,label\n1,a\n2,b\n3,a\n")), true)
+	f.Add([]byte{}, false)
+	good := "x,c,label\n" + strings.Repeat("1,red,a\n2,blue,b\n", 20)
+	f.Fuzz(func(t *testing.T, data []byte, second bool) {
+		dir := t.TempDir()
+		name := filepath.Join(dir, "part.csv")
+		if len(data) > 1 && data[0] == 0x1f && data[1] == 0x8b {
+			name += ".gz"
+		}
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files := []string{name}
+		if second {
+			first := filepath.Join(dir, "first.csv")
+			if err := os.WriteFile(first, []byte(good), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			files = []string{first, name}
+		}
+		c := &Classifier{Hidden: []int{2}, Epochs: 1, Seed: 1}
+		opts := &CSVOptions{Classify: true, DetectCategorical: true, Missing: DefaultMissing}
+		err := c.FitStream(context.Background(), &Stream{Files: files, CSV: opts, ShuffleBuffer: 8, CacheDir: dir})
+		if err == nil && c.Model == nil {
+			t.Error("no error and no model")
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "nn-stream-") {
+				t.Errorf("the cache file %s is left behind", e.Name())
+			}
+		}
+	})
+}
+
+// FuzzIDXRows reads a pair of IDX files of any bytes a row at a time: an
+// error or rows, never a panic.
+func FuzzIDXRows(f *testing.F) {
+	f.Add(idxBytes([]uint32{2, 1, 3}, []byte{1, 2, 3, 4, 5, 6}), idxBytes([]uint32{2}, []byte{0, 1}))
+	f.Add(gzipBytes(f, idxBytes([]uint32{1, 2, 2}, []byte{1, 2, 3, 4})), idxBytes([]uint32{1}, []byte{9}))
+	f.Add(idxBytes([]uint32{1, 46340, 46340}, nil), idxBytes([]uint32{1}, []byte{0}))
+	f.Fuzz(func(t *testing.T, images, labels []byte) {
+		dir := t.TempDir()
+		img, lab := filepath.Join(dir, "img"), filepath.Join(dir, "lab")
+		os.WriteFile(img, images, 0o644)
+		os.WriteFile(lab, labels, 0o644)
+		r := &IDXRows{Images: img, Labels: lab, Classes: 10}
+		defer r.Close()
+		if err := r.Rewind(); err != nil {
+			return
+		}
+		x, y := make([]float64, len(r.pixels)), make([]float64, 10)
+		for range 100 {
+			if err := r.Next(x, y); err != nil {
+				return
 			}
 		}
 	})

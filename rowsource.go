@@ -185,7 +185,16 @@ func (r *IDXRows) Rewind() error {
 		return &ParseError{File: r.Labels, Err: fmt.Errorf("idx: %d labels for the %d images of %s", labDims[0], imgDims[0], r.Images)}
 	}
 	r.n, r.i = imgDims[0], 0
-	if p := imgDims[1] * imgDims[2]; len(r.pixels) != p {
+	p := imgDims[1] * imgDims[2]
+	if p == 0 {
+		return &ParseError{File: r.Images, Err: fmt.Errorf("idx: images of no pixels in dimensions %v", imgDims)}
+	}
+	if len(r.pixels) != p {
+		// A row of the header's size: its bytes, and the inputs of the
+		// row the caller holds.
+		if err := overBudget(float64(p)*(1+float64Bytes), fmt.Sprintf("idx: an image of %d×%d pixels", imgDims[1], imgDims[2])); err != nil {
+			return &ParseError{File: r.Images, Err: err}
+		}
 		r.pixels = make([]byte, p)
 	}
 	return nil
