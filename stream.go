@@ -276,7 +276,7 @@ type streamScan struct {
 	trainCache, valCache *cacheWriter // the cache files, open
 	digest               string       // of the cached rows
 	width                int          // values per cached row
-	classRemap, catRemap [][]int
+	catRemap             [][]int      // of each feature: the sorted index of each code, or nil
 }
 
 // scan runs the first pass, again if it found columns of text that must
