@@ -61,13 +61,18 @@ func (c *Classifier) PartialFit(ctx context.Context, d *Dataset) error {
 	if d == nil || d.X == nil || d.Y == nil || d.Classes == nil {
 		return errors.New("nn: Classifier.PartialFit of a Dataset without X, Y or Classes")
 	}
-	if c.partial == nil {
-		if c.partial, err = startPartial(h, d, true, c.Model); err != nil {
-			return err
-		}
+	p, err := continuePartial(c.partial, h, d, true, c.Model)
+	if err != nil {
+		return err
 	}
-	err = c.partial.step(ctx, h, d)
-	c.Model, c.Report, c.HeldOut = c.partial.model, c.partial.run.report, c.partial.val
+	err = p.step(ctx, h, d)
+	if p.untrained() {
+		// A first call that trained nothing starts nothing: the next
+		// call starts afresh, and the estimator is as it was.
+		return err
+	}
+	c.partial = p
+	c.Model, c.Report, c.HeldOut = p.model, p.run.report, p.val
 	return err
 }
 
@@ -85,14 +90,33 @@ func (r *Regressor) PartialFit(ctx context.Context, d *Dataset) error {
 	if d.Classes != nil {
 		return errors.New("nn: Regressor.PartialFit of a classification Dataset (Classes is set); use a Classifier")
 	}
-	if r.partial == nil {
-		if r.partial, err = startPartial(h, d, false, r.Model); err != nil {
-			return err
-		}
+	p, err := continuePartial(r.partial, h, d, false, r.Model)
+	if err != nil {
+		return err
 	}
-	err = r.partial.step(ctx, h, d)
-	r.Model, r.Report, r.HeldOut = r.partial.model, r.partial.run.report, r.partial.val
+	err = p.step(ctx, h, d)
+	if p.untrained() {
+		return err
+	}
+	r.partial = p
+	r.Model, r.Report, r.HeldOut = p.model, p.run.report, p.val
 	return err
+}
+
+// continuePartial returns the training p that PartialFit continues, or,
+// if it is nil, a new one on the first Dataset d, from the fitted model
+// m if it is not nil.
+func continuePartial(p *partial, h *hyper, d *Dataset, classify bool, m *Model) (*partial, error) {
+	if p != nil {
+		return p, nil
+	}
+	return startPartial(h, d, classify, m)
+}
+
+// untrained reports whether p has trained no epoch and stopped for no
+// reason: a first call that failed before it trained.
+func (p *partial) untrained() bool {
+	return len(p.run.report.History) == 0 && !p.stopped
 }
 
 // startPartial starts the training of PartialFit on the first Dataset d,

@@ -252,8 +252,12 @@ func TestPartialFitFailedCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	lacking := &Dataset{X: mat.NewDense(200, 1, nil), Y: y, Features: []string{"a"}, Target: "t"}
+	report := r.Report
 	if err := r.PartialFit(ctx, lacking); !errors.Is(err, ErrNoFeature) {
 		t.Fatalf("a Dataset without feature b: error %v", err)
+	}
+	if r.partial != nil || r.Report != report {
+		t.Error("a first PartialFit that failed kept its training, or replaced Fit's report")
 	}
 	after, err := r.Predict(d)
 	if err != nil {
