@@ -77,6 +77,7 @@ type rowsSet struct {
 	name    string // "train" or "val", for errors
 	rows    int
 	err     error
+	raw     []float64 // a row as read, for the blocks of validation
 }
 
 // count runs a first pass over the rows, counting them, checking that
@@ -146,9 +147,13 @@ func (s *rowsSet) weighted() bool { return false }
 func (s *rowsSet) close()         {}
 
 func (s *rowsSet) gatherRange(x, y *mat.Dense, off int) {
-	if s.err == nil {
-		s.err = readBlock(s, x, y, off)
+	if s.err != nil {
+		return
 	}
+	if s.raw == nil {
+		s.raw = make([]float64, s.width())
+	}
+	s.err = readBlock(s, s.raw, x, y, off)
 }
 
 // IDXRows reads the images and labels of a pair of IDX files (MNIST,

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -200,5 +201,29 @@ func TestTrainRowsNilSettings(t *testing.T) {
 	x, y := circles(200, 3)
 	if _, err := TrainRows(context.Background(), circleNet(t), &matrixRows{x: x, y: y}, &matrixRows{x: x, y: y}, 0, nil); err == nil || !strings.Contains(err.Error(), "mini-batches") {
 		t.Errorf("nil Settings: error %v, want one saying that rows train by mini-batches", err)
+	}
+}
+
+// TestTrainRowsAllocatesNothingPerEpoch checks that the epochs of a
+// stream, its shuffle buffer, batches and validation blocks, allocate
+// nothing once the first has run: twelve epochs allocate as often as two.
+func TestTrainRowsAllocatesNothingPerEpoch(t *testing.T) {
+	x, y := circles(3000, 1)
+	vx, vy := circles(2500, 2) // three validation blocks, the last shorter
+	mallocs := func(epochs int) uint64 {
+		net := circleNet(t)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := TrainRows(context.Background(), net, &matrixRows{x: x, y: y}, &matrixRows{x: vx, y: vy}, 256, &Settings{Method: Adam, Epochs: epochs, BatchSize: 32, Seed: 1, Patience: -1})
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return after.Mallocs - before.Mallocs
+	}
+	two, twelve := mallocs(2), mallocs(12)
+	// A report entry per epoch: the History grows by appending.
+	if twelve > two+10 {
+		t.Errorf("12 epochs allocate %d times, 2 epochs %d: want no allocation per epoch", twelve, two)
 	}
 }

@@ -998,7 +998,6 @@ func (c *cacheSet) width() int {
 func (c *cacheSet) rewind() error {
 	if c.r == nil {
 		c.r = bufio.NewReaderSize(c.file, 1<<20)
-		c.raw = make([]float64, c.width())
 		c.bytes = make([]byte, 8*c.width())
 	}
 	if _, err := c.file.Seek(0, io.SeekStart); err != nil {
@@ -1033,9 +1032,13 @@ func (c *cacheSet) outputs() int { return c.prep.outputs(!c.noWeights) }
 func (c *cacheSet) error() error { return c.err }
 
 func (c *cacheSet) gatherRange(x, y *mat.Dense, off int) {
-	if c.err == nil {
-		c.err = readBlock(c, x, y, off)
+	if c.err != nil {
+		return
 	}
+	if c.raw == nil {
+		c.raw = make([]float64, c.width())
+	}
+	c.err = readBlock(c, c.raw, x, y, off)
 }
 
 func (c *cacheSet) prepare(x, y, raw []float64) { c.prep.row(x, y, raw, !c.noWeights) }
@@ -1059,15 +1062,14 @@ type passSet interface {
 }
 
 // readBlock reads the rows off, off+1, … of p into the rows of x and y,
-// as many as they have, starting a pass at row 0.
-func readBlock(p passSet, x, y *mat.Dense, off int) error {
+// as many as they have, starting a pass at row 0; raw holds a row as read.
+func readBlock(p passSet, raw []float64, x, y *mat.Dense, off int) error {
 	if off == 0 {
 		if err := p.rewind(); err != nil {
 			return err
 		}
 	}
 	r, _ := x.Dims()
-	raw := make([]float64, p.width())
 	for i := range r {
 		if err := p.next(raw); err != nil {
 			return err
@@ -1205,6 +1207,12 @@ func (r *run) descendStream(train passSet, sh *shuffler, size int, rnd *rand.Ran
 	rows := train.len()
 	bx := mat.NewDense(size, train.inputs(), nil)
 	by := mat.NewDense(size, train.outputs(), nil)
+	// The last, shorter batch views the buffers of a full one.
+	rx, ry := bx, by
+	if last := rows % size; last != 0 {
+		rx = bx.Slice(0, last, 0, train.inputs()).(*mat.Dense)
+		ry = by.Slice(0, last, 0, train.outputs()).(*mat.Dense)
+	}
 	spe := (rows + size - 1) / size
 	for e := len(r.report.History) + 1; e <= r.s.Epochs; e++ {
 		t.lr = r.s.rateAt(e-1, t.t, spe, r.plateau.rate)
@@ -1221,8 +1229,10 @@ func (r *run) descendStream(train passSet, sh *shuffler, size int, rnd *rand.Ran
 				t.lr = r.s.rateAt(e-1, t.t, spe, r.plateau.rate)
 			}
 			k := min(size, rows-off)
-			x := bx.Slice(0, k, 0, train.inputs()).(*mat.Dense)
-			y := by.Slice(0, k, 0, train.outputs()).(*mat.Dense)
+			x, y := bx, by
+			if k < size {
+				x, y = rx, ry
+			}
 			for i := range k {
 				ok, err := sh.draw(x.RawRowView(i), y.RawRowView(i))
 				if err != nil {
