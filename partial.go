@@ -198,10 +198,7 @@ func startPartial(h *hyper, d *Dataset, classify bool, m *Model) (*partial, erro
 		}
 	}
 	s := h.settings(h.epochs)
-	c := s.WithDefaults()
-	if p.val != nil && s.Patience == 0 {
-		c.Patience = defaultPatience
-	}
+	c := s.withDefaults(p.val != nil)
 	if err := c.validate(); err != nil {
 		return nil, err
 	}

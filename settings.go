@@ -289,7 +289,13 @@ func defaultRate(method Method) float64 {
 // NewTrainer read it: the learning rate of the method, 200 epochs, the
 // patience with a validation set, Adam's β₁, β₂ and ε, and so on. It
 // checks nothing.
-func (s *Settings) WithDefaults() Settings {
+func (s *Settings) WithDefaults() Settings { return s.withDefaults(false) }
+
+// withDefaults is WithDefaults for a run that has validation rows of its
+// own if validated, beside ValidationX and ValidationFraction (a stream's,
+// a Dataset's held out by index): the patience is then that of a
+// validation set.
+func (s *Settings) withDefaults(validated bool) Settings {
 	var c Settings
 	if s != nil {
 		c = *s
@@ -303,7 +309,7 @@ func (s *Settings) WithDefaults() Settings {
 	}
 	// A negative patience stays as it is: none, for every reader, and
 	// WithDefaults of the result is the result.
-	if c.Patience == 0 && (c.ValidationX != nil || c.ValidationFraction > 0) {
+	if c.Patience == 0 && (validated || c.ValidationX != nil || c.ValidationFraction > 0) {
 		c.Patience = defaultPatience
 	}
 	if c.DecaySteps == 0 {

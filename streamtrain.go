@@ -105,12 +105,9 @@ func (s *shuffler) draw(x, y []float64) (bool, error) {
 // through a shuffle buffer of buffer rows.
 func trainStream(ctx context.Context, n *Network, s *Settings, train, val passSet, buffer int, digest string) (*Report, error) {
 	start := time.Now()
-	c := s.WithDefaults()
+	c := s.withDefaults(val != nil)
 	if err := c.validate(); err != nil {
 		return nil, err
-	}
-	if val != nil && (s == nil || s.Patience == 0) {
-		c.Patience = defaultPatience
 	}
 	if c.Method == LBFGS || c.Method == GradientDescent {
 		return nil, fmt.Errorf("nn: Method %v takes a step on every row at once; a stream trains by mini-batches (sgd, momentum, nesterov, adam, adamw)", c.Method)

@@ -154,16 +154,13 @@ func Train(ctx context.Context, n *Network, x, y mat.Matrix, s *Settings) (*Repo
 // run without a ValidationFraction.
 func trainPrepared(ctx context.Context, n *Network, s *Settings, train, val *rowSet) (*Report, error) {
 	start := time.Now()
-	c := s.WithDefaults()
+	c := s.withDefaults(val != nil)
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	vrows := 0
 	if val != nil {
 		vrows = val.len()
-		if s.Patience == 0 {
-			c.Patience = defaultPatience // as for a ValidationX
-		}
 	}
 	if err := overBudget(trainBytes(n, &c, train.len(), vrows, !train.plain()), fmt.Sprintf("training a network of %d parameters by %v on %d rows", len(n.params), c.Method, train.len()+vrows)); err != nil {
 		return nil, fmt.Errorf("nn: %w", err)
