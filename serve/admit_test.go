@@ -169,7 +169,7 @@ func TestAdmission(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := s.slots["iris"].cur.Load()
+	e := s.model("iris").set.Load().latest().cur.Load()
 	const size = 64 << 10
 	if c := s.cost(e, size, 2); !(c > 4<<20 && c < 8<<20) {
 		t.Fatalf("a body of %d bytes costs %g bytes, want between half the bound and the bound, for the test", size, c)
@@ -305,7 +305,7 @@ func TestAdmissionFlood(t *testing.T) {
 	doc, rows := bodyOf(size, `{"inputs":[`, row, ",", "]}")
 	body := []byte(doc)
 	s, ts := newTestServer(t, &Options{MaxInflightBytes: limit, MaxRows: 25_000, ReloadInterval: -1}, ModelFile{"iris", iris})
-	if c := s.cost(s.slots["iris"].cur.Load(), size, 2); c > limit/2 {
+	if c := s.cost(s.model("iris").set.Load().latest().cur.Load(), size, 2); c > limit/2 {
 		t.Fatalf("a body costs %g bytes, more than half the bound of %d: no two requests would run at once", c, limit)
 	}
 	transport := &http.Transport{ExpectContinueTimeout: 10 * time.Second, MaxIdleConnsPerHost: clients}

@@ -62,6 +62,6 @@ func Example() {
 	}
 	// Output:
 	// 200 {"predictions":["setosa","virginica"]}
-	// 200 {"model_name":"iris","id":"1","outputs":[{"name":"label","datatype":"BYTES","shape":[1],"data":["setosa"]}]}
+	// 200 {"model_name":"iris","model_version":"1","id":"1","outputs":[{"name":"label","datatype":"BYTES","shape":[1],"data":["setosa"]}]}
 	// 400 {"error_code":"BAD_REQUEST","message":"inputs[0]: 3 values, want 4, one per feature: \"sepal_length\", \"sepal_width\", \"petal_length\", \"petal_width\"","error":"inputs[0]: 3 values, want 4, one per feature: \"sepal_length\", \"sepal_width\", \"petal_length\", \"petal_width\""}
 }

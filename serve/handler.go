@@ -143,13 +143,24 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 		}
 		return
 	}
+	if rest, ok := strings.CutPrefix(path, "/v2/repository/"); ok {
+		s.repository(w, r, st, rest)
+		return
+	}
 	rest, ok := strings.CutPrefix(path, "/v2/models/")
 	if !ok {
 		s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "no endpoint " + excerpt.Quote(path) + "; see /v2, /v2/models/{name}, /v2/models/{name}/infer and /invocations"})
 		return
 	}
 	name, sub, _ := strings.Cut(rest, "/")
-	sl := s.slots[name]
+	version := ""
+	if v, ok := strings.CutPrefix(sub, "versions/"); ok {
+		version, sub, _ = strings.Cut(v, "/")
+		if version == "" {
+			s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "no endpoint " + excerpt.Quote(path) + "; see /v2/models/{name}/versions/{version}, …/ready and …/infer"})
+			return
+		}
+	}
 	switch sub {
 	case "":
 		st.endpoint = "metadata"
@@ -158,27 +169,39 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 	case "infer":
 		st.endpoint = "infer"
 	default:
-		if strings.HasPrefix(sub, "versions/") {
-			s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "model versions are not supported: use /v2/models/{name}/…, which serves the current version"})
-			return
-		}
-		s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "no endpoint " + excerpt.Quote(path) + "; see /v2/models/{name}, /v2/models/{name}/ready and /v2/models/{name}/infer"})
+		s.fail(w, st, &httpError{Status: http.StatusNotFound, Msg: "no endpoint " + excerpt.Quote(path) + "; see /v2/models/{name}, /v2/models/{name}/ready and /v2/models/{name}/infer, and the same under /v2/models/{name}/versions/{version}"})
 		return
 	}
-	if sl == nil {
+	m := s.model(name)
+	if m == nil {
 		s.fail(w, st, s.unknownModel(name))
 		return
 	}
-	st.model = sl.name
+	st.model = m.name
+	sl, herr := m.version(version)
+	if sub == "ready" && s.method(w, r, st, http.MethodGet) {
+		// The status says whether it is ready: 200, or a 4xx.
+		b := append([]byte(`{"name":`), m.nameJSON()...)
+		if version != "" {
+			b = append(b, `,"version":`...)
+			b = appendJSONString(b, version)
+		}
+		if herr != nil {
+			st.msg = herr.Msg
+			s.write(w, st, http.StatusBadRequest, append(b, `,"ready":false}`+"\n"...))
+			return
+		}
+		s.write(w, st, http.StatusOK, append(b, `,"ready":true}`+"\n"...))
+		return
+	}
+	if herr != nil {
+		s.fail(w, st, herr)
+		return
+	}
 	switch sub {
 	case "":
 		if s.method(w, r, st, http.MethodGet) {
-			s.write(w, st, http.StatusOK, sl.cur.Load().meta)
-		}
-	case "ready":
-		if s.method(w, r, st, http.MethodGet) {
-			b := append([]byte(`{"name":`), sl.cur.Load().nameJSON...)
-			s.write(w, st, http.StatusOK, append(b, `,"ready":true}`+"\n"...))
+			s.write(w, st, http.StatusOK, sl.metadata())
 		}
 	case "infer":
 		if s.method(w, r, st, http.MethodPost) {
@@ -189,7 +212,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 
 // unknownModel returns the 404 of a model name that is not served.
 func (s *Server) unknownModel(name string) *httpError {
-	return &httpError{Status: http.StatusNotFound, Msg: "unknown model " + excerpt.Quote(name) + "; the models are " + excerpt.Quotes(s.names)}
+	return &httpError{Status: http.StatusNotFound, Msg: "unknown model " + excerpt.Quote(name) + "; the models are " + excerpt.Quotes(s.cat.Load().names)}
 }
 
 // method reports whether r has the method want, or answers 405. HEAD is
@@ -348,9 +371,9 @@ func (s *Server) begin(sl *slot) (*reqBuf, *entry) {
 // are counted. A request is counted once its body is read, so that a slow
 // upload does not make the batcher wait for it.
 func (s *Server) reading(sl *slot, st *reqState) {
-	if sl.b != nil {
-		sl.b.pending.Add(1)
-		st.pending = sl.b
+	if b := sl.m.b; b != nil {
+		b.pending.Add(1)
+		st.pending = b
 	}
 }
 
@@ -368,7 +391,7 @@ func (s *Server) predict(sl *slot, st *reqState, b *reqBuf) *httpError {
 	}
 	b.out = grow(b.out, n*e.out)
 	var perr error
-	if st.pending != nil && n <= s.opts.BatchRows {
+	if st.pending != nil && n <= st.pending.maxRows {
 		bt := st.pending
 		st.pending = nil // the batcher uncounts the request when it takes it
 		perr = bt.predict(e, b.in, b.out, n)

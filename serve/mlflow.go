@@ -11,18 +11,23 @@ import (
 
 // invocations answers POST /invocations, MLflow's scoring endpoint.
 func (s *Server) invocations(w http.ResponseWriter, r *http.Request, st *reqState) {
-	sl := s.def
+	m := s.def
 	if name := r.URL.Query().Get("model"); name != "" {
-		sl = s.slots[name]
-		if sl == nil {
+		m = s.model(name)
+		if m == nil {
 			s.fail(w, st, s.unknownModel(name))
 			return
 		}
-	} else if sl == nil {
-		s.fail(w, st, badRequest("several models are served and none is the default: name one, as in /invocations?model=NAME; the models are %s", excerpt.Quotes(s.names)))
+	} else if m == nil {
+		s.fail(w, st, badRequest("several models are served and none is the default: name one, as in /invocations?model=NAME; the models are %s", excerpt.Quotes(s.cat.Load().names)))
 		return
 	}
-	st.model = sl.name
+	st.model = m.name
+	sl, herr := m.version("")
+	if herr != nil {
+		s.fail(w, st, herr)
+		return
+	}
 	b, e := s.begin(sl)
 	defer b.put()
 	csv := isCSV(r.Header.Get("Content-Type"))

@@ -30,7 +30,7 @@ type entry struct {
 	cols, in, out int      // the columns of the table, the network's inputs and outputs
 	labelJSON     [][]byte // each class label as a JSON string, nil for regression
 	outputs       []string // the V2 output names, in order
-	meta          []byte   // the V2 model metadata response
+	meta          []byte   // the V2 model metadata response after its name: `,"platform":…}`
 	nameJSON      []byte   // the name as a JSON string
 	// rowBytes is the most bytes that a request holds for each of its
 	// rows, for admission (Options.MaxInflightBytes): the row's values,
@@ -126,8 +126,10 @@ func newEntry(name, path string, m *nn.Model) (*entry, error) {
 			e.outputs[1] = "scores"
 		}
 	}
-	e.meta = append(e.metadata(), '\n')
 	e.nameJSON, _ = json.Marshal(name)
+	// What follows {"name":"…" in the metadata, for the versions to go
+	// between.
+	e.meta = append(e.metadata()[len(`{"name":`)+len(e.nameJSON):], '\n')
 	widest := 0
 	for _, n := range m.Network.Sizes()[1:] {
 		widest = max(widest, n)
@@ -153,7 +155,8 @@ type tensorMeta struct {
 	Shape    []int  `json:"shape"`
 }
 
-// metadata returns the V2 model metadata response of e, from its schema.
+// metadata returns the V2 model metadata response of e, from its schema,
+// without the versions of the model.
 func (e *entry) metadata() []byte {
 	s := e.schema
 	features := s.Features()
@@ -216,3 +219,19 @@ func (e *entry) metadata() []byte {
 
 // platform is the V2 platform of every model.
 const platform = "neuralgo_nn"
+
+// metadata returns the V2 model metadata response of sl: its model's
+// name, the versions of the model being served, and what sl's version
+// takes and gives.
+func (sl *slot) metadata() []byte {
+	e := sl.cur.Load()
+	b := make([]byte, 0, len(e.meta)+len(e.nameJSON)+64)
+	b = append(b, `{"name":`...)
+	b = append(b, e.nameJSON...)
+	b = append(b, `,"versions":`...)
+	b = append(b, sl.m.set.Load().json...)
+	return append(b, e.meta...)
+}
+
+// nameJSON returns the name of m as a JSON string.
+func (m *model) nameJSON() []byte { return appendJSONString(nil, m.name) }

@@ -421,7 +421,7 @@ func TestPendingRequests(t *testing.T) {
 	iris, _ := models(t)
 	const delay = 2 * time.Second
 	s, ts := newTestServer(t, &Options{BatchDelay: delay}, ModelFile{"iris", iris})
-	b := s.slots["iris"].b
+	b := s.model("iris").b
 	body := v2Body([][]float64{{5.1, 3.5, 1.4, 0.2}})
 	url := ts.URL + "/v2/models/iris/infer"
 	lone := func(what string) {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -77,9 +79,18 @@ type Options struct {
 	// than MaxBodyBytes.
 	MaxInflightBytes int64
 	// ReloadInterval is the time between two polls of the model files
-	// for a replaced file; zero means DefaultReloadInterval and a
-	// negative value no polling (Reload still reloads).
+	// for a replaced file, and of the repository for models and versions
+	// added, replaced and removed; zero means DefaultReloadInterval and a
+	// negative value no polling (Reload still reloads, and the repository
+	// endpoints load and unload).
 	ReloadInterval time.Duration
+	// Repository, if not empty, is a directory of models in Triton's
+	// layout, served beside the ModelFiles: a subdirectory per model,
+	// named by it, holding a subdirectory per version, named by its
+	// number (1, 2, …), which holds the model file, model.json; and, if
+	// the model needs one, a config.pbtxt (see the package
+	// documentation).
+	Repository string
 	// Token, if not empty, is required on every endpoint but
 	// /v2/health/live, in the header "Authorization: Bearer <Token>"
 	// (the scheme in any case). New refuses a token with white space
@@ -103,9 +114,9 @@ type Options struct {
 // called.
 type Server struct {
 	opts    Options
-	slots   map[string]*slot
-	names   []string // the model names, sorted
-	def     *slot    // the model of /invocations without ?model, or nil
+	cat     atomic.Pointer[catalog]
+	catMu   sync.Mutex // serialises changes of cat
+	def     *model     // the model of /invocations without ?model, or nil
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	metrics *metrics
@@ -121,21 +132,24 @@ type Server struct {
 	bufs     sync.Pool
 }
 
-// slot is a model name and its current version.
+// slot is a version of a model, and its file as last loaded.
 type slot struct {
 	name, path string
+	version    string // its label, the decimal number
+	num        int64
+	m          *model
 	cur        atomic.Pointer[entry]
-	b          *batcher // nil without batching
 
 	mu      sync.Mutex // serialises reloads
 	failed  fileStat   // the file last seen failing to load
 	missing bool       // the file was missing at the last poll
 }
 
-// New loads the model files and returns a Server of them, polling the
-// files for changes unless Options.ReloadInterval is negative. It returns
-// an error if there are no models, a name is empty, holds a slash or is
-// given twice, Options.Default names no model, Options.Token cannot be
+// New loads the model files and the models of Options.Repository and
+// returns a Server of them, polling the files and the repository for
+// changes unless Options.ReloadInterval is negative. It returns an error
+// if there are no models and no repository, a name is empty, holds a
+// slash or is given twice (in the repository too), Options.Default names no model, Options.Token cannot be
 // sent in a header as it is, Options.MaxInflightBytes is less than
 // Options.MaxBodyBytes, or a file cannot be loaded or served (a model
 // file must be a regular file, and a classifier must have one class
@@ -166,11 +180,11 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 	case o.MaxInflightBytes > 0 && o.MaxInflightBytes < o.MaxBodyBytes:
 		return nil, fmt.Errorf("serve: Options.MaxInflightBytes, %d, is less than MaxBodyBytes, %d: the bound would not hold the largest body that a request may send", o.MaxInflightBytes, o.MaxBodyBytes)
 	}
-	if len(models) == 0 {
+	if len(models) == 0 && o.Repository == "" {
 		return nil, errors.New("serve: no models to serve")
 	}
 	s := &Server{
-		opts: o, slots: make(map[string]*slot, len(models)),
+		opts: o,
 		log: o.Logger, reg: prometheus.NewRegistry(), quit: make(chan struct{}),
 		version: moduleVersion(), inflight: limiter{limit: o.MaxInflightBytes},
 	}
@@ -186,41 +200,46 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 	}
 	s.metrics = newMetrics(s.reg, &s.inflight)
 	s.promh = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})
+	s.cat.Store(&catalog{})
 	for _, mf := range models {
 		if err := checkName(mf.Name); err != nil {
+			s.Close()
 			return nil, err
 		}
-		if _, dup := s.slots[mf.Name]; dup {
+		if s.model(mf.Name) != nil {
+			s.Close()
 			return nil, fmt.Errorf("serve: the model name %s is given twice", excerpt.Quote(mf.Name))
 		}
-		e, err := loadEntry(mf.Name, mf.Path)
+		if o.Repository != "" {
+			if fi, err := os.Stat(filepath.Join(o.Repository, mf.Name)); err == nil && fi.IsDir() {
+				s.Close()
+				return nil, fmt.Errorf("serve: the model name %s is given as a file and is a model of the repository", excerpt.Quote(mf.Name))
+			}
+		}
+		m, err := newFileModel(mf)
 		if err != nil {
+			s.Close()
 			return nil, fmt.Errorf("serve: model %s: %w", excerpt.Quote(mf.Name), err)
 		}
-		sl := &slot{name: mf.Name, path: mf.Path}
-		sl.cur.Store(e)
-		s.slots[mf.Name] = sl
-		s.names = append(s.names, mf.Name)
-		// Make the series of every model visible from the start.
-		s.metrics.reloads.WithLabelValues(mf.Name, "success")
-		s.metrics.reloads.WithLabelValues(mf.Name, "failure")
-		s.metrics.rows.WithLabelValues(mf.Name)
-		s.metrics.refused.WithLabelValues(mf.Name)
+		s.catMu.Lock()
+		s.addModel(m)
+		s.catMu.Unlock()
 	}
-	slices.Sort(s.names)
-	switch {
+	if o.Repository != "" {
+		if err := s.scanRepository(false); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	switch c := s.cat.Load(); {
 	case o.Default != "":
-		s.def = s.slots[o.Default]
+		s.def = s.model(o.Default)
 		if s.def == nil {
+			s.Close()
 			return nil, fmt.Errorf("serve: the default model %s is not one of the models", excerpt.Quote(o.Default))
 		}
-	case len(models) == 1:
-		s.def = s.slots[models[0].Name]
-	}
-	if !o.NoBatching {
-		for _, sl := range s.slots {
-			sl.b = newBatcher(o.BatchDelay, o.BatchRows, s.metrics.batches.WithLabelValues(sl.name))
-		}
+	case len(c.names) == 1 && o.Repository == "":
+		s.def = s.model(c.names[0])
 	}
 	if o.ReloadInterval > 0 {
 		s.watching.Add(1)
@@ -261,8 +280,9 @@ func moduleVersion() string {
 	return "(unknown)"
 }
 
-// Models returns the names of the models, sorted.
-func (s *Server) Models() []string { return slices.Clone(s.names) }
+// Models returns the names of the models, sorted: those of the
+// ModelFiles and those of the repository, loaded or not.
+func (s *Server) Models() []string { return slices.Clone(s.cat.Load().names) }
 
 // Registry returns the Prometheus registry of the Server's metrics, which
 // GET /metrics serves; a program may register its own collectors in it.
@@ -277,26 +297,26 @@ func (s *Server) Close() error {
 	}
 	close(s.quit)
 	s.watching.Wait()
-	for _, sl := range s.slots {
-		if sl.b != nil {
-			sl.b.stop()
+	s.catMu.Lock() // no model is added after
+	defer s.catMu.Unlock()
+	for _, m := range s.cat.Load().models {
+		if m.b != nil {
+			m.b.stop()
 		}
 	}
 	return nil
 }
 
-// Reload loads every model file again, whether or not it changed, as
-// nn serve does on SIGHUP. A model that loads takes over; one that fails
-// keeps its old version serving. Reload returns the errors of the files
-// that failed, joined.
+// Reload loads every model file again, whether or not it changed, and
+// scans the repository, as nn serve does on SIGHUP. A model that loads
+// takes over; one that fails keeps its old version serving. Models
+// unloaded on request stay unloaded. Reload returns the errors of the
+// files that failed, joined.
 func (s *Server) Reload() error {
-	var errs []error
-	for _, name := range s.names {
-		if err := s.reload(s.slots[name], true); err != nil {
-			errs = append(errs, err)
-		}
+	if s.closed.Load() {
+		return nil
 	}
-	return errors.Join(errs...)
+	return s.scanRepository(true)
 }
 
 // watch polls the model files every interval until Close.
@@ -310,9 +330,7 @@ func (s *Server) watch(interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		for _, name := range s.names {
-			s.reload(s.slots[name], false)
-		}
+		s.scanRepository(false)
 	}
 }
 

@@ -28,6 +28,8 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, st *reqState, sl 
 	out := b.resp[:0]
 	out = append(out, `{"model_name":`...)
 	out = append(out, e.nameJSON...)
+	out = append(out, `,"model_version":`...)
+	out = appendJSONString(out, sl.version)
 	if req.ID != "" {
 		out = append(out, `,"id":`...)
 		out = appendJSONString(out, req.ID)

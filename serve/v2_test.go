@@ -139,7 +139,7 @@ func TestV2InferIris(t *testing.T) {
 		}
 		var res inferResponse
 		r.decode(t, &res)
-		if res.ModelName != "iris" || res.ID != "42" || res.ModelVersion != "" || len(res.Outputs) != 2 {
+		if res.ModelName != "iris" || res.ID != "42" || res.ModelVersion != "1" || len(res.Outputs) != 2 {
 			t.Errorf("%s: %s", test.name, r.body)
 		}
 		shape, data := res.output(t, "label")
@@ -208,9 +208,9 @@ func TestV2SpecificationExamples(t *testing.T) {
 		// The tensor data example: [[1, 2], [4, 5]] natural or flat; here
 		// rows of four.
 		{"natural", `{"id":"42","inputs":[{"name":"input0","shape":[2,4],"datatype":"UINT32","data":[[1,2,4,5],[1,2,4,5]]}],"outputs":[{"name":"label"}]}`,
-			200, fmt.Sprintf(`{"model_name":"iris","id":"42","outputs":[{"name":"label","datatype":"BYTES","shape":[2],"data":["%s","%s"]}]}`, labels[0], labels[1])},
+			200, fmt.Sprintf(`{"model_name":"iris","model_version":"1","id":"42","outputs":[{"name":"label","datatype":"BYTES","shape":[2],"data":["%s","%s"]}]}`, labels[0], labels[1])},
 		{"flattened", `{"id":"42","inputs":[{"name":"input0","shape":[2,4],"datatype":"UINT32","data":[1,2,4,5,1,2,4,5]}],"outputs":[{"name":"label"}]}`,
-			200, fmt.Sprintf(`{"model_name":"iris","id":"42","outputs":[{"name":"label","datatype":"BYTES","shape":[2],"data":["%s","%s"]}]}`, labels[0], labels[1])},
+			200, fmt.Sprintf(`{"model_name":"iris","model_version":"1","id":"42","outputs":[{"name":"label","datatype":"BYTES","shape":[2],"data":["%s","%s"]}]}`, labels[0], labels[1])},
 		// Seldon's iris example.
 		{"seldon", `{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}`, 200, `"name":"label","datatype":"BYTES","shape":[1],"data":["setosa"]`},
 	} {
