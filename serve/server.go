@@ -185,7 +185,7 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 	}
 	s := &Server{
 		opts: o,
-		log: o.Logger, reg: prometheus.NewRegistry(), quit: make(chan struct{}),
+		log:  o.Logger, reg: prometheus.NewRegistry(), quit: make(chan struct{}),
 		version: moduleVersion(), inflight: limiter{limit: o.MaxInflightBytes},
 	}
 	if s.log == nil {
