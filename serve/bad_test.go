@@ -164,7 +164,7 @@ func TestBadRequests(t *testing.T) {
 		t.Errorf("missing values of the regression: %d %s", r.status, r.body)
 	}
 	// The errors are counted.
-	if m := metricsText(t, ts.URL); !strings.Contains(m, `nn_serve_request_errors_total{endpoint="infer",model="iris"}`) || !strings.Contains(m, `nn_serve_requests_total{code="413",endpoint="invocations",model="iris"}`) {
+	if m := metricsText(t, ts.URL); !strings.Contains(m, `nn_serve_request_errors_total{endpoint="infer",model="iris",protocol="http"}`) || !strings.Contains(m, `nn_serve_requests_total{code="413",endpoint="invocations",model="iris",protocol="http"}`) {
 		t.Errorf("errors not counted:\n%s", m)
 	}
 }

@@ -125,7 +125,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 		if s.method(w, r, st, http.MethodGet) {
 			b := []byte(`{"name":"neuralgo-nn","version":`)
 			b = appendJSONString(b, s.version)
-			b = append(b, `,"extensions":[]}`+"\n"...)
+			b = append(b, `,"extensions":["model_repository"]}`+"\n"...)
 			s.write(w, st, http.StatusOK, b)
 		}
 		return
@@ -266,11 +266,11 @@ func (s *Server) finish(r *http.Request, st *reqState, start time.Time) {
 		code = strconv.Itoa(st.status)
 	}
 	m := s.metrics
-	m.requests.WithLabelValues(st.model, st.endpoint, code).Inc()
-	m.latency.WithLabelValues(st.model, st.endpoint).Observe(d.Seconds())
+	m.requests.WithLabelValues(st.model, st.endpoint, code, "http").Inc()
+	m.latency.WithLabelValues(st.model, st.endpoint, "http").Observe(d.Seconds())
 	ctx := r.Context()
 	if st.status >= 400 {
-		m.errors.WithLabelValues(st.model, st.endpoint).Inc()
+		m.errors.WithLabelValues(st.model, st.endpoint, "http").Inc()
 		// A client's mistakes are for the client, and scanners send many:
 		// info; the server's failures are for its operator: warn.
 		level := slog.LevelInfo

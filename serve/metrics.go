@@ -7,9 +7,9 @@ import (
 
 // metrics are the collectors of a Server, in a registry of its own.
 type metrics struct {
-	requests *prometheus.CounterVec   // model, endpoint, code
-	errors   *prometheus.CounterVec   // model, endpoint
-	latency  *prometheus.HistogramVec // model, endpoint
+	requests *prometheus.CounterVec   // model, endpoint, code, protocol
+	errors   *prometheus.CounterVec   // model, endpoint, protocol
+	latency  *prometheus.HistogramVec // model, endpoint, protocol
 	rows     *prometheus.CounterVec   // model
 	batches  *prometheus.HistogramVec // model
 	reloads  *prometheus.CounterVec   // model, result
@@ -24,17 +24,17 @@ func newMetrics(reg *prometheus.Registry, lim *limiter) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nn_serve_requests_total",
-			Help: "HTTP requests answered, by model (empty for none), endpoint and status code.",
-		}, []string{"model", "endpoint", "code"}),
+			Help: "Requests answered, by model (empty for none), endpoint, status code (the HTTP status, or the gRPC code's name) and protocol (http or grpc).",
+		}, []string{"model", "endpoint", "code", "protocol"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nn_serve_request_errors_total",
-			Help: "HTTP requests answered with a status of 400 or more, by model and endpoint.",
-		}, []string{"model", "endpoint"}),
+			Help: "Requests answered with an HTTP status of 400 or more, or a gRPC code other than OK, by model, endpoint and protocol (http or grpc).",
+		}, []string{"model", "endpoint", "protocol"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "nn_serve_request_duration_seconds",
-			Help:    "Time from the start of a request's handling to its response, by model and endpoint.",
+			Help:    "Time from the start of a request's handling to its response, by model, endpoint and protocol (http or grpc).",
 			Buckets: prometheus.ExponentialBuckets(25e-6, 2, 18), // 25µs to 3.3s
-		}, []string{"model", "endpoint"}),
+		}, []string{"model", "endpoint", "protocol"}),
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nn_serve_rows_predicted_total",
 			Help: "Rows predicted, by model.",

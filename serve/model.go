@@ -30,6 +30,8 @@ type entry struct {
 	cols, in, out int      // the columns of the table, the network's inputs and outputs
 	labelJSON     [][]byte // each class label as a JSON string, nil for regression
 	outputs       []string // the V2 output names, in order
+	ins, outs     []tensorMeta // the V2 input and output tensors of the metadata
+	labelBytes    [][]byte     // each class label, nil for regression
 	meta          []byte   // the V2 model metadata response after its name: `,"platform":…}`
 	nameJSON      []byte   // the name as a JSON string
 	// rowBytes is the most bytes that a request holds for each of its
@@ -118,8 +120,10 @@ func newEntry(name, path string, m *nn.Model) (*entry, error) {
 	e.outputs = []string{"prediction"}
 	if classes := s.Classes(); classes != nil {
 		e.labelJSON = make([][]byte, len(classes))
+		e.labelBytes = make([][]byte, len(classes))
 		for i, c := range classes {
 			e.labelJSON[i], _ = json.Marshal(c)
+			e.labelBytes[i] = []byte(c)
 		}
 		e.outputs = []string{"label", "probabilities"}
 		if !s.Probabilities() {
@@ -187,7 +191,7 @@ func (e *entry) metadata() []byte {
 			}
 		}
 	}
-	var outs []tensorMeta
+	outs := []tensorMeta{}
 	switch {
 	case p.Classes != nil:
 		// The probabilities of every class, or the raw outputs.
@@ -201,6 +205,7 @@ func (e *entry) metadata() []byte {
 	default:
 		outs = []tensorMeta{{"prediction", "FP64", []int{-1, e.out}}}
 	}
+	e.ins, e.outs = ins, outs
 	// The specification's $metadata_model_response has no parameters;
 	// what the model's inputs and outputs are called is in a field of
 	// this server's own, named as its platform.

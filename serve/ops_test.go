@@ -221,13 +221,13 @@ func TestConcurrentRequests(t *testing.T) {
 		t.Errorf("%d requests failed", n)
 	}
 	m := metricsText(t, ts.URL)
-	if v := metricValue(m, `nn_serve_requests_total{code="200",endpoint="invocations",model="iris"}`); v < 100 {
+	if v := metricValue(m, `nn_serve_requests_total{code="200",endpoint="invocations",model="iris",protocol="http"}`); v < 100 {
 		t.Errorf("%v /invocations requests counted, want at least 100", v)
 	}
 	if v := metricValue(m, `nn_serve_rows_predicted_total{model="reg"}`); v < 100 {
 		t.Errorf("%v rows of reg counted", v)
 	}
-	if !strings.Contains(m, `nn_serve_request_duration_seconds_bucket{endpoint="infer",model="iris",le=`) || !strings.Contains(m, "go_goroutines") || !strings.Contains(m, `nn_serve_reloads_total{model="iris",result="failure"} 0`) {
+	if !strings.Contains(m, `nn_serve_request_duration_seconds_bucket{endpoint="infer",model="iris",protocol="http",le=`) || !strings.Contains(m, "go_goroutines") || !strings.Contains(m, `nn_serve_reloads_total{model="iris",result="failure"} 0`) {
 		t.Errorf("metrics lack latency, runtime or reload series:\n%s", m)
 	}
 }

@@ -22,7 +22,7 @@ func TestProtocolDetails(t *testing.T) {
 		t.Errorf("POST /v2/health/ready: %d, Allow %q", r.status, r.header.Get("Allow"))
 	}
 	r = do(t, nil, http.MethodGet, ts.URL+"/v2/", "", "", auth...)
-	if r.status != http.StatusOK || !strings.Contains(r.body, `"extensions":[]`) {
+	if r.status != http.StatusOK || !strings.Contains(r.body, `"extensions":["model_repository"]`) {
 		t.Errorf("GET /v2/: %d %s", r.status, r.body)
 	}
 	// MLflow's errors: error_code and message besides error.
