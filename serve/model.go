@@ -27,13 +27,13 @@ type entry struct {
 	stat       fileStat
 	loaded     time.Time
 
-	cols, in, out int      // the columns of the table, the network's inputs and outputs
-	labelJSON     [][]byte // each class label as a JSON string, nil for regression
-	outputs       []string // the V2 output names, in order
+	cols, in, out int          // the columns of the table, the network's inputs and outputs
+	labelJSON     [][]byte     // each class label as a JSON string, nil for regression
+	outputs       []string     // the V2 output names, in order
 	ins, outs     []tensorMeta // the V2 input and output tensors of the metadata
 	labelBytes    [][]byte     // each class label, nil for regression
-	meta          []byte   // the V2 model metadata response after its name: `,"platform":…}`
-	nameJSON      []byte   // the name as a JSON string
+	meta          []byte       // the V2 model metadata response after its name: `,"platform":…}`
+	nameJSON      []byte       // the name as a JSON string
 	// rowBytes is the most bytes that a request holds for each of its
 	// rows, for admission (Options.MaxInflightBytes): the row's values,
 	// network inputs and outputs (a float64 each), its class, the

@@ -20,19 +20,27 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
 	"github.com/neuralgo/nn/internal/excerpt"
 	"github.com/neuralgo/nn/internal/regular"
 	"github.com/neuralgo/nn/serve"
 )
 
 const serveSynopsis = `Usage: nn serve -model NAME=PATH [-model NAME2=PATH2 ...] [flags]
+       nn serve -repository DIR [flags]
 
-Serve serves the predictions of model files over HTTP until it is stopped
-with SIGTERM or SIGINT (Ctrl-C), speaking two protocols:
+Serve serves the predictions of model files over HTTP, and over gRPC with
+-grpc-addr, until it is stopped with SIGTERM or SIGINT (Ctrl-C), speaking
+two protocols over HTTP:
 
   - the Open Inference Protocol ("V2", as KServe and Triton speak it):
     GET /v2, /v2/health/live, /v2/health/ready, /v2/models/NAME and
-    /v2/models/NAME/ready, and POST /v2/models/NAME/infer;
+    /v2/models/NAME/ready, and POST /v2/models/NAME/infer, the same under
+    /v2/models/NAME/versions/VERSION/, and the repository endpoints POST
+    /v2/repository/index, /v2/repository/models/NAME/load and
+    /v2/repository/models/NAME/unload;
   - MLflow's scoring server: POST /invocations with a JSON body
     ({"inputs": [[...], ...]}, {"dataframe_split": {...}},
     {"dataframe_records": [...]} or {"instances": [...]}) or a CSV body with
@@ -40,9 +48,28 @@ with SIGTERM or SIGINT (Ctrl-C), speaking two protocols:
     {"predictions": [...]}. With several models, /invocations?model=NAME
     names one, or -default gives it.
 
+With -grpc-addr HOST:PORT it also serves the gRPC form of the Open
+Inference Protocol (service inference.GRPCInferenceService: ServerLive,
+ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer, and
+Triton's RepositoryIndex, RepositoryModelLoad and RepositoryModelUnload)
+on that address, with the same models, token (metadata "authorization:
+Bearer TOKEN"), TLS, limits and batching. -addr '' turns HTTP off.
+
 GET /metrics serves metrics in Prometheus's text format. -model NAME=PATH
-serves the file PATH as NAME; -model PATH names it by the file's base name
-without extension. Names map only to these files.
+serves the file PATH as NAME, its version 1; -model PATH names it by the
+file's base name without extension. Names map only to these files and to
+the repository.
+
+-repository DIR serves the models of DIR in Triton's layout, beside the
+-model files: DIR/NAME/VERSION/model.json, VERSION a whole number from 1,
+and an optional DIR/NAME/config.pbtxt in Triton's text format, of which
+nn serve reads version_policy ({ latest: { num_versions: N } }, the
+default being the latest 1; { all: {} }; { specific: { versions: [1, 3] } }),
+max_batch_size, dynamic_batching { max_queue_delay_microseconds: N } and
+default_model_filename, and skips the rest. Every -reload-interval it
+loads the versions added or replaced and drops those removed; a version
+that fails to load leaves the versions served as they were. Requests
+name a version (/v2/models/NAME/versions/2/infer) or go to the latest.
 
 Concurrent requests to a model are batched into one matrix product, for
 at most -batch-delay, and only while more requests are on their way;
@@ -196,6 +223,8 @@ type serveFlags struct {
 	drainTimeout   time.Duration
 	logLevel       string
 	def            string
+	grpcAddr       string
+	repository     string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -221,6 +250,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Var(durationFlag{&f.drainTimeout, 0}, "drain-timeout", "the longest `duration` to wait for requests in flight on SIGTERM or SIGINT")
 	fs.Var(newChoice(&f.logLevel, "info", "debug", "info", "warn", "error"), "log-level", "the least `level` logged: debug (a line per request), info, warn or error")
 	fs.StringVar(&f.def, "default", "", "the model `NAME` of /invocations without ?model= (default: the only model)")
+	fs.StringVar(&f.grpcAddr, "grpc-addr", "", "also serve the gRPC Open Inference Protocol on `address`, host:port (a port of 0 picks a free one)")
+	fs.StringVar(&f.repository, "repository", "", "serve the models of the `directory` DIR, in Triton's layout DIR/NAME/VERSION/model.json")
 }
 
 // HTTP server limits: time to read a request's headers, to read it
@@ -240,8 +271,18 @@ func runServe(e *env, args []string) error {
 	if err := parseFlags(e, fs, "serve", serveSynopsis, args); err != nil {
 		return err
 	}
-	if len(f.models) == 0 {
-		return &usageError{cmd: "serve", msg: "flag -model is required: the model files to serve, as -model NAME=PATH"}
+	if len(f.models) == 0 && f.repository == "" {
+		return &usageError{cmd: "serve", msg: "flag -model or -repository is required: the model files to serve, as -model NAME=PATH, or a directory of models"}
+	}
+	if f.addr == "" && f.grpcAddr == "" {
+		return &usageError{cmd: "serve", msg: "-addr is empty and there is no -grpc-addr: nothing would be served"}
+	}
+	if f.repository != "" {
+		if fi, err := os.Stat(f.repository); err != nil {
+			return fmt.Errorf("nn: -repository: %v", err)
+		} else if !fi.IsDir() {
+			return fmt.Errorf("nn: -repository %s: not a directory", excerpt.Quote(f.repository))
+		}
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return &usageError{cmd: "serve", msg: "-tls-cert and -tls-key go together: give both to serve HTTPS"}
@@ -257,6 +298,7 @@ func runServe(e *env, args []string) error {
 		BatchDelay: f.batchDelay, BatchRows: f.batchRows, NoBatching: f.noBatch,
 		MaxBodyBytes: f.maxBody, MaxInflightBytes: f.maxInflight, MaxRows: f.maxRows,
 		ReloadInterval: f.reloadInterval, Default: f.def, Logger: log,
+		Repository: f.repository,
 	}
 	if f.batchDelay == 0 {
 		opts.BatchDelay = -1 // batch only what is waiting
@@ -292,9 +334,19 @@ func runServe(e *env, args []string) error {
 		return err
 	}
 	defer closeServer(s, log)
-	ln, err := net.Listen("tcp", f.addr)
-	if err != nil {
-		return fmt.Errorf("nn: %v", err)
+	var ln, gln net.Listener
+	if f.addr != "" {
+		if ln, err = net.Listen("tcp", f.addr); err != nil {
+			return fmt.Errorf("nn: %v", err)
+		}
+	}
+	if f.grpcAddr != "" {
+		if gln, err = net.Listen("tcp", f.grpcAddr); err != nil {
+			if ln != nil {
+				ln.Close()
+			}
+			return fmt.Errorf("nn: -grpc-addr: %v", err)
+		}
 	}
 	srv := &http.Server{
 		Handler:           s,
@@ -315,17 +367,41 @@ func runServe(e *env, args []string) error {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(signals)
-	fmt.Fprintf(e.stderr, "nn serve: listening on %s://%s (models: %s)\n", scheme, ln.Addr(), strings.Join(s.Models(), ", "))
-	served := make(chan error, 1)
-	go func() {
+	models := strings.Join(s.Models(), ", ")
+	if models == "" {
+		models = "none yet"
+	}
+	if ln != nil {
+		fmt.Fprintf(e.stderr, "nn serve: listening on %s://%s (models: %s)\n", scheme, ln.Addr(), models)
+	}
+	var gs *grpc.Server
+	if gln != nil {
+		var opts []grpc.ServerOption
 		if tlsConfig != nil {
-			// ServeTLS offers HTTP/2 besides HTTP/1.1; the certificate
-			// comes from the configuration's GetCertificate.
-			served <- srv.ServeTLS(ln, "", "")
-			return
+			opts = append(opts, grpc.Creds(credentials.NewTLS(tlsConfig)))
 		}
-		served <- srv.Serve(ln)
-	}()
+		gs = s.NewGRPCServer(opts...)
+		fmt.Fprintf(e.stderr, "nn serve: gRPC listening on %s (models: %s)\n", gln.Addr(), models)
+	}
+	served := make(chan error, 2)
+	if ln != nil {
+		go func() {
+			if tlsConfig != nil {
+				// ServeTLS offers HTTP/2 besides HTTP/1.1; the certificate
+				// comes from the configuration's GetCertificate.
+				served <- srv.ServeTLS(ln, "", "")
+				return
+			}
+			served <- srv.Serve(ln)
+		}()
+	}
+	if gs != nil {
+		go func() {
+			if err := gs.Serve(gln); err != nil {
+				served <- fmt.Errorf("gRPC: %v", err)
+			}
+		}()
+	}
 	reloads := startReloads(s.Reload, certs, log)
 	defer close(reloads)
 	for {
@@ -337,7 +413,7 @@ func runServe(e *env, args []string) error {
 				askReload(reloads)
 				continue
 			}
-			return drain(srv, log, signals, sig, f.drainTimeout)
+			return drain(srv, gs, log, signals, sig, f.drainTimeout)
 		}
 	}
 }
@@ -408,20 +484,40 @@ func closeServer(s *serve.Server, log *slog.Logger) {
 	}
 }
 
-// drain shuts srv down on the signal sig: it stops accepting connections
-// and waits up to timeout for the requests in flight. A second SIGTERM or
-// SIGINT during the wait cuts them and exits with status 1.
-func drain(srv *http.Server, log *slog.Logger, signals <-chan os.Signal, sig os.Signal, timeout time.Duration) error {
+// drain shuts srv and gs (if not nil) down on the signal sig: they stop
+// accepting connections and wait up to timeout for the requests in
+// flight. A second SIGTERM or SIGINT during the wait cuts them and exits
+// with status 1.
+func drain(srv *http.Server, gs *grpc.Server, log *slog.Logger, signals <-chan os.Signal, sig os.Signal, timeout time.Duration) error {
 	log.Info("shutting down: draining requests in flight (send the signal again to stop at once)", "signal", sig.String(), "timeout", timeout)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- srv.Shutdown(ctx) }()
+	go func() {
+		var err error
+		if gs != nil {
+			stopped := make(chan struct{})
+			go func() { gs.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-ctx.Done():
+				gs.Stop()
+				err = ctx.Err()
+			}
+		}
+		done <- errors.Join(err, srv.Shutdown(ctx))
+	}()
+	stop := func() {
+		srv.Close()
+		if gs != nil {
+			gs.Stop()
+		}
+	}
 	for {
 		select {
 		case err := <-done:
 			if err != nil {
-				srv.Close()
+				stop()
 				return fmt.Errorf("nn: shutting down: requests still running after -drain-timeout %v were cut: %v", timeout, err)
 			}
 			log.Info("stopped")
@@ -430,7 +526,7 @@ func drain(srv *http.Server, log *slog.Logger, signals <-chan os.Signal, sig os.
 			if sig == syscall.SIGHUP {
 				continue
 			}
-			srv.Close()
+			stop()
 			return fmt.Errorf("nn: shutting down: a second signal (%v): requests still running were cut", sig)
 		}
 	}
