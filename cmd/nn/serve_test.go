@@ -509,7 +509,7 @@ func TestServeUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"serve"}, 2, "flag -model is required"},
+		{[]string{"serve"}, 2, "flag -model or -repository is required"},
 		{[]string{"serve", "-model", "iris=" + model, "-tls-cert", "c.pem"}, 2, "-tls-cert and -tls-key go together"},
 		{[]string{"serve", "-model", "iris=" + model, "-batch-delay", "-1ms"}, 2, "-batch-delay"},
 		{[]string{"serve", "-model", "iris=" + model, "-max-body", "10"}, 2, "-max-body"},
