@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/neuralgo/nn/serve/inferencepb"
 )
 
 // fuzzEntries returns the served versions of the iris classifier and of
@@ -163,5 +167,43 @@ func FuzzScanner(f *testing.F) {
 		if want := json.Valid([]byte(text)) && utf8.ValidString(text); ok != want {
 			t.Fatalf("scanner: valid %v (%v), encoding/json: %v", ok, err, want)
 		}
+	})
+}
+
+func FuzzDecodeGRPC(f *testing.F) {
+	es := fuzzEntries(f)
+	seeds := []*pb.ModelInferRequest{
+		matrixRequest(grpcRows, false),
+		matrixRequest(grpcRows[:1], true),
+		{Inputs: []*pb.ModelInferRequest_InferInputTensor{
+			{Name: "sepal_length", Datatype: "FP32", Shape: []int64{1}, Contents: &pb.InferTensorContents{Fp32Contents: []float32{1}}},
+			{Name: "species", Datatype: "BYTES", Shape: []int64{1, 1}, Contents: &pb.InferTensorContents{BytesContents: [][]byte{[]byte("setosa")}}},
+		}},
+		{Inputs: []*pb.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "INT8", Shape: []int64{1, 4}}}, RawInputContents: [][]byte{{1, 2, 0xff, 4}}},
+		{Inputs: []*pb.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "BYTES", Shape: []int64{1, 4}}}, RawInputContents: [][]byte{{1, 0, 0, 0, '5', 1, 0, 0, 0, '1', 0, 0, 0, 0, 2, 0, 0, 0, 'N', 'A'}}},
+		{Inputs: []*pb.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "FP16", Shape: []int64{1, 4}}}, RawInputContents: [][]byte{{0, 0x3c, 0, 0x40, 0, 0x7c, 0x01, 0x7e}}},
+	}
+	for _, r := range seeds {
+		b, err := proto.Marshal(r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, false)
+		f.Add(b, true)
+	}
+	f.Fuzz(func(t *testing.T, msg []byte, second bool) {
+		var req pb.ModelInferRequest
+		if proto.Unmarshal(msg, &req) != nil {
+			return
+		}
+		e := es[0]
+		if second {
+			e = es[1]
+		}
+		var tb table
+		tb.reset(e, 1000)
+		_, err := decodeGRPC(&tb, &req, int64(len(msg)))
+		checkDecoded(t, e, &tb, err)
+		checkRoom(t, &tb, len(msg)+1)
 	})
 }
