@@ -2,11 +2,16 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"google.golang.org/grpc"
+
+	pb "github.com/neuralgo/nn/serve/inferencepb"
 )
 
 // discard is a ResponseWriter that keeps only the status, so that the
@@ -180,4 +185,65 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkGRPCHandler measures the gRPC inference handler without the
+// network, as BenchmarkHandler measures the HTTP one: the interceptor and
+// ModelInfer, on requests already decoded from the wire.
+func BenchmarkGRPCHandler(b *testing.B) {
+	iris, _ := models(b)
+	s, err := New([]ModelFile{{"iris", iris}}, &Options{NoBatching: true, ReloadInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	g := grpcService{s: s}
+	info := &grpc.UnaryServerInfo{FullMethod: pb.GRPCInferenceService_ModelInfer_FullMethodName}
+	handler := func(ctx context.Context, req any) (any, error) {
+		return g.ModelInfer(ctx, req.(*pb.ModelInferRequest))
+	}
+	for _, bench := range []struct {
+		name string
+		rows int
+		raw  bool
+	}{{"Infer1Row", 1, false}, {"Infer100Rows", 100, false}, {"Infer100RowsRaw", 100, true}} {
+		b.Run(bench.name, func(b *testing.B) {
+			rows := make([][]float64, bench.rows)
+			for i := range rows {
+				rows[i] = grpcRows[i%len(grpcRows)]
+			}
+			req := matrixRequest(rows, bench.raw)
+			ctx := context.Background()
+			if _, err := s.intercept(ctx, req, info, handler); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				s.intercept(ctx, req, info, handler)
+			}
+		})
+	}
+}
+
+// BenchmarkGRPCLoopback measures gRPC requests over a loopback
+// connection, client and server, from concurrent goroutines.
+func BenchmarkGRPCLoopback(b *testing.B) {
+	iris, _ := models(b)
+	s, err := New([]ModelFile{{"iris", iris}}, &Options{ReloadInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	c := grpcClient(b, s)
+	req := matrixRequest(grpcRows[:1], false)
+	b.SetParallelism(8)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.ModelInfer(context.Background(), req); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

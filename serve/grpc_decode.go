@@ -407,26 +407,40 @@ func halfToFloat(h uint16) float64 {
 	return sign * math.Ldexp(1+frac/1024, exp-15)
 }
 
+// answer is a gRPC inference response with room for its outputs, made
+// in one allocation: a model has two outputs at most.
+type answer struct {
+	res      pb.ModelInferResponse
+	outs     [2]pb.ModelInferResponse_InferOutputTensor
+	ptrs     [2]*pb.ModelInferResponse_InferOutputTensor
+	contents [2]pb.InferTensorContents
+	shapes   [4]int64
+	raw      [2][]byte
+}
+
 // grpcAnswer returns the answer to req, whose rows b holds predicted
 // by e, the version sl: the outputs asked for, in raw_output_contents
 // if the inputs were raw, else in typed contents.
 func grpcAnswer(sl *slot, e *entry, b *reqBuf, req *pb.ModelInferRequest, outputs []string) *pb.ModelInferResponse {
 	n := b.t.n
 	raw := len(req.RawInputContents) > 0
-	res := &pb.ModelInferResponse{
-		ModelName: sl.name, ModelVersion: sl.version, Id: req.Id,
-		Outputs: make([]*pb.ModelInferResponse_InferOutputTensor, len(outputs)),
-	}
+	a := new(answer)
+	res := &a.res
+	res.ModelName, res.ModelVersion, res.Id = sl.name, sl.version, req.Id
+	res.Outputs = a.ptrs[:len(outputs)]
 	if raw {
-		res.RawOutputContents = make([][]byte, len(outputs))
+		res.RawOutputContents = a.raw[:len(outputs)]
 	}
 	for k, name := range outputs {
-		o := &pb.ModelInferResponse_InferOutputTensor{Name: name, Datatype: "FP64"}
-		res.Outputs[k] = o
+		o := &a.outs[k]
+		a.ptrs[k] = o
+		o.Name, o.Datatype = name, "FP64"
+		shape := a.shapes[2*k : 2*k+2]
 		var vals []float64
 		switch name {
 		case "label":
-			o.Datatype, o.Shape = "BYTES", []int64{int64(n)}
+			o.Datatype, o.Shape = "BYTES", shape[:1]
+			shape[0] = int64(n)
 			if raw {
 				size := 0
 				for _, c := range b.cls[:n] {
@@ -444,19 +458,22 @@ func grpcAnswer(sl *slot, e *entry, b *reqBuf, req *pb.ModelInferRequest, output
 			for i, c := range b.cls[:n] {
 				l[i] = e.labelBytes[c]
 			}
-			o.Contents = &pb.InferTensorContents{BytesContents: l}
+			o.Contents = &a.contents[k]
+			o.Contents.BytesContents = l
 			continue
 		case "probabilities":
 			k := len(e.schema.Classes())
-			o.Shape = []int64{int64(n), int64(k)}
+			o.Shape = shape
+			shape[0], shape[1] = int64(n), int64(k)
 			vals = make([]float64, n*k)
 			for i := range n {
 				e.schema.ProbabilitiesTo(vals[i*k:(i+1)*k], b.out[i*e.out:(i+1)*e.out])
 			}
 		default: // scores, prediction
-			o.Shape = []int64{int64(n), int64(e.out)}
+			o.Shape = shape
+			shape[0], shape[1] = int64(n), int64(e.out)
 			if name == "prediction" && e.out == 1 {
-				o.Shape = o.Shape[:1]
+				o.Shape = shape[:1]
 			}
 			vals = slices.Clone(b.out[:n*e.out])
 		}
@@ -468,7 +485,8 @@ func grpcAnswer(sl *slot, e *entry, b *reqBuf, req *pb.ModelInferRequest, output
 			res.RawOutputContents[k] = r
 			continue
 		}
-		o.Contents = &pb.InferTensorContents{Fp64Contents: vals}
+		o.Contents = &a.contents[k]
+		o.Contents.Fp64Contents = vals
 	}
 	return res
 }
