@@ -7,15 +7,20 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	grpcmd "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	pb "github.com/neuralgo/nn/serve/inferencepb"
 )
@@ -362,4 +367,106 @@ func TestGRPCErrors(t *testing.T) {
 	if _, err := c.ModelInfer(ctx, matrixRequest(grpcRows, false)); err != nil {
 		t.Errorf("with the token: %v", err)
 	}
+}
+
+// A flood of gRPC messages that decode into many rows, INT8 values in
+// raw contents (a byte each, 24 bytes of inputs and more once read), is
+// held to Options.MaxInflightBytes: what the server cannot hold is
+// refused with Unavailable, and the heap stays near the bound and the
+// messages' own bytes, which gRPC reads before the server sees them.
+func TestGRPCAdmissionFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED: a flood of 100 MB of messages")
+	}
+	iris, _ := models(t)
+	const (
+		clients = 16
+		rows    = 1 << 15 // 128 KiB of INT8 values
+		limit   = 48 << 20
+		MiB     = 1 << 20
+	)
+	s, _ := newTestServer(t, &Options{MaxInflightBytes: limit, MaxBodyBytes: 1 << 20, MaxRows: rows, ReloadInterval: -1}, ModelFile{"iris", iris})
+	c := grpcClient(t, s)
+	vals := make([]byte, rows*4)
+	for i := range vals {
+		vals[i] = byte(1 + i%5)
+	}
+	req := &pb.ModelInferRequest{
+		ModelName:        "iris",
+		Inputs:           []*pb.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "INT8", Shape: []int64{rows, 4}}},
+		RawInputContents: [][]byte{vals},
+		Outputs:          []*pb.ModelInferRequest_InferRequestedOutputTensor{{Name: "label"}},
+	}
+	if cost := s.cost(s.model("iris").set.Load().latest().cur.Load(), int64(proto.Size(req)), 1); cost > limit/2 || cost < 8*float64(len(vals)) {
+		t.Fatalf("a message costs %g bytes: want more than 8 times its %d bytes, and less than half the bound", cost, len(vals))
+	}
+	heapInuse := func() int64 {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapInuse)
+	}
+	runtime.GC()
+	base := heapInuse()
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			peak.Store(max(peak.Load(), heapInuse()))
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	var ok, refused, failed atomic.Int64
+	deadline := time.Now().Add(2 * time.Second)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				res, err := c.ModelInfer(context.Background(), req)
+				switch st := status.Convert(err); {
+				case err == nil && len(res.RawOutputContents) == 1 && countLabels(res.RawOutputContents[0]) == rows:
+					ok.Add(1)
+				case st.Code() == codes.Unavailable && strings.HasPrefix(st.Message(), "overloaded"):
+					refused.Add(1)
+					time.Sleep(20 * time.Millisecond)
+				default:
+					t.Errorf("during the flood: %v", err)
+					failed.Add(1)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	t.Logf("%d answered, %d refused; heap in use %d MiB before, at most %d MiB during the flood",
+		ok.Load(), refused.Load(), base/MiB, peak.Load()/MiB)
+	// Live: the bound, and each client's message on both sides of the
+	// connection, decoded and encoded; the garbage may grow as much
+	// again (GOGC=100).
+	if bound := 2*(base+limit+clients*4*int64(len(vals))) + 16*MiB; peak.Load() > bound {
+		t.Errorf("heap in use %d MiB during the flood, more than %d MiB", peak.Load()/MiB, bound/MiB)
+	}
+	if ok.Load() < 1 || refused.Load() == 0 || failed.Load() > 0 {
+		t.Errorf("%d answered, %d refused, %d failed; want some answered and some refused, and none failed", ok.Load(), refused.Load(), failed.Load())
+	}
+	if h := s.inflight.held.Load(); h != 0 {
+		t.Errorf("%d bytes still reserved after the flood", h)
+	}
+}
+
+// countLabels returns the elements of raw BYTES contents, -1 if they are
+// malformed.
+func countLabels(raw []byte) int {
+	n, err := countBytes(raw)
+	if err != nil {
+		return -1
+	}
+	return n
 }
