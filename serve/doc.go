@@ -1,6 +1,7 @@
-// Package serve serves the predictions of nn models over HTTP: an
-// http.Handler, Server, that a Go program mounts in its own http.Server,
-// and that the nn serve command runs.
+// Package serve serves the predictions of nn models over HTTP and gRPC:
+// an http.Handler, Server, that a Go program mounts in its own
+// http.Server, and a gRPC service (Server.NewGRPCServer), which the nn
+// serve command runs.
 //
 // # Endpoints
 //
@@ -9,7 +10,11 @@
 //   - The Open Inference Protocol (KServe's and Triton's "V2" REST API):
 //     GET /v2 or /v2/ (server metadata), GET /v2/health/live, GET /v2/health/ready,
 //     GET /v2/models/{name} (model metadata), GET /v2/models/{name}/ready
-//     and POST /v2/models/{name}/infer.
+//     and POST /v2/models/{name}/infer, and the same for a version under
+//     /v2/models/{name}/versions/{version}/; and the model repository
+//     extension: POST /v2/repository/index, POST
+//     /v2/repository/models/{name}/load and POST
+//     /v2/repository/models/{name}/unload.
 //   - MLflow's scoring server: POST /invocations with a JSON body
 //     ({"inputs": ...}, {"instances": ...}, {"dataframe_split": ...} or
 //     {"dataframe_records": ...}) or a CSV body (Content-Type text/csv)
@@ -19,6 +24,58 @@
 // GET /metrics serves the Server's metrics in Prometheus's text format,
 // from a registry of its own (Server.Registry). HEAD is answered wherever
 // GET is.
+//
+// Server.NewGRPCServer returns a grpc.Server of the gRPC form of the Open
+// Inference Protocol, the service inference.GRPCInferenceService of
+// KServe's grpc_predict_v2.proto (ServerLive, ServerReady, ModelReady,
+// ServerMetadata, ModelMetadata, ModelInfer), with Triton's repository
+// methods (RepositoryIndex, RepositoryModelLoad, RepositoryModelUnload),
+// over the same models and through the same prediction path as the REST
+// endpoints. Package inferencepb holds its Go types and client. A tensor's
+// values are in the typed contents of its datatype (fp64_contents for
+// FP64, int_contents for INT8 to INT32, bytes_contents for BYTES, …) or,
+// for every input of a request at once, in raw_input_contents
+// (little-endian; a BYTES element as a 4-byte length and its bytes; FP16
+// and BF16 only there); the answer's outputs are raw if the inputs were.
+// A NaN is a missing value, as a JSON null is. The token is the metadata
+// "authorization: Bearer <token>" (ServerLive needs none), and errors are
+// gRPC status codes with the message the REST endpoints give:
+// InvalidArgument for a 400 or 422, NotFound for a 404, Unauthenticated,
+// ResourceExhausted for more rows than Options.MaxRows (gRPC's own for a
+// message larger than Options.MaxBodyBytes), Unavailable for a 503.
+//
+// # Versions and the repository
+//
+// A model file given to New is version 1 of its model. Options.Repository
+// adds the models of a directory in Triton's layout: a subdirectory per
+// model, named by it, which holds a subdirectory per version, named by its
+// number (1, 2, …; other entries are ignored), which holds the model file,
+// model.json. A config.pbtxt beside the versions, in protocol buffer text
+// format as Triton's, may set version_policy (latest: { num_versions: N }
+// serves the N highest, and is the default with N = 1; all: {} serves
+// every version; specific: { versions: [1, 3] } those listed),
+// max_batch_size (the most rows of a batch, Options.BatchRows),
+// dynamic_batching { max_queue_delay_microseconds: N }
+// (Options.BatchDelay) and default_model_filename (the model file's name
+// in a version directory); the fields of Triton's that the Server does
+// not use are skipped, and a platform or backend other than
+// "neuralgo_nn" is refused. The batching settings are read when a model
+// is first seen.
+//
+// A request to a model without a version goes to the highest version
+// served, and the answer says which (model_version). The repository is
+// polled with the model files (Options.ReloadInterval): models and
+// versions that appear are loaded, files replaced are loaded again, and
+// versions removed, or that the policy no longer keeps, stop being
+// served; requests already running finish on the version they started
+// with. If a version that the policy keeps fails to load, the versions
+// served stay as they were, until its file changes. The load endpoint
+// loads a model (from the repository if it is not known yet) or loads it
+// again, and answers 400, the versions served unchanged, if a version
+// fails; unload stops serving every version of a model, which then
+// answers 404 until a load, whatever the polls find. The index lists
+// every version served (state READY) and the models without one
+// (UNAVAILABLE, with the reason).
 //
 // # Inputs
 //
@@ -102,7 +159,7 @@
 // the client is a 4xx: 400 for a body that is not valid JSON or CSV, a
 // value of the wrong type, a tensor of the wrong shape, a missing column,
 // a NaN or infinite value, an empty batch; 401 without the token; 404 for
-// an unknown model or path; 405 for a wrong method; 413 for a body larger
+// an unknown model, version or path; 405 for a wrong method; 413 for a body larger
 // than Options.MaxBodyBytes or more rows than Options.MaxRows; 415 for a
 // body with a Content-Encoding (gzip), which is not decoded; 422 for a row
 // whose outputs are NaN or infinite (a model whose weights overflow for
@@ -158,6 +215,11 @@
 // refusals (nn_serve_overload_refusals_total) and the bytes reserved
 // (nn_serve_inflight_bytes, of nn_serve_inflight_bytes_limit).
 //
+// A gRPC message is read whole by the gRPC library before the Server sees
+// it (at most MaxBodyBytes, and as many at once as there are streams):
+// the reservation, made then from its size, bounds what decoding and
+// predicting it hold.
+//
 // The bound counts live memory: the garbage that requests leave, which
 // the Go runtime lets grow to about as much again before it collects it
 // (GOGC=100), and the Server's models, batchers and pools come on top.
@@ -204,8 +266,10 @@
 //
 // # Security
 //
-// Model names map to the files given to New and to nothing else: no
-// part of a request reaches the file system. With Options.Token set, every
+// Model names map to the files given to New and to the directories of
+// the repository, and to nothing else: no other part of a request reaches
+// the file system, and a name that is not a path segment (a slash, a dot
+// segment) names no directory. With Options.Token set, every
 // endpoint but /v2/health/live requires the header
 // "Authorization: Bearer <token>", compared in constant time.
 //

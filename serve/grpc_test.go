@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -469,4 +471,37 @@ func countLabels(raw []byte) int {
 		return -1
 	}
 	return n
+}
+
+// No name reaches outside the repository: "." and ".." are no models.
+func TestRepositoryDotNames(t *testing.T) {
+	iris, _ := models(t)
+	root := t.TempDir()
+	repo := filepath.Join(root, "repo")
+	// A version directory beside the repository, which ".." would find.
+	for _, dir := range []string{filepath.Join(root, "1"), filepath.Join(repo, "iris", "1")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		copyFile(t, iris, dir)
+		if err := os.Rename(filepath.Join(dir, filepath.Base(iris)), filepath.Join(dir, "model.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, ts := newTestServer(t, &Options{Repository: repo, ReloadInterval: -1})
+	c := grpcClient(t, s)
+	for _, name := range []string{"..", "."} {
+		if r := post(t, ts.URL+"/v2/repository/models/"+name+"/load", ""); r.status != 404 {
+			t.Errorf("REST load of %q: %d %s", name, r.status, r.body)
+		}
+		if _, err := c.RepositoryModelLoad(context.Background(), &pb.RepositoryModelLoadRequest{ModelName: name}); status.Code(err) != codes.NotFound {
+			t.Errorf("gRPC load of %q: %v", name, err)
+		}
+	}
+	if got := s.Models(); fmt.Sprint(got) != "[iris]" {
+		t.Errorf("models %v, want [iris]", got)
+	}
+	if _, err := New([]ModelFile{{"..", iris}}, nil); err == nil || !strings.Contains(err.Error(), "dot segment") {
+		t.Errorf("New with a model named \"..\": %v", err)
+	}
 }

@@ -254,6 +254,9 @@ func checkName(name string) error {
 	if name == "" {
 		return errors.New("serve: a model name is empty")
 	}
+	if name == "." || name == ".." {
+		return fmt.Errorf("serve: the model name %s is a dot segment, which a URL path cleans away and a repository cannot hold", excerpt.Quote(name))
+	}
 	for _, c := range name {
 		if c == '/' || c == '?' || c == '#' || c == '%' || c < 0x20 || c == 0x7f {
 			return fmt.Errorf("serve: the model name %s holds %q, which cannot be in a URL path segment as it is", excerpt.Quote(name), c)
