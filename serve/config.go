@@ -162,15 +162,17 @@ func parseConfig(b []byte) (modelConfig, error) {
 		c.batchRows = int(v.Int())
 	}
 	if v, ok := get(msg, "dynamic_batching"); ok {
-		if d, ok := get(v.Message(), "max_queue_delay_microseconds"); ok {
-			us := d.Uint()
-			if us > uint64(maxConfigDelay/time.Microsecond) {
-				return c, fmt.Errorf("dynamic_batching: max_queue_delay_microseconds %d: more than %v", us, maxConfigDelay)
-			}
-			c.batchDelay = time.Duration(us) * time.Microsecond
-			if us == 0 {
-				c.batchDelay = -1 // batch only what is waiting
-			}
+		// A proto3 number has no presence: a delay of 0, or none
+		// (dynamic_batching {}), batches only what is waiting, as in
+		// Triton.
+		d, _ := get(v.Message(), "max_queue_delay_microseconds")
+		us := d.Uint()
+		if us > uint64(maxConfigDelay/time.Microsecond) {
+			return c, fmt.Errorf("dynamic_batching: max_queue_delay_microseconds %d: more than %v", us, maxConfigDelay)
+		}
+		c.batchDelay = time.Duration(us) * time.Microsecond
+		if us == 0 {
+			c.batchDelay = -1
 		}
 	}
 	if v, ok := get(msg, "version_policy"); ok {

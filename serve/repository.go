@@ -40,6 +40,9 @@ type model struct {
 	// when they failed, so that a poll tries a file again only once it
 	// changes.
 	failed map[int64]fileStat
+	// missing holds the versions whose model file was missing at the
+	// last poll, reported once.
+	missing map[int64]bool
 	// cfgFailed is the config file that last failed to read.
 	cfgFailed fileStat
 }
@@ -332,7 +335,23 @@ func (s *Server) syncModel(m *model, force, explicit bool) error {
 		}
 		path := filepath.Join(m.dir, label, cfg.file)
 		st, err := statFile(path)
-		if err == nil && !force && !explicit && sameStat(st, m.failed[n]) {
+		if err != nil {
+			// No file yet (a version being copied in) or none of that
+			// name: reported once, or whenever forced.
+			err = fmt.Errorf("serve: model %s version %s: %w", excerpt.Quote(m.name), label, err)
+			if force || explicit || !m.missing[n] {
+				if m.missing == nil {
+					m.missing = make(map[int64]bool)
+				}
+				m.missing[n] = true
+				s.metrics.reloads.WithLabelValues(m.name, "failure").Inc()
+				s.log.Warn("model version failed to load; the versions loaded keep serving", "model", m.name, "version", label, "error", err)
+			}
+			errs = append(errs, err)
+			continue
+		}
+		delete(m.missing, n)
+		if !force && !explicit && sameStat(st, m.failed[n]) {
 			errs = append(errs, fmt.Errorf("serve: model %s version %s: it failed to load, and its file has not changed since", excerpt.Quote(m.name), label))
 			continue
 		}
@@ -427,6 +446,9 @@ func (s *Server) scanRepository(force bool) error {
 // is not in the catalog: every version that its policy keeps must load,
 // or the versions served stay as they were.
 func (s *Server) loadModel(name string) (*model, *httpError) {
+	if s.closed.Load() {
+		return nil, &httpError{Status: 503, Msg: errClosed.Error()}
+	}
 	m := s.model(name)
 	if m == nil && s.opts.Repository != "" && checkName(name) == nil {
 		dir := filepath.Join(s.opts.Repository, name)
@@ -445,6 +467,9 @@ func (s *Server) loadModel(name string) (*model, *httpError) {
 	}
 	if err := s.syncModel(m, true, true); err != nil {
 		return m, badRequest("loading the model %s failed, and the versions it serves are as they were: %v", excerpt.Quote(name), err)
+	}
+	if len(m.set.Load().vers) == 0 {
+		return m, badRequest("loading the model %s loaded no version%s", excerpt.Quote(name), m.why())
 	}
 	return m, nil
 }
