@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
 	grpcmd "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -26,13 +27,18 @@ import (
 // endpoints, with the gRPC requests counted in its metrics (the label
 // protocol="grpc"). Its options come first, then opts: credentials for
 // TLS (grpc.Creds), for instance. It receives messages of at most
-// Options.MaxBodyBytes.
+// Options.MaxBodyBytes and header lists of at most 64 KiB, gives a new
+// connection 5 seconds to complete its handshake, and closes connections
+// idle for 2 minutes, as nn serve's HTTP server does.
 //
 // The caller serves it (grpc.Server.Serve) and stops it
 // (GracefulStop) before it closes s.
 func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 	o := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(int(min(s.opts.MaxBodyBytes, 1<<31-1))),
+		grpc.MaxHeaderListSize(64 << 10),
+		grpc.ConnectionTimeout(5 * time.Second),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 2 * time.Minute}),
 		grpc.ChainUnaryInterceptor(s.intercept),
 	}
 	gs := grpc.NewServer(append(o, opts...)...)
