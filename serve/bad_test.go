@@ -26,7 +26,7 @@ func TestBadRequests(t *testing.T) {
 		{"GET", "/v2/models/iris/versions/2", "", "", 404, "has no version \"2\" loaded"},
 		{"POST", "/v2/models/iris/versions/2/infer", "", "{}", 404, "the versions loaded are \"1\""},
 		{"GET", "/v2/models/iris/versions/", "", "", 404, "no endpoint"},
-		{"POST", "/v2/repository/models/nosuch/load", "", "", 404, "unknown model"},
+		{"POST", "/v2/repository/models/iris/unload", "", "", 403, "model control"},
 		{"GET", "/v2/repository/index", "", "", 405, "not allowed"},
 		{"GET", "/v2/models/iris/explain", "", "", 404, "no endpoint"},
 		{"GET", infer, "", "", 405, "method GET is not allowed here; use POST"},

@@ -156,6 +156,7 @@ func (s *Server) finishGRPC(ctx context.Context, method string, st *reqState, er
 var grpcCodes = map[int]codes.Code{
 	400: codes.InvalidArgument,
 	401: codes.Unauthenticated,
+	403: codes.PermissionDenied,
 	404: codes.NotFound,
 	413: codes.ResourceExhausted,
 	415: codes.InvalidArgument,
@@ -239,6 +240,9 @@ func (g grpcService) RepositoryIndex(ctx context.Context, req *pb.RepositoryInde
 // RepositoryModelLoad loads a model, as POST
 // /v2/repository/models/{name}/load does.
 func (g grpcService) RepositoryModelLoad(ctx context.Context, req *pb.RepositoryModelLoadRequest) (*pb.RepositoryModelLoadResponse, error) {
+	if err := g.s.controlled(req.Parameters); err != nil {
+		return nil, err
+	}
 	m, herr := g.s.loadModel(req.ModelName)
 	if m != nil {
 		requestState(ctx).model = m.name
@@ -252,6 +256,9 @@ func (g grpcService) RepositoryModelLoad(ctx context.Context, req *pb.Repository
 // RepositoryModelUnload unloads a model, as POST
 // /v2/repository/models/{name}/unload does.
 func (g grpcService) RepositoryModelUnload(ctx context.Context, req *pb.RepositoryModelUnloadRequest) (*pb.RepositoryModelUnloadResponse, error) {
+	if err := g.s.controlled(req.Parameters); err != nil {
+		return nil, err
+	}
 	m := g.s.model(req.ModelName)
 	if m == nil {
 		return nil, grpcError(g.s.unknownModel(req.ModelName))
@@ -259,6 +266,18 @@ func (g grpcService) RepositoryModelUnload(ctx context.Context, req *pb.Reposito
 	requestState(ctx).model = m.name
 	g.s.unloadModel(m)
 	return &pb.RepositoryModelUnloadResponse{}, nil
+}
+
+// controlled returns the error of a load or unload request that the
+// Server does not take: without Options.ModelControl, or with parameters.
+func (s *Server) controlled(params map[string]*pb.ModelRepositoryParameter) error {
+	if !s.opts.ModelControl {
+		return grpcError(errNoControl)
+	}
+	if len(params) > 0 {
+		return status.Error(codes.InvalidArgument, "parameters: the repository methods take none")
+	}
+	return nil
 }
 
 // ModelInfer predicts the rows of a request with the version it names

@@ -242,7 +242,7 @@ func TestGRPCInferEqualsREST(t *testing.T) {
 
 // The metadata, readiness and server calls.
 func TestGRPCMetadata(t *testing.T) {
-	s, _ := irisServer(t, nil)
+	s, _ := irisServer(t, &Options{ModelControl: true})
 	c := grpcClient(t, s)
 	ctx := context.Background()
 	live, err := c.ServerLive(ctx, &pb.ServerLiveRequest{})
@@ -280,6 +280,12 @@ func TestGRPCMetadata(t *testing.T) {
 	idx, err := c.RepositoryIndex(ctx, &pb.RepositoryIndexRequest{})
 	if err != nil || len(idx.Models) != 2 || idx.Models[0].Name != "iris" || idx.Models[0].State != "READY" || idx.Models[0].Version != "1" {
 		t.Errorf("RepositoryIndex: %v, %v", idx, err)
+	}
+	// Parameters (Triton's configuration and files) are refused.
+	if _, err := c.RepositoryModelLoad(ctx, &pb.RepositoryModelLoadRequest{ModelName: "iris", Parameters: map[string]*pb.ModelRepositoryParameter{
+		"file:1/model.json": {ParameterChoice: &pb.ModelRepositoryParameter_BytesParam{BytesParam: []byte("x")}},
+	}}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("load with parameters: %v", err)
 	}
 	// Unload, and load the file again.
 	if _, err := c.RepositoryModelUnload(ctx, &pb.RepositoryModelUnloadRequest{ModelName: "iris"}); err != nil {
@@ -362,6 +368,10 @@ func TestGRPCErrors(t *testing.T) {
 	wrong := grpcmd.AppendToOutgoingContext(bare, "authorization", "Bearer sesam")
 	if _, err := c.ModelMetadata(wrong, &pb.ModelMetadataRequest{Name: "iris"}); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("wrong token: %v", err)
+	}
+	// Without model control, no model is unloaded.
+	if _, err := c.RepositoryModelUnload(ctx, &pb.RepositoryModelUnloadRequest{ModelName: "iris"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("unload without model control: %v", err)
 	}
 	if _, err := c.ServerLive(bare, &pb.ServerLiveRequest{}); err != nil {
 		t.Errorf("ServerLive without the token: %v", err)
@@ -488,7 +498,7 @@ func TestRepositoryDotNames(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, ts := newTestServer(t, &Options{Repository: repo, ReloadInterval: -1})
+	s, ts := newTestServer(t, &Options{Repository: repo, ModelControl: true, ReloadInterval: -1})
 	c := grpcClient(t, s)
 	for _, name := range []string{"..", "."} {
 		if r := post(t, ts.URL+"/v2/repository/models/"+name+"/load", ""); r.status != 404 {

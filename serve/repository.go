@@ -34,8 +34,9 @@ type model struct {
 	// it unloaded until a load request.
 	unloaded bool
 	// reason says why the model has no version served, for the
-	// repository index.
-	reason string
+	// repository index and the 404s; atomic, so that a lookup does not
+	// wait for a load.
+	reason atomic.Pointer[string]
 	// failed holds the version files that failed to load, as they were
 	// when they failed, so that a poll tries a file again only once it
 	// changes.
@@ -43,8 +44,9 @@ type model struct {
 	// missing holds the versions whose model file was missing at the
 	// last poll, reported once.
 	missing map[int64]bool
-	// cfgFailed is the config file that last failed to read.
-	cfgFailed fileStat
+	// cfgFailed is the error of the config file when it last failed to
+	// read, reported once.
+	cfgFailed string
 }
 
 // versionSet is the versions of a model being served, immutable: a load
@@ -144,16 +146,23 @@ func (m *model) version(v string) (*slot, *httpError) {
 
 // why returns ": the reason" of a model without versions, or "".
 func (m *model) why() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.reason == "" {
+	r := m.reason.Load()
+	if r == nil || *r == "" {
 		return ""
 	}
-	return ": " + m.reason
+	return ": " + *r
 }
 
-// addModel adds a model to the catalog; the caller holds s.catMu.
-func (s *Server) addModel(m *model) {
+// setReason sets why m has no version served, "" when it has.
+func (m *model) setReason(r string) { m.reason.Store(&r) }
+
+// addModel adds a model to the catalog, unless the Server is closed, and
+// reports whether it did; the caller holds s.catMu, which Close takes
+// before it stops the batchers.
+func (s *Server) addModel(m *model) bool {
+	if s.closed.Load() {
+		return false
+	}
 	old := s.cat.Load()
 	c := &catalog{models: make(map[string]*model, len(old.models)+1), names: append(slices.Clone(old.names), m.name)}
 	for k, v := range old.models {
@@ -183,6 +192,7 @@ func (s *Server) addModel(m *model) {
 	s.metrics.rows.WithLabelValues(m.name)
 	s.metrics.refused.WithLabelValues(m.name)
 	s.cat.Store(c)
+	return true
 }
 
 // newFileModel returns the model of a ModelFile, its one version loaded.
@@ -286,7 +296,8 @@ func (s *Server) syncModel(m *model, force, explicit bool) error {
 			sl = &slot{name: m.name, version: "1", num: 1, path: m.file, m: m}
 			sl.cur.Store(e)
 			m.set.Store(newVersionSet([]*slot{sl}))
-			m.unloaded, m.reason = false, ""
+			m.unloaded = false
+			m.setReason("")
 			s.metrics.reloads.WithLabelValues(m.name, "success").Inc()
 			s.log.Info("model loaded", "model", m.name, "path", m.file)
 			return nil
@@ -294,16 +305,17 @@ func (s *Server) syncModel(m *model, force, explicit bool) error {
 		m.unloaded = false
 		return s.reload(sl, force)
 	}
-	cfg, cst, err := readConfig(m.dir)
+	cfg, _, err := readConfig(m.dir)
 	if err != nil {
-		if force || explicit || !sameStat(cst, m.cfgFailed) || cst == (fileStat{}) {
-			m.cfgFailed = cst
+		// Reported once while it fails the same way, or whenever forced.
+		if force || explicit || err.Error() != m.cfgFailed {
+			m.cfgFailed = err.Error()
 			s.metrics.reloads.WithLabelValues(m.name, "failure").Inc()
 			s.log.Warn("model configuration failed to load; the versions loaded keep serving", "model", m.name, "error", err)
 		}
 		return fmt.Errorf("serve: model %s: %w", excerpt.Quote(m.name), err)
 	}
-	m.cfgFailed = fileStat{}
+	m.cfgFailed = ""
 	old := m.set.Load()
 	nums, err := versionDirs(m.dir)
 	if err != nil {
@@ -313,7 +325,7 @@ func (s *Server) syncModel(m *model, force, explicit bool) error {
 				m.set.Store(newVersionSet(nil))
 				s.log.Info("model unloaded: its directory is no longer in the repository", "model", m.name)
 			}
-			m.reason = "its directory is not in the repository"
+			m.setReason("its directory is not in the repository")
 			m.unloaded = false
 			return nil
 		}
@@ -386,9 +398,10 @@ func (s *Server) syncModel(m *model, force, explicit bool) error {
 	if !slices.Equal(next, old.vers) {
 		m.set.Store(newVersionSet(next))
 	}
-	m.unloaded, m.reason = false, ""
+	m.unloaded = false
+	m.setReason("")
 	if len(next) == 0 {
-		m.reason = "its directory holds no version directory (1, 2, …) that its version policy keeps"
+		m.setReason("its directory holds no version directory (1, 2, …) that its version policy keeps")
 	}
 	return nil
 }
@@ -401,7 +414,8 @@ func (s *Server) unloadModel(m *model) {
 	if len(m.set.Load().vers) > 0 {
 		m.set.Store(newVersionSet(nil))
 	}
-	m.unloaded, m.reason = true, "unloaded on request"
+	m.unloaded = true
+	m.setReason("unloaded on request")
 	s.log.Info("model unloaded on request", "model", m.name)
 }
 
@@ -414,12 +428,21 @@ func (s *Server) scanRepository(force bool) error {
 	if s.opts.Repository != "" {
 		ents, err := os.ReadDir(s.opts.Repository)
 		if err != nil {
-			return fmt.Errorf("serve: the repository: %w", err)
+			// Reported once while it fails the same way; the models
+			// already known are polled all the same.
+			err = fmt.Errorf("serve: the repository: %w", err)
+			errs = append(errs, err)
+			if !s.repoFailed.Swap(true) || force {
+				s.log.Warn("the repository cannot be read; the models loaded keep serving", "error", err)
+			}
+		} else {
+			s.repoFailed.Store(false)
 		}
 		s.catMu.Lock()
 		for _, ent := range ents {
 			name := ent.Name()
-			if s.model(name) != nil || checkName(name) != nil {
+			// Hidden entries (.git, Kubernetes' ..data) are no models.
+			if strings.HasPrefix(name, ".") || s.model(name) != nil || checkName(name) != nil {
 				continue
 			}
 			dir := filepath.Join(s.opts.Repository, name)
@@ -428,7 +451,9 @@ func (s *Server) scanRepository(force bool) error {
 			}
 			m := &model{name: name, dir: dir}
 			m.set.Store(newVersionSet(nil))
-			s.addModel(m)
+			if !s.addModel(m) {
+				break
+			}
 		}
 		s.catMu.Unlock()
 	}
@@ -450,14 +475,16 @@ func (s *Server) loadModel(name string) (*model, *httpError) {
 		return nil, &httpError{Status: 503, Msg: errClosed.Error()}
 	}
 	m := s.model(name)
-	if m == nil && s.opts.Repository != "" && checkName(name) == nil {
+	if m == nil && s.opts.Repository != "" && checkName(name) == nil && !strings.HasPrefix(name, ".") {
 		dir := filepath.Join(s.opts.Repository, name)
 		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
 			s.catMu.Lock()
 			if m = s.model(name); m == nil {
 				m = &model{name: name, dir: dir}
 				m.set.Store(newVersionSet(nil))
-				s.addModel(m)
+				if !s.addModel(m) {
+					m = nil
+				}
 			}
 			s.catMu.Unlock()
 		}
@@ -473,6 +500,10 @@ func (s *Server) loadModel(name string) (*model, *httpError) {
 	}
 	return m, nil
 }
+
+// errNoControl is the answer to a load or unload without
+// Options.ModelControl.
+var errNoControl = &httpError{Status: http.StatusForbidden, Msg: "loading and unloading models on request is off: start the server with model control (nn serve -model-control, Options.ModelControl)"}
 
 // indexEntry is an entry of the repository index: a version of a model
 // served (state READY), or a model with none (UNAVAILABLE, and why).
@@ -546,6 +577,22 @@ func (s *Server) repository(w http.ResponseWriter, r *http.Request, st *reqState
 		return
 	}
 	st.model = name
+	if !s.opts.ModelControl {
+		st.model = ""
+		s.fail(w, st, errNoControl)
+		return
+	}
+	// Triton's parameters (a configuration, files) are not taken: the
+	// body, if any, must be an empty object.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<10))
+	if err != nil {
+		s.fail(w, st, badRequest("reading the body: %v", err))
+		return
+	}
+	if b := bytes.TrimSpace(body); len(b) > 0 && !bytes.Equal(b, []byte("{}")) && !bytes.Equal(bytes.Join(bytes.Fields(b), nil), []byte(`{"parameters":{}}`)) {
+		s.fail(w, st, badRequest("the body: the repository endpoints take no parameters; send no body, or {}"))
+		return
+	}
 	if action == "unload" {
 		m := s.model(name)
 		if m == nil {

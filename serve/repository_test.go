@@ -399,7 +399,7 @@ instance_group [ { count: 1 kind: KIND_CPU } ]
 `))
 	repoWrite(t, filepath.Join(repo, "named", "1", "iris.json"), repoRead(t, c))
 	repoWrite(t, filepath.Join(repo, "named", "1", "model.json"), repoGarbage)
-	s, ts := newTestServer(t, &Options{Repository: repo, ReloadInterval: -1}, ModelFile{"iris", a})
+	s, ts := newTestServer(t, &Options{Repository: repo, ModelControl: true, ReloadInterval: -1}, ModelFile{"iris", a})
 
 	if got, want := s.Models(), []string{"cls", "iris", "named", "reg"}; !slices.Equal(got, want) {
 		t.Errorf("Models() = %q, want %q", got, want)
@@ -590,7 +590,7 @@ func TestRepositoryChangesUnderLoad(t *testing.T) {
 	repoWrite(t, filepath.Join(dir, configFile), []byte("version_policy: { all: {} }\n"))
 	repoPutVersion(t, dir, 1, fa)
 	const poll = 20 * time.Millisecond
-	s, ts := newTestServer(t, &Options{Repository: repo, ReloadInterval: poll})
+	s, ts := newTestServer(t, &Options{Repository: repo, ModelControl: true, ReloadInterval: poll})
 	gc := grpcClient(t, s)
 	ctx := context.Background()
 
@@ -883,7 +883,7 @@ func TestRepositoryLoadFailureKeepsVersions(t *testing.T) {
 	repo := t.TempDir()
 	dir := filepath.Join(repo, "m")
 	repoPutVersion(t, dir, 1, repoRead(t, a)) // the default policy: the latest version
-	s, ts := newTestServer(t, &Options{Repository: repo, ReloadInterval: -1})
+	s, ts := newTestServer(t, &Options{Repository: repo, ModelControl: true, ReloadInterval: -1})
 	gc := grpcClient(t, s)
 	ctx := context.Background()
 	rows, _ := irisRows(t)
@@ -982,7 +982,7 @@ func TestRepositoryModelRemoved(t *testing.T) {
 	repo := t.TempDir()
 	repoPutVersion(t, filepath.Join(repo, "m"), 1, repoRead(t, a))
 	repoPutVersion(t, filepath.Join(repo, "n"), 1, repoRead(t, b))
-	s, ts := newTestServer(t, &Options{Repository: repo, ReloadInterval: 10 * time.Millisecond})
+	s, ts := newTestServer(t, &Options{Repository: repo, ModelControl: true, ReloadInterval: 10 * time.Millisecond})
 	gc := grpcClient(t, s)
 	ctx := context.Background()
 	rows, _ := irisRows(t)
@@ -1060,7 +1060,7 @@ func TestRepositoryVersionWithoutFile(t *testing.T) {
 	dir := filepath.Join(repo, "m")
 	repoPutVersion(t, dir, 1, repoRead(t, a))
 	const poll = 10 * time.Millisecond
-	s, ts := newTestServer(t, &Options{Repository: repo, ReloadInterval: poll})
+	s, ts := newTestServer(t, &Options{Repository: repo, ModelControl: true, ReloadInterval: poll})
 	if err := os.Mkdir(filepath.Join(dir, "2"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -91,6 +91,13 @@ type Options struct {
 	// the model needs one, a config.pbtxt (see the package
 	// documentation).
 	Repository string
+	// ModelControl enables the loading and unloading of models on
+	// request: POST /v2/repository/models/{name}/load and unload, and
+	// the gRPC RepositoryModelLoad and RepositoryModelUnload, as
+	// Triton's explicit model control mode does. Without it they are
+	// refused with 403 (gRPC PermissionDenied), so that no client can
+	// take a model down; the repository index is always served.
+	ModelControl bool
 	// Token, if not empty, is required on every endpoint but
 	// /v2/health/live, in the header "Authorization: Bearer <Token>"
 	// (the scheme in any case). New refuses a token with white space
@@ -126,10 +133,11 @@ type Server struct {
 
 	inflight limiter // the bound on the bytes of requests in flight
 
-	closed   atomic.Bool
-	quit     chan struct{}
-	watching sync.WaitGroup
-	bufs     sync.Pool
+	closed     atomic.Bool
+	repoFailed atomic.Bool // the repository could not be read at the last poll
+	quit       chan struct{}
+	watching   sync.WaitGroup
+	bufs       sync.Pool
 }
 
 // slot is a version of a model, and its file as last loaded.
@@ -226,10 +234,15 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 		s.catMu.Unlock()
 	}
 	if o.Repository != "" {
-		if err := s.scanRepository(false); err != nil {
+		// The repository itself must be readable; a model of it that
+		// fails to load is logged, and polled again, as Triton does
+		// when it does not exit on errors: a version being copied in
+		// should not keep the others from serving.
+		if _, err := os.ReadDir(o.Repository); err != nil {
 			s.Close()
-			return nil, err
+			return nil, fmt.Errorf("serve: the repository: %w", err)
 		}
+		s.scanRepository(false)
 	}
 	switch c := s.cat.Load(); {
 	case o.Default != "":

@@ -35,7 +35,7 @@ mkdir -p "$repo/iris/1"
 cp "$tmp/v8.json" "$repo/iris/1/model.json"
 printf 'version_policy: { latest: { num_versions: 2 } }\n' >"$repo/iris/config.pbtxt"
 
-"$tmp/nn" serve -repository "$repo" -addr 127.0.0.1:0 -grpc-addr 127.0.0.1:0 -reload-interval 100ms -log-level info 2>"$tmp/serve.log" &
+"$tmp/nn" serve -repository "$repo" -model-control -addr 127.0.0.1:0 -grpc-addr 127.0.0.1:0 -reload-interval 100ms -log-level info 2>"$tmp/serve.log" &
 pid=$!
 pids+=("$pid")
 for _ in $(seq 200); do

@@ -70,6 +70,9 @@ default_model_filename, and skips the rest. Every -reload-interval it
 loads the versions added or replaced and drops those removed; a version
 that fails to load leaves the versions served as they were. Requests
 name a version (/v2/models/NAME/versions/2/infer) or go to the latest.
+With -model-control, clients may also load and unload models (a model
+unloaded stays so until it is loaded); without it those endpoints answer
+403, and POST /v2/repository/index only lists what is served.
 
 Concurrent requests to a model are batched into one matrix product, for
 at most -batch-delay, and only while more requests are on their way;
@@ -225,6 +228,7 @@ type serveFlags struct {
 	def            string
 	grpcAddr       string
 	repository     string
+	modelControl   bool
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -252,6 +256,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.def, "default", "", "the model `NAME` of /invocations without ?model= (default: the only model)")
 	fs.StringVar(&f.grpcAddr, "grpc-addr", "", "also serve the gRPC Open Inference Protocol on `address`, host:port (a port of 0 picks a free one)")
 	fs.StringVar(&f.repository, "repository", "", "serve the models of the `directory` DIR, in Triton's layout DIR/NAME/VERSION/model.json")
+	fs.BoolVar(&f.modelControl, "model-control", false, "let clients load and unload models (POST /v2/repository/models/NAME/load and unload, and gRPC's RepositoryModelLoad and RepositoryModelUnload)")
 }
 
 // HTTP server limits: time to read a request's headers, to read it
@@ -298,7 +303,7 @@ func runServe(e *env, args []string) error {
 		BatchDelay: f.batchDelay, BatchRows: f.batchRows, NoBatching: f.noBatch,
 		MaxBodyBytes: f.maxBody, MaxInflightBytes: f.maxInflight, MaxRows: f.maxRows,
 		ReloadInterval: f.reloadInterval, Default: f.def, Logger: log,
-		Repository: f.repository,
+		Repository: f.repository, ModelControl: f.modelControl,
 	}
 	if f.batchDelay == 0 {
 		opts.BatchDelay = -1 // batch only what is waiting
@@ -492,20 +497,27 @@ func drain(srv *http.Server, gs *grpc.Server, log *slog.Logger, signals <-chan o
 	log.Info("shutting down: draining requests in flight (send the signal again to stop at once)", "signal", sig.String(), "timeout", timeout)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	// Both servers stop accepting at once, and drain together.
 	done := make(chan error, 1)
 	go func() {
-		var err error
-		if gs != nil {
+		grpcDone := make(chan error, 1)
+		go func() {
+			if gs == nil {
+				grpcDone <- nil
+				return
+			}
 			stopped := make(chan struct{})
 			go func() { gs.GracefulStop(); close(stopped) }()
 			select {
 			case <-stopped:
+				grpcDone <- nil
 			case <-ctx.Done():
 				gs.Stop()
-				err = ctx.Err()
+				grpcDone <- ctx.Err()
 			}
-		}
-		done <- errors.Join(err, srv.Shutdown(ctx))
+		}()
+		err := srv.Shutdown(ctx)
+		done <- errors.Join(err, <-grpcDone)
 	}()
 	stop := func() {
 		srv.Close()
