@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 
 	pb "github.com/neuralgo/nn/serve/inferencepb"
 )
@@ -200,7 +201,7 @@ func BenchmarkGRPCHandler(b *testing.B) {
 	g := grpcService{s: s}
 	info := &grpc.UnaryServerInfo{FullMethod: pb.GRPCInferenceService_ModelInfer_FullMethodName}
 	handler := func(ctx context.Context, req any) (any, error) {
-		return g.ModelInfer(ctx, req.(*pb.ModelInferRequest))
+		return g.modelInfer(ctx, req.(*wireInfer).msg)
 	}
 	for _, bench := range []struct {
 		name string
@@ -212,7 +213,11 @@ func BenchmarkGRPCHandler(b *testing.B) {
 			for i := range rows {
 				rows[i] = grpcRows[i%len(grpcRows)]
 			}
-			req := matrixRequest(rows, bench.raw)
+			msg, err := proto.Marshal(matrixRequest(rows, bench.raw))
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := &wireInfer{msg}
 			ctx := context.Background()
 			if _, err := s.intercept(ctx, req, info, handler); err != nil {
 				b.Fatal(err)

@@ -42,7 +42,11 @@
 // gRPC status codes with the message the REST endpoints give:
 // InvalidArgument for a 400 or 422, NotFound for a 404, Unauthenticated,
 // ResourceExhausted for more rows than Options.MaxRows (gRPC's own for a
-// message larger than Options.MaxBodyBytes), Unavailable for a 503.
+// message larger than Options.MaxBodyBytes), Unavailable for a 503,
+// PermissionDenied for a load or unload without Options.ModelControl. A
+// tensor whose shape declares more values than it holds is
+// InvalidArgument, whatever the size it declares; one whose values match
+// a shape of more rows than Options.MaxRows, ResourceExhausted.
 //
 // # Versions and the repository
 //
@@ -216,9 +220,15 @@
 // (nn_serve_inflight_bytes, of nn_serve_inflight_bytes_limit).
 //
 // A gRPC message is read whole by the gRPC library before the Server sees
-// it (at most MaxBodyBytes, and as many at once as there are streams):
-// the reservation, made then from its size, bounds what decoding and
-// predicting it hold.
+// it (at most MaxBodyBytes, as many at once as there are streams), and
+// copied once; the Server then reads it in place, as it reads a JSON
+// body, rather than through the protocol buffer library, which would turn
+// a message of millions of empty tensors or values into 60 to 80 times
+// its size of Go structures before anything could count them. Its
+// tensors are checked and their values counted against the model first,
+// allocating nothing beyond a tensor per feature; the request then
+// reserves what its rows need, exactly, with the message; and only then
+// are its values read into the table.
 //
 // The bound counts live memory: the garbage that requests leave, which
 // the Go runtime lets grow to about as much again before it collects it

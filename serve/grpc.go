@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	gproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/keepalive"
 	grpcmd "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
@@ -36,13 +40,15 @@ import (
 func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 	o := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(int(min(s.opts.MaxBodyBytes, 1<<31-1))),
+		// ModelInfer reads its message on the wire (modelInfer).
+		grpc.ForceServerCodecV2(wireCodec{encoding.GetCodecV2(gproto.Name)}),
 		grpc.MaxHeaderListSize(64 << 10),
 		grpc.ConnectionTimeout(5 * time.Second),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 2 * time.Minute}),
 		grpc.ChainUnaryInterceptor(s.intercept),
 	}
 	gs := grpc.NewServer(append(o, opts...)...)
-	pb.RegisterGRPCInferenceServiceServer(gs, grpcService{s: s})
+	gs.RegisterService(&serviceDesc, grpcService{s: s})
 	return gs
 }
 
@@ -280,42 +286,115 @@ func (s *Server) controlled(params map[string]*pb.ModelRepositoryParameter) erro
 	return nil
 }
 
-// ModelInfer predicts the rows of a request with the version it names
-// (the latest if none), through the same table, admission, batcher and
-// checks as POST /v2/models/{name}/infer. The answer's outputs are in
+// ModelInfer predicts the rows of req, as the server's own handler does
+// with the request on the wire (see wireInfer): it is the method of the
+// generated interface, for a caller that holds the request decoded.
+func (g grpcService) ModelInfer(ctx context.Context, req *pb.ModelInferRequest) (*pb.ModelInferResponse, error) {
+	msg, err := proto.Marshal(req)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return g.modelInfer(ctx, msg)
+}
+
+// modelInfer predicts the rows of the ModelInferRequest msg, on the wire,
+// with the version it names (the latest if none), through the same
+// table, admission, batcher and checks as POST /v2/models/{name}/infer.
+// The message is read in place: its tensors are checked and counted
+// first, then the request reserves what its rows need, and only then are
+// its values read into the table. The answer's outputs are in
 // raw_output_contents if the request's inputs were in
 // raw_input_contents, and in typed contents otherwise.
-func (g grpcService) ModelInfer(ctx context.Context, req *pb.ModelInferRequest) (*pb.ModelInferResponse, error) {
+func (g grpcService) modelInfer(ctx context.Context, msg []byte) (*pb.ModelInferResponse, error) {
 	s := g.s
 	st := requestState(ctx)
-	sl, herr := s.lookup(req.ModelName, req.ModelVersion)
+	h, err := readHeader(msg)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	sl, herr := s.lookup(h.model, h.version)
 	if herr != nil {
 		return nil, grpcError(herr)
 	}
 	st.model = sl.name
 	b, e := s.begin(sl)
 	defer b.put()
-	// The message is already read whole (at most MaxBodyBytes): what
-	// is reserved is what decoding and predicting it may hold, a value
-	// for every byte of it at most.
-	size := int64(proto.Size(req))
-	n := int64(min(s.cost(e, size, 1), 1<<62))
+	outputs, rows, herr := decodeGRPC(&b.t, msg)
+	if herr != nil {
+		return nil, grpcError(herr)
+	}
+	// The message, read whole by gRPC (at most MaxBodyBytes), and what
+	// its rows need.
+	size := int64(len(msg))
+	n := int64(min(float64(size+e.reqBytes)+float64(rows)*float64(e.rowBytes), 1<<62))
 	got, ok := s.inflight.acquire(n)
 	if !ok {
 		s.metrics.refused.WithLabelValues(st.model).Inc()
 		return nil, status.Error(codes.Unavailable, fmt.Sprintf(
-			"overloaded: the requests in flight hold %s of the %s that the server gives them, and this one, a message of %s, may need %s: retry later, or send fewer rows at a time",
-			bytesText(s.inflight.held.Load()), bytesText(s.inflight.limit), bytesText(size), bytesText(n)))
+			"overloaded: the requests in flight hold %s of the %s that the server gives them, and this one, a message of %s and %d rows, needs %s: retry later, or send fewer rows at a time",
+			bytesText(s.inflight.held.Load()), bytesText(s.inflight.limit), bytesText(size), rows, bytesText(n)))
 	}
 	st.held = got
 	s.reading(sl, st)
-	outputs, herr := decodeGRPC(&b.t, req, size)
-	if herr == nil {
-		s.inflight.shrink(&st.held, held(e, b))
+	if herr = fillGRPC(&b.t, rows); herr == nil {
 		herr = s.predict(sl, st, b)
 	}
 	if herr != nil {
 		return nil, grpcError(herr)
 	}
-	return grpcAnswer(sl, e, b, req, outputs), nil
+	return grpcAnswer(sl, e, b, h.id, h.raw > 0, outputs), nil
+}
+
+// wireInfer is a ModelInferRequest as it came on the wire, which the
+// server's codec hands over without decoding it.
+type wireInfer struct{ msg []byte }
+
+// wireCodec is the server's codec: gRPC's protocol buffer codec, but for
+// a wireInfer, which takes a copy of the message's bytes as they are.
+type wireCodec struct{ proto encoding.CodecV2 }
+
+// Marshal marshals v as gRPC's codec does.
+func (c wireCodec) Marshal(v any) (mem.BufferSlice, error) { return c.proto.Marshal(v) }
+
+// Unmarshal unmarshals data into v as gRPC's codec does, or copies it
+// into a wireInfer.
+func (c wireCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if w, ok := v.(*wireInfer); ok {
+		w.msg = data.Materialize()
+		return nil
+	}
+	return c.proto.Unmarshal(data, v)
+}
+
+// Name returns "proto", the codec's content subtype.
+func (c wireCodec) Name() string { return "proto" }
+
+// serviceDesc is the generated description of GRPCInferenceService with
+// ModelInfer's handler replaced by wireInferHandler.
+var serviceDesc = func() grpc.ServiceDesc {
+	d := pb.GRPCInferenceService_ServiceDesc
+	d.Methods = slices.Clone(d.Methods)
+	for i := range d.Methods {
+		if d.Methods[i].MethodName == "ModelInfer" {
+			d.Methods[i].Handler = wireInferHandler
+		}
+	}
+	return d
+}()
+
+// wireInferHandler is the handler of ModelInfer: it takes the request as
+// a wireInfer.
+func wireInferHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+	in := new(wireInfer)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	g := srv.(grpcService)
+	if interceptor == nil {
+		return g.modelInfer(ctx, in.msg)
+	}
+	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: pb.GRPCInferenceService_ModelInfer_FullMethodName}
+	return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
+		return g.modelInfer(ctx, req.(*wireInfer).msg)
+	})
 }

@@ -8,23 +8,24 @@ import (
 	"strings"
 
 	"github.com/neuralgo/nn/internal/excerpt"
+	"google.golang.org/protobuf/encoding/protowire"
+
 	pb "github.com/neuralgo/nn/serve/inferencepb"
 )
 
-// grpcInput is an input tensor of a gRPC inference request, with its
-// values in typed contents or in raw bytes.
+// grpcInput is an input tensor of a gRPC inference request, read in
+// place from the message: its values in typed contents or in raw bytes.
 type grpcInput struct {
-	k        int // its index among the inputs
 	name     string
 	datatype string
 	shape    []int64
-	c        *pb.InferTensorContents // typed contents, if not raw
-	raw      []byte                  // raw contents, little-endian, if raw
+	c        []byte // its InferTensorContents, on the wire
+	raw      []byte // its raw contents, little-endian, if raw
 	isRaw    bool
+	num      int    // the field of InferTensorContents that holds its values
 	width    int    // bytes of a raw value; 0 for BYTES
 	field    string // where the values are, for messages
 	count    int    // the values it holds
-	off      int    // the next BYTES element of raw contents
 }
 
 // rawWidth is the bytes of a value of each numeric datatype in raw
@@ -36,133 +37,255 @@ var rawWidth = map[string]int{
 }
 
 // typedField returns the field of InferTensorContents that holds the
-// values of datatype, and how many it holds.
-func typedField(c *pb.InferTensorContents, datatype string) (string, int) {
+// values of datatype, 0 for FP16 and BF16, which have none.
+func typedField(datatype string) int {
 	switch datatype {
 	case "FP64":
-		return "fp64_contents", len(c.GetFp64Contents())
+		return contentsFP64
 	case "FP32":
-		return "fp32_contents", len(c.GetFp32Contents())
+		return contentsFP32
 	case "INT8", "INT16", "INT32":
-		return "int_contents", len(c.GetIntContents())
+		return contentsInt
 	case "INT64":
-		return "int64_contents", len(c.GetInt64Contents())
+		return contentsInt64
 	case "UINT8", "UINT16", "UINT32":
-		return "uint_contents", len(c.GetUintContents())
+		return contentsUint
 	case "UINT64":
-		return "uint64_contents", len(c.GetUint64Contents())
+		return contentsUint64
 	case "BYTES":
-		return "bytes_contents", len(c.GetBytesContents())
+		return contentsBytes
 	}
-	return "", 0 // FP16 and BF16 have no typed field
+	return 0
 }
 
-// otherFields returns the fields of c that hold values, but want.
-func otherFields(c *pb.InferTensorContents, want string) []string {
-	var f []string
-	for _, x := range []struct {
-		name string
-		n    int
-	}{
-		{"bool_contents", len(c.GetBoolContents())}, {"int_contents", len(c.GetIntContents())},
-		{"int64_contents", len(c.GetInt64Contents())}, {"uint_contents", len(c.GetUintContents())},
-		{"uint64_contents", len(c.GetUint64Contents())}, {"fp32_contents", len(c.GetFp32Contents())},
-		{"fp64_contents", len(c.GetFp64Contents())}, {"bytes_contents", len(c.GetBytesContents())},
-	} {
-		if x.n > 0 && x.name != want {
-			f = append(f, x.name)
-		}
-	}
-	return f
-}
-
-// decodeGRPC reads the inputs of a gRPC inference request, of size
-// bytes, into t and returns the outputs it asks for (all of them if it
-// names none). The inputs are as a V2 REST request's: one tensor of
-// shape [N, features], or one of shape [N] (or [N, 1]) per feature, named
-// by it. Their values are in the typed contents of their datatype
-// (fp64_contents for FP64, int_contents for INT8, INT16 and INT32, …,
-// bytes_contents for BYTES) or, for every input at once, in
-// raw_input_contents: little-endian values, and for BYTES each element
-// as a 4-byte little-endian length and its bytes. A numeric value is
-// read as a JSON number is (RowParser.Number), NaN as a missing value
-// (a JSON null), and a BYTES element as the text of a CSV field. Every
-// count is checked against the shape before room is made for the rows.
-func decodeGRPC(t *table, req *pb.ModelInferRequest, size int64) ([]string, *httpError) {
-	t.limitValues(int(min(size+1, math.MaxInt32)))
+// decodeGRPC reads the tensors of a gRPC inference request, msg on the
+// wire, for the model of t, checking them without allocating for their
+// values, and returns the outputs it asks for (all of them if it names
+// none) and its rows, which fillGRPC then reads into t. The inputs are as
+// a V2 REST request's: one tensor of shape [N, features], or one of shape
+// [N] (or [N, 1]) per feature, named by it. Their values are in the
+// typed contents of their datatype (fp64_contents for FP64, int_contents
+// for INT8, INT16 and INT32, …, bytes_contents for BYTES) or, for every
+// input at once, in raw_input_contents: little-endian values, and for
+// BYTES each element as a 4-byte little-endian length and its bytes.
+// What decodeGRPC keeps is bounded by the model: a tensor per feature at
+// most, each output once, parameters checked and not kept.
+func decodeGRPC(t *table, msg []byte) ([]string, int, *httpError) {
 	cols := t.e.cols
-	outputs, herr := grpcOutputs(t, req.Outputs)
-	if herr != nil {
-		return nil, herr
-	}
-	if len(req.Inputs) == 0 {
-		return nil, badRequest(`inputs: no input tensors; want one of shape [N, %d] or one of shape [N] per feature: %s`, cols, excerpt.Quotes(t.e.schema.Features()))
-	}
-	if len(req.Inputs) > cols {
-		return nil, badRequest("inputs: %d input tensors, more than the %d the model takes: one of shape [N, %d], or one of shape [N] per feature: %s", len(req.Inputs), cols, cols, excerpt.Quotes(t.e.schema.Features()))
-	}
-	raw := len(req.RawInputContents) > 0
-	if raw && len(req.RawInputContents) != len(req.Inputs) {
-		return nil, badRequest("raw_input_contents: %d, want one per input tensor, %d", len(req.RawInputContents), len(req.Inputs))
-	}
-	ins := make([]grpcInput, len(req.Inputs))
-	for k, in := range req.Inputs {
-		prefix := "inputs[" + itoa(k) + "]"
-		g := &ins[k]
-		*g = grpcInput{k: k, name: in.Name, datatype: in.Datatype, shape: in.Shape}
-		if in.Datatype == "" {
-			return nil, badRequest("%s: no datatype", prefix)
+	all := t.e.outputs
+	outputs := t.outs[:0]
+	defer func() { t.outs = outputs }()
+	ins := t.gins[:0]
+	defer func() { t.gins = ins }()
+	nraw := 0
+	raws := t.graw[:0]
+	defer func() { clear(raws); t.graw = raws }()
+	for b := msg; len(b) > 0; {
+		f, rest, err := nextField(b)
+		if err != nil {
+			return nil, 0, badRequest("the message: %v at byte %d", err, len(msg)-len(b))
 		}
-		if in.Datatype != "BYTES" && !slices.Contains(numericTypes, in.Datatype) {
-			return nil, badRequest("%s: the datatype %s is not one the model takes: want FP64, FP32 or another numeric type, or BYTES for categories", prefix, excerpt.Quote(in.Datatype))
-		}
-		if len(in.Shape) == 0 {
-			return nil, badRequest("%s: no shape", prefix)
-		}
-		if len(in.Shape) > maxDims {
-			return nil, badRequest("%s.shape: more than %d dimensions", prefix, maxDims)
-		}
-		for d, n := range in.Shape {
-			if n < 0 {
-				return nil, badRequest("%s.shape[%d]: %d is negative", prefix, d, n)
+		b = rest
+		switch f.num {
+		case reqParameters:
+			if err := checkEntry(f.b); err != nil {
+				return nil, 0, badRequest("parameters: %v", err)
 			}
-		}
-		if raw {
-			if len(otherFields(in.Contents, "")) > 0 {
-				return nil, badRequest("%s.contents: values in contents and in raw_input_contents; give them in one or the other", prefix)
+		case reqInputs:
+			if len(ins) == cols {
+				return nil, 0, badRequest("inputs: more than %d input tensors; the model takes one of shape [N, %d], or one of shape [N] per feature: %s", cols, cols, excerpt.Quotes(t.e.schema.Features()))
 			}
-			g.isRaw, g.raw = true, req.RawInputContents[k]
-			g.field = "raw_input_contents[" + itoa(k) + "]"
-			if in.Datatype == "BYTES" {
-				n, err := countBytes(g.raw)
+			ins = addInput(ins)
+			if err := readInput(&ins[len(ins)-1], f.b, "inputs["+itoa(len(ins)-1)+"]"); err != nil {
+				return nil, 0, err
+			}
+		case reqOutputs:
+			k := len(outputs)
+			prefix := "outputs[" + itoa(k) + "]"
+			if k == len(all) {
+				return nil, 0, badRequest("outputs: more than the model's %d outputs, %s", len(all), strings.Join(all, " and "))
+			}
+			name := ""
+			for o := f.b; len(o) > 0; {
+				g, rest, err := nextField(o)
 				if err != nil {
-					return nil, badRequest("%s: %v", g.field, err)
+					return nil, 0, badRequest("%s: %v", prefix, err)
 				}
-				g.count = n
-			} else {
-				g.width = rawWidth[in.Datatype]
-				if len(g.raw)%g.width != 0 {
-					return nil, badRequest("%s: %d bytes, not a whole number of %s values of %d bytes", g.field, len(g.raw), in.Datatype, g.width)
+				o = rest
+				if g.num == outName {
+					if name, err = wireString(g, prefix+".name"); err != nil {
+						return nil, 0, badRequest("%v", err)
+					}
+				} else if g.num == 2 && g.typ == protowire.BytesType {
+					if err := checkEntry(g.b); err != nil {
+						return nil, 0, badRequest("%s.parameters: %v", prefix, err)
+					}
 				}
-				g.count = len(g.raw) / g.width
 			}
-			continue
+			i := slices.Index(all, name)
+			if i < 0 {
+				return nil, 0, badRequest("%s: unknown output %s; the model's outputs are %s", prefix, excerpt.Quote(name), strings.Join(all, " and "))
+			}
+			if slices.Contains(outputs, all[i]) {
+				return nil, 0, badRequest("%s: the output %s twice", prefix, excerpt.Quote(all[i]))
+			}
+			outputs = append(outputs, all[i])
+		case reqRawContents:
+			if nraw == cols {
+				return nil, 0, badRequest("raw_input_contents: more than %d, one per input tensor", cols)
+			}
+			// Matched with the inputs, in order, once they are read.
+			raws = append(raws, f.b)
+			nraw++
 		}
-		field, n := typedField(in.Contents, in.Datatype)
-		if field == "" {
-			return nil, badRequest("%s: %s values have no typed contents: send them in raw_input_contents", prefix, in.Datatype)
+	}
+	if len(outputs) == 0 {
+		outputs = append(outputs, all...)
+	}
+	if len(ins) == 0 {
+		return nil, 0, badRequest(`inputs: no input tensors; want one of shape [N, %d] or one of shape [N] per feature: %s`, cols, excerpt.Quotes(t.e.schema.Features()))
+	}
+	if nraw > 0 && nraw != len(ins) {
+		return nil, 0, badRequest("raw_input_contents: %d, want one per input tensor, %d", nraw, len(ins))
+	}
+	for k, r := range raws {
+		ins[k].raw, ins[k].isRaw = r, true
+	}
+	for k := range ins {
+		if err := checkInput(&ins[k], k, nraw > 0); err != nil {
+			return nil, 0, err
 		}
-		if other := otherFields(in.Contents, field); len(other) > 0 {
-			return nil, badRequest("%s.contents: values in %s, but the datatype %s holds them in %s", prefix, strings.Join(other, " and "), in.Datatype, field)
-		}
-		g.c, g.count, g.field = in.Contents, n, prefix+".contents."+field
 	}
 	one := &ins[0]
 	named := t.e.schema.Column(one.name) >= 0
-	if len(ins) == 1 && len(one.shape) == 2 && (!named || cols > 1) {
-		return outputs, grpcMatrix(t, one)
+	var rows int
+	var herr *httpError
+	t.gmatrix = len(ins) == 1 && len(one.shape) == 2 && (!named || cols > 1)
+	if t.gmatrix {
+		rows, herr = grpcMatrix(t, one)
+	} else {
+		rows, herr = grpcFeatures(t, ins)
 	}
-	return outputs, grpcFeatures(t, ins)
+	return outputs, rows, herr
+}
+
+// addInput returns ins with one more input, empty, reusing the room of
+// the shape of a former one.
+func addInput(ins []grpcInput) []grpcInput {
+	if len(ins) < cap(ins) {
+		ins = ins[:len(ins)+1]
+		shape := ins[len(ins)-1].shape[:0]
+		ins[len(ins)-1] = grpcInput{shape: shape}
+		return ins
+	}
+	return append(ins, grpcInput{})
+}
+
+// readInput reads an InferInputTensor, b on the wire, into in: its name,
+// datatype, shape and where its typed contents are.
+func readInput(in *grpcInput, b []byte, prefix string) *httpError {
+	for all := b; len(b) > 0; {
+		f, rest, err := nextField(b)
+		if err != nil {
+			return badRequest("%s: %v at byte %d", prefix, err, len(all)-len(b))
+		}
+		b = rest
+		switch f.num {
+		case inName:
+			in.name, err = wireString(f, prefix+".name")
+		case inDatatype:
+			in.datatype, err = wireString(f, prefix+".datatype")
+		case inShape:
+			// Packed, or one varint at a time.
+			dims := f.b
+			if f.typ == protowire.VarintType {
+				dims = protowire.AppendVarint(nil, f.v)
+			} else if f.typ != protowire.BytesType {
+				return badRequest("%s.shape: %v: wire type %d", prefix, errWire, f.typ)
+			}
+			for len(dims) > 0 {
+				v, n := protowire.ConsumeVarint(dims)
+				if n < 0 {
+					return badRequest("%s.shape: %v", prefix, errWire)
+				}
+				dims = dims[n:]
+				if len(in.shape) == maxDims {
+					return badRequest("%s.shape: more than %d dimensions", prefix, maxDims)
+				}
+				in.shape = append(in.shape, int64(v))
+			}
+		case inParameters:
+			if f.typ == protowire.BytesType {
+				err = checkEntry(f.b)
+			}
+		case inContents:
+			if f.typ != protowire.BytesType {
+				return badRequest("%s.contents: %v: wire type %d", prefix, errWire, f.typ)
+			}
+			if in.c != nil {
+				// The protocol buffer library would merge them.
+				return badRequest("%s.contents: given twice", prefix)
+			}
+			in.c = f.b
+		}
+		if err != nil {
+			return badRequest("%s: %v", prefix, err)
+		}
+	}
+	return nil
+}
+
+// checkInput checks the datatype and shape of input k and counts its
+// values, in its typed contents or, if raw, in its raw contents.
+func checkInput(in *grpcInput, k int, raw bool) *httpError {
+	prefix := "inputs[" + itoa(k) + "]"
+	if in.datatype == "" {
+		return badRequest("%s: no datatype", prefix)
+	}
+	if in.datatype != "BYTES" && !slices.Contains(numericTypes, in.datatype) {
+		return badRequest("%s: the datatype %s is not one the model takes: want FP64, FP32 or another numeric type, or BYTES for categories", prefix, excerpt.Quote(in.datatype))
+	}
+	if len(in.shape) == 0 {
+		return badRequest("%s: no shape", prefix)
+	}
+	for d, n := range in.shape {
+		if n < 0 {
+			return badRequest("%s.shape[%d]: %d is negative", prefix, d, n)
+		}
+	}
+	num, n, err := countContents(in.c, prefix+".contents")
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	if raw {
+		if n > 0 {
+			return badRequest("%s.contents: values in contents and in raw_input_contents; give them in one or the other", prefix)
+		}
+		in.field = "raw_input_contents[" + itoa(k) + "]"
+		if in.datatype == "BYTES" {
+			c, err := countBytes(in.raw)
+			if err != nil {
+				return badRequest("%s: %v", in.field, err)
+			}
+			in.count = c
+			return nil
+		}
+		in.width = rawWidth[in.datatype]
+		if len(in.raw)%in.width != 0 {
+			return badRequest("%s: %d bytes, not a whole number of %s values of %d bytes", in.field, len(in.raw), in.datatype, in.width)
+		}
+		in.count = len(in.raw) / in.width
+		return nil
+	}
+	want := typedField(in.datatype)
+	if want == 0 {
+		return badRequest("%s: %s values have no typed contents: send them in raw_input_contents", prefix, in.datatype)
+	}
+	if n > 0 && num != want {
+		return badRequest("%s.contents: values in %s, but the datatype %s holds them in %s", prefix, contentsFields[num], in.datatype, contentsFields[want])
+	}
+	in.num, in.count, in.field = want, n, prefix+".contents."+contentsFields[want]
+	return nil
 }
 
 // countBytes returns the elements of raw BYTES contents: each a 4-byte
@@ -183,62 +306,42 @@ func countBytes(raw []byte) (int, error) {
 	return n, nil
 }
 
-// grpcOutputs returns the names of the outputs asked for, each at most
-// once, or all of them for none.
-func grpcOutputs(t *table, req []*pb.ModelInferRequest_InferRequestedOutputTensor) ([]string, *httpError) {
-	all := t.e.outputs
-	if len(req) == 0 {
-		return all, nil
-	}
-	outputs := t.outs[:0]
-	defer func() { t.outs = outputs }()
-	for k, o := range req {
-		i := slices.Index(all, o.Name)
-		if i < 0 {
-			return nil, badRequest("outputs[%d]: unknown output %s; the model's outputs are %s", k, excerpt.Quote(o.Name), strings.Join(all, " and "))
-		}
-		if slices.Contains(outputs, all[i]) {
-			return nil, badRequest("outputs[%d]: the output %s twice", k, excerpt.Quote(all[i]))
-		}
-		outputs = append(outputs, all[i])
-	}
-	return outputs, nil
-}
-
-// grpcMatrix reads one input tensor of shape [N, features].
-func grpcMatrix(t *table, in *grpcInput) *httpError {
+// grpcMatrix checks one input tensor of shape [N, features] and returns
+// its rows.
+func grpcMatrix(t *table, in *grpcInput) (int, *httpError) {
 	const prefix = "inputs[0]"
 	cols := t.e.cols
 	if in.shape[1] != int64(cols) {
-		return badRequest("%s: shape %v, want [N, %d]: one column per feature: %s", prefix, in.shape, cols, excerpt.Quotes(t.e.schema.Features()))
+		return 0, badRequest("%s: shape %v, want [N, %d]: one column per feature: %s", prefix, in.shape, cols, excerpt.Quotes(t.e.schema.Features()))
 	}
 	if err := checkCount(in, prefix, in.shape[0], int64(cols)); err != nil {
-		return err
+		return 0, err
 	}
 	if in.shape[0] > int64(t.maxRows) {
-		return tooLarge("%s: shape %v, more than the %d rows a request may hold", prefix, in.shape, t.maxRows)
+		return 0, tooLarge("%s: shape %v, more than the %d rows a request may hold", prefix, in.shape, t.maxRows)
 	}
-	if err := t.setRows(int(in.shape[0]), prefix); err != nil {
-		return err
+	if in.shape[0] == 0 {
+		return 0, badRequest("%s: shape %v: no rows (an empty batch)", prefix, in.shape)
 	}
-	if t.n == 0 {
-		return badRequest("%s: shape %v: no rows (an empty batch)", prefix, in.shape)
-	}
-	return readGRPC(t, in, -1)
+	return int(in.shape[0]), nil
 }
 
 // checkCount returns an error unless in holds exactly rows×width
-// values, before room is made for them.
+// values. A tensor whose shape declares more values than its contents
+// hold is refused here, whatever the size it declares.
 func checkCount(in *grpcInput, prefix string, rows, width int64) *httpError {
-	if rows > math.MaxInt32 || int64(in.count) != rows*width {
+	if rows > math.MaxInt32 {
+		return badRequest("%s: shape %v says more values than a message can hold, and %s holds %d", prefix, in.shape, in.field, in.count)
+	}
+	if int64(in.count) != rows*width {
 		return badRequest("%s: shape %v says %d values, but %s holds %d", prefix, in.shape, rows*width, in.field, in.count)
 	}
 	return nil
 }
 
-// grpcFeatures reads one input tensor of shape [N] or [N, 1] per feature,
-// named by it.
-func grpcFeatures(t *table, ins []grpcInput) *httpError {
+// grpcFeatures checks one input tensor of shape [N] or [N, 1] per
+// feature, named by it, and returns their rows.
+func grpcFeatures(t *table, ins []grpcInput) (int, *httpError) {
 	cols := t.e.cols
 	if len(t.seen) < cols {
 		t.seen = make([]int, cols)
@@ -250,21 +353,21 @@ func grpcFeatures(t *table, ins []grpcInput) *httpError {
 		j := t.e.schema.Column(in.name)
 		if j < 0 {
 			if len(ins) == 1 {
-				return badRequest("%s: shape %v: want one tensor of shape [N, %d], or one tensor of shape [N] per feature, named by it: %s", prefix, in.shape, cols, excerpt.Quotes(t.e.schema.Features()))
+				return 0, badRequest("%s: shape %v: want one tensor of shape [N, %d], or one tensor of shape [N] per feature, named by it: %s", prefix, in.shape, cols, excerpt.Quotes(t.e.schema.Features()))
 			}
-			return badRequest("%s: unknown input %s; the inputs are the features %s, one tensor of shape [N] each", prefix, excerpt.Quote(in.name), excerpt.Quotes(t.e.schema.Features()))
+			return 0, badRequest("%s: unknown input %s; the inputs are the features %s, one tensor of shape [N] each", prefix, excerpt.Quote(in.name), excerpt.Quotes(t.e.schema.Features()))
 		}
 		if t.seen[j] != 0 {
-			return badRequest("%s: the feature %s twice", prefix, t.feature(j))
+			return 0, badRequest("%s: the feature %s twice", prefix, t.feature(j))
 		}
 		t.seen[j] = k + 1
 		if len(in.shape) != 1 && !(len(in.shape) == 2 && in.shape[1] == 1) {
-			return badRequest("%s (feature %s): shape %v, want [N] or [N, 1]", prefix, t.feature(j), in.shape)
+			return 0, badRequest("%s (feature %s): shape %v, want [N] or [N, 1]", prefix, t.feature(j), in.shape)
 		}
 	}
 	for j := range cols {
 		if t.seen[j] == 0 {
-			return badRequest("inputs: no tensor for the feature %s (the model takes %s)", t.feature(j), excerpt.Quotes(t.e.schema.Features()))
+			return 0, badRequest("inputs: no tensor for the feature %s (the model takes %s)", t.feature(j), excerpt.Quotes(t.e.schema.Features()))
 		}
 	}
 	rows := ins[0].shape[0]
@@ -272,20 +375,30 @@ func grpcFeatures(t *table, ins []grpcInput) *httpError {
 		in := &ins[k]
 		prefix := "inputs[" + itoa(k) + "]"
 		if in.shape[0] != rows {
-			return badRequest("%s (feature %s): shape %v, but inputs[0] has %d rows", prefix, excerpt.Quote(in.name), in.shape, rows)
+			return 0, badRequest("%s (feature %s): shape %v, but inputs[0] has %d rows", prefix, excerpt.Quote(in.name), in.shape, rows)
 		}
 		if err := checkCount(in, prefix, rows, 1); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if rows > int64(t.maxRows) {
-		return tooLarge("inputs[0]: shape %v, more than the %d rows a request may hold", ins[0].shape, t.maxRows)
+		return 0, tooLarge("inputs[0]: shape %v, more than the %d rows a request may hold", ins[0].shape, t.maxRows)
 	}
-	if err := t.setRows(int(rows), "inputs"); err != nil {
+	if rows == 0 {
+		return 0, badRequest("inputs[0]: shape %v: no rows (an empty batch)", ins[0].shape)
+	}
+	return int(rows), nil
+}
+
+// fillGRPC reads the values of the inputs that decodeGRPC checked, of
+// rows rows, into t.
+func fillGRPC(t *table, rows int) *httpError {
+	if err := t.setRows(rows, "inputs"); err != nil {
 		return err
 	}
-	if t.n == 0 {
-		return badRequest("inputs[0]: shape %v: no rows (an empty batch)", ins[0].shape)
+	ins := t.gins
+	if t.gmatrix {
+		return readGRPC(t, &ins[0], -1)
 	}
 	for k := range ins {
 		if err := readGRPC(t, &ins[k], t.e.schema.Column(ins[k].name)); err != nil {
@@ -296,14 +409,17 @@ func grpcFeatures(t *table, ins []grpcInput) *httpError {
 }
 
 // readGRPC reads the values of a tensor of t.n rows in row-major order
-// into the table: every column (col < 0) or column col alone.
+// into the table: every column (col < 0) or column col alone. A numeric
+// value is read as a JSON number is (RowParser.Number), NaN as a missing
+// value (a JSON null), and a BYTES element as the text of a CSV field.
 func readGRPC(t *table, in *grpcInput, col int) *httpError {
 	cols := t.e.cols
 	width := cols
 	if col >= 0 {
 		width = 1
 	}
-	in.off = 0
+	vr := newValueReader(in.c, in.num)
+	off := 0
 	for k := range t.n * width {
 		i, j := k/width, col
 		if col < 0 {
@@ -314,15 +430,21 @@ func readGRPC(t *table, in *grpcInput, col int) *httpError {
 		if in.datatype == "BYTES" {
 			var b []byte
 			if in.isRaw {
-				l := int(binary.LittleEndian.Uint32(in.raw[in.off:]))
-				b = in.raw[in.off+4 : in.off+4+l]
-				in.off += 4 + l
+				l := int(binary.LittleEndian.Uint32(in.raw[off:]))
+				b = in.raw[off+4 : off+4+l]
+				off += 4 + l
 			} else {
-				b = in.c.BytesContents[k]
+				_, b = vr.next()
 			}
 			*dst, err = t.p.Value(j, string(b))
 		} else {
-			v := in.value(k)
+			var v float64
+			if in.isRaw {
+				v = rawValue(in.raw[k*in.width:], in.datatype)
+			} else {
+				bits, _ := vr.next()
+				v = numberOf(in.num, bits)
+			}
 			if math.IsNaN(v) {
 				*dst, err = t.p.Missing(j)
 			} else {
@@ -336,29 +458,10 @@ func readGRPC(t *table, in *grpcInput, col int) *httpError {
 	return nil
 }
 
-// value returns the k-th value of a numeric tensor.
-func (in *grpcInput) value(k int) float64 {
-	if !in.isRaw {
-		c := in.c
-		switch in.datatype {
-		case "FP64":
-			return c.Fp64Contents[k]
-		case "FP32":
-			return float64(c.Fp32Contents[k])
-		case "INT8", "INT16", "INT32":
-			return float64(c.IntContents[k])
-		case "INT64":
-			return float64(c.Int64Contents[k])
-		case "UINT8", "UINT16", "UINT32":
-			return float64(c.UintContents[k])
-		case "UINT64":
-			return float64(c.Uint64Contents[k])
-		}
-		panic("serve: no typed contents for " + in.datatype) // checked by decodeGRPC
-	}
-	b := in.raw[k*in.width:]
+// rawValue returns the little-endian value of datatype at the start of b.
+func rawValue(b []byte, datatype string) float64 {
 	le := binary.LittleEndian
-	switch in.datatype {
+	switch datatype {
 	case "FP64":
 		return math.Float64frombits(le.Uint64(b))
 	case "FP32":
@@ -384,7 +487,7 @@ func (in *grpcInput) value(k int) float64 {
 	case "UINT64":
 		return float64(le.Uint64(b))
 	}
-	panic("serve: no raw width for " + in.datatype) // checked by decodeGRPC
+	panic("serve: no raw width for " + datatype) // checked by decodeGRPC
 }
 
 // halfToFloat returns the IEEE 754 half-precision number of bits h.
@@ -418,15 +521,14 @@ type answer struct {
 	raw      [2][]byte
 }
 
-// grpcAnswer returns the answer to req, whose rows b holds predicted
-// by e, the version sl: the outputs asked for, in raw_output_contents
-// if the inputs were raw, else in typed contents.
-func grpcAnswer(sl *slot, e *entry, b *reqBuf, req *pb.ModelInferRequest, outputs []string) *pb.ModelInferResponse {
+// grpcAnswer returns the answer to the request id, whose rows b holds
+// predicted by e, the version sl: the outputs asked for, in
+// raw_output_contents if the inputs were raw, else in typed contents.
+func grpcAnswer(sl *slot, e *entry, b *reqBuf, id string, raw bool, outputs []string) *pb.ModelInferResponse {
 	n := b.t.n
-	raw := len(req.RawInputContents) > 0
 	a := new(answer)
 	res := &a.res
-	res.ModelName, res.ModelVersion, res.Id = sl.name, sl.version, req.Id
+	res.ModelName, res.ModelVersion, res.Id = sl.name, sl.version, id
 	res.Outputs = a.ptrs[:len(outputs)]
 	if raw {
 		res.RawOutputContents = a.raw[:len(outputs)]

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +22,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	grpcmd "google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/neuralgo/nn/serve/inferencepb"
@@ -513,5 +516,85 @@ func TestRepositoryDotNames(t *testing.T) {
 	}
 	if _, err := New([]ModelFile{{"..", iris}}, nil); err == nil || !strings.Contains(err.Error(), "dot segment") {
 		t.Errorf("New with a model named \"..\": %v", err)
+	}
+}
+
+// rawCodec sends a message given as its bytes, and reads answers as
+// gRPC's codec does: a client that sends what no generated client would.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(v.([]byte))}, nil
+}
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	return proto.Unmarshal(data.Materialize(), v.(proto.Message))
+}
+func (rawCodec) Name() string { return "proto" }
+
+// A message of millions of empty tensors, values or contents, which a
+// protocol buffer decoder would turn into 60 to 80 times its bytes of Go
+// structures before the server could count them, is refused with the
+// place of the fault, having made the server allocate a few times its
+// size at most.
+func TestGRPCMessageExpansion(t *testing.T) {
+	iris, _ := models(t)
+	const size = 4 << 20
+	s, _ := newTestServer(t, &Options{MaxBodyBytes: size + 1024, ReloadInterval: -1}, ModelFile{"iris", iris})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := s.NewGRPCServer()
+	go gs.Serve(ln)
+	defer gs.Stop()
+	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(size+1024)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	name := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "iris")
+	input := func(contents []byte) []byte {
+		in := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "input")
+		in = protowire.AppendString(protowire.AppendTag(in, 2, protowire.BytesType), "BYTES")
+		in = protowire.AppendBytes(protowire.AppendTag(in, 3, protowire.BytesType), []byte{1, 4})
+		return protowire.AppendBytes(protowire.AppendTag(in, 5, protowire.BytesType), contents)
+	}
+	// repeat appends empty fields num, of wire type BytesType, until b
+	// is about size bytes.
+	repeat := func(b []byte, num protowire.Number) []byte {
+		for len(b) < size-4 {
+			b = protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), nil)
+		}
+		return b
+	}
+	var bytesContents []byte
+	for len(bytesContents) < size-64 {
+		bytesContents = protowire.AppendBytes(protowire.AppendTag(bytesContents, 8, protowire.BytesType), nil)
+	}
+	for _, test := range []struct {
+		name string
+		msg  []byte
+		want string
+	}{
+		{"empty inputs", repeat(slices.Clone(name), 5), "inputs: more than 4 input tensors"},
+		{"empty raw contents", repeat(protowire.AppendBytes(protowire.AppendTag(slices.Clone(name), 5, protowire.BytesType), input(nil)), 7), "raw_input_contents: more than 4"},
+		{"empty outputs", repeat(slices.Clone(name), 6), `outputs[0]: unknown output ""`},
+		{"empty BYTES values", protowire.AppendBytes(protowire.AppendTag(slices.Clone(name), 5, protowire.BytesType), input(bytesContents)), "inputs[0]: shape [1 4] says 4 values, but inputs[0].contents.bytes_contents holds"},
+	} {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var res pb.ModelInferResponse
+		err := conn.Invoke(context.Background(), pb.GRPCInferenceService_ModelInfer_FullMethodName, test.msg, &res, grpc.ForceCodecV2(rawCodec{}))
+		runtime.ReadMemStats(&after)
+		if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), test.want) {
+			t.Errorf("%s: %v %q, want InvalidArgument with %q", test.name, st.Code(), st.Message(), test.want)
+		}
+		// The message is on both sides of the connection, and gRPC
+		// reads it into buffers and copies it once for the server.
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8*uint64(len(test.msg)) {
+			t.Errorf("%s: a message of %d bytes made the client and server allocate %d MiB", test.name, len(test.msg), alloc>>20)
+		}
 	}
 }

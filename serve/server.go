@@ -100,7 +100,8 @@ type Options struct {
 	ModelControl bool
 	// Token, if not empty, is required on every endpoint but
 	// /v2/health/live, in the header "Authorization: Bearer <Token>"
-	// (the scheme in any case). New refuses a token with white space
+	// (the scheme in any case), and on every gRPC method but ServerLive,
+	// in the metadata "authorization: Bearer <Token>". New refuses a token with white space
 	// around it, which HTTP would strip from the header, or with control
 	// characters.
 	Token string
@@ -116,9 +117,9 @@ type Options struct {
 }
 
 // Server is an http.Handler that serves the predictions of models over
-// HTTP (see the package documentation for its endpoints). It polls the
-// files of its models and reloads those that change until Close is
-// called.
+// HTTP, and through NewGRPCServer over gRPC (see the package
+// documentation for its endpoints). It polls the files of its models and
+// its repository and loads what changes until Close is called.
 type Server struct {
 	opts    Options
 	cat     atomic.Pointer[catalog]
@@ -159,9 +160,11 @@ type slot struct {
 // if there are no models and no repository, a name is empty, holds a
 // slash or is given twice (in the repository too), Options.Default names no model, Options.Token cannot be
 // sent in a header as it is, Options.MaxInflightBytes is less than
-// Options.MaxBodyBytes, or a file cannot be loaded or served (a model
+// Options.MaxBodyBytes, a ModelFile cannot be loaded or served (a model
 // file must be a regular file, and a classifier must have one class
-// label per output).
+// label per output), or the repository cannot be read. A model of the
+// repository that fails to load is logged, and tried again at the next
+// poll.
 func New(models []ModelFile, opts *Options) (*Server, error) {
 	var o Options
 	if opts != nil {
@@ -305,8 +308,9 @@ func (s *Server) Models() []string { return slices.Clone(s.cat.Load().names) }
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
 // Close stops polling the model files and the batchers; requests
-// answered after it fail with 503. Call it once the http.Server that
-// mounts s has shut down. It returns nil.
+// answered after it fail with 503 (gRPC Unavailable). Call it once the
+// http.Server that mounts s and the grpc.Server of NewGRPCServer have
+// shut down. It returns nil.
 func (s *Server) Close() error {
 	if s.closed.Swap(true) {
 		return nil

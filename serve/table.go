@@ -28,11 +28,14 @@ type table struct {
 	// hold (limitValues), so that the table never holds more than a
 	// few times the bytes of the body.
 	maxValues int
-	seen      []int     // for each column, the last row that set it (records)
-	rowbuf    []float64 // a row read from CSV
-	ins       []v2Input // the inputs of a V2 request
-	outs      []string  // the outputs a V2 request asks for
-	pos       []int     // the model column of each column of a dataframe_split
+	seen      []int       // for each column, the last row that set it (records)
+	rowbuf    []float64   // a row read from CSV
+	ins       []v2Input   // the inputs of a V2 request
+	gins      []grpcInput // the inputs of a gRPC request
+	graw      [][]byte    // its raw contents
+	gmatrix   bool        // its one input is a matrix [N, features]
+	outs      []string    // the outputs a V2 request asks for
+	pos       []int       // the model column of each column of a dataframe_split
 }
 
 // reset empties t for the rows of a request to e.
