@@ -125,6 +125,10 @@ var configDesc = func() protoreflect.MessageDescriptor {
 	return f.Messages().ByName("ModelConfig")
 }()
 
+// maxConfigBatch is the most rows of a batch a configuration may ask: a
+// batch's buffers are not counted in Options.MaxInflightBytes.
+const maxConfigBatch = 1 << 16
+
 // maxConfigDelay is the longest batching delay a configuration may ask.
 const maxConfigDelay = time.Second
 
@@ -156,8 +160,8 @@ func parseConfig(b []byte) (modelConfig, error) {
 		c.file = f
 	}
 	if v, ok := get(msg, "max_batch_size"); ok {
-		if v.Int() < 0 {
-			return c, fmt.Errorf("max_batch_size %d: want a number of rows, 0 or more", v.Int())
+		if v.Int() < 0 || v.Int() > maxConfigBatch {
+			return c, fmt.Errorf("max_batch_size %d: want a number of rows from 0 to %d", v.Int(), maxConfigBatch)
 		}
 		c.batchRows = int(v.Int())
 	}

@@ -117,6 +117,7 @@ default_model_filename: "model.json"
 		{name: "bad syntax, a string unclosed", text: `platform: "neuralgo_nn`, err: "unexpected EOF"},
 		{name: "a known field of the wrong type", text: `max_batch_size: "eight"`, err: `invalid value for int32 type: "eight"`},
 		{name: "a field given twice", text: `max_batch_size: 4 max_batch_size: 8`, err: "max_batch_size"},
+		{name: "max_batch_size too large", text: `max_batch_size: 1000000`, err: "max_batch_size 1000000: want a number of rows from 0 to 65536"},
 		{name: "num_versions 0", text: `version_policy { latest { num_versions: 0 } }`, err: "num_versions 0"},
 		{name: "latest without num_versions", text: `version_policy { latest { } }`, err: "num_versions 0"},
 		{name: "specific without versions", text: `version_policy { specific { } }`, err: "specific: no versions"},
