@@ -182,6 +182,11 @@ func FuzzDecodeGRPC(f *testing.F) {
 		{Inputs: []*pb.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "INT8", Shape: []int64{1, 4}}}, RawInputContents: [][]byte{{1, 2, 0xff, 4}}},
 		{Inputs: []*pb.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "BYTES", Shape: []int64{1, 4}}}, RawInputContents: [][]byte{{1, 0, 0, 0, '5', 1, 0, 0, 0, '1', 0, 0, 0, 0, 2, 0, 0, 0, 'N', 'A'}}},
 		{Inputs: []*pb.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "FP16", Shape: []int64{1, 4}}}, RawInputContents: [][]byte{{0, 0x3c, 0, 0x40, 0, 0x7c, 0x01, 0x7e}}},
+		{Inputs: []*pb.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "INT64", Shape: []int64{1, 4}, Contents: &pb.InferTensorContents{Int64Contents: []int64{5, -3, 1 << 40, 0}}}}},
+		{Inputs: []*pb.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "INT32", Shape: []int64{1, 4}, Contents: &pb.InferTensorContents{IntContents: []int32{5, -3, 1, 0}}}}},
+		{ModelName: "iris", Id: "1", Parameters: map[string]*pb.InferParameter{"k": {ParameterChoice: &pb.InferParameter_StringParam{StringParam: "v"}}},
+			Inputs:  []*pb.ModelInferRequest_InferInputTensor{{Name: "input", Datatype: "UINT64", Shape: []int64{1, 4}, Contents: &pb.InferTensorContents{Uint64Contents: []uint64{5, 3, 1, 0}}}},
+			Outputs: []*pb.ModelInferRequest_InferRequestedOutputTensor{{Name: "label"}}},
 	}
 	for _, r := range seeds {
 		b, err := proto.Marshal(r)
@@ -213,6 +218,11 @@ func FuzzDecodeGRPC(f *testing.F) {
 		}
 		checkDecoded(t, e, &tb, err)
 		checkRoom(t, &tb, len(msg)+1)
+		// A gRPC status message must be valid UTF-8, or the status
+		// cannot be sent.
+		if err != nil && !utf8.ValidString(err.Msg) {
+			t.Fatalf("error message %q is not valid UTF-8", err.Msg)
+		}
 		// What a message decodes to is what the protocol buffer
 		// library reads of it.
 		var req pb.ModelInferRequest

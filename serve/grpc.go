@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/mem"
 	grpcmd "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -46,6 +47,7 @@ func (s *Server) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 		grpc.ConnectionTimeout(5 * time.Second),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 2 * time.Minute}),
 		grpc.ChainUnaryInterceptor(s.intercept),
+		grpc.StatsHandler(rpcEnd{s}),
 	}
 	gs := grpc.NewServer(append(o, opts...)...)
 	gs.RegisterService(&serviceDesc, grpcService{s: s})
@@ -62,13 +64,37 @@ type grpcService struct {
 type stateKey struct{}
 
 // requestState returns the reqState of the gRPC request of ctx, which
-// intercept put there.
+// rpcEnd.TagRPC put there.
 func requestState(ctx context.Context) *reqState {
 	if st, ok := ctx.Value(stateKey{}).(*reqState); ok {
 		return st
 	}
-	return &reqState{} // a call that did not come through intercept
+	return &reqState{} // a call that did not come through NewGRPCServer
 }
+
+// rpcEnd is the gRPC server's stats handler: it gives each call its
+// reqState, and releases what the call reserved once it has ended, its
+// answer sent, as an HTTP request releases it once its response is
+// written.
+type rpcEnd struct{ s *Server }
+
+// TagRPC gives the call its reqState.
+func (h rpcEnd) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context {
+	return context.WithValue(ctx, stateKey{}, &reqState{})
+}
+
+// HandleRPC releases the reservation of the call at its end.
+func (h rpcEnd) HandleRPC(ctx context.Context, rs stats.RPCStats) {
+	if _, ok := rs.(*stats.End); ok {
+		h.s.release(requestState(ctx))
+	}
+}
+
+// TagConn returns ctx.
+func (h rpcEnd) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+
+// HandleConn does nothing.
+func (h rpcEnd) HandleConn(context.Context, stats.ConnStats) {}
 
 // grpcEndpoints are the endpoint labels of the methods, as the HTTP
 // endpoints that do the same are labelled.
@@ -85,22 +111,30 @@ var grpcEndpoints = map[string]string{
 func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	start := time.Now()
 	method := info.FullMethod[strings.LastIndexByte(info.FullMethod, '/')+1:]
-	st := &reqState{endpoint: grpcEndpoints[method]}
+	st := requestState(ctx)
+	st.endpoint = grpcEndpoints[method]
 	if st.endpoint == "" {
 		st.endpoint = "other"
 	}
+	tagged := ctx.Value(stateKey{}) != nil
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("panic in a gRPC handler", "method", method, "panic", p, "stack", string(debug.Stack()))
 			resp, err = nil, status.Error(codes.Internal, "internal error")
 		}
-		s.release(st)
+		if !tagged || err != nil {
+			// Nothing to send: release now, not at the call's end.
+			s.release(st)
+		}
 		s.finishGRPC(ctx, method, st, err, start)
 	}()
 	if method != "ServerLive" && !s.authorizedGRPC(ctx) {
 		return nil, status.Error(codes.Unauthenticated, `missing or wrong bearer token: send the metadata "authorization: Bearer <token>"`)
 	}
-	return handler(context.WithValue(ctx, stateKey{}, st), req)
+	if !tagged {
+		ctx = context.WithValue(ctx, stateKey{}, st)
+	}
+	return handler(ctx, req)
 }
 
 // authorizedGRPC reports whether the metadata of ctx carries the token,
@@ -318,7 +352,14 @@ func (g grpcService) modelInfer(ctx context.Context, msg []byte) (*pb.ModelInfer
 	}
 	st.model = sl.name
 	b, e := s.begin(sl)
-	defer b.put()
+	defer func() {
+		// The pooled buffer keeps nothing of the message.
+		ins := b.t.gins[:cap(b.t.gins)]
+		for k := range ins {
+			ins[k].c, ins[k].raw = nil, nil
+		}
+		b.put()
+	}()
 	outputs, rows, herr := decodeGRPC(&b.t, msg)
 	if herr != nil {
 		return nil, grpcError(herr)

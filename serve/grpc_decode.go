@@ -105,16 +105,16 @@ func decodeGRPC(t *table, msg []byte) ([]string, int, *httpError) {
 			if k == len(all) {
 				return nil, 0, badRequest("outputs: more than the model's %d outputs, %s", len(all), strings.Join(all, " and "))
 			}
-			name := ""
+			var name []byte
 			for o := f.b; len(o) > 0; {
 				g, rest, err := nextField(o)
 				if err != nil {
-					return nil, 0, badRequest("%s: %v", prefix, err)
+					return nil, 0, badRequest("%s: %v at byte %d of it", prefix, err, len(f.b)-len(o))
 				}
 				o = rest
 				if g.num == outName {
-					if name, err = wireString(g, prefix+".name"); err != nil {
-						return nil, 0, badRequest("%v", err)
+					if name, err = wireString(g, "name"); err != nil {
+						return nil, 0, badRequest("%s.%v", prefix, err)
 					}
 				} else if g.num == 2 && g.typ == protowire.BytesType {
 					if err := checkEntry(g.b); err != nil {
@@ -122,9 +122,12 @@ func decodeGRPC(t *table, msg []byte) ([]string, int, *httpError) {
 					}
 				}
 			}
-			i := slices.Index(all, name)
+			if name == nil {
+				return nil, 0, badRequest("%s: no name", prefix)
+			}
+			i := slices.IndexFunc(all, func(o string) bool { return o == string(name) })
 			if i < 0 {
-				return nil, 0, badRequest("%s: unknown output %s; the model's outputs are %s", prefix, excerpt.Quote(name), strings.Join(all, " and "))
+				return nil, 0, badRequest("%s: unknown output %s; the model's outputs are %s", prefix, excerpt.Quote(string(name)), strings.Join(all, " and "))
 			}
 			if slices.Contains(outputs, all[i]) {
 				return nil, 0, badRequest("%s: the output %s twice", prefix, excerpt.Quote(all[i]))
@@ -184,29 +187,31 @@ func addInput(ins []grpcInput) []grpcInput {
 // readInput reads an InferInputTensor, b on the wire, into in: its name,
 // datatype, shape and where its typed contents are.
 func readInput(in *grpcInput, b []byte, prefix string) *httpError {
+	var name, datatype []byte // the last of each, as proto3 reads them
+	defer func() { in.name, in.datatype = string(name), canonicalType(datatype) }()
 	for all := b; len(b) > 0; {
 		f, rest, err := nextField(b)
 		if err != nil {
-			return badRequest("%s: %v at byte %d", prefix, err, len(all)-len(b))
+			return badRequest("%s: %v at byte %d of it", prefix, err, len(all)-len(b))
 		}
 		b = rest
 		switch f.num {
 		case inName:
-			in.name, err = wireString(f, prefix+".name")
+			name, err = wireString(f, "name")
 		case inDatatype:
-			in.datatype, err = wireString(f, prefix+".datatype")
+			datatype, err = wireString(f, "datatype")
 		case inShape:
 			// Packed, or one varint at a time.
 			dims := f.b
 			if f.typ == protowire.VarintType {
 				dims = protowire.AppendVarint(nil, f.v)
 			} else if f.typ != protowire.BytesType {
-				return badRequest("%s.shape: %v: wire type %d", prefix, errWire, f.typ)
+				return badRequest("%s.shape: %v: wire type %d at byte %d of it", prefix, errWire, f.typ, len(all)-len(b))
 			}
 			for len(dims) > 0 {
 				v, n := protowire.ConsumeVarint(dims)
 				if n < 0 {
-					return badRequest("%s.shape: %v", prefix, errWire)
+					return badRequest("%s.shape: %v at byte %d of it", prefix, errWire, len(all)-len(b))
 				}
 				dims = dims[n:]
 				if len(in.shape) == maxDims {
@@ -216,11 +221,13 @@ func readInput(in *grpcInput, b []byte, prefix string) *httpError {
 			}
 		case inParameters:
 			if f.typ == protowire.BytesType {
-				err = checkEntry(f.b)
+				if err = checkEntry(f.b); err != nil {
+					err = fmt.Errorf("parameters: %w", err)
+				}
 			}
 		case inContents:
 			if f.typ != protowire.BytesType {
-				return badRequest("%s.contents: %v: wire type %d", prefix, errWire, f.typ)
+				return badRequest("%s.contents: %v: wire type %d at byte %d of it", prefix, errWire, f.typ, len(all)-len(b))
 			}
 			if in.c != nil {
 				// The protocol buffer library would merge them.
@@ -229,10 +236,24 @@ func readInput(in *grpcInput, b []byte, prefix string) *httpError {
 			in.c = f.b
 		}
 		if err != nil {
-			return badRequest("%s: %v", prefix, err)
+			return badRequest("%s.%v", prefix, err)
 		}
 	}
 	return nil
+}
+
+// canonicalType returns the datatype b as a string, the package's own
+// for those it knows, so that reading one allocates nothing.
+func canonicalType(b []byte) string {
+	if string(b) == "BYTES" {
+		return "BYTES"
+	}
+	for _, t := range numericTypes {
+		if string(b) == t {
+			return t
+		}
+	}
+	return string(b)
 }
 
 // checkInput checks the datatype and shape of input k and counts its

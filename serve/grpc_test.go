@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"encoding/binary"
+	enchex "encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -579,7 +580,7 @@ func TestGRPCMessageExpansion(t *testing.T) {
 	}{
 		{"empty inputs", repeat(slices.Clone(name), 5), "inputs: more than 4 input tensors"},
 		{"empty raw contents", repeat(protowire.AppendBytes(protowire.AppendTag(slices.Clone(name), 5, protowire.BytesType), input(nil)), 7), "raw_input_contents: more than 4"},
-		{"empty outputs", repeat(slices.Clone(name), 6), `outputs[0]: unknown output ""`},
+		{"empty outputs", repeat(slices.Clone(name), 6), "outputs[0]: no name"},
 		{"empty BYTES values", protowire.AppendBytes(protowire.AppendTag(slices.Clone(name), 5, protowire.BytesType), input(bytesContents)), "inputs[0]: shape [1 4] says 4 values, but inputs[0].contents.bytes_contents holds"},
 	} {
 		runtime.GC()
@@ -595,6 +596,40 @@ func TestGRPCMessageExpansion(t *testing.T) {
 		// reads it into buffers and copies it once for the server.
 		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8*uint64(len(test.msg)) {
 			t.Errorf("%s: a message of %d bytes made the client and server allocate %d MiB", test.name, len(test.msg), alloc>>20)
+		}
+	}
+}
+
+// Messages that a careless reader of the wire would take: a packed
+// varint of more than 64 bits, and a field number beyond 2²⁹−1, which
+// the protocol buffer library refuses.
+func TestGRPCWireMalformed(t *testing.T) {
+	iris, _ := models(t)
+	e, err := loadEntry("iris", iris)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, test := range []struct {
+		name, hex, want string
+	}{
+		{"varint overflow", "0a04697269732a230a05696e7075741205494e5436341a0201042a0f1a0d050301ffffffffffffffffff02", "inputs[0].contents.int64_contents: not a valid protocol buffer: a varint cut short or of more than 64 bits"},
+		{"field number", "2a1a0a05696e7075741205494e5436341a0201042a061a0405030102808080801000", "the message: not a valid protocol buffer at byte 28"},
+	} {
+		msg, err := enchex.DecodeString(test.hex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tb table
+		tb.reset(e, 1000)
+		_, rows, herr := decodeGRPC(&tb, msg)
+		if herr == nil {
+			herr = fillGRPC(&tb, rows)
+		}
+		if herr == nil || herr.Status != 400 || !strings.Contains(herr.Msg, test.want) {
+			t.Errorf("%s: %v, want a 400 with %q", test.name, herr, test.want)
+		}
+		if proto.Unmarshal(msg, new(pb.ModelInferRequest)) == nil {
+			t.Errorf("%s: proto.Unmarshal reads it", test.name)
 		}
 	}
 }

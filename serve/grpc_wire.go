@@ -66,7 +66,9 @@ type field struct {
 // bytes after it.
 func nextField(b []byte) (field, []byte, error) {
 	num, typ, n := protowire.ConsumeTag(b)
-	if n < 0 {
+	if n < 0 || !num.IsValid() {
+		// Field numbers beyond 2²⁹−1 are refused, as the protocol
+		// buffer library refuses them.
 		return field{}, nil, errWire
 	}
 	b = b[n:]
@@ -91,16 +93,16 @@ func nextField(b []byte) (field, []byte, error) {
 	return f, b[n:], nil
 }
 
-// wireString returns the string of a field that must be a valid UTF-8
-// string, as proto3 requires of its strings.
-func wireString(f field, where string) (string, error) {
+// wireString returns the bytes of a field that must be a valid UTF-8
+// string, as proto3 requires of its strings, without copying them.
+func wireString(f field, where string) ([]byte, error) {
 	if f.typ != protowire.BytesType {
-		return "", fmt.Errorf("%s: %w: a string field of wire type %d", where, errWire, f.typ)
+		return nil, fmt.Errorf("%s: %w: a string field of wire type %d", where, errWire, f.typ)
 	}
 	if !utf8.Valid(f.b) {
-		return "", fmt.Errorf("%s: not valid UTF-8", where)
+		return nil, fmt.Errorf("%s: not valid UTF-8", where)
 	}
-	return string(f.b), nil
+	return f.b, nil
 }
 
 // checkEntry checks that b is a well-formed entry of a parameters map,
@@ -149,6 +151,8 @@ type wireHeader struct {
 // strings valid UTF-8.
 func readHeader(msg []byte) (wireHeader, error) {
 	var h wireHeader
+	var model, version, id []byte // the last of each, as proto3 reads them
+	names := [...]string{reqParameters: "parameters", reqInputs: "inputs", reqOutputs: "outputs", reqRawContents: "raw_input_contents"}
 	for b := msg; len(b) > 0; {
 		f, rest, err := nextField(b)
 		if err != nil {
@@ -157,14 +161,14 @@ func readHeader(msg []byte) (wireHeader, error) {
 		b = rest
 		switch f.num {
 		case reqModelName:
-			h.model, err = wireString(f, "model_name")
+			model, err = wireString(f, "model_name")
 		case reqModelVer:
-			h.version, err = wireString(f, "model_version")
+			version, err = wireString(f, "model_version")
 		case reqID:
-			h.id, err = wireString(f, "id")
+			id, err = wireString(f, "id")
 		case reqParameters, reqInputs, reqOutputs, reqRawContents:
 			if f.typ != protowire.BytesType {
-				err = fmt.Errorf("field %d: %w: wire type %d", f.num, errWire, f.typ)
+				err = fmt.Errorf("%s: %w: wire type %d at byte %d", names[f.num], errWire, f.typ, len(msg)-len(b))
 			}
 			if f.num == reqRawContents {
 				h.raw++
@@ -174,6 +178,7 @@ func readHeader(msg []byte) (wireHeader, error) {
 			return h, err
 		}
 	}
+	h.model, h.version, h.id = string(model), string(version), string(id)
 	return h, nil
 }
 
@@ -235,19 +240,16 @@ func countPacked(b []byte, typ protowire.Type) (int, error) {
 		}
 		return len(b) / 8, nil
 	}
-	// Varints: each ends with a byte under 0x80, and takes 10 at most.
-	n, run := 0, 0
-	for _, c := range b {
-		run++
-		if c < 0x80 {
-			n++
-			run = 0
-		} else if run == 10 {
-			return 0, fmt.Errorf("%w: a varint of more than 10 bytes", errWire)
+	// Varints, each read as valueReader reads it: one that is cut
+	// short or overflows 64 bits is refused.
+	n := 0
+	for len(b) > 0 {
+		_, k := protowire.ConsumeVarint(b)
+		if k < 0 {
+			return 0, fmt.Errorf("%w: a varint cut short or of more than 64 bits", errWire)
 		}
-	}
-	if run > 0 {
-		return 0, fmt.Errorf("%w: a varint cut short", errWire)
+		b = b[k:]
+		n++
 	}
 	return n, nil
 }
@@ -286,10 +288,19 @@ func (r *valueReader) next() (uint64, []byte) {
 			default:
 				v, n = protowire.ConsumeVarint(r.run)
 			}
+			if n < 0 {
+				panic("serve: a packed value that countContents passed does not read") // a bug
+			}
 			r.run = r.run[n:]
 			return v, nil
 		}
-		f, rest, _ := nextField(r.b) // checked by countContents
+		if len(r.b) == 0 {
+			panic("serve: more values read than countContents counted") // a bug
+		}
+		f, rest, err := nextField(r.b) // checked by countContents
+		if err != nil {
+			panic("serve: a field that countContents passed does not read") // a bug
+		}
 		r.b = rest
 		if int(f.num) != r.num {
 			continue
