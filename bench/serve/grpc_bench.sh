@@ -56,11 +56,22 @@ curl -sf "http://$http_addr/v2/health/ready" >/dev/null
 # load PROTOCOL ROWS C [FLAGS]: one run of the load generator; prints its
 # tab-separated line (protocol, rows, concurrency, requests/s, rows/s, p50,
 # p99, errors).
+# A ninth field is the server's CPU time (user and system, from
+# /proc/PID/stat) per request answered, in microseconds: the client shares
+# the machine, and this is the server's part.
+tck=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 load() {
-  local protocol=$1 rows=$2 c=$3 addr=$http_addr
+  local protocol=$1 rows=$2 c=$3 addr=$http_addr before after line
   shift 3
   [ "$protocol" = grpc ] && addr=$grpc_addr
-  "$tmp/load" -protocol "$protocol" -addr "$addr" -model iris -rows "$rows" -c "$c" -d "${secs}s" "$@"
+  before=$(cpu)
+  line=$("$tmp/load" -protocol "$protocol" -addr "$addr" -model iris -rows "$rows" -c "$c" -d "${secs}s" "$@")
+  after=$(cpu)
+  # The ticks cover the warm-up second too: count its requests at the
+  # measured rate.
+  echo "$line" | awk -F'\t' -v t=$((after - before)) -v hz="$tck" -v s="$secs" \
+    '{ printf "%s\t%.1f\n", $0, t / hz * 1e6 / ($4 * (s + 1)) }'
 }
 
 # Warm both paths up before the first measurement.
@@ -69,8 +80,8 @@ load rest 1 64 -d 2s >/dev/null
 load grpc 1 64 -d 2s $grpc_flags >/dev/null
 
 echo
-echo "| protocol | rows/request | concurrency | requests/s | rows/s | p50 | p99 | errors |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| protocol | rows/request | concurrency | requests/s | rows/s | p50 | p99 | errors | server CPU µs/request |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 : >"$tmp/lines"
 for rows in $rows_list; do
   for c in $conns; do
@@ -78,7 +89,7 @@ for rows in $rows_list; do
     # shellcheck disable=SC2086
     grpc=$(load grpc "$rows" "$c" $grpc_flags)
     for line in "$rest" "$grpc"; do
-      echo "$line" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8}'
+      echo "$line" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}'
     done
     printf '%s\n%s\n' "$rest" "$grpc" >>"$tmp/lines"
   done
