@@ -257,12 +257,10 @@ func countPacked(b []byte, typ protowire.Type) (int, error) {
 // valueReader reads the values of one field of InferTensorContents in
 // order, across its packed runs and unpacked elements.
 type valueReader struct {
-	b    []byte // the rest of the message
-	run  []byte // the rest of the packed run being read
-	num  int
-	typ  protowire.Type
-	buf  field
-	have bool
+	b   []byte // the rest of the message
+	run []byte // the rest of the packed run being read
+	num int
+	typ protowire.Type
 }
 
 // newValueReader returns a reader of field num of the contents b, whose

@@ -191,7 +191,7 @@ func (e *entry) metadata() []byte {
 			}
 		}
 	}
-	outs := []tensorMeta{}
+	var outs []tensorMeta
 	switch {
 	case p.Classes != nil:
 		// The probabilities of every class, or the raw outputs.

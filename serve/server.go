@@ -138,7 +138,6 @@ type Server struct {
 	repoFailed atomic.Bool // the repository could not be read at the last poll
 	quit       chan struct{}
 	watching   sync.WaitGroup
-	bufs       sync.Pool
 }
 
 // slot is a version of a model, and its file as last loaded.
