@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/neuralgo/nn/internal/ctxread"
 	"github.com/neuralgo/nn/internal/excerpt"
 )
 
@@ -184,7 +185,7 @@ func (sc *streamScan) file(ctx context.Context, file string, row *int64, train, 
 		defer zr.Close()
 		r = zr
 	}
-	r = ctxReader{ctx, r}
+	r = ctxread.Reader{Ctx: ctx, R: r}
 	if sc.s.Wrap != nil {
 		r = sc.s.Wrap(r, file)
 	}
@@ -576,17 +577,4 @@ func (sc *streamScan) scaler(enc *Encoding, width int) *Scaler {
 		}
 	}
 	return s
-}
-
-// ctxReader reads r until ctx is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -363,33 +363,8 @@ func checkCount(in *grpcInput, prefix string, rows, width int64) *httpError {
 // grpcFeatures checks one input tensor of shape [N] or [N, 1] per
 // feature, named by it, and returns their rows.
 func grpcFeatures(t *table, ins []grpcInput) (int, *httpError) {
-	cols := t.e.cols
-	if len(t.seen) < cols {
-		t.seen = make([]int, cols)
-	}
-	clear(t.seen)
-	for k := range ins {
-		in := &ins[k]
-		prefix := "inputs[" + itoa(k) + "]"
-		j := t.e.schema.Column(in.name)
-		if j < 0 {
-			if len(ins) == 1 {
-				return 0, badRequest("%s: shape %v: want one tensor of shape [N, %d], or one tensor of shape [N] per feature, named by it: %s", prefix, in.shape, cols, excerpt.Quotes(t.e.schema.Features()))
-			}
-			return 0, badRequest("%s: unknown input %s; the inputs are the features %s, one tensor of shape [N] each", prefix, excerpt.Quote(in.name), excerpt.Quotes(t.e.schema.Features()))
-		}
-		if t.seen[j] != 0 {
-			return 0, badRequest("%s: the feature %s twice", prefix, t.feature(j))
-		}
-		t.seen[j] = k + 1
-		if len(in.shape) != 1 && !(len(in.shape) == 2 && in.shape[1] == 1) {
-			return 0, badRequest("%s (feature %s): shape %v, want [N] or [N, 1]", prefix, t.feature(j), in.shape)
-		}
-	}
-	for j := range cols {
-		if t.seen[j] == 0 {
-			return 0, badRequest("inputs: no tensor for the feature %s (the model takes %s)", t.feature(j), excerpt.Quotes(t.e.schema.Features()))
-		}
+	if err := t.featureTensors(len(ins), func(k int) (string, []int64) { return ins[k].name, ins[k].shape }); err != nil {
+		return 0, err
 	}
 	rows := ins[0].shape[0]
 	for k := range ins {

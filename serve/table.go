@@ -135,6 +135,42 @@ func (t *table) cell(s *scanner, j int, numeric bool, dst *float64) error {
 	return fmt.Errorf("feature %s: %w", t.feature(j), s.why(err))
 }
 
+// featureTensors checks the n input tensors of a request that gives one
+// tensor per feature, the V2 REST and gRPC rule alike: each named by a
+// feature, no feature twice, of shape [N] or [N, 1], and every feature
+// given. input returns the name and shape of input k.
+func (t *table) featureTensors(n int, input func(k int) (string, []int64)) *httpError {
+	cols := t.e.cols
+	if len(t.seen) < cols {
+		t.seen = make([]int, cols)
+	}
+	clear(t.seen)
+	for k := range n {
+		name, shape := input(k)
+		prefix := "inputs[" + itoa(k) + "]"
+		j := t.e.schema.Column(name)
+		if j < 0 {
+			if n == 1 {
+				return badRequest("%s: shape %v: want one tensor of shape [N, %d], or one tensor of shape [N] per feature, named by it: %s", prefix, shape, cols, excerpt.Quotes(t.e.schema.Features()))
+			}
+			return badRequest("%s: unknown input %s; the inputs are the features %s, one tensor of shape [N] each", prefix, excerpt.Quote(name), excerpt.Quotes(t.e.schema.Features()))
+		}
+		if t.seen[j] != 0 {
+			return badRequest("%s: the feature %s twice", prefix, t.feature(j))
+		}
+		t.seen[j] = k + 1
+		if len(shape) != 1 && !(len(shape) == 2 && shape[1] == 1) {
+			return badRequest("%s (feature %s): shape %v, want [N] or [N, 1]", prefix, t.feature(j), shape)
+		}
+	}
+	for j := range cols {
+		if t.seen[j] == 0 {
+			return badRequest("inputs: no tensor for the feature %s (the model takes %s)", t.feature(j), excerpt.Quotes(t.e.schema.Features()))
+		}
+	}
+	return nil
+}
+
 // feature returns the name of column j for messages.
 func (t *table) feature(j int) string { return excerpt.Quote(t.e.schema.Features()[j]) }
 

@@ -441,33 +441,8 @@ func decodeMatrix(t *table, in *v2Input) *httpError {
 // feature, of the same rows, each with data long enough for them, before
 // it makes room for the rows.
 func decodeFeatures(t *table, ins []v2Input) *httpError {
-	cols := t.e.cols
-	if len(t.seen) < cols {
-		t.seen = make([]int, cols)
-	}
-	clear(t.seen)
-	for k := range ins {
-		in := &ins[k]
-		prefix := "inputs[" + itoa(k) + "]"
-		j := t.e.schema.Column(in.Name)
-		if j < 0 {
-			if len(ins) == 1 {
-				return badRequest("%s: shape %v: want one tensor of shape [N, %d], or one tensor of shape [N] per feature, named by it: %s", prefix, in.Shape, cols, excerpt.Quotes(t.e.schema.Features()))
-			}
-			return badRequest("%s: unknown input %s; the inputs are the features %s, one tensor of shape [N] each", prefix, excerpt.Quote(in.Name), excerpt.Quotes(t.e.schema.Features()))
-		}
-		if t.seen[j] != 0 {
-			return badRequest("%s: the feature %s twice", prefix, t.feature(j))
-		}
-		t.seen[j] = k + 1
-		if len(in.Shape) != 1 && !(len(in.Shape) == 2 && in.Shape[1] == 1) {
-			return badRequest("%s (feature %s): shape %v, want [N] or [N, 1]", prefix, t.feature(j), in.Shape)
-		}
-	}
-	for j := range cols {
-		if t.seen[j] == 0 {
-			return badRequest("inputs: no tensor for the feature %s (the model takes %s)", t.feature(j), excerpt.Quotes(t.e.schema.Features()))
-		}
+	if err := t.featureTensors(len(ins), func(k int) (string, []int64) { return ins[k].Name, ins[k].Shape }); err != nil {
+		return err
 	}
 	rows := ins[0].Shape[0]
 	if rows > int64(t.maxRows) {

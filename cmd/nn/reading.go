@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/neuralgo/nn"
+	"github.com/neuralgo/nn/internal/ctxread"
 )
 
 // readCSVFile reads the CSV file at path with nn.ReadCSV and opts,
@@ -26,7 +27,7 @@ func readCSVFile(ctx context.Context, e *env, path string, opts *nn.CSVOptions, 
 		return nil, err
 	}
 	defer file.Close()
-	var r io.Reader = ctxReader{ctx, file}
+	var r io.Reader = ctxread.Reader{Ctx: ctx, R: file}
 	var size int64
 	if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() {
 		size = fi.Size()
@@ -50,19 +51,6 @@ func readCSVFile(ctx context.Context, e *env, path string, opts *nn.CSVOptions, 
 		pe.File = path
 	}
 	return d, err
-}
-
-// ctxReader reads r until ctx is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // largeFile is the size from which a file is announced off a terminal.
