@@ -312,27 +312,9 @@ func TestAdmissionFlood(t *testing.T) {
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport}
 
-	heapInuse := func() int64 {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return int64(m.HeapInuse)
-	}
 	runtime.GC()
 	base := heapInuse()
-	var peak atomic.Int64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			peak.Store(max(peak.Load(), heapInuse()))
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
+	peak := sampleHeap()
 
 	var ok, refused, failed atomic.Int64
 	deadline := time.Now().Add(2 * time.Second)
@@ -371,20 +353,19 @@ func TestAdmissionFlood(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	close(stop)
-	<-sampled
+	peakHeap := peak()
 	transport.CloseIdleConnections()
 	runtime.GC()
 	runtime.GC() // the second empties the pools' victim caches
 	after := heapInuse()
 	const MiB = 1 << 20
 	t.Logf("%d answered, %d refused; heap in use %d MiB before, at most %d MiB during the flood, %d MiB after",
-		ok.Load(), refused.Load(), base/MiB, peak.Load()/MiB, after/MiB)
+		ok.Load(), refused.Load(), base/MiB, peakHeap/MiB, after/MiB)
 	// The heap holds the live bytes, at most the bound, and the garbage
 	// that the collector lets grow as much again (GOGC=100), and the
 	// clients' buffers.
-	if bound := 2*(base+limit) + 16*MiB; peak.Load() > bound {
-		t.Errorf("heap in use %d MiB during the flood, more than %d MiB", peak.Load()/MiB, bound/MiB)
+	if bound := 2*(base+limit) + 16*MiB; peakHeap > bound {
+		t.Errorf("heap in use %d MiB during the flood, more than %d MiB", peakHeap/MiB, bound/MiB)
 	}
 	if after > base+8*MiB {
 		t.Errorf("heap in use %d MiB after the flood, want near the %d MiB before", after/MiB, base/MiB)

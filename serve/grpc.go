@@ -367,7 +367,7 @@ func (g grpcService) modelInfer(ctx context.Context, msg []byte) (*pb.ModelInfer
 	// The message, read whole by gRPC (at most MaxBodyBytes), and what
 	// its rows need.
 	size := int64(len(msg))
-	n := int64(min(float64(size+e.reqBytes)+float64(rows)*float64(e.rowBytes), 1<<62))
+	n := grpcNeed(e, size, rows)
 	got, ok := s.inflight.acquire(n)
 	if !ok {
 		s.metrics.refused.WithLabelValues(st.model).Inc()
@@ -384,6 +384,13 @@ func (g grpcService) modelInfer(ctx context.Context, msg []byte) (*pb.ModelInfer
 		return nil, grpcError(herr)
 	}
 	return grpcAnswer(sl, e, b, h.id, h.raw > 0, outputs), nil
+}
+
+// grpcNeed returns the bytes that a gRPC request to e holds: its message
+// of size bytes, read whole, e.reqBytes, and e.rowBytes for each of its
+// rows.
+func grpcNeed(e *entry, size int64, rows int) int64 {
+	return int64(min(float64(size+e.reqBytes)+float64(rows)*float64(e.rowBytes), 1<<62))
 }
 
 // wireInfer is a ModelInferRequest as it came on the wire, which the

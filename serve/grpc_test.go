@@ -413,30 +413,12 @@ func TestGRPCAdmissionFlood(t *testing.T) {
 		RawInputContents: [][]byte{vals},
 		Outputs:          []*pb.ModelInferRequest_InferRequestedOutputTensor{{Name: "label"}},
 	}
-	if cost := s.cost(s.model("iris").set.Load().latest().cur.Load(), int64(proto.Size(req)), 1); cost > limit/2 || cost < 8*float64(len(vals)) {
-		t.Fatalf("a message costs %g bytes: want more than 8 times its %d bytes, and less than half the bound", cost, len(vals))
-	}
-	heapInuse := func() int64 {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return int64(m.HeapInuse)
+	if cost := grpcNeed(s.model("iris").set.Load().latest().cur.Load(), int64(proto.Size(req)), rows); cost > limit/2 || cost < 8*int64(len(vals)) {
+		t.Fatalf("a message costs %d bytes: want more than 8 times its %d bytes, and less than half the bound", cost, len(vals))
 	}
 	runtime.GC()
 	base := heapInuse()
-	var peak atomic.Int64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			peak.Store(max(peak.Load(), heapInuse()))
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
+	peak := sampleHeap()
 	var ok, refused, failed atomic.Int64
 	deadline := time.Now().Add(2 * time.Second)
 	var wg sync.WaitGroup
@@ -459,15 +441,14 @@ func TestGRPCAdmissionFlood(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	close(stop)
-	<-sampled
+	peakHeap := peak()
 	t.Logf("%d answered, %d refused; heap in use %d MiB before, at most %d MiB during the flood",
-		ok.Load(), refused.Load(), base/MiB, peak.Load()/MiB)
+		ok.Load(), refused.Load(), base/MiB, peakHeap/MiB)
 	// Live: the bound, and each client's message on both sides of the
 	// connection, decoded and encoded; the garbage may grow as much
 	// again (GOGC=100).
-	if bound := 2*(base+limit+clients*4*int64(len(vals))) + 16*MiB; peak.Load() > bound {
-		t.Errorf("heap in use %d MiB during the flood, more than %d MiB", peak.Load()/MiB, bound/MiB)
+	if bound := 2*(base+limit+clients*4*int64(len(vals))) + 16*MiB; peakHeap > bound {
+		t.Errorf("heap in use %d MiB during the flood, more than %d MiB", peakHeap/MiB, bound/MiB)
 	}
 	if ok.Load() < 1 || refused.Load() == 0 || failed.Load() > 0 {
 		t.Errorf("%d answered, %d refused, %d failed; want some answered and some refused, and none failed", ok.Load(), refused.Load(), failed.Load())

@@ -9,9 +9,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -110,6 +113,37 @@ func copyFile(t testing.TB, src, dir string) string {
 
 // newTestServer serves the models through an httptest.Server, both closed
 // at the end of the test.
+// heapInuse returns the bytes of the heap in use.
+func heapInuse() int64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse)
+}
+
+// sampleHeap samples the heap in use every 5 ms until the function it
+// returns is called, which returns the most it saw.
+func sampleHeap() func() int64 {
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			peak.Store(max(peak.Load(), heapInuse()))
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int64 {
+		close(stop)
+		<-sampled
+		return peak.Load()
+	}
+}
+
 func newTestServer(t testing.TB, opts *Options, models ...ModelFile) (*Server, *httptest.Server) {
 	t.Helper()
 	s, err := New(models, opts)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -31,54 +29,10 @@ import (
 // startGRPCServe starts nn serve with -grpc-addr 127.0.0.1:0 and args
 // (which give -addr: ” for gRPC only, 127.0.0.1:0 for both), and waits
 // for the gRPC address it prints; its url is the HTTP address, if it
-// printed one. The process is killed at the end of the test if still
-// running.
+// printed one.
 func startGRPCServe(t *testing.T, args ...string) (s *server, grpcAddr string) {
 	t.Helper()
-	s = &server{cmd: exec.Command(binary, append([]string{"serve", "-grpc-addr", "127.0.0.1:0"}, args...)...), done: make(chan error, 1)}
-	pipe, err := s.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.cmd.Process.Kill()
-		<-s.done
-	})
-	httpURL, gaddr := make(chan string, 1), make(chan string, 1)
-	go func() {
-		// nn serve prints the HTTP address, if any, before the gRPC one.
-		httpRE := regexp.MustCompile(`^nn serve: listening on (https?://[0-9.:]+) `)
-		grpcRE := regexp.MustCompile(`^nn serve: gRPC listening on ([0-9.:]+) `)
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			s.mu.Lock()
-			s.stderr.WriteString(sc.Text() + "\n")
-			s.mu.Unlock()
-			if m := httpRE.FindStringSubmatch(sc.Text()); m != nil {
-				httpURL <- m[1]
-			}
-			if m := grpcRE.FindStringSubmatch(sc.Text()); m != nil {
-				gaddr <- m[1]
-			}
-		}
-		s.done <- s.cmd.Wait()
-	}()
-	select {
-	case grpcAddr = <-gaddr:
-	case err := <-s.done:
-		s.done <- err
-		t.Fatalf("nn serve exited (%v) before listening:\n%s", err, s.log())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("nn serve did not say where it listens for gRPC:\n%s", s.log())
-	}
-	select {
-	case s.url = <-httpURL:
-	default:
-	}
-	return s, grpcAddr
+	return launchServe(t, true, append([]string{"-grpc-addr", "127.0.0.1:0"}, args...))
 }
 
 // grpcPython returns the Python that has grpc and grpc_tools, or skips

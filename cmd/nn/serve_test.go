@@ -38,11 +38,22 @@ type server struct {
 	done   chan error
 }
 
-// startServe starts nn serve with args and waits for the address it
-// prints; the process is killed at the end of the test if still running.
+// startServe starts nn serve with args, listening on a free port, and
+// waits for the address it prints; the process is killed at the end of
+// the test if still running.
 func startServe(t *testing.T, args ...string) *server {
 	t.Helper()
-	s := &server{cmd: exec.Command(binary, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...), done: make(chan error, 1)}
+	s, _ := launchServe(t, false, append([]string{"-addr", "127.0.0.1:0"}, args...))
+	return s
+}
+
+// launchServe starts nn serve with args and waits for the address it
+// prints: the gRPC one with grpc, the HTTP one (s.url) otherwise. With
+// grpc, s.url is the HTTP address if nn serve printed it first, as it
+// does. The process is killed at the end of the test if still running.
+func launchServe(t *testing.T, grpc bool, args []string) (s *server, grpcAddr string) {
+	t.Helper()
+	s = &server{cmd: exec.Command(binary, append([]string{"serve"}, args...)...), done: make(chan error, 1)}
 	pipe, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -54,29 +65,46 @@ func startServe(t *testing.T, args ...string) *server {
 		s.cmd.Process.Kill()
 		<-s.done
 	})
-	addr := make(chan string, 1)
+	httpURL, gaddr := make(chan string, 1), make(chan string, 1)
 	go func() {
-		re := regexp.MustCompile(`listening on (https?://[0-9.:]+)`)
+		httpRE := regexp.MustCompile(`^nn serve: listening on (https?://[0-9.:]+) `)
+		grpcRE := regexp.MustCompile(`^nn serve: gRPC listening on ([0-9.:]+) `)
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
 			s.mu.Lock()
 			s.stderr.WriteString(sc.Text() + "\n")
 			s.mu.Unlock()
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+			if m := httpRE.FindStringSubmatch(sc.Text()); m != nil {
+				httpURL <- m[1]
+			}
+			if m := grpcRE.FindStringSubmatch(sc.Text()); m != nil {
+				gaddr <- m[1]
 			}
 		}
 		s.done <- s.cmd.Wait()
 	}()
+	want, what := httpURL, "where it listens"
+	if grpc {
+		want, what = gaddr, "where it listens for gRPC"
+	}
+	var addr string
 	select {
-	case s.url = <-addr:
+	case addr = <-want:
 	case err := <-s.done:
 		s.done <- err
 		t.Fatalf("nn serve exited (%v) before listening:\n%s", err, s.log())
 	case <-time.After(20 * time.Second):
-		t.Fatalf("nn serve did not say where it listens:\n%s", s.log())
+		t.Fatalf("nn serve did not say %s:\n%s", what, s.log())
 	}
-	return s
+	if !grpc {
+		s.url = addr
+		return s, ""
+	}
+	select {
+	case s.url = <-httpURL:
+	default:
+	}
+	return s, addr
 }
 
 // log returns what the server wrote on stderr so far.
