@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
@@ -278,4 +279,52 @@ func (s *rowSet) digest(h hash.Hash, targets bool) {
 		}
 		h.Write(buf)
 	}
+}
+
+// batches is the order of the training rows in an epoch and the buffers
+// its mini-batches are gathered into, allocated once.
+type batches struct {
+	set    *rowSet    // the training set
+	size   int        // rows of a full batch
+	perm   []int      // the order of the rows in this epoch
+	bx, by *mat.Dense // a full batch
+	rx, ry *mat.Dense // the last, shorter batch, viewing bx and by; nil if every batch is full
+}
+
+// newBatches returns the batches of size rows of set.
+func newBatches(set *rowSet, size int) *batches {
+	rows, cols, outs := set.len(), set.inputs(), set.outputs()
+	b := &batches{
+		set: set, size: size,
+		perm: make([]int, rows),
+		bx:   mat.NewDense(size, cols, nil),
+		by:   mat.NewDense(size, outs, nil),
+	}
+	if rem := rows % size; rem != 0 {
+		b.rx = mat.NewDense(rem, cols, b.bx.RawMatrix().Data[:rem*cols])
+		b.ry = mat.NewDense(rem, outs, b.by.RawMatrix().Data[:rem*outs])
+	}
+	return b
+}
+
+// shuffle draws the order of the rows of an epoch. It shuffles the
+// identity permutation afresh, so that an epoch depends only on the random
+// state at its start.
+func (b *batches) shuffle(rnd *rand.Rand) {
+	for i := range b.perm {
+		b.perm[i] = i
+	}
+	rnd.Shuffle(len(b.perm), func(i, j int) { b.perm[i], b.perm[j] = b.perm[j], b.perm[i] })
+}
+
+// gather copies the rows of the batch that starts at off in the epoch's
+// order into the batch buffers and returns them.
+func (b *batches) gather(off int) (x, y *mat.Dense) {
+	idx := b.perm[off:min(off+b.size, len(b.perm))]
+	x, y = b.bx, b.by
+	if len(idx) < b.size {
+		x, y = b.rx, b.ry
+	}
+	b.set.gather(x, y, idx)
+	return x, y
 }
