@@ -9,15 +9,24 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// impls are the Dgemm implementations that BenchmarkGemm compares:
-// the package's, gonum's pure Go, and with -tags openblas OpenBLAS through
-// gonum's netlib (bench_openblas_test.go).
-var impls = []struct {
+// gemmFunc is the signature of Dgemm (T float64) and Sgemm (float32).
+type gemmFunc[T float] func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+
+// An impl is a Dgemm (d) or an Sgemm (s) that BenchmarkGemm measures.
+type impl struct {
 	name string
-	f    func(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int)
-}{
-	{"gemm", Dgemm},
-	{"gonum", gonum.Implementation{}.Dgemm},
+	d    gemmFunc[float64]
+	s    gemmFunc[float32]
+}
+
+// impls are the implementations that BenchmarkGemm compares: the
+// package's Dgemm and Sgemm, gonum's pure-Go Dgemm, and with -tags
+// openblas OpenBLAS's Dgemm and Sgemm through gonum's netlib
+// (bench_openblas_test.go).
+var impls = []impl{
+	{name: "gemm", d: Dgemm},
+	{name: "sgemm", s: Sgemm},
+	{name: "gonum", d: gonum.Implementation{}.Dgemm},
 }
 
 // gemmShape is one product: op(A) is m×k, op(B) k×n.
@@ -55,54 +64,79 @@ func benchShapes() []gemmShape {
 }
 
 // BenchmarkGemm measures C = A·B in GFLOP/s (2·m·n·k per product) for
-// every implementation and shape; compare with
+// every implementation and shape, float64 and float32; compare with
 // benchstat -col /impl.
 func BenchmarkGemm(b *testing.B) {
 	for _, sh := range benchShapes() {
 		for _, im := range impls {
 			b.Run(fmt.Sprintf("shape=%s/impl=%s", sh.name, im.name), func(b *testing.B) {
-				benchGemm(b, sh, im.f)
+				if im.d != nil {
+					benchGemm(b, sh, im.d)
+				} else {
+					benchGemm(b, sh, im.s)
+				}
 			})
 		}
 	}
 }
 
-// BenchmarkKernel measures each kernel the processor runs at n = 1024 and
-// at the mnist forward product.
+// BenchmarkKernel measures each kernel the processor runs, in both
+// precisions, at n = 1024 and at the small step's products.
 func BenchmarkKernel(b *testing.B) {
 	for _, kn := range kernels() {
 		for _, sh := range benchShapes()[:4] {
 			b.Run(fmt.Sprintf("kernel=%s/shape=%s", kn.name, sh.name), func(b *testing.B) {
 				withKernel(kn, func() { benchGemm(b, sh, Dgemm) })
 			})
+			b.Run(fmt.Sprintf("kernel=%s/shape=%s/type=float32", kn.name, sh.name), func(b *testing.B) {
+				withKernel(kn, func() { benchGemm(b, sh, Sgemm) })
+			})
 		}
 	}
 }
 
-func benchGemm(b *testing.B, sh gemmShape, f func(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int)) {
+// benchGemm measures f on the shape sh, with random operands of type T.
+func benchGemm[T float](b *testing.B, sh gemmShape, f gemmFunc[T]) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	pr := newProblem(rnd, sh.tA, sh.tB, sh.m, sh.n, sh.k, 0, 1, 0)
-	f(sh.tA, sh.tB, sh.m, sh.n, sh.k, 1, pr.a, pr.lda, pr.b, pr.ldb, 0, pr.c, pr.ldc)
+	pa, pb, pc := convert[T](pr.a), convert[T](pr.b), convert[T](pr.c)
+	f(sh.tA, sh.tB, sh.m, sh.n, sh.k, 1, pa, pr.lda, pb, pr.ldb, 0, pc, pr.ldc)
 	b.ReportAllocs()
 	for b.Loop() {
-		f(sh.tA, sh.tB, sh.m, sh.n, sh.k, 1, pr.a, pr.lda, pr.b, pr.ldb, 0, pr.c, pr.ldc)
+		f(sh.tA, sh.tB, sh.m, sh.n, sh.k, 1, pa, pr.lda, pb, pr.ldb, 0, pc, pr.ldc)
 	}
 	b.ReportMetric(2*float64(sh.m*sh.n*sh.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
+// convert returns s converted to T.
+func convert[T float](s []float64) []T {
+	r := make([]T, len(s))
+	for i, v := range s {
+		r[i] = T(v)
+	}
+	return r
+}
+
 // BenchmarkGemv measures y = Wᵀ·x for the first layer of the mnist shape,
-// the forward pass of one example.
+// the forward pass of one example, in float64 (gemm, gonum) and float32
+// (sgemm).
 func BenchmarkGemv(b *testing.B) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	a, x, y := matrix(rnd, 784, 256, 256), matrix(rnd, 1, 784, 784), make([]float64, 256)
+	a32, x32, y32 := convert[float32](a), convert[float32](x), make([]float32, 256)
 	for _, im := range []struct {
 		name string
-		f    func(tA blas.Transpose, m, n int, alpha float64, a []float64, lda int, x []float64, incX int, beta float64, y []float64, incY int)
-	}{{"gemm", Dgemv}, {"gonum", gonum.Implementation{}.Dgemv}} {
+		f    func()
+	}{
+		{"gemm", func() { Dgemv(blas.Trans, 784, 256, 1, a, 256, x, 1, 0, y, 1) }},
+		{"sgemm", func() { Sgemv(blas.Trans, 784, 256, 1, a32, 256, x32, 1, 0, y32, 1) }},
+		{"gonum", func() { gonum.Implementation{}.Dgemv(blas.Trans, 784, 256, 1, a, 256, x, 1, 0, y, 1) }},
+	} {
 		b.Run("impl="+im.name, func(b *testing.B) {
+			im.f()
 			b.ReportAllocs()
 			for b.Loop() {
-				im.f(blas.Trans, 784, 256, 1, a, 256, x, 1, 0, y, 1)
+				im.f()
 			}
 			b.ReportMetric(2*784*256*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

@@ -18,6 +18,11 @@ import (
 // not read. Dgemm panics if a size is negative, a stride is shorter than
 // its matrix's row, or a slice is too short for its matrix.
 func Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemm is Dgemm and Sgemm.
+func gemm[T float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	transA, transB := checkTrans(tA, "tA"), checkTrans(tB, "tB")
 	if m < 0 {
 		panic("gemm: m < 0")
@@ -64,7 +69,7 @@ func Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda i
 	if beta == 0 {
 		beta = 0 // +0 for −0: the kernels test the bits
 	}
-	g := args{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	g := args[T]{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
 	if ops(m, n, k) <= tinyOps {
 		tiny(&g)
 		return
@@ -72,7 +77,8 @@ func Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda i
 	run(&g, active.Load())
 }
 
-// tinyOps is the number of multiply-adds up to which Dgemm does not pack.
+// tinyOps is the number of multiply-adds up to which Dgemm and Sgemm do
+// not pack.
 const tinyOps = 2048
 
 // fits reports whether a slice of length l holds a rows×cols matrix whose
@@ -114,21 +120,21 @@ func checkTrans(t blas.Transpose, name string) bool {
 }
 
 // args are the arguments of one product.
-type args struct {
+type args[T float] struct {
 	tA, tB  bool
 	m, n, k int
-	alpha   float64
-	a       []float64
+	alpha   T
+	a       []T
 	lda     int
-	b       []float64
+	b       []T
 	ldb     int
-	beta    float64
-	c       []float64
+	beta    T
+	c       []T
 	ldc     int
 }
 
 // scale sets C = β·C, leaving C unread when β is zero.
-func scale(m, n int, beta float64, c []float64, ldc int) {
+func scale[T float](m, n int, beta T, c []T, ldc int) {
 	if beta == 1 {
 		return
 	}
@@ -146,7 +152,7 @@ func scale(m, n int, beta float64, c []float64, ldc int) {
 
 // tiny computes a product too small to pack, one dot product per element,
 // in the order and with the rounding of the active kernel.
-func tiny(g *args) {
+func tiny[T float](g *args[T]) {
 	fused := active.Load().fused
 	ai, ap := g.lda, 1 // A(i, p) = a[i·ai + p·ap]
 	if g.tA {
@@ -161,14 +167,14 @@ func tiny(g *args) {
 		for j := range row {
 			beta := g.beta
 			for p0 := 0; p0 < g.k; p0 += kc {
-				var s float64
+				var s T
 				for p := p0; p < min(p0+kc, g.k); p++ {
 					if fused {
-						s = math.FMA(g.a[i*ai+p*ap], g.b[p*bp+j*bj], s)
+						s = fma(g.a[i*ai+p*ap], g.b[p*bp+j*bj], s)
 					} else {
 						// The conversion rounds the product, so that no
 						// compiler fuses it into the sum (see kern4x4).
-						s += float64(g.a[i*ai+p*ap] * g.b[p*bp+j*bj])
+						s += T(g.a[i*ai+p*ap] * g.b[p*bp+j*bj])
 					}
 				}
 				row[j] = store(s, row[j], g.alpha, beta, fused)

@@ -1,7 +1,6 @@
 package gemm
 
 import (
-	"math"
 	"runtime"
 
 	"gonum.org/v1/gonum/blas"
@@ -29,6 +28,12 @@ func Dgemv(tA blas.Transpose, m, n int, alpha float64, a []float64, lda int, x [
 		gonum.Implementation{}.Dgemv(tA, m, n, alpha, a, lda, x, incX, beta, y, incY)
 		return
 	}
+	gemv(tA, m, n, alpha, a, lda, x, beta, y)
+}
+
+// gemv is Dgemv and Sgemv for the transposed product with unit
+// increments: y = α·Aᵀ·x + β·y.
+func gemv[T float](tA blas.Transpose, m, n int, alpha T, a []T, lda int, x []T, beta T, y []T) {
 	checkTrans(tA, "tA")
 	if m < 0 {
 		panic("gemm: m < 0")
@@ -56,19 +61,21 @@ func Dgemv(tA blas.Transpose, m, n int, alpha float64, a []float64, lda int, x [
 		gemvT(m, n, alpha, a, lda, x, y, beta)
 		return
 	}
-	// Split the columns in strips of 32 over the goroutines.
-	strips := (n + 31) / 32
+	// Split the columns in strips of the widest gemv kernel over the
+	// goroutines.
+	sw := gemvStrip[T]()
+	strips := (n + sw - 1) / sw
 	parts := min(procs, strips)
 	if parts == 1 {
 		gemvT(m, n, alpha, a, lda, x, y, beta)
 		return
 	}
-	g := args{m: 0, n: n, k: m, alpha: alpha, a: a, lda: lda, b: x, beta: beta, c: y}
+	g := args[T]{m: 0, n: n, k: m, alpha: alpha, a: a, lda: lda, b: x, beta: beta, c: y}
 	j := getJob(&g, nil)
 	j.gemv = true
 	j.start(parts - 1)
 	for q := parts - 1; q >= 0; q-- {
-		t := task{j: j, j0: q * strips / parts * 32, j1: min((q+1)*strips/parts*32, n)}
+		t := task{j: j, j0: q * strips / parts * sw, j1: min((q+1)*strips/parts*sw, n)}
 		if q > 0 {
 			submit(t, parts-1)
 			continue
@@ -79,10 +86,19 @@ func Dgemv(tA blas.Transpose, m, n int, alpha float64, a []float64, lda int, x [
 	putJob(j)
 }
 
+// gemvStrip returns the width of the widest gemv kernel for T: 32
+// float64 or 64 float32 values.
+func gemvStrip[T float]() int {
+	if single[T]() {
+		return 64
+	}
+	return 32
+}
+
 // gemvT sets y = α·Aᵀ·x + β·y for the m×n matrix A. It sums KC rows at a
-// time and rounds as Dgemm's kernels do, so that y is bit for bit the row
-// that Dgemm would give for the one-row product xᵀ·A.
-func gemvT(m, n int, alpha float64, a []float64, lda int, x, y []float64, beta float64) {
+// time and rounds as the gemm kernels do, so that y is bit for bit the row
+// that Dgemm or Sgemm would give for the one-row product xᵀ·A.
+func gemvT[T float](m, n int, alpha T, a []T, lda int, x, y []T, beta T) {
 	for p0 := 0; p0 < m; p0 += kc {
 		k := min(kc, m-p0)
 		if p0 > 0 {
@@ -93,38 +109,26 @@ func gemvT(m, n int, alpha float64, a []float64, lda int, x, y []float64, beta f
 }
 
 // gemvBlock is gemvT for at most KC rows.
-func gemvBlock(m, n int, alpha float64, a []float64, lda int, x, y []float64, beta float64) {
+func gemvBlock[T float](m, n int, alpha T, a []T, lda int, x, y []T, beta T) {
 	j := 0
 	fused := hasAVX2 && active.Load().fused
 	if fused {
-		for ; j+32 <= n; j += 32 {
-			gemvT32(m, a[j:], lda, x, y[j:], alpha, beta)
-		}
-		for ; j+4 <= n; j += 4 {
-			gemvT4(m, a[j:], lda, x, y[j:], alpha, beta)
+		switch a := any(a).(type) {
+		case []float64:
+			j = gemvStrips64(m, n, float64(alpha), a, lda, any(x).([]float64), any(y).([]float64), float64(beta))
+		case []float32:
+			j = gemvStrips32(m, n, float32(alpha), a, lda, any(x).([]float32), any(y).([]float32), float32(beta))
 		}
 	}
 	for ; j < n; j++ {
-		var s float64
+		var s T
 		for i, v := range x[:m] {
 			if fused {
-				s = math.FMA(v, a[i*lda+j], s)
+				s = fma(v, a[i*lda+j], s)
 			} else {
-				s += float64(v * a[i*lda+j])
+				s += T(v * a[i*lda+j])
 			}
 		}
 		y[j] = store(s, y[j], alpha, beta, fused)
 	}
-}
-
-// store returns α·s + β·c as the kernels round it, leaving c unused when
-// β is zero.
-func store(s, c, alpha, beta float64, fused bool) float64 {
-	switch {
-	case beta == 0:
-		return alpha * s
-	case fused:
-		return math.FMA(beta, c, alpha*s)
-	}
-	return float64(alpha*s) + float64(beta*c)
 }

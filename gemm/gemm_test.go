@@ -386,11 +386,34 @@ func TestAllocs(t *testing.T) {
 			}
 		}
 	}
+	for _, sh := range [][3]int{{32, 128, 64}, {128, 256, 784}, {784, 256, 128}, {3, 5, 7}} {
+		for _, tA := range transposes {
+			pr := newSProblem(rnd, tA, blas.NoTrans, sh[0], sh[1], sh[2], 0, 1, 0)
+			f := func() {
+				Sgemm(tA, blas.NoTrans, pr.m, pr.n, pr.k, 1, pr.a, pr.lda, pr.b, pr.ldb, 0, pr.c, pr.ldc)
+			}
+			f()
+			if n := testing.AllocsPerRun(20, f); n != 0 {
+				t.Errorf("Sgemm %v %s: %v allocations per call, want 0", sh, tName(tA), n)
+			}
+		}
+	}
 	a, x, y := make([]float64, 784*256), make([]float64, 784), make([]float64, 256)
 	f := func() { Dgemv(blas.Trans, 784, 256, 1, a, 256, x, 1, 0, y, 1) }
 	f()
 	if n := testing.AllocsPerRun(20, f); n != 0 {
 		t.Errorf("Dgemv: %v allocations per call, want 0", n)
+	}
+	for _, par := range []int{math.MaxInt, 0} {
+		old := gemvParallel
+		gemvParallel = par
+		a, x, y := make([]float32, 784*256), make([]float32, 784), make([]float32, 256)
+		f := func() { Sgemv(blas.Trans, 784, 256, 1, a, 256, x, 1, 0, y, 1) }
+		f()
+		if n := testing.AllocsPerRun(20, f); n != 0 {
+			t.Errorf("Sgemv parallel=%v: %v allocations per call, want 0", par == 0, n)
+		}
+		gemvParallel = old
 	}
 }
 

@@ -15,10 +15,14 @@ func asmKernel(id, w int, rows bool, mask, kc int, a []float64, lda int, b []flo
 	panic("gemm: no assembly kernels in this build")
 }
 
-func gemvT32(m int, a []float64, lda int, x, y []float64, alpha, beta float64) {
+func asmKernel32(id, w int, rows bool, mask, kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	panic("gemm: no assembly kernels in this build")
 }
 
-func gemvT4(m int, a []float64, lda int, x, y []float64, alpha, beta float64) {
+func gemvStrips64(m, n int, alpha float64, a []float64, lda int, x, y []float64, beta float64) int {
+	panic("gemm: no assembly kernels in this build")
+}
+
+func gemvStrips32(m, n int, alpha float32, a []float32, lda int, x, y []float32, beta float32) int {
 	panic("gemm: no assembly kernels in this build")
 }

@@ -7,10 +7,10 @@ import (
 )
 
 // The pool: worker goroutines, started on first use and kept for the life
-// of the program, take the parts of large products from one queue. The
-// goroutine that calls Dgemm or Dgemv computes the first part itself and
-// waits for the others. Jobs and workspaces are kept on free lists, so a
-// warm call allocates nothing.
+// of the program, take the parts of large products, of either precision,
+// from one queue. The goroutine that calls Dgemm, Dgemv, Sgemm or Sgemv
+// computes the first part itself and waits for the others. Jobs and
+// workspaces are kept on free lists, so a warm call allocates nothing.
 //
 // A worker that runs out of tasks polls the queue spinPolls times before
 // it blocks, yielding its processor to any other goroutine between polls;
@@ -19,11 +19,15 @@ import (
 // without the polling each would pay for the operating system waking a
 // thread, which on a virtual machine takes tens of microseconds.
 
-// A job is one call's product, shared by its parts.
+// A job is one call's product, shared by its parts. It has room for the
+// arguments of either precision, so that one queue and one free list
+// serve both.
 type job struct {
-	g    args
-	kn   *kernel
-	gemv bool // g describes y = α·Aᵀ·x + β·y: a is A, b is x, c is y
+	d      args[float64]
+	s      args[float32]
+	single bool // the product is s, in float32; otherwise d
+	kn     *kernel
+	gemv   bool // the args describe y = α·Aᵀ·x + β·y: a is A, b is x, c is y
 	// pending counts the parts that workers have not finished. The
 	// caller locks gate when it hands the parts out, the worker that
 	// finishes the last one unlocks it, and a caller that stops polling
@@ -70,12 +74,20 @@ type task struct {
 
 // run computes the part t with the workspace w.
 func (t task) run(w *workspace) {
-	g := &t.j.g
+	if t.j.single {
+		runPart(t, &t.j.s, w)
+		return
+	}
+	runPart(t, &t.j.d, w)
+}
+
+// runPart computes the part t of the product g with the workspace w.
+func runPart[T float](t task, g *args[T], w *workspace) {
 	if t.j.gemv {
 		gemvT(g.k, t.j1-t.j0, g.alpha, g.a[t.j0:], g.lda, g.b, g.c[t.j0:], g.beta)
 		return
 	}
-	w.part(g, t.j.kn, t.i0, t.i1, t.j0, t.j1)
+	buffersOf[T](w).part(g, t.j.kn, t.i0, t.i1, t.j0, t.j1)
 }
 
 var pool = struct {
@@ -124,7 +136,7 @@ func receive(tasks <-chan task) task {
 }
 
 // getJob returns a job for g and kn from the free list.
-func getJob(g *args, kn *kernel) *job {
+func getJob[T float](g *args[T], kn *kernel) *job {
 	pool.mu.Lock()
 	var j *job
 	if n := len(pool.jobs); n > 0 {
@@ -135,14 +147,19 @@ func getJob(g *args, kn *kernel) *job {
 	if j == nil {
 		j = new(job)
 	}
-	j.g, j.kn, j.gemv = *g, kn, false
+	if d, ok := any(g).(*args[float64]); ok {
+		j.d, j.single = *d, false
+	} else {
+		j.s, j.single = *any(g).(*args[float32]), true
+	}
+	j.kn, j.gemv = kn, false
 	return j
 }
 
 // putJob returns j to the free list, dropping its references to the
 // caller's matrices.
 func putJob(j *job) {
-	j.g, j.kn = args{}, nil
+	j.d, j.s, j.kn = args[float64]{}, args[float32]{}, nil
 	pool.mu.Lock()
 	pool.jobs = append(pool.jobs, j)
 	pool.mu.Unlock()
