@@ -257,19 +257,24 @@ func (bp *backprop) setDropout(rates []float64, rnd *rand.PCG) {
 // runs before the forward pass, so that the matrix products of the pass
 // follow one another without a serial gap, in which the goroutines of
 // package gemm would go to sleep.
-func (bp *backprop) drawMasks() {
-	if bp.rnd == nil {
+func (bp *backprop) drawMasks() { drawMasks(bp.masks, bp.keep, bp.rnd) }
+
+// drawMasks draws each mask of masks that is not nil from rnd, unless rnd
+// is nil: a unit of layer l is kept when a uniform 16-bit draw is at least
+// keep[l].
+func drawMasks(masks [][]uint8, keep []uint64, rnd *rand.PCG) {
+	if rnd == nil {
 		return
 	}
-	for l, m := range bp.masks {
+	for l, m := range masks {
 		if m == nil {
 			continue
 		}
-		k := bp.keep[l]
+		k := keep[l]
 		var bits uint64
 		for i := range m {
 			if i&3 == 0 {
-				bits = bp.rnd.Uint64()
+				bits = rnd.Uint64()
 			}
 			// Without a branch, which a random mask would mispredict:
 			// the sign of draw − k is 1 to drop, 0 to keep.

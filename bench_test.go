@@ -54,7 +54,13 @@ func uniform(rnd *rand.Rand, r, c int) *mat.Dense {
 // BenchmarkTrainStep times one training step: forward pass, the tutorial's
 // squared-error loss, backpropagation of every gradient and one
 // gradient-descent update, on a fixed batch.
-func BenchmarkTrainStep(b *testing.B) {
+func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, nn.Float64) }
+
+// BenchmarkTrainStep32 is BenchmarkTrainStep in float32
+// (Settings.Precision), to compare with PyTorch at its default precision.
+func BenchmarkTrainStep32(b *testing.B) { benchTrainStep(b, nn.Float32) }
+
+func benchTrainStep(b *testing.B, p nn.Precision) {
 	for _, w := range workloads {
 		b.Run(w.name, func(b *testing.B) {
 			rnd := rand.New(rand.NewPCG(1, 0))
@@ -74,7 +80,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			tr, err := nn.NewTrainer(net, &nn.Settings{Method: nn.GradientDescent, LearningRate: 1e-3})
+			tr, err := nn.NewTrainer(net, &nn.Settings{Method: nn.GradientDescent, LearningRate: 1e-3, Precision: p})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -131,7 +137,13 @@ func BenchmarkDropoutStep(b *testing.B) {
 
 // BenchmarkInference times the forward pass of the mnist shape
 // (784-256-128-10, sigmoid) at batch 1 (latency) and 1024 (throughput).
-func BenchmarkInference(b *testing.B) {
+func BenchmarkInference(b *testing.B) { benchInference(b, nn.Float64) }
+
+// BenchmarkInference32 is BenchmarkInference with the network predicting
+// in float32 (Network.SetPrecision).
+func BenchmarkInference32(b *testing.B) { benchInference(b, nn.Float32) }
+
+func benchInference(b *testing.B, p nn.Precision) {
 	sizes := []int{784, 256, 128, 10}
 	for _, batch := range []int{1, 1024} {
 		b.Run(map[int]string{1: "mnist/batch1", 1024: "mnist/batch1024"}[batch], func(b *testing.B) {
@@ -140,6 +152,7 @@ func BenchmarkInference(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			net.SetPrecision(p)
 			x := uniform(rnd, batch, sizes[0])
 			dst := mat.NewDense(batch, sizes[len(sizes)-1], nil)
 			var ws nn.Workspace

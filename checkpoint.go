@@ -118,6 +118,7 @@ func (r *run) resume(c *Checkpoint, pcg *rand.PCG) error {
 	if r.keepBest {
 		copy(r.bestParams, c.BestParams)
 	}
+	t.load()
 	return nil
 }
 

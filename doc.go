@@ -110,6 +110,15 @@
 // takes steps on batches the caller streams in, allocating nothing once
 // warm. [TrainPerceptron] trains the tutorial's [Perceptron].
 //
+// [Settings.Precision] (and the same field of [Classifier] and
+// [Regressor]) trains in [Float32], as PyTorch does by default: the
+// weights, activations, gradients and optimizer state are float32, the
+// matrix products run on gemm.Sgemm, and the loss and other sums that
+// float32 would round badly are taken in float64. The network keeps its
+// float64 face: its weights are written back after every epoch, as
+// float32 values that float64 holds exactly, and model files do not
+// change. [Network.SetPrecision] makes predictions run in float32 too.
+//
 // # Evaluate
 //
 // [Network.Predict] runs the forward pass; [Network.Classify] and
@@ -193,5 +202,5 @@
 // Randomness comes only from seeds given by the caller ([Config.Seed],
 // [Settings.Seed], [PerceptronSettings.Seed], the seed of [Dataset.Split]):
 // the same seeds and data give bit-identical weights and training reports,
-// whatever GOMAXPROCS is.
+// whatever GOMAXPROCS is, in either precision.
 package nn

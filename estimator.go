@@ -98,6 +98,11 @@ type Classifier struct {
 	// Seed seeds the initial weights, the held-out rows and the shuffling;
 	// the same seed and data give the same model, bit for bit.
 	Seed uint64
+	// Precision is the floating-point type of training (see
+	// Settings.Precision): Float64, the zero value, or Float32, faster,
+	// whose model holds float32 weights. The "lbfgs" method refuses
+	// Float32.
+	Precision Precision
 	// Progress, if not nil, is called after every epoch.
 	Progress func(Epoch)
 	// Configure, if not nil, is called with the training settings before
@@ -168,6 +173,8 @@ type Regressor struct {
 	StrictCategories bool
 	// Seed seeds the initial weights, the held-out rows and the shuffling.
 	Seed uint64
+	// Precision is the floating-point type of training, as Classifier's.
+	Precision Precision
 	// Progress, if not nil, is called after every epoch.
 	Progress func(Epoch)
 	// Configure, if not nil, is called with the training settings before

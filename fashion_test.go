@@ -91,10 +91,11 @@ func fashionNet(tb testing.TB, seed uint64) *nn.Network {
 const longTests = "NN_LONG_TESTS"
 
 // TestFashionMNIST trains the time-to-accuracy workload of WORKLOADS.md for
-// up to 20 epochs (Adam, η = 0.001, batch 128) and requires a test accuracy
-// of at least 0.88. It runs when NN_LONG_TESTS=1, the data set is installed
-// and the race detector is off, and logs the accuracy and wall time of
-// every epoch.
+// up to 20 epochs (Adam, η = 0.001, batch 128), in float64 and in float32,
+// and requires a test accuracy of at least 0.88 from each, and the float32
+// run's within 0.005 of the float64 run's. It runs when NN_LONG_TESTS=1, the
+// data set is installed and the race detector is off, and logs the
+// accuracy and wall time of every epoch.
 func TestFashionMNIST(t *testing.T) {
 	if raceEnabled {
 		t.Skip("SKIPPED: Fashion-MNIST training is too slow under -race; run " + longTests + "=1 go test -run '^TestFashionMNIST$' -v . without -race")
@@ -106,6 +107,18 @@ func TestFashionMNIST(t *testing.T) {
 		t.Skip("SKIPPED: Fashion-MNIST training for 20 epochs takes a minute or so; run it with " + longTests + "=1 go test -run '^TestFashionMNIST$' -v .")
 	}
 	f := loadFashion(t)
+	acc := make(map[nn.Precision]float64)
+	for _, p := range []nn.Precision{nn.Float64, nn.Float32} {
+		t.Run(p.String(), func(t *testing.T) { acc[p] = fashion20(t, f, p) })
+	}
+	if d := acc[nn.Float32] - acc[nn.Float64]; d < -0.005 || d > 0.005 {
+		t.Errorf("test accuracy %.4f in float32, %.4f in float64: a difference of %.4f, want at most 0.005", acc[nn.Float32], acc[nn.Float64], d)
+	}
+}
+
+// fashion20 trains the time-to-accuracy workload for 20 epochs in
+// precision p, checks a test accuracy of at least 0.88 and returns it.
+func fashion20(t *testing.T, f *fashion, precision nn.Precision) float64 {
 	net := fashionNet(t, 1)
 	var (
 		reached, last time.Duration
@@ -125,6 +138,7 @@ func TestFashionMNIST(t *testing.T) {
 		Epochs:       20,
 		BatchSize:    128,
 		Seed:         1,
+		Precision:    precision,
 		// The test set is scored after every epoch, as the workload
 		// measures it, but not used for early stopping or for choosing
 		// weights. Scoring reuses its buffers: with 440 MB of data alive,
@@ -155,6 +169,7 @@ func TestFashionMNIST(t *testing.T) {
 	if acc < 0.88 {
 		t.Errorf("test accuracy %.4f after 20 epochs, want at least 0.88", acc)
 	}
+	return acc
 }
 
 // TestFashionMNISTShort runs the workload of TestFashionMNIST for one
@@ -190,10 +205,16 @@ func TestFashionMNISTShort(t *testing.T) {
 
 // BenchmarkFashionEpoch times one epoch of the time-to-accuracy workload
 // (469 Adam steps of 128 images) when the data set is installed.
-func BenchmarkFashionEpoch(b *testing.B) {
+func BenchmarkFashionEpoch(b *testing.B) { benchFashionEpoch(b, nn.Float64) }
+
+// BenchmarkFashionEpoch32 is BenchmarkFashionEpoch in float32
+// (Settings.Precision).
+func BenchmarkFashionEpoch32(b *testing.B) { benchFashionEpoch(b, nn.Float32) }
+
+func benchFashionEpoch(b *testing.B, p nn.Precision) {
 	f := loadFashion(b)
 	net := fashionNet(b, 1)
-	s := &nn.Settings{Method: nn.Adam, LearningRate: 0.001, Epochs: 1, BatchSize: 128, Seed: 1}
+	s := &nn.Settings{Method: nn.Adam, LearningRate: 0.001, Epochs: 1, BatchSize: 128, Seed: 1, Precision: p}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := nn.Train(context.Background(), net, f.xTrain, f.yTrain, s); err != nil {

@@ -59,6 +59,8 @@ type Fingerprint struct {
 	Cooldown        int     `json:"cooldown,omitempty"`
 	Monitor         Monitor `json:"monitor,omitempty"`
 	ClipNorm        float64 `json:"clip_norm,omitempty"`
+	// Precision is that of Settings, absent for Float64.
+	Precision Precision `json:"precision,omitempty"`
 }
 
 // fingerprint returns the fingerprint of training n on rows rows whose
@@ -96,6 +98,7 @@ func fingerprint(n *Network, c *Settings, rows int, val bool, data string) *Fing
 		Cooldown:        c.Cooldown,
 		Monitor:         c.Monitor,
 		ClipNorm:        c.ClipNorm,
+		Precision:       c.Precision,
 	}
 	// What the run does not use may change without changing it.
 	if f.Method != GradientDescent && f.Method != LBFGS {
@@ -185,6 +188,7 @@ func (f *Fingerprint) items() [][2]string {
 		{"cooldown", fmt.Sprint(f.Cooldown)},
 		{"monitor", f.Monitor.String()},
 		{"clip norm", fmt.Sprint(f.ClipNorm)},
+		{"precision", f.Precision.String()},
 	}
 }
 

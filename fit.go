@@ -34,6 +34,7 @@ type hyper struct {
 	balanced      bool
 	seed          uint64
 	slope         float64
+	precision     Precision
 	progress      func(Epoch)
 	configure     func(*Settings)
 }
@@ -44,6 +45,7 @@ func (c *Classifier) hyper() (*hyper, error) {
 		return nil, err
 	}
 	h.refit, h.indicator, h.progress, h.configure = c.Refit, c.MissingIndicator, c.Progress, c.Configure
+	h.precision = c.Precision
 	h.classWeights, h.balanced, h.slope = c.ClassWeights, c.Balanced, c.LeakySlope
 	for label, w := range c.ClassWeights {
 		if !(w >= 0) || math.IsInf(w, 0) {
@@ -59,6 +61,7 @@ func (r *Regressor) hyper() (*hyper, error) {
 		return nil, err
 	}
 	h.refit, h.indicator, h.progress, h.configure = r.Refit, r.MissingIndicator, r.Progress, r.Configure
+	h.precision = r.Precision
 	h.slope = r.LeakySlope
 	return h, nil
 }
@@ -283,6 +286,7 @@ func (h *hyper) settings(epochs int) *Settings {
 		Patience:     h.patience,
 		Seed:         h.seed,
 		Progress:     h.progress,
+		Precision:    h.precision,
 	}
 	if h.configure != nil {
 		h.configure(s)

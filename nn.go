@@ -86,6 +86,8 @@ type Network struct {
 	params []float64    // all weights and biases, layer by layer: W(l) row-major, then b(l)
 	w      []*mat.Dense // views of params
 	b      [][]float64  // views of params; nil without biases
+
+	p32 *params32 // the weights that predictions use in float32 (SetPrecision); nil in float64
 }
 
 // New returns a network built and initialised as c describes. It returns an
@@ -303,6 +305,9 @@ func (n *Network) Clone() *Network {
 	c := newNetwork(n.sizes, n.acts, n.bias, n.loss)
 	c.slope = n.slope
 	copy(c.params, n.params)
+	if n.p32 != nil {
+		c.p32 = newParams32(c)
+	}
 	return c
 }
 
@@ -364,6 +369,7 @@ func (n *Network) layer(l int, dst, a *mat.Dense, z []float64) {
 type Workspace struct {
 	buf [2][]float64
 	m   [2]mat.Dense
+	f32 [3][]float32 // the input and two layers' outputs, in float32
 }
 
 // matrix returns a contiguous r×c matrix over buffer k, growing it if needed.
@@ -459,6 +465,10 @@ func (n *Network) forwardTo(dst, a *mat.Dense, ws *Workspace, block int) {
 
 // forwardBlock runs the checked input a through the network into dst.
 func (n *Network) forwardBlock(dst, a *mat.Dense, ws *Workspace) {
+	if n.p32 != nil {
+		n.forwardBlock32(dst, a, ws)
+		return
+	}
 	r, _ := a.Dims()
 	out := n.sizes[len(n.sizes)-1]
 	L := len(n.w)

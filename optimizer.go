@@ -39,6 +39,10 @@ type updateJob struct {
 	eps        float64
 	decay      float64 // AdamW's factor 1 − η·λ
 	lo, hi     int
+
+	// In float32 (Settings.Precision), the parameters, gradient and
+	// state are these, and w, g, m and v are nil.
+	w32, g32, m32, v32 []float32
 }
 
 // clipNorm scales g so that its Euclidean norm is at most c, by
@@ -50,6 +54,10 @@ func clipNorm(g []float64, c float64) {
 }
 
 func (j *updateJob) run(lo, hi int) {
+	if j.w32 != nil {
+		j.run32(lo, hi)
+		return
+	}
 	w, g, lr := j.w[lo:hi], j.g[lo:hi], j.lr
 	switch j.method {
 	case GradientDescent, SGD:

@@ -284,6 +284,9 @@ func (p *partial) step(ctx context.Context, h *hyper, d *Dataset) error {
 	r.report.Stop = 0 // a cancelled or diverged call before does not end this one
 	r.trainer.weighted = set.w != nil
 	clear(r.trainer.bp) // buffers of the last call's weighting
+	if f := r.trainer.f32; f != nil {
+		clear(f.bp)
+	}
 	if r.report.History != nil {
 		r.elapsed0 = r.report.History[len(r.report.History)-1].Elapsed
 	}
@@ -321,6 +324,7 @@ type partialState struct {
 
 func (p *partial) save() partialState {
 	t := p.run.trainer
+	t.sync()
 	random, _ := p.pcg.MarshalBinary()
 	return partialState{params: slices.Clone(p.run.net.params), m: slices.Clone(t.m), v: slices.Clone(t.v), steps: t.t, random: random}
 }
@@ -330,6 +334,7 @@ func (p *partial) restore(s partialState) {
 	copy(p.run.net.params, s.params)
 	copy(t.m, s.m)
 	copy(t.v, s.v)
+	t.load()
 	t.t = s.steps
 	p.pcg.UnmarshalBinary(s.random)
 }

@@ -247,6 +247,12 @@ type Settings struct {
 	Weights []float64
 	// Progress, if not nil, is called after every epoch.
 	Progress func(Epoch)
+	// Precision is the floating-point type training computes in: Float64,
+	// the zero value, or Float32, which keeps a float32 copy of the
+	// weights, the optimizer's state and every activation and gradient,
+	// and writes the weights back to the network after every epoch (and
+	// after every Trainer.Step). LBFGS refuses Float32.
+	Precision Precision
 
 	// CheckpointEvery and Checkpoint save the state of training: if both
 	// are set, Checkpoint is called after every CheckpointEvery epochs
@@ -412,6 +418,10 @@ func (s *Settings) validate() error {
 		return errors.New("nn: LBFGS takes no learning-rate schedule or warm-up; its line search chooses its steps")
 	case s.Method == LBFGS && s.Dropout != nil:
 		return errors.New("nn: Settings.Dropout does not apply to LBFGS, whose line search needs the same cost at every evaluation")
+	case !precisions.valid(s.Precision):
+		return fmt.Errorf("nn: unknown Settings.Precision %d", s.Precision)
+	case s.Method == LBFGS && s.Precision == Float32:
+		return errors.New("nn: LBFGS trains in float64 only (gonum's optimizer works in float64); use Settings.Precision Float64, or a gradient method in Float32")
 	case s.CheckpointEvery < 0:
 		return fmt.Errorf("nn: Settings.CheckpointEvery is %d, want zero or more", s.CheckpointEvery)
 	case s.Resume != nil && s.Epochs < s.Resume.Epoch:

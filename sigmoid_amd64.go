@@ -45,3 +45,35 @@ func sigmoidVec(x, b []float64) (int, bool) {
 	}
 	return len(x), true
 }
+
+//go:noescape
+func sigmoid32(x []float32)
+
+//go:noescape
+func sigmoidBias32(x, b []float32)
+
+// sigmoidVec32 is sigmoidVec for float32: each σ is computed in float64,
+// four at a time, and rounded.
+func sigmoidVec32(x, b []float32) (int, bool) {
+	if !useAVX2 {
+		return 0, false
+	}
+	if b == nil {
+		sigmoid32(x)
+	} else {
+		sigmoidBias32(x, b[:len(x)])
+	}
+	k := len(x) &^ 3
+	if k < len(x) {
+		var pad [4]float32
+		copy(pad[:], x[k:])
+		if b != nil {
+			for i := range len(x) - k {
+				pad[i] += b[k+i]
+			}
+		}
+		sigmoid32(pad[:])
+		copy(x[k:], pad[:])
+	}
+	return len(x), true
+}

@@ -120,3 +120,53 @@ loopbias:
 
 donebias:
 	RET
+
+// func sigmoid32(x []float32)
+// x[i] = σ(x[i]) for the first len(x)/4·4 elements, computed in float64
+// and rounded to float32.
+TEXT ·sigmoid32(SB), NOSPLIT, $0-24
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	SHRQ $2, CX
+	JZ   done32
+	SIGSETUP
+
+loop32:
+	VCVTPS2PD  (SI), Y0
+	SIGMOID4
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)
+	ADDQ       $16, SI
+	DECQ       CX
+	JNZ        loop32
+	VZEROUPPER
+
+done32:
+	RET
+
+// func sigmoidBias32(x, b []float32)
+// x[i] = σ(x[i] + b[i]) for the first len(x)/4·4 elements, the sum
+// rounded to float32 and σ computed in float64; len(b) ≥ len(x).
+TEXT ·sigmoidBias32(SB), NOSPLIT, $0-48
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	MOVQ b_base+24(FP), DI
+	SHRQ $2, CX
+	JZ   donebias32
+	SIGSETUP
+
+loopbias32:
+	VMOVUPS    (SI), X0
+	VADDPS     (DI), X0, X0
+	VCVTPS2PD  X0, Y0
+	SIGMOID4
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)
+	ADDQ       $16, SI
+	ADDQ       $16, DI
+	DECQ       CX
+	JNZ        loopbias32
+	VZEROUPPER
+
+donebias32:
+	RET

@@ -201,12 +201,13 @@ func (r *run) descendStream(train passSet, sh *shuffler, size int, rnd *rand.Ran
 			}
 			cost := t.step(x, y)
 			if !finite(cost) {
-				return r.diverged(e, cost, t.prev)
+				return r.diverged(e, cost, t.previous())
 			}
 			sum += cost * float64(k)
 		}
+		t.sync()
 		if !paramsFinite(r.net.params) {
-			return r.diverged(e, sum/float64(rows), t.prev)
+			return r.diverged(e, sum/float64(rows), t.previous())
 		}
 		loss := sum/float64(rows) + r.net.l2Penalty(r.s.L2)
 		stop, err := r.endEpoch(e, loss, pcg)

@@ -408,6 +408,10 @@ func (r *run) end() {
 		r.report.BestEpoch = len(r.report.History)
 	}
 	r.report.Elapsed = time.Since(r.start)
+	if p := r.net.p32; p != nil {
+		// The network predicts in float32: from the weights trained.
+		toFloat32(p.flat, r.net.params)
+	}
 }
 
 // run is the state of one call to Train.
@@ -540,6 +544,9 @@ func (r *run) descend(train *rowSet, rnd *rand.Rand, pcg *rand.PCG) error {
 	copy(t.prev, r.net.params)
 	if r.s.Method == GradientDescent {
 		X, Y := train.dense()
+		if t.f32 != nil {
+			return r.descendFull32(X, Y, pcg)
+		}
 		return r.descendFull(X, Y, pcg)
 	}
 	return r.descendBatches(train, rnd, pcg)
@@ -648,14 +655,15 @@ func (r *run) epoch(b *batches, e, spe int, rnd *rand.Rand) (float64, error) {
 		bx, by := b.gather(off)
 		cost := t.step(bx, by)
 		if !finite(cost) {
-			return 0, r.diverged(e, cost, t.prev)
+			return 0, r.diverged(e, cost, t.previous())
 		}
 		n, _ := bx.Dims()
 		sum += cost * float64(n)
 	}
+	t.sync()
 	// An update can overflow while the loss before it was finite.
 	if !paramsFinite(r.net.params) {
-		return 0, r.diverged(e, sum/float64(rows), t.prev)
+		return 0, r.diverged(e, sum/float64(rows), t.previous())
 	}
 	return sum/float64(rows) + r.net.l2Penalty(r.s.L2), nil
 }

@@ -30,6 +30,8 @@ type Trainer struct {
 
 	weighted bool      // batches' targets hold the rows' weights in a last column (Train with Settings.Weights)
 	dropRNG  *rand.PCG // the source of dropout masks, nil without dropout
+
+	f32 *trainer32 // the float32 state, with Settings.Precision Float32; nil in float64
 }
 
 // NewTrainer returns a Trainer that updates n by the method of s (nil means
@@ -68,6 +70,9 @@ func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
 		t.m = make([]float64, len(n.params))
 		t.v = make([]float64, len(n.params))
 	}
+	if c.Precision == Float32 {
+		t.f32 = newTrainer32(n, c.Method)
+	}
 	return t, nil
 }
 
@@ -103,6 +108,11 @@ func (t *Trainer) SetLearningRate(lr float64) {
 // buffers of a batch of a size it has not seen would not fit in the memory
 // budget (see SetMemoryBudget). Step does not check the weights after its
 // own update; Train does.
+//
+// With Settings.Precision Float32, the Trainer trains a float32 copy of
+// the network's weights, rounded when the Trainer is made, and writes it
+// back to the network after every step: the network then holds float32
+// values, and changes made to its weights between steps are not seen.
 func (t *Trainer) Step(x, y *mat.Dense) (float64, error) {
 	if err := t.net.checkInput("X", x); err != nil {
 		return 0, err
@@ -111,12 +121,17 @@ func (t *Trainer) Step(x, y *mat.Dense) (float64, error) {
 	if err := t.net.checkTarget("Y", y, r); err != nil {
 		return 0, err
 	}
-	if t.bp[r] == nil {
-		if err := overBudget(t.net.backpropBytes(r), fmt.Sprintf("the buffers of a batch of %d rows", r)); err != nil {
+	if t.f32 == nil && t.bp[r] == nil || t.f32 != nil && t.f32.bp[r] == nil {
+		bytes := t.net.backpropBytes(r)
+		if t.f32 != nil {
+			bytes = t.net.backprop32Bytes(r)
+		}
+		if err := overBudget(bytes, fmt.Sprintf("the buffers of a batch of %d rows", r)); err != nil {
 			return 0, fmt.Errorf("nn: %w", err)
 		}
 	}
 	cost := t.step(x, y)
+	t.sync()
 	if !finite(cost) {
 		return cost, fmt.Errorf("nn: batch loss is %v: %w; try a lower learning rate", cost, ErrDiverged)
 	}
@@ -146,6 +161,9 @@ func (t *Trainer) buffers(r int) *backprop {
 // without the L2 penalty, which it leaves in t.penalty. If the cost is not
 // finite, it returns it without updating the network.
 func (t *Trainer) step(x, y *mat.Dense) float64 {
+	if t.f32 != nil {
+		return t.step32(x, y)
+	}
 	r, _ := x.Dims()
 	bp := t.buffers(r)
 	bp.setBatch(x, y)

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -350,4 +351,48 @@ func tableCases(t *testing.T) []exportCase {
 		cases = append(cases, exportCase{map[bool]string{true: "table/classifier", false: "table/regression"}[classify], m, x})
 	}
 	return cases
+}
+
+// A network trained in float32 (nn.Settings.Precision), exported in float
+// (Options.Float32), gives in ONNX Runtime the outputs of nn's float32
+// prediction (nn.Network.SetPrecision) to float's precision.
+func TestExportFloat32Trained(t *testing.T) {
+	ortModules(t)
+	rnd := rand.New(rand.NewPCG(5, 5))
+	const rows = 200
+	x := mat.NewDense(rows, 5, nil)
+	labels := make([]int, rows)
+	for i := range rows {
+		for j := range 5 {
+			x.Set(i, j, rnd.NormFloat64())
+		}
+		labels[i] = 0
+		if x.At(i, 0)+x.At(i, 1) > 0 {
+			labels[i] = 1 + int(rnd.Uint64()%2)
+		}
+	}
+	net, err := nn.New(nn.Config{Sizes: []int{5, 16, 8, 3}, Activations: []nn.Activation{nn.Tanh, nn.Sigmoid, nn.Softmax}, Loss: nn.CrossEntropy, Init: nn.Xavier, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nn.Train(context.Background(), net, x, nn.OneHot(labels, 3), &nn.Settings{Method: nn.Adam, Epochs: 20, Seed: 1, Precision: nn.Float32}); err != nil {
+		t.Fatal(err)
+	}
+	m := &nn.Model{Network: net, Classes: []string{"a", "b", "c"}}
+	path := writeFile(t, t.TempDir(), "trained32", m, &Options{Float32: true})
+	rep := runtime(t, []ortRequest{newRequest(path, "X", x, true)})[0]
+	if rep.Error != "" {
+		t.Fatalf("ONNX Runtime: %s", rep.Error)
+	}
+	got := rep.Outputs[OutputProbabilities].dense()
+	net.SetPrecision(nn.Float32)
+	want, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm, _ := relDiff(got, want, 1e-3)
+	t.Logf("float32 model in ONNX Runtime (float) against nn -precision float32: %.3g norm-wise relative", norm)
+	if norm > 1e-6 {
+		t.Errorf("probabilities differ by %.3g relative, want ≤ 1e-6", norm)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/neuralgo/nn"
 	pb "github.com/neuralgo/nn/serve/inferencepb"
 )
 
@@ -142,11 +143,11 @@ func (readCloser) Close() error { return nil }
 // through the model's schema.
 func BenchmarkDecode(b *testing.B) {
 	iris, reg := models(b)
-	ei, err := loadEntry("iris", iris)
+	ei, err := loadEntry("iris", iris, nn.Float64)
 	if err != nil {
 		b.Fatal(err)
 	}
-	er, err := loadEntry("reg", reg)
+	er, err := loadEntry("reg", reg, nn.Float64)
 	if err != nil {
 		b.Fatal(err)
 	}

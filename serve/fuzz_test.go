@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/neuralgo/nn"
 	pb "github.com/neuralgo/nn/serve/inferencepb"
 )
 
@@ -19,7 +20,7 @@ func fuzzEntries(f *testing.F) []*entry {
 	iris, reg := models(f)
 	var es []*entry
 	for _, p := range []string{iris, reg} {
-		e, err := loadEntry("m", p)
+		e, err := loadEntry("m", p, nn.Float64)
 		if err != nil {
 			f.Fatal(err)
 		}

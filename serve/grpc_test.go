@@ -28,6 +28,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/neuralgo/nn"
 	pb "github.com/neuralgo/nn/serve/inferencepb"
 )
 
@@ -586,7 +587,7 @@ func TestGRPCMessageExpansion(t *testing.T) {
 // the protocol buffer library refuses.
 func TestGRPCWireMalformed(t *testing.T) {
 	iris, _ := models(t)
-	e, err := loadEntry("iris", iris)
+	e, err := loadEntry("iris", iris, nn.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func zeros(n int) string { return strings.Repeat("0,", n-1) + "0" }
 func TestDecodeBounded(t *testing.T) {
 	wide := wideEntry(t)
 	iris, _ := models(t)
-	irisEntry, err := loadEntry("iris", iris)
+	irisEntry, err := loadEntry("iris", iris, nn.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}

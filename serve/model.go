@@ -74,11 +74,12 @@ func statOf(fi fs.FileInfo) fileStat {
 	return s
 }
 
-// loadEntry loads the model file path as the model name. The file must
+// loadEntry loads the model file path as the model name, predicting in
+// precision p. The file must
 // be a regular file: it is opened without blocking, so that a named pipe
 // (which would block the open until a writer comes, and then hand out
 // another stream on every reload) or a device is refused, not waited on.
-func loadEntry(name, path string) (*entry, error) {
+func loadEntry(name, path string, p nn.Precision) (*entry, error) {
 	f, fi, err := regular.Open(path, "a model file is read whole, and again on every reload")
 	if err != nil {
 		return nil, err
@@ -93,6 +94,7 @@ func loadEntry(name, path string) (*entry, error) {
 		}
 		return nil, fmt.Errorf("nn: %s: %w", path, err)
 	}
+	m.Network.SetPrecision(p)
 	e, err := newEntry(name, path, m)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

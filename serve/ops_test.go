@@ -117,7 +117,7 @@ func TestBatchingIdentical(t *testing.T) {
 // batcher told that all the jobs are on their way.
 func TestBatcherOneProduct(t *testing.T) {
 	iris, _ := models(t)
-	e, err := loadEntry("iris", iris)
+	e, err := loadEntry("iris", iris, nn.Float64)
 	if err != nil {
 		t.Fatal(err)
 	}

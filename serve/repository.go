@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/neuralgo/nn"
 	"github.com/neuralgo/nn/internal/excerpt"
 	"github.com/neuralgo/nn/internal/regular"
 )
@@ -196,8 +197,8 @@ func (s *Server) addModel(m *model) bool {
 }
 
 // newFileModel returns the model of a ModelFile, its one version loaded.
-func newFileModel(mf ModelFile) (*model, error) {
-	e, err := loadEntry(mf.Name, mf.Path)
+func newFileModel(mf ModelFile, p nn.Precision) (*model, error) {
+	e, err := loadEntry(mf.Name, mf.Path, p)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +289,7 @@ func (s *Server) syncModel(m *model, force, explicit bool) error {
 		sl := vs.latest()
 		if sl == nil {
 			// Unloaded: load it again, from the file as it is.
-			e, err := loadEntry(m.name, m.file)
+			e, err := loadEntry(m.name, m.file, s.opts.Precision)
 			if err != nil {
 				s.metrics.reloads.WithLabelValues(m.name, "failure").Inc()
 				return fmt.Errorf("serve: model %s: %w", excerpt.Quote(m.name), err)
@@ -367,7 +368,7 @@ func (s *Server) syncModel(m *model, force, explicit bool) error {
 			errs = append(errs, fmt.Errorf("serve: model %s version %s: it failed to load, and its file has not changed since", excerpt.Quote(m.name), label))
 			continue
 		}
-		e, err := loadEntry(m.name, path)
+		e, err := loadEntry(m.name, path, s.opts.Precision)
 		if err != nil {
 			if m.failed == nil {
 				m.failed = make(map[int64]fileStat)

@@ -98,6 +98,11 @@ type Options struct {
 	// refused with 403 (gRPC PermissionDenied), so that no client can
 	// take a model down; the repository index is always served.
 	ModelControl bool
+	// Precision is the floating-point type in which the models predict
+	// (nn.Network.SetPrecision): nn.Float64, the zero value, or
+	// nn.Float32, faster, which suits models trained in float32. It
+	// applies to every model and version, as each is loaded.
+	Precision nn.Precision
 	// Token, if not empty, is required on every endpoint but
 	// /v2/health/live, in the header "Authorization: Bearer <Token>"
 	// (the scheme in any case), and on every gRPC method but ServerLive,
@@ -226,7 +231,7 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 				return nil, fmt.Errorf("serve: the model name %s is given as a file and is a model of the repository", excerpt.Quote(mf.Name))
 			}
 		}
-		m, err := newFileModel(mf)
+		m, err := newFileModel(mf, o.Precision)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("serve: model %s: %w", excerpt.Quote(mf.Name), err)
@@ -372,7 +377,7 @@ func (s *Server) reload(sl *slot, force bool) error {
 	if !force && (sameStat(st, old.stat) || sameStat(st, sl.failed)) {
 		return nil
 	}
-	e, err := loadEntry(sl.name, sl.path)
+	e, err := loadEntry(sl.name, sl.path, s.opts.Precision)
 	if err != nil {
 		s.failed(sl, st, err)
 		return fmt.Errorf("serve: model %s: %w", excerpt.Quote(sl.name), err)

@@ -62,6 +62,7 @@ func runEval(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	m.Network.SetPrecision(f.precision)
 	// The model's options find its features, target and classes by name.
 	o := m.CSVOptions()
 	o.Header = f.header

@@ -172,15 +172,20 @@ var headerUsage = "header `mode`: " + orList(names[nn.Header]()) + "; auto takes
 type rowFlags struct {
 	model, data string
 	header      nn.Header
+	precision   nn.Precision
 }
 
-// register defines the flags -model, -data (described by dataUsage) and
-// -header on fs.
+// register defines the flags -model, -data (described by dataUsage),
+// -header and -precision on fs.
 func (f *rowFlags) register(fs *flag.FlagSet, dataUsage string) {
 	fs.StringVar(&f.model, "model", "", "the model `file` written by nn train (required)")
 	fs.StringVar(&f.data, "data", "", dataUsage)
 	fs.TextVar(&f.header, "header", f.header, headerUsage)
+	fs.TextVar(&f.precision, "precision", f.precision, precisionUsage)
 }
+
+// precisionUsage describes the -precision flag of predict, eval and serve.
+var precisionUsage = "floating-point `type` of the network's forward pass: " + orList(names[nn.Precision]()) + "; float32 is faster, and suits a model trained with -precision float32"
 
 // byteSize is a -max-memory flag: a number of bytes with an optional unit,
 // K, M, G or T (also KiB, MiB, GiB, TiB) for powers of 1024, or KB, MB, GB

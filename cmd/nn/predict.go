@@ -65,6 +65,7 @@ func runPredict(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	m.Network.SetPrecision(f.precision)
 	out := nn.Labels
 	if proba {
 		out = nn.Probabilities

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/neuralgo/nn"
 	"github.com/neuralgo/nn/internal/excerpt"
 	"github.com/neuralgo/nn/internal/regular"
 	"github.com/neuralgo/nn/serve"
@@ -228,6 +229,7 @@ type serveFlags struct {
 	def            string
 	grpcAddr       string
 	repository     string
+	precision      nn.Precision
 	modelControl   bool
 }
 
@@ -256,6 +258,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.def, "default", "", "the model `NAME` of /invocations without ?model= (default: the only model)")
 	fs.StringVar(&f.grpcAddr, "grpc-addr", "", "also serve the gRPC Open Inference Protocol on `address`, host:port (a port of 0 picks a free one)")
 	fs.StringVar(&f.repository, "repository", "", "serve the models of the `directory` DIR, in Triton's layout DIR/NAME/VERSION/model.json")
+	fs.TextVar(&f.precision, "precision", f.precision, precisionUsage)
 	fs.BoolVar(&f.modelControl, "model-control", false, "let clients load and unload models (POST /v2/repository/models/NAME/load and unload, and gRPC's RepositoryModelLoad and RepositoryModelUnload)")
 }
 
@@ -304,6 +307,7 @@ func runServe(e *env, args []string) error {
 		MaxBodyBytes: f.maxBody, MaxInflightBytes: f.maxInflight, MaxRows: f.maxRows,
 		ReloadInterval: f.reloadInterval, Default: f.def, Logger: log,
 		Repository: f.repository, ModelControl: f.modelControl,
+		Precision: f.precision,
 	}
 	if f.batchDelay == 0 {
 		opts.BatchDelay = -1 // batch only what is waiting

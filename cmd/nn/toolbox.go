@@ -1,8 +1,8 @@
 package main
 
 // The flags of the modern training toolbox, shared by nn train and nn
-// tune: dropout, AdamW's decay, clipping, schedules, the monitored value
-// and LeakyReLU's slope.
+// tune: dropout, AdamW's decay, clipping, schedules, the monitored value,
+// LeakyReLU's slope and the precision of training.
 
 import (
 	"flag"
@@ -28,6 +28,7 @@ func (f *trainFlags) registerToolbox(fs *flag.FlagSet) {
 	fs.Var(floatFlag{&f.decay, positive, "a number > 0"}, "decay", "`factor` of -schedule step, exponential and plateau (plateau's default 0.1), or inverse-time's rate")
 	fs.Var(newChoice(&f.monitor, "val_loss", "val_loss", "val_acc"), "monitor", "what early stopping and -schedule plateau watch: `val_loss` or val_acc")
 	fs.Var(floatFlag{&f.leakySlope, fraction, "a slope in [0, 1)"}, "leaky-slope", "the `slope` of -activation leaky-relu below zero (default 0.01)")
+	fs.TextVar(&f.precision, "precision", f.precision, "floating-point `type` of training: "+orList(names[nn.Precision]())+"; float32 is faster, and its model holds float32 weights")
 }
 
 // adamWDecay returns the weight decay that package nn gives AdamW when
@@ -54,6 +55,8 @@ func (f *trainFlags) checkToolbox(cmd string, set map[string]bool, hidden [][]in
 		return bad("-monitor val_acc needs held-out rows (-val)")
 	case f.warmup > 0 && f.warmup >= f.epochs:
 		return bad("-warmup %d is not shorter than -epochs %d", f.warmup, f.epochs)
+	case f.method == nn.LBFGS && f.precision == nn.Float32:
+		return bad("-method lbfgs trains in float64 only: drop -precision float32, or choose another -method")
 	case f.method == nn.LBFGS && (f.dropout != nil || set["clip"] || set["schedule"] || set["warmup"]):
 		return bad("-method lbfgs takes no -dropout, -clip, -schedule or -warmup")
 	case set["leaky-slope"] && !slices.Contains(acts, nn.LeakyReLU):
@@ -74,6 +77,7 @@ func (f *trainFlags) toolbox(s *nn.Settings) {
 	s.Dropout = f.dropout
 	s.WeightDecay = f.weightDecay
 	s.ClipNorm = f.clip
+	s.Precision = f.precision
 	s.Schedule, s.Warmup, s.PerStep, s.MinRate = f.schedule, f.warmup, f.perStep, f.minLR
 	s.DecayRate = f.decay
 	if f.monitor == "val_acc" {

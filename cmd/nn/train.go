@@ -110,6 +110,7 @@ type trainFlags struct {
 	weight                                      string
 	dropout                                     []float64
 	weightDecay, clip, minLR, decay, leakySlope float64
+	precision                                   nn.Precision
 	schedule                                    nn.Schedule
 	warmup                                      int
 	perStep                                     bool
