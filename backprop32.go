@@ -90,6 +90,7 @@ type backprop32 struct {
 	grad []float32
 	gw   [][]float32
 	gb   [][]float32
+	ones []float32 // rows ones: δᵀ·1 sums the columns of δ
 }
 
 // backprop32Bytes returns the bytes that newBackprop32(n, rows) allocates:
@@ -113,6 +114,10 @@ func newBackprop32(n *Network, p *params32, rows int, weighted bool) *backprop32
 		zOut:  make([]float32, rows*out),
 		zHid:  make([][]float32, L),
 		grad:  make([]float32, len(p.flat)),
+		ones:  make([]float32, rows),
+	}
+	for i := range bp.ones {
+		bp.ones[i] = 1
 	}
 	if weighted {
 		bp.ycols++
@@ -309,8 +314,8 @@ func (bp *backprop32) backward(scale, l2 float64) {
 			}
 		}
 		if gb := bp.gb[l]; gb != nil {
-			// ∂J/∂b(l) = Σ_rows δ(l)
-			colSums32(gb, bp.delta[l], bp.rows)
+			// ∂J/∂b(l) = Σ_rows δ(l) = δ(l)ᵀ·1
+			gemm.Sgemv(blas.Trans, bp.rows, out, 1, bp.delta[l], out, bp.ones, 1, 0, gb, 1)
 		}
 	}
 }
@@ -328,25 +333,8 @@ func (bp *backprop32) descend(scale, l2, lr float64) {
 		// W(l) ← (1−ηλ)·W(l) − η·a(l)ᵀ·δ(l)
 		gemm.Sgemm(blas.Trans, blas.NoTrans, in, out, bp.rows, float32(-lr), bp.input(l), in, bp.delta[l], out, float32(1-lr*l2), bp.p.w[l], out)
 		if b := bp.p.b[l]; b != nil {
-			// b(l) ← b(l) − η·Σ_rows δ(l)
-			eta := float32(-lr)
-			d := bp.delta[l]
-			for i := 0; i < bp.rows; i++ {
-				for j, v := range d[i*out : (i+1)*out] {
-					b[j] += eta * v
-				}
-			}
-		}
-	}
-}
-
-// colSums32 sets dst to the column sums of the rows×len(dst) matrix m.
-func colSums32(dst, m []float32, rows int) {
-	cols := len(dst)
-	clear(dst)
-	for i := 0; i < rows; i++ {
-		for j, v := range m[i*cols : (i+1)*cols] {
-			dst[j] += v
+			// b(l) ← b(l) − η·δ(l)ᵀ·1
+			gemm.Sgemv(blas.Trans, bp.rows, out, float32(-lr), bp.delta[l], out, bp.ones, 1, 1, b, 1)
 		}
 	}
 }

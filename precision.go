@@ -49,16 +49,16 @@ const float32Bytes = 4
 // toFloat32 sets dst[i] = float32(src[i]), rounding to nearest.
 func toFloat32(dst []float32, src []float64) {
 	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = float32(v)
+	for i := narrowVec(dst, src); i < len(src); i++ {
+		dst[i] = float32(src[i])
 	}
 }
 
 // toFloat64 sets dst[i] = float64(src[i]), which is exact.
 func toFloat64(dst []float64, src []float32) {
 	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = float64(v)
+	for i := widenVec(dst, src); i < len(src); i++ {
+		dst[i] = float64(src[i])
 	}
 }
 

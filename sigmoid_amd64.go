@@ -47,32 +47,34 @@ func sigmoidVec(x, b []float64) (int, bool) {
 }
 
 //go:noescape
-func sigmoid32(x []float32)
+func sigmoid8(x []float32)
 
 //go:noescape
-func sigmoidBias32(x, b []float32)
+func sigmoidBias8(x, b []float32)
 
-// sigmoidVec32 is sigmoidVec for float32: each σ is computed in float64,
-// four at a time, and rounded.
+// sigmoidVec32 is sigmoidVec for float32, eight at a time
+// (sigmoid32_amd64.s): the same method in single precision, with the
+// series to degree 7 and the argument clamped to |z| ≤ 87, within two
+// units in the last place of σ computed in float64 and rounded.
 func sigmoidVec32(x, b []float32) (int, bool) {
 	if !useAVX2 {
 		return 0, false
 	}
 	if b == nil {
-		sigmoid32(x)
+		sigmoid8(x)
 	} else {
-		sigmoidBias32(x, b[:len(x)])
+		sigmoidBias8(x, b[:len(x)])
 	}
-	k := len(x) &^ 3
+	k := len(x) &^ 7
 	if k < len(x) {
-		var pad [4]float32
+		var pad [8]float32
 		copy(pad[:], x[k:])
 		if b != nil {
 			for i := range len(x) - k {
 				pad[i] += b[k+i]
 			}
 		}
-		sigmoid32(pad[:])
+		sigmoid8(pad[:])
 		copy(x[k:], pad[:])
 	}
 	return len(x), true
