@@ -273,10 +273,13 @@ func (a Activation) mulDerivative(d, out, z []float64, cols int, slope float64) 
 			d[i] *= 1 - v*v
 		}
 	case ReLU:
+		// d ← 0 where the output is +0, without a branch, which the
+		// signs of a layer's inputs would make unpredictable: an output
+		// of ReLU is +0, positive or NaN, and its bits are 0 only for +0.
 		for i, v := range out {
-			if v <= 0 {
-				d[i] = 0
-			}
+			b := math.Float64bits(v)
+			keep := uint64(int64(b|-b) >> 63) // all ones unless b is 0
+			d[i] = math.Float64frombits(math.Float64bits(d[i]) & keep)
 		}
 	case Identity:
 	case Softmax:

@@ -113,10 +113,13 @@ func (a Activation) mulDerivative32(d, out, z []float32, cols int, slope float32
 			d[i] *= 1 - v*v
 		}
 	case ReLU:
+		// d ← 0 where the output is +0, without a branch, which the
+		// signs of a layer's inputs would make unpredictable: an output
+		// of ReLU is +0, positive or NaN, and its bits are 0 only for +0.
 		for i, v := range out {
-			if v <= 0 {
-				d[i] = 0
-			}
+			b := math.Float32bits(v)
+			keep := uint32(int32(b|-b) >> 31) // all ones unless b is 0
+			d[i] = math.Float32frombits(math.Float32bits(d[i]) & keep)
 		}
 	case Identity:
 	case Softmax:

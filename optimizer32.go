@@ -3,14 +3,11 @@ package nn
 import "math"
 
 // In float32, optimizer state below tiny32 is set to zero every
-// flushEvery32 steps: it stays above float32's subnormal range (below
-// 1.2e-38) over flushEvery32 steps of decay by a factor of 0.16 or more
-// (β₁, β₂ and μ are closer to 1), and far below any value that moves a
-// weight.
-const (
-	flushEvery32 = 10
-	tiny32       = 1e-30
-)
+// flushEvery steps: it stays above float32's subnormal range (below
+// 1.2e-38) over flushEvery steps of decay by a factor of 0.7 or more (β₁,
+// β₂ and μ are usually 0.9 or closer to 1), and far below any value that
+// moves a weight.
+const tiny32 = 1e-30
 
 // flushTiny32 is flushTiny for float32.
 func flushTiny32(s []float32) {

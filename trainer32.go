@@ -138,7 +138,7 @@ func (t *Trainer) update32(g []float32) {
 		j.lr = t.lr * c2 / (1 - math.Pow(t.s.Beta1, float64(t.t)))
 		j.eps = t.s.Epsilon * c2
 	}
-	if f.m != nil && t.t%flushEvery32 == 0 {
+	if f.m != nil && t.t%flushEvery == 0 {
 		flushTiny32(f.m)
 		flushTiny32(f.v)
 	}
