@@ -3,8 +3,9 @@ package nn
 import "math"
 
 // The activations in float32: each value is computed in float64, where an
-// exponential or a tangent is needed, and rounded once; the sigmoid, most
-// of the work, four at a time on processors with AVX2 (sigmoid_amd64.go).
+// exponential or a tangent is needed, and rounded once; but the sigmoid,
+// most of the work, runs in float32 eight at a time on processors with
+// AVX2 (sigmoid_amd64.go).
 
 // sigmoidOf32 returns σ(v), computed in float64.
 func sigmoidOf32(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) }

@@ -164,24 +164,28 @@ func (bp *backprop32) input(l int) []float32 {
 }
 
 // setBatch rounds x and y, which must have bp.rows rows, into the batch
-// buffers; y may be nil for a forward pass only.
-func (bp *backprop32) setBatch(x, y *mat.Dense) {
-	denseTo32(bp.x, x)
+// buffers; y may be nil for a forward pass only. It reports whether every
+// value is finite in float32: false if one was beyond float32's range.
+func (bp *backprop32) setBatch(x, y *mat.Dense) bool {
+	ok := denseTo32(bp.x, x)
 	if y != nil {
-		denseTo32(bp.y, y)
+		ok = denseTo32(bp.y, y) && ok
 	}
+	return ok
 }
 
-// denseTo32 rounds the elements of m into dst, row after row.
-func denseTo32(dst []float32, m *mat.Dense) {
+// denseTo32 rounds the elements of m into dst, row after row, and reports
+// whether every value written is finite.
+func denseTo32(dst []float32, m *mat.Dense) bool {
 	raw := m.RawMatrix()
 	if raw.Stride == raw.Cols {
-		toFloat32(dst, raw.Data[:raw.Rows*raw.Cols])
-		return
+		return toFloat32(dst, raw.Data[:raw.Rows*raw.Cols])
 	}
+	ok := true
 	for i := 0; i < raw.Rows; i++ {
-		toFloat32(dst[i*raw.Cols:(i+1)*raw.Cols], raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols])
+		ok = toFloat32(dst[i*raw.Cols:(i+1)*raw.Cols], raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols]) && ok
 	}
+	return ok
 }
 
 // forward runs the batch through the network, as backprop.forward.

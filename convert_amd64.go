@@ -10,7 +10,7 @@ package nn
 func widen8(dst []float64, src []float32)
 
 //go:noescape
-func narrow8(dst []float32, src []float64)
+func narrow8(dst []float32, src []float64) float32
 
 // widenVec converts the first len(src)/8·8 values of src into dst and
 // returns how many it converted: 0 without AVX2.
@@ -22,11 +22,12 @@ func widenVec(dst []float64, src []float32) int {
 	return len(src) &^ 7
 }
 
-// narrowVec is widenVec from float64 to float32.
-func narrowVec(dst []float32, src []float64) int {
+// narrowVec is widenVec from float64 to float32; it also returns the sum
+// of f−f over the values f it wrote, NaN if one is not finite.
+func narrowVec(dst []float32, src []float64) (int, float32) {
 	if !useAVX2 {
-		return 0
+		return 0, 0
 	}
-	narrow8(dst[:len(src)], src)
-	return len(src) &^ 7
+	acc := narrow8(dst[:len(src)], src)
+	return len(src) &^ 7, acc
 }

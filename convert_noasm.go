@@ -6,4 +6,4 @@ package nn
 // convert_amd64.go.
 func widenVec(dst []float64, src []float32) int { return 0 }
 
-func narrowVec(dst []float32, src []float64) int { return 0 }
+func narrowVec(dst []float32, src []float64) (int, float32) { return 0, 0 }

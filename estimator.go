@@ -100,8 +100,12 @@ type Classifier struct {
 	Seed uint64
 	// Precision is the floating-point type of training (see
 	// Settings.Precision): Float64, the zero value, or Float32, faster,
-	// whose model holds float32 weights. The "lbfgs" method refuses
-	// Float32.
+	// whose model holds float32 weights (a Regressor's output layer,
+	// into which it folds the targets' scaling, excepted). The model
+	// predicts in float64 unless its Network is set to Float32
+	// (Network.SetPrecision), which suits a Classifier; a Regressor whose
+	// targets lie far from zero compared with their spread loses their
+	// digits in float32. The "lbfgs" method refuses Float32.
 	Precision Precision
 	// Progress, if not nil, is called after every epoch.
 	Progress func(Epoch)

@@ -445,6 +445,7 @@ func scaleOutput(net *Network, ys *Scaler) {
 		}
 		b[j] = (b[j] - o) / s
 	}
+	net.refresh32()
 }
 
 // unscaleOutput folds the target scaling ys into the identity output layer
@@ -461,4 +462,5 @@ func unscaleOutput(net *Network, ys *Scaler) {
 		}
 		b[j] = b[j]*s + o
 	}
+	net.refresh32()
 }

@@ -306,7 +306,9 @@ func (n *Network) Clone() *Network {
 	c.slope = n.slope
 	copy(c.params, n.params)
 	if n.p32 != nil {
+		// The clone predicts as n does, from the same float32 weights.
 		c.p32 = newParams32(c)
+		copy(c.p32.flat, n.p32.flat)
 	}
 	return c
 }
@@ -321,6 +323,19 @@ func (n *Network) checkInput(name string, x mat.Matrix) error {
 		return fmt.Errorf("nn: %s is %d×%d, want %d columns (the network's input size): %w", name, r, c, n.sizes[0], ErrShape)
 	}
 	return checkFinite(name, x)
+}
+
+// checkPredict is checkInput for a prediction: a network that predicts in
+// float32 also refuses values beyond float32's range, in the same pass.
+func (n *Network) checkPredict(name string, x mat.Matrix) error {
+	if n.p32 == nil {
+		return n.checkInput(name, x)
+	}
+	r, c := x.Dims()
+	if r == 0 || c != n.sizes[0] {
+		return n.checkInput(name, x)
+	}
+	return checkFinite32(name, x)
 }
 
 // checkTarget returns an error if y does not fit n's output for r examples.
@@ -387,12 +402,13 @@ func (ws *Workspace) matrix(k, r, c int) *mat.Dense {
 
 // Predict returns the network's output for each row of x, the tutorial's
 // feedforward. It returns an error if x is empty, has the wrong number of
-// columns or holds NaN or infinite values, or if the output would not fit
+// columns or holds NaN or infinite values (or, predicting in Float32,
+// values beyond float32's range), or if the output would not fit
 // in the memory budget (an error wrapping ErrMemoryBudget, see
 // SetMemoryBudget); large batches go through the network in blocks of
 // rows. Predict may be called from many goroutines at once.
 func (n *Network) Predict(x mat.Matrix) (*mat.Dense, error) {
-	if err := n.checkInput("X", x); err != nil {
+	if err := n.checkPredict("X", x); err != nil {
 		return nil, err
 	}
 	r, _ := x.Dims()
@@ -412,7 +428,7 @@ func (n *Network) Predict(x mat.Matrix) (*mat.Dense, error) {
 // if dst is not r×out, where r is the number of rows of x and out the
 // network's output size, or if ws is nil.
 func (n *Network) PredictTo(dst *mat.Dense, x mat.Matrix, ws *Workspace) error {
-	if err := n.checkInput("X", x); err != nil {
+	if err := n.checkPredict("X", x); err != nil {
 		return err
 	}
 	r, _ := x.Dims()
@@ -494,7 +510,7 @@ func (n *Network) forwardBlock(dst, a *mat.Dense, ws *Workspace) {
 // with its own Workspace. It returns the same errors as Predict, and may be
 // called from many goroutines at once.
 func (n *Network) PredictParallel(x mat.Matrix) (*mat.Dense, error) {
-	if err := n.checkInput("X", x); err != nil {
+	if err := n.checkPredict("X", x); err != nil {
 		return nil, err
 	}
 	r, c := x.Dims()

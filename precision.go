@@ -13,7 +13,8 @@ import (
 // Whatever the precision, a Network's weights are read and written as
 // float64, through mat.Dense, and model files keep their format: a network
 // trained in Float32 holds float32 values, which float64 represents
-// exactly.
+// exactly. (A Regressor then folds its targets' scaling into the output
+// layer in float64; see Classifier.Precision.)
 type Precision int
 
 const (
@@ -23,7 +24,10 @@ const (
 	// the matrix products move half the bytes and run twice the lanes of
 	// every vector instruction. Sums that lose accuracy in float32 (the
 	// loss of a batch, log-sum-exp, the norm of a clipped gradient) are
-	// accumulated in float64. LBFGS refuses it.
+	// accumulated in float64. The validation loss and accuracy of each
+	// epoch are measured in float64, on the float32 weights. Data beyond
+	// float32's range (±3.4e38) is an error wrapping ErrNotFinite. LBFGS
+	// refuses Float32.
 	Float32
 )
 
@@ -46,12 +50,18 @@ func (p *Precision) UnmarshalText(text []byte) error { return precisions.unmarsh
 // float32Bytes is the size of a float32.
 const float32Bytes = 4
 
-// toFloat32 sets dst[i] = float32(src[i]), rounding to nearest.
-func toFloat32(dst []float32, src []float64) {
+// toFloat32 sets dst[i] = float32(src[i]), rounding to nearest, and
+// reports whether every value it wrote is finite: false if a value of src
+// is NaN, infinite or beyond float32's range.
+func toFloat32(dst []float32, src []float64) bool {
 	dst = dst[:len(src)]
-	for i := narrowVec(dst, src); i < len(src); i++ {
-		dst[i] = float32(src[i])
+	i, acc := narrowVec(dst, src)
+	for ; i < len(src); i++ {
+		f := float32(src[i])
+		dst[i] = f
+		acc += f - f
 	}
+	return acc == 0
 }
 
 // toFloat64 sets dst[i] = float64(src[i]), which is exact.
@@ -66,12 +76,13 @@ func toFloat64(dst []float64, src []float32) {
 // PredictTo, PredictParallel, Classify, and those of a Model holding n):
 // Float64, the default, or Float32, in which the forward pass runs on a
 // float32 copy of the weights, rounded when SetPrecision is called, and
-// again when Train (or a Classifier's or Regressor's fit) ends: call it
-// again after changing the weights otherwise. Inputs
-// and outputs stay float64 matrices, rounded to float32 on the way in.
-// Cost, Gradients and training are not affected (see Settings.Precision).
-// SetPrecision must not be called while n predicts. It panics if p is not
-// a valid Precision.
+// again when Train ends: call it again after changing the weights
+// otherwise. (A Classifier's or Regressor's Fit makes a new network, which
+// predicts in Float64.) Inputs and outputs stay float64 matrices, rounded
+// to float32 on the way in; an input beyond float32's range is an error
+// wrapping ErrNotFinite. Cost, Gradients and training are not affected
+// (see Settings.Precision). SetPrecision must not be called while n
+// predicts. It panics if p is not a valid Precision.
 func (n *Network) SetPrecision(p Precision) {
 	switch p {
 	case Float64:
@@ -80,6 +91,14 @@ func (n *Network) SetPrecision(p Precision) {
 		n.p32 = newParams32(n)
 	default:
 		panic(fmt.Sprintf("nn: SetPrecision(%v)", p))
+	}
+}
+
+// refresh32 rounds n's weights again into the float32 copy its
+// predictions use, if it has one.
+func (n *Network) refresh32() {
+	if n.p32 != nil {
+		toFloat32(n.p32.flat, n.params)
 	}
 }
 

@@ -442,3 +442,98 @@ func TestSigmoid32(t *testing.T) {
 		}
 	}
 }
+
+// A network predicting in float32 refuses an input beyond float32's
+// range, naming it, as it refuses NaN; in float64 the input is fine.
+func TestPredictFloat32Range(t *testing.T) {
+	net, err := New(Config{Sizes: []int{3, 4, 2}, Init: Xavier, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := mat.NewDense(2, 3, []float64{1, 2, 3, 4, 1e39, 6})
+	if _, err := net.Predict(x); err != nil {
+		t.Fatalf("float64: %v", err)
+	}
+	net.SetPrecision(Float32)
+	var ws Workspace
+	for _, predict := range []func() error{
+		func() error { _, err := net.Predict(x); return err },
+		func() error { return net.PredictTo(mat.NewDense(2, 2, nil), x, &ws) },
+		func() error { _, err := net.PredictParallel(x); return err },
+	} {
+		err := predict()
+		if !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), "X[1, 1] is 1e+39, beyond float32's range") {
+			t.Errorf("got %v", err)
+		}
+	}
+	x.Set(1, 1, math.NaN())
+	if _, err := net.Predict(x); !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), "X[1, 1] is NaN") {
+		t.Errorf("NaN: got %v", err)
+	}
+}
+
+// Training in float32 on a value beyond float32's range stops with an
+// error that says so, rather than blaming the learning rate.
+func TestTrainFloat32Range(t *testing.T) {
+	x, y := trainData32()
+	x = mat.DenseCopyOf(x)
+	x.Set(7, 2, -1e39)
+	for _, m := range []Method{GradientDescent, Adam} {
+		net, err := New(Config{Sizes: []int{5, 4, 3}, Activations: []Activation{Tanh, Softmax}, Loss: CrossEntropy, Init: Xavier, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Train(context.Background(), net, x, y, &Settings{Method: m, Epochs: 3, Precision: Float32, Seed: 1})
+		if !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), "beyond float32's range") {
+			t.Errorf("%v: got %v", m, err)
+		}
+		tr, err := NewTrainer(net, &Settings{Method: m, Precision: Float32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := append([]float64(nil), net.params...)
+		_, err = tr.Step(x.Slice(0, 10, 0, 5).(*mat.Dense), y.Slice(0, 10, 0, 3).(*mat.Dense))
+		if !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), "row 7, column 2 of the batch") {
+			t.Errorf("%v: Step: got %v", m, err)
+		}
+		if !floats.Same(before, net.params) {
+			t.Errorf("%v: Step changed the network", m)
+		}
+	}
+}
+
+// A Regressor set to predict in float32 predicts in its targets' units
+// after PartialFit continues its Fit, as in float64: the float32 copy of
+// the weights follows the output layer's rescaling. Training in Float32
+// gives the same score as in Float64, near enough.
+func TestPartialFitRegressorFloat32(t *testing.T) {
+	ctx := context.Background()
+	rnd := rand.New(rand.NewPCG(1, 1))
+	x := mat.NewDense(400, 2, nil)
+	y := mat.NewDense(400, 1, nil)
+	for i := range 400 {
+		a, b := rnd.NormFloat64(), rnd.NormFloat64()
+		x.SetRow(i, []float64{a, b})
+		y.Set(i, 0, 500+100*a-30*b)
+	}
+	d := &Dataset{X: x, Y: y, Features: []string{"a", "b"}, Target: "t"}
+	score := make(map[Precision]float64)
+	for _, p := range []Precision{Float64, Float32} {
+		r := &Regressor{Hidden: []int{8}, Epochs: 30, Seed: 1, Precision: p}
+		if err := r.Fit(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		r.Model.Network.SetPrecision(Float32)
+		if err := r.PartialFit(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		r2, err := r.Score(d)
+		if err != nil || r2 < 0.95 {
+			t.Errorf("%v: R² %v (%v) after PartialFit, predicting in float32; want ≥ 0.95", p, r2, err)
+		}
+		score[p] = r2
+	}
+	if d := score[Float32] - score[Float64]; math.Abs(d) > 0.01 {
+		t.Errorf("R² %v trained in float32, %v in float64", score[Float32], score[Float64])
+	}
+}

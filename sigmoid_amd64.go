@@ -54,8 +54,9 @@ func sigmoidBias8(x, b []float32)
 
 // sigmoidVec32 is sigmoidVec for float32, eight at a time
 // (sigmoid32_amd64.s): the same method in single precision, with the
-// series to degree 7 and the argument clamped to |z| ≤ 87, within two
-// units in the last place of σ computed in float64 and rounded.
+// series to degree 7, within two units in the last place of σ computed in
+// float64 and rounded. The argument is clamped to |z| ≤ 87, so below
+// z = −87 the result is 1.6e-38 rather than a subnormal or zero.
 func sigmoidVec32(x, b []float32) (int, bool) {
 	if !useAVX2 {
 		return 0, false

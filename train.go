@@ -321,6 +321,21 @@ func trainBytes(n *Network, c *Settings, train, vrows int, prepared bool) float6
 		b := min(vrows, valBlock)
 		buffers += 2*n.backpropBytes(b) + float64(b)*float64(in+2*out)*float64Bytes + float64(vrows)*8
 	}
+	if c.Precision == Float32 && c.Method != LBFGS {
+		// The float32 weights, optimizer state and weights before a step,
+		// and float32 buffers beside the float64 ones: those of the
+		// batches (or of the whole set, for gradient descent).
+		vectors += (2 + optimizerVectors(c.Method)) / 2
+		rows := train
+		if c.Method != GradientDescent {
+			rows = c.BatchSize
+			if rows == 0 {
+				rows = 32
+			}
+			rows = min(rows, train)
+		}
+		buffers += n.backprop32Bytes(rows)
+	}
 	data := float64(train+vrows) * float64(in+out)
 	return (data+vectors*float64(len(n.params)))*float64Bytes + buffers
 }
@@ -408,10 +423,7 @@ func (r *run) end() {
 		r.report.BestEpoch = len(r.report.History)
 	}
 	r.report.Elapsed = time.Since(r.start)
-	if p := r.net.p32; p != nil {
-		// The network predicts in float32: from the weights trained.
-		toFloat32(p.flat, r.net.params)
-	}
+	r.net.refresh32() // a network that predicts in float32 does so with the weights trained
 }
 
 // run is the state of one call to Train.
@@ -525,6 +537,11 @@ func (r *run) diverged(e int, loss float64, prev []float64) error {
 	}
 	copy(r.net.params, prev)
 	r.report.Stop = Diverged
+	if r.trainer != nil {
+		if err := r.trainer.rangeError(); err != nil {
+			return fmt.Errorf("%w (epoch %d)", err, e)
+		}
+	}
 	what := fmt.Sprintf("loss became %v", loss)
 	if !math.IsNaN(loss) && !math.IsInf(loss, 0) {
 		what = "weights overflowed"

@@ -47,7 +47,11 @@ func NewTrainer(n *Network, s *Settings) (*Trainer, error) {
 	if c.Method == LBFGS {
 		return nil, errors.New("nn: a Trainer takes one step at a time; use Train for LBFGS")
 	}
-	if err := overBudget(optimizerVectors(c.Method)*float64(len(n.params))*float64Bytes, fmt.Sprintf("the %v optimizer's state for %d parameters", c.Method, len(n.params))); err != nil {
+	state := optimizerVectors(c.Method) * float64(len(n.params)) * float64Bytes
+	if c.Precision == Float32 {
+		state *= 1.5 // and its float32 copy
+	}
+	if err := overBudget(state, fmt.Sprintf("the %v optimizer's state for %d parameters", c.Method, len(n.params))); err != nil {
 		return nil, fmt.Errorf("nn: %w", err)
 	}
 	if err := c.checkDropout(n); err != nil {
@@ -131,8 +135,11 @@ func (t *Trainer) Step(x, y *mat.Dense) (float64, error) {
 		}
 	}
 	cost := t.step(x, y)
-	t.sync()
+	t.syncParams()
 	if !finite(cost) {
+		if err := t.rangeError(); err != nil {
+			return cost, err
+		}
 		return cost, fmt.Errorf("nn: batch loss is %v: %w; try a lower learning rate", cost, ErrDiverged)
 	}
 	return cost + t.penalty, nil

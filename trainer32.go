@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -16,8 +17,9 @@ type trainer32 struct {
 	p     *params32
 	bp    map[int]*backprop32 // by batch rows
 	m, v  []float32
-	prev  []float32 // the weights before the last update, if the Trainer keeps them
-	dirty bool      // steps have been taken since the last sync
+	prev  []float32   // the weights before the last update, if the Trainer keeps them
+	dirty bool        // steps have been taken since the last sync
+	last  *backprop32 // the buffers of a batch that held values beyond float32's range, if one did
 }
 
 // newTrainer32 returns the float32 state of a Trainer of n by the method
@@ -47,6 +49,15 @@ func (t *Trainer) sync() {
 	f.dirty = false
 }
 
+// syncParams writes the float32 weights of t into the network's
+// parameters, after a Step: the optimizer's state, which only checkpoints
+// and PartialFit read, waits for sync.
+func (t *Trainer) syncParams() {
+	if f := t.f32; f != nil && f.dirty {
+		toFloat64(t.net.params, f.p.flat)
+	}
+}
+
 // load reads the network's parameters and t's float64 optimizer state
 // into the float32 ones, after they have been restored from a checkpoint
 // or an earlier state.
@@ -59,6 +70,30 @@ func (t *Trainer) load() {
 	toFloat32(f.m, t.m)
 	toFloat32(f.v, t.v)
 	f.dirty = false
+}
+
+// rangeError returns an error wrapping ErrNotFinite if a batch of a
+// float32 Trainer held values beyond float32's range, which became
+// infinite when rounded to float32 (the batch itself was checked to be
+// finite): the reason, rather than the learning rate, why its step was
+// refused.
+func (t *Trainer) rangeError() error {
+	if t.f32 == nil || t.f32.last == nil {
+		return nil
+	}
+	bp := t.f32.last
+	for _, m := range []struct {
+		name string
+		v    []float32
+		cols int
+	}{{"the inputs", bp.x, t.net.sizes[0]}, {"the targets", bp.y, bp.ycols}} {
+		for i, v := range m.v {
+			if math.IsInf(float64(v), 0) {
+				return fmt.Errorf("nn: %s of a batch hold a value beyond float32's range (±3.4e38), at row %d, column %d of the batch: %w; scale the data, or train in Float64", m.name, i/m.cols, i%m.cols, ErrNotFinite)
+			}
+		}
+	}
+	return nil
 }
 
 // previous returns the weights from before the last update, in float64.
@@ -92,7 +127,12 @@ func (t *Trainer) buffers32(r int) *backprop32 {
 func (t *Trainer) step32(x, y *mat.Dense) float64 {
 	r, _ := x.Dims()
 	bp := t.buffers32(r)
-	bp.setBatch(x, y)
+	t.f32.last = nil
+	if !bp.setBatch(x, y) {
+		// x and y were checked to be finite in float64.
+		t.f32.last = bp
+		return math.Inf(1)
+	}
 	bp.forward()
 	cost := bp.cost() / float64(r)
 	if !finite(cost) {
@@ -161,7 +201,10 @@ func (r *run) descendFull32(X, Y *mat.Dense, pcg *rand.PCG) error {
 	t := r.trainer
 	rows, _ := X.Dims()
 	bp := t.buffers32(rows)
-	bp.setBatch(X, Y)
+	if !bp.setBatch(X, Y) {
+		t.f32.last = bp
+		return r.diverged(len(r.report.History)+1, math.Inf(1), t.previous())
+	}
 	dropout := t.dropRNG != nil
 	if !dropout {
 		bp.forward()

@@ -162,6 +162,8 @@ func newTrainer(ctx context.Context, net *nn.Network, data *Data, o *TrainOption
 		return nil, errors.New("nnbeam: Train has no validation set or early stopping; Settings.ValidationX, ValidationFraction and Patience are not supported")
 	case s.Dropout != nil || s.Weights != nil || s.ClipNorm != 0:
 		return nil, errors.New("nnbeam: Settings.Dropout, Weights and ClipNorm are not supported by Train")
+	case s.Precision != nn.Float64:
+		return nil, errors.New("nnbeam: Train trains in float64; Settings.Precision Float32 is not supported")
 	case s.Checkpoint != nil || s.CheckpointEvery != 0 || s.Resume != nil:
 		return nil, errors.New("nnbeam: Train checkpoints through TrainOptions.Checkpoint; Settings.Checkpoint, CheckpointEvery and Resume are not supported")
 	case s.LearningRate < 0 || s.Epochs < 0 || s.L2 < 0 || math.IsNaN(s.LearningRate+s.L2):

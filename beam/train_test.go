@@ -276,6 +276,9 @@ func TestTrainErrors(t *testing.T) {
 	if _, err := Train(context.Background(), irisNet(t), &Data{Glob: filepath.Join(dir, "a.csv"), CSV: opts}, &TrainOptions{Settings: nn.Settings{Dropout: []float64{0.5}}}); err == nil {
 		t.Error("dropout: no error")
 	}
+	if _, err := Train(context.Background(), irisNet(t), &Data{Glob: filepath.Join(dir, "a.csv"), CSV: opts}, &TrainOptions{Settings: nn.Settings{Precision: nn.Float32}}); err == nil || !strings.Contains(err.Error(), "Float32") {
+		t.Errorf("float32: got %v", err)
+	}
 }
 
 // TestSumOrder checks that sums merged in any order give the same

@@ -35,7 +35,7 @@ for r in $(seq "$rounds"); do
 		bt=1000000x; case $s in small) bt=20000x;; mnist) bt=600x;; wide) bt=30x;; esac
 		for b in nn nnblas; do
 			for p in "" 32; do
-				"$w/$b.test" -test.run '^$' -test.bench "TrainStep$p/$s\$" -test.benchtime $bt -test.benchmem 2>/dev/null |
+				"$w/$b.test" -test.run '^$' -test.bench "^BenchmarkTrainStep$p\$/^$s\$" -test.benchtime $bt -test.benchmem 2>/dev/null |
 					awk -v b=$b$p -v s=$s -v r=$r '/steps\/s/ {for(i=1;i<=NF;i++) if($(i)=="steps/s") v=$(i-1); for(i=1;i<=NF;i++) if($(i)=="allocs/op") a=$(i-1); print "round", r, b, "step-" s, v, "steps/s", a, "allocs/op"}'
 			done
 		done

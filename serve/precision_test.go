@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/neuralgo/nn"
@@ -35,5 +36,12 @@ func TestPrecisionFloat32(t *testing.T) {
 	}
 	if !differ {
 		t.Error("every prediction equals the float64 one: the server did not predict in float32")
+	}
+}
+
+func TestPrecisionInvalid(t *testing.T) {
+	_, reg := models(t)
+	if _, err := New([]ModelFile{{"reg", reg}}, &Options{Precision: 9}); err == nil || !strings.Contains(err.Error(), "Precision(9)") {
+		t.Errorf("Precision(9): got %v", err)
 	}
 }

@@ -195,6 +195,9 @@ func New(models []ModelFile, opts *Options) (*Server, error) {
 	case o.MaxInflightBytes > 0 && o.MaxInflightBytes < o.MaxBodyBytes:
 		return nil, fmt.Errorf("serve: Options.MaxInflightBytes, %d, is less than MaxBodyBytes, %d: the bound would not hold the largest body that a request may send", o.MaxInflightBytes, o.MaxBodyBytes)
 	}
+	if _, err := o.Precision.MarshalText(); err != nil {
+		return nil, fmt.Errorf("serve: Options.Precision: %v", err)
+	}
 	if len(models) == 0 && o.Repository == "" {
 		return nil, errors.New("serve: no models to serve")
 	}

@@ -185,7 +185,7 @@ func (f *rowFlags) register(fs *flag.FlagSet, dataUsage string) {
 }
 
 // precisionUsage describes the -precision flag of predict, eval and serve.
-var precisionUsage = "floating-point `type` of the network's forward pass: " + orList(names[nn.Precision]()) + "; float32 is faster, and suits a model trained with -precision float32"
+var precisionUsage = "floating-point `type` of the network's forward pass: " + orList(names[nn.Precision]()) + "; float32 is faster, and suits a classifier trained with -precision float32 (a regression whose targets lie far from zero loses their digits in float32)"
 
 // byteSize is a -max-memory flag: a number of bytes with an optional unit,
 // K, M, G or T (also KiB, MiB, GiB, TiB) for powers of 1024, or KB, MB, GB

@@ -28,7 +28,7 @@ func (f *trainFlags) registerToolbox(fs *flag.FlagSet) {
 	fs.Var(floatFlag{&f.decay, positive, "a number > 0"}, "decay", "`factor` of -schedule step, exponential and plateau (plateau's default 0.1), or inverse-time's rate")
 	fs.Var(newChoice(&f.monitor, "val_loss", "val_loss", "val_acc"), "monitor", "what early stopping and -schedule plateau watch: `val_loss` or val_acc")
 	fs.Var(floatFlag{&f.leakySlope, fraction, "a slope in [0, 1)"}, "leaky-slope", "the `slope` of -activation leaky-relu below zero (default 0.01)")
-	fs.TextVar(&f.precision, "precision", f.precision, "floating-point `type` of training: "+orList(names[nn.Precision]())+"; float32 is faster, and its model holds float32 weights")
+	fs.TextVar(&f.precision, "precision", f.precision, "floating-point `type` of training: "+orList(names[nn.Precision]())+"; float32 is faster, and a classifier's model then holds float32 weights")
 }
 
 // adamWDecay returns the weight decay that package nn gives AdamW when
