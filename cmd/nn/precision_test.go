@@ -8,6 +8,18 @@ import (
 	"github.com/neuralgo/nn"
 )
 
+// accuracyOf returns the accuracy that nn eval printed.
+func accuracyOf(t *testing.T, out string) float64 {
+	t.Helper()
+	for _, l := range lines(out) {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "accuracy" {
+			return mustFloat(t, f[1])
+		}
+	}
+	t.Fatalf("nn eval printed no accuracy:\n%s", out)
+	return 0
+}
+
 // nn train -precision float32 writes a model of float32 weights, which nn
 // eval and nn predict score in float32 as the library does; lbfgs refuses
 // it.
@@ -25,8 +37,8 @@ func TestPrecisionFloat32(t *testing.T) {
 		}
 	}
 	ev := mustRun(t, "", "eval", "-model", path, "-data", irisPath, "-precision", "float32")
-	if !strings.Contains(ev.stdout, "accuracy") {
-		t.Fatalf("nn eval -precision float32 printed no accuracy:\n%s", ev.stdout)
+	if a := accuracyOf(t, ev.stdout); a < 0.9 {
+		t.Errorf("nn eval -precision float32: accuracy %v, want at least 0.9", a)
 	}
 	rows := strings.Join(irisFeatureRows(t), "\n") + "\n"
 	got := lines(mustRun(t, rows, "predict", "-model", path, "-precision", "float32", "-proba").stdout)
@@ -50,6 +62,22 @@ func TestPrecisionFloat32(t *testing.T) {
 				t.Fatalf("row %d, probability %d: nn predict -precision float32 gives %v, the library %v", i, k, p, v)
 			}
 		}
+	}
+	// A stream trains in float32 too.
+	spath := filepath.Join(dir, "iris32s.json")
+	mustRun(t, "", "train", "-data", irisPath, "-target", "species", "-o", spath, "-quiet", "-precision", "float32", "-stream", "-cache-dir", dir)
+	sm, err := nn.LoadModel(spath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range sm.Network.Params() {
+		if float64(float32(v)) != v {
+			t.Fatalf("parameter %d of the streamed float32 model is %v, not a float32 value", i, v)
+		}
+	}
+	ev = mustRun(t, "", "eval", "-model", spath, "-data", irisPath)
+	if a := accuracyOf(t, ev.stdout); a < 0.9 {
+		t.Errorf("nn eval of the streamed float32 model: accuracy %v, want at least 0.9", a)
 	}
 	r2 := runNN(t, "", "train", "-data", irisPath, "-target", "species", "-o", filepath.Join(dir, "x.json"), "-method", "lbfgs", "-precision", "float32")
 	if r2.code != 2 || !strings.Contains(r2.stderr, "lbfgs trains in float64 only") {
