@@ -38,7 +38,10 @@ var directACols = 32
 // from which a product is split over goroutines: about 10 µs of one core,
 // several times what handing a part to another goroutine costs. (Products
 // narrower than a panel count double, as the kernel runs them at about
-// half its rate; float32 multiply-adds count triple, see run.)
+// half its rate. A float32 multiply-add takes half the time of a float64
+// one, so float32 products split from twice the time: splitting the
+// products of the small workload's step, of 2 to 6 µs, made its steps
+// erratic, from 18,000 to 35,000 a second from one run to the next.)
 var parallelOps = 300_000
 
 // A workspace holds the packing buffers of one goroutine, for either
@@ -329,11 +332,6 @@ func run[T float](g *args[T], kn *kernel) {
 	work := ops(g.m, g.n, g.k)
 	if g.n < t.nr && work < math.MaxInt/2 {
 		work *= 2
-	}
-	if single[T]() && work < math.MaxInt/3 {
-		// A float32 product is split from a third of the work: 32×128×64
-		// ran at 0.83 of OpenBLAS's rate in one goroutine, at 1.05 in two.
-		work *= 3
 	}
 	if procs == 1 || work < parallelOps {
 		w := getWorkspace()
