@@ -209,7 +209,22 @@ func (t *Trainer) apply(bp *backprop) {
 // split the parameters with a helper goroutine when more than one processor
 // is available.
 func (t *Trainer) update(g []float64) {
-	j := updateJob{method: t.s.Method, w: t.net.params, g: g, m: t.m, v: t.v, lr: t.lr, mu: t.s.Momentum, b1: t.s.Beta1, b2: t.s.Beta2}
+	j := t.job()
+	j.w, j.g, j.m, j.v = t.net.params, g, t.m, t.v
+	if t.m != nil && t.t%flushEvery == 0 {
+		flushTiny(t.m)
+		flushTiny(t.v)
+	}
+	// Split at a multiple of four, so that every parameter goes through
+	// the same (vector or scalar) arithmetic whatever GOMAXPROCS is.
+	t.runJob(j, len(g), 4)
+}
+
+// job returns the optimizer step of t without its vectors: the method's
+// parameters, with Adam's bias corrections folded into the step size and
+// ε, and AdamW's decay.
+func (t *Trainer) job() updateJob {
+	j := updateJob{method: t.s.Method, lr: t.lr, mu: t.s.Momentum, b1: t.s.Beta1, b2: t.s.Beta2}
 	if t.s.Method == AdamW {
 		j.decay = 1 - t.lr*t.s.WeightDecay
 	}
@@ -219,18 +234,17 @@ func (t *Trainer) update(g []float64) {
 		j.lr = t.lr * c2 / (1 - math.Pow(t.s.Beta1, float64(t.t)))
 		j.eps = t.s.Epsilon * c2
 	}
-	if t.m != nil && t.t%flushEvery == 0 {
-		flushTiny(t.m)
-		flushTiny(t.v)
-	}
-	n := len(g)
+	return j
+}
+
+// runJob runs j over n parameters; large updates are split with the
+// helper goroutine, at a multiple of align (the vector kernel's width).
+func (t *Trainer) runJob(j updateJob, n, align int) {
 	if n < parallelMin || t.helper == nil {
 		j.run(0, n)
 		return
 	}
-	// Split at a multiple of four, so that every parameter goes through the
-	// same (vector or scalar) arithmetic whatever GOMAXPROCS is.
-	half := (n / 2) &^ 3
+	half := (n / 2) &^ (align - 1)
 	j.lo, j.hi = half, n
 	t.helper.work <- j
 	j.run(0, half)

@@ -169,31 +169,14 @@ func (t *Trainer) apply32(bp *backprop32) {
 // update32 is update in float32.
 func (t *Trainer) update32(g []float32) {
 	f := t.f32
-	j := updateJob{method: t.s.Method, w32: f.p.flat, g32: g, m32: f.m, v32: f.v, lr: t.lr, mu: t.s.Momentum, b1: t.s.Beta1, b2: t.s.Beta2}
-	if t.s.Method == AdamW {
-		j.decay = 1 - t.lr*t.s.WeightDecay
-	}
-	if t.s.Method.adaptive() {
-		c2 := math.Sqrt(1 - math.Pow(t.s.Beta2, float64(t.t)))
-		j.lr = t.lr * c2 / (1 - math.Pow(t.s.Beta1, float64(t.t)))
-		j.eps = t.s.Epsilon * c2
-	}
+	j := t.job()
+	j.w32, j.g32, j.m32, j.v32 = f.p.flat, g, f.m, f.v
 	if f.m != nil && t.t%flushEvery == 0 {
 		flushTiny32(f.m)
 		flushTiny32(f.v)
 	}
-	n := len(g)
-	if n < parallelMin || t.helper == nil {
-		j.run(0, n)
-		return
-	}
-	// Split at a multiple of eight, so that every parameter goes through
-	// the same (vector or scalar) arithmetic whatever GOMAXPROCS is.
-	half := (n / 2) &^ 7
-	j.lo, j.hi = half, n
-	t.helper.work <- j
-	j.run(0, half)
-	<-t.helper.done
+	// Split at a multiple of eight, adam8's width.
+	t.runJob(j, len(g), 8)
 }
 
 // descendFull32 is descendFull in float32.
